@@ -1,0 +1,52 @@
+//! The three narrow doors to AWS. Each trait names domain operations, not SDK
+//! calls, so the in-memory fakes (`fake`) and the real clients (`aws`) can
+//! stand in for each other and the registrar cannot tell them apart.
+
+use crate::error::Result;
+use crate::facts::{InstanceFacts, RecordSet, RegistryItem, ZoneInfo};
+use crate::plan::ZoneChanges;
+use std::collections::BTreeSet;
+use std::future::Future;
+
+/// EC2: the instance and its VPC.
+pub trait Instances {
+    /// The instance as it is now; `None` when EC2 does not know it.
+    fn instance(
+        &self,
+        instance_id: &str,
+    ) -> impl Future<Output = Result<Option<InstanceFacts>>> + Send;
+    /// The first name of the VPC's DHCP `domain-name`, if any.
+    fn dhcp_domain(&self, vpc_id: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// `(enableDnsSupport, enableDnsHostnames)` of the VPC.
+    fn dns_attributes(&self, vpc_id: &str) -> impl Future<Output = Result<(bool, bool)>> + Send;
+}
+
+/// Route 53: zones, the records at given names, and atomic change batches.
+pub trait Dns {
+    /// Every public zone, and the private zones associated with `vpc_id` in
+    /// `region`: the zones this instance can be written into.
+    fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> impl Future<Output = Result<Vec<ZoneInfo>>> + Send;
+    /// All record sets (any type) at the given names in a zone. A zone that
+    /// no longer exists holds nothing.
+    fn records_at(
+        &self,
+        zone_id: &str,
+        names: &BTreeSet<String>,
+    ) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
+    /// Applies one zone's changes as one atomic batch.
+    fn apply(&self, changes: &ZoneChanges) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// DynamoDB: what each instance owns.
+pub trait Registry {
+    fn load(&self, instance_id: &str) -> impl Future<Output = Result<Option<RegistryItem>>> + Send;
+    /// Saves `item` if the stored item still has version `item.version - 1`
+    /// (or, for version 1, does not exist); else `Error::RegistryRace`.
+    fn save(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the item if it still has version `version`.
+    fn remove(&self, instance_id: &str, version: u64) -> impl Future<Output = Result<()>> + Send;
+}

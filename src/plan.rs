@@ -1,0 +1,735 @@
+//! The plan: which records an instance should have (the rules of
+//! `spec/records.md`), diffed against what exists and what it owns.
+//! Pure functions only: no async, no SDK types, no clock.
+//!
+//! How one wanted record is decided against the zone as read:
+//!
+//! | at the wanted name and type            | owned by this instance | action   |
+//! |----------------------------------------|------------------------|----------|
+//! | nothing                                | —                      | CREATE   |
+//! | the same record                        | yes                    | keep     |
+//! | the same record                        | no                     | conflict |
+//! | a different record                     | yes (exactly)          | UPSERT   |
+//! | a different record                     | no                     | conflict |
+//! | a CNAME (wanting another type)         | no                     | conflict |
+//! | any other type (wanting a CNAME)       | no                     | conflict |
+//!
+//! Owned records that are no longer wanted are deleted only while they still
+//! equal what was written; otherwise they are left to whoever changed them.
+
+use crate::config::Config;
+use crate::facts::{InstanceFacts, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo};
+use crate::names;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// Everything the first planning step needs: the instance, its VPC and the
+/// zones it can see (every public zone, and the private zones associated
+/// with its VPC).
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    pub config: &'a Config,
+    pub instance: &'a InstanceFacts,
+    pub vpc: Option<&'a VpcFacts>,
+    pub zones: &'a [ZoneInfo],
+}
+
+/// A wanted name that will not be written, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub name: String,
+    pub reason: String,
+}
+
+/// A wanted record that someone else holds; it is skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub zone_id: String,
+    pub zone_name: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+    pub reason: String,
+}
+
+/// Route 53 change actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ChangeAction {
+    Delete,
+    Create,
+    Upsert,
+}
+
+impl ChangeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::Delete => "DELETE",
+            ChangeAction::Create => "CREATE",
+            ChangeAction::Upsert => "UPSERT",
+        }
+    }
+}
+
+/// One change in a zone's batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub action: ChangeAction,
+    pub record: RecordSet,
+}
+
+/// All changes for one zone: sent as one ChangeResourceRecordSets call so the
+/// zone never shows half of an instance's records. Deletes come first, so a
+/// name can change type (CNAME → A) within one batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ZoneChanges {
+    pub zone_id: String,
+    pub zone_name: String,
+    pub changes: Vec<Change>,
+}
+
+/// Where one host name goes in each view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTarget {
+    pub name: String,
+    pub private_ip: Ipv4Addr,
+    pub private_zone: Option<ZoneInfo>,
+    pub public: Option<(ZoneInfo, Ipv4Addr)>,
+}
+
+/// Where one alias goes in each view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasTarget {
+    pub name: String,
+    pub private_zone: Option<ZoneInfo>,
+    pub public_zone: Option<ZoneInfo>,
+}
+
+/// The first planning step: the names wanted and their zones, before any
+/// record is read. It tells the caller which names to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Targets {
+    pub host: Option<HostTarget>,
+    /// Reverse zone and PTR name, written only if the private host A is.
+    pub ptr: Option<(ZoneInfo, String)>,
+    pub aliases: Vec<AliasTarget>,
+    pub rejected: Vec<Rejection>,
+    /// Things worth telling the user that are not errors.
+    pub notes: Vec<String>,
+    private_dns_name: Option<String>,
+    public_dns_name: Option<String>,
+}
+
+/// Records as read from the zones: zone id → the record sets found at the
+/// names that were asked for.
+pub type CurrentRecords = BTreeMap<String, Vec<RecordSet>>;
+
+/// The outcome of planning one event.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Plan {
+    pub zones: Vec<ZoneChanges>,
+    pub conflicts: Vec<Conflict>,
+    pub rejected: Vec<Rejection>,
+    pub notes: Vec<String>,
+    /// What the instance owns once the changes are applied.
+    #[serde(skip)]
+    pub owned_after: Vec<OwnedRecord>,
+    /// What it may own while the changes are in flight: `owned_after` plus
+    /// the records being deleted. Saved before the DNS change, so a crash in
+    /// between never leaves a record that no one owns.
+    #[serde(skip)]
+    pub owned_during: Vec<OwnedRecord>,
+}
+
+impl Plan {
+    pub fn change_count(&self) -> usize {
+        self.zones.iter().map(|z| z.changes.len()).sum()
+    }
+}
+
+/// Managed zones holding `name` in one view, most specific first.
+fn zone_for<'z>(name: &str, zones: &[&'z ZoneInfo], private: bool) -> Option<&'z ZoneInfo> {
+    zones
+        .iter()
+        .filter(|z| z.private == private && names::is_within(name, &z.name))
+        .max_by_key(|z| names::label_count(&z.name))
+        .copied()
+}
+
+/// Splits a tag value into names: commas and white space separate.
+pub fn split_names(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(names::normalize)
+        .collect()
+}
+
+/// The home domain, from the ZONE tag, then DHCP, then the default; AWS's
+/// own suffixes never count. `Err` carries a rejection for a bad ZONE tag.
+fn home_domain(input: &PlanInput) -> Result<Option<String>, Rejection> {
+    let config = input.config;
+    if let Some(tag) = input.instance.tags.get(&config.zone_tag) {
+        let domain = names::normalize(tag);
+        if names::is_aws_default_suffix(&domain) {
+            // Falls through: the tag names AWS's own suffix, which is never hosted.
+        } else if let Err(problem) = names::check_hostname(&domain) {
+            return Err(Rejection {
+                name: clip(tag),
+                reason: format!("{} tag is not a domain name: {problem}", config.zone_tag),
+            });
+        } else {
+            return Ok(Some(domain));
+        }
+    }
+    let dhcp = input
+        .vpc
+        .and_then(|v| v.dhcp_domain.as_deref())
+        .and_then(|d| d.split_whitespace().next())
+        .map(names::normalize)
+        .filter(|d| !names::is_aws_default_suffix(d) && names::check_hostname(d).is_ok());
+    Ok(dhcp.or_else(|| config.default_zone.clone()))
+}
+
+fn clip(s: &str) -> String {
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Checks a name and finds its zone in one view: `Ok(None)` when no zone of
+/// that view holds it, `Err` when it must never be written.
+fn place(name: &str, zone: Option<&ZoneInfo>) -> Result<Option<ZoneInfo>, String> {
+    match zone {
+        Some(z) if z.name == name => Err(format!(
+            "{name} is the apex of zone {} ({}); the registrar never writes at a zone apex",
+            z.name, z.id
+        )),
+        Some(z) => Ok(Some(z.clone())),
+        None => Ok(None),
+    }
+}
+
+/// First planning step: the names an instance should have and the zones they
+/// go to, per `spec/records.md`.
+pub fn targets(input: &PlanInput) -> Targets {
+    let config = input.config;
+    let instance = input.instance;
+    let managed: Vec<&ZoneInfo> = input
+        .zones
+        .iter()
+        .filter(|z| config.allows_zone(&z.id, &z.name))
+        .collect();
+    let mut t = Targets {
+        private_dns_name: instance.private_dns_name.as_deref().map(names::normalize),
+        public_dns_name: instance.public_dns_name.as_deref().map(names::normalize),
+        ..Targets::default()
+    };
+
+    let home = match home_domain(input) {
+        Ok(home) => home,
+        Err(rejection) => {
+            t.rejected.push(rejection);
+            None
+        }
+    };
+    let host_name = match instance.tags.get(&config.hostname_tag) {
+        Some(tag) => {
+            let name = names::normalize(tag);
+            if name.trim_end_matches('.').contains('.') {
+                Some(name)
+            } else if let Some(home) = &home {
+                // A bare label in HOSTNAME is taken as a label in the home domain.
+                Some(format!("{name}{home}"))
+            } else {
+                t.rejected.push(Rejection {
+                    name: clip(tag),
+                    reason: format!(
+                        "{} tag is a single label and the instance has no home domain; give a full name such as web-1.corp.example",
+                        config.hostname_tag
+                    ),
+                });
+                None
+            }
+        }
+        None => match (&home, &t.private_dns_name) {
+            (Some(home), Some(private_dns)) => {
+                names::first_label(private_dns).map(|label| format!("{label}.{home}"))
+            }
+            _ => None,
+        },
+    };
+
+    if let Some(name) = host_name {
+        host_target(&mut t, &managed, instance, name);
+    }
+    if let Some(host) = &t.host {
+        if host.private_zone.is_some() {
+            let ptr_name = names::reverse_name(host.private_ip);
+            if let Some(zone) = zone_for(&ptr_name, &managed, true).filter(|z| z.name != ptr_name) {
+                t.ptr = Some((zone.clone(), ptr_name));
+            }
+        }
+    }
+
+    let mut seen = BTreeSet::new();
+    for alias in instance
+        .tags
+        .get(&config.cname_tag)
+        .map(|v| split_names(v))
+        .unwrap_or_default()
+    {
+        if seen.insert(alias.clone()) {
+            alias_target(&mut t, &managed, alias);
+        }
+    }
+    t
+}
+
+fn host_target(t: &mut Targets, managed: &[&ZoneInfo], instance: &InstanceFacts, name: String) {
+    if let Err(problem) = names::check_hostname(&name) {
+        t.rejected.push(Rejection {
+            name: clip(&name),
+            reason: problem.to_string(),
+        });
+        return;
+    }
+    let Some(private_ip) = instance.private_ip else {
+        t.notes.push(format!(
+            "{name}: the instance has no private IPv4, so it gets no host record"
+        ));
+        return;
+    };
+    let placed = place(&name, zone_for(&name, managed, true)).and_then(|private_zone| {
+        let public = match instance.public_ip {
+            Some(ip) => place(&name, zone_for(&name, managed, false))?.map(|z| (z, ip)),
+            None => None,
+        };
+        Ok((private_zone, public))
+    });
+    match placed {
+        Err(reason) => t.rejected.push(Rejection { name, reason }),
+        Ok((None, None)) => {
+            let public_only =
+                instance.public_ip.is_none() && zone_for(&name, managed, false).is_some();
+            let reason = if public_only {
+                format!("{name} is only in a public zone, and the instance has no public IPv4 to put there")
+            } else {
+                format!("{name} is outside every managed zone visible to this instance's VPC")
+            };
+            t.rejected.push(Rejection { name, reason });
+        }
+        Ok((private_zone, public)) => {
+            t.host = Some(HostTarget {
+                name,
+                private_ip,
+                private_zone,
+                public,
+            });
+        }
+    }
+}
+
+fn alias_target(t: &mut Targets, managed: &[&ZoneInfo], alias: String) {
+    if let Err(problem) = names::check_hostname(&alias) {
+        t.rejected.push(Rejection {
+            name: clip(&alias),
+            reason: problem.to_string(),
+        });
+        return;
+    }
+    let private_zone = place(&alias, zone_for(&alias, managed, true));
+    let public_zone = if t.public_dns_name.is_some() {
+        place(&alias, zone_for(&alias, managed, false))
+    } else {
+        Ok(None)
+    };
+    match (private_zone, public_zone) {
+        (Err(reason), _) | (_, Err(reason)) => t.rejected.push(Rejection {
+            name: alias,
+            reason,
+        }),
+        (Ok(None), Ok(None)) => {
+            let reason = if zone_for(&alias, managed, false).is_some() {
+                format!("{alias} is only in a public zone, and the instance has no public DNS name to point it at")
+            } else {
+                format!("{alias} is outside every managed zone visible to this instance's VPC")
+            };
+            t.rejected.push(Rejection {
+                name: alias,
+                reason,
+            });
+        }
+        (Ok(private_zone), Ok(public_zone)) => t.aliases.push(AliasTarget {
+            name: alias,
+            private_zone,
+            public_zone,
+        }),
+    }
+}
+
+impl Targets {
+    /// Every (zone id → names) the second step must see the current records
+    /// of: wanted names, plus the names of records already owned.
+    pub fn names_to_read(&self, owned: &[OwnedRecord]) -> BTreeMap<String, BTreeSet<String>> {
+        let mut read: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut add = |zone: &ZoneInfo, name: &str| {
+            read.entry(zone.id.clone())
+                .or_default()
+                .insert(name.to_string());
+        };
+        if let Some(host) = &self.host {
+            if let Some(z) = &host.private_zone {
+                add(z, &host.name);
+            }
+            if let Some((z, _)) = &host.public {
+                add(z, &host.name);
+            }
+        }
+        if let Some((z, name)) = &self.ptr {
+            add(z, name);
+        }
+        for alias in &self.aliases {
+            for z in [&alias.private_zone, &alias.public_zone]
+                .into_iter()
+                .flatten()
+            {
+                add(z, &alias.name);
+            }
+        }
+        for o in owned {
+            read.entry(o.zone_id.clone())
+                .or_default()
+                .insert(o.record.name.clone());
+        }
+        read
+    }
+}
+
+/// Builds the second step's state: one wanted record at a time, checked
+/// against the zone as read and against what this plan already wants.
+struct Differ<'a> {
+    ttl: i64,
+    owned: &'a [OwnedRecord],
+    /// Current records, less the owned ones this plan deletes.
+    current: BTreeMap<String, Vec<RecordSet>>,
+    /// zone id → records this plan will hold after apply.
+    planned: BTreeMap<String, Vec<RecordSet>>,
+    plan: Plan,
+}
+
+impl Differ<'_> {
+    fn is_owned(&self, zone_id: &str, record: &RecordSet) -> bool {
+        self.owned
+            .iter()
+            .any(|o| o.zone_id == zone_id && o.record.canonical() == record.canonical())
+    }
+
+    /// Decides one wanted record; true when it will be in place after apply.
+    fn want(&mut self, zone: &ZoneInfo, rtype: RecordType, name: &str, value: String) -> bool {
+        let record = RecordSet::new(name, rtype.clone(), self.ttl, vec![value]).canonical();
+        let conflict = |reason: String| Conflict {
+            zone_id: zone.id.clone(),
+            zone_name: zone.name.clone(),
+            name: record.name.clone(),
+            rtype: rtype.clone(),
+            reason,
+        };
+        let planned_here: Vec<&RecordSet> = self
+            .planned
+            .get(&zone.id)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.name == record.name)
+            .collect();
+        if let Some(p) = planned_here.first() {
+            let c = conflict(format!(
+                "this instance already gets a {} record at {}; a CNAME must stand alone",
+                p.rtype, record.name
+            ));
+            self.plan.conflicts.push(c);
+            return false;
+        }
+        let at_name: Vec<RecordSet> = self
+            .current
+            .get(&zone.id)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.name == record.name)
+            .map(RecordSet::canonical)
+            .collect();
+        let same_type = at_name.iter().find(|r| r.rtype == record.rtype);
+        let others: Vec<&RecordSet> = at_name.iter().filter(|r| r.rtype != record.rtype).collect();
+        if rtype == RecordType::Cname && !others.is_empty() {
+            let types: Vec<&str> = others.iter().map(|r| r.rtype.as_str()).collect();
+            self.plan.conflicts.push(conflict(format!(
+                "{} already holds a {} record; a CNAME must stand alone",
+                record.name,
+                types.join(" and ")
+            )));
+            return false;
+        }
+        if let Some(cname) = others.iter().find(|r| r.rtype == RecordType::Cname) {
+            self.plan.conflicts.push(conflict(format!(
+                "{} is a CNAME to {}; no other record may share its name",
+                record.name,
+                cname.values.join(",")
+            )));
+            return false;
+        }
+        let action = match same_type {
+            None => Some(ChangeAction::Create),
+            Some(cur) if *cur == record && self.is_owned(&zone.id, cur) => None,
+            Some(cur) if *cur == record => {
+                self.plan.conflicts.push(conflict(format!(
+                    "an identical record exists that this instance did not write ({cur}); it is left to its owner"
+                )));
+                return false;
+            }
+            Some(cur) if self.is_owned(&zone.id, cur) => Some(ChangeAction::Upsert),
+            Some(cur) => {
+                self.plan.conflicts.push(conflict(format!(
+                    "{} {} is held by someone else ({}); it is left alone",
+                    cur.name,
+                    cur.rtype,
+                    cur.values.join(",")
+                )));
+                return false;
+            }
+        };
+        if let Some(action) = action {
+            push_change(&mut self.plan.zones, zone, action, record.clone());
+        }
+        self.planned
+            .entry(zone.id.clone())
+            .or_default()
+            .push(record.clone());
+        self.plan.owned_after.push(OwnedRecord {
+            zone_id: zone.id.clone(),
+            zone_name: zone.name.clone(),
+            record,
+        });
+        true
+    }
+}
+
+fn push_change(
+    zones: &mut Vec<ZoneChanges>,
+    zone: &ZoneInfo,
+    action: ChangeAction,
+    record: RecordSet,
+) {
+    push_change_by_id(zones, &zone.id, &zone.name, action, record);
+}
+
+fn push_change_by_id(
+    zones: &mut Vec<ZoneChanges>,
+    zone_id: &str,
+    zone_name: &str,
+    action: ChangeAction,
+    record: RecordSet,
+) {
+    let idx = match zones.iter().position(|z| z.zone_id == zone_id) {
+        Some(i) => i,
+        None => {
+            zones.push(ZoneChanges {
+                zone_id: zone_id.to_string(),
+                zone_name: zone_name.to_string(),
+                changes: Vec::new(),
+            });
+            zones.len() - 1
+        }
+    };
+    zones[idx].changes.push(Change { action, record });
+}
+
+/// Whether `current` still holds exactly `owned` (name, type, TTL, values).
+fn still_as_written(current: &CurrentRecords, owned: &OwnedRecord) -> bool {
+    let want = owned.record.canonical();
+    current
+        .get(&owned.zone_id)
+        .into_iter()
+        .flatten()
+        .any(|r| r.canonical() == want)
+}
+
+/// Deletes owned records not in `keep`, each only while it is as written.
+fn release(plan: &mut Plan, owned: &[OwnedRecord], current: &CurrentRecords, keep: &[OwnedRecord]) {
+    for o in owned {
+        let kept = keep
+            .iter()
+            .any(|k| k.zone_id == o.zone_id && k.record.same_slot(&o.record));
+        if kept {
+            continue;
+        }
+        if still_as_written(current, o) {
+            push_change_by_id(
+                &mut plan.zones,
+                &o.zone_id,
+                &o.zone_name,
+                ChangeAction::Delete,
+                o.record.canonical(),
+            );
+            plan.owned_during.push(o.clone());
+        } else {
+            plan.notes.push(format!(
+                "{} {} in {} changed or vanished since this instance wrote it; left alone and no longer owned",
+                o.record.name, o.record.rtype, o.zone_name
+            ));
+        }
+    }
+}
+
+/// Orders each zone's batch (deletes first) and the zones by name, so plans
+/// compare and print the same way every time.
+fn finish(mut plan: Plan) -> Plan {
+    for z in &mut plan.zones {
+        z.changes
+            .sort_by(|a, b| (a.action, &a.record).cmp(&(b.action, &b.record)));
+    }
+    plan.zones.retain(|z| !z.changes.is_empty());
+    plan.zones
+        .sort_by(|a, b| (&a.zone_name, &a.zone_id).cmp(&(&b.zone_name, &b.zone_id)));
+    plan.owned_after.sort();
+    plan.owned_during.extend(plan.owned_after.iter().cloned());
+    plan.owned_during.sort();
+    plan.owned_during.dedup();
+    plan
+}
+
+/// Second planning step for `running`: diff the targets against the records
+/// read and the records owned.
+pub fn plan_register(
+    targets: &Targets,
+    owned: &[OwnedRecord],
+    current: &CurrentRecords,
+    ttl: i64,
+) -> Plan {
+    // Slots this event may want; owned records outside them are released first,
+    // so their names are free for the wanted records in the same batch.
+    let mut candidate_slots: Vec<OwnedRecord> = Vec::new();
+    let slot = |zone: &ZoneInfo, name: &str, rtype: RecordType| OwnedRecord {
+        zone_id: zone.id.clone(),
+        zone_name: zone.name.clone(),
+        record: RecordSet::new(name, rtype, ttl, vec![]),
+    };
+    if let Some(h) = &targets.host {
+        if let Some(z) = &h.private_zone {
+            candidate_slots.push(slot(z, &h.name, RecordType::A));
+        }
+        if let Some((z, _)) = &h.public {
+            candidate_slots.push(slot(z, &h.name, RecordType::A));
+        }
+    }
+    if let Some((z, name)) = &targets.ptr {
+        candidate_slots.push(slot(z, name, RecordType::Ptr));
+    }
+    for a in &targets.aliases {
+        for z in [&a.private_zone, &a.public_zone].into_iter().flatten() {
+            candidate_slots.push(slot(z, &a.name, RecordType::Cname));
+        }
+    }
+
+    let mut plan = Plan {
+        rejected: targets.rejected.clone(),
+        notes: targets.notes.clone(),
+        ..Plan::default()
+    };
+    release(&mut plan, owned, current, &candidate_slots);
+    let released: Vec<(&str, RecordSet)> = plan
+        .owned_during
+        .iter()
+        .map(|o| (o.zone_id.as_str(), o.record.canonical()))
+        .collect();
+    let effective: BTreeMap<String, Vec<RecordSet>> = current
+        .iter()
+        .map(|(zone, records)| {
+            let kept = records
+                .iter()
+                .filter(|r| !released.contains(&(zone.as_str(), r.canonical())))
+                .cloned()
+                .collect();
+            (zone.clone(), kept)
+        })
+        .collect();
+
+    let mut d = Differ {
+        ttl,
+        owned,
+        current: effective,
+        planned: BTreeMap::new(),
+        plan,
+    };
+
+    let mut private_host: Option<String> = None;
+    let mut public_host: Option<String> = None;
+    if let Some(h) = &targets.host {
+        if let Some(z) = &h.private_zone {
+            if d.want(z, RecordType::A, &h.name, h.private_ip.to_string()) {
+                private_host = Some(h.name.clone());
+            }
+        }
+        if let Some((z, ip)) = &h.public {
+            if d.want(z, RecordType::A, &h.name, ip.to_string()) {
+                public_host = Some(h.name.clone());
+            }
+        }
+    }
+    if let (Some((zone, ptr_name)), Some(host)) = (&targets.ptr, &private_host) {
+        d.want(zone, RecordType::Ptr, ptr_name, host.clone());
+    }
+    for alias in &targets.aliases {
+        if let Some(z) = &alias.private_zone {
+            match private_host
+                .clone()
+                .or_else(|| targets.private_dns_name.clone())
+            {
+                Some(value) => {
+                    d.want(z, RecordType::Cname, &alias.name, value);
+                }
+                None => d.plan.notes.push(format!(
+                    "{}: no private host name or private DNS name to point the alias at",
+                    alias.name
+                )),
+            }
+        }
+        if let Some(z) = &alias.public_zone {
+            if let Some(value) = public_host
+                .clone()
+                .or_else(|| targets.public_dns_name.clone())
+            {
+                d.want(z, RecordType::Cname, &alias.name, value);
+            }
+        }
+    }
+
+    // Candidate slots that ended up unwanted (a PTR whose host A conflicted)
+    // are released too, if owned.
+    let mut plan = d.plan;
+    let owned_after = plan.owned_after.clone();
+    let not_yet_released: Vec<OwnedRecord> = owned
+        .iter()
+        .filter(|o| {
+            !plan.owned_during.iter().any(|r| r == *o)
+                && candidate_slots
+                    .iter()
+                    .any(|c| c.zone_id == o.zone_id && c.record.same_slot(&o.record))
+        })
+        .cloned()
+        .collect();
+    release(&mut plan, &not_yet_released, current, &owned_after);
+    finish(plan)
+}
+
+/// Plan for `stopping`/`stopped`/`shutting-down`/`terminated`: delete each
+/// owned record that is still exactly as written.
+pub fn plan_deregister(owned: &[OwnedRecord], current: &CurrentRecords) -> Plan {
+    let mut plan = Plan::default();
+    release(&mut plan, owned, current, &[]);
+    let mut plan = finish(plan);
+    plan.owned_during = owned.to_vec();
+    plan
+}
