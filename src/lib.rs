@@ -15,6 +15,7 @@ pub mod plan;
 
 pub use config::Config;
 pub use error::{Error, Result};
+pub mod aws;
 pub mod fake;
 pub mod registrar;
 pub mod summary;

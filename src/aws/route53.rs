@@ -1,0 +1,258 @@
+//! Route 53 through the SDK: zones (paginated), the records at given names,
+//! and one ChangeResourceRecordSets per zone.
+
+use super::{aws_error, error_code};
+use crate::backend::Dns;
+use crate::error::{Error, Result};
+use crate::facts::{RecordSet, RecordType, ZoneInfo};
+use crate::fake::CallLog;
+use crate::names;
+use crate::plan::{ChangeAction, ZoneChanges};
+use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
+use std::collections::BTreeSet;
+
+pub struct Route53Backend {
+    pub client: aws_sdk_route53::Client,
+    pub calls: CallLog,
+}
+
+fn bare_id(id: &str) -> String {
+    id.trim_start_matches("/hostedzone/").to_string()
+}
+
+/// Route 53 writes some characters as octal escapes (`\052` for `*`); the
+/// registrar compares names in their plain form.
+fn unescape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+        {
+            if let Ok(code) = u8::from_str_radix(&name[i + 1..i + 4], 8) {
+                out.push(code as char);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    out
+}
+
+impl Route53Backend {
+    /// Every hosted zone in the account, all pages.
+    async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
+        let mut zones = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            self.calls.count("route53:ListHostedZones");
+            let page = self
+                .client
+                .list_hosted_zones()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:ListHostedZones", e))?;
+            for z in page.hosted_zones() {
+                zones.push(ZoneInfo {
+                    id: bare_id(z.id()),
+                    name: names::normalize(&unescape(z.name())),
+                    private: z.config().is_some_and(|c| c.private_zone()),
+                });
+            }
+            match page.next_marker() {
+                Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(zones)
+    }
+
+    /// Ids of the private zones associated with the VPC, all pages.
+    async fn zone_ids_for_vpc(&self, vpc_id: &str, region: &str) -> Result<BTreeSet<String>> {
+        let mut ids = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.calls.count("route53:ListHostedZonesByVPC");
+            let page = self
+                .client
+                .list_hosted_zones_by_vpc()
+                .vpc_id(vpc_id)
+                .vpc_region(VpcRegion::from(region))
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:ListHostedZonesByVPC", e))?;
+            ids.extend(
+                page.hosted_zone_summaries()
+                    .iter()
+                    .map(|s| bare_id(s.hosted_zone_id())),
+            );
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The record sets at one name: a listing that starts at the name and
+    /// stops as soon as it passes it.
+    async fn records_named(&self, zone_id: &str, name: &str) -> Result<Option<Vec<RecordSet>>> {
+        let mut found = Vec::new();
+        let mut start_type: Option<RrType> = None;
+        loop {
+            self.calls.count("route53:ListResourceRecordSets");
+            let result = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .start_record_name(name)
+                .set_start_record_type(start_type.clone())
+                .max_items(20)
+                .send()
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(None),
+                Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
+            };
+            let mut passed = false;
+            for rr in page.resource_record_sets() {
+                let rr_name = names::normalize(&unescape(rr.name()));
+                if rr_name != name {
+                    passed = true;
+                    break;
+                }
+                // Alias records have no TTL or values; they are kept with an
+                // empty value list so they still block CNAMEs and CREATEs.
+                found.push(RecordSet::new(
+                    &rr_name,
+                    RecordType::from(rr.r#type().as_str()),
+                    rr.ttl().unwrap_or(0),
+                    rr.resource_records()
+                        .iter()
+                        .map(|v| v.value().to_string())
+                        .collect(),
+                ));
+            }
+            match (
+                page.is_truncated(),
+                page.next_record_name(),
+                page.next_record_type(),
+            ) {
+                (true, Some(next_name), Some(next_type))
+                    if !passed && names::normalize(next_name) == name =>
+                {
+                    start_type = Some(next_type.clone());
+                }
+                _ => break,
+            }
+        }
+        Ok(Some(found))
+    }
+}
+
+impl Dns for Route53Backend {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
+        let all = self.all_zones();
+        let visible = async {
+            match vpc_id {
+                Some(vpc) => self.zone_ids_for_vpc(vpc, region).await,
+                None => Ok(BTreeSet::new()),
+            }
+        };
+        let (all, visible) = tokio::join!(all, visible);
+        let (all, visible) = (all?, visible?);
+        Ok(all
+            .into_iter()
+            .filter(|z| !z.private || visible.contains(&z.id))
+            .collect())
+    }
+
+    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+        let mut records = Vec::new();
+        for name in names {
+            match self.records_named(zone_id, name).await? {
+                Some(found) => records.extend(found),
+                None => return Ok(Vec::new()),
+            }
+        }
+        Ok(records)
+    }
+
+    async fn apply(&self, batch: &ZoneChanges) -> Result<()> {
+        let build = |what: &str, e: aws_sdk_route53::error::BuildError| Error::Aws {
+            operation: "route53:ChangeResourceRecordSets".into(),
+            message: format!("could not build {what}: {e}"),
+            retryable: false,
+        };
+        let mut changes = Vec::new();
+        for c in &batch.changes {
+            let mut rrset = r53::ResourceRecordSet::builder()
+                .name(&c.record.name)
+                .r#type(RrType::from(c.record.rtype.as_str()))
+                .ttl(c.record.ttl);
+            for v in &c.record.values {
+                rrset = rrset.resource_records(
+                    r53::ResourceRecord::builder()
+                        .value(v)
+                        .build()
+                        .map_err(|e| build("record", e))?,
+                );
+            }
+            let action = match c.action {
+                ChangeAction::Create => r53::ChangeAction::Create,
+                ChangeAction::Upsert => r53::ChangeAction::Upsert,
+                ChangeAction::Delete => r53::ChangeAction::Delete,
+            };
+            changes.push(
+                r53::Change::builder()
+                    .action(action)
+                    .resource_record_set(rrset.build().map_err(|e| build("record set", e))?)
+                    .build()
+                    .map_err(|e| build("change", e))?,
+            );
+        }
+        let batch_body = r53::ChangeBatch::builder()
+            .comment("ec2-ddns")
+            .set_changes(Some(changes))
+            .build()
+            .map_err(|e| build("change batch", e))?;
+        self.calls.count("route53:ChangeResourceRecordSets");
+        match self
+            .client
+            .change_resource_record_sets()
+            .hosted_zone_id(&batch.zone_id)
+            .change_batch(batch_body)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(error_code(&e), Some("InvalidChangeBatch" | "InvalidInput")) => {
+                Err(Error::ZoneChanged {
+                    zone_id: batch.zone_id.clone(),
+                    message: aws_sdk_route53::error::DisplayErrorContext(&e).to_string(),
+                })
+            }
+            Err(e) => Err(aws_error("route53:ChangeResourceRecordSets", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unescape_octal() {
+        assert_eq!(super::unescape("\\052.corp.example."), "*.corp.example.");
+        assert_eq!(super::unescape("web.corp.example."), "web.corp.example.");
+    }
+}
