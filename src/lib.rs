@@ -20,3 +20,4 @@ pub mod fake;
 pub mod registrar;
 pub mod summary;
 pub mod world;
+pub mod report;
