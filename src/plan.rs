@@ -733,3 +733,7 @@ pub fn plan_deregister(owned: &[OwnedRecord], current: &CurrentRecords) -> Plan 
     plan.owned_during = owned.to_vec();
     plan
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
