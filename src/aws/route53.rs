@@ -256,3 +256,36 @@ mod tests {
         assert_eq!(super::unescape("web.corp.example."), "web.corp.example.");
     }
 }
+
+impl Route53Backend {
+    /// Every record set in a zone, all pages: for snapshots and tests.
+    pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        let mut records = Vec::new();
+        let mut start: Option<(String, RrType)> = None;
+        loop {
+            self.calls.count("route53:ListResourceRecordSets");
+            let page = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .set_start_record_name(start.as_ref().map(|s| s.0.clone()))
+                .set_start_record_type(start.as_ref().map(|s| s.1.clone()))
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:ListResourceRecordSets", e))?;
+            for rr in page.resource_record_sets() {
+                records.push(RecordSet::new(
+                    &unescape(rr.name()),
+                    RecordType::from(rr.r#type().as_str()),
+                    rr.ttl().unwrap_or(0),
+                    rr.resource_records().iter().map(|v| v.value().to_string()).collect(),
+                ));
+            }
+            match (page.is_truncated(), page.next_record_name(), page.next_record_type()) {
+                (true, Some(name), Some(rtype)) => start = Some((name.to_string(), rtype.clone())),
+                _ => break,
+            }
+        }
+        Ok(records)
+    }
+}

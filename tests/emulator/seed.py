@@ -307,6 +307,7 @@ class Seeder:
 
         cfg = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60)
         self.region = region
+        self.endpoint_url = endpoint_url
         self.ec2 = boto3.client("ec2", endpoint_url=endpoint_url, region_name=region,
                                 config=cfg)
         # Route 53 is global; its API lives in us-east-1.
@@ -339,6 +340,16 @@ class Seeder:
         # real Linux AMIs have none.
         images.sort(key=lambda i: ("Platform" not in i, i.get("Name", "")), reverse=True)
         return images[0]["ImageId"] if images else FALLBACK_AMI
+
+    def create_table(self, name: str) -> None:
+        """The registry table, as infra/template.yaml defines it."""
+        import boto3
+        ddb = boto3.client("dynamodb", endpoint_url=self.endpoint_url, region_name=self.region)
+        if name in self.call("table", ddb, "list_tables")["TableNames"]:
+            return
+        self.call("table", ddb, "create_table", TableName=name, BillingMode="PAY_PER_REQUEST",
+                  AttributeDefinitions=[{"AttributeName": "InstanceId", "AttributeType": "S"}],
+                  KeySchema=[{"AttributeName": "InstanceId", "KeyType": "HASH"}])
 
     def seed(self, plan: dict) -> dict:
         ec2, r53, call = self.ec2, self.r53, self.call
@@ -455,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Seed a moto server with a world JSON file.")
     ap.add_argument("--endpoint-url", required=True,
                     help="moto server URL, e.g. http://127.0.0.1:5000")
+    ap.add_argument("--reset", action="store_true",
+                    help="reset the moto server (POST /moto-api/reset) before seeding")
+    ap.add_argument("--table", default="DDNS",
+                    help="DynamoDB registry table to create (partition key InstanceId, S); "
+                         "'' to create none (default: DDNS)")
     ap.add_argument("world", help="path to the world JSON file")
     args = ap.parse_args(argv)
 
@@ -491,8 +507,16 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         fail("boto3 is not installed for this python (pip install boto3)")
 
+    if args.reset:
+        import urllib.request
+        urllib.request.urlopen(urllib.request.Request(
+            args.endpoint_url.rstrip("/") + "/moto-api/reset", method="POST"), timeout=30)
     try:
-        mapping = Seeder(args.endpoint_url, plan["region"]).seed(plan)
+        seeder = Seeder(args.endpoint_url, plan["region"])
+        mapping = seeder.seed(plan)
+        if args.table:
+            seeder.create_table(args.table)
+            mapping["table"] = args.table
     except SeedError as exc:
         fail(str(exc))
     json.dump(mapping, sys.stdout, sort_keys=True)
