@@ -69,7 +69,17 @@ pub fn summary_text(s: &Summary) -> String {
         if s.dry_run { " (dry run: nothing written)" } else { "" }
     );
     for c in &s.changes {
-        let _ = writeln!(out, "    {:<6} {} {} {} {} in {}", c.action, c.name, c.rtype, c.ttl, c.values.join(","), c.zone_name);
+        let _ = writeln!(
+            out,
+            "    {:<6} {} {} {} {} in {} ({})",
+            c.action,
+            c.name,
+            c.rtype,
+            c.ttl,
+            c.values.join(","),
+            c.zone_name,
+            c.zone_id
+        );
     }
     for c in &s.conflicts {
         let _ = writeln!(out, "    conflict {} {} in {}: {}", c.name, c.rtype, c.zone_name, c.reason);

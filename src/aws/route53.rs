@@ -178,9 +178,41 @@ impl Dns for Route53Backend {
             .collect())
     }
 
+    /// One name: a listing from that name. Several names: one listing of the
+    /// zone's first page (300 record sets), which for the usual small zone is
+    /// all of it; only names that page cannot settle are listed one by one.
     async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
         let mut records = Vec::new();
-        for name in names {
+        let mut unsettled: Vec<&String> = names.iter().collect();
+        if names.len() > 1 {
+            self.calls.count("route53:ListResourceRecordSets");
+            let page = match self.client.list_resource_record_sets().hosted_zone_id(zone_id).max_items(300).send().await {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(Vec::new()),
+                Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
+            };
+            let listed: Vec<RecordSet> = page
+                .resource_record_sets()
+                .iter()
+                .map(|rr| {
+                    RecordSet::new(
+                        &unescape(rr.name()),
+                        RecordType::from(rr.r#type().as_str()),
+                        rr.ttl().unwrap_or(0),
+                        rr.resource_records().iter().map(|v| v.value().to_string()).collect(),
+                    )
+                })
+                .collect();
+            let last_name = listed.last().map(|r| r.name.clone());
+            unsettled.retain(|name| {
+                let found = listed.iter().any(|r| &&r.name == name);
+                // A truncated page settles a name only if the name's records
+                // are on it and the page does not end inside them.
+                page.is_truncated() && (!found || last_name.as_ref() == Some(*name))
+            });
+            records.extend(listed.into_iter().filter(|r| names.contains(&r.name) && !unsettled.contains(&&r.name)));
+        }
+        for name in unsettled {
             match self.records_named(zone_id, name).await? {
                 Some(found) => records.extend(found),
                 None => return Ok(Vec::new()),
