@@ -313,7 +313,10 @@ mod tests {
         ZoneChanges {
             zone_id: "Z1".into(),
             zone_name: "corp.example.".into(),
-            changes: changes.into_iter().map(|(action, record)| Change { action, record }).collect(),
+            changes: changes
+                .into_iter()
+                .map(|(action, record)| Change { action, record })
+                .collect(),
         }
     }
 
@@ -321,26 +324,68 @@ mod tests {
     #[test]
     fn refuses_what_route53_refuses() {
         use ChangeAction::*;
-        let existing = vec![r("a.corp.example.", "A", 60, "10.0.0.1"), r("c.corp.example.", "CNAME", 60, "x.example.")];
-        let cases: Vec<(&str, Vec<(ChangeAction, RecordSet)>, Option<&str>)> = vec![
-            ("create of an existing record", vec![(Create, r("a.corp.example.", "A", 60, "10.0.0.2"))], Some("already exists")),
-            ("CNAME beside an A", vec![(Create, r("a.corp.example.", "CNAME", 60, "y.example."))], Some("conflicting RRSet")),
-            ("A beside a CNAME", vec![(Upsert, r("c.corp.example.", "A", 60, "10.0.0.3"))], Some("conflicting RRSet")),
-            ("delete with other values", vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.9"))], Some("do not match")),
-            ("delete with another TTL", vec![(Delete, r("a.corp.example.", "A", 300, "10.0.0.1"))], Some("do not match")),
-            ("delete of a missing record", vec![(Delete, r("b.corp.example.", "A", 60, "10.0.0.1"))], Some("not found")),
-            ("name outside the zone", vec![(Create, r("a.xcorp.example.", "A", 60, "10.0.0.1"))], Some("not permitted in zone")),
+        let existing = vec![
+            r("a.corp.example.", "A", 60, "10.0.0.1"),
+            r("c.corp.example.", "CNAME", 60, "x.example."),
+        ];
+        type Case<'a> = (&'a str, Vec<(ChangeAction, RecordSet)>, Option<&'a str>);
+        let cases: Vec<Case> = vec![
+            (
+                "create of an existing record",
+                vec![(Create, r("a.corp.example.", "A", 60, "10.0.0.2"))],
+                Some("already exists"),
+            ),
+            (
+                "CNAME beside an A",
+                vec![(Create, r("a.corp.example.", "CNAME", 60, "y.example."))],
+                Some("conflicting RRSet"),
+            ),
+            (
+                "A beside a CNAME",
+                vec![(Upsert, r("c.corp.example.", "A", 60, "10.0.0.3"))],
+                Some("conflicting RRSet"),
+            ),
+            (
+                "delete with other values",
+                vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.9"))],
+                Some("do not match"),
+            ),
+            (
+                "delete with another TTL",
+                vec![(Delete, r("a.corp.example.", "A", 300, "10.0.0.1"))],
+                Some("do not match"),
+            ),
+            (
+                "delete of a missing record",
+                vec![(Delete, r("b.corp.example.", "A", 60, "10.0.0.1"))],
+                Some("not found"),
+            ),
+            (
+                "name outside the zone",
+                vec![(Create, r("a.xcorp.example.", "A", 60, "10.0.0.1"))],
+                Some("not permitted in zone"),
+            ),
             (
                 "a good change then a bad one: nothing applies",
-                vec![(Create, r("b.corp.example.", "A", 60, "10.0.0.5")), (Delete, r("z.corp.example.", "A", 60, "1.1.1.1"))],
+                vec![
+                    (Create, r("b.corp.example.", "A", 60, "10.0.0.5")),
+                    (Delete, r("z.corp.example.", "A", 60, "1.1.1.1")),
+                ],
                 Some("not found"),
             ),
             (
                 "delete then create of one name changes its type",
-                vec![(Delete, r("c.corp.example.", "CNAME", 60, "x.example.")), (Create, r("c.corp.example.", "A", 60, "10.0.0.7"))],
+                vec![
+                    (Delete, r("c.corp.example.", "CNAME", 60, "x.example.")),
+                    (Create, r("c.corp.example.", "A", 60, "10.0.0.7")),
+                ],
                 None,
             ),
-            ("exact delete", vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.1"))], None),
+            (
+                "exact delete",
+                vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.1"))],
+                None,
+            ),
         ];
         for (what, changes, refusal) in cases {
             let mut records = existing.clone();
@@ -365,12 +410,22 @@ mod tests {
             zones: vec![],
             instances: vec![],
         });
-        let mut item = RegistryItem { instance_id: "i-1".into(), version: 1, ..RegistryItem::default() };
+        let mut item = RegistryItem {
+            instance_id: "i-1".into(),
+            version: 1,
+            ..RegistryItem::default()
+        };
         fake.save(&item).await.unwrap();
-        assert!(matches!(fake.save(&item).await, Err(Error::RegistryRace { .. })), "version 1 twice");
+        assert!(
+            matches!(fake.save(&item).await, Err(Error::RegistryRace { .. })),
+            "version 1 twice"
+        );
         item.version = 2;
         fake.save(&item).await.unwrap();
-        assert!(matches!(fake.remove("i-1", 1).await, Err(Error::RegistryRace { .. })));
+        assert!(matches!(
+            fake.remove("i-1", 1).await,
+            Err(Error::RegistryRace { .. })
+        ));
         fake.remove("i-1", 2).await.unwrap();
         assert!(fake.load("i-1").await.unwrap().is_none());
     }

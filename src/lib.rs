@@ -18,6 +18,6 @@ pub use error::{Error, Result};
 pub mod aws;
 pub mod fake;
 pub mod registrar;
+pub mod report;
 pub mod summary;
 pub mod world;
-pub mod report;

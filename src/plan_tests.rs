@@ -4,7 +4,11 @@ use super::*;
 use crate::facts::{InstanceFacts, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo};
 
 fn zone(id: &str, name: &str, private: bool) -> ZoneInfo {
-    ZoneInfo { id: id.into(), name: name.into(), private }
+    ZoneInfo {
+        id: id.into(),
+        name: name.into(),
+        private,
+    }
 }
 
 /// The zones most cases use: split-horizon corp.example. and a /8 reverse zone.
@@ -27,7 +31,10 @@ fn instance(tags: &[(&str, &str)]) -> InstanceFacts {
         public_ip: None,
         private_dns_name: Some("ip-10-1-2-4.ec2.internal".into()),
         public_dns_name: None,
-        tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
@@ -51,8 +58,16 @@ fn rec(name: &str, rtype: &str, ttl: i64, value: &str) -> RecordSet {
 }
 
 fn owned(zone_id: &str, r: RecordSet) -> OwnedRecord {
-    let zone_name = if zone_id == "ZREV" { "10.in-addr.arpa." } else { "corp.example." };
-    OwnedRecord { zone_id: zone_id.into(), zone_name: zone_name.into(), record: r }
+    let zone_name = if zone_id == "ZREV" {
+        "10.in-addr.arpa."
+    } else {
+        "corp.example."
+    };
+    OwnedRecord {
+        zone_id: zone_id.into(),
+        zone_name: zone_name.into(),
+        record: r,
+    }
 }
 
 /// One planning case: inputs, then the expected changes (as
@@ -89,16 +104,28 @@ impl Default for Case {
 
 fn run(case: &Case) -> Plan {
     let v = vpc(case.dhcp);
-    let input = PlanInput { config: &case.config, instance: &case.instance, vpc: Some(&v), zones: &case.zones };
+    let input = PlanInput {
+        config: &case.config,
+        instance: &case.instance,
+        vpc: Some(&v),
+        zones: &case.zones,
+    };
     let t = targets(&input);
     let mut current = CurrentRecords::new();
     for (zone_id, r) in &case.current {
-        current.entry(zone_id.to_string()).or_default().push(r.clone());
+        current
+            .entry(zone_id.to_string())
+            .or_default()
+            .push(r.clone());
     }
     // Only what the planner asked to read may influence it.
     let wanted = t.names_to_read(&case.owned);
     for (zone_id, records) in current.iter_mut() {
-        records.retain(|r| wanted.get(zone_id).is_some_and(|names| names.contains(&r.name)));
+        records.retain(|r| {
+            wanted
+                .get(zone_id)
+                .is_some_and(|names| names.contains(&r.name))
+        });
     }
     plan_register(&t, &case.owned, &current, case.config.ttl)
 }
@@ -108,7 +135,14 @@ fn change_lines(plan: &Plan) -> Vec<String> {
         .iter()
         .flat_map(|z| {
             z.changes.iter().map(move |c| {
-                format!("{} {} {} {} {}", z.zone_id, c.action.as_str(), c.record.name, c.record.rtype, c.record.values.join(","))
+                format!(
+                    "{} {} {} {} {}",
+                    z.zone_id,
+                    c.action.as_str(),
+                    c.record.name,
+                    c.record.rtype,
+                    c.record.values.join(",")
+                )
             })
         })
         .collect()
@@ -349,30 +383,84 @@ fn register_cases() {
         let plan = run(case);
         let want_changes = sorted(case.changes.iter().map(|s| s.to_string()));
         let got_changes = change_lines(&plan);
-        assert_eq!(sorted(got_changes.clone()), want_changes, "{}: changes", case.what);
+        assert_eq!(
+            sorted(got_changes.clone()),
+            want_changes,
+            "{}: changes",
+            case.what
+        );
         let got_conflicts = sorted(plan.conflicts.iter().map(|c| c.name.clone()));
-        assert_eq!(got_conflicts, sorted(case.conflicts.iter().map(|s| s.to_string())), "{}: conflicts", case.what);
+        assert_eq!(
+            got_conflicts,
+            sorted(case.conflicts.iter().map(|s| s.to_string())),
+            "{}: conflicts",
+            case.what
+        );
         let got_rejected = sorted(plan.rejected.iter().map(|r| r.name.clone()));
-        assert_eq!(got_rejected, sorted(case.rejected.iter().map(|s| s.to_string())), "{}: rejected", case.what);
+        assert_eq!(
+            got_rejected,
+            sorted(case.rejected.iter().map(|s| s.to_string())),
+            "{}: rejected",
+            case.what
+        );
         // Deletes lead each batch, so a name can change type in one batch.
         for z in &plan.zones {
-            let first_non_delete = z.changes.iter().position(|c| c.action != ChangeAction::Delete).unwrap_or(z.changes.len());
-            assert!(z.changes[first_non_delete..].iter().all(|c| c.action != ChangeAction::Delete), "{}", case.what);
+            let first_non_delete = z
+                .changes
+                .iter()
+                .position(|c| c.action != ChangeAction::Delete)
+                .unwrap_or(z.changes.len());
+            assert!(
+                z.changes[first_non_delete..]
+                    .iter()
+                    .all(|c| c.action != ChangeAction::Delete),
+                "{}",
+                case.what
+            );
         }
         // While in flight, the registry claims everything that may exist.
         for o in &plan.owned_after {
-            assert!(plan.owned_during.contains(o), "{}: {o:?} not claimed during apply", case.what);
+            assert!(
+                plan.owned_during.contains(o),
+                "{}: {o:?} not claimed during apply",
+                case.what
+            );
         }
     }
 }
 
 #[test]
 fn deregister_deletes_only_what_is_as_written() {
-    let a = owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"));
-    let ptr = owned("ZREV", rec("4.2.1.10.in-addr.arpa.", "PTR", 60, "ip-10-1-2-4.corp.example."));
-    let alias = owned("ZPRIV", rec("api.corp.example.", "CNAME", 60, "ip-10-1-2-4.corp.example."));
+    let a = owned(
+        "ZPRIV",
+        rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"),
+    );
+    let ptr = owned(
+        "ZREV",
+        rec(
+            "4.2.1.10.in-addr.arpa.",
+            "PTR",
+            60,
+            "ip-10-1-2-4.corp.example.",
+        ),
+    );
+    let alias = owned(
+        "ZPRIV",
+        rec(
+            "api.corp.example.",
+            "CNAME",
+            60,
+            "ip-10-1-2-4.corp.example.",
+        ),
+    );
     let mut current = CurrentRecords::new();
-    current.insert("ZPRIV".into(), vec![a.record.clone(), rec("api.corp.example.", "CNAME", 60, "new-owner.corp.example.")]);
+    current.insert(
+        "ZPRIV".into(),
+        vec![
+            a.record.clone(),
+            rec("api.corp.example.", "CNAME", 60, "new-owner.corp.example."),
+        ],
+    );
     current.insert("ZREV".into(), vec![ptr.record.clone()]);
     let plan = plan_deregister(&[a, ptr, alias], &current);
     assert_eq!(
@@ -393,15 +481,33 @@ fn names_to_read_cover_wanted_and_owned() {
     let inst = instance(&[("CNAME", "api.corp.example")]);
     let v = vpc(Some("corp.example"));
     let zones = corp_zones();
-    let t = targets(&PlanInput { config: &config, instance: &inst, vpc: Some(&v), zones: &zones });
-    let read = t.names_to_read(&[owned("ZPRIV", rec("old.corp.example.", "CNAME", 60, "x.corp.example."))]);
+    let t = targets(&PlanInput {
+        config: &config,
+        instance: &inst,
+        vpc: Some(&v),
+        zones: &zones,
+    });
+    let read = t.names_to_read(&[owned(
+        "ZPRIV",
+        rec("old.corp.example.", "CNAME", 60, "x.corp.example."),
+    )]);
     let priv_names: Vec<&str> = read["ZPRIV"].iter().map(String::as_str).collect();
-    assert_eq!(priv_names, ["api.corp.example.", "ip-10-1-2-4.corp.example.", "old.corp.example."]);
+    assert_eq!(
+        priv_names,
+        [
+            "api.corp.example.",
+            "ip-10-1-2-4.corp.example.",
+            "old.corp.example."
+        ]
+    );
     assert!(!read.contains_key("ZPUB"), "no public IP, no public names");
     assert_eq!(read["ZREV"].len(), 1);
 }
 
 #[test]
 fn split_names_accepts_commas_and_spaces() {
-    assert_eq!(split_names(" a.example,b.example  c.example\t"), ["a.example.", "b.example.", "c.example."]);
+    assert_eq!(
+        split_names(" a.example,b.example  c.example\t"),
+        ["a.example.", "b.example.", "c.example."]
+    );
 }

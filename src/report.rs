@@ -34,7 +34,12 @@ pub fn zone_tables(before: &World, after: &World) -> String {
         if rows.is_empty() {
             let _ = writeln!(out, "   (no records)");
         } else {
-            let w = rows.iter().map(|(_, r)| r.name.len()).max().unwrap_or(4).max(4);
+            let w = rows
+                .iter()
+                .map(|(_, r)| r.name.len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
             let _ = writeln!(out, "   {:<w$}  {:<5}  {:>5}  VALUE", "NAME", "TYPE", "TTL");
             for (mark, r) in rows {
                 let _ = writeln!(
@@ -63,10 +68,22 @@ pub fn summary_text(s: &Summary) -> String {
     };
     let mut out = format!(
         "event {} {} {}: {outcome}{}\n",
-        if s.event_id.is_empty() { "-" } else { &s.event_id },
-        if s.instance_id.is_empty() { "-" } else { &s.instance_id },
+        if s.event_id.is_empty() {
+            "-"
+        } else {
+            &s.event_id
+        },
+        if s.instance_id.is_empty() {
+            "-"
+        } else {
+            &s.instance_id
+        },
         if s.state.is_empty() { "-" } else { &s.state },
-        if s.dry_run { " (dry run: nothing written)" } else { "" }
+        if s.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
     );
     for c in &s.changes {
         let _ = writeln!(
@@ -82,7 +99,11 @@ pub fn summary_text(s: &Summary) -> String {
         );
     }
     for c in &s.conflicts {
-        let _ = writeln!(out, "    conflict {} {} in {}: {}", c.name, c.rtype, c.zone_name, c.reason);
+        let _ = writeln!(
+            out,
+            "    conflict {} {} in {}: {}",
+            c.name, c.rtype, c.zone_name, c.reason
+        );
     }
     for r in &s.rejected {
         let _ = writeln!(out, "    rejected {}: {}", r.name, r.reason);

@@ -6,7 +6,9 @@ use std::process::{Command, Output};
 
 fn ec2_ddns(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ec2-ddns"));
-    cmd.current_dir(common::repo("")).args(args).env_remove("AWS_ENDPOINT_URL");
+    cmd.current_dir(common::repo(""))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -26,11 +28,21 @@ const WORLD: &str = "fixtures/worlds/split-horizon.json";
 #[test]
 fn replay_prints_one_json_line_per_event() {
     let o = ec2_ddns(
-        &["replay", "--world", WORLD, "--json", "fixtures/events/web-1-running.json", "fixtures/events/web-1-terminated.json"],
+        &[
+            "replay",
+            "--world",
+            WORLD,
+            "--json",
+            "fixtures/events/web-1-running.json",
+            "fixtures/events/web-1-terminated.json",
+        ],
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["outcome"], "applied");
     assert_eq!(lines[0]["state"], "running");
@@ -38,30 +50,72 @@ fn replay_prints_one_json_line_per_event() {
     assert_eq!(lines[0]["event_id"], "0b7ad2a4-1c1e-4b43-9d0a-000000000002");
     assert_eq!(lines[0]["changes"].as_array().unwrap().len(), 5);
     let change = &lines[0]["changes"][0];
-    for key in ["zone_id", "zone_name", "action", "name", "type", "ttl", "values"] {
+    for key in [
+        "zone_id",
+        "zone_name",
+        "action",
+        "name",
+        "type",
+        "ttl",
+        "values",
+    ] {
         assert!(change.get(key).is_some(), "change lacks {key}: {change}");
     }
     assert_eq!(lines[1]["outcome"], "applied");
-    assert!(lines[1]["changes"].as_array().unwrap().iter().all(|c| c["action"] == "DELETE"));
+    assert!(lines[1]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["action"] == "DELETE"));
 }
 
 #[test]
 fn world_replay_shows_zone_tables_with_marks() {
-    let o = ec2_ddns(&["replay", "--world", WORLD, "fixtures/events/web-1-running.json"], &[]);
+    let o = ec2_ddns(
+        &[
+            "replay",
+            "--world",
+            WORLD,
+            "fixtures/events/web-1-running.json",
+        ],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("zone corp.example. (private, Z0CORPPRIVATE)"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with(" + ip-10-1-2-4.corp.example.") && l.contains("10.1.2.4")), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("   db.corp.example.")), "{out}");
+    assert!(
+        out.contains("zone corp.example. (private, Z0CORPPRIVATE)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(" + ip-10-1-2-4.corp.example.") && l.contains("10.1.2.4")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("   db.corp.example.")),
+        "{out}"
+    );
 }
 
 #[test]
 fn dry_run_plans_but_writes_nothing() {
-    let o = ec2_ddns(&["replay", "--world", WORLD, "--dry-run", "fixtures/events/web-1-running.json"], &[]);
+    let o = ec2_ddns(
+        &[
+            "replay",
+            "--world",
+            WORLD,
+            "--dry-run",
+            "fixtures/events/web-1-running.json",
+        ],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.contains("dry run") && out.contains("CREATE"), "{out}");
-    assert!(!out.lines().any(|l| l.starts_with(" + ")), "nothing written: {out}");
+    assert!(
+        !out.lines().any(|l| l.starts_with(" + ")),
+        "nothing written: {out}"
+    );
 }
 
 #[test]
@@ -80,9 +134,15 @@ fn bad_events_are_errors_with_exit_1_and_later_events_still_run() {
         &[],
     );
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 4);
-    for (line, needle) in lines.iter().zip(["not JSON", "unsupported event", "missing.json"]) {
+    for (line, needle) in lines
+        .iter()
+        .zip(["not JSON", "unsupported event", "missing.json"])
+    {
         assert_eq!(line["outcome"], "error");
         assert!(line["error"].as_str().unwrap().contains(needle), "{line}");
     }
@@ -93,12 +153,44 @@ fn bad_events_are_errors_with_exit_1_and_later_events_still_run() {
 fn usage_errors_exit_2() {
     for (args, env, needle) in [
         (vec!["replay"], vec![], "at least one EVENT.json"),
-        (vec!["replay", "--world", WORLD, "--endpoint-url", "http://127.0.0.1:1", "x.json"], vec![], "exclusive"),
-        (vec!["replay", "--bogus", "x.json"], vec![], "unknown option --bogus"),
+        (
+            vec![
+                "replay",
+                "--world",
+                WORLD,
+                "--endpoint-url",
+                "http://127.0.0.1:1",
+                "x.json",
+            ],
+            vec![],
+            "exclusive",
+        ),
+        (
+            vec!["replay", "--bogus", "x.json"],
+            vec![],
+            "unknown option --bogus",
+        ),
         (vec!["frobnicate"], vec![], "unknown command"),
-        (vec!["replay", "--world", WORLD, "x.json"], vec![("DDNS_TTL", "soon")], "DDNS_TTL"),
-        (vec!["replay", "--world", WORLD, "--ttl", "-5", "x.json"], vec![], "DDNS_TTL"),
-        (vec!["replay", "--world", "fixtures/events/web-1-running.json", "x.json"], vec![], "web-1-running.json: (top): unknown field"),
+        (
+            vec!["replay", "--world", WORLD, "x.json"],
+            vec![("DDNS_TTL", "soon")],
+            "DDNS_TTL",
+        ),
+        (
+            vec!["replay", "--world", WORLD, "--ttl", "-5", "x.json"],
+            vec![],
+            "DDNS_TTL",
+        ),
+        (
+            vec![
+                "replay",
+                "--world",
+                "fixtures/events/web-1-running.json",
+                "x.json",
+            ],
+            vec![],
+            "web-1-running.json: version: unknown field `version`, expected one of",
+        ),
     ] {
         let o = ec2_ddns(&args, &env);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -109,9 +201,24 @@ fn usage_errors_exit_2() {
 #[test]
 fn flags_override_the_environment() {
     let o = ec2_ddns(
-        &["replay", "--world", WORLD, "--json", "--ttl", "120", "fixtures/events/web-1-running.json"],
+        &[
+            "replay",
+            "--world",
+            WORLD,
+            "--json",
+            "--ttl",
+            "120",
+            "fixtures/events/web-1-running.json",
+        ],
         &[("DDNS_TTL", "30")],
     );
     let line: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
-    assert!(line["changes"].as_array().unwrap().iter().all(|c| c["ttl"] == 120), "{line}");
+    assert!(
+        line["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ttl"] == 120),
+        "{line}"
+    );
 }

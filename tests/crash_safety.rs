@@ -22,7 +22,11 @@ struct DyingDns {
 }
 
 impl Dns for DyingDns {
-    async fn zones_visible_from(&self, vpc_id: Option<&str>, region: &str) -> Result<Vec<ZoneInfo>> {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
         self.inner.zones_visible_from(vpc_id, region).await
     }
     async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
@@ -30,7 +34,11 @@ impl Dns for DyingDns {
     }
     async fn apply(&self, changes: &ZoneChanges) -> Result<()> {
         if self.applied.fetch_add(1, Ordering::SeqCst) >= self.ok_batches {
-            return Err(Error::Aws { operation: "route53:ChangeResourceRecordSets".into(), message: "timeout".into(), retryable: true });
+            return Err(Error::Aws {
+                operation: "route53:ChangeResourceRecordSets".into(),
+                message: "timeout".into(),
+                retryable: true,
+            });
         }
         self.inner.apply(changes).await
     }
@@ -43,7 +51,11 @@ async fn a_crash_mid_apply_leaves_every_written_record_owned() {
         let before = fake.zone_records();
         let dying = Registrar {
             ec2: fake.clone(),
-            dns: DyingDns { inner: fake.clone(), ok_batches, applied: AtomicUsize::new(0) },
+            dns: DyingDns {
+                inner: fake.clone(),
+                ok_batches,
+                applied: AtomicUsize::new(0),
+            },
             registry: fake.clone(),
             config: Config::default(),
             region: "us-east-1".into(),
@@ -54,11 +66,18 @@ async fn a_crash_mid_apply_leaves_every_written_record_owned() {
         assert!(err.is_retryable(), "{err}");
 
         // Every record now in the zones that was not there before is owned.
-        let owned = fake.load("i-0web1").await.unwrap().expect("write-ahead item").records;
+        let owned = fake
+            .load("i-0web1")
+            .await
+            .unwrap()
+            .expect("write-ahead item")
+            .records;
         for (zone, records) in fake.zone_records() {
             for r in records.iter().filter(|r| !before[&zone].contains(r)) {
                 assert!(
-                    owned.iter().any(|o| o.zone_id == zone && o.record.canonical() == r.canonical()),
+                    owned
+                        .iter()
+                        .any(|o| o.zone_id == zone && o.record.canonical() == r.canonical()),
                     "after {ok_batches} batches: {r} in {zone} is not owned"
                 );
             }
@@ -66,13 +85,28 @@ async fn a_crash_mid_apply_leaves_every_written_record_owned() {
 
         // Lambda retries the event: it completes, then terminate cleans up all.
         let (env, _) = (common::fake_env("fixtures/worlds/split-horizon.json").0, ());
-        let healthy = Registrar { ec2: fake.clone(), dns: fake.clone(), registry: fake.clone(), ..env.registrar };
+        let healthy = Registrar {
+            ec2: fake.clone(),
+            dns: fake.clone(),
+            registry: fake.clone(),
+            ..env.registrar
+        };
         let s = healthy.handle(&running).await.unwrap();
         assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
-        assert!(s.conflicts.is_empty(), "own half-written records are not foreign: {s:?}");
-        assert_eq!(fake.load("i-0web1").await.unwrap().unwrap().records.len(), 5);
+        assert!(
+            s.conflicts.is_empty(),
+            "own half-written records are not foreign: {s:?}"
+        );
+        assert_eq!(
+            fake.load("i-0web1").await.unwrap().unwrap().records.len(),
+            5
+        );
         let terminated = common::state_change("i-0web1", "terminated", "2026-11-21T12:00:00Z");
         healthy.handle(&terminated).await.unwrap();
-        assert_eq!(fake.zone_records(), before, "after {ok_batches} batches, terminate restores the zones");
+        assert_eq!(
+            fake.zone_records(),
+            before,
+            "after {ok_batches} batches, terminate restores the zones"
+        );
     }
 }

@@ -38,10 +38,27 @@ where
             "www.corp.example. CNAME 300 lb.example.net.",
         ])
         .await;
-    let reverse_after = env.expect(&["4.2.1.10.in-addr.arpa. PTR 60 ip-10-1-2-4.corp.example."]).await;
-    assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, private_after, "[{}]", env.backend);
-    assert_eq!(env.zone_lines("Z0CORPPUBLIC").await, public_after, "[{}]", env.backend);
-    assert_eq!(env.zone_lines("Z0REVERSE10").await, reverse_after, "[{}]", env.backend);
+    let reverse_after = env
+        .expect(&["4.2.1.10.in-addr.arpa. PTR 60 ip-10-1-2-4.corp.example."])
+        .await;
+    assert_eq!(
+        env.zone_lines("Z0CORPPRIVATE").await,
+        private_after,
+        "[{}]",
+        env.backend
+    );
+    assert_eq!(
+        env.zone_lines("Z0CORPPUBLIC").await,
+        public_after,
+        "[{}]",
+        env.backend
+    );
+    assert_eq!(
+        env.zone_lines("Z0REVERSE10").await,
+        reverse_after,
+        "[{}]",
+        env.backend
+    );
     assert_eq!(env.owns("i-0web1").await, 5);
 
     // The same event delivered twice changes nothing.
@@ -54,16 +71,23 @@ where
     assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, private_after);
     assert_eq!(env.owns("i-0web1").await, 5);
 
-    let s = env.send("i-0web1", "terminated", "2026-11-21T12:00:00Z").await;
+    let s = env
+        .send("i-0web1", "terminated", "2026-11-21T12:00:00Z")
+        .await;
     assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
-    assert!(s.changes.iter().all(|c| c.action == "DELETE") && s.changes.len() == 5, "{s:?}");
+    assert!(
+        s.changes.iter().all(|c| c.action == "DELETE") && s.changes.len() == 5,
+        "{s:?}"
+    );
     assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, PRIVATE);
     assert_eq!(env.zone_lines("Z0CORPPUBLIC").await, PUBLIC);
     assert!(env.zone_lines("Z0REVERSE10").await.is_empty());
     assert_eq!(env.owns("i-0web1").await, 0);
 
     // Terminated again (EventBridge delivers at least once): no item, no-op.
-    let s = env.send("i-0web1", "terminated", "2026-11-21T12:00:00Z").await;
+    let s = env
+        .send("i-0web1", "terminated", "2026-11-21T12:00:00Z")
+        .await;
     assert_eq!(s.outcome, Outcome::NothingToDo, "{s:?}");
 }
 
@@ -73,23 +97,43 @@ where
     D: Dns + ZoneDump + Sync,
     R: Registry + Sync,
 {
-    let foreign = ["db.corp.example. A 300 10.1.9.9", "ldap.corp.example. CNAME 300 dc1.corp.example."];
-    let s = env.send("i-0rogue", "running", "2026-11-21T10:00:00Z").await;
+    let foreign = [
+        "db.corp.example. A 300 10.1.9.9",
+        "ldap.corp.example. CNAME 300 dc1.corp.example.",
+    ];
+    let s = env
+        .send("i-0rogue", "running", "2026-11-21T10:00:00Z")
+        .await;
     assert_eq!(s.outcome, Outcome::Conflict, "[{}] {s:?}", env.backend);
     let mut conflicted: Vec<&str> = s.conflicts.iter().map(|c| c.name.as_str()).collect();
     conflicted.sort();
-    assert_eq!(conflicted, ["db.corp.example.", "ldap.corp.example."], "{s:?}");
+    assert_eq!(
+        conflicted,
+        ["db.corp.example.", "ldap.corp.example."],
+        "{s:?}"
+    );
     // The alias that is free still goes in, pointing at the AWS name since
     // the host name was taken; no PTR for a host name it does not own.
     let mut want: Vec<String> = foreign.iter().map(|s| s.to_string()).collect();
     want.push("tools.corp.example. CNAME 60 ip-10-1-2-66.ec2.internal.".into());
     want.sort();
-    assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, want, "[{}]", env.backend);
+    assert_eq!(
+        env.zone_lines("Z0CORPPRIVATE").await,
+        want,
+        "[{}]",
+        env.backend
+    );
     assert!(env.zone_lines("Z0REVERSE10").await.is_empty());
 
-    let s = env.send("i-0rogue", "terminated", "2026-11-21T11:00:00Z").await;
+    let s = env
+        .send("i-0rogue", "terminated", "2026-11-21T11:00:00Z")
+        .await;
     assert_eq!(s.changes.len(), 1, "{s:?}");
-    assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, foreign, "foreign records untouched");
+    assert_eq!(
+        env.zone_lines("Z0CORPPRIVATE").await,
+        foreign,
+        "foreign records untouched"
+    );
 }
 
 async fn changed_since_written<E, D, R>(env: &Env<E, D, R>)
@@ -112,27 +156,55 @@ where
     );
     // Someone repoints runner-1's name by hand.
     let zone = env.zone("Z0BUILD");
-    let theirs = RecordSet::new("ip-10-20-1-11.build.internal.example.", RecordType::A, 60, vec!["10.20.1.99".into()]);
+    let theirs = RecordSet::new(
+        "ip-10-20-1-11.build.internal.example.",
+        RecordType::A,
+        60,
+        vec!["10.20.1.99".into()],
+    );
     env.registrar
         .dns
         .apply(&ZoneChanges {
             zone_id: zone.clone(),
             zone_name: "build.internal.example.".into(),
-            changes: vec![Change { action: ChangeAction::Upsert, record: theirs }],
+            changes: vec![Change {
+                action: ChangeAction::Upsert,
+                record: theirs,
+            }],
         })
         .await
         .unwrap();
-    let s = env.send("i-0runner1", "stopped", "2026-11-21T11:00:00Z").await;
+    let s = env
+        .send("i-0runner1", "stopped", "2026-11-21T11:00:00Z")
+        .await;
     assert_eq!(s.changes.len(), 1, "only the PTR goes: {s:?}");
     assert_eq!(s.changes[0].rtype, "PTR");
     assert!(s.notes.iter().any(|n| n.contains("ip-10-20-1-11")), "{s:?}");
     let lines = env.zone_lines("Z0BUILD").await;
-    assert!(lines.contains(&"ip-10-20-1-11.build.internal.example. A 60 10.20.1.99".to_string()), "{lines:?}");
-    assert_eq!(env.zone_lines("Z0REV20").await, ["12.1.20.10.in-addr.arpa. PTR 60 ip-10-20-1-12.build.internal.example."]);
+    assert!(
+        lines.contains(&"ip-10-20-1-11.build.internal.example. A 60 10.20.1.99".to_string()),
+        "{lines:?}"
+    );
+    assert_eq!(
+        env.zone_lines("Z0REV20").await,
+        ["12.1.20.10.in-addr.arpa. PTR 60 ip-10-20-1-12.build.internal.example."]
+    );
     assert_eq!(env.owns("i-0runner1").await, 0);
     assert_eq!(env.owns("i-0runner2").await, 3);
 }
 
-on_fakes_and_moto!(split_horizon_launch_duplicate_late_stop_terminate, "fixtures/worlds/split-horizon.json", split_horizon);
-on_fakes_and_moto!(tag_takeover_is_refused, "fixtures/worlds/takeover.json", takeover);
-on_fakes_and_moto!(record_changed_by_someone_is_left_alone, "fixtures/worlds/private-dhcp.json", changed_since_written);
+on_fakes_and_moto!(
+    split_horizon_launch_duplicate_late_stop_terminate,
+    "fixtures/worlds/split-horizon.json",
+    split_horizon
+);
+on_fakes_and_moto!(
+    tag_takeover_is_refused,
+    "fixtures/worlds/takeover.json",
+    takeover
+);
+on_fakes_and_moto!(
+    record_changed_by_someone_is_left_alone,
+    "fixtures/worlds/private-dhcp.json",
+    changed_since_written
+);

@@ -186,7 +186,14 @@ impl Dns for Route53Backend {
         let mut unsettled: Vec<&String> = names.iter().collect();
         if names.len() > 1 {
             self.calls.count("route53:ListResourceRecordSets");
-            let page = match self.client.list_resource_record_sets().hosted_zone_id(zone_id).max_items(300).send().await {
+            let page = match self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .max_items(300)
+                .send()
+                .await
+            {
                 Ok(page) => page,
                 Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(Vec::new()),
                 Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
@@ -199,7 +206,10 @@ impl Dns for Route53Backend {
                         &unescape(rr.name()),
                         RecordType::from(rr.r#type().as_str()),
                         rr.ttl().unwrap_or(0),
-                        rr.resource_records().iter().map(|v| v.value().to_string()).collect(),
+                        rr.resource_records()
+                            .iter()
+                            .map(|v| v.value().to_string())
+                            .collect(),
                     )
                 })
                 .collect();
@@ -210,7 +220,11 @@ impl Dns for Route53Backend {
                 // are on it and the page does not end inside them.
                 page.is_truncated() && (!found || last_name.as_ref() == Some(*name))
             });
-            records.extend(listed.into_iter().filter(|r| names.contains(&r.name) && !unsettled.contains(&&r.name)));
+            records.extend(
+                listed
+                    .into_iter()
+                    .filter(|r| names.contains(&r.name) && !unsettled.contains(&&r.name)),
+            );
         }
         for name in unsettled {
             match self.records_named(zone_id, name).await? {
@@ -280,15 +294,6 @@ impl Dns for Route53Backend {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn unescape_octal() {
-        assert_eq!(super::unescape("\\052.corp.example."), "*.corp.example.");
-        assert_eq!(super::unescape("web.corp.example."), "web.corp.example.");
-    }
-}
-
 impl Route53Backend {
     /// Every record set in a zone, all pages: for snapshots and tests.
     pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
@@ -310,14 +315,30 @@ impl Route53Backend {
                     &unescape(rr.name()),
                     RecordType::from(rr.r#type().as_str()),
                     rr.ttl().unwrap_or(0),
-                    rr.resource_records().iter().map(|v| v.value().to_string()).collect(),
+                    rr.resource_records()
+                        .iter()
+                        .map(|v| v.value().to_string())
+                        .collect(),
                 ));
             }
-            match (page.is_truncated(), page.next_record_name(), page.next_record_type()) {
+            match (
+                page.is_truncated(),
+                page.next_record_name(),
+                page.next_record_type(),
+            ) {
                 (true, Some(name), Some(rtype)) => start = Some((name.to_string(), rtype.clone())),
                 _ => break,
             }
         }
         Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unescape_octal() {
+        assert_eq!(super::unescape("\\052.corp.example."), "*.corp.example.");
+        assert_eq!(super::unescape("web.corp.example."), "web.corp.example.");
     }
 }

@@ -8,7 +8,8 @@ use ec2_ddns::{event, Config};
 use lambda_runtime::{service_fn, Error as LambdaError, LambdaEvent};
 use serde_json::Value;
 
-type AwsRegistrar = Registrar<aws::ec2::Ec2Backend, aws::route53::Route53Backend, aws::dynamodb::DynamoRegistry>;
+type AwsRegistrar =
+    Registrar<aws::ec2::Ec2Backend, aws::route53::Route53Backend, aws::dynamodb::DynamoRegistry>;
 
 /// Handles one invocation. Non-retryable failures (a malformed or foreign
 /// event, a bad registry item) return a summary with outcome `error`, so
@@ -46,7 +47,12 @@ async fn main() -> Result<(), LambdaError> {
         .without_time()
         .init();
     let config = Config::from_env()?;
-    let backends = aws::connect(&ConnectOptions::default(), &config.table, CallLog::default()).await;
+    let backends = aws::connect(
+        &ConnectOptions::default(),
+        &config.table,
+        CallLog::default(),
+    )
+    .await;
     let registrar = Registrar {
         ec2: backends.ec2,
         dns: backends.dns,

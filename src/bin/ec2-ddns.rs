@@ -100,13 +100,20 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
         }
     }
     if args.world.is_some() && args.endpoint_url.is_some() {
-        return Err("--world and --endpoint-url are exclusive: replay against one account at a time".into());
+        return Err(
+            "--world and --endpoint-url are exclusive: replay against one account at a time".into(),
+        );
     }
     Ok(args)
 }
 
 /// Replays every event file through `registrar`, printing as asked.
-async fn replay<E, D, R>(registrar: &Registrar<E, D, R>, args: &Args, json: bool, calls: &CallLog) -> bool
+async fn replay<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    args: &Args,
+    json: bool,
+    calls: &CallLog,
+) -> bool
 where
     E: Instances + Sync,
     D: Dns + Sync,
@@ -138,7 +145,10 @@ where
         if args.stats {
             let counts: BTreeMap<String, usize> = calls.take();
             let total: usize = counts.values().sum();
-            eprintln!("aws calls for {file}: {total} {}", serde_json::to_string(&counts).unwrap_or_default());
+            eprintln!(
+                "aws calls for {file}: {total} {}",
+                serde_json::to_string(&counts).unwrap_or_default()
+            );
         }
     }
     all_ok
@@ -148,7 +158,12 @@ async fn run_replay(args: Args) -> ExitCode {
     if args.files.is_empty() {
         return usage_error("replay needs at least one EVENT.json");
     }
-    let config = match Config::from_lookup(|k| args.overrides.get(k).cloned().or_else(|| std::env::var(k).ok())) {
+    let config = match Config::from_lookup(|k| {
+        args.overrides
+            .get(k)
+            .cloned()
+            .or_else(|| std::env::var(k).ok())
+    }) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("ec2-ddns: {e}");

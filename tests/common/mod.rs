@@ -2,7 +2,9 @@
 //! moto server (MOTO_ENDPOINT, started by scripts/test).
 #![allow(dead_code)]
 
-use ec2_ddns::aws::{self, dynamodb::DynamoRegistry, ec2::Ec2Backend, route53::Route53Backend, ConnectOptions};
+use ec2_ddns::aws::{
+    self, dynamodb::DynamoRegistry, ec2::Ec2Backend, route53::Route53Backend, ConnectOptions,
+};
 use ec2_ddns::backend::{Dns, Instances, Registry};
 use ec2_ddns::event::{self, StateChange};
 use ec2_ddns::facts::{RecordSet, RecordType};
@@ -56,8 +58,16 @@ pub fn fake_env(world_file: &str) -> (Env<Fake, Fake, Fake>, Fake) {
             region: world.region.clone(),
             dry_run: false,
         },
-        instances: world.instances.iter().map(|i| (i.id.clone(), i.id.clone())).collect(),
-        zones: world.zones.iter().map(|z| (z.id.clone(), z.id.clone())).collect(),
+        instances: world
+            .instances
+            .iter()
+            .map(|i| (i.id.clone(), i.id.clone()))
+            .collect(),
+        zones: world
+            .zones
+            .iter()
+            .map(|z| (z.id.clone(), z.id.clone()))
+            .collect(),
         calls: fake.0.calls.clone(),
         backend: "fakes",
     };
@@ -99,26 +109,47 @@ pub fn seed_moto(endpoint: &str, world_file: &str) -> serde_json::Value {
         .arg(repo(world_file))
         .output()
         .expect("run seed.py");
-    assert!(out.status.success(), "seed.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "seed.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("seed.py prints JSON")
 }
 
 fn mapping(value: &serde_json::Value, key: &str) -> BTreeMap<String, String> {
     value[key]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-pub async fn moto_env(endpoint: &str, world_file: &str) -> Env<Ec2Backend, Route53Backend, DynamoRegistry> {
+pub async fn moto_env(
+    endpoint: &str,
+    world_file: &str,
+) -> Env<Ec2Backend, Route53Backend, DynamoRegistry> {
     let ids = seed_moto(endpoint, world_file);
     let region = ids["region"].as_str().unwrap_or("us-east-1").to_string();
     let calls = CallLog::default();
-    let options = ConnectOptions { endpoint_url: Some(endpoint.to_string()), region: Some(region.clone()) };
+    let options = ConnectOptions {
+        endpoint_url: Some(endpoint.to_string()),
+        region: Some(region.clone()),
+    };
     let config = Config::default();
     let b = aws::connect(&options, &config.table, calls.clone()).await;
     Env {
-        registrar: Registrar { ec2: b.ec2, dns: b.dns, registry: b.registry, config, region, dry_run: false },
+        registrar: Registrar {
+            ec2: b.ec2,
+            dns: b.dns,
+            registry: b.registry,
+            config,
+            region,
+            dry_run: false,
+        },
         instances: mapping(&ids, "instances"),
         zones: mapping(&ids, "zones"),
         calls,
@@ -151,9 +182,17 @@ impl<E: Instances + Sync, D: Dns + ZoneDump + Sync, R: Registry + Sync> Env<E, D
         self.zones[world_id].clone()
     }
 
-    pub async fn send(&self, world_id: &str, state: &str, time: &str) -> ec2_ddns::summary::Summary {
+    pub async fn send(
+        &self,
+        world_id: &str,
+        state: &str,
+        time: &str,
+    ) -> ec2_ddns::summary::Summary {
         let change = state_change(&self.instance(world_id), state, time);
-        self.registrar.handle(&change).await.unwrap_or_else(|e| panic!("[{}] {world_id} {state}: {e}", self.backend))
+        self.registrar
+            .handle(&change)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {world_id} {state}: {e}", self.backend))
     }
 
     /// A zone's records as `name TYPE ttl values`, without SOA and NS (moto
@@ -225,7 +264,9 @@ macro_rules! on_fakes_and_moto {
             }
             #[tokio::test]
             async fn moto() {
-                let Some(endpoint) = common::moto_endpoint() else { return };
+                let Some(endpoint) = common::moto_endpoint() else {
+                    return;
+                };
                 let _guard = common::MOTO_LOCK.lock().await;
                 let env = common::moto_env(&endpoint, $world).await;
                 $scenario(&env).await;
