@@ -1,0 +1,201 @@
+//! The real `bootstrap` binary behind the real Lambda Runtime API, emulated
+//! by `cargo lambda watch --only-lambda-apis`, talking to moto. Proves the
+//! binary speaks the Runtime API, reads its configuration from the
+//! environment and serves several invocations from one process.
+
+mod common;
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills a child process when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn cargo_lambda() -> Option<PathBuf> {
+    let venv = common::repo(".venv/bin/cargo-lambda");
+    if venv.exists() {
+        return Some(venv);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("cargo-lambda"))
+            .find(|p| p.exists())
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "cargo lambda watch did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn invoke(cargo_lambda: &PathBuf, port: u16, event_file: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(cargo_lambda)
+        .args([
+            "lambda",
+            "invoke",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+            "--data-file",
+        ])
+        .arg(event_file)
+        .arg("_")
+        .output()
+        .expect("run cargo lambda invoke");
+    assert!(
+        out.status.success(),
+        "invoke failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A fixture event with the world's instance id replaced by moto's.
+fn event_for(fixture: &str, world_id: &str, real_id: &str, dir: &std::path::Path) -> PathBuf {
+    let text = std::fs::read_to_string(common::repo(fixture))
+        .unwrap()
+        .replace(world_id, real_id);
+    let path = dir.join(std::path::Path::new(fixture).file_name().unwrap());
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn bootstrap_serves_several_invocations_through_the_runtime_api() {
+    let Some(endpoint) = common::moto_endpoint() else {
+        return;
+    };
+    let Some(cargo_lambda) = cargo_lambda() else {
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "cargo-lambda missing under CI"
+        );
+        eprintln!("cargo-lambda not installed: runtime test not run (scripts/test installs it)");
+        return;
+    };
+    let ids = common::seed_moto(&endpoint, "fixtures/worlds/split-horizon.json");
+    let web1 = ids["instances"]["i-0web1"].as_str().unwrap().to_string();
+    let dir = std::env::temp_dir().join(format!("ec2-ddns-runtime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let port = free_port();
+    let _watch = Running(
+        Command::new(&cargo_lambda)
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(common::repo(""))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo lambda watch"),
+    );
+    wait_for_port(port);
+    let mut bootstrap = Running(
+        Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("DDNS_TABLE", "DDNS")
+            .env("DDNS_TTL", "120")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bootstrap"),
+    );
+
+    let running = invoke(
+        &cargo_lambda,
+        port,
+        &event_for("fixtures/events/web-1-running.json", "i-0web1", &web1, &dir),
+    );
+    assert_eq!(running["outcome"], "applied", "{running}");
+    assert_eq!(running["instance_id"], web1.as_str());
+    let changes = running["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 5, "{running}");
+    assert!(
+        changes.iter().all(|c| c["ttl"] == 120),
+        "DDNS_TTL read from the environment: {running}"
+    );
+
+    let foreign = invoke(
+        &cargo_lambda,
+        port,
+        &common::repo("fixtures/events/not-ec2.json"),
+    );
+    assert_eq!(foreign["outcome"], "error", "{foreign}");
+    assert!(
+        foreign["error"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported event"),
+        "{foreign}"
+    );
+
+    let again = invoke(
+        &cargo_lambda,
+        port,
+        &event_for("fixtures/events/web-1-running.json", "i-0web1", &web1, &dir),
+    );
+    assert_eq!(again["outcome"], "nothing-to-do", "{again}");
+
+    let terminated = invoke(
+        &cargo_lambda,
+        port,
+        &event_for(
+            "fixtures/events/web-1-terminated.json",
+            "i-0web1",
+            &web1,
+            &dir,
+        ),
+    );
+    assert_eq!(terminated["outcome"], "applied", "{terminated}");
+    let deletes = terminated["changes"].as_array().unwrap();
+    assert!(
+        deletes.len() == 5 && deletes.iter().all(|c| c["action"] == "DELETE"),
+        "{terminated}"
+    );
+
+    assert!(
+        bootstrap.0.try_wait().unwrap().is_none(),
+        "one bootstrap process served all four invocations"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
