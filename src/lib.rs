@@ -19,5 +19,6 @@ pub mod aws;
 pub mod fake;
 pub mod registrar;
 pub mod report;
+pub mod scenario;
 pub mod summary;
 pub mod world;

@@ -222,3 +222,84 @@ fn flags_override_the_environment() {
         "{line}"
     );
 }
+
+#[test]
+fn scenarios_run_in_memory_and_refuse_takeovers() {
+    let o = ec2_ddns(
+        &["scenario", "--json", "fixtures/scenarios/takeover.json"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["outcome"], "conflict");
+    assert_eq!(lines[1]["outcome"], "conflict", "{}", lines[1]);
+    assert!(
+        lines[1]["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "*.corp.example."),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["name"] != "db.corp.example."));
+
+    let text = ec2_ddns(&["scenario", "fixtures/scenarios/takeover.json"], &[]);
+    let out = stdout(&text);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("   db.corp.example.") && l.contains("10.1.9.9")),
+        "{out}"
+    );
+    assert!(
+        !out.lines()
+            .any(|l| l.starts_with(" + ") || l.starts_with(" - ")),
+        "terminate restored the zones: {out}"
+    );
+}
+
+#[test]
+fn scenario_typos_name_the_file_and_step() {
+    let dir = std::env::temp_dir().join(format!("ec2-ddns-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let world = common::repo(WORLD);
+    let file = dir.join("typo.json");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"world": "{}", "steps": ["launch web-1", "lanch web-1"]}}"#,
+            world.display()
+        ),
+    )
+    .unwrap();
+    let o = ec2_ddns(&["scenario", file.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("typo.json: steps[1]: 'lanch web-1': expected one of"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"world": "{}", "steps": ["launch nobody"]}}"#,
+            world.display()
+        ),
+    )
+    .unwrap();
+    let o = ec2_ddns(&["scenario", file.to_str().unwrap()], &[]);
+    assert!(
+        stderr(&o).contains("steps[0]: no instance with id or name 'nobody'"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@ use ec2_ddns::aws::{self, ConnectOptions};
 use ec2_ddns::backend::{Dns, Instances, Registry};
 use ec2_ddns::fake::{CallLog, Fake};
 use ec2_ddns::registrar::{error_summary, Registrar};
+use ec2_ddns::scenario::{self, Scenario};
 use ec2_ddns::summary::{Outcome, Summary};
 use ec2_ddns::world::{read_file, World};
 use ec2_ddns::{event, report, Config, Error};
@@ -16,6 +17,7 @@ ec2-ddns: dynamic DNS for Route 53, driven by EC2 state changes
 
 USAGE:
   ec2-ddns replay [OPTIONS] EVENT.json...   handle each event file in order
+  ec2-ddns scenario [OPTIONS] SCENARIO.json run a scenario (world + steps) in memory, print the zones
   ec2-ddns help
 
 WHERE (at most one; with neither, the account in the environment is used):
@@ -224,6 +226,78 @@ async fn run_replay(args: Args) -> ExitCode {
     }
 }
 
+/// Runs a scenario file on the in-memory backends.
+async fn run_scenario(args: Args) -> ExitCode {
+    let [file] = args.files.as_slice() else {
+        return usage_error("scenario needs exactly one SCENARIO.json");
+    };
+    if args.world.is_some() || args.endpoint_url.is_some() {
+        return usage_error(
+            "a scenario names its own world and runs in memory: no --world or --endpoint-url",
+        );
+    }
+    let config = match Config::from_lookup(|k| {
+        args.overrides
+            .get(k)
+            .cloned()
+            .or_else(|| std::env::var(k).ok())
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ec2-ddns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let loaded = match Scenario::load(file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ec2-ddns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let json = args.json.unwrap_or(false);
+    if let (Some(d), false) = (&loaded.description, json) {
+        println!("{d}\n");
+    }
+    let fake = Fake::new(loaded.world.clone());
+    let registrar = Registrar {
+        ec2: fake.clone(),
+        dns: fake.clone(),
+        registry: fake.clone(),
+        config,
+        region: loaded.world.region.clone(),
+        dry_run: args.dry_run,
+    };
+    let mut all_ok = true;
+    for (n, (text, step)) in loaded.steps.iter().enumerate() {
+        let mut result = Err(Error::BadEvent(String::new()));
+        fake.edit(|world| result = scenario::perform(world, step, n as u32 + 1));
+        let summary = match result {
+            Ok(change) => registrar
+                .handle(&change)
+                .await
+                .unwrap_or_else(|e| error_summary(Some(&change), &e)),
+            Err(e) => error_summary(None, &e),
+        };
+        all_ok &= summary.outcome != Outcome::Error;
+        if json {
+            println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        } else {
+            println!("> {text}");
+            print!("{}", report::summary_text(&summary));
+        }
+    }
+    if !json {
+        println!();
+        print!("{}", report::zone_tables(&loaded.world, &fake.world()));
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -240,6 +314,10 @@ async fn main() -> ExitCode {
     match command.as_str() {
         "replay" => match parse_args(rest) {
             Ok(args) => run_replay(args).await,
+            Err(msg) => usage_error(&msg),
+        },
+        "scenario" => match parse_args(rest) {
+            Ok(args) => run_scenario(args).await,
             Err(msg) => usage_error(&msg),
         },
         "help" | "--help" | "-h" => {
