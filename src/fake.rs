@@ -55,6 +55,23 @@ impl Fake {
         }))
     }
 
+    /// The registrar with this account behind all three backends.
+    pub fn registrar(
+        &self,
+        config: crate::Config,
+        region: &str,
+        dry_run: bool,
+    ) -> crate::registrar::Registrar<Fake, Fake, Fake> {
+        crate::registrar::Registrar {
+            ec2: self.clone(),
+            dns: self.clone(),
+            registry: self.clone(),
+            config,
+            region: region.to_string(),
+            dry_run,
+        }
+    }
+
     /// The world as it is now, zones included.
     pub fn world(&self) -> World {
         lock(&self.0.world).clone()

@@ -23,6 +23,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Stdout as one JSON value per line; a line that is not JSON fails the test.
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 const WORLD: &str = "fixtures/worlds/split-horizon.json";
 
 #[test]
@@ -39,10 +47,7 @@ fn replay_prints_one_json_line_per_event() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&o);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["outcome"], "applied");
     assert_eq!(lines[0]["state"], "running");
@@ -134,10 +139,7 @@ fn bad_events_are_errors_with_exit_1_and_later_events_still_run() {
         &[],
     );
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&o);
     assert_eq!(lines.len(), 4);
     for (line, needle) in lines
         .iter()
@@ -230,10 +232,7 @@ fn scenarios_run_in_memory_and_refuse_takeovers() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&o);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["outcome"], "conflict");
     assert_eq!(lines[1]["outcome"], "conflict", "{}", lines[1]);

@@ -84,13 +84,7 @@ async fn a_crash_mid_apply_leaves_every_written_record_owned() {
         }
 
         // Lambda retries the event: it completes, then terminate cleans up all.
-        let (env, _) = (common::fake_env("fixtures/worlds/split-horizon.json").0, ());
-        let healthy = Registrar {
-            ec2: fake.clone(),
-            dns: fake.clone(),
-            registry: fake.clone(),
-            ..env.registrar
-        };
+        let healthy = fake.registrar(Config::default(), "us-east-1", false);
         let s = healthy.handle(&running).await.unwrap();
         assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
         assert!(

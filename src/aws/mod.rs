@@ -61,6 +61,28 @@ pub struct AwsBackends {
     pub region: String,
 }
 
+impl AwsBackends {
+    /// The registrar over these clients, for the region they were built for.
+    pub fn into_registrar(
+        self,
+        config: crate::Config,
+        dry_run: bool,
+    ) -> crate::registrar::Registrar<
+        ec2::Ec2Backend,
+        route53::Route53Backend,
+        dynamodb::DynamoRegistry,
+    > {
+        crate::registrar::Registrar {
+            ec2: self.ec2,
+            dns: self.dns,
+            registry: self.registry,
+            config,
+            region: self.region,
+            dry_run,
+        }
+    }
+}
+
 /// Where to connect: the standard AWS chain (environment, profile, IMDS),
 /// optionally overridden.
 #[derive(Debug, Clone, Default)]

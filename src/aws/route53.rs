@@ -43,6 +43,21 @@ fn unescape(name: &str) -> String {
     out
 }
 
+/// An SDK record set in the registrar's form (normalized name, sorted
+/// values). Alias records have no TTL or values; they are kept with an empty
+/// value list so they still block CNAMEs and CREATEs at their name.
+fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
+    RecordSet::new(
+        &unescape(rr.name()),
+        RecordType::from(rr.r#type().as_str()),
+        rr.ttl().unwrap_or(0),
+        rr.resource_records()
+            .iter()
+            .map(|v| v.value().to_string())
+            .collect(),
+    )
+}
+
 impl Route53Backend {
     /// Every hosted zone in the account, all pages.
     async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
@@ -123,22 +138,12 @@ impl Route53Backend {
             };
             let mut passed = false;
             for rr in page.resource_record_sets() {
-                let rr_name = names::normalize(&unescape(rr.name()));
-                if rr_name != name {
+                let record = to_record(rr);
+                if record.name != name {
                     passed = true;
                     break;
                 }
-                // Alias records have no TTL or values; they are kept with an
-                // empty value list so they still block CNAMEs and CREATEs.
-                found.push(RecordSet::new(
-                    &rr_name,
-                    RecordType::from(rr.r#type().as_str()),
-                    rr.ttl().unwrap_or(0),
-                    rr.resource_records()
-                        .iter()
-                        .map(|v| v.value().to_string())
-                        .collect(),
-                ));
+                found.push(record);
             }
             match (
                 page.is_truncated(),
@@ -198,21 +203,8 @@ impl Dns for Route53Backend {
                 Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(Vec::new()),
                 Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
             };
-            let listed: Vec<RecordSet> = page
-                .resource_record_sets()
-                .iter()
-                .map(|rr| {
-                    RecordSet::new(
-                        &unescape(rr.name()),
-                        RecordType::from(rr.r#type().as_str()),
-                        rr.ttl().unwrap_or(0),
-                        rr.resource_records()
-                            .iter()
-                            .map(|v| v.value().to_string())
-                            .collect(),
-                    )
-                })
-                .collect();
+            let listed: Vec<RecordSet> =
+                page.resource_record_sets().iter().map(to_record).collect();
             let last_name = listed.last().map(|r| r.name.clone());
             unsettled.retain(|name| {
                 let found = listed.iter().any(|r| &&r.name == name);
@@ -310,17 +302,7 @@ impl Route53Backend {
                 .send()
                 .await
                 .map_err(|e| aws_error("route53:ListResourceRecordSets", e))?;
-            for rr in page.resource_record_sets() {
-                records.push(RecordSet::new(
-                    &unescape(rr.name()),
-                    RecordType::from(rr.r#type().as_str()),
-                    rr.ttl().unwrap_or(0),
-                    rr.resource_records()
-                        .iter()
-                        .map(|v| v.value().to_string())
-                        .collect(),
-                ));
-            }
+            records.extend(page.resource_record_sets().iter().map(to_record));
             match (
                 page.is_truncated(),
                 page.next_record_name(),

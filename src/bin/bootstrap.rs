@@ -53,14 +53,6 @@ async fn main() -> Result<(), LambdaError> {
         CallLog::default(),
     )
     .await;
-    let registrar = Registrar {
-        ec2: backends.ec2,
-        dns: backends.dns,
-        registry: backends.registry,
-        config,
-        region: backends.region,
-        dry_run: false,
-    };
-    let registrar = &registrar;
+    let registrar = &backends.into_registrar(config, false);
     lambda_runtime::run(service_fn(move |event| handle(registrar, event))).await
 }

@@ -109,6 +109,21 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     Ok(args)
 }
 
+/// Configuration from the environment with flags on top; a bad value is a
+/// usage error that names the variable.
+fn load_config(args: &Args) -> Result<Config, ExitCode> {
+    Config::from_lookup(|k| {
+        args.overrides
+            .get(k)
+            .cloned()
+            .or_else(|| std::env::var(k).ok())
+    })
+    .map_err(|e| {
+        eprintln!("ec2-ddns: {e}");
+        ExitCode::from(2)
+    })
+}
+
 /// Replays every event file through `registrar`, printing as asked.
 async fn replay<E, D, R>(
     registrar: &Registrar<E, D, R>,
@@ -160,17 +175,9 @@ async fn run_replay(args: Args) -> ExitCode {
     if args.files.is_empty() {
         return usage_error("replay needs at least one EVENT.json");
     }
-    let config = match Config::from_lookup(|k| {
-        args.overrides
-            .get(k)
-            .cloned()
-            .or_else(|| std::env::var(k).ok())
-    }) {
+    let config = match load_config(&args) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let calls = CallLog::default();
     let ok = if let Some(world_file) = &args.world {
@@ -182,14 +189,7 @@ async fn run_replay(args: Args) -> ExitCode {
             }
         };
         let fake = Fake::new(world.clone());
-        let registrar = Registrar {
-            ec2: fake.clone(),
-            dns: fake.clone(),
-            registry: fake.clone(),
-            config,
-            region: world.region.clone(),
-            dry_run: args.dry_run,
-        };
+        let registrar = fake.registrar(config, &world.region, args.dry_run);
         let json = args.json.unwrap_or(false);
         let ok = replay(&registrar, &args, json, &fake.0.calls).await;
         if !json {
@@ -209,14 +209,7 @@ async fn run_replay(args: Args) -> ExitCode {
             region: args.region.clone(),
         };
         let backends = aws::connect(&options, &config.table, calls.clone()).await;
-        let registrar = Registrar {
-            ec2: backends.ec2,
-            dns: backends.dns,
-            registry: backends.registry,
-            config,
-            region: backends.region,
-            dry_run: args.dry_run,
-        };
+        let registrar = backends.into_registrar(config, args.dry_run);
         replay(&registrar, &args, args.json.unwrap_or(true), &calls).await
     };
     if ok {
@@ -236,17 +229,9 @@ async fn run_scenario(args: Args) -> ExitCode {
             "a scenario names its own world and runs in memory: no --world or --endpoint-url",
         );
     }
-    let config = match Config::from_lookup(|k| {
-        args.overrides
-            .get(k)
-            .cloned()
-            .or_else(|| std::env::var(k).ok())
-    }) {
+    let config = match load_config(&args) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let loaded = match Scenario::load(file) {
         Ok(s) => s,
@@ -260,14 +245,7 @@ async fn run_scenario(args: Args) -> ExitCode {
         println!("{d}\n");
     }
     let fake = Fake::new(loaded.world.clone());
-    let registrar = Registrar {
-        ec2: fake.clone(),
-        dns: fake.clone(),
-        registry: fake.clone(),
-        config,
-        region: loaded.world.region.clone(),
-        dry_run: args.dry_run,
-    };
+    let registrar = fake.registrar(config, &loaded.world.region, args.dry_run);
     let mut all_ok = true;
     for (n, (text, step)) in loaded.steps.iter().enumerate() {
         let mut result = Err(Error::BadEvent(String::new()));

@@ -50,14 +50,7 @@ pub fn fake_env(world_file: &str) -> (Env<Fake, Fake, Fake>, Fake) {
     let world = World::load(repo(world_file).to_str().unwrap()).expect("world loads");
     let fake = Fake::new(world.clone());
     let env = Env {
-        registrar: Registrar {
-            ec2: fake.clone(),
-            dns: fake.clone(),
-            registry: fake.clone(),
-            config: Config::default(),
-            region: world.region.clone(),
-            dry_run: false,
-        },
+        registrar: fake.registrar(Config::default(), &world.region, false),
         instances: world
             .instances
             .iter()
@@ -142,14 +135,7 @@ pub async fn moto_env(
     let config = Config::default();
     let b = aws::connect(&options, &config.table, calls.clone()).await;
     Env {
-        registrar: Registrar {
-            ec2: b.ec2,
-            dns: b.dns,
-            registry: b.registry,
-            config,
-            region,
-            dry_run: false,
-        },
+        registrar: b.into_registrar(config, false),
         instances: mapping(&ids, "instances"),
         zones: mapping(&ids, "zones"),
         calls,
