@@ -105,7 +105,32 @@ pub struct RecordSet {
     pub values: Vec<String>,
 }
 
+/// How an alias record set (Route 53's pointer to an AWS resource, which has
+/// no TTL or values of its own) is held: one value naming the target. The
+/// registrar never writes or deletes one; it only has to see that the name
+/// is taken, and a person reading a zone table should see where it points.
+pub const ALIAS_VALUE_PREFIX: &str = "ALIAS ";
+
 impl RecordSet {
+    /// An alias record set pointing at `target` (held as described at
+    /// [`ALIAS_VALUE_PREFIX`]).
+    pub fn alias(name: &str, rtype: RecordType, target: &str) -> Self {
+        RecordSet::new(
+            name,
+            rtype,
+            0,
+            vec![format!("{ALIAS_VALUE_PREFIX}{}", crate::names::normalize(target))],
+        )
+    }
+
+    /// The target, when this is an alias record set.
+    pub fn alias_target(&self) -> Option<&str> {
+        match self.values.as_slice() {
+            [only] => only.strip_prefix(ALIAS_VALUE_PREFIX),
+            _ => None,
+        }
+    }
+
     /// Builds a record with a normalized name and sorted values, the form in
     /// which records are stored and compared.
     pub fn new(name: &str, rtype: RecordType, ttl: i64, mut values: Vec<String>) -> Self {
@@ -126,6 +151,9 @@ impl RecordSet {
 
     /// Values as a sorted, comparable form (DNS names lower-cased).
     pub fn canonical(&self) -> RecordSet {
+        if self.alias_target().is_some() {
+            return RecordSet::new(&self.name, self.rtype.clone(), self.ttl, self.values.clone());
+        }
         let values = self
             .values
             .iter()
@@ -153,6 +181,7 @@ impl fmt::Display for RecordSet {
 
 /// A record the registrar wrote, with the zone it lives in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OwnedRecord {
     pub zone_id: String,
     pub zone_name: String,
@@ -160,7 +189,10 @@ pub struct OwnedRecord {
 }
 
 /// The registry item of one instance: what it owns, and the last event applied.
+/// In a world file a typo in a field name is an error, and fields left out
+/// take their defaults (no records, version 0).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RegistryItem {
     pub instance_id: String,
     pub records: Vec<OwnedRecord>,

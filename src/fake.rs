@@ -47,10 +47,16 @@ pub struct FakeAccount {
 pub struct Fake(pub Arc<FakeAccount>);
 
 impl Fake {
-    pub fn new(world: World) -> Fake {
+    /// An account holding `world`; its `registry` items become the
+    /// in-memory registry table.
+    pub fn new(mut world: World) -> Fake {
+        let registry = std::mem::take(&mut world.registry)
+            .into_iter()
+            .map(|item| (item.instance_id.clone(), item))
+            .collect();
         Fake(Arc::new(FakeAccount {
             world: Mutex::new(world),
-            registry: Mutex::new(BTreeMap::new()),
+            registry: Mutex::new(registry),
             calls: CallLog::default(),
         }))
     }
@@ -426,6 +432,7 @@ mod tests {
             subnets: vec![],
             zones: vec![],
             instances: vec![],
+            registry: vec![],
         });
         let mut item = RegistryItem {
             instance_id: "i-1".into(),

@@ -42,12 +42,17 @@ pub fn zone_tables(before: &World, after: &World) -> String {
                 .max(4);
             let _ = writeln!(out, "   {:<w$}  {:<5}  {:>5}  VALUE", "NAME", "TYPE", "TTL");
             for (mark, r) in rows {
+                // An alias has no TTL of its own: it inherits the target's.
+                let ttl = match r.alias_target() {
+                    Some(_) => "-".to_string(),
+                    None => r.ttl.to_string(),
+                };
                 let _ = writeln!(
                     out,
                     " {mark} {:<w$}  {:<5}  {:>5}  {}",
                     r.name,
                     r.rtype.as_str(),
-                    r.ttl,
+                    ttl,
                     r.values.join(", ")
                 );
             }

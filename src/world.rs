@@ -4,7 +4,7 @@
 //! from a live account.
 
 use crate::error::{Error, Result};
-use crate::facts::{InstanceFacts, RecordSet, RecordType, VpcFacts, ZoneInfo};
+use crate::facts::{InstanceFacts, RecordSet, RecordType, RegistryItem, VpcFacts, ZoneInfo};
 use crate::names;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,6 +42,11 @@ pub struct World {
     pub zones: Vec<WorldZone>,
     #[serde(default)]
     pub instances: Vec<WorldInstance>,
+    /// What the registrar already owns (its DynamoDB table), so a rehearsal
+    /// on a snapshot of a live account deletes and keeps what the real one
+    /// would. Loaded into the in-memory registry, not kept in the world.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<RegistryItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,14 +84,21 @@ pub struct WorldZone {
     pub records: Vec<WorldRecord>,
 }
 
+/// A record set: `ttl` and `values`, or, for a Route 53 alias (a pointer to
+/// a load balancer, CloudFront, another record…), `alias` with the target's
+/// DNS name and nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorldRecord {
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: String,
-    pub ttl: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,22 +123,57 @@ pub struct WorldInstance {
 
 impl WorldRecord {
     pub fn to_record(&self) -> RecordSet {
-        RecordSet::new(
-            &self.name,
-            RecordType::from(self.rtype.as_str()),
-            self.ttl,
-            self.values.clone(),
-        )
-        .canonical()
+        let rtype = RecordType::from(self.rtype.as_str());
+        match &self.alias {
+            Some(target) => RecordSet::alias(&self.name, rtype, target),
+            None => RecordSet::new(
+                &self.name,
+                rtype,
+                self.ttl.unwrap_or(0),
+                self.values.clone(),
+            )
+            .canonical(),
+        }
     }
 
     pub fn from_record(r: &RecordSet) -> WorldRecord {
-        WorldRecord {
-            name: r.name.clone(),
-            rtype: r.rtype.to_string(),
-            ttl: r.ttl,
-            values: r.values.clone(),
+        match r.alias_target() {
+            Some(target) => WorldRecord {
+                name: r.name.clone(),
+                rtype: r.rtype.to_string(),
+                ttl: None,
+                values: Vec::new(),
+                alias: Some(target.to_string()),
+            },
+            None => WorldRecord {
+                name: r.name.clone(),
+                rtype: r.rtype.to_string(),
+                ttl: Some(r.ttl),
+                values: r.values.clone(),
+                alias: None,
+            },
         }
+    }
+}
+
+impl WorldInstance {
+    /// The instance as a world file holds it; `None` for one with no subnet
+    /// or private address (terminated, or not yet placed), which no event
+    /// could register. The `Name` tag becomes `name`, so scenario steps can
+    /// say `stop web-1`; `World::instance_facts` puts the tag back.
+    pub fn from_facts(facts: &InstanceFacts) -> Option<WorldInstance> {
+        let mut tags = facts.tags.clone();
+        Some(WorldInstance {
+            id: facts.instance_id.clone(),
+            name: tags.remove("Name"),
+            subnet: facts.subnet_id.clone()?,
+            private_ip: facts.private_ip?,
+            public_ip: facts.public_ip,
+            state: facts.state.clone(),
+            tags,
+            private_dns_name: facts.private_dns_name.clone(),
+            public_dns_name: facts.public_dns_name.clone(),
+        })
     }
 }
 
@@ -202,11 +249,25 @@ impl World {
                         format!("'{}' is not inside zone '{}'", r.name, z.name),
                     ));
                 }
-                if r.values.is_empty() {
-                    return Err(bad(
-                        format!("zones[{i}].records[{j}].values"),
-                        "a record needs at least one value".into(),
-                    ));
+                let at = |field: &str| format!("zones[{i}].records[{j}]{field}");
+                match (&r.alias, r.ttl, r.values.is_empty()) {
+                    (Some(_), None, true) => {}
+                    (Some(_), _, _) => {
+                        return Err(bad(
+                            at(""),
+                            "an alias record has no ttl or values of its own".into(),
+                        ))
+                    }
+                    (None, None, _) => {
+                        return Err(bad(at(".ttl"), "a record needs a ttl (seconds)".into()))
+                    }
+                    (None, Some(_), true) => {
+                        return Err(bad(
+                            at(".values"),
+                            "a record needs at least one value (or an alias)".into(),
+                        ))
+                    }
+                    (None, Some(_), false) => {}
                 }
             }
         }
@@ -235,6 +296,33 @@ impl World {
                     format!("instances[{i}].id"),
                     format!("'{}' appears twice", inst.id),
                 ));
+            }
+        }
+        let zone_ids: Vec<String> = self.zones.iter().map(|z| Self::zone_info(z).id).collect();
+        let mut owners = BTreeMap::new();
+        for (i, item) in self.registry.iter().enumerate() {
+            if !crate::event::is_instance_id(&item.instance_id) {
+                return Err(bad(
+                    format!("registry[{i}].instance_id"),
+                    format!("'{}' is not an instance id", item.instance_id),
+                ));
+            }
+            if owners.insert(item.instance_id.clone(), i).is_some() {
+                return Err(bad(
+                    format!("registry[{i}].instance_id"),
+                    format!("'{}' has two registry items", item.instance_id),
+                ));
+            }
+            for (j, owned) in item.records.iter().enumerate() {
+                if !zone_ids.contains(&owned.zone_id) {
+                    return Err(bad(
+                        format!("registry[{i}].records[{j}].zone_id"),
+                        format!(
+                            "unknown zone '{}'; expected one of {zone_ids:?}",
+                            owned.zone_id
+                        ),
+                    ));
+                }
             }
         }
         Ok(())

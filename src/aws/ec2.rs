@@ -6,11 +6,40 @@ use crate::backend::Instances;
 use crate::error::Result;
 use crate::facts::InstanceFacts;
 use crate::fake::CallLog;
-use aws_sdk_ec2::types::VpcAttributeName;
+use aws_sdk_ec2::types::{Instance, VpcAttributeName};
 
 pub struct Ec2Backend {
     pub client: aws_sdk_ec2::Client,
     pub calls: CallLog,
+}
+
+/// An SDK instance in the registrar's form; empty strings count as absent.
+pub(crate) fn instance_facts(i: &Instance) -> InstanceFacts {
+    let nonempty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+    InstanceFacts {
+        instance_id: i.instance_id().unwrap_or_default().to_string(),
+        state: i
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default(),
+        vpc_id: nonempty(i.vpc_id()),
+        subnet_id: nonempty(i.subnet_id()),
+        private_ip: i.private_ip_address().and_then(|ip| ip.parse().ok()),
+        public_ip: i.public_ip_address().and_then(|ip| ip.parse().ok()),
+        private_dns_name: nonempty(i.private_dns_name()),
+        public_dns_name: nonempty(i.public_dns_name()),
+        tags: i
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect(),
+    }
 }
 
 impl Instances for Ec2Backend {
@@ -35,31 +64,7 @@ impl Instances for Ec2Backend {
         else {
             return Ok(None);
         };
-        let nonempty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
-        Ok(Some(InstanceFacts {
-            instance_id: instance_id.to_string(),
-            state: i
-                .state()
-                .and_then(|s| s.name())
-                .map(|n| n.as_str().to_string())
-                .unwrap_or_default(),
-            vpc_id: nonempty(i.vpc_id()),
-            subnet_id: nonempty(i.subnet_id()),
-            private_ip: i.private_ip_address().and_then(|ip| ip.parse().ok()),
-            public_ip: i.public_ip_address().and_then(|ip| ip.parse().ok()),
-            private_dns_name: nonempty(i.private_dns_name()),
-            public_dns_name: nonempty(i.public_dns_name()),
-            tags: i
-                .tags()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect(),
-        }))
+        Ok(Some(instance_facts(i)))
     }
 
     async fn dhcp_domain(&self, vpc_id: &str) -> Result<Option<String>> {

@@ -4,6 +4,7 @@
 pub mod dynamodb;
 pub mod ec2;
 pub mod route53;
+pub mod snapshot;
 
 use crate::error::Error;
 use crate::fake::CallLog;

@@ -44,12 +44,18 @@ fn unescape(name: &str) -> String {
 }
 
 /// An SDK record set in the registrar's form (normalized name, sorted
-/// values). Alias records have no TTL or values; they are kept with an empty
-/// value list so they still block CNAMEs and CREATEs at their name.
+/// values). Alias records have no TTL or values; they are held as one
+/// `ALIAS target` value, so they still block CNAMEs and CREATEs at their
+/// name and read well in a zone table.
 fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
+    let name = unescape(rr.name());
+    let rtype = RecordType::from(rr.r#type().as_str());
+    if let Some(alias) = rr.alias_target() {
+        return RecordSet::alias(&name, rtype, alias.dns_name());
+    }
     RecordSet::new(
-        &unescape(rr.name()),
-        RecordType::from(rr.r#type().as_str()),
+        &name,
+        rtype,
         rr.ttl().unwrap_or(0),
         rr.resource_records()
             .iter()
@@ -60,7 +66,7 @@ fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
 
 impl Route53Backend {
     /// Every hosted zone in the account, all pages.
-    async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
+    pub(crate) async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
         let mut zones = Vec::new();
         let mut marker: Option<String> = None;
         loop {

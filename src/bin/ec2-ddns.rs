@@ -18,6 +18,8 @@ ec2-ddns: dynamic DNS for Route 53, driven by EC2 state changes
 USAGE:
   ec2-ddns replay [OPTIONS] EVENT.json...   handle each event file in order
   ec2-ddns scenario [OPTIONS] SCENARIO.json run a scenario (world + steps) in memory, print the zones
+  ec2-ddns snapshot [--endpoint-url URL] [--region R] [--table NAME] > world.json
+                                            write a world file from an account (read-only calls)
   ec2-ddns help
 
 WHERE (at most one; with neither, the account in the environment is used):
@@ -276,6 +278,66 @@ async fn run_scenario(args: Args) -> ExitCode {
     }
 }
 
+/// Writes the account (or emulator) as a world file on stdout; what could not
+/// be carried over is listed on stderr.
+async fn run_snapshot(args: Args) -> ExitCode {
+    if args.world.is_some() || !args.files.is_empty() {
+        return usage_error(
+            "snapshot reads an account and writes its world to stdout: no --world or files",
+        );
+    }
+    let config = match load_config(&args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if args.endpoint_url.is_none() && std::env::var("AWS_ENDPOINT_URL").is_err() {
+        eprintln!("ec2-ddns: reading the AWS account in the environment (read-only calls)");
+    }
+    let options = ConnectOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        region: args.region.clone(),
+    };
+    let calls = CallLog::default();
+    let backends = aws::connect(&options, &config.table, calls.clone()).await;
+    let snapshot = match aws::snapshot::snapshot(&backends, &config.table).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ec2-ddns: snapshot failed: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for warning in &snapshot.warnings {
+        eprintln!("ec2-ddns: snapshot: {warning}");
+    }
+    let world = &snapshot.world;
+    match serde_json::to_string_pretty(world) {
+        Ok(text) => println!("{text}"),
+        Err(e) => {
+            eprintln!("ec2-ddns: could not write the world: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let records: usize = world.zones.iter().map(|z| z.records.len()).sum();
+    eprintln!(
+        "ec2-ddns: snapshot of {}: {} VPCs, {} subnets, {} instances, {} zones ({records} record sets), {} registry items",
+        world.region,
+        world.vpcs.len(),
+        world.subnets.len(),
+        world.instances.len(),
+        world.zones.len(),
+        world.registry.len()
+    );
+    if args.stats {
+        let counts = calls.take();
+        let total: usize = counts.values().sum();
+        eprintln!(
+            "aws calls for snapshot: {total} {}",
+            serde_json::to_string(&counts).unwrap_or_default()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -296,6 +358,10 @@ async fn main() -> ExitCode {
         },
         "scenario" => match parse_args(rest) {
             Ok(args) => run_scenario(args).await,
+            Err(msg) => usage_error(&msg),
+        },
+        "snapshot" => match parse_args(rest) {
+            Ok(args) => run_snapshot(args).await,
             Err(msg) => usage_error(&msg),
         },
         "help" | "--help" | "-h" => {
