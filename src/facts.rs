@@ -119,7 +119,10 @@ impl RecordSet {
             name,
             rtype,
             0,
-            vec![format!("{ALIAS_VALUE_PREFIX}{}", crate::names::normalize(target))],
+            vec![format!(
+                "{ALIAS_VALUE_PREFIX}{}",
+                crate::names::normalize(target)
+            )],
         )
     }
 
@@ -152,7 +155,12 @@ impl RecordSet {
     /// Values as a sorted, comparable form (DNS names lower-cased).
     pub fn canonical(&self) -> RecordSet {
         if self.alias_target().is_some() {
-            return RecordSet::new(&self.name, self.rtype.clone(), self.ttl, self.values.clone());
+            return RecordSet::new(
+                &self.name,
+                self.rtype.clone(),
+                self.ttl,
+                self.values.clone(),
+            );
         }
         let values = self
             .values

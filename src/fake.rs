@@ -425,15 +425,7 @@ mod tests {
 
     #[tokio::test]
     async fn registry_refuses_stale_versions() {
-        let fake = Fake::new(World {
-            region: "us-east-1".into(),
-            account: None,
-            vpcs: vec![],
-            subnets: vec![],
-            zones: vec![],
-            instances: vec![],
-            registry: vec![],
-        });
+        let fake = Fake::new(World::empty("us-east-1"));
         let mut item = RegistryItem {
             instance_id: "i-1".into(),
             version: 1,
@@ -452,5 +444,32 @@ mod tests {
         ));
         fake.remove("i-1", 2).await.unwrap();
         assert!(fake.load("i-1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_world_registry_becomes_the_registry_table() {
+        let item = RegistryItem {
+            instance_id: "i-1".into(),
+            version: 4,
+            ..RegistryItem::default()
+        };
+        let fake = Fake::new(World {
+            registry: vec![item.clone()],
+            ..World::empty("us-east-1")
+        });
+        assert_eq!(fake.load("i-1").await.unwrap(), Some(item.clone()));
+        assert!(fake.world().registry.is_empty(), "held once, in the table");
+        // The loaded version is the one a conditional save must follow.
+        let stale = RegistryItem {
+            version: 4,
+            ..item.clone()
+        };
+        assert!(matches!(
+            fake.save(&stale).await,
+            Err(Error::RegistryRace { .. })
+        ));
+        fake.save(&RegistryItem { version: 5, ..item })
+            .await
+            .unwrap();
     }
 }

@@ -201,6 +201,19 @@ pub fn read_file(path: &str) -> Result<String> {
 }
 
 impl World {
+    /// An account with nothing in it.
+    pub fn empty(region: &str) -> World {
+        World {
+            region: region.to_string(),
+            account: None,
+            vpcs: Vec::new(),
+            subnets: Vec::new(),
+            zones: Vec::new(),
+            instances: Vec::new(),
+            registry: Vec::new(),
+        }
+    }
+
     /// Loads and checks a world file.
     pub fn load(path: &str) -> Result<World> {
         let world: World = parse_json(path, &read_file(path)?)?;
@@ -433,6 +446,110 @@ mod tests {
             err.contains("instances[0].subnet") && err.contains("s-2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn records_aliases_and_registry_items_are_checked() {
+        let zone = r#""zones": [{"id": "Z1", "name": "corp.example.", "private": false, "records": [RECORD]}]"#;
+        let cases = [
+            (
+                r#"{"name": "www.corp.example.", "type": "A", "alias": "lb-1.elb.amazonaws.com."}"#,
+                None,
+            ),
+            (
+                r#"{"name": "db.corp.example.", "type": "A", "ttl": 300, "values": ["10.0.0.1"]}"#,
+                None,
+            ),
+            (
+                r#"{"name": "www.corp.example.", "type": "A", "ttl": 60, "alias": "lb-1.elb.amazonaws.com."}"#,
+                Some("zones[0].records[0]: an alias record has no ttl or values"),
+            ),
+            (
+                r#"{"name": "db.corp.example.", "type": "A", "values": ["10.0.0.1"]}"#,
+                Some("zones[0].records[0].ttl: a record needs a ttl"),
+            ),
+            (
+                r#"{"name": "db.corp.example.", "type": "A", "ttl": 300}"#,
+                Some("zones[0].records[0].values: a record needs at least one value"),
+            ),
+        ];
+        for (record, expected) in cases {
+            let text = format!("{{{}}}", zone.replace("RECORD", record));
+            let world: World = parse_json("w.json", &text).unwrap();
+            match (world.check("w.json"), expected) {
+                (Ok(()), None) => {}
+                (Err(e), Some(needle)) => assert!(e.to_string().contains(needle), "{record}: {e}"),
+                (got, _) => panic!("{record}: {got:?}"),
+            }
+        }
+
+        let registry = |item: &str| {
+            format!(
+                r#"{{{}, "registry": [{item}]}}"#,
+                zone.replace("RECORD", "")
+            )
+        };
+        let item = r#"{"instance_id": "i-1", "records": [{"zone_id": "Z2", "zone_name": "corp.example.",
+            "record": {"name": "a.corp.example.", "type": "A", "ttl": 60, "values": ["10.0.0.1"]}}]}"#;
+        let world: World = parse_json("w.json", &registry(item)).unwrap();
+        let err = world.check("w.json").unwrap_err().to_string();
+        assert!(
+            err.contains("registry[0].records[0].zone_id: unknown zone 'Z2'"),
+            "{err}"
+        );
+        let err = parse_json::<World>(
+            "w.json",
+            &registry(r#"{"instance_id": "i-1", "verison": 2}"#),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("registry[0]") && err.contains("verison"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn alias_records_round_trip_as_one_alias_value() {
+        let text =
+            r#"{"name": "WWW.corp.example", "type": "A", "alias": "LB-1.elb.amazonaws.com"}"#;
+        let record: WorldRecord = parse_json("w.json", text).unwrap();
+        let set = record.to_record();
+        assert_eq!(set.alias_target(), Some("lb-1.elb.amazonaws.com."));
+        assert_eq!(set.name, "www.corp.example.");
+        assert_eq!(set.canonical(), set);
+        let back = WorldRecord::from_record(&set);
+        assert_eq!(back.alias.as_deref(), Some("lb-1.elb.amazonaws.com."));
+        assert_eq!((back.ttl, back.values.len()), (None, 0));
+    }
+
+    #[test]
+    fn instances_from_facts_keep_what_an_event_needs() {
+        let facts = InstanceFacts {
+            instance_id: "i-1".into(),
+            state: "running".into(),
+            subnet_id: Some("s-1".into()),
+            private_ip: Some(Ipv4Addr::new(10, 0, 1, 5)),
+            tags: BTreeMap::from([
+                ("Name".into(), "web".into()),
+                ("CNAME".into(), "api".into()),
+            ]),
+            ..InstanceFacts::default()
+        };
+        let inst = WorldInstance::from_facts(&facts).unwrap();
+        assert_eq!(inst.name.as_deref(), Some("web"));
+        assert!(!inst.tags.contains_key("Name"));
+        let world = World::empty("us-east-1");
+        assert_eq!(
+            world.instance_facts(&inst).tags,
+            facts.tags,
+            "Name comes back"
+        );
+        let placeless = InstanceFacts {
+            subnet_id: None,
+            ..facts
+        };
+        assert!(WorldInstance::from_facts(&placeless).is_none());
     }
 
     #[test]

@@ -193,6 +193,16 @@ fn usage_errors_exit_2() {
             vec![],
             "web-1-running.json: version: unknown field `version`, expected one of",
         ),
+        (
+            vec!["snapshot", "world.json"],
+            vec![],
+            "snapshot reads an account and writes its world to stdout",
+        ),
+        (
+            vec!["snapshot", "--world", WORLD],
+            vec![],
+            "no --world or files",
+        ),
     ] {
         let o = ec2_ddns(&args, &env);
         assert_eq!(o.status.code(), Some(2), "{args:?}");

@@ -252,7 +252,8 @@ mod tests {
 
     #[test]
     fn only_apex_soa_and_ns_are_housekeeping() {
-        let rec = |name: &str, t: &str| RecordSet::new(name, RecordType::from(t), 300, vec!["x".into()]);
+        let rec =
+            |name: &str, t: &str| RecordSet::new(name, RecordType::from(t), 300, vec!["x".into()]);
         let cases = [
             ("corp.example.", "SOA", true),
             ("corp.example.", "NS", true),

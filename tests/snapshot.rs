@@ -1,0 +1,199 @@
+//! `ec2-ddns snapshot`, tested as a differential: a seeded moto and the
+//! world file snapshotted from it must answer every event the same way and
+//! end with the same zones and the same registry.
+//!
+//! For each case: seed its world into moto, play the first step
+//! on moto alone (so the snapshot has owned records and a registry item to
+//! carry), snapshot moto with the real command, then play the remaining
+//! steps on both: on moto through real EC2 calls (start, stop, terminate,
+//! tag), on the snapshot through the in-memory world. Finally snapshot moto
+//! again and compare it with the in-memory account.
+
+mod common;
+
+use ec2_ddns::aws::{self, ConnectOptions};
+use ec2_ddns::fake::{CallLog, Fake};
+use ec2_ddns::scenario::{self, Step};
+use ec2_ddns::world::World;
+use ec2_ddns::Config;
+use std::process::Command;
+
+/// A world seeded into moto, and the steps played on it. The first step
+/// runs on moto alone, before the snapshot; the rest run on both.
+///
+/// No step re-creates a record identical to one deleted earlier: moto 5.2
+/// refuses such a CREATE as "already exists" whenever any record follows
+/// it in the zone (it looks the record up in its change journal and then
+/// lists from that name onwards). Route 53 accepts it; so do the fakes,
+/// and `tests/scenarios.rs` covers stop-then-start there.
+const CASES: &[(&str, &[&str])] = &[
+    (
+        "fixtures/worlds/split-horizon.json",
+        &[
+            "launch web-1",
+            "tag web-1 CNAME=api.corp.example,status.corp.example",
+            "tag web-1 CNAME=status.corp.example",
+            "stop web-1",
+            "terminate web-1",
+        ],
+    ),
+    (
+        "fixtures/worlds/private-dhcp.json",
+        &["launch runner-1", "launch runner-2", "terminate runner-1"],
+    ),
+    (
+        "fixtures/worlds/takeover.json",
+        &[
+            "launch rogue-1",
+            "tag rogue-1 CNAME=db.corp.example,tools.corp.example,*.corp.example",
+            "terminate rogue-1",
+        ],
+    ),
+];
+
+/// Whether an SDK call went through, with the error in full if not.
+fn done<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<(), String> {
+    result.map(drop).map_err(|e| format!("{e:?}"))
+}
+
+/// What EC2 does for a step, done to moto through the SDK.
+async fn act_on_moto(ec2: &aws_sdk_ec2::Client, id: &str, step: &Step) {
+    let result = match step {
+        Step::State {
+            state: "running", ..
+        } => done(ec2.start_instances().instance_ids(id).send().await),
+        Step::State {
+            state: "stopped", ..
+        } => done(ec2.stop_instances().instance_ids(id).send().await),
+        Step::State {
+            state: "terminated",
+            ..
+        } => done(ec2.terminate_instances().instance_ids(id).send().await),
+        Step::State { state, .. } => panic!("no moto action for state {state}"),
+        Step::Tag { key, value, .. } => {
+            let tag = aws_sdk_ec2::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build();
+            if value.is_empty() {
+                done(ec2.delete_tags().resources(id).tags(tag).send().await)
+            } else {
+                done(ec2.create_tags().resources(id).tags(tag).send().await)
+            }
+        }
+    };
+    result.unwrap_or_else(|e| panic!("moto refused {step:?} on {id}: {e}"));
+}
+
+/// Runs the real `ec2-ddns snapshot` against moto and loads what it wrote.
+fn snapshot_with_the_command(endpoint: &str, region: &str, file: &std::path::Path) -> World {
+    let out = Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+        .args(["snapshot", "--endpoint-url", endpoint, "--region", region])
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("run ec2-ddns snapshot");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "snapshot failed: {stderr}");
+    assert!(stderr.contains("registry items"), "{stderr}");
+    std::fs::write(file, &out.stdout).expect("write the snapshot");
+    World::load(file.to_str().unwrap())
+        .unwrap_or_else(|e| panic!("the snapshot does not load as a world: {e}"))
+}
+
+async fn differential(endpoint: &str, world_file: &str, step_texts: &[&str]) {
+    let ids = common::seed_moto(endpoint, world_file);
+    let region = ids["region"].as_str().unwrap_or("us-east-1").to_string();
+    let options = ConnectOptions {
+        endpoint_url: Some(endpoint.to_string()),
+        region: Some(region.clone()),
+    };
+    let config = Config::default();
+    let backends = aws::connect(&options, &config.table, CallLog::default()).await;
+    let ec2 = backends.ec2.client.clone();
+
+    // The steps, with names resolved through a first snapshot (moto picks ids).
+    let steps: Vec<(String, Step)> = step_texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            (
+                text.to_string(),
+                scenario::parse_step("CASES", i, text).unwrap(),
+            )
+        })
+        .collect();
+    let before = aws::snapshot::snapshot(&backends, &config.table)
+        .await
+        .expect("snapshot the seeded world");
+    let mut shadow = before.world.clone();
+    let registrar = backends.into_registrar(config.clone(), false);
+
+    let (first_text, first) = &steps[0];
+    let who = shadow.find_instance(step_who(first)).unwrap().id.clone();
+    let change = scenario::perform(&mut shadow, first, 1).unwrap();
+    act_on_moto(&ec2, &who, first).await;
+    let s = registrar.handle(&change).await.expect(first_text);
+    assert!(!s.changes.is_empty(), "{first_text} changed nothing: {s:?}");
+
+    let dir = std::env::temp_dir().join(format!("ec2-ddns-snapshot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = world_file.rsplit('/').next().unwrap();
+    let snapshot = snapshot_with_the_command(endpoint, &region, &dir.join(name));
+    assert!(
+        !snapshot.registry.is_empty(),
+        "{world_file}: the snapshot carries no registry after '{first_text}'"
+    );
+    let fake = Fake::new(snapshot.clone());
+    let rehearsal = fake.registrar(config.clone(), &snapshot.region, false);
+
+    for (n, (text, step)) in steps.iter().enumerate().skip(1) {
+        let second = n as u32 + 1;
+        let mut performed = None;
+        fake.edit(|w| performed = Some(scenario::perform(w, step, second)));
+        let change = performed.unwrap().expect(text);
+        act_on_moto(&ec2, &change.instance_id, step).await;
+        let on_moto = registrar.handle(&change).await.expect(text);
+        let on_copy = rehearsal.handle(&change).await.expect(text);
+        assert_eq!(
+            serde_json::to_value(&on_copy).unwrap(),
+            serde_json::to_value(&on_moto).unwrap(),
+            "{world_file}: '{text}' differs between the snapshot (left) and moto (right)"
+        );
+    }
+
+    let after = aws::snapshot::snapshot(
+        &aws::connect(&options, &config.table, CallLog::default()).await,
+        &config.table,
+    )
+    .await
+    .expect("snapshot moto at the end");
+    // Record order within a zone is not part of the comparison.
+    assert_eq!(
+        fake.zone_records(),
+        Fake::new(after.world.clone()).zone_records(),
+        "{world_file}: final zones differ between the snapshot (left) and moto (right)"
+    );
+    let registry: Vec<_> = fake.registry_items().into_values().collect();
+    assert_eq!(
+        registry, after.world.registry,
+        "{world_file}: final registry differs between the snapshot (left) and moto (right)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn step_who(step: &Step) -> &str {
+    match step {
+        Step::State { who, .. } | Step::Tag { who, .. } => who,
+    }
+}
+
+#[tokio::test]
+async fn snapshot_rehearses_exactly_what_moto_does() {
+    let Some(endpoint) = common::moto_endpoint() else {
+        return;
+    };
+    let _guard = common::MOTO_LOCK.lock().await;
+    for (world_file, steps) in CASES {
+        differential(&endpoint, world_file, steps).await;
+    }
+}
