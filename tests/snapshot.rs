@@ -18,38 +18,91 @@ use ec2_ddns::world::World;
 use ec2_ddns::Config;
 use std::process::Command;
 
-/// A world seeded into moto, and the steps played on it. The first step
-/// runs on moto alone, before the snapshot; the rest run on both.
+/// A world seeded into moto, alias records added to it (the seeder writes
+/// plain records only), and the steps played on it. The first step runs on
+/// moto alone, before the snapshot; the rest run on both.
 ///
 /// No step re-creates a record identical to one deleted earlier: moto 5.2
 /// refuses such a CREATE as "already exists" whenever any record follows
 /// it in the zone (it looks the record up in its change journal and then
 /// lists from that name onwards). Route 53 accepts it; so do the fakes,
 /// and `tests/scenarios.rs` covers stop-then-start there.
-const CASES: &[(&str, &[&str])] = &[
-    (
-        "fixtures/worlds/split-horizon.json",
-        &[
+struct Case {
+    world: &'static str,
+    /// `(world zone id, name, alias target)`.
+    aliases: &'static [(&'static str, &'static str, &'static str)],
+    steps: &'static [&'static str],
+    /// Conflicts the steps after the snapshot must meet, on both sides.
+    conflicts: usize,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        world: "fixtures/worlds/split-horizon.json",
+        aliases: &[(
+            "Z0CORPPUBLIC",
+            "app.corp.example.",
+            "lb-1.us-east-1.elb.amazonaws.com.",
+        )],
+        steps: &[
             "launch web-1",
-            "tag web-1 CNAME=api.corp.example,status.corp.example",
+            // app is an alias in the public zone: a conflict there, free in the private one.
+            "tag web-1 CNAME=api.corp.example,status.corp.example,app.corp.example",
             "tag web-1 CNAME=status.corp.example",
             "stop web-1",
             "terminate web-1",
         ],
-    ),
-    (
-        "fixtures/worlds/private-dhcp.json",
-        &["launch runner-1", "launch runner-2", "terminate runner-1"],
-    ),
-    (
-        "fixtures/worlds/takeover.json",
-        &[
+        conflicts: 1,
+    },
+    Case {
+        world: "fixtures/worlds/private-dhcp.json",
+        aliases: &[],
+        steps: &["launch runner-1", "launch runner-2", "terminate runner-1"],
+        conflicts: 0,
+    },
+    Case {
+        world: "fixtures/worlds/takeover.json",
+        aliases: &[],
+        steps: &[
             "launch rogue-1",
             "tag rogue-1 CNAME=db.corp.example,tools.corp.example,*.corp.example",
             "terminate rogue-1",
         ],
-    ),
+        conflicts: 2,
+    },
 ];
+
+/// Adds a Route 53 alias record (an ELB target) to a moto zone.
+async fn add_alias(r53: &aws_sdk_route53::Client, zone_id: &str, name: &str, target: &str) {
+    use aws_sdk_route53::types::{
+        AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+    };
+    let record = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::A)
+        .alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id("Z35SXDOTRQ7X7K")
+                .dns_name(target)
+                .evaluate_target_health(false)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let change = Change::builder()
+        .action(ChangeAction::Create)
+        .resource_record_set(record)
+        .build()
+        .unwrap();
+    let batch = ChangeBatch::builder().changes(change).build().unwrap();
+    r53.change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(batch)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto refused the alias {name}: {e:?}"));
+}
 
 /// Whether an SDK call went through, with the error in full if not.
 fn done<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<(), String> {
@@ -100,7 +153,8 @@ fn snapshot_with_the_command(endpoint: &str, region: &str, file: &std::path::Pat
         .unwrap_or_else(|e| panic!("the snapshot does not load as a world: {e}"))
 }
 
-async fn differential(endpoint: &str, world_file: &str, step_texts: &[&str]) {
+async fn differential(endpoint: &str, case: &Case) {
+    let world_file = case.world;
     let ids = common::seed_moto(endpoint, world_file);
     let region = ids["region"].as_str().unwrap_or("us-east-1").to_string();
     let options = ConnectOptions {
@@ -110,9 +164,14 @@ async fn differential(endpoint: &str, world_file: &str, step_texts: &[&str]) {
     let config = Config::default();
     let backends = aws::connect(&options, &config.table, CallLog::default()).await;
     let ec2 = backends.ec2.client.clone();
+    for (zone, name, target) in case.aliases {
+        let zone_id = ids["zones"][zone].as_str().expect("seeded zone");
+        add_alias(&backends.dns.client, zone_id, name, target).await;
+    }
 
     // The steps, with names resolved through a first snapshot (moto picks ids).
-    let steps: Vec<(String, Step)> = step_texts
+    let steps: Vec<(String, Step)> = case
+        .steps
         .iter()
         .enumerate()
         .map(|(i, text)| {
@@ -143,9 +202,21 @@ async fn differential(endpoint: &str, world_file: &str, step_texts: &[&str]) {
         !snapshot.registry.is_empty(),
         "{world_file}: the snapshot carries no registry after '{first_text}'"
     );
+    let aliases: Vec<&str> = snapshot
+        .zones
+        .iter()
+        .flat_map(|z| &z.records)
+        .filter_map(|r| r.alias.as_deref())
+        .collect();
+    assert_eq!(
+        aliases,
+        case.aliases.iter().map(|a| a.2).collect::<Vec<_>>(),
+        "{world_file}: alias records in the snapshot"
+    );
     let fake = Fake::new(snapshot.clone());
     let rehearsal = fake.registrar(config.clone(), &snapshot.region, false);
 
+    let mut conflicts = 0;
     for (n, (text, step)) in steps.iter().enumerate().skip(1) {
         let second = n as u32 + 1;
         let mut performed = None;
@@ -154,6 +225,7 @@ async fn differential(endpoint: &str, world_file: &str, step_texts: &[&str]) {
         act_on_moto(&ec2, &change.instance_id, step).await;
         let on_moto = registrar.handle(&change).await.expect(text);
         let on_copy = rehearsal.handle(&change).await.expect(text);
+        conflicts += on_moto.conflicts.len();
         assert_eq!(
             serde_json::to_value(&on_copy).unwrap(),
             serde_json::to_value(&on_moto).unwrap(),
@@ -167,6 +239,7 @@ async fn differential(endpoint: &str, world_file: &str, step_texts: &[&str]) {
     )
     .await
     .expect("snapshot moto at the end");
+    assert_eq!(conflicts, case.conflicts, "{world_file}: conflicts met");
     // Record order within a zone is not part of the comparison.
     assert_eq!(
         fake.zone_records(),
@@ -193,7 +266,7 @@ async fn snapshot_rehearses_exactly_what_moto_does() {
         return;
     };
     let _guard = common::MOTO_LOCK.lock().await;
-    for (world_file, steps) in CASES {
-        differential(&endpoint, world_file, steps).await;
+    for case in CASES {
+        differential(&endpoint, case).await;
     }
 }
