@@ -42,6 +42,34 @@ pub(crate) fn instance_facts(i: &Instance) -> InstanceFacts {
     }
 }
 
+impl Ec2Backend {
+    /// The first name of a DHCP option set's `domain-name`; `None` for the
+    /// `default` set (no options) or a set without one.
+    pub(crate) async fn domain_of_options(&self, options_id: &str) -> Result<Option<String>> {
+        if options_id == "default" {
+            return Ok(None);
+        }
+        self.calls.count("ec2:DescribeDhcpOptions");
+        let options = self
+            .client
+            .describe_dhcp_options()
+            .dhcp_options_ids(options_id)
+            .send()
+            .await
+            .map_err(|e| aws_error("ec2:DescribeDhcpOptions", e))?;
+        Ok(options
+            .dhcp_options()
+            .iter()
+            .flat_map(|o| o.dhcp_configurations())
+            .filter(|c| c.key() == Some("domain-name"))
+            .flat_map(|c| c.values())
+            .filter_map(|v| v.value())
+            .flat_map(str::split_whitespace)
+            .next()
+            .map(str::to_string))
+    }
+}
+
 impl Instances for Ec2Backend {
     async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
         self.calls.count("ec2:DescribeInstances");
@@ -76,32 +104,10 @@ impl Instances for Ec2Backend {
             .send()
             .await
             .map_err(|e| aws_error("ec2:DescribeVpcs", e))?;
-        let Some(options_id) = vpcs
-            .vpcs()
-            .first()
-            .and_then(|v| v.dhcp_options_id())
-            .filter(|id| *id != "default")
-        else {
-            return Ok(None);
-        };
-        self.calls.count("ec2:DescribeDhcpOptions");
-        let options = self
-            .client
-            .describe_dhcp_options()
-            .dhcp_options_ids(options_id)
-            .send()
-            .await
-            .map_err(|e| aws_error("ec2:DescribeDhcpOptions", e))?;
-        Ok(options
-            .dhcp_options()
-            .iter()
-            .flat_map(|o| o.dhcp_configurations())
-            .filter(|c| c.key() == Some("domain-name"))
-            .flat_map(|c| c.values())
-            .filter_map(|v| v.value())
-            .flat_map(str::split_whitespace)
-            .next()
-            .map(str::to_string))
+        match vpcs.vpcs().first().and_then(|v| v.dhcp_options_id()) {
+            Some(options_id) => self.domain_of_options(options_id).await,
+            None => Ok(None),
+        }
     }
 
     async fn dns_attributes(&self, vpc_id: &str) -> Result<(bool, bool)> {

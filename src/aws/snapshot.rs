@@ -54,14 +54,15 @@ async fn vpcs(b: &AwsBackends) -> Result<Vec<WorldVpc>> {
             let (Some(id), Some(cidr)) = (v.vpc_id(), v.cidr_block()) else {
                 continue;
             };
-            found.push((id.to_string(), cidr.to_string()));
+            let options = v.dhcp_options_id().unwrap_or("default").to_string();
+            found.push((id.to_string(), cidr.to_string(), options));
         }
     }
     let mut vpcs = Vec::new();
-    for (id, cidr) in found {
+    for (id, cidr, options) in found {
         // The same reads the registrar makes, so the snapshot sees the VPC
         // exactly as an event would.
-        let dhcp_domain = b.ec2.dhcp_domain(&id).await?;
+        let dhcp_domain = b.ec2.domain_of_options(&options).await?;
         let (dns_support, dns_hostnames) = b.ec2.dns_attributes(&id).await?;
         vpcs.push(WorldVpc {
             id,
