@@ -215,34 +215,33 @@ async fn registry(
                 .and_then(|v| v.as_s().ok())
                 .cloned()
                 .unwrap_or_default();
-            match super::dynamodb::from_item(&id, map) {
-                Ok(item) => items.push(item),
-                Err(e) => warnings.push(format!("registry item left out: {e}")),
-            }
-        }
-    }
-    for item in &mut items {
-        item.records.retain(|owned| {
-            let known = zone_ids.contains(&owned.zone_id);
-            if !known {
+            let mut item = match super::dynamodb::from_item(&id, map) {
+                Ok(item) => item,
+                Err(e) => {
+                    warnings.push(format!("registry item left out: {e}"));
+                    continue;
+                }
+            };
+            if !crate::event::is_instance_id(&item.instance_id) {
                 warnings.push(format!(
-                    "{}: owned record {} left out: zone {} is not in the snapshot",
-                    item.instance_id, owned.record, owned.zone_id
+                    "registry item '{}' left out: not an instance id",
+                    item.instance_id
                 ));
+                continue;
             }
-            known
-        });
-    }
-    items.retain(|item| {
-        let valid = crate::event::is_instance_id(&item.instance_id);
-        if !valid {
-            warnings.push(format!(
-                "registry item '{}' left out: not an instance id",
-                item.instance_id
-            ));
+            item.records.retain(|owned| {
+                let known = zone_ids.contains(&owned.zone_id);
+                if !known {
+                    warnings.push(format!(
+                        "{}: owned record {} left out: zone {} is not in the snapshot",
+                        item.instance_id, owned.record, owned.zone_id
+                    ));
+                }
+                known
+            });
+            items.push(item);
         }
-        valid
-    });
+    }
     items.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
     Ok(items)
 }
