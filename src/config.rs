@@ -10,7 +10,7 @@ pub struct Config {
     /// DynamoDB table holding what each instance owns.
     pub table: String,
     /// TTL of every record written.
-    pub ttl: i64,
+    pub ttl: u32,
     pub zone_tag: String,
     pub cname_tag: String,
     pub hostname_tag: String,
@@ -54,13 +54,14 @@ impl Config {
             config.table = table;
         }
         if let Some(ttl) = get("DDNS_TTL") {
-            config.ttl = match ttl.parse::<i64>() {
-                Ok(n) if (0..=2_147_483_647).contains(&n) => n,
+            config.ttl = match ttl.parse::<u32>() {
+                Ok(n) if n <= crate::model::MAX_TTL => n,
                 _ => {
                     return Err(Error::Config {
                         variable: "DDNS_TTL".into(),
                         message: format!(
-                            "'{ttl}' is not a TTL: give whole seconds from 0 to 2147483647, e.g. DDNS_TTL=60"
+                            "'{}' is not a TTL: give whole seconds from 0 to 2147483647, e.g. DDNS_TTL=60",
+                            crate::names::clip(&ttl)
                         ),
                     })
                 }
@@ -90,7 +91,7 @@ impl Config {
             let normalized = names::normalize(&zone);
             names::check_hostname(&normalized).map_err(|p| Error::Config {
                 variable: "DDNS_DEFAULT_ZONE".into(),
-                message: format!("'{zone}' is not a domain name: {p}"),
+                message: format!("'{}' is not a domain name: {p}", names::clip(&zone)),
             })?;
             config.default_zone = Some(normalized);
         }
@@ -121,7 +122,8 @@ fn parse_zone_ref(item: &str) -> Result<String> {
     Err(Error::Config {
         variable: "DDNS_ALLOWED_ZONES".into(),
         message: format!(
-            "'{item}' is neither a hosted zone id (Z…) nor a zone name; give a comma-separated list such as corp.example,Z0123456789ABC"
+            "'{}' is neither a hosted zone id (Z…) nor a zone name; give a comma-separated list such as corp.example,Z0123456789ABC",
+            names::clip(item)
         ),
     })
 }
@@ -187,6 +189,7 @@ mod tests {
         for (var, value) in [
             ("DDNS_TTL", "sixty"),
             ("DDNS_TTL", "-1"),
+            ("DDNS_TTL", "2147483648"),
             ("DDNS_ALLOWED_ZONES", "corp.example,bad zone!"),
             ("DDNS_DEFAULT_ZONE", "*.corp.example"),
         ] {

@@ -1,5 +1,13 @@
 //! The one error type. Each message says what was wanted, what was found and
-//! what to do; `is_retryable` decides whether Lambda should try again.
+//! what to do; `is_retryable` decides whether Lambda (or SQS, or the caller)
+//! should try the same event again.
+//!
+//! Retryable means a later attempt can succeed without anyone changing
+//! anything: throttling, 5xx, time-outs and network failures, Route 53
+//! refusing a batch because the zone changed since it was read, and a
+//! concurrent registry write. Everything else (a malformed batch, a bad
+//! event, an unreadable registry item, a missing permission) fails the same
+//! way every time, so it is reported once and not retried.
 
 /// Every failure the registrar reports.
 #[derive(Debug, thiserror::Error)]
@@ -12,25 +20,39 @@ pub enum Error {
     #[error("configuration: {variable}: {message}")]
     Config { variable: String, message: String },
 
-    /// An AWS call failed. `retryable` is true for throttling, 5xx and
-    /// time-outs, where a later attempt may succeed.
-    #[error("{operation} failed{}: {message}", if *.retryable { " (retryable)" } else { "" })]
+    /// An AWS call failed: `operation` is `service:Operation`, `code` the
+    /// service's error code when it answered with one.
+    #[error(
+        "{operation} failed: {}{message}{}",
+        code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
+        if *retryable { " (a later attempt may succeed)" } else { "" }
+    )]
     Aws {
         operation: String,
+        code: Option<String>,
         message: String,
         retryable: bool,
     },
 
-    /// A Route 53 change batch was refused because the zone changed under us
-    /// (a record appeared, or one we meant to delete changed). The next
-    /// attempt reads the zone again, so this one is retryable.
-    #[error("Route 53 refused the change batch for zone {zone_id}: {message}; the zone changed since it was read, retry to plan again")]
+    /// Route 53 refused a change batch with an answer that means the zone
+    /// changed between our read and our write (`already exists`, `not
+    /// found`, `do not match`). The next attempt reads the zone again.
+    #[error("Route 53 refused the change batch for zone {zone_id}: the zone changed since it was read ({message}); the next attempt reads it again")]
     ZoneChanged { zone_id: String, message: String },
+
+    /// Route 53 refused a change batch for any other reason. The same batch
+    /// would be refused again, so this is not retried.
+    #[error("Route 53 refused the change batch for zone {zone_id}: {code}: {message}; a retry would be refused the same way, so the event is not retried")]
+    BatchRefused {
+        zone_id: String,
+        code: String,
+        message: String,
+    },
 
     /// Another invocation saved the instance's registry item between our read
     /// and our write; the next attempt starts from what it wrote.
     #[error(
-        "registry item for {instance_id} was changed by another invocation; retry to plan again"
+        "registry item for {instance_id} was changed by another invocation; the next attempt starts from what it wrote"
     )]
     RegistryRace { instance_id: String },
 
@@ -41,7 +63,7 @@ pub enum Error {
         message: String,
     },
 
-    /// A world or scenario file is not what was expected.
+    /// A world, scenario or event file is not what was expected.
     #[error("{file}: {path}: {message}")]
     BadFile {
         file: String,
@@ -58,6 +80,10 @@ pub enum Error {
     },
 }
 
+/// Route 53's words for a batch that lost a race: a record appeared, or one
+/// we meant to delete vanished or changed. Every other refusal is final.
+const RACE_PHRASES: &[&str] = &["already exists", "not found", "do not match"];
+
 impl Error {
     /// Whether retrying the same event later may succeed.
     pub fn is_retryable(&self) -> bool {
@@ -67,6 +93,92 @@ impl Error {
             _ => false,
         }
     }
+
+    /// Classifies Route 53's refusal of a change batch (`InvalidChangeBatch`,
+    /// `InvalidInput`, …). The real client and the in-memory Route 53 both
+    /// call this, so a refusal is retried, or not, the same way on both.
+    pub fn route53_refusal(zone_id: &str, code: &str, message: &str) -> Error {
+        let race = code == "InvalidChangeBatch" && RACE_PHRASES.iter().any(|p| message.contains(p));
+        if race {
+            Error::ZoneChanged {
+                zone_id: zone_id.to_string(),
+                message: message.to_string(),
+            }
+        } else {
+            Error::BatchRefused {
+                zone_id: zone_id.to_string(),
+                code: code.to_string(),
+                message: message.to_string(),
+            }
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::create_of_an_existing_record(
+        "InvalidChangeBatch",
+        "[Tried to create resource record set [name='a.corp.example.', type='A'] but it already exists]",
+        true
+    )]
+    #[case::delete_of_a_missing_record(
+        "InvalidChangeBatch",
+        "[Tried to delete resource record set [name='a.corp.example.', type='A'] but it was not found]",
+        true
+    )]
+    #[case::delete_with_other_values(
+        "InvalidChangeBatch",
+        "[Tried to delete resource record set [name='a.corp.example.', type='A'] but the values provided do not match the current values]",
+        true
+    )]
+    #[case::name_outside_the_zone(
+        "InvalidChangeBatch",
+        "[RRSet with DNS name a.xcorp.example. is not permitted in zone corp.example.]",
+        false
+    )]
+    #[case::malformed_value(
+        "InvalidChangeBatch",
+        "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '10.1.2''']",
+        false
+    )]
+    #[case::invalid_input_never_races(
+        "InvalidInput",
+        "Invalid XML ; cvc-complex-type.2.4.b: … not found",
+        false
+    )]
+    fn route53_refusals_are_retried_only_for_races(
+        #[case] code: &str,
+        #[case] message: &str,
+        #[case] retryable: bool,
+    ) {
+        let err = Error::route53_refusal("Z1", code, message);
+        assert_eq!(err.is_retryable(), retryable, "{err}");
+        assert!(
+            err.to_string().contains(message),
+            "says what Route 53 said: {err}"
+        );
+        if !retryable {
+            assert!(err.to_string().contains(code), "{err}");
+        }
+    }
+
+    #[test]
+    fn aws_errors_are_one_line_with_service_code_and_message() {
+        let err = Error::Aws {
+            operation: "route53:ChangeResourceRecordSets".into(),
+            code: Some("Throttling".into()),
+            message: "Rate exceeded".into(),
+            retryable: true,
+        };
+        assert_eq!(
+            err.to_string(),
+            "route53:ChangeResourceRecordSets failed: Throttling: Rate exceeded (a later attempt may succeed)"
+        );
+    }
+}

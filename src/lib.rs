@@ -1,24 +1,26 @@
 //! ec2-ddns: dynamic DNS for Amazon Route 53, driven by EC2 state changes.
 //!
-//! The flow is one way: `event` → `facts` → `plan` → apply → registry.
-//! Decisions live in pure modules (`names`, `plan`); AWS I/O sits behind the
-//! small traits of `backend`, implemented for real in `aws` and in memory in
-//! `fake`.
+//! The flow is one way: `event` → facts (through `ports`) → `plan` → apply
+//! → registry, wired together in `registrar`. Decisions live in pure
+//! modules (`names`, `plan`); AWS sits behind the small traits of `ports`,
+//! implemented by `adapters::aws` and by the in-memory account of
+//! `adapters::memory`. `sim` holds world files, scenarios and snapshots;
+//! `lambda` the function's handler; `cli` the command line.
 
-pub mod backend;
+pub mod adapters;
+pub mod calls;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod facts;
+pub mod lambda;
+pub mod model;
 pub mod names;
 pub mod plan;
+pub mod ports;
+pub mod registrar;
+pub mod sim;
+pub mod summary;
 
 pub use config::Config;
 pub use error::{Error, Result};
-pub mod aws;
-pub mod fake;
-pub mod registrar;
-pub mod report;
-pub mod scenario;
-pub mod summary;
-pub mod world;

@@ -35,6 +35,7 @@ pub fn label_count(name: &str) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameProblem {
     Empty,
+    EmptyLabel,
     Wildcard,
     TooLong(usize),
     LabelTooLong(String),
@@ -45,25 +46,27 @@ impl std::fmt::Display for NameProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NameProblem::Empty => write!(f, "the name is empty"),
+            NameProblem::EmptyLabel => write!(f, "the name has an empty label (two dots in a row)"),
             NameProblem::Wildcard => write!(f, "wildcard names are never written"),
             NameProblem::TooLong(n) => {
                 write!(f, "the name is {n} characters long; DNS allows 253")
             }
             NameProblem::LabelTooLong(l) => {
-                write!(f, "label '{l}' is longer than 63 characters")
+                write!(f, "label '{}' is longer than 63 characters", clip(l))
             }
             NameProblem::BadLabel(l) => write!(
                 f,
-                "label '{l}' is not a valid hostname label (letters, digits and inner hyphens only, RFC 1123)"
+                "label '{}' is not a valid hostname label (letters, digits and inner hyphens only, RFC 1123)",
+                clip(l)
             ),
         }
     }
 }
 
-/// Checks a normalized name against RFC 1123 hostname rules and the DNS
-/// length limits. Route 53 would accept more (underscores, `*`), but a
-/// registrar fed from tags must not write what a resolver cannot look up.
-pub fn check_hostname(name: &str) -> Result<(), NameProblem> {
+/// Checks the structure of a normalized name as Route 53 stores it: not
+/// empty, no empty label, the DNS length limits. Any characters are allowed
+/// (`_dmarc`, `*`), because zones hold names the registrar would never write.
+pub fn check_dns_name(name: &str) -> Result<(), NameProblem> {
     let bare = name.trim_end_matches('.');
     if bare.is_empty() {
         return Err(NameProblem::Empty);
@@ -72,33 +75,65 @@ pub fn check_hostname(name: &str) -> Result<(), NameProblem> {
         return Err(NameProblem::TooLong(bare.len()));
     }
     for label in bare.split('.') {
-        if label == "*" {
-            return Err(NameProblem::Wildcard);
+        if label.is_empty() {
+            return Err(NameProblem::EmptyLabel);
         }
         if label.len() > 63 {
-            return Err(NameProblem::LabelTooLong(shorten(label)));
-        }
-        let valid = !label.is_empty()
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-');
-        if !valid {
-            return Err(NameProblem::BadLabel(shorten(label)));
+            return Err(NameProblem::LabelTooLong(label.to_string()));
         }
     }
     Ok(())
 }
 
-/// Keeps hostile tag values from flooding logs and reports.
-fn shorten(label: &str) -> String {
-    if label.chars().count() > 70 {
-        let head: String = label.chars().take(60).collect();
-        format!("{head}…")
-    } else {
-        label.to_string()
+/// Checks a normalized name against RFC 1123 hostname rules and the DNS
+/// length limits. Route 53 would accept more (underscores, `*`), but a
+/// registrar fed from tags must not write what a resolver cannot look up.
+pub fn check_hostname(name: &str) -> Result<(), NameProblem> {
+    check_dns_name(name)?;
+    for label in name.trim_end_matches('.').split('.') {
+        if label == "*" {
+            return Err(NameProblem::Wildcard);
+        }
+        let valid = label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !valid {
+            return Err(NameProblem::BadLabel(label.to_string()));
+        }
     }
+    Ok(())
+}
+
+/// The longest stretch of a hostile string that a message or a line of
+/// text output repeats.
+const CLIP_CHARS: usize = 80;
+
+/// The one way a value we did not choose (a tag, an event field, a file's
+/// content) enters a message: [`escape_controls`], and at most 80
+/// characters kept.
+pub fn clip(s: &str) -> String {
+    match s.char_indices().nth(CLIP_CHARS) {
+        Some((end, _)) => format!("{}…", escape_controls(&s[..end])),
+        None => escape_controls(s),
+    }
+}
+
+/// Control and bidirectional formatting characters escaped (`\n`,
+/// `\u{1b}`, `\u{202e}`), so a value cannot forge lines, colours or
+/// reading order in a terminal or a log. Text output escapes every field.
+pub fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `10.1.2.4` → `4.2.1.10.in-addr.arpa.`
@@ -163,12 +198,23 @@ mod tests {
             ("web 1.corp.example.", false),
             ("web;rm -rf.corp.example.", false),
             ("a..b.example.", false),
+            ("_dmarc.corp.example.", false),
             (".", false),
             (&format!("{long_label}.example."), false),
             (&long_name, false),
         ] {
             assert_eq!(check_hostname(name).is_ok(), ok, "{name}");
         }
+    }
+
+    #[test]
+    fn clip_escapes_control_characters_and_keeps_80() {
+        assert_eq!(clip("web\n\x1b[31mred"), "web\\n\\u{1b}[31mred");
+        assert_eq!(clip("a\u{202e}b"), "a\\u{202e}b");
+        let long = "x".repeat(200);
+        assert_eq!(clip(&long).chars().count(), 81);
+        assert!(clip(&long).ends_with('…'));
+        assert_eq!(clip("plain.corp.example."), "plain.corp.example.");
     }
 
     #[test]

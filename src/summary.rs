@@ -1,7 +1,9 @@
 //! What one event did, as printed by the CLI (one JSON line) and returned by
 //! the Lambda function.
 
-use crate::plan::{Conflict, Plan, Rejection};
+use crate::event::StateChange;
+use crate::model::{InstanceState, RecordSet};
+use crate::plan::{ChangeAction, Conflict, Plan, Rejection};
 use serde::Serialize;
 
 /// The overall result of one event, most serious first.
@@ -20,25 +22,40 @@ pub enum Outcome {
     NothingToDo,
 }
 
-/// One change, flattened for reading.
+impl Outcome {
+    /// As the JSON and the text output spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Error => "error",
+            Outcome::Conflict => "conflict",
+            Outcome::Rejected => "rejected",
+            Outcome::Applied => "applied",
+            Outcome::NothingToDo => "nothing-to-do",
+        }
+    }
+}
+
+/// One change: the zone, the action and the record set, flattened for
+/// reading (`zone_id`, `zone_name`, `action`, `name`, `type`, `ttl`, `values`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeLine {
     pub zone_id: String,
     pub zone_name: String,
-    pub action: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub rtype: String,
-    pub ttl: i64,
-    pub values: Vec<String>,
+    pub action: ChangeAction,
+    #[serde(flatten)]
+    pub record: RecordSet,
 }
 
 /// The report of one event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// The file the event came from, when the CLI read one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub event_id: String,
     pub instance_id: String,
-    pub state: String,
+    /// The state the event named; absent when the event could not be read.
+    pub state: Option<InstanceState>,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
@@ -47,25 +64,59 @@ pub struct Summary {
     pub rejected: Vec<Rejection>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Things the user must look at although the event succeeded: an
+    /// instance EC2 does not know, a VPC whose DNS settings break private
+    /// zones. The CLI prints them on stderr; the Lambda logs them as warnings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Only on errors: whether the same event may succeed later (Lambda
+    /// retries those), or fails the same way every time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
 }
 
 impl Summary {
-    /// A summary with nothing in it yet.
-    pub fn new(event_id: &str, instance_id: &str, state: &str) -> Summary {
+    /// A summary of `change` with nothing in it yet.
+    pub fn of(change: &StateChange) -> Summary {
         Summary {
-            event_id: event_id.to_string(),
-            instance_id: instance_id.to_string(),
-            state: state.to_string(),
+            source: None,
+            event_id: change.event_id.clone(),
+            instance_id: change.instance_id.clone(),
+            state: Some(change.state),
             outcome: Outcome::NothingToDo,
             dry_run: false,
             changes: Vec::new(),
             conflicts: Vec::new(),
             rejected: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             error: None,
+            retryable: None,
         }
+    }
+
+    /// The summary of an event that failed; `change` is `None` when the
+    /// event itself could not be read.
+    pub fn failed(change: Option<&StateChange>, error: &crate::Error) -> Summary {
+        let mut summary = match change {
+            Some(change) => Summary::of(change),
+            None => Summary {
+                state: None,
+                ..Summary::of(&StateChange {
+                    event_id: String::new(),
+                    instance_id: String::new(),
+                    state: InstanceState::Pending,
+                    time: None,
+                    region: None,
+                })
+            },
+        };
+        summary.outcome = Outcome::Error;
+        summary.error = Some(error.to_string());
+        summary.retryable = Some(error.is_retryable());
+        summary
     }
 
     /// Fills in a plan's changes and findings and derives the outcome.
@@ -75,17 +126,15 @@ impl Summary {
                 self.changes.push(ChangeLine {
                     zone_id: zone.zone_id.clone(),
                     zone_name: zone.zone_name.clone(),
-                    action: c.action.as_str().to_string(),
-                    name: c.record.name.clone(),
-                    rtype: c.record.rtype.to_string(),
-                    ttl: c.record.ttl,
-                    values: c.record.values.clone(),
+                    action: c.action,
+                    record: c.record.clone(),
                 });
             }
         }
         self.conflicts.extend(plan.conflicts.iter().cloned());
         self.rejected.extend(plan.rejected.iter().cloned());
         self.notes.extend(plan.notes.iter().cloned());
+        self.warnings.extend(plan.warnings.iter().cloned());
         self.outcome = if !self.conflicts.is_empty() {
             Outcome::Conflict
         } else if !self.rejected.is_empty() {
@@ -98,15 +147,13 @@ impl Summary {
         self
     }
 
-    /// Marks the summary failed with `error`.
-    pub fn failed(mut self, error: &crate::Error) -> Summary {
-        self.outcome = Outcome::Error;
-        self.error = Some(error.to_string());
+    pub fn note(mut self, note: impl Into<String>) -> Summary {
+        self.notes.push(note.into());
         self
     }
 
-    pub fn note(mut self, note: impl Into<String>) -> Summary {
-        self.notes.push(note.into());
+    pub fn warning(mut self, warning: impl Into<String>) -> Summary {
+        self.warnings.push(warning.into());
         self
     }
 }

@@ -1,18 +1,38 @@
-//! The `ec2-ddns` binary as a user runs it: output, exit status, errors.
+//! The `ec2-ddns` binary as a user runs it: output, exit status, errors,
+//! help, and what README.md says of it.
 
 mod common;
 
-use std::process::{Command, Output};
+use assert_cmd::Command;
+use rstest::rstest;
+use std::io::{BufRead, BufReader};
+use std::process::{Output, Stdio};
 
-fn ec2_ddns(args: &[&str], env: &[(&str, &str)]) -> Output {
+const WORLD: &str = "fixtures/worlds/split-horizon.json";
+const RUNNING: &str = "fixtures/events/web-1-running.json";
+
+/// The binary, run from the repository root with no emulator in the
+/// environment (a test never reaches real AWS).
+fn ec2_ddns() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ec2-ddns"));
     cmd.current_dir(common::repo(""))
-        .args(args)
         .env_remove("AWS_ENDPOINT_URL");
-    for (k, v) in env {
-        cmd.env(k, v);
+    for var in [
+        "DDNS_TABLE",
+        "DDNS_TTL",
+        "DDNS_ZONE_TAG",
+        "DDNS_CNAME_TAG",
+        "DDNS_HOSTNAME_TAG",
+        "DDNS_ALLOWED_ZONES",
+        "DDNS_DEFAULT_ZONE",
+    ] {
+        cmd.env_remove(var);
     }
-    cmd.output().expect("run ec2-ddns")
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    ec2_ddns().args(args).output().expect("run ec2-ddns")
 }
 
 fn stdout(o: &Output) -> String {
@@ -31,30 +51,40 @@ fn json_lines(o: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
-const WORLD: &str = "fixtures/worlds/split-horizon.json";
+/// The array at `key`, which must not be empty: a check over every element
+/// of an empty list proves nothing.
+fn nonempty<'a>(line: &'a serde_json::Value, key: &str) -> &'a Vec<serde_json::Value> {
+    let list = line[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not a list: {line}"));
+    assert!(!list.is_empty(), "{key} is empty: {line}");
+    list
+}
 
 #[test]
 fn replay_prints_one_json_line_per_event() {
-    let o = ec2_ddns(
-        &[
-            "replay",
-            "--world",
-            WORLD,
-            "--json",
-            "fixtures/events/web-1-running.json",
-            "fixtures/events/web-1-terminated.json",
-        ],
-        &[],
-    );
+    let o = run(&[
+        "replay",
+        "--world",
+        WORLD,
+        "--json",
+        RUNNING,
+        "fixtures/events/web-1-terminated.json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let lines = json_lines(&o);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["outcome"], "applied");
     assert_eq!(lines[0]["state"], "running");
     assert_eq!(lines[0]["instance_id"], "i-0web1");
+    assert_eq!(lines[0]["source"], RUNNING);
     assert_eq!(lines[0]["event_id"], "0b7ad2a4-1c1e-4b43-9d0a-000000000002");
-    assert_eq!(lines[0]["changes"].as_array().unwrap().len(), 5);
-    let change = &lines[0]["changes"][0];
+    assert!(
+        lines[0].get("retryable").is_none(),
+        "only failures carry retryable"
+    );
+    let changes = nonempty(&lines[0], "changes");
+    assert_eq!(changes.len(), 5);
     for key in [
         "zone_id",
         "zone_name",
@@ -64,29 +94,31 @@ fn replay_prints_one_json_line_per_event() {
         "ttl",
         "values",
     ] {
-        assert!(change.get(key).is_some(), "change lacks {key}: {change}");
+        assert!(
+            changes[0].get(key).is_some(),
+            "change lacks {key}: {}",
+            changes[0]
+        );
     }
     assert_eq!(lines[1]["outcome"], "applied");
-    assert!(lines[1]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["action"] == "DELETE"));
+    let deletes = nonempty(&lines[1], "changes");
+    assert_eq!(deletes.len(), 5, "{}", lines[1]);
+    assert!(
+        deletes.iter().all(|c| c["action"] == "DELETE"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
 fn world_replay_shows_zone_tables_with_marks() {
-    let o = ec2_ddns(
-        &[
-            "replay",
-            "--world",
-            WORLD,
-            "fixtures/events/web-1-running.json",
-        ],
-        &[],
-    );
+    let o = run(&["replay", "--world", WORLD, RUNNING]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!("{RUNNING}: event 0b7ad2a4")),
+        "{out}"
+    );
     assert!(
         out.contains("zone corp.example. (private, Z0CORPPRIVATE)"),
         "{out}"
@@ -104,16 +136,7 @@ fn world_replay_shows_zone_tables_with_marks() {
 
 #[test]
 fn dry_run_plans_but_writes_nothing() {
-    let o = ec2_ddns(
-        &[
-            "replay",
-            "--world",
-            WORLD,
-            "--dry-run",
-            "fixtures/events/web-1-running.json",
-        ],
-        &[],
-    );
+    let o = run(&["replay", "--world", WORLD, "--dry-run", RUNNING]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.contains("dry run") && out.contains("CREATE"), "{out}");
@@ -125,19 +148,16 @@ fn dry_run_plans_but_writes_nothing() {
 
 #[test]
 fn bad_events_are_errors_with_exit_1_and_later_events_still_run() {
-    let o = ec2_ddns(
-        &[
-            "replay",
-            "--world",
-            WORLD,
-            "--json",
-            "fixtures/events/malformed.json",
-            "fixtures/events/not-ec2.json",
-            "fixtures/events/missing.json",
-            "fixtures/events/web-1-running.json",
-        ],
-        &[],
-    );
+    let o = run(&[
+        "replay",
+        "--world",
+        WORLD,
+        "--json",
+        "fixtures/events/malformed.json",
+        "fixtures/events/not-ec2.json",
+        "fixtures/events/missing.json",
+        RUNNING,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let lines = json_lines(&o);
     assert_eq!(lines.len(), 4);
@@ -146,122 +166,164 @@ fn bad_events_are_errors_with_exit_1_and_later_events_still_run() {
         .zip(["not JSON", "unsupported event", "missing.json"])
     {
         assert_eq!(line["outcome"], "error");
+        assert_eq!(line["retryable"], false, "{line}");
         assert!(line["error"].as_str().unwrap().contains(needle), "{line}");
     }
     assert_eq!(lines[3]["outcome"], "applied");
 }
 
 #[test]
-fn usage_errors_exit_2() {
-    for (args, env, needle) in [
-        (vec!["replay"], vec![], "at least one EVENT.json"),
-        (
-            vec![
-                "replay",
-                "--world",
-                WORLD,
-                "--endpoint-url",
-                "http://127.0.0.1:1",
-                "x.json",
-            ],
-            vec![],
-            "exclusive",
-        ),
-        (
-            vec!["replay", "--bogus", "x.json"],
-            vec![],
-            "unknown option --bogus",
-        ),
-        (vec!["frobnicate"], vec![], "unknown command"),
-        (
-            vec!["replay", "--world", WORLD, "x.json"],
-            vec![("DDNS_TTL", "soon")],
-            "DDNS_TTL",
-        ),
-        (
-            vec!["replay", "--world", WORLD, "--ttl", "-5", "x.json"],
-            vec![],
-            "DDNS_TTL",
-        ),
-        (
-            vec![
-                "replay",
-                "--world",
-                "fixtures/events/web-1-running.json",
-                "x.json",
-            ],
-            vec![],
-            "web-1-running.json: version: unknown field `version`, expected one of",
-        ),
-        (
-            vec!["snapshot", "world.json"],
-            vec![],
-            "snapshot reads an account and writes its world to stdout",
-        ),
-        (
-            vec!["snapshot", "--world", WORLD],
-            vec![],
-            "no --world or files",
-        ),
+fn an_unreadable_event_file_is_named_in_text_output() {
+    let o = run(&["replay", "--world", WORLD, "fixtures/events/missing.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("fixtures/events/missing.json: error\n"),
+        "{out}"
+    );
+    assert!(!out.contains("event - - -"), "{out}");
+}
+
+/// Usage errors: exit 2, the message, and a one-line hint (not the whole
+/// usage, which would scroll the message away).
+#[rstest]
+#[case::no_event_files(&["replay"], &[], "required arguments were not provided")]
+#[case::world_and_endpoint(&["replay", "--world", WORLD, "--endpoint-url", "http://127.0.0.1:1", "x.json"], &[], "cannot be used with")]
+#[case::world_and_region(&["replay", "--world", WORLD, "--region", "eu-west-1", "x.json"], &[], "cannot be used with")]
+#[case::json_and_text(&["replay", "--json", "--text", "--world", WORLD, "x.json"], &[], "cannot be used with")]
+#[case::unknown_flag(&["replay", "--bogus", "x.json"], &[], "unexpected argument '--bogus'")]
+#[case::unknown_command(&["frobnicate"], &[], "unrecognized subcommand 'frobnicate'")]
+#[case::bad_ttl_in_the_environment(&["replay", "--world", WORLD, "x.json"], &[("DDNS_TTL", "soon")], "DDNS_TTL: 'soon' is not a TTL")]
+#[case::bad_ttl_flag(&["replay", "--world", WORLD, "--ttl=-5", "x.json"], &[], "DDNS_TTL: '-5' is not a TTL")]
+#[case::an_event_given_as_world(&["replay", "--world", RUNNING, "x.json"], &[], "web-1-running.json: detail: unknown field `detail`, expected one of `region`")]
+#[case::snapshot_takes_no_files(&["snapshot", "world.json"], &[], "unexpected argument 'world.json'")]
+#[case::snapshot_takes_no_world(&["snapshot", "--world", WORLD], &[], "unexpected argument '--world'")]
+#[case::snapshot_takes_no_ttl(&["snapshot", "--ttl", "5"], &[], "unexpected argument '--ttl'")]
+#[case::scenario_takes_no_dry_run(&["scenario", "--dry-run", "fixtures/scenarios/takeover.json"], &[], "unexpected argument '--dry-run'")]
+#[case::scenario_takes_no_endpoint(&["scenario", "--endpoint-url", "http://127.0.0.1:1", "fixtures/scenarios/takeover.json"], &[], "unexpected argument '--endpoint-url'")]
+fn usage_errors_exit_2_with_a_short_message(
+    #[case] args: &[&str],
+    #[case] env: &[(&str, &str)],
+    #[case] needle: &str,
+) {
+    let o = ec2_ddns()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(needle), "{err}");
+    assert!(
+        err.lines().count() <= 8,
+        "the message should not scroll away:\n{err}"
+    );
+    assert!(err.contains("--help"), "a hint to --help: {err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn help_exits_0_without_touching_any_account() {
+    for command in ["replay", "scenario", "snapshot"] {
+        let long = run(&[command, "--help"]);
+        for args in [vec![command, "-h"], vec!["help", command]] {
+            // An unreachable endpoint in the environment: help must not try it.
+            let o = ec2_ddns()
+                .args(&args)
+                .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+            assert!(
+                stdout(&o).contains(&format!("Usage: ec2-ddns {command}")),
+                "{args:?}: {}",
+                stdout(&o)
+            );
+        }
+        assert_eq!(long.status.code(), Some(0));
+        assert_eq!(
+            stdout(&long),
+            stdout(&run(&["help", command])),
+            "help {command} is {command} --help"
+        );
+    }
+    let o = run(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        format!("ec2-ddns {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2), "no command is a usage error");
+}
+
+/// README.md shows each command's `--help` verbatim; this keeps them equal.
+#[test]
+fn readme_usage_blocks_match_help() {
+    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["replay", "--help"],
+        vec!["scenario", "--help"],
+        vec!["snapshot", "--help"],
     ] {
-        let o = ec2_ddns(&args, &env);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        let help = stdout(&run(&args));
+        let block = format!("```text\n$ ec2-ddns {}\n{help}```", args.join(" "));
+        assert!(
+            readme.contains(&block),
+            "README.md lacks the output of `ec2-ddns {}`; paste this:\n{block}",
+            args.join(" ")
+        );
     }
 }
 
 #[test]
 fn flags_override_the_environment() {
-    let o = ec2_ddns(
-        &[
-            "replay",
-            "--world",
-            WORLD,
-            "--json",
-            "--ttl",
-            "120",
-            "fixtures/events/web-1-running.json",
-        ],
-        &[("DDNS_TTL", "30")],
-    );
-    let line: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    let o = ec2_ddns()
+        .args([
+            "replay", "--world", WORLD, "--json", "--ttl", "120", RUNNING,
+        ])
+        .env("DDNS_TTL", "30")
+        .output()
+        .unwrap();
+    let line = &json_lines(&o)[0];
     assert!(
-        line["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["ttl"] == 120),
+        nonempty(line, "changes").iter().all(|c| c["ttl"] == 120),
         "{line}"
+    );
+    let o = ec2_ddns()
+        .args(["replay", "--world", WORLD, "--json", RUNNING])
+        .env("DDNS_TTL", "30")
+        .output()
+        .unwrap();
+    let line = &json_lines(&o)[0];
+    assert!(
+        nonempty(line, "changes").iter().all(|c| c["ttl"] == 30),
+        "the environment is read: {line}"
     );
 }
 
 #[test]
 fn scenarios_run_in_memory_and_refuse_takeovers() {
-    let o = ec2_ddns(
-        &["scenario", "--json", "fixtures/scenarios/takeover.json"],
-        &[],
-    );
+    let o = run(&["scenario", "--json", "fixtures/scenarios/takeover.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let lines = json_lines(&o);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["outcome"], "conflict");
     assert_eq!(lines[1]["outcome"], "conflict", "{}", lines[1]);
     assert!(
-        lines[1]["rejected"]
-            .as_array()
-            .unwrap()
+        nonempty(&lines[1], "rejected")
             .iter()
             .any(|r| r["name"] == "*.corp.example."),
         "{}",
         lines[1]
     );
-    assert!(lines[2]["changes"]
-        .as_array()
-        .unwrap()
+    assert!(nonempty(&lines[2], "changes")
         .iter()
         .all(|c| c["name"] != "db.corp.example."));
 
-    let text = ec2_ddns(&["scenario", "fixtures/scenarios/takeover.json"], &[]);
+    let text = run(&["scenario", "fixtures/scenarios/takeover.json"]);
     let out = stdout(&text);
     assert!(
         out.lines()
@@ -277,10 +339,9 @@ fn scenarios_run_in_memory_and_refuse_takeovers() {
 
 #[test]
 fn scenario_typos_name_the_file_and_step() {
-    let dir = std::env::temp_dir().join(format!("ec2-ddns-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let world = common::repo(WORLD);
-    let file = dir.join("typo.json");
+    let file = dir.path().join("typo.json");
     std::fs::write(
         &file,
         format!(
@@ -289,7 +350,7 @@ fn scenario_typos_name_the_file_and_step() {
         ),
     )
     .unwrap();
-    let o = ec2_ddns(&["scenario", file.to_str().unwrap()], &[]);
+    let o = run(&["scenario", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("typo.json: steps[1]: 'lanch web-1': expected one of"),
@@ -304,11 +365,92 @@ fn scenario_typos_name_the_file_and_step() {
         ),
     )
     .unwrap();
-    let o = ec2_ddns(&["scenario", file.to_str().unwrap()], &[]);
+    let o = run(&["scenario", file.to_str().unwrap()]);
     assert!(
         stderr(&o).contains("steps[0]: no instance with id or name 'nobody'"),
         "{}",
         stderr(&o)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::write(&file, "[]").unwrap();
+    let o = run(&["scenario", file.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("typo.json: (top): expected a scenario"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `replay --json … | head -1`: the reader closes the pipe early, and the
+/// command ends quietly instead of panicking.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut args = vec!["replay", "--world", WORLD, "--json"];
+    args.extend(std::iter::repeat_n(RUNNING, 2000));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+        .current_dir(common::repo(""))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"outcome\":\"applied\""), "{first}");
+    // The reader is dropped here: the pipe is closed with ~2 MB still to come.
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// The walkthrough trap: an event whose instance EC2 does not know used to
+/// end as a quiet "nothing-to-do"; now it says so on stderr.
+#[test]
+fn an_unknown_instance_is_a_warning_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("nobody.json");
+    let text = std::fs::read_to_string(common::repo(RUNNING))
+        .unwrap()
+        .replace("i-0web1", "i-0nobody");
+    std::fs::write(&event, text).unwrap();
+    let o = run(&[
+        "replay",
+        "--world",
+        WORLD,
+        "--json",
+        event.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("warning")
+            && stderr(&o).contains("EC2 does not know instance i-0nobody"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(json_lines(&o)[0]["outcome"], "nothing-to-do");
+}
+
+/// A tag with control characters cannot forge lines or colours in text output.
+#[test]
+fn control_characters_from_tags_are_escaped_in_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::repo(WORLD)).unwrap()).unwrap();
+    world["instances"][0]["tags"]["CNAME"] = "ev\u{1b}[2Jil.corp.example\rapi.corp.example".into();
+    world["instances"][0]["tags"]["HOSTNAME"] = "".into();
+    let file = dir.path().join("hostile.json");
+    std::fs::write(&file, world.to_string()).unwrap();
+    let o = run(&["replay", "--world", file.to_str().unwrap(), RUNNING]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}'), "raw escape in output: {out:?}");
+    assert!(
+        out.contains("ev\\u{1b}[2jil.corp.example."),
+        "names are lower-cased, then escaped: {out}"
+    );
+    assert!(
+        out.contains("rejected tag HOSTNAME: the HOSTNAME tag is empty"),
+        "{out}"
+    );
 }

@@ -3,20 +3,20 @@
 
 mod common;
 
-use ec2_ddns::backend::{Dns, Registry};
-use ec2_ddns::facts::{RecordSet, ZoneInfo};
-use ec2_ddns::fake::Fake;
+use ec2_ddns::adapters::memory::MemoryAccount;
+use ec2_ddns::model::{InstanceState, RecordSet, ZoneInfo};
 use ec2_ddns::plan::ZoneChanges;
+use ec2_ddns::ports::{Dns, Registry};
 use ec2_ddns::registrar::Registrar;
 use ec2_ddns::summary::Outcome;
 use ec2_ddns::{Config, Error, Result};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Route 53 that dies after `ok_batches` successful batches, as a crashing
-/// Lambda would.
+/// Route 53 that dies after `ok_batches` successful batches, as a Lambda
+/// that times out mid-event would.
 struct DyingDns {
-    inner: Fake,
+    inner: MemoryAccount,
     ok_batches: usize,
     applied: AtomicUsize,
 }
@@ -36,7 +36,8 @@ impl Dns for DyingDns {
         if self.applied.fetch_add(1, Ordering::SeqCst) >= self.ok_batches {
             return Err(Error::Aws {
                 operation: "route53:ChangeResourceRecordSets".into(),
-                message: "timeout".into(),
+                code: None,
+                message: "the call timed out".into(),
                 retryable: true,
             });
         }
@@ -47,44 +48,48 @@ impl Dns for DyingDns {
 #[tokio::test]
 async fn a_crash_mid_apply_leaves_every_written_record_owned() {
     for ok_batches in 0..3 {
-        let (_, fake) = common::fake_env("fixtures/worlds/split-horizon.json");
-        let before = fake.zone_records();
-        let dying = Registrar {
-            ec2: fake.clone(),
-            dns: DyingDns {
-                inner: fake.clone(),
+        let (_, account) = common::memory_env("fixtures/worlds/split-horizon.json");
+        let before = account.zone_records();
+        let dying = Registrar::new(
+            account.clone(),
+            DyingDns {
+                inner: account.clone(),
                 ok_batches,
                 applied: AtomicUsize::new(0),
             },
-            registry: fake.clone(),
-            config: Config::default(),
-            region: "us-east-1".into(),
-            dry_run: false,
-        };
-        let running = common::state_change("i-0web1", "running", "2026-11-21T10:00:00Z");
+            account.clone(),
+            Config::default(),
+            "us-east-1",
+        );
+        let running =
+            common::state_change("i-0web1", InstanceState::Running, "2026-11-21T10:00:00Z");
         let err = dying.handle(&running).await.unwrap_err();
         assert!(err.is_retryable(), "{err}");
 
         // Every record now in the zones that was not there before is owned.
-        let owned = fake
+        let owned = account
             .load("i-0web1")
             .await
             .unwrap()
             .expect("write-ahead item")
             .records;
-        for (zone, records) in fake.zone_records() {
+        let mut new_records = 0;
+        for (zone, records) in account.zone_records() {
             for r in records.iter().filter(|r| !before[&zone].contains(r)) {
+                new_records += 1;
                 assert!(
-                    owned
-                        .iter()
-                        .any(|o| o.zone_id == zone && o.record.canonical() == r.canonical()),
+                    owned.iter().any(|o| o.zone_id == zone && o.record == *r),
                     "after {ok_batches} batches: {r} in {zone} is not owned"
                 );
             }
         }
+        assert!(
+            new_records >= ok_batches,
+            "after {ok_batches} batches only {new_records} records appeared"
+        );
 
         // Lambda retries the event: it completes, then terminate cleans up all.
-        let healthy = fake.registrar(Config::default(), "us-east-1", false);
+        let healthy = account.registrar(Config::default());
         let s = healthy.handle(&running).await.unwrap();
         assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
         assert!(
@@ -92,13 +97,20 @@ async fn a_crash_mid_apply_leaves_every_written_record_owned() {
             "own half-written records are not foreign: {s:?}"
         );
         assert_eq!(
-            fake.load("i-0web1").await.unwrap().unwrap().records.len(),
+            account
+                .load("i-0web1")
+                .await
+                .unwrap()
+                .unwrap()
+                .records
+                .len(),
             5
         );
-        let terminated = common::state_change("i-0web1", "terminated", "2026-11-21T12:00:00Z");
+        let terminated =
+            common::state_change("i-0web1", InstanceState::Terminated, "2026-11-21T12:00:00Z");
         healthy.handle(&terminated).await.unwrap();
         assert_eq!(
-            fake.zone_records(),
+            account.zone_records(),
             before,
             "after {ok_batches} batches, terminate restores the zones"
         );

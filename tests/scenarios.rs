@@ -4,9 +4,10 @@
 mod common;
 
 use common::{Env, ZoneDump};
-use ec2_ddns::backend::{Dns, Instances, Registry};
-use ec2_ddns::facts::{RecordSet, RecordType};
+use ec2_ddns::model::InstanceState::{Pending, Running, Stopped, Terminated};
+use ec2_ddns::model::{RecordSet, RecordType};
 use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
+use ec2_ddns::ports::{Dns, Instances, Registry};
 use ec2_ddns::summary::Outcome;
 
 const PRIVATE: &[&str] = &["db.corp.example. A 300 10.1.9.9"];
@@ -18,10 +19,10 @@ where
     D: Dns + ZoneDump + Sync,
     R: Registry + Sync,
 {
-    let s = env.send("i-0web1", "pending", "2026-11-21T09:59:50Z").await;
+    let s = env.send("i-0web1", Pending, "2026-11-21T09:59:50Z").await;
     assert_eq!(s.outcome, Outcome::NothingToDo, "{s:?}");
 
-    let s = env.send("i-0web1", "running", "2026-11-21T10:00:00Z").await;
+    let s = env.send("i-0web1", Running, "2026-11-21T10:00:00Z").await;
     assert_eq!(s.outcome, Outcome::Applied, "[{}] {s:?}", env.backend);
     assert_eq!(s.changes.len(), 5, "{s:?}");
     let private_after = env
@@ -62,21 +63,22 @@ where
     assert_eq!(env.owns("i-0web1").await, 5);
 
     // The same event delivered twice changes nothing.
-    let s = env.send("i-0web1", "running", "2026-11-21T10:00:00Z").await;
+    let s = env.send("i-0web1", Running, "2026-11-21T10:00:00Z").await;
     assert_eq!(s.outcome, Outcome::NothingToDo, "{s:?}");
     // A stop older than the last event applied arrives late: ignored.
-    let s = env.send("i-0web1", "stopped", "2026-11-21T09:00:00Z").await;
+    let s = env.send("i-0web1", Stopped, "2026-11-21T09:00:00Z").await;
     assert_eq!(s.outcome, Outcome::NothingToDo, "{s:?}");
     assert!(s.notes.iter().any(|n| n.contains("older")), "{s:?}");
     assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, private_after);
     assert_eq!(env.owns("i-0web1").await, 5);
 
     let s = env
-        .send("i-0web1", "terminated", "2026-11-21T12:00:00Z")
+        .send("i-0web1", Terminated, "2026-11-21T12:00:00Z")
         .await;
     assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+    assert_eq!(s.changes.len(), 5, "{s:?}");
     assert!(
-        s.changes.iter().all(|c| c.action == "DELETE") && s.changes.len() == 5,
+        s.changes.iter().all(|c| c.action == ChangeAction::Delete),
         "{s:?}"
     );
     assert_eq!(env.zone_lines("Z0CORPPRIVATE").await, PRIVATE);
@@ -86,7 +88,7 @@ where
 
     // Terminated again (EventBridge delivers at least once): no item, no-op.
     let s = env
-        .send("i-0web1", "terminated", "2026-11-21T12:00:00Z")
+        .send("i-0web1", Terminated, "2026-11-21T12:00:00Z")
         .await;
     assert_eq!(s.outcome, Outcome::NothingToDo, "{s:?}");
 }
@@ -101,9 +103,7 @@ where
         "db.corp.example. A 300 10.1.9.9",
         "ldap.corp.example. CNAME 300 dc1.corp.example.",
     ];
-    let s = env
-        .send("i-0rogue", "running", "2026-11-21T10:00:00Z")
-        .await;
+    let s = env.send("i-0rogue", Running, "2026-11-21T10:00:00Z").await;
     assert_eq!(s.outcome, Outcome::Conflict, "[{}] {s:?}", env.backend);
     let mut conflicted: Vec<&str> = s.conflicts.iter().map(|c| c.name.as_str()).collect();
     conflicted.sort();
@@ -126,7 +126,7 @@ where
     assert!(env.zone_lines("Z0REVERSE10").await.is_empty());
 
     let s = env
-        .send("i-0rogue", "terminated", "2026-11-21T11:00:00Z")
+        .send("i-0rogue", Terminated, "2026-11-21T11:00:00Z")
         .await;
     assert_eq!(s.changes.len(), 1, "{s:?}");
     assert_eq!(
@@ -143,7 +143,7 @@ where
     R: Registry + Sync,
 {
     for id in ["i-0runner1", "i-0runner2"] {
-        let s = env.send(id, "running", "2026-11-21T10:00:00Z").await;
+        let s = env.send(id, Running, "2026-11-21T10:00:00Z").await;
         assert_eq!(s.outcome, Outcome::Applied, "[{}] {s:?}", env.backend);
     }
     assert_eq!(
@@ -175,10 +175,10 @@ where
         .await
         .unwrap();
     let s = env
-        .send("i-0runner1", "stopped", "2026-11-21T11:00:00Z")
+        .send("i-0runner1", Stopped, "2026-11-21T11:00:00Z")
         .await;
     assert_eq!(s.changes.len(), 1, "only the PTR goes: {s:?}");
-    assert_eq!(s.changes[0].rtype, "PTR");
+    assert_eq!(s.changes[0].record.rtype, RecordType::Ptr);
     assert!(s.notes.iter().any(|n| n.contains("ip-10-20-1-11")), "{s:?}");
     let lines = env.zone_lines("Z0BUILD").await;
     assert!(
@@ -193,17 +193,17 @@ where
     assert_eq!(env.owns("i-0runner2").await, 3);
 }
 
-on_fakes_and_moto!(
+on_memory_and_moto!(
     split_horizon_launch_duplicate_late_stop_terminate,
     "fixtures/worlds/split-horizon.json",
     split_horizon
 );
-on_fakes_and_moto!(
+on_memory_and_moto!(
     tag_takeover_is_refused,
     "fixtures/worlds/takeover.json",
     takeover
 );
-on_fakes_and_moto!(
+on_memory_and_moto!(
     record_changed_by_someone_is_left_alone,
     "fixtures/worlds/private-dhcp.json",
     changed_since_written

@@ -1,58 +1,15 @@
-//! The Lambda function. Configuration and SDK clients are built once at
-//! start; each invocation handles one EventBridge event.
+//! The Lambda function: configuration and SDK clients are built once, at
+//! cold start, and lent to the handler in `ec2_ddns::lambda` for every
+//! invocation.
 
-use ec2_ddns::aws::{self, ConnectOptions};
-use ec2_ddns::fake::CallLog;
-use ec2_ddns::registrar::{error_summary, Registrar};
-use ec2_ddns::{event, Config};
-use lambda_runtime::{service_fn, Error as LambdaError, LambdaEvent};
-use serde_json::Value;
-
-type AwsRegistrar =
-    Registrar<aws::ec2::Ec2Backend, aws::route53::Route53Backend, aws::dynamodb::DynamoRegistry>;
-
-/// Handles one invocation. Non-retryable failures (a malformed or foreign
-/// event, a bad registry item) return a summary with outcome `error`, so
-/// Lambda does not retry what cannot succeed; retryable ones fail the
-/// invocation.
-async fn handle(registrar: &AwsRegistrar, event: LambdaEvent<Value>) -> Result<Value, LambdaError> {
-    let change = match event::parse(event.payload) {
-        Ok(change) => change,
-        Err(e) => {
-            tracing::error!(error = %e, "event rejected");
-            return Ok(serde_json::to_value(error_summary(None, &e))?);
-        }
-    };
-    match registrar.handle(&change).await {
-        Ok(summary) => Ok(serde_json::to_value(summary)?),
-        Err(e) if e.is_retryable() => {
-            tracing::warn!(error = %e, instance = %change.instance_id, "retryable failure");
-            Err(Box::new(e))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, instance = %change.instance_id, "event failed");
-            Ok(serde_json::to_value(error_summary(Some(&change), &e))?)
-        }
-    }
-}
+use ec2_ddns::adapters::aws::{self, ConnectOptions};
+use ec2_ddns::Config;
 
 #[tokio::main]
-async fn main() -> Result<(), LambdaError> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(false)
-        .without_time()
-        .init();
+async fn main() -> Result<(), lambda_runtime::Error> {
+    // Honours AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL (else RUST_LOG, else info).
+    lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let backends = aws::connect(
-        &ConnectOptions::default(),
-        &config.table,
-        CallLog::default(),
-    )
-    .await;
-    let registrar = &backends.into_registrar(config, false);
-    lambda_runtime::run(service_fn(move |event| handle(registrar, event))).await
+    let account = aws::connect(&ConnectOptions::default(), &config.table).await;
+    ec2_ddns::lambda::run(account.registrar(config)).await
 }

@@ -2,19 +2,32 @@
 """Seed a running moto server with a "world" JSON file.
 
 Usage:
-    python tests/emulator/seed.py --endpoint-url http://127.0.0.1:PORT WORLD.json
+    python tests/emulator/seed.py --endpoint-url http://127.0.0.1:PORT [--reset]
+        [--table DDNS] WORLD.json
 
-Prints ONE JSON object on stdout mapping world ids to the ids moto assigned:
+Creates the world's VPCs (DNS attributes, DHCP options), subnets, hosted
+zones with their records (plain and alias), instances (stopped or terminated
+as the world says), the DynamoDB registry table, and the world's `registry`
+items in it, with world ids translated to the ids moto assigned. Prints ONE
+JSON object on stdout mapping world ids to those ids:
 
     {"region": "...",
      "vpcs": {world_id: vpc_id}, "subnets": {world_id: subnet_id},
      "zones": {world_id: zone_id_without_/hostedzone/},
      "instances": {world_id: instance_id},
-     "names": {Name tag: instance_id}}
+     "names": {Name tag: instance_id},
+     "table": "DDNS"}
 
-Any error (unreadable file, bad JSON, missing or ill-typed key, unknown
-reference, moto refusing a call) is reported on stderr as
-"seed: WORLD.json: json.path: message" and the script exits with status 2.
+The seeder checks nothing: world files are checked by the Rust loader
+(`World::load`; any ec2-ddns command that takes --world), and the test
+harness always loads a world with it before seeding. The seeder reads the
+file, applies the defaults the Rust loader applies, ignores keys it does not
+use, and seeds. Errors go to stderr as one line and exit with status 2:
+
+    seed: WORLD.json: not a world this seeder can read (<what>); check it with
+        the Rust loader (any ec2-ddns command that takes --world)
+    seed: WORLD.json: json.path: moto refused Op: Code: message
+
 Only loopback moto is ever meant as the endpoint; the script refuses
 anything else so it can never touch real AWS.
 """
@@ -36,301 +49,182 @@ INSTANCE_TYPE = "t3.micro"
 # Amazon Linux 2 image that moto ships for every region (checked with moto 5.x);
 # used only when describe_images does not offer a better one.
 FALLBACK_AMI = "ami-04681a1dbd79675a5"
-INSTANCE_STATES = ("running", "stopped", "terminated")
-# Record types Route 53 accepts (moto accepts anything, AWS does not).
-RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS",
-                "PTR", "SOA", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT")
-
-# Keys the seeder knows; anything else only draws a warning.
-KNOWN_KEYS = {
-    "": {"region", "account", "vpcs", "subnets", "zones", "instances"},
-    "vpcs": {"id", "cidr", "dns_support", "dns_hostnames", "dhcp_domain"},
-    "subnets": {"id", "vpc", "cidr", "public"},
-    "zones": {"id", "name", "private", "vpcs", "records"},
-    "records": {"name", "type", "ttl", "values"},
-    "instances": {
-        "id", "name", "subnet", "private_ip", "public_ip", "state", "tags",
-        "private_dns_name", "public_dns_name",
-    },
+# How each instance state is reached after launch (None: as launched).
+STATE_ACTIONS = {
+    "pending": None, "running": None,
+    "stopping": "stop_instances", "stopped": "stop_instances",
+    "shutting-down": "terminate_instances", "terminated": "terminate_instances",
 }
+# Alias targets are seeded as ELB targets: the hosted zone id of us-east-1
+# load balancers (what Route 53 expects in AliasTarget.HostedZoneId).
+ALIAS_HOSTED_ZONE_ID = "Z35SXDOTRQ7X7K"
+RUST_LOADER_HINT = "check it with the Rust loader (any ec2-ddns command that takes --world)"
 
 
 class SeedError(Exception):
-    """An error to report as `path: message` (no traceback)."""
+    """moto refused a call (or could not be reached): `path: message`."""
 
     def __init__(self, path: str, message: str):
         super().__init__(f"{path}: {message}" if path else message)
-        self.path = path
-        self.message = message
 
 
-# --------------------------------------------------------------------------
-# World validation: everything is checked before the first call to moto, so
-# that input mistakes never leave a half-seeded server behind.
-# --------------------------------------------------------------------------
-
-_TYPE_NAMES = {str: "a string", bool: "a boolean", int: "an integer",
-               list: "a list", dict: "an object"}
+class NotAWorld(Exception):
+    """The file is not a world this seeder can read."""
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    for t, name in _TYPE_NAMES.items():
-        if isinstance(value, t):
-            return name
-    return type(value).__name__
+class Trail:
+    """Where in the world the seeder is, for error messages."""
+
+    def __init__(self) -> None:
+        self.at = ""
 
 
-def _get(obj: dict, key: str, path: str, typ: type, *, required: bool = True,
-         default: Any = None) -> Any:
-    kpath = f"{path}.{key}" if path else key
-    if key not in obj or obj[key] is None:
-        if required:
-            raise SeedError(kpath, "missing required key")
-        return default
-    value = obj[key]
-    ok = isinstance(value, typ)
-    if typ is int and isinstance(value, bool):
-        ok = False
-    if not ok:
-        raise SeedError(kpath, f"expected {_TYPE_NAMES[typ]}, got {_type_name(value)}")
-    if typ is str and value == "":
-        raise SeedError(kpath, "must not be empty")
-    return value
+def _opt(obj: dict, key: str, default: Any = None) -> Any:
+    """obj[key], or `default` when the key is absent or null."""
+    value = obj.get(key)
+    return default if value is None else value
 
 
-def _list_of_objects(world: dict, key: str) -> list[tuple[str, dict]]:
-    items = _get(world, key, "", list, required=False, default=[])
-    out = []
-    for i, item in enumerate(items):
-        path = f"{key}[{i}]"
-        if not isinstance(item, dict):
-            raise SeedError(path, f"expected an object, got {_type_name(item)}")
-        out.append((path, item))
-    return out
+def _zone_key(zone_id: str) -> str:
+    """A zone id as the Rust loader compares it."""
+    return zone_id.removeprefix("/hostedzone/")
 
 
-def _warn_unknown(obj: dict, path: str, kind: str) -> None:
-    for key in obj:
-        if key not in KNOWN_KEYS[kind]:
-            where = f"{path}.{key}" if path else key
-            print(f"seed: warning: {where}: unknown key ignored", file=sys.stderr)
+def read_world(world: Any, trail: Trail) -> dict:
+    """The world with the Rust loader's defaults filled in. No checks: a key
+    that is missing or of the wrong type simply raises (KeyError, TypeError,
+    AttributeError, ValueError...), before anything is sent to moto."""
+    trail.at = ""
+    plan: dict[str, Any] = {"region": _opt(world, "region", DEFAULT_REGION)}
 
-
-def _network(value: str, path: str) -> ipaddress.IPv4Network:
-    try:
-        return ipaddress.IPv4Network(value, strict=True)
-    except ValueError as exc:
-        raise SeedError(path, f"not an IPv4 CIDR block: {value!r} ({exc})") from None
-
-
-def _address(value: str, path: str) -> ipaddress.IPv4Address:
-    try:
-        return ipaddress.IPv4Address(value)
-    except ValueError:
-        raise SeedError(path, f"not an IPv4 address: {value!r}") from None
-
-
-def _dns_key(name: str) -> str:
-    return name.lower().rstrip(".")
-
-
-def _in_zone(record: str, zone: str) -> bool:
-    r, z = _dns_key(record), _dns_key(zone)
-    return r == z or r.endswith("." + z)
-
-
-def _unique_id(item: dict, path: str, seen: dict[str, str], what: str) -> str:
-    wid = _get(item, "id", path, str)
-    if wid in seen:
-        raise SeedError(f"{path}.id", f"duplicate {what} id {wid!r} (first at {seen[wid]})")
-    seen[wid] = path
-    return wid
-
-
-def validate(world: Any) -> dict:
-    """Check the world and return a normalised plan (plain dicts, defaults filled)."""
-    if not isinstance(world, dict):
-        raise SeedError("", f"top level: expected an object, got {_type_name(world)}")
-    _warn_unknown(world, "", "")
-    plan: dict[str, Any] = {"region": _get(world, "region", "", str, required=False,
-                                           default=DEFAULT_REGION)}
-
-    vpcs, vpc_cidrs, seen = [], {}, {}
-    for path, v in _list_of_objects(world, "vpcs"):
-        _warn_unknown(v, path, "vpcs")
-        wid = _unique_id(v, path, seen, "vpc")
-        cidr = _get(v, "cidr", path, str)
-        vpc_cidrs[wid] = _network(cidr, f"{path}.cidr")
-        vpcs.append({
-            "path": path, "id": wid, "cidr": cidr,
-            "dns_support": _get(v, "dns_support", path, bool, required=False, default=True),
-            "dns_hostnames": _get(v, "dns_hostnames", path, bool, required=False, default=True),
-            "dhcp_domain": _get(v, "dhcp_domain", path, str, required=False),
+    plan["vpcs"] = []
+    for i, v in enumerate(_opt(world, "vpcs", [])):
+        trail.at = p = f"vpcs[{i}]"
+        plan["vpcs"].append({
+            "path": p, "id": v["id"], "cidr": v["cidr"],
+            "dns_support": _opt(v, "dns_support", True),
+            "dns_hostnames": _opt(v, "dns_hostnames", True),
+            "dhcp_domain": _opt(v, "dhcp_domain"),
         })
-    plan["vpcs"] = vpcs
 
-    subnets, subnet_cidrs, seen = [], {}, {}
-    for path, s in _list_of_objects(world, "subnets"):
-        _warn_unknown(s, path, "subnets")
-        wid = _unique_id(s, path, seen, "subnet")
-        vpc = _get(s, "vpc", path, str)
-        if vpc not in vpc_cidrs:
-            raise SeedError(f"{path}.vpc", f"unknown vpc {vpc!r}")
-        cidr = _get(s, "cidr", path, str)
-        net = _network(cidr, f"{path}.cidr")
-        if not net.subnet_of(vpc_cidrs[vpc]):
-            raise SeedError(f"{path}.cidr",
-                            f"{cidr} is not inside vpc {vpc!r} ({vpc_cidrs[vpc]})")
-        subnet_cidrs[wid] = net
-        subnets.append({
-            "path": path, "id": wid, "vpc": vpc, "cidr": cidr,
-            "public": _get(s, "public", path, bool, required=False, default=False),
-        })
-    plan["subnets"] = subnets
+    plan["subnets"] = []
+    for i, s in enumerate(_opt(world, "subnets", [])):
+        trail.at = p = f"subnets[{i}]"
+        plan["subnets"].append({"path": p, "id": s["id"], "vpc": s["vpc"],
+                                "cidr": s["cidr"], "public": _opt(s, "public", False)})
 
-    zones, seen = [], {}
-    for path, z in _list_of_objects(world, "zones"):
-        _warn_unknown(z, path, "zones")
-        wid = _unique_id(z, path, seen, "zone")
-        name = _get(z, "name", path, str)
-        private = _get(z, "private", path, bool)
-        zvpcs = _get(z, "vpcs", path, list, required=False, default=[])
-        for j, vpc in enumerate(zvpcs):
-            vpath = f"{path}.vpcs[{j}]"
-            if not isinstance(vpc, str):
-                raise SeedError(vpath, f"expected a string, got {_type_name(vpc)}")
-            if vpc not in vpc_cidrs:
-                raise SeedError(vpath, f"unknown vpc {vpc!r}")
-            if vpc in zvpcs[:j]:
-                raise SeedError(vpath, f"vpc {vpc!r} listed twice")
-        if private and not zvpcs:
-            raise SeedError(f"{path}.vpcs", "a private zone needs at least one vpc")
-        if not private and zvpcs:
-            raise SeedError(f"{path}.vpcs", "a public zone cannot be associated with vpcs")
-        records, seen_records = [], {}
-        for j, r in enumerate(_get(z, "records", path, list, required=False, default=[])):
-            rpath = f"{path}.records[{j}]"
-            if not isinstance(r, dict):
-                raise SeedError(rpath, f"expected an object, got {_type_name(r)}")
-            _warn_unknown(r, rpath, "records")
-            ttl = _get(r, "ttl", rpath, int)
-            if ttl < 0:
-                raise SeedError(f"{rpath}.ttl", f"must not be negative, got {ttl}")
-            values = _get(r, "values", rpath, list)
-            if not values:
-                raise SeedError(f"{rpath}.values", "must not be empty")
-            for k, val in enumerate(values):
-                if not isinstance(val, str) or not val:
-                    raise SeedError(f"{rpath}.values[{k}]",
-                                    f"expected a non-empty string, got {_type_name(val)}")
-            rname = _get(r, "name", rpath, str)
-            if not _in_zone(rname, name):
-                raise SeedError(f"{rpath}.name", f"{rname!r} is not inside zone {name!r}")
-            rtype = _get(r, "type", rpath, str)
-            if rtype not in RECORD_TYPES:
-                raise SeedError(f"{rpath}.type", f"unknown record type {rtype!r}")
-            if rtype == "CNAME" and len(values) != 1:
-                raise SeedError(f"{rpath}.values", "a CNAME record takes exactly one value")
-            key = (_dns_key(rname), rtype)
-            if key in seen_records:
-                raise SeedError(rpath, f"duplicate {rtype} record {rname!r} "
-                                       f"(first at {seen_records[key]}); put all values in one record")
-            seen_records[key] = rpath
-            records.append({"path": rpath, "name": rname, "type": rtype,
-                            "ttl": ttl, "values": values})
-        zones.append({"path": path, "id": wid, "name": name, "private": private,
-                      "vpcs": zvpcs, "records": records})
-    plan["zones"] = zones
+    plan["zones"] = []
+    for i, z in enumerate(_opt(world, "zones", [])):
+        trail.at = p = f"zones[{i}]"
+        zone = {"path": p, "id": z["id"], "name": z["name"], "private": z["private"],
+                "vpcs": list(_opt(z, "vpcs", [])), "records": []}
+        for j, r in enumerate(_opt(z, "records", [])):
+            trail.at = f"{p}.records[{j}]"
+            rrset: dict[str, Any] = {"Name": r["name"], "Type": r["type"]}
+            alias = _opt(r, "alias")
+            if alias is not None:
+                rrset["AliasTarget"] = {"HostedZoneId": ALIAS_HOSTED_ZONE_ID,
+                                        "DNSName": alias, "EvaluateTargetHealth": False}
+            else:
+                rrset["TTL"] = r["ttl"]
+                rrset["ResourceRecords"] = [{"Value": val} for val in r["values"]]
+            zone["records"].append(rrset)
+        plan["zones"].append(zone)
 
-    instances, seen, used_ips = [], {}, {}
-    for path, inst in _list_of_objects(world, "instances"):
-        _warn_unknown(inst, path, "instances")
-        wid = _unique_id(inst, path, seen, "instance")
-        subnet = _get(inst, "subnet", path, str)
-        if subnet not in subnet_cidrs:
-            raise SeedError(f"{path}.subnet", f"unknown subnet {subnet!r}")
-        private_ip = _get(inst, "private_ip", path, str)
-        addr = _address(private_ip, f"{path}.private_ip")
-        if addr not in subnet_cidrs[subnet]:
-            raise SeedError(f"{path}.private_ip",
-                            f"{private_ip} is not inside subnet {subnet!r} ({subnet_cidrs[subnet]})")
-        net = subnet_cidrs[subnet]
-        if int(addr) - int(net.network_address) < 4 or addr == net.broadcast_address:
-            raise SeedError(f"{path}.private_ip",
-                            f"{private_ip} is one of the addresses AWS reserves in {net}")
-        public_ip = _get(inst, "public_ip", path, str, required=False)
-        if public_ip is not None:
-            _address(public_ip, f"{path}.public_ip")
-        state = _get(inst, "state", path, str, required=False, default="running")
-        if state not in INSTANCE_STATES:
-            raise SeedError(f"{path}.state",
-                            f"expected one of {', '.join(INSTANCE_STATES)}, got {state!r}")
-        # moto answers a reused address with HTTP 500, and never frees the
-        # address of a terminated instance, so every (subnet, ip) must be unique.
-        if (subnet, private_ip) in used_ips:
-            raise SeedError(f"{path}.private_ip",
-                            f"{private_ip} is already used in subnet {subnet!r} by "
-                            f"{used_ips[(subnet, private_ip)]} (moto never frees the "
-                            f"address, even of a terminated instance)")
-        used_ips[(subnet, private_ip)] = path
-        tags = _get(inst, "tags", path, dict, required=False, default={})
-        for key, val in tags.items():
-            if not isinstance(val, str):
-                raise SeedError(f"{path}.tags.{key}",
-                                f"expected a string, got {_type_name(val)}")
-        tags = dict(tags)
-        name = _get(inst, "name", path, str, required=False)
+    plan["instances"] = []
+    for i, inst in enumerate(_opt(world, "instances", [])):
+        trail.at = p = f"instances[{i}]"
+        tags = dict(_opt(inst, "tags", {}))
+        name = _opt(inst, "name")
         if name is not None:
-            if "Name" in tags and tags["Name"] != name:
-                raise SeedError(f"{path}.name",
-                                f"{name!r} conflicts with tags.Name {tags['Name']!r}")
             tags["Name"] = name
-        instances.append({"path": path, "id": wid, "subnet": subnet,
-                          "private_ip": private_ip, "public_ip": public_ip,
-                          "state": state, "tags": tags})
-    plan["instances"] = instances
+        state = _opt(inst, "state", "running")
+        if state not in STATE_ACTIONS:
+            trail.at = f"{p}.state"
+            raise ValueError(f"unknown instance state {state!r}")
+        plan["instances"].append({
+            "path": p, "id": inst["id"], "subnet": inst["subnet"],
+            "private_ip": inst["private_ip"], "public_ip": _opt(inst, "public_ip"),
+            "state": state, "tags": tags,
+        })
+
+    plan["registry"] = []
+    for i, item in enumerate(_opt(world, "registry", [])):
+        trail.at = p = f"registry[{i}]"
+        records = []
+        for j, owned in enumerate(_opt(item, "records", [])):
+            trail.at = f"{p}.records[{j}]"
+            rec = owned["record"]
+            records.append({"zone_id": owned["zone_id"], "zone_name": owned["zone_name"],
+                            "name": rec["name"], "type": rec["type"], "ttl": rec["ttl"],
+                            "values": list(rec["values"])})
+        trail.at = p
+        plan["registry"].append({
+            "path": p, "instance_id": item["instance_id"],
+            "version": _opt(item, "version", 0), "records": records,
+            **{key: _opt(item, key) for key in (
+                "last_event_time", "last_event_id", "last_state",
+                "private_ip", "public_ip", "vpc_id")},
+        })
+    trail.at = ""
     return plan
 
 
-# --------------------------------------------------------------------------
-# Seeding
-# --------------------------------------------------------------------------
+def describe(exc: BaseException) -> str:
+    """What went wrong reading or seeding the world, in a few words."""
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}" if exc.args else "missing key"
+    if isinstance(exc, (TypeError, AttributeError)):
+        return f"unexpected type: {exc}"
+    return str(exc)
+
 
 class Seeder:
-    def __init__(self, endpoint_url: str, region: str):
+    def __init__(self, endpoint_url: str, region: str, trail: Trail):
         import boto3
         from botocore.config import Config
 
         cfg = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60)
         self.region = region
-        self.endpoint_url = endpoint_url
+        self.trail = trail
         self.ec2 = boto3.client("ec2", endpoint_url=endpoint_url, region_name=region,
                                 config=cfg)
         # Route 53 is global; its API lives in us-east-1.
         self.r53 = boto3.client("route53", endpoint_url=endpoint_url,
                                 region_name="us-east-1", config=cfg)
+        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region,
+                                config=cfg)
+        # World zone id as the Rust loader compares it -> moto's zone id.
+        self.zone_ids: dict[str, str] = {}
 
-    @staticmethod
-    def call(path: str, client: Any, op: str, **kwargs: Any) -> dict:
-        """Call client.op(**kwargs), turning any failure into a SeedError at `path`."""
-        from botocore.exceptions import BotoCoreError, ClientError
+    def call(self, path: str, client: Any, op: str, **kwargs: Any) -> dict:
+        """Call client.op(**kwargs). moto refusing it becomes a SeedError at
+        `path`; botocore refusing the parameters (a world value of the wrong
+        type) becomes NotAWorld."""
+        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+        self.trail.at = path
         try:
             return getattr(client, op)(**kwargs)
         except ClientError as exc:
             err = exc.response.get("Error", {})
             api = exc.operation_name
             raise SeedError(path, f"moto refused {api}: {err.get('Code', '?')}: "
-                                  f"{err.get('Message', exc)}") from None
+                                  f"{' '.join(str(err.get('Message', exc)).split())}") from None
+        except ParamValidationError as exc:
+            raise NotAWorld(f"{op}: {' '.join(str(exc).split())}") from None
         except BotoCoreError as exc:
-            raise SeedError(path, f"{op} failed: {exc}") from None
+            raise SeedError(path, f"{op} failed: {' '.join(str(exc).split())}") from None
         except Exception as exc:  # e.g. moto answering 500 with an HTML page
             detail = " ".join(str(exc).split())
             raise SeedError(path, f"{op} failed ({type(exc).__name__}): {detail[:300]}") from None
+
+    def ref(self, ids: dict, world_id: Any, what: str) -> str:
+        """The moto id of a world id seeded earlier."""
+        try:
+            return ids[world_id]
+        except KeyError:
+            raise ValueError(f"unknown {what} {world_id!r}") from None
 
     def pick_ami(self) -> str:
         images = self.call("", self.ec2, "describe_images", Owners=["amazon"], Filters=[
@@ -343,16 +237,15 @@ class Seeder:
 
     def create_table(self, name: str) -> None:
         """The registry table, as infra/template.yaml defines it."""
-        import boto3
-        ddb = boto3.client("dynamodb", endpoint_url=self.endpoint_url, region_name=self.region)
-        if name in self.call("table", ddb, "list_tables")["TableNames"]:
+        if name in self.call("table", self.ddb, "list_tables")["TableNames"]:
             return
-        self.call("table", ddb, "create_table", TableName=name, BillingMode="PAY_PER_REQUEST",
+        self.call("table", self.ddb, "create_table", TableName=name,
+                  BillingMode="PAY_PER_REQUEST",
                   AttributeDefinitions=[{"AttributeName": "InstanceId", "AttributeType": "S"}],
                   KeySchema=[{"AttributeName": "InstanceId", "KeyType": "HASH"}])
 
     def seed(self, plan: dict) -> dict:
-        ec2, r53, call = self.ec2, self.r53, self.call
+        ec2, r53, call, ref = self.ec2, self.r53, self.call, self.ref
         out: dict[str, Any] = {"region": self.region, "vpcs": {}, "subnets": {},
                                "zones": {}, "instances": {}, "names": {}}
 
@@ -374,53 +267,52 @@ class Seeder:
                      DhcpOptionsId=dopt, VpcId=vpc_id)
 
         for s in plan["subnets"]:
-            p = s["path"]
-            subnet_id = call(p, ec2, "create_subnet", VpcId=out["vpcs"][s["vpc"]],
+            p = self.trail.at = s["path"]
+            vpc_id = ref(out["vpcs"], s["vpc"], "vpc")
+            subnet_id = call(p, ec2, "create_subnet", VpcId=vpc_id,
                              CidrBlock=s["cidr"])["Subnet"]["SubnetId"]
             out["subnets"][s["id"]] = subnet_id
             if s["public"]:
                 call(f"{p}.public", ec2, "modify_subnet_attribute", SubnetId=subnet_id,
                      MapPublicIpOnLaunch={"Value": True})
 
+        zone_ids = self.zone_ids
         for z in plan["zones"]:
-            p = z["path"]
+            p = self.trail.at = z["path"]
+            # Route 53 associates VPCs with private zones only; a public
+            # zone's `vpcs` (if any) are ignored, as the Rust fakes ignore them.
+            vpcs = [ref(out["vpcs"], vpc, "vpc") for vpc in z["vpcs"]] if z["private"] else []
             kwargs: dict[str, Any] = {
                 "Name": z["name"],
                 "CallerReference": f"seed-{z['id']}-{uuid.uuid4()}",
                 "HostedZoneConfig": {"Comment": f"world zone {z['id']}",
                                      "PrivateZone": z["private"]},
             }
-            if z["private"]:
-                kwargs["VPC"] = {"VPCRegion": self.region,
-                                 "VPCId": out["vpcs"][z["vpcs"][0]]}
+            if vpcs:
+                kwargs["VPC"] = {"VPCRegion": self.region, "VPCId": vpcs[0]}
             zone_id = call(p, r53, "create_hosted_zone", **kwargs)["HostedZone"]["Id"]
             zone_id = zone_id.removeprefix("/hostedzone/")
             out["zones"][z["id"]] = zone_id
-            for j, vpc in enumerate(z["vpcs"][1:], start=1):
+            zone_ids[_zone_key(z["id"])] = zone_id
+            for j, vpc_id in enumerate(vpcs[1:], start=1):
                 call(f"{p}.vpcs[{j}]", r53, "associate_vpc_with_hosted_zone",
-                     HostedZoneId=zone_id,
-                     VPC={"VPCRegion": self.region, "VPCId": out["vpcs"][vpc]})
+                     HostedZoneId=zone_id, VPC={"VPCRegion": self.region, "VPCId": vpc_id})
             if z["records"]:
-                changes = [{
-                    "Action": "CREATE",
-                    "ResourceRecordSet": {
-                        "Name": r["name"], "Type": r["type"], "TTL": r["ttl"],
-                        "ResourceRecords": [{"Value": val} for val in r["values"]],
-                    },
-                } for r in z["records"]]
+                changes = [{"Action": "CREATE", "ResourceRecordSet": rrset}
+                           for rrset in z["records"]]
                 call(f"{p}.records", r53, "change_resource_record_sets", HostedZoneId=zone_id,
                      ChangeBatch={"Comment": "seed", "Changes": changes})
 
         ami = self.pick_ami() if plan["instances"] else None
         for inst in plan["instances"]:
-            p = inst["path"]
+            p = self.trail.at = inst["path"]
             kwargs = {
                 "ImageId": ami, "InstanceType": INSTANCE_TYPE, "MinCount": 1, "MaxCount": 1,
                 # A network interface spec makes the public-IP choice explicit,
                 # whatever the subnet's MapPublicIpOnLaunch says.
                 "NetworkInterfaces": [{
                     "DeviceIndex": 0,
-                    "SubnetId": out["subnets"][inst["subnet"]],
+                    "SubnetId": ref(out["subnets"], inst["subnet"], "subnet"),
                     "PrivateIpAddress": inst["private_ip"],
                     "AssociatePublicIpAddress": inst["public_ip"] is not None,
                 }],
@@ -439,11 +331,42 @@ class Seeder:
                           f"names[{name!r}] keeps {out['names'][name]}", file=sys.stderr)
                 else:
                     out["names"][name] = instance_id
-            if inst["state"] == "stopped":
-                call(f"{p}.state", ec2, "stop_instances", InstanceIds=[instance_id])
-            elif inst["state"] == "terminated":
-                call(f"{p}.state", ec2, "terminate_instances", InstanceIds=[instance_id])
+            action = STATE_ACTIONS[inst["state"]]
+            if action is not None:
+                call(f"{p}.state", ec2, action, InstanceIds=[instance_id])
         return out
+
+    def write_registry(self, table: str, plan: dict, out: dict) -> None:
+        """The world's registry items, as the Rust registry writes them, with
+        world instance, zone and VPC ids translated to moto's (ids the world
+        does not define are kept as they are)."""
+        zone_ids = self.zone_ids
+        for item in plan["registry"]:
+            p = self.trail.at = item["path"]
+            records = [{"M": {
+                "ZoneId": {"S": zone_ids.get(_zone_key(r["zone_id"]), r["zone_id"])},
+                "ZoneName": {"S": r["zone_name"]},
+                "Name": {"S": r["name"]},
+                "Type": {"S": r["type"]},
+                "TTL": {"N": str(r["ttl"])},
+                "Values": {"L": [{"S": val} for val in r["values"]]},
+            }} for r in item["records"]]
+            attrs: dict[str, Any] = {
+                "InstanceId": {"S": out["instances"].get(item["instance_id"],
+                                                         item["instance_id"])},
+                "Version": {"N": str(item["version"])},
+                "Records": {"L": records},
+            }
+            vpc_id = item["vpc_id"]
+            for attr, value in (("LastEventTime", item["last_event_time"]),
+                                ("LastEventId", item["last_event_id"]),
+                                ("LastState", item["last_state"]),
+                                ("PrivateIp", item["private_ip"]),
+                                ("PublicIp", item["public_ip"]),
+                                ("VpcId", out["vpcs"].get(vpc_id, vpc_id))):
+                if value is not None:
+                    attrs[attr] = {"S": value}
+            self.call(p, self.ddb, "put_item", TableName=table, Item=attrs)
 
 
 def check_endpoint(url: str) -> None:
@@ -469,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reset", action="store_true",
                     help="reset the moto server (POST /moto-api/reset) before seeding")
     ap.add_argument("--table", default="DDNS",
-                    help="DynamoDB registry table to create (partition key InstanceId, S); "
+                    help="DynamoDB registry table to create (partition key InstanceId, S) "
+                         "and write the world's registry items into; "
                          "'' to create none (default: DDNS)")
     ap.add_argument("world", help="path to the world JSON file")
     args = ap.parse_args(argv)
@@ -477,6 +401,15 @@ def main(argv: list[str] | None = None) -> int:
     def fail(msg: str) -> NoReturn:
         print(f"seed: {args.world}: {msg}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
+
+    def not_a_world(what: str) -> NoReturn:
+        what = " ".join(what.split())
+        fail(f"not a world this seeder can read ({what}); {RUST_LOADER_HINT}")
+
+    trail = Trail()
+
+    def at(what: str) -> str:
+        return f"{trail.at}: {what}" if trail.at else what
 
     try:
         check_endpoint(args.endpoint_url)
@@ -488,16 +421,19 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.world, encoding="utf-8") as fh:
             world = json.load(fh)
     except OSError as exc:
-        fail(f"cannot read file: {exc.strerror or exc}")
+        not_a_world(f"cannot read file: {exc.strerror or exc}")
     except UnicodeDecodeError as exc:
-        fail(f"not UTF-8: {exc}")
+        not_a_world(f"not UTF-8: {exc}")
     except json.JSONDecodeError as exc:
-        fail(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        not_a_world(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
 
+    read_errors = (KeyError, TypeError, AttributeError, ValueError, IndexError)
     try:
-        plan = validate(world)
-    except SeedError as exc:
-        fail(str(exc))
+        plan = read_world(world, trail)
+    except read_errors as exc:
+        not_a_world(at(describe(exc)))
+    if plan["registry"] and not args.table:
+        fail("registry: the world has registry items but --table '' creates no table")
 
     # Dummy credentials: moto accepts anything, and real ones must never be used.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -509,16 +445,24 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.reset:
         import urllib.request
-        urllib.request.urlopen(urllib.request.Request(
-            args.endpoint_url.rstrip("/") + "/moto-api/reset", method="POST"), timeout=30)
+        try:
+            urllib.request.urlopen(urllib.request.Request(
+                args.endpoint_url.rstrip("/") + "/moto-api/reset", method="POST"), timeout=30)
+        except OSError as exc:
+            fail(f"--reset: POST /moto-api/reset failed: {exc}")
     try:
-        seeder = Seeder(args.endpoint_url, plan["region"])
+        seeder = Seeder(args.endpoint_url, plan["region"], trail)
         mapping = seeder.seed(plan)
         if args.table:
             seeder.create_table(args.table)
+            seeder.write_registry(args.table, plan, mapping)
             mapping["table"] = args.table
     except SeedError as exc:
         fail(str(exc))
+    except NotAWorld as exc:
+        not_a_world(at(str(exc)))
+    except read_errors as exc:
+        not_a_world(at(describe(exc)))
     json.dump(mapping, sys.stdout, sort_keys=True)
     sys.stdout.write("\n")
     return 0

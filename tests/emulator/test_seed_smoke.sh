@@ -3,9 +3,13 @@
 #
 #   tests/emulator/test_seed_smoke.sh --endpoint-url http://127.0.0.1:PORT
 #
-# Needs python3 on PATH with boto3. Seeds fixtures/worlds/split-horizon.json,
-# checks what moto then reports, and checks that a broken world exits 2 with a
-# JSON-path message. Exits non-zero on any mismatch. Talks to loopback only.
+# Needs python3 on PATH with boto3. Seeds fixtures/worlds/split-horizon.json
+# and checks what moto then reports; checks that a file that is not JSON and a
+# world missing a required key each exit 2 with one "seed: ..." line (no
+# traceback: world files are checked by the Rust loader, not the seeder);
+# then seeds fixtures/worlds/seeded-extras.json with --reset and checks its
+# alias record and registry item. Exits non-zero on any mismatch. Talks to
+# loopback only.
 set -euo pipefail
 
 usage() { echo "usage: $0 --endpoint-url http://127.0.0.1:PORT" >&2; exit 64; }
@@ -23,6 +27,7 @@ done
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 world="$root/fixtures/worlds/split-horizon.json"
+extras="$root/fixtures/worlds/seeded-extras.json"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -32,42 +37,57 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
 python3 "$here/seed.py" --endpoint-url "$endpoint" "$world" >"$tmp/map.json"
 echo "seeded: $(cat "$tmp/map.json")"
 
-# A broken world must fail with exit 2 and name the JSON path.
-python3 - "$world" "$tmp/bad.json" <<'EOF'
+# What the seeder cannot read must fail with exit 2, one "seed: ..." line on
+# stderr and no traceback. (Whether a world is valid is the Rust loader's job.)
+printf '{"vpcs": [' >"$tmp/not-json.json"
+python3 - "$world" "$tmp/no-subnet.json" <<'EOF'
 import json, sys
 w = json.load(open(sys.argv[1]))
-w["instances"][0]["subnet"] = "subnet-x"
+del w["instances"][0]["subnet"]
 json.dump(w, open(sys.argv[2], "w"))
 EOF
-set +e
-python3 "$here/seed.py" --endpoint-url "$endpoint" "$tmp/bad.json" >/dev/null 2>"$tmp/bad.err"
-rc=$?
-set -e
-bad_ok=1
-if [ "$rc" -ne 2 ] || ! grep -q "instances\[0\].subnet: unknown subnet 'subnet-x'" "$tmp/bad.err" \
-   || grep -q Traceback "$tmp/bad.err"; then
-  echo "FAIL: bad world: exit $rc, stderr: $(cat "$tmp/bad.err")" >&2
-  bad_ok=0
-fi
+unreadable_ok=""
+for case in not-json no-subnet; do
+  set +e
+  python3 "$here/seed.py" --endpoint-url "$endpoint" "$tmp/$case.json" >/dev/null 2>"$tmp/$case.err"
+  rc=$?
+  set -e
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/$case.err")" -eq 1 ] \
+     && grep -q "^seed: $tmp/$case.json: not a world this seeder can read (" "$tmp/$case.err" \
+     && ! grep -q Traceback "$tmp/$case.err"; then
+    unreadable_ok="$unreadable_ok $case"
+  else
+    echo "FAIL: $case: exit $rc, stderr: $(cat "$tmp/$case.err")" >&2
+  fi
+done
+echo "unreadable world (no-subnet): $(cat "$tmp/no-subnet.err")"
 
-python3 - "$endpoint" "$tmp/map.json" "$bad_ok" <<'EOF'
+# Counting helper shared by the two check blocks below.
+cat >"$tmp/smoke.py" <<'EOF'
+import json, os, sys
+counts_file = os.path.join(os.path.dirname(__file__), "counts.json")
+counts = json.load(open(counts_file)) if os.path.exists(counts_file) else {"passed": 0, "failed": 0}
+
+def check(what, got, want):
+    counts["passed" if got == want else "failed"] += 1
+    if got != want:
+        print(f"FAIL: {what}: got {got!r}, want {want!r}", file=sys.stderr)
+    json.dump(counts, open(counts_file, "w"))
+EOF
+
+python3 - "$endpoint" "$tmp/map.json" "$tmp" "$unreadable_ok" <<'EOF'
 import json, sys
 import boto3
 
-ep, m, bad_ok = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3] == "1"
+ep, m = sys.argv[1], json.load(open(sys.argv[2]))
+sys.path.insert(0, sys.argv[3])
+from smoke import check
+
+for case in ("not-json", "no-subnet"):
+    check(f"{case} world exits 2 with one seed: line, no traceback",
+          case in sys.argv[4].split(), True)
 ec2 = boto3.client("ec2", endpoint_url=ep, region_name=m["region"])
 r53 = boto3.client("route53", endpoint_url=ep, region_name="us-east-1")
-passed = failed = 0
-
-def check(what, got, want):
-    global passed, failed
-    if got == want:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}: got {got!r}, want {want!r}", file=sys.stderr)
-
-check("bad world exits 2 naming instances[0].subnet", bad_ok, True)
 check("region", m["region"], "us-east-1")
 iid = m["instances"]["i-0web1"]
 check("names[web-1]", m["names"].get("web-1"), iid)
@@ -113,7 +133,78 @@ check("private records", records("Z0CORPPRIVATE"), {("db.corp.example.", "A"): (
 check("public records", records("Z0CORPPUBLIC"),
       {("www.corp.example.", "CNAME"): (300, ["lb.example.net."])})
 check("reverse records", records("Z0REVERSE10"), {})
+EOF
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+# A second world, seeded after a reset: an alias record and a registry item.
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$extras" >"$tmp/extras.json"
+echo "seeded (--reset): $(cat "$tmp/extras.json")"
+
+python3 - "$endpoint" "$tmp/extras.json" "$tmp" "$tmp/map.json" <<'EOF'
+import json, sys
+import boto3
+
+ep, m = sys.argv[1], json.load(open(sys.argv[2]))
+sys.path.insert(0, sys.argv[3])
+from smoke import check, counts
+old = json.load(open(sys.argv[4]))
+ec2 = boto3.client("ec2", endpoint_url=ep, region_name=m["region"])
+r53 = boto3.client("route53", endpoint_url=ep, region_name="us-east-1")
+ddb = boto3.client("dynamodb", endpoint_url=ep, region_name=m["region"])
+
+check("extras table", m.get("table"), "DDNS")
+iid = m["instances"]["i-0extra1"]
+check("extras names[extra-1]", m["names"].get("extra-1"), iid)
+inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+check("extras state", inst["State"]["Name"], "running")
+check("extras private ip", inst.get("PrivateIpAddress"), "10.5.1.10")
+check("extras has no public ip", inst.get("PublicIpAddress"), None)
+live = {i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+check("--reset dropped the split-horizon instance", old["instances"]["i-0web1"] in live, False)
+
+vpc = m["vpcs"]["vpc-0extras"]
+dopt = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["DhcpOptionsId"]
+conf = ec2.describe_dhcp_options(DhcpOptionsIds=[dopt])["DhcpOptions"][0]["DhcpConfigurations"]
+check("extras dhcp domain-name",
+      [v["Value"] for c in conf if c["Key"] == "domain-name" for v in c["Values"]],
+      ["extras.example"])
+by_vpc = r53.list_hosted_zones_by_vpc(VPCId=vpc, VPCRegion=m["region"])["HostedZoneSummaries"]
+check("extras zones by vpc", [z["HostedZoneId"] for z in by_vpc], [m["zones"]["Z0EXTRAS"]])
+pub = r53.get_hosted_zone(Id=m["zones"]["Z0EXTRASPUB"])["HostedZone"]
+check("Z0EXTRASPUB public", (pub["Name"], pub["Config"]["PrivateZone"]), ("extras.example.", False))
+
+def rrsets(wid):
+    rrs = r53.list_resource_record_sets(HostedZoneId=m["zones"][wid])["ResourceRecordSets"]
+    return {(r["Name"], r["Type"]): r for r in rrs if r["Type"] not in ("NS", "SOA")}
+
+private = rrsets("Z0EXTRAS")
+check("extras private record names", sorted(private),
+      [("app.extras.example.", "A"), ("db.extras.example.", "A")])
+db = private.get(("db.extras.example.", "A"), {})
+check("plain record", (db.get("TTL"), [v["Value"] for v in db.get("ResourceRecords", [])]),
+      (300, ["10.5.9.9"]))
+app = private.get(("app.extras.example.", "A"), {})
+check("alias DNSName", app.get("AliasTarget", {}).get("DNSName"),
+      "lb-1.us-east-1.elb.amazonaws.com.")
+check("alias HostedZoneId", app.get("AliasTarget", {}).get("HostedZoneId"), "Z35SXDOTRQ7X7K")
+check("alias has no TTL or values", (app.get("TTL"), app.get("ResourceRecords", [])), (None, []))
+check("Z0EXTRASPUB records", rrsets("Z0EXTRASPUB"), {})
+
+item = ddb.get_item(TableName="DDNS", Key={"InstanceId": {"S": iid}}, ConsistentRead=True).get("Item", {})
+check("registry item under moto's instance id", item.get("InstanceId"), {"S": iid})
+check("registry Version", item.get("Version"), {"N": "2"})
+check("registry LastEventTime", item.get("LastEventTime"), {"S": "2026-11-21T10:00:00Z"})
+check("registry LastState", item.get("LastState"), {"S": "running"})
+check("registry has no absent attributes", sorted(item),
+      ["InstanceId", "LastEventTime", "LastState", "Records", "Version"])
+owned = item.get("Records", {}).get("L", [{}])
+check("registry Records[0].ZoneId", owned[0].get("M", {}).get("ZoneId"),
+      {"S": m["zones"]["Z0EXTRAS"]})
+check("registry Records[0]", owned[0].get("M"), {
+    "ZoneId": {"S": m["zones"]["Z0EXTRAS"]}, "ZoneName": {"S": "extras.example."},
+    "Name": {"S": "ip-10-5-1-10.extras.example."}, "Type": {"S": "A"},
+    "TTL": {"N": "60"}, "Values": {"L": [{"S": "10.5.1.10"}]}})
+check("registry item count", ddb.scan(TableName="DDNS")["Count"], 1)
+
+print(f"{counts['passed']} passed, {counts['failed']} failed")
+sys.exit(1 if counts["failed"] else 0)
 EOF

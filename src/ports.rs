@@ -1,9 +1,10 @@
 //! The three narrow doors to AWS. Each trait names domain operations, not SDK
-//! calls, so the in-memory fakes (`fake`) and the real clients (`aws`) can
-//! stand in for each other and the registrar cannot tell them apart.
+//! calls, so the in-memory account (`adapters::memory`) and the real clients
+//! (`adapters::aws`) stand in for each other and the registrar cannot tell
+//! them apart.
 
 use crate::error::Result;
-use crate::facts::{InstanceFacts, RecordSet, RegistryItem, ZoneInfo};
+use crate::model::{InstanceFacts, RecordSet, RegistryItem, VpcFacts, ZoneInfo};
 use crate::plan::ZoneChanges;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -15,10 +16,8 @@ pub trait Instances {
         &self,
         instance_id: &str,
     ) -> impl Future<Output = Result<Option<InstanceFacts>>> + Send;
-    /// The first name of the VPC's DHCP `domain-name`, if any.
-    fn dhcp_domain(&self, vpc_id: &str) -> impl Future<Output = Result<Option<String>>> + Send;
-    /// `(enableDnsSupport, enableDnsHostnames)` of the VPC.
-    fn dns_attributes(&self, vpc_id: &str) -> impl Future<Output = Result<(bool, bool)>> + Send;
+    /// The VPC's DHCP domain and DNS attributes; `None` when EC2 does not know it.
+    fn vpc(&self, vpc_id: &str) -> impl Future<Output = Result<Option<VpcFacts>>> + Send;
 }
 
 /// Route 53: zones, the records at given names, and atomic change batches.

@@ -1,5 +1,5 @@
 //! The plan: which records an instance should have (the rules of
-//! `spec/records.md`), diffed against what exists and what it owns.
+//! `docs/records.md`), diffed against what exists and what it owns.
 //! Pure functions only: no async, no SDK types, no clock.
 //!
 //! How one wanted record is decided against the zone as read:
@@ -18,8 +18,8 @@
 //! equal what was written; otherwise they are left to whoever changed them.
 
 use crate::config::Config;
-use crate::facts::{InstanceFacts, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo};
-use crate::names;
+use crate::model::{InstanceFacts, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo};
+use crate::names::{self, clip};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -54,7 +54,7 @@ pub struct Conflict {
 }
 
 /// Route 53 change actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ChangeAction {
     Delete,
@@ -69,6 +69,12 @@ impl ChangeAction {
             ChangeAction::Create => "CREATE",
             ChangeAction::Upsert => "UPSERT",
         }
+    }
+}
+
+impl std::fmt::Display for ChangeAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -117,6 +123,9 @@ pub struct Targets {
     pub rejected: Vec<Rejection>,
     /// Things worth telling the user that are not errors.
     pub notes: Vec<String>,
+    /// Settings that keep written records from working (a VPC without DNS
+    /// support); shown on stderr and logged at warn level.
+    pub warnings: Vec<String>,
     private_dns_name: Option<String>,
     public_dns_name: Option<String>,
 }
@@ -132,6 +141,7 @@ pub struct Plan {
     pub conflicts: Vec<Conflict>,
     pub rejected: Vec<Rejection>,
     pub notes: Vec<String>,
+    pub warnings: Vec<String>,
     /// What the instance owns once the changes are applied.
     #[serde(skip)]
     pub owned_after: Vec<OwnedRecord>,
@@ -148,13 +158,15 @@ impl Plan {
     }
 }
 
-/// Managed zones holding `name` in one view, most specific first.
-fn zone_for<'z>(name: &str, zones: &[&'z ZoneInfo], private: bool) -> Option<&'z ZoneInfo> {
+/// The zone for `name` in one view: the visible zone whose name is the
+/// longest suffix of it, label-wise, whether or not it is managed. A name
+/// whose most specific zone is not managed must not fall back to a parent
+/// zone, where the child zone would hide it from every resolver.
+fn zone_for<'z>(name: &str, zones: &'z [ZoneInfo], private: bool) -> Option<&'z ZoneInfo> {
     zones
         .iter()
         .filter(|z| z.private == private && names::is_within(name, &z.name))
         .max_by_key(|z| names::label_count(&z.name))
-        .copied()
 }
 
 /// Splits a tag value into names: commas and white space separate.
@@ -168,16 +180,31 @@ pub fn split_names(value: &str) -> Vec<String> {
 
 /// The home domain, from the ZONE tag, then DHCP, then the default; AWS's
 /// own suffixes never count. `Err` carries a rejection for a bad ZONE tag.
-fn home_domain(input: &PlanInput) -> Result<Option<String>, Rejection> {
+fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<String>, Rejection> {
     let config = input.config;
     if let Some(tag) = input.instance.tags.get(&config.zone_tag) {
         let domain = names::normalize(tag);
-        if names::is_aws_default_suffix(&domain) {
-            // Falls through: the tag names AWS's own suffix, which is never hosted.
+        if tag.trim().is_empty() {
+            return Err(Rejection {
+                name: format!("tag {}", clip(&config.zone_tag)),
+                reason: format!(
+                    "the {} tag is empty; give a domain such as corp.example, or remove the tag",
+                    config.zone_tag
+                ),
+            });
+        } else if names::is_aws_default_suffix(&domain) {
+            notes.push(format!(
+                "the {} tag names AWS's own suffix {}, which no zone serves; the home domain comes from the VPC's DHCP options or DDNS_DEFAULT_ZONE",
+                config.zone_tag,
+                clip(tag)
+            ));
         } else if let Err(problem) = names::check_hostname(&domain) {
             return Err(Rejection {
                 name: clip(tag),
-                reason: format!("{} tag is not a domain name: {problem}", config.zone_tag),
+                reason: format!(
+                    "the {} tag is not a domain name: {problem}",
+                    config.zone_tag
+                ),
             });
         } else {
             return Ok(Some(domain));
@@ -192,20 +219,16 @@ fn home_domain(input: &PlanInput) -> Result<Option<String>, Rejection> {
     Ok(dhcp.or_else(|| config.default_zone.clone()))
 }
 
-fn clip(s: &str) -> String {
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(80).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
-
-/// Checks a name and finds its zone in one view: `Ok(None)` when no zone of
-/// that view holds it, `Err` when it must never be written.
-fn place(name: &str, zone: Option<&ZoneInfo>) -> Result<Option<ZoneInfo>, String> {
+/// Checks a name against the zone found for it in one view: `Ok(None)` when
+/// no zone of that view holds it, `Err` when it must never be written.
+fn place(name: &str, zone: Option<&ZoneInfo>, config: &Config) -> Result<Option<ZoneInfo>, String> {
     match zone {
         Some(z) if z.name == name => Err(format!(
             "{name} is the apex of zone {} ({}); the registrar never writes at a zone apex",
+            z.name, z.id
+        )),
+        Some(z) if !config.allows_zone(&z.id, &z.name) => Err(format!(
+            "the zone for {name} is {} ({}), which DDNS_ALLOWED_ZONES leaves out; the name is not written into a parent zone, where that zone would hide it",
             z.name, z.id
         )),
         Some(z) => Ok(Some(z.clone())),
@@ -218,18 +241,14 @@ fn place(name: &str, zone: Option<&ZoneInfo>) -> Result<Option<ZoneInfo>, String
 pub fn targets(input: &PlanInput) -> Targets {
     let config = input.config;
     let instance = input.instance;
-    let managed: Vec<&ZoneInfo> = input
-        .zones
-        .iter()
-        .filter(|z| config.allows_zone(&z.id, &z.name))
-        .collect();
+    let zones = input.zones;
     let mut t = Targets {
         private_dns_name: instance.private_dns_name.as_deref().map(names::normalize),
         public_dns_name: instance.public_dns_name.as_deref().map(names::normalize),
         ..Targets::default()
     };
 
-    let home = match home_domain(input) {
+    let home = match home_domain(input, &mut t.notes) {
         Ok(home) => home,
         Err(rejection) => {
             t.rejected.push(rejection);
@@ -237,6 +256,16 @@ pub fn targets(input: &PlanInput) -> Targets {
         }
     };
     let host_name = match instance.tags.get(&config.hostname_tag) {
+        Some(tag) if tag.trim().is_empty() => {
+            t.rejected.push(Rejection {
+                name: format!("tag {}", clip(&config.hostname_tag)),
+                reason: format!(
+                    "the {} tag is empty; give a host name such as web-1 or web-1.corp.example, or remove the tag",
+                    config.hostname_tag
+                ),
+            });
+            None
+        }
         Some(tag) => {
             let name = names::normalize(tag);
             if name.trim_end_matches('.').contains('.') {
@@ -248,7 +277,7 @@ pub fn targets(input: &PlanInput) -> Targets {
                 t.rejected.push(Rejection {
                     name: clip(tag),
                     reason: format!(
-                        "{} tag is a single label and the instance has no home domain; give a full name such as web-1.corp.example",
+                        "the {} tag is a single label and the instance has no home domain; give a full name such as web-1.corp.example",
                         config.hostname_tag
                     ),
                 });
@@ -264,13 +293,15 @@ pub fn targets(input: &PlanInput) -> Targets {
     };
 
     if let Some(name) = host_name {
-        host_target(&mut t, &managed, instance, name);
+        host_target(&mut t, zones, config, instance, name);
     }
     if let Some(host) = &t.host {
         if host.private_zone.is_some() {
             let ptr_name = names::reverse_name(host.private_ip);
-            if let Some(zone) = zone_for(&ptr_name, &managed, true).filter(|z| z.name != ptr_name) {
-                t.ptr = Some((zone.clone(), ptr_name));
+            match place(&ptr_name, zone_for(&ptr_name, zones, true), config) {
+                Ok(Some(zone)) => t.ptr = Some((zone, ptr_name)),
+                Ok(None) => {}
+                Err(reason) => t.notes.push(format!("no PTR: {reason}")),
             }
         }
     }
@@ -283,13 +314,29 @@ pub fn targets(input: &PlanInput) -> Targets {
         .unwrap_or_default()
     {
         if seen.insert(alias.clone()) {
-            alias_target(&mut t, &managed, alias);
+            alias_target(&mut t, zones, config, alias);
+        }
+    }
+    if let Some(vpc) = input.vpc {
+        let uses_private = t.host.as_ref().is_some_and(|h| h.private_zone.is_some())
+            || t.aliases.iter().any(|a| a.private_zone.is_some());
+        if uses_private && !(vpc.dns_support && vpc.dns_hostnames) {
+            t.warnings.push(format!(
+                "VPC {} has enableDnsSupport={}, enableDnsHostnames={}: private hosted zones do not resolve inside it until both are true",
+                vpc.vpc_id, vpc.dns_support, vpc.dns_hostnames
+            ));
         }
     }
     t
 }
 
-fn host_target(t: &mut Targets, managed: &[&ZoneInfo], instance: &InstanceFacts, name: String) {
+fn host_target(
+    t: &mut Targets,
+    zones: &[ZoneInfo],
+    config: &Config,
+    instance: &InstanceFacts,
+    name: String,
+) {
     if let Err(problem) = names::check_hostname(&name) {
         t.rejected.push(Rejection {
             name: clip(&name),
@@ -303,9 +350,9 @@ fn host_target(t: &mut Targets, managed: &[&ZoneInfo], instance: &InstanceFacts,
         ));
         return;
     };
-    let placed = place(&name, zone_for(&name, managed, true)).and_then(|private_zone| {
+    let placed = place(&name, zone_for(&name, zones, true), config).and_then(|private_zone| {
         let public = match instance.public_ip {
-            Some(ip) => place(&name, zone_for(&name, managed, false))?.map(|z| (z, ip)),
+            Some(ip) => place(&name, zone_for(&name, zones, false), config)?.map(|z| (z, ip)),
             None => None,
         };
         Ok((private_zone, public))
@@ -314,11 +361,11 @@ fn host_target(t: &mut Targets, managed: &[&ZoneInfo], instance: &InstanceFacts,
         Err(reason) => t.rejected.push(Rejection { name, reason }),
         Ok((None, None)) => {
             let public_only =
-                instance.public_ip.is_none() && zone_for(&name, managed, false).is_some();
+                instance.public_ip.is_none() && zone_for(&name, zones, false).is_some();
             let reason = if public_only {
                 format!("{name} is only in a public zone, and the instance has no public IPv4 to put there")
             } else {
-                format!("{name} is outside every managed zone visible to this instance's VPC")
+                format!("{name} is outside every zone visible to this instance's VPC")
             };
             t.rejected.push(Rejection { name, reason });
         }
@@ -333,7 +380,7 @@ fn host_target(t: &mut Targets, managed: &[&ZoneInfo], instance: &InstanceFacts,
     }
 }
 
-fn alias_target(t: &mut Targets, managed: &[&ZoneInfo], alias: String) {
+fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: String) {
     if let Err(problem) = names::check_hostname(&alias) {
         t.rejected.push(Rejection {
             name: clip(&alias),
@@ -341,9 +388,9 @@ fn alias_target(t: &mut Targets, managed: &[&ZoneInfo], alias: String) {
         });
         return;
     }
-    let private_zone = place(&alias, zone_for(&alias, managed, true));
+    let private_zone = place(&alias, zone_for(&alias, zones, true), config);
     let public_zone = if t.public_dns_name.is_some() {
-        place(&alias, zone_for(&alias, managed, false))
+        place(&alias, zone_for(&alias, zones, false), config)
     } else {
         Ok(None)
     };
@@ -353,10 +400,10 @@ fn alias_target(t: &mut Targets, managed: &[&ZoneInfo], alias: String) {
             reason,
         }),
         (Ok(None), Ok(None)) => {
-            let reason = if zone_for(&alias, managed, false).is_some() {
+            let reason = if zone_for(&alias, zones, false).is_some() {
                 format!("{alias} is only in a public zone, and the instance has no public DNS name to point it at")
             } else {
-                format!("{alias} is outside every managed zone visible to this instance's VPC")
+                format!("{alias} is outside every zone visible to this instance's VPC")
             };
             t.rejected.push(Rejection {
                 name: alias,
@@ -412,7 +459,7 @@ impl Targets {
 /// Builds the second step's state: one wanted record at a time, checked
 /// against the zone as read and against what this plan already wants.
 struct Differ<'a> {
-    ttl: i64,
+    ttl: u32,
     owned: &'a [OwnedRecord],
     /// Current records, less the owned ones this plan deletes.
     current: BTreeMap<String, Vec<RecordSet>>,
@@ -425,12 +472,12 @@ impl Differ<'_> {
     fn is_owned(&self, zone_id: &str, record: &RecordSet) -> bool {
         self.owned
             .iter()
-            .any(|o| o.zone_id == zone_id && o.record.canonical() == record.canonical())
+            .any(|o| o.zone_id == zone_id && o.record == *record)
     }
 
     /// Decides one wanted record; true when it will be in place after apply.
     fn want(&mut self, zone: &ZoneInfo, rtype: RecordType, name: &str, value: String) -> bool {
-        let record = RecordSet::new(name, rtype.clone(), self.ttl, vec![value]).canonical();
+        let record = RecordSet::new(name, rtype.clone(), self.ttl, vec![value]);
         let conflict = |reason: String| Conflict {
             zone_id: zone.id.clone(),
             zone_name: zone.name.clone(),
@@ -447,8 +494,9 @@ impl Differ<'_> {
             .collect();
         if let Some(p) = planned_here.first() {
             let c = conflict(format!(
-                "this instance already gets a {} record at {}; a CNAME must stand alone",
-                p.rtype, record.name
+                "this instance already gets {} record at {}; a CNAME must stand alone",
+                p.rtype.with_article(),
+                record.name
             ));
             self.plan.conflicts.push(c);
             return false;
@@ -459,14 +507,14 @@ impl Differ<'_> {
             .into_iter()
             .flatten()
             .filter(|r| r.name == record.name)
-            .map(RecordSet::canonical)
+            .cloned()
             .collect();
         let same_type = at_name.iter().find(|r| r.rtype == record.rtype);
         let others: Vec<&RecordSet> = at_name.iter().filter(|r| r.rtype != record.rtype).collect();
         if rtype == RecordType::Cname && !others.is_empty() {
-            let types: Vec<&str> = others.iter().map(|r| r.rtype.as_str()).collect();
+            let types: Vec<String> = others.iter().map(|r| r.rtype.with_article()).collect();
             self.plan.conflicts.push(conflict(format!(
-                "{} already holds a {} record; a CNAME must stand alone",
+                "{} already holds {} record; a CNAME must stand alone",
                 record.name,
                 types.join(" and ")
             )));
@@ -476,7 +524,7 @@ impl Differ<'_> {
             self.plan.conflicts.push(conflict(format!(
                 "{} is a CNAME to {}; no other record may share its name",
                 record.name,
-                cname.values.join(",")
+                cname.values().join(",")
             )));
             return false;
         }
@@ -495,7 +543,10 @@ impl Differ<'_> {
                     "{} {} is held by someone else ({}); it is left alone",
                     cur.name,
                     cur.rtype,
-                    cur.values.join(",")
+                    match cur.alias_target() {
+                        Some(target) => format!("an alias to {target}"),
+                        None => cur.values().join(","),
+                    }
                 )));
                 return false;
             }
@@ -548,12 +599,11 @@ fn push_change_by_id(
 
 /// Whether `current` still holds exactly `owned` (name, type, TTL, values).
 fn still_as_written(current: &CurrentRecords, owned: &OwnedRecord) -> bool {
-    let want = owned.record.canonical();
     current
         .get(&owned.zone_id)
         .into_iter()
         .flatten()
-        .any(|r| r.canonical() == want)
+        .any(|r| *r == owned.record)
 }
 
 /// Deletes owned records not in `keep`, each only while it is as written.
@@ -571,7 +621,7 @@ fn release(plan: &mut Plan, owned: &[OwnedRecord], current: &CurrentRecords, kee
                 &o.zone_id,
                 &o.zone_name,
                 ChangeAction::Delete,
-                o.record.canonical(),
+                o.record.clone(),
             );
             plan.owned_during.push(o.clone());
         } else {
@@ -606,7 +656,7 @@ pub fn plan_register(
     targets: &Targets,
     owned: &[OwnedRecord],
     current: &CurrentRecords,
-    ttl: i64,
+    ttl: u32,
 ) -> Plan {
     // Slots this event may want; owned records outside them are released first,
     // so their names are free for the wanted records in the same batch.
@@ -636,20 +686,21 @@ pub fn plan_register(
     let mut plan = Plan {
         rejected: targets.rejected.clone(),
         notes: targets.notes.clone(),
+        warnings: targets.warnings.clone(),
         ..Plan::default()
     };
     release(&mut plan, owned, current, &candidate_slots);
-    let released: Vec<(&str, RecordSet)> = plan
+    let released: Vec<(&str, &RecordSet)> = plan
         .owned_during
         .iter()
-        .map(|o| (o.zone_id.as_str(), o.record.canonical()))
+        .map(|o| (o.zone_id.as_str(), &o.record))
         .collect();
     let effective: BTreeMap<String, Vec<RecordSet>> = current
         .iter()
         .map(|(zone, records)| {
             let kept = records
                 .iter()
-                .filter(|r| !released.contains(&(zone.as_str(), r.canonical())))
+                .filter(|r| !released.contains(&(zone.as_str(), *r)))
                 .cloned()
                 .collect();
             (zone.clone(), kept)
@@ -735,5 +786,4 @@ pub fn plan_deregister(owned: &[OwnedRecord], current: &CurrentRecords) -> Plan 
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
 mod tests;

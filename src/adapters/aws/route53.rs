@@ -1,19 +1,22 @@
-//! Route 53 through the SDK: zones (paginated), the records at given names,
-//! and one ChangeResourceRecordSets per zone.
+//! Route 53 through the SDK: zones, the records at given names, and one
+//! ChangeResourceRecordSets per zone.
+//!
+//! ListHostedZones goes through the SDK's paginator. ListHostedZonesByVPC
+//! and ListResourceRecordSets have none (the SDK generates paginators only
+//! for single-token operations, and record listings resume from a name and
+//! type pair), so those two loop over their tokens here.
 
 use super::{aws_error, error_code};
-use crate::backend::Dns;
 use crate::error::{Error, Result};
-use crate::facts::{RecordSet, RecordType, ZoneInfo};
-use crate::fake::CallLog;
+use crate::model::{RecordData, RecordSet, RecordType, ZoneInfo};
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
+use crate::ports::Dns;
 use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
 use std::collections::BTreeSet;
 
-pub struct Route53Backend {
+pub struct Route53 {
     pub client: aws_sdk_route53::Client,
-    pub calls: CallLog,
 }
 
 fn bare_id(id: &str) -> String {
@@ -43,20 +46,21 @@ fn unescape(name: &str) -> String {
     out
 }
 
-/// An SDK record set in the registrar's form (normalized name, sorted
-/// values). Alias records have no TTL or values; they are held as one
-/// `ALIAS target` value, so they still block CNAMEs and CREATEs at their
-/// name and read well in a zone table.
+/// An SDK record set in the registrar's form.
 fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
     let name = unescape(rr.name());
     let rtype = RecordType::from(rr.r#type().as_str());
     if let Some(alias) = rr.alias_target() {
         return RecordSet::alias(&name, rtype, alias.dns_name());
     }
+    let ttl = rr
+        .ttl()
+        .unwrap_or(0)
+        .clamp(0, i64::from(crate::model::MAX_TTL)) as u32;
     RecordSet::new(
         &name,
         rtype,
-        rr.ttl().unwrap_or(0),
+        ttl,
         rr.resource_records()
             .iter()
             .map(|v| v.value().to_string())
@@ -64,31 +68,46 @@ fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
     )
 }
 
-impl Route53Backend {
+/// A record set as the SDK sends it. The registrar writes plain record sets
+/// only; an alias in a batch is a bug, refused before anything is sent.
+fn to_sdk(record: &RecordSet, zone_id: &str) -> Result<r53::ResourceRecordSet> {
+    let refuse = |message: String| Error::BatchRefused {
+        zone_id: zone_id.to_string(),
+        code: "NotSent".into(),
+        message,
+    };
+    let RecordData::Values { ttl, values } = &record.data else {
+        return Err(refuse(format!(
+            "{record}: the registrar never writes alias records"
+        )));
+    };
+    let mut rrset = r53::ResourceRecordSet::builder()
+        .name(&record.name)
+        .r#type(RrType::from(record.rtype.as_str()))
+        .ttl(i64::from(*ttl));
+    for v in values {
+        rrset = rrset.resource_records(
+            r53::ResourceRecord::builder()
+                .value(v)
+                .build()
+                .map_err(|e| refuse(format!("{record}: {e}")))?,
+        );
+    }
+    rrset.build().map_err(|e| refuse(format!("{record}: {e}")))
+}
+
+impl Route53 {
     /// Every hosted zone in the account, all pages.
-    pub(crate) async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
+    pub async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
         let mut zones = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            self.calls.count("route53:ListHostedZones");
-            let page = self
-                .client
-                .list_hosted_zones()
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("route53:ListHostedZones", e))?;
-            for z in page.hosted_zones() {
-                zones.push(ZoneInfo {
-                    id: bare_id(z.id()),
-                    name: names::normalize(&unescape(z.name())),
-                    private: z.config().is_some_and(|c| c.private_zone()),
-                });
-            }
-            match page.next_marker() {
-                Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-                _ => break,
-            }
+        let mut pages = self.client.list_hosted_zones().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("route53:ListHostedZones", e))?;
+            zones.extend(page.hosted_zones().iter().map(|z| ZoneInfo {
+                id: bare_id(z.id()),
+                name: names::normalize(&unescape(z.name())),
+                private: z.config().is_some_and(|c| c.private_zone()),
+            }));
         }
         Ok(zones)
     }
@@ -98,7 +117,6 @@ impl Route53Backend {
         let mut ids = BTreeSet::new();
         let mut token: Option<String> = None;
         loop {
-            self.calls.count("route53:ListHostedZonesByVPC");
             let page = self
                 .client
                 .list_hosted_zones_by_vpc()
@@ -122,12 +140,11 @@ impl Route53Backend {
     }
 
     /// The record sets at one name: a listing that starts at the name and
-    /// stops as soon as it passes it.
+    /// stops as soon as it passes it. `None` when the zone is gone.
     async fn records_named(&self, zone_id: &str, name: &str) -> Result<Option<Vec<RecordSet>>> {
         let mut found = Vec::new();
         let mut start_type: Option<RrType> = None;
         loop {
-            self.calls.count("route53:ListResourceRecordSets");
             let result = self
                 .client
                 .list_resource_record_sets()
@@ -166,22 +183,48 @@ impl Route53Backend {
         }
         Ok(Some(found))
     }
+
+    /// Every record set in a zone, all pages: for snapshots and tests.
+    pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        let mut records = Vec::new();
+        let mut start: Option<(String, RrType)> = None;
+        loop {
+            let page = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .set_start_record_name(start.as_ref().map(|s| s.0.clone()))
+                .set_start_record_type(start.as_ref().map(|s| s.1.clone()))
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:ListResourceRecordSets", e))?;
+            records.extend(page.resource_record_sets().iter().map(to_record));
+            match (
+                page.is_truncated(),
+                page.next_record_name(),
+                page.next_record_type(),
+            ) {
+                (true, Some(name), Some(rtype)) => start = Some((name.to_string(), rtype.clone())),
+                _ => break,
+            }
+        }
+        Ok(records)
+    }
 }
 
-impl Dns for Route53Backend {
+impl Dns for Route53 {
     async fn zones_visible_from(
         &self,
         vpc_id: Option<&str>,
         region: &str,
     ) -> Result<Vec<ZoneInfo>> {
-        let all = self.all_zones();
         let visible = async {
             match vpc_id {
                 Some(vpc) => self.zone_ids_for_vpc(vpc, region).await,
                 None => Ok(BTreeSet::new()),
             }
         };
-        let (all, visible) = tokio::join!(all, visible);
+        let (all, visible) = tokio::join!(self.all_zones(), visible);
         let (all, visible) = (all?, visible?);
         Ok(all
             .into_iter()
@@ -196,7 +239,6 @@ impl Dns for Route53Backend {
         let mut records = Vec::new();
         let mut unsettled: Vec<&String> = names.iter().collect();
         if names.len() > 1 {
-            self.calls.count("route53:ListResourceRecordSets");
             let page = match self
                 .client
                 .list_resource_record_sets()
@@ -234,91 +276,52 @@ impl Dns for Route53Backend {
     }
 
     async fn apply(&self, batch: &ZoneChanges) -> Result<()> {
-        let build = |what: &str, e: aws_sdk_route53::error::BuildError| Error::Aws {
-            operation: "route53:ChangeResourceRecordSets".into(),
-            message: format!("could not build {what}: {e}"),
-            retryable: false,
-        };
         let mut changes = Vec::new();
         for c in &batch.changes {
-            let mut rrset = r53::ResourceRecordSet::builder()
-                .name(&c.record.name)
-                .r#type(RrType::from(c.record.rtype.as_str()))
-                .ttl(c.record.ttl);
-            for v in &c.record.values {
-                rrset = rrset.resource_records(
-                    r53::ResourceRecord::builder()
-                        .value(v)
-                        .build()
-                        .map_err(|e| build("record", e))?,
-                );
-            }
             let action = match c.action {
                 ChangeAction::Create => r53::ChangeAction::Create,
                 ChangeAction::Upsert => r53::ChangeAction::Upsert,
                 ChangeAction::Delete => r53::ChangeAction::Delete,
             };
-            changes.push(
-                r53::Change::builder()
-                    .action(action)
-                    .resource_record_set(rrset.build().map_err(|e| build("record set", e))?)
-                    .build()
-                    .map_err(|e| build("change", e))?,
-            );
+            let change = r53::Change::builder()
+                .action(action)
+                .resource_record_set(to_sdk(&c.record, &batch.zone_id)?)
+                .build();
+            changes.push(change.map_err(|e| Error::BatchRefused {
+                zone_id: batch.zone_id.clone(),
+                code: "NotSent".into(),
+                message: e.to_string(),
+            })?);
         }
-        let batch_body = r53::ChangeBatch::builder()
+        let body = r53::ChangeBatch::builder()
             .comment("ec2-ddns")
             .set_changes(Some(changes))
             .build()
-            .map_err(|e| build("change batch", e))?;
-        self.calls.count("route53:ChangeResourceRecordSets");
-        match self
+            .map_err(|e| Error::BatchRefused {
+                zone_id: batch.zone_id.clone(),
+                code: "NotSent".into(),
+                message: e.to_string(),
+            })?;
+        let result = self
             .client
             .change_resource_record_sets()
             .hosted_zone_id(&batch.zone_id)
-            .change_batch(batch_body)
+            .change_batch(body)
             .send()
-            .await
-        {
+            .await;
+        match result {
             Ok(_) => Ok(()),
-            Err(e) if matches!(error_code(&e), Some("InvalidChangeBatch" | "InvalidInput")) => {
-                Err(Error::ZoneChanged {
-                    zone_id: batch.zone_id.clone(),
-                    message: aws_sdk_route53::error::DisplayErrorContext(&e).to_string(),
-                })
-            }
-            Err(e) => Err(aws_error("route53:ChangeResourceRecordSets", e)),
+            Err(e) => match error_code(&e) {
+                Some(code @ ("InvalidChangeBatch" | "InvalidInput")) => {
+                    let message = aws_sdk_route53::error::ProvideErrorMetadata::message(&e)
+                        .unwrap_or("no message")
+                        .to_string();
+                    tracing::debug!(error = %aws_sdk_route53::error::DisplayErrorContext(&e), "change batch refused");
+                    Err(Error::route53_refusal(&batch.zone_id, code, &message))
+                }
+                _ => Err(aws_error("route53:ChangeResourceRecordSets", e)),
+            },
         }
-    }
-}
-
-impl Route53Backend {
-    /// Every record set in a zone, all pages: for snapshots and tests.
-    pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
-        let mut records = Vec::new();
-        let mut start: Option<(String, RrType)> = None;
-        loop {
-            self.calls.count("route53:ListResourceRecordSets");
-            let page = self
-                .client
-                .list_resource_record_sets()
-                .hosted_zone_id(zone_id)
-                .set_start_record_name(start.as_ref().map(|s| s.0.clone()))
-                .set_start_record_type(start.as_ref().map(|s| s.1.clone()))
-                .send()
-                .await
-                .map_err(|e| aws_error("route53:ListResourceRecordSets", e))?;
-            records.extend(page.resource_record_sets().iter().map(to_record));
-            match (
-                page.is_truncated(),
-                page.next_record_name(),
-                page.next_record_type(),
-            ) {
-                (true, Some(name), Some(rtype)) => start = Some((name.to_string(), rtype.clone())),
-                _ => break,
-            }
-        }
-        Ok(records)
     }
 }
 

@@ -3,26 +3,25 @@
 //! invocations for one instance never overwrite each other.
 
 use super::aws_error;
-use crate::backend::Registry;
 use crate::error::{Error, Result};
-use crate::facts::{OwnedRecord, RecordSet, RecordType, RegistryItem};
-use crate::fake::CallLog;
+use crate::model::{self, OwnedRecord, RecordSet, RecordType, RegistryItem};
+use crate::ports::Registry;
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use std::collections::HashMap;
+use std::fmt::Display;
 
 pub struct DynamoRegistry {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
-    pub calls: CallLog,
 }
 
 fn s(v: &str) -> AV {
     AV::S(v.to_string())
 }
 
-fn opt(map: &mut HashMap<String, AV>, key: &str, v: &Option<String>) {
+fn opt(map: &mut HashMap<String, AV>, key: &str, v: Option<impl Display>) {
     if let Some(v) = v {
-        map.insert(key.to_string(), s(v));
+        map.insert(key.to_string(), s(&v.to_string()));
     }
 }
 
@@ -37,10 +36,13 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
                 ("ZoneName".to_string(), s(&o.zone_name)),
                 ("Name".to_string(), s(&o.record.name)),
                 ("Type".to_string(), s(o.record.rtype.as_str())),
-                ("TTL".to_string(), AV::N(o.record.ttl.to_string())),
+                (
+                    "TTL".to_string(),
+                    AV::N(o.record.ttl().unwrap_or(0).to_string()),
+                ),
                 (
                     "Values".to_string(),
-                    AV::L(o.record.values.iter().map(|v| s(v)).collect()),
+                    AV::L(o.record.values().iter().map(|v| s(v)).collect()),
                 ),
             ]))
         })
@@ -50,12 +52,16 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
         ("Records".to_string(), AV::L(records)),
         ("Version".to_string(), AV::N(item.version.to_string())),
     ]);
-    opt(&mut map, "LastEventTime", &item.last_event_time);
-    opt(&mut map, "LastEventId", &item.last_event_id);
-    opt(&mut map, "LastState", &item.last_state);
-    opt(&mut map, "PrivateIp", &item.private_ip);
-    opt(&mut map, "PublicIp", &item.public_ip);
-    opt(&mut map, "VpcId", &item.vpc_id);
+    opt(
+        &mut map,
+        "LastEventTime",
+        item.last_event_time.as_ref().map(model::format_time),
+    );
+    opt(&mut map, "LastEventId", item.last_event_id.as_ref());
+    opt(&mut map, "LastState", item.last_state);
+    opt(&mut map, "PrivateIp", item.private_ip);
+    opt(&mut map, "PublicIp", item.public_ip);
+    opt(&mut map, "VpcId", item.vpc_id.as_ref());
     map
 }
 
@@ -81,8 +87,13 @@ pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> Result<Registr
             let ttl = m
                 .get("TTL")
                 .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse::<i64>().ok())
-                .ok_or_else(|| bad(format!("Records[{i}].TTL is missing or not a number")))?;
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|ttl| *ttl <= model::MAX_TTL)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "Records[{i}].TTL is missing or not a TTL (0 to 2147483647)"
+                    ))
+                })?;
             let values = m
                 .get("Values")
                 .and_then(|v| v.as_l().ok())
@@ -114,22 +125,37 @@ pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> Result<Registr
             .ok_or_else(|| bad("Version is not a number".into()))?,
         None => 0,
     };
+    // Typed attributes: absent is fine, present and unreadable is reported.
+    fn typed<T>(
+        map: &HashMap<String, AV>,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, String> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(AV::S(text)) => parse(text).map(Some).map_err(|e| format!("{key}: {e}")),
+            Some(_) => Err(format!("{key} is not a string")),
+        }
+    }
+    let address = |text: &str| {
+        text.parse()
+            .map_err(|_| format!("'{}' is not an IPv4 address", crate::names::clip(text)))
+    };
     Ok(RegistryItem {
         instance_id: instance_id.to_string(),
         records,
-        last_event_time: get_s(map, "LastEventTime"),
+        last_event_time: typed(map, "LastEventTime", model::parse_time).map_err(bad)?,
         last_event_id: get_s(map, "LastEventId"),
-        last_state: get_s(map, "LastState"),
+        last_state: typed(map, "LastState", str::parse).map_err(bad)?,
         version,
-        private_ip: get_s(map, "PrivateIp"),
-        public_ip: get_s(map, "PublicIp"),
+        private_ip: typed(map, "PrivateIp", address).map_err(bad)?,
+        public_ip: typed(map, "PublicIp", address).map_err(bad)?,
         vpc_id: get_s(map, "VpcId"),
     })
 }
 
 impl Registry for DynamoRegistry {
     async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
-        self.calls.count("dynamodb:GetItem");
         let out = self
             .client
             .get_item()
@@ -143,7 +169,6 @@ impl Registry for DynamoRegistry {
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
-        self.calls.count("dynamodb:PutItem");
         let previous = item.version.saturating_sub(1);
         let request = self
             .client
@@ -169,7 +194,6 @@ impl Registry for DynamoRegistry {
     }
 
     async fn remove(&self, instance_id: &str, version: u64) -> Result<()> {
-        self.calls.count("dynamodb:DeleteItem");
         let result = self
             .client
             .delete_item()
@@ -209,11 +233,35 @@ mod tests {
                     vec!["10.0.0.1".into()],
                 ),
             }],
-            last_event_time: Some("2026-11-21T10:00:00Z".into()),
+            last_event_time: model::parse_time("2026-11-21T10:00:00Z").ok(),
+            last_state: Some(model::InstanceState::Running),
+            private_ip: "10.0.0.1".parse().ok(),
             version: 3,
             ..RegistryItem::default()
         };
         assert_eq!(from_item("i-0abc", &to_item(&item)).unwrap(), item);
+        for (key, value, needle) in [
+            (
+                "LastEventTime",
+                "garbage",
+                "LastEventTime: 'garbage' is not an RFC 3339 time",
+            ),
+            (
+                "LastState",
+                "exploded",
+                "LastState: 'exploded' is not an EC2 instance state",
+            ),
+            (
+                "PrivateIp",
+                "10.0.0",
+                "PrivateIp: '10.0.0' is not an IPv4 address",
+            ),
+        ] {
+            let mut broken = to_item(&item);
+            broken.insert(key.into(), s(value));
+            let err = from_item("i-0abc", &broken).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
 
         let mut broken = to_item(&item);
         broken.insert(

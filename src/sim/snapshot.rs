@@ -1,14 +1,12 @@
 //! `ec2-ddns snapshot`: a world file written from a live account (or an
 //! emulator), so a user can rehearse events on a copy of their own account
 //! with `replay --world`. Every call here is a read (Describe*, List*, Get*,
-//! Scan); nothing in the account changes.
+//! Scan), through the SDK's paginators; nothing in the account changes.
 
-use super::{aws_error, error_code, AwsBackends};
-use crate::backend::Instances;
+use crate::adapters::aws::{aws_error, dynamodb, ec2, error_code, AwsAccount};
 use crate::error::Result;
-use crate::facts::{RecordSet, RecordType, RegistryItem};
-use crate::names;
-use crate::world::{World, WorldInstance, WorldRecord, WorldSubnet, WorldVpc, WorldZone};
+use crate::model::RegistryItem;
+use crate::sim::world::{World, WorldInstance, WorldSubnet, WorldVpc, WorldZone};
 use std::collections::BTreeSet;
 
 /// A world read from an account, and what could not be carried into it.
@@ -19,20 +17,20 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
 }
 
-/// Reads the account behind `backends` into a world. `table` is the
+/// Reads the account behind `account` into a world. `table` is the
 /// registrar's DynamoDB table; a missing table means an empty registry.
-pub async fn snapshot(backends: &AwsBackends, table: &str) -> Result<Snapshot> {
+pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
     let mut warnings = Vec::new();
-    let vpcs = vpcs(backends).await?;
+    let vpcs = vpcs(account, &mut warnings).await?;
     let vpc_ids: BTreeSet<String> = vpcs.iter().map(|v| v.id.clone()).collect();
-    let subnets = subnets(backends).await?;
-    let instances = instances(backends, &mut warnings).await?;
-    let zones = zones(backends, &vpc_ids, &mut warnings).await?;
-    let zone_ids: BTreeSet<String> = zones.iter().map(|z| World::zone_info(z).id).collect();
-    let registry = registry(backends, table, &zone_ids, &mut warnings).await?;
+    let subnets = subnets(account, &mut warnings).await?;
+    let instances = instances(account, &mut warnings).await?;
+    let zones = zones(account, &vpc_ids, &mut warnings).await?;
+    let zone_ids: BTreeSet<String> = zones.iter().map(|z| z.info().id).collect();
+    let registry = registry(account, table, &zone_ids, &mut warnings).await?;
     Ok(Snapshot {
         world: World {
-            region: backends.region.clone(),
+            region: account.region.clone(),
             account: None,
             vpcs,
             subnets,
@@ -44,69 +42,80 @@ pub async fn snapshot(backends: &AwsBackends, table: &str) -> Result<Snapshot> {
     })
 }
 
-async fn vpcs(b: &AwsBackends) -> Result<Vec<WorldVpc>> {
+async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc>> {
     let mut found = Vec::new();
-    let mut pages = b.ec2.client.describe_vpcs().into_paginator().send();
+    let mut pages = a.ec2.client.describe_vpcs().into_paginator().send();
     while let Some(page) = pages.next().await {
-        b.ec2.calls.count("ec2:DescribeVpcs");
         let page = page.map_err(|e| aws_error("ec2:DescribeVpcs", e))?;
         for v in page.vpcs() {
             let (Some(id), Some(cidr)) = (v.vpc_id(), v.cidr_block()) else {
                 continue;
             };
-            let options = v.dhcp_options_id().unwrap_or("default").to_string();
-            found.push((id.to_string(), cidr.to_string(), options));
+            match cidr.parse() {
+                Ok(cidr) => found.push((
+                    id.to_string(),
+                    cidr,
+                    v.dhcp_options_id().map(str::to_string),
+                )),
+                Err(e) => warnings.push(format!("VPC {id} left out: {e}")),
+            }
         }
     }
     let mut vpcs = Vec::new();
     for (id, cidr, options) in found {
         // The same reads the registrar makes, so the snapshot sees the VPC
         // exactly as an event would.
-        let dhcp_domain = b.ec2.domain_of_options(&options).await?;
-        let (dns_support, dns_hostnames) = b.ec2.dns_attributes(&id).await?;
+        let facts = a.ec2.vpc_facts(&id, options.as_deref()).await?;
         vpcs.push(WorldVpc {
             id,
             cidr,
-            dns_support,
-            dns_hostnames,
-            dhcp_domain,
+            dns_support: facts.dns_support,
+            dns_hostnames: facts.dns_hostnames,
+            dhcp_domain: facts.dhcp_domain,
         });
     }
     vpcs.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(vpcs)
 }
 
-async fn subnets(b: &AwsBackends) -> Result<Vec<WorldSubnet>> {
+async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldSubnet>> {
     let mut subnets = Vec::new();
-    let mut pages = b.ec2.client.describe_subnets().into_paginator().send();
+    let mut pages = a.ec2.client.describe_subnets().into_paginator().send();
     while let Some(page) = pages.next().await {
-        b.ec2.calls.count("ec2:DescribeSubnets");
         let page = page.map_err(|e| aws_error("ec2:DescribeSubnets", e))?;
         for s in page.subnets() {
             let (Some(id), Some(vpc), Some(cidr)) = (s.subnet_id(), s.vpc_id(), s.cidr_block())
             else {
                 continue;
             };
-            subnets.push(WorldSubnet {
-                id: id.to_string(),
-                vpc: vpc.to_string(),
-                cidr: cidr.to_string(),
-                public: s.map_public_ip_on_launch().unwrap_or(false),
-            });
+            match cidr.parse() {
+                Ok(cidr) => subnets.push(WorldSubnet {
+                    id: id.to_string(),
+                    vpc: vpc.to_string(),
+                    cidr,
+                    public: s.map_public_ip_on_launch().unwrap_or(false),
+                }),
+                Err(e) => warnings.push(format!("subnet {id} left out: {e}")),
+            }
         }
     }
     subnets.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(subnets)
 }
 
-async fn instances(b: &AwsBackends, warnings: &mut Vec<String>) -> Result<Vec<WorldInstance>> {
+async fn instances(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldInstance>> {
     let mut instances = Vec::new();
-    let mut pages = b.ec2.client.describe_instances().into_paginator().send();
+    let mut pages = a.ec2.client.describe_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
-        b.ec2.calls.count("ec2:DescribeInstances");
         let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
-            let facts = super::ec2::instance_facts(i);
+            let facts = match ec2::instance_facts(i) {
+                Ok(facts) => facts,
+                Err(e) => {
+                    warnings.push(format!("instance left out: {e}"));
+                    continue;
+                }
+            };
             match WorldInstance::from_facts(&facts) {
                 Some(inst) => instances.push(inst),
                 None => warnings.push(format!(
@@ -121,16 +130,15 @@ async fn instances(b: &AwsBackends, warnings: &mut Vec<String>) -> Result<Vec<Wo
 }
 
 async fn zones(
-    b: &AwsBackends,
+    a: &AwsAccount,
     vpc_ids: &BTreeSet<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<WorldZone>> {
     let mut zones = Vec::new();
-    for info in b.dns.all_zones().await? {
+    for info in a.dns.all_zones().await? {
         let mut vpcs = Vec::new();
         if info.private {
-            b.dns.calls.count("route53:GetHostedZone");
-            let zone = b
+            let zone = a
                 .dns
                 .client
                 .get_hosted_zone()
@@ -142,26 +150,25 @@ async fn zones(
                 let (Some(id), region) = (v.vpc_id(), v.vpc_region().map(|r| r.as_str())) else {
                     continue;
                 };
-                if vpc_ids.contains(id) && region.is_none_or(|r| r == b.region) {
+                if vpc_ids.contains(id) && region.is_none_or(|r| r == a.region) {
                     vpcs.push(id.to_string());
                 }
             }
             if vpcs.is_empty() {
                 warnings.push(format!(
                     "private zone {} ({}) left out: none of its VPCs is in {}",
-                    info.name, info.id, b.region
+                    info.name, info.id, a.region
                 ));
                 continue;
             }
             vpcs.sort();
         }
-        let records = b
+        let records = a
             .dns
             .zone_records(&info.id)
             .await?
             .into_iter()
-            .filter(|r| !is_apex_housekeeping(r, &info.name))
-            .map(|r| WorldRecord::from_record(&r))
+            .filter(|r| !r.is_apex_housekeeping(&info.name))
             .collect();
         zones.push(WorldZone {
             id: info.id,
@@ -175,21 +182,14 @@ async fn zones(
     Ok(zones)
 }
 
-/// The SOA and NS at a zone's apex: Route 53 makes them with the zone, the
-/// registrar never writes at an apex, and hand-written worlds leave them out.
-fn is_apex_housekeeping(r: &RecordSet, zone_name: &str) -> bool {
-    r.name == names::normalize(zone_name)
-        && matches!(&r.rtype, RecordType::Other(t) if t == "SOA" || t == "NS")
-}
-
 async fn registry(
-    b: &AwsBackends,
+    a: &AwsAccount,
     table: &str,
     zone_ids: &BTreeSet<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<RegistryItem>> {
     let mut items = Vec::new();
-    let mut pages = b
+    let mut pages = a
         .registry
         .client
         .scan()
@@ -198,7 +198,6 @@ async fn registry(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        b.registry.calls.count("dynamodb:Scan");
         let page = match page {
             Ok(page) => page,
             Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
@@ -215,20 +214,20 @@ async fn registry(
                 .and_then(|v| v.as_s().ok())
                 .cloned()
                 .unwrap_or_default();
-            let mut item = match super::dynamodb::from_item(&id, map) {
+            if !crate::event::is_instance_id(&id) {
+                warnings.push(format!(
+                    "registry item '{}' left out: not an instance id",
+                    crate::names::clip(&id)
+                ));
+                continue;
+            }
+            let mut item = match dynamodb::from_item(&id, map) {
                 Ok(item) => item,
                 Err(e) => {
                     warnings.push(format!("registry item left out: {e}"));
                     continue;
                 }
             };
-            if !crate::event::is_instance_id(&item.instance_id) {
-                warnings.push(format!(
-                    "registry item '{}' left out: not an instance id",
-                    item.instance_id
-                ));
-                continue;
-            }
             item.records.retain(|owned| {
                 let known = zone_ids.contains(&owned.zone_id);
                 if !known {
@@ -244,30 +243,4 @@ async fn registry(
     }
     items.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
     Ok(items)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_apex_soa_and_ns_are_housekeeping() {
-        let rec =
-            |name: &str, t: &str| RecordSet::new(name, RecordType::from(t), 300, vec!["x".into()]);
-        let cases = [
-            ("corp.example.", "SOA", true),
-            ("corp.example.", "NS", true),
-            ("Corp.Example", "NS", true),
-            ("sub.corp.example.", "NS", false),
-            ("corp.example.", "TXT", false),
-            ("corp.example.", "A", false),
-        ];
-        for (name, t, expected) in cases {
-            assert_eq!(
-                is_apex_housekeeping(&rec(name, t), "corp.example."),
-                expected,
-                "{name} {t}"
-            );
-        }
-    }
 }

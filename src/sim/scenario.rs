@@ -5,7 +5,9 @@
 
 use crate::error::{Error, Result};
 use crate::event::{self, StateChange};
-use crate::world::{parse_json, read_file, World};
+use crate::model::InstanceState;
+use crate::names::clip;
+use crate::sim::world::{parse_json, read_file, World};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -25,7 +27,7 @@ pub struct ScenarioFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// New state for the instance, then its event.
-    State { who: String, state: &'static str },
+    State { who: String, state: InstanceState },
     /// Set (or, with an empty value, remove) a tag, then re-send `running`.
     Tag {
         who: String,
@@ -43,9 +45,9 @@ pub fn parse_step(file: &str, index: usize, text: &str) -> Result<Step> {
     };
     let words: Vec<&str> = text.split_whitespace().collect();
     let state = match words.first().copied() {
-        Some("launch") | Some("start") => Some("running"),
-        Some("stop") => Some("stopped"),
-        Some("terminate") => Some("terminated"),
+        Some("launch") | Some("start") => Some(InstanceState::Running),
+        Some("stop") => Some(InstanceState::Stopped),
+        Some("terminate") => Some(InstanceState::Terminated),
         _ => None,
     };
     match (state, words.as_slice()) {
@@ -54,11 +56,21 @@ pub fn parse_step(file: &str, index: usize, text: &str) -> Result<Step> {
             Some((key, value)) if !key.is_empty() => {
                 Ok(Step::Tag { who: who.to_string(), key: key.to_string(), value: value.to_string() })
             }
-            _ => Err(bad(format!("'{text}': expected tag NAME KEY=VALUE"))),
+            _ => Err(bad(format!("'{}': expected tag NAME KEY=VALUE", clip(text)))),
         },
         _ => Err(bad(format!(
-            "'{text}': expected one of: launch NAME, start NAME, stop NAME, terminate NAME, tag NAME KEY=VALUE"
+            "'{}': expected one of: launch NAME, start NAME, stop NAME, terminate NAME, tag NAME KEY=VALUE",
+            clip(text)
         ))),
+    }
+}
+
+impl Step {
+    /// The instance the step acts on, by id or `Name`.
+    pub fn who(&self) -> &str {
+        match self {
+            Step::State { who, .. } | Step::Tag { who, .. } => who,
+        }
     }
 }
 
@@ -71,7 +83,8 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn load(path: &str) -> Result<Scenario> {
-        let file: ScenarioFile = parse_json(path, &read_file(path)?)?;
+        let file: ScenarioFile =
+            parse_json(path, "a scenario with world and steps", &read_file(path)?)?;
         let world_path = Path::new(path)
             .parent()
             .unwrap_or(Path::new("."))
@@ -81,14 +94,14 @@ impl Scenario {
         let mut steps = Vec::new();
         for (i, text) in file.steps.iter().enumerate() {
             let step = parse_step(path, i, text)?;
-            let who = match &step {
-                Step::State { who, .. } | Step::Tag { who, .. } => who,
-            };
-            if world.find_instance(who).is_none() {
+            if world.find_instance(step.who()).is_none() {
                 return Err(Error::BadFile {
                     file: path.to_string(),
                     path: format!("steps[{i}]"),
-                    message: format!("no instance with id or name '{who}' in {world_path}"),
+                    message: format!(
+                        "no instance with id or name '{}' in {world_path}",
+                        clip(step.who())
+                    ),
                 });
             }
             steps.push((text.clone(), step));
@@ -101,19 +114,22 @@ impl Scenario {
     }
 }
 
+/// Scenario events are timed from 2026-01-01T00:00:00Z (Unix seconds), one
+/// second apart.
+const SCENARIO_START: i64 = 1_767_225_600;
+
 /// Applies a step to the world and returns the event EC2 would send.
 /// `second` numbers the events so later ones are newer.
 pub fn perform(world: &mut World, step: &Step, second: u32) -> Result<StateChange> {
-    let (who, state) = match step {
-        Step::State { who, state } => (who, *state),
-        Step::Tag { who, .. } => (who, "running"),
+    let state = match step {
+        Step::State { state, .. } => *state,
+        Step::Tag { .. } => InstanceState::Running,
     };
+    let region = world.region.clone();
     let instance = world
-        .instances
-        .iter_mut()
-        .find(|i| &i.id == who || i.name.as_deref() == Some(who.as_str()))
-        .ok_or_else(|| Error::BadEvent(format!("no instance '{who}'")))?;
-    instance.state = state.to_string();
+        .find_instance_mut(step.who())
+        .ok_or_else(|| Error::BadEvent(format!("no instance '{}'", clip(step.who()))))?;
+    instance.state = state;
     if let Step::Tag { key, value, .. } = step {
         if value.is_empty() {
             instance.tags.remove(key);
@@ -121,16 +137,14 @@ pub fn perform(world: &mut World, step: &Step, second: u32) -> Result<StateChang
             instance.tags.insert(key.clone(), value.clone());
         }
     }
-    let id = instance.id.clone();
-    event::parse(serde_json::json!({
-        "version": "0",
-        "id": format!("scenario-{second:04}"),
-        "detail-type": event::STATE_CHANGE_DETAIL_TYPE,
-        "source": "aws.ec2",
-        "time": format!("2026-01-01T{:02}:{:02}:{:02}Z", second / 3600, (second / 60) % 60, second % 60),
-        "region": world.region,
-        "detail": {"instance-id": id, "state": state}
-    }))
+    let time = chrono::DateTime::from_timestamp(SCENARIO_START + i64::from(second), 0);
+    event::parse(event::state_change_json(
+        &format!("scenario-{second:04}"),
+        &instance.id,
+        state,
+        time,
+        &region,
+    ))
 }
 
 #[cfg(test)]
@@ -143,7 +157,7 @@ mod tests {
             parse_step("s", 0, "launch web-1").unwrap(),
             Step::State {
                 who: "web-1".into(),
-                state: "running"
+                state: InstanceState::Running
             }
         );
         assert_eq!(

@@ -1,0 +1,180 @@
+//! The real ports: thin adapters from the domain operations of `ports` to
+//! the AWS SDK. Clients are built once (`connect`) and reused for every
+//! event; each carries one interceptor that counts its calls.
+
+pub mod dynamodb;
+pub mod ec2;
+pub mod route53;
+
+use crate::calls::CallLog;
+use crate::error::Error;
+use crate::registrar::Registrar;
+use crate::Config;
+use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+use aws_sdk_ec2::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_ec2::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+
+/// Counts every attempt of every call a client makes, as
+/// `service:Operation` (`route53:ChangeResourceRecordSets`): the one place
+/// AWS calls are counted, registered once per client in [`connect`]. A retry
+/// by the SDK is a call too: it costs time and quota like the first.
+#[derive(Debug, Clone)]
+pub struct CallCounter(pub CallLog);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(meta) = cfg.load::<Metadata>() {
+            // The SDK names services as people write them ("Route 53").
+            let service: String = meta
+                .service()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            self.0.count(&format!("{service}:{}", meta.name()));
+        }
+        Ok(())
+    }
+}
+
+/// An SDK error as one line of ours: the operation, the service's error
+/// code and message. Retryable, as the SDK's own retry classifiers decide
+/// (`aws_runtime::retries::classifiers::THROTTLING_ERRORS` and
+/// `TRANSIENT_ERRORS`, used by the SDK's `AwsErrorCodeClassifier`), plus
+/// any 5xx answer, time-out, network failure or unreadable response. The
+/// SDK's full account of the error (its debug form, some 600 characters) is
+/// logged at debug level.
+pub fn aws_error<E>(operation: &str, err: SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    tracing::debug!(operation, error = %DisplayErrorContext(&err), "AWS call failed");
+    let (code, message, retryable) = match &err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().map(str::to_string);
+            let retryable = code
+                .as_deref()
+                .is_some_and(|c| THROTTLING_ERRORS.contains(&c) || TRANSIENT_ERRORS.contains(&c))
+                || service.raw().status().is_server_error();
+            let message = service
+                .err()
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| "no message".into());
+            (code, message, retryable)
+        }
+        SdkError::TimeoutError(_) => (None, "the call timed out".into(), true),
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            (None, error_chain(&err), true)
+        }
+        _ => (None, error_chain(&err), false),
+    };
+    Error::Aws {
+        operation: operation.to_string(),
+        code,
+        message,
+        retryable,
+    }
+}
+
+/// An error and its causes, one line: `dispatch failure: io error: …:
+/// Connection refused (os error 111)`, without the debug dump.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The code of a service error, e.g. `InvalidInstanceID.NotFound`.
+pub fn error_code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
+    err.code()
+}
+
+/// The three real ports, the region they were built for and their call log.
+pub struct AwsAccount {
+    pub ec2: ec2::Ec2,
+    pub dns: route53::Route53,
+    pub registry: dynamodb::DynamoRegistry,
+    pub region: String,
+    pub calls: CallLog,
+}
+
+impl AwsAccount {
+    /// The registrar over these clients, for the region they were built for.
+    pub fn registrar(
+        self,
+        config: Config,
+    ) -> Registrar<ec2::Ec2, route53::Route53, dynamodb::DynamoRegistry> {
+        Registrar::new(self.ec2, self.dns, self.registry, config, self.region)
+    }
+}
+
+/// Where to connect: the standard AWS chain (environment, profile, IMDS),
+/// optionally overridden.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// An emulator such as moto (`http://127.0.0.1:5000`); `AWS_ENDPOINT_URL`
+    /// is honoured without it.
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Builds the SDK clients once, each with the call counter.
+pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let shared = loader.load().await;
+    let region = shared
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let calls = CallLog::default();
+    let counter = CallCounter(calls.clone());
+    let ec2 = aws_sdk_ec2::config::Builder::from(&shared)
+        .interceptor(counter.clone())
+        .build();
+    let route53 = aws_sdk_route53::config::Builder::from(&shared)
+        .interceptor(counter.clone())
+        .build();
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(counter)
+        .build();
+    AwsAccount {
+        ec2: ec2::Ec2 {
+            client: aws_sdk_ec2::Client::from_conf(ec2),
+        },
+        dns: route53::Route53 {
+            client: aws_sdk_route53::Client::from_conf(route53),
+        },
+        registry: dynamodb::DynamoRegistry {
+            client: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+            table: table.to_string(),
+        },
+        region,
+        calls,
+    }
+}

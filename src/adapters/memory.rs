@@ -1,0 +1,532 @@
+//! An AWS account in memory, with AWS's rules. It backs `replay --world`,
+//! scenarios and snapshots rehearsed offline, and the tests. Its Route 53
+//! refuses what Route 53 refuses (a CREATE of an existing record, a CNAME
+//! beside another record, a DELETE that does not match exactly, a name
+//! outside the zone) with Route 53's codes and words, and its registry
+//! refuses a conditional write on a changed item; so a test that passes here
+//! means something. Faults can be injected per operation.
+
+use crate::calls::CallLog;
+use crate::error::{Error, Result};
+use crate::model::{InstanceFacts, RecordSet, RecordType, RegistryItem, VpcFacts, ZoneInfo};
+use crate::names;
+use crate::plan::{ChangeAction, ZoneChanges};
+use crate::ports::{Dns, Instances, Registry};
+use crate::registrar::Registrar;
+use crate::sim::world::World;
+use crate::Config;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// A failure the next call of one operation meets, as AWS would answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// `Throttling: Rate exceeded`, before anything is done.
+    Throttling,
+    /// HTTP 500 `InternalFailure`; with `after_commit` the change is made
+    /// first, as when Route 53 applies a batch and the answer is lost.
+    InternalError { after_commit: bool },
+    /// A refusal with this code and message (Route 53's change batches only).
+    Refused(&'static str, &'static str),
+}
+
+impl Fault {
+    fn error(&self, operation: &str, zone_id: Option<&str>) -> Error {
+        match self {
+            Fault::Throttling => Error::Aws {
+                operation: operation.into(),
+                code: Some("Throttling".into()),
+                message: "Rate exceeded".into(),
+                retryable: true,
+            },
+            Fault::InternalError { .. } => Error::Aws {
+                operation: operation.into(),
+                code: Some("InternalFailure".into()),
+                message: "The request processing has failed because of an unknown error (HTTP 500)"
+                    .into(),
+                retryable: true,
+            },
+            Fault::Refused(code, message) => {
+                Error::route53_refusal(zone_id.unwrap_or_default(), code, message)
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    world: World,
+    registry: BTreeMap<String, RegistryItem>,
+    faults: BTreeMap<String, VecDeque<Fault>>,
+}
+
+/// A handle on one in-memory account; clone it for each port.
+#[derive(Debug, Clone)]
+pub struct MemoryAccount {
+    state: Arc<Mutex<State>>,
+    /// Calls per AWS operation this account stood in for.
+    pub calls: CallLog,
+}
+
+impl MemoryAccount {
+    /// An account holding `world`; its `registry` items become the
+    /// in-memory registry table.
+    pub fn new(mut world: World) -> MemoryAccount {
+        let registry = std::mem::take(&mut world.registry)
+            .into_iter()
+            .map(|item| (item.instance_id.clone(), item))
+            .collect();
+        MemoryAccount {
+            state: Arc::new(Mutex::new(State {
+                world,
+                registry,
+                faults: BTreeMap::new(),
+            })),
+            calls: CallLog::default(),
+        }
+    }
+
+    /// The registrar with this account behind all three ports.
+    pub fn registrar(&self, config: Config) -> Registrar<Self, Self, Self> {
+        let region = self.lock().world.region.clone();
+        Registrar::new(self.clone(), self.clone(), self.clone(), config, region)
+    }
+
+    /// A poisoned lock only means a test thread panicked; the account is
+    /// still consistent, because every change is made in one step.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The world as it is now, zones included (the registry is apart: see
+    /// [`MemoryAccount::registry_items`]).
+    pub fn world(&self) -> World {
+        self.lock().world.clone()
+    }
+
+    /// Changes the world: a test's or scenario's hand on the account.
+    pub fn edit<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut self.lock().world)
+    }
+
+    pub fn registry_items(&self) -> BTreeMap<String, RegistryItem> {
+        self.lock().registry.clone()
+    }
+
+    /// Zone id → its records, sorted.
+    pub fn zone_records(&self) -> BTreeMap<String, Vec<RecordSet>> {
+        self.lock()
+            .world
+            .zones
+            .iter()
+            .map(|z| {
+                let mut records = z.records.clone();
+                records.sort();
+                (z.info().id, records)
+            })
+            .collect()
+    }
+
+    /// The next call of `operation` (`route53:ChangeResourceRecordSets`)
+    /// meets `fault`; several queue up in order.
+    pub fn inject(&self, operation: &str, fault: Fault) {
+        self.lock()
+            .faults
+            .entry(operation.to_string())
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Counts a call and takes its injected fault: `Err` for one that strikes
+    /// before the call does anything, `Ok(Some)` for one after it commits.
+    fn enter(&self, operation: &str, zone_id: Option<&str>) -> Result<Option<Fault>> {
+        self.calls.count(operation);
+        let fault = self
+            .lock()
+            .faults
+            .get_mut(operation)
+            .and_then(VecDeque::pop_front);
+        match fault {
+            Some(Fault::InternalError { after_commit: true }) => {
+                Ok(Some(Fault::InternalError { after_commit: true }))
+            }
+            Some(fault) => Err(fault.error(operation, zone_id)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends a call that committed: the injected after-commit fault, if any.
+    fn leave(operation: &str, fault: Option<Fault>) -> Result<()> {
+        match fault {
+            Some(fault) => Err(fault.error(operation, None)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Instances for MemoryAccount {
+    async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
+        self.enter("ec2:DescribeInstances", None)?;
+        let state = self.lock();
+        Ok(state
+            .world
+            .instances
+            .iter()
+            .find(|i| i.id == instance_id)
+            .map(|i| state.world.instance_facts(i)))
+    }
+
+    /// The same four reads the real client makes: the VPC, its DHCP option
+    /// set (when it has one of its own) and its two DNS attributes.
+    async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {
+        self.enter("ec2:DescribeVpcs", None)?;
+        let Some(vpc) = self.lock().world.vpc_facts(vpc_id) else {
+            return Ok(None);
+        };
+        if vpc.dhcp_domain.is_some() {
+            self.enter("ec2:DescribeDhcpOptions", None)?;
+        }
+        self.enter("ec2:DescribeVpcAttribute", None)?;
+        self.enter("ec2:DescribeVpcAttribute", None)?;
+        Ok(Some(vpc))
+    }
+}
+
+impl Dns for MemoryAccount {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        _region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
+        self.enter("route53:ListHostedZones", None)?;
+        if vpc_id.is_some() {
+            self.enter("route53:ListHostedZonesByVPC", None)?;
+        }
+        Ok(self
+            .lock()
+            .world
+            .zones
+            .iter()
+            .filter(|z| !z.private || vpc_id.is_some_and(|v| z.vpcs.iter().any(|zv| zv == v)))
+            .map(|z| z.info())
+            .collect())
+    }
+
+    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+        // As the real client: one listing per zone (a small zone fits one page).
+        self.enter("route53:ListResourceRecordSets", Some(zone_id))?;
+        let state = self.lock();
+        let Some(zone) = state.world.zones.iter().find(|z| z.info().id == zone_id) else {
+            return Ok(Vec::new());
+        };
+        Ok(zone
+            .records
+            .iter()
+            .filter(|r| names.contains(&r.name))
+            .cloned()
+            .collect())
+    }
+
+    async fn apply(&self, batch: &ZoneChanges) -> Result<()> {
+        let operation = "route53:ChangeResourceRecordSets";
+        let after = self.enter(operation, Some(&batch.zone_id))?;
+        {
+            let mut state = self.lock();
+            let Some(zone) = state
+                .world
+                .zones
+                .iter_mut()
+                .find(|z| z.info().id == batch.zone_id)
+            else {
+                return Err(Error::Aws {
+                    operation: operation.into(),
+                    code: Some("NoSuchHostedZone".into()),
+                    message: format!("No hosted zone found with ID: {}", batch.zone_id),
+                    retryable: false,
+                });
+            };
+            // The whole batch passes or nothing changes, as in Route 53.
+            zone.records = apply_strictly(&zone.info().name, &zone.records, batch).map_err(
+                |(code, message)| Error::route53_refusal(&batch.zone_id, code, &message),
+            )?;
+        }
+        Self::leave(operation, after)
+    }
+}
+
+/// The zone's records after `batch`, applied with Route 53's rules; or the
+/// rule it broke, with Route 53's error code and words, and the zone as it
+/// was (a batch is atomic).
+pub fn apply_strictly(
+    zone_name: &str,
+    current: &[RecordSet],
+    batch: &ZoneChanges,
+) -> Result<Vec<RecordSet>, (&'static str, String)> {
+    let mut records = current.to_vec();
+    const INVALID_BATCH: &str = "InvalidChangeBatch";
+    if batch.changes.is_empty() {
+        return Err(("InvalidInput", "1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1".into()));
+    }
+    if batch.changes.len() > 1000 {
+        return Err((
+            INVALID_BATCH,
+            "Number of records in the ChangeBatch exceeds the maximum allowed (1000)".into(),
+        ));
+    }
+    for change in &batch.changes {
+        let r = &change.record;
+        if !names::is_within(&r.name, zone_name) {
+            return Err((
+                INVALID_BATCH,
+                format!(
+                    "[RRSet with DNS name {} is not permitted in zone {zone_name}]",
+                    r.name
+                ),
+            ));
+        }
+        if r.alias_target().is_none() && r.values().is_empty() {
+            return Err((
+                INVALID_BATCH,
+                format!(
+                    "[Invalid Resource Record: RRSet {} {} has no values]",
+                    r.name, r.rtype
+                ),
+            ));
+        }
+        let same = records.iter().position(|x| x.same_slot(r));
+        match change.action {
+            ChangeAction::Delete => match same {
+                Some(i) if records[i] == *r => {
+                    records.remove(i);
+                }
+                Some(_) => {
+                    return Err((INVALID_BATCH, format!(
+                        "[Tried to delete resource record set [name='{}', type='{}'] but the values provided do not match the current values]",
+                        r.name, r.rtype
+                    )))
+                }
+                None => {
+                    return Err((INVALID_BATCH, format!(
+                        "[Tried to delete resource record set [name='{}', type='{}'] but it was not found]",
+                        r.name, r.rtype
+                    )))
+                }
+            },
+            ChangeAction::Create | ChangeAction::Upsert => {
+                if change.action == ChangeAction::Create && same.is_some() {
+                    return Err((INVALID_BATCH, format!(
+                        "[Tried to create resource record set [name='{}', type='{}'] but it already exists]",
+                        r.name, r.rtype
+                    )));
+                }
+                let others: Vec<&RecordSet> =
+                    records.iter().filter(|x| x.name == r.name && x.rtype != r.rtype).collect();
+                let cname_clash = if r.rtype == RecordType::Cname {
+                    !others.is_empty()
+                } else {
+                    others.iter().any(|x| x.rtype == RecordType::Cname)
+                };
+                if cname_clash {
+                    return Err((INVALID_BATCH, format!(
+                        "[RRSet of type {} with DNS name {} is not permitted because a conflicting RRSet of type {} with the same DNS name already exists in zone {zone_name}]",
+                        r.rtype,
+                        r.name,
+                        others.iter().map(|x| x.rtype.as_str()).collect::<Vec<_>>().join(",")
+                    )));
+                }
+                if let Some(i) = same {
+                    records.remove(i);
+                }
+                records.push(r.clone());
+            }
+        }
+    }
+    Ok(records)
+}
+
+impl Registry for MemoryAccount {
+    async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
+        self.enter("dynamodb:GetItem", None)?;
+        Ok(self.lock().registry.get(instance_id).cloned())
+    }
+
+    async fn save(&self, item: &RegistryItem) -> Result<()> {
+        let operation = "dynamodb:PutItem";
+        let after = self.enter(operation, None)?;
+        {
+            let mut state = self.lock();
+            let stored = state.registry.get(&item.instance_id).map(|i| i.version);
+            let expected = item.version.checked_sub(1).filter(|v| *v > 0);
+            if stored != expected {
+                return Err(Error::RegistryRace {
+                    instance_id: item.instance_id.clone(),
+                });
+            }
+            state
+                .registry
+                .insert(item.instance_id.clone(), item.clone());
+        }
+        Self::leave(operation, after)
+    }
+
+    async fn remove(&self, instance_id: &str, version: u64) -> Result<()> {
+        let operation = "dynamodb:DeleteItem";
+        let after = self.enter(operation, None)?;
+        {
+            let mut state = self.lock();
+            match state.registry.get(instance_id) {
+                Some(item) if item.version == version => {
+                    state.registry.remove(instance_id);
+                }
+                Some(_) => {
+                    return Err(Error::RegistryRace {
+                        instance_id: instance_id.to_string(),
+                    })
+                }
+                None => {}
+            }
+        }
+        Self::leave(operation, after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Change;
+    use rstest::rstest;
+    use ChangeAction::*;
+
+    fn r(name: &str, rtype: &str, ttl: u32, value: &str) -> RecordSet {
+        RecordSet::new(name, RecordType::from(rtype), ttl, vec![value.into()])
+    }
+
+    fn batch(changes: Vec<(ChangeAction, RecordSet)>) -> ZoneChanges {
+        ZoneChanges {
+            zone_id: "Z1".into(),
+            zone_name: "corp.example.".into(),
+            changes: changes
+                .into_iter()
+                .map(|(action, record)| Change { action, record })
+                .collect(),
+        }
+    }
+
+    /// What Route 53 refuses, the in-memory Route 53 refuses, with its code,
+    /// and the zone is untouched; what it accepts goes through.
+    #[rstest]
+    #[case::create_of_an_existing_record(vec![(Create, r("a.corp.example.", "A", 60, "10.0.0.2"))], Some("already exists"))]
+    #[case::cname_beside_an_a(vec![(Create, r("a.corp.example.", "CNAME", 60, "y.example."))], Some("conflicting RRSet"))]
+    #[case::a_beside_a_cname(vec![(Upsert, r("c.corp.example.", "A", 60, "10.0.0.3"))], Some("conflicting RRSet"))]
+    #[case::delete_with_other_values(vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.9"))], Some("do not match"))]
+    #[case::delete_with_another_ttl(vec![(Delete, r("a.corp.example.", "A", 300, "10.0.0.1"))], Some("do not match"))]
+    #[case::delete_of_a_missing_record(vec![(Delete, r("b.corp.example.", "A", 60, "10.0.0.1"))], Some("not found"))]
+    #[case::name_outside_the_zone(vec![(Create, r("a.xcorp.example.", "A", 60, "10.0.0.1"))], Some("not permitted in zone"))]
+    #[case::empty_batch(vec![], Some("at 'changeBatch.changes'"))]
+    #[case::good_then_bad_applies_nothing(vec![(Create, r("b.corp.example.", "A", 60, "10.0.0.5")), (Delete, r("z.corp.example.", "A", 60, "1.1.1.1"))], Some("not found"))]
+    #[case::delete_then_create_changes_the_type(vec![(Delete, r("c.corp.example.", "CNAME", 60, "x.example.")), (Create, r("c.corp.example.", "A", 60, "10.0.0.7"))], None)]
+    #[case::exact_delete(vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.1"))], None)]
+    fn refuses_what_route53_refuses(
+        #[case] changes: Vec<(ChangeAction, RecordSet)>,
+        #[case] refusal: Option<&str>,
+    ) {
+        let existing = vec![
+            r("a.corp.example.", "A", 60, "10.0.0.1"),
+            r("c.corp.example.", "CNAME", 60, "x.example."),
+        ];
+        match (
+            apply_strictly("corp.example.", &existing, &batch(changes)),
+            refusal,
+        ) {
+            (Err((_, message)), Some(needle)) => assert!(message.contains(needle), "{message}"),
+            (Ok(after), None) => assert_ne!(after, existing),
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn registry_refuses_stale_versions() {
+        let account = MemoryAccount::new(World::empty("us-east-1"));
+        let mut item = RegistryItem {
+            instance_id: "i-1".into(),
+            version: 1,
+            ..RegistryItem::default()
+        };
+        account.save(&item).await.unwrap();
+        assert!(
+            matches!(account.save(&item).await, Err(Error::RegistryRace { .. })),
+            "version 1 twice"
+        );
+        item.version = 2;
+        account.save(&item).await.unwrap();
+        assert!(matches!(
+            account.remove("i-1", 1).await,
+            Err(Error::RegistryRace { .. })
+        ));
+        account.remove("i-1", 2).await.unwrap();
+        assert!(account.load("i-1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_world_registry_becomes_the_registry_table() {
+        let item = RegistryItem {
+            instance_id: "i-1".into(),
+            version: 4,
+            ..RegistryItem::default()
+        };
+        let account = MemoryAccount::new(World {
+            registry: vec![item.clone()],
+            ..World::empty("us-east-1")
+        });
+        assert_eq!(account.load("i-1").await.unwrap(), Some(item.clone()));
+        assert!(
+            account.world().registry.is_empty(),
+            "held once, in the table"
+        );
+        // The loaded version is the one a conditional save must follow.
+        let stale = RegistryItem {
+            version: 4,
+            ..item.clone()
+        };
+        assert!(matches!(
+            account.save(&stale).await,
+            Err(Error::RegistryRace { .. })
+        ));
+        account
+            .save(&RegistryItem { version: 5, ..item })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn injected_faults_strike_once_before_or_after_the_commit() {
+        let account = MemoryAccount::new(World::empty("us-east-1"));
+        let item = RegistryItem {
+            instance_id: "i-1".into(),
+            version: 1,
+            ..RegistryItem::default()
+        };
+        account.inject("dynamodb:PutItem", Fault::Throttling);
+        account.inject(
+            "dynamodb:PutItem",
+            Fault::InternalError { after_commit: true },
+        );
+        let err = account.save(&item).await.unwrap_err();
+        assert!(
+            err.is_retryable() && err.to_string().contains("Throttling"),
+            "{err}"
+        );
+        assert!(
+            account.load("i-1").await.unwrap().is_none(),
+            "throttled: nothing saved"
+        );
+        let err = account.save(&item).await.unwrap_err();
+        assert!(err.to_string().contains("InternalFailure"), "{err}");
+        assert_eq!(
+            account.load("i-1").await.unwrap(),
+            Some(item),
+            "saved, then the answer was lost"
+        );
+        assert_eq!(account.calls.take()["dynamodb:PutItem"], 2);
+    }
+}

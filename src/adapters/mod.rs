@@ -1,0 +1,5 @@
+//! Implementations of the ports: the real AWS clients, and an account in
+//! memory with AWS's rules (world files, scenarios and tests run on it).
+
+pub mod aws;
+pub mod memory;

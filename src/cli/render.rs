@@ -1,0 +1,204 @@
+//! Text output as a person reads it: one event's summary in a few lines,
+//! and zones as tables with what a run added (`+`) and removed (`-`). Every
+//! field passes through [`names::escape_controls`], so a hostile tag or
+//! record cannot forge lines or colours in the terminal.
+
+use crate::model::RecordSet;
+use crate::names;
+use crate::sim::world::World;
+use crate::summary::Summary;
+use std::fmt::Write;
+
+/// `1 instance`, `2 instances`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Renders every zone of `after`, marking differences from `before`.
+/// Zones are matched by id; records by name, type, TTL and values.
+pub fn zone_tables(before: &World, after: &World) -> String {
+    let mut out = String::new();
+    for zone in &after.zones {
+        let info = zone.info();
+        let old: &[RecordSet] = before
+            .zones
+            .iter()
+            .find(|z| z.info().id == info.id)
+            .map(|z| z.records.as_slice())
+            .unwrap_or_default();
+        let new = &zone.records;
+        let mut rows: Vec<(char, &RecordSet)> = Vec::new();
+        for r in new {
+            rows.push((if old.contains(r) { ' ' } else { '+' }, r));
+        }
+        for r in old {
+            if !new.contains(r) {
+                rows.push(('-', r));
+            }
+        }
+        rows.sort_by(|a, b| (&a.1.name, &a.1.rtype, b.0).cmp(&(&b.1.name, &b.1.rtype, a.0)));
+        let kind = if info.private { "private" } else { "public" };
+        let _ = writeln!(out, "zone {} ({kind}, {})", info.name, info.id);
+        if rows.is_empty() {
+            let _ = writeln!(out, "   (no records)");
+        } else {
+            let rows: Vec<(char, String, &RecordSet)> = rows
+                .into_iter()
+                .map(|(mark, r)| (mark, e(&r.name), r))
+                .collect();
+            let w = rows
+                .iter()
+                .map(|(_, name, _)| name.chars().count())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            let _ = writeln!(out, "   {:<w$}  {:<5}  {:>5}  VALUE", "NAME", "TYPE", "TTL");
+            for (mark, name, r) in rows {
+                let (ttl, value) = ttl_and_value(r, ", ");
+                let _ = writeln!(
+                    out,
+                    " {mark} {name:<w$}  {:<5}  {ttl:>5}  {value}",
+                    e(r.rtype.as_str())
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every interpolated field goes through this.
+fn e(field: &str) -> String {
+    names::escape_controls(field)
+}
+
+/// A record's TTL and values as columns. An alias has no TTL of its own
+/// (it inherits the target's), so it shows `-` and `ALIAS target`.
+fn ttl_and_value(r: &RecordSet, separator: &str) -> (String, String) {
+    match r.alias_target() {
+        Some(target) => ("-".to_string(), format!("ALIAS {}", e(target))),
+        None => (
+            r.ttl().unwrap_or(0).to_string(),
+            r.values()
+                .iter()
+                .map(|v| e(v))
+                .collect::<Vec<_>>()
+                .join(separator),
+        ),
+    }
+}
+
+/// One event's summary in a few readable lines. The header names what is
+/// known: the event file, the event id, the instance and the state.
+pub fn summary_text(s: &Summary) -> String {
+    let mut head: Vec<String> = Vec::new();
+    if let Some(source) = &s.source {
+        head.push(format!("{}:", e(source)));
+    }
+    let state = s.state.map(|st| st.to_string()).unwrap_or_default();
+    let known: Vec<&str> = [s.event_id.as_str(), s.instance_id.as_str(), state.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    if !known.is_empty() {
+        head.push(format!("event {}", e(&known.join(" "))));
+    }
+    let outcome = s.outcome.as_str().replace('-', " ");
+    let dry_run = if s.dry_run {
+        " (dry run: nothing written)"
+    } else {
+        ""
+    };
+    let mut out = match head.last_mut() {
+        Some(last) if last.ends_with(':') => format!("{} {outcome}{dry_run}\n", head.join(" ")),
+        _ => format!("{}: {outcome}{dry_run}\n", head.join(" ")),
+    };
+    for c in &s.changes {
+        let (ttl, value) = ttl_and_value(&c.record, ",");
+        let _ = writeln!(
+            out,
+            "    {:<6} {} {} {ttl} {value} in {} ({})",
+            c.action.as_str(),
+            e(&c.record.name),
+            e(c.record.rtype.as_str()),
+            e(&c.zone_name),
+            e(&c.zone_id)
+        );
+    }
+    for c in &s.conflicts {
+        let _ = writeln!(
+            out,
+            "    conflict {} {} in {}: {}",
+            e(&c.name),
+            e(c.rtype.as_str()),
+            e(&c.zone_name),
+            e(&c.reason)
+        );
+    }
+    for r in &s.rejected {
+        let _ = writeln!(out, "    rejected {}: {}", e(&r.name), e(&r.reason));
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "    note: {}", e(n));
+    }
+    for w in &s.warnings {
+        let _ = writeln!(out, "    warning: {}", e(w));
+    }
+    if let Some(error) = &s.error {
+        let retry = if s.retryable == Some(true) {
+            " (retryable)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "    error{retry}: {}", e(error));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::plan::Rejection;
+
+    #[test]
+    fn an_unreadable_file_is_named_not_dashed() {
+        let err = Error::Io {
+            path: "missing.json".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+        };
+        let mut s = Summary::failed(None, &err);
+        s.source = Some("missing.json".into());
+        let text = summary_text(&s);
+        assert!(text.starts_with("missing.json: error\n"), "{text}");
+        assert!(!text.contains(" - "), "{text}");
+    }
+
+    #[test]
+    fn control_characters_in_findings_are_escaped() {
+        let err = Error::BadEvent("x".into());
+        let mut s = Summary::failed(None, &err);
+        s.rejected.push(Rejection {
+            name: "evil\n\u{1b}[2Jname".into(),
+            reason: "a reason".into(),
+        });
+        let text = summary_text(&s);
+        assert!(text.contains("evil\\n\\u{1b}[2Jname"), "{text}");
+        assert_eq!(
+            text.matches('\n').count(),
+            text.lines().count(),
+            "no forged lines"
+        );
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "instance"), "1 instance");
+        assert_eq!(plural(0, "VPC"), "0 VPCs");
+        assert_eq!(plural(2, "registry item"), "2 registry items");
+    }
+}

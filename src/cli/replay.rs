@@ -1,0 +1,133 @@
+//! `ec2-ddns replay`: each event file, in order, through the registrar.
+
+use super::output::{print, println};
+use super::{render, status, usage_error, AwsArgs, ConfigArgs, OutputArgs};
+use crate::adapters::{aws, memory::MemoryAccount};
+use crate::calls::{self, CallLog};
+use crate::event;
+use crate::ports::{Dns, Instances, Registry};
+use crate::registrar::Registrar;
+use crate::sim::world::{read_file, World};
+use crate::summary::{Outcome, Summary};
+use crate::Error;
+use clap::Args;
+use std::process::ExitCode;
+
+/// Handle each event file in order, against a world file, an emulator or the account
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each file holds one EventBridge event (see fixtures/events/). Output: one JSON line per event;
+with --world, readable lines and then the zones as tables. Without --world or --endpoint-url,
+the account in the environment is used, and said so on stderr."
+)]
+pub(crate) struct ReplayArgs {
+    /// EventBridge event files, handled in order
+    #[arg(value_name = "EVENT.json", required = true)]
+    events: Vec<String>,
+    /// An account in memory, loaded from a world file: nothing leaves this machine
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["endpoint_url", "region"])]
+    world: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Read and plan, write nothing
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Print the AWS calls of each event to stderr
+    #[arg(long)]
+    stats: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+pub(crate) async fn run(args: ReplayArgs) -> ExitCode {
+    let config = match args.config.config() {
+        Ok(c) => c,
+        Err(e) => return usage_error("replay", e),
+    };
+    match &args.world {
+        Some(world_file) => {
+            let world = match World::load(world_file) {
+                Ok(w) => w,
+                Err(e) => return usage_error("replay", e),
+            };
+            let account = MemoryAccount::new(world.clone());
+            let registrar = account.registrar(config).with_dry_run(args.dry_run);
+            let json = args.output.json_unless_text(false);
+            let ok = replay(&registrar, &args, json, &account.calls).await;
+            if !json {
+                println("");
+                print(&render::zone_tables(&world, &account.world()));
+            }
+            status(ok)
+        }
+        None => {
+            args.aws.announce(if args.dry_run {
+                "dry run: reads only"
+            } else {
+                "records WILL be written"
+            });
+            let account = aws::connect(&args.aws.options(), &config.table).await;
+            let calls = account.calls.clone();
+            let registrar = account.registrar(config).with_dry_run(args.dry_run);
+            status(
+                replay(
+                    &registrar,
+                    &args,
+                    args.output.json_unless_text(true),
+                    &calls,
+                )
+                .await,
+            )
+        }
+    }
+}
+
+/// Replays every event file through `registrar`, printing as asked; true
+/// when no event ended in error.
+async fn replay<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    args: &ReplayArgs,
+    json: bool,
+    calls: &CallLog,
+) -> bool
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    let mut all_ok = true;
+    for file in &args.events {
+        let change = read_file(file).and_then(|text| {
+            event::parse_str(&text).map_err(|e| match e {
+                Error::BadEvent(m) => Error::BadEvent(format!("{file}: {m}")),
+                other => other,
+            })
+        });
+        let mut summary = match change {
+            Err(e) => Summary::failed(None, &e),
+            Ok(change) => match registrar.handle(&change).await {
+                Ok(s) => s,
+                Err(e) => Summary::failed(Some(&change), &e),
+            },
+        };
+        summary.source = Some(file.clone());
+        all_ok &= summary.outcome != Outcome::Error;
+        for w in &summary.warnings {
+            eprintln!(
+                "ec2-ddns: warning: {file}: {}",
+                crate::names::escape_controls(w)
+            );
+        }
+        if json {
+            println(&serde_json::to_string(&summary).unwrap_or_default());
+        } else {
+            print(&render::summary_text(&summary));
+        }
+        if args.stats {
+            eprintln!("aws calls for {file}: {}", calls::stats_line(&calls.take()));
+        }
+    }
+    all_ok
+}

@@ -1,0 +1,66 @@
+//! `ec2-ddns scenario`: a world and its steps, played in memory.
+
+use super::output::{print, println};
+use super::{render, status, usage_error, ConfigArgs, OutputArgs};
+use crate::adapters::memory::MemoryAccount;
+use crate::sim::scenario::{self, Scenario};
+use crate::summary::{Outcome, Summary};
+use clap::Args;
+use std::process::ExitCode;
+
+/// Run a scenario (a world and its steps) in memory, then print the zones
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A scenario file names a world file and lists steps: launch NAME, start NAME, stop NAME,
+terminate NAME, tag NAME KEY=VALUE (an empty value removes the tag). Each step changes the world
+as EC2 would and sends the matching event through the real registrar."
+)]
+pub(crate) struct ScenarioArgs {
+    /// The scenario file (see fixtures/scenarios/)
+    #[arg(value_name = "SCENARIO.json")]
+    file: String,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+pub(crate) async fn run(args: ScenarioArgs) -> ExitCode {
+    let config = match args.config.config() {
+        Ok(c) => c,
+        Err(e) => return usage_error("scenario", e),
+    };
+    let loaded = match Scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => return usage_error("scenario", e),
+    };
+    let json = args.output.json_unless_text(false);
+    if let (Some(d), false) = (&loaded.description, json) {
+        println(&format!("{d}\n"));
+    }
+    let account = MemoryAccount::new(loaded.world.clone());
+    let registrar = account.registrar(config);
+    let mut all_ok = true;
+    for (n, (text, step)) in loaded.steps.iter().enumerate() {
+        let performed = account.edit(|world| scenario::perform(world, step, n as u32 + 1));
+        let summary = match performed {
+            Ok(change) => registrar
+                .handle(&change)
+                .await
+                .unwrap_or_else(|e| Summary::failed(Some(&change), &e)),
+            Err(e) => Summary::failed(None, &e),
+        };
+        all_ok &= summary.outcome != Outcome::Error;
+        if json {
+            println(&serde_json::to_string(&summary).unwrap_or_default());
+        } else {
+            println(&format!("> {}", crate::names::escape_controls(text)));
+            print(&render::summary_text(&summary));
+        }
+    }
+    if !json {
+        println("");
+        print(&render::zone_tables(&loaded.world, &account.world()));
+    }
+    status(all_ok)
+}

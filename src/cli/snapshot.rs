@@ -1,0 +1,77 @@
+//! `ec2-ddns snapshot`: the account (or an emulator) as a world file.
+
+use super::output::println;
+use super::render::plural;
+use super::{usage_error, AwsArgs};
+use crate::adapters::aws;
+use crate::calls;
+use crate::sim::snapshot;
+use clap::Args;
+use std::process::ExitCode;
+
+/// Write a world file from an account, with read-only calls
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The world goes to stdout as JSON; on stderr, a one-line count and one line for each thing left
+out. Rehearse events on the copy with: ec2-ddns replay --world FILE EVENT.json..."
+)]
+pub(crate) struct SnapshotArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// The registrar's DynamoDB table, read into the world's registry [default: DDNS]
+    #[arg(long, env = "DDNS_TABLE", hide_env_values = true, value_name = "NAME")]
+    table: Option<String>,
+    /// Print the AWS calls made to stderr
+    #[arg(long)]
+    stats: bool,
+}
+
+pub(crate) async fn run(args: SnapshotArgs) -> ExitCode {
+    let config = match crate::Config::from_lookup(|k| {
+        (k == "DDNS_TABLE").then(|| args.table.clone()).flatten()
+    }) {
+        Ok(c) => c,
+        Err(e) => return usage_error("snapshot", e),
+    };
+    args.aws.announce("reading only");
+    let account = aws::connect(&args.aws.options(), &config.table).await;
+    let snapshot = match snapshot::snapshot(&account, &config.table).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ec2-ddns: snapshot failed: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for warning in &snapshot.warnings {
+        eprintln!(
+            "ec2-ddns: snapshot: {}",
+            crate::names::escape_controls(warning)
+        );
+    }
+    let world = &snapshot.world;
+    match serde_json::to_string_pretty(world) {
+        Ok(text) => println(&text),
+        Err(e) => {
+            eprintln!("ec2-ddns: could not write the world: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let records: usize = world.zones.iter().map(|z| z.records.len()).sum();
+    eprintln!(
+        "ec2-ddns: snapshot of {}: {}, {}, {}, {} ({}), {}",
+        world.region,
+        plural(world.vpcs.len(), "VPC"),
+        plural(world.subnets.len(), "subnet"),
+        plural(world.instances.len(), "instance"),
+        plural(world.zones.len(), "zone"),
+        plural(records, "record set"),
+        plural(world.registry.len(), "registry item"),
+    );
+    if args.stats {
+        eprintln!(
+            "aws calls for snapshot: {}",
+            calls::stats_line(&account.calls.take())
+        );
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,188 @@
+//! The Lambda handler, generic over the ports so its two outcomes (answer
+//! with a summary, or fail the invocation so Lambda retries) are unit-tested
+//! on the in-memory account. `bin/bootstrap.rs` only builds the AWS clients
+//! and hands them to [`run`].
+
+use crate::error::Error;
+use crate::event;
+use crate::ports::{Dns, Instances, Registry};
+use crate::registrar::Registrar;
+use crate::summary::Summary;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tracing::{error, warn};
+
+/// What Lambda reports as `errorType` for a failed invocation: the kind of
+/// failure, so a dead-letter queue can be read at a glance.
+impl From<Error> for Diagnostic {
+    fn from(e: Error) -> Self {
+        let kind = match &e {
+            Error::BadEvent(_) => "BadEvent",
+            Error::Config { .. } => "Config",
+            Error::Aws { .. } => "Aws",
+            Error::ZoneChanged { .. } => "ZoneChanged",
+            Error::BatchRefused { .. } => "BatchRefused",
+            Error::RegistryRace { .. } => "RegistryRace",
+            Error::BadRegistryItem { .. } => "BadRegistryItem",
+            Error::BadFile { .. } => "BadFile",
+            Error::Io { .. } => "Io",
+        };
+        Diagnostic {
+            error_type: format!("ec2_ddns::{kind}"),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Handles one invocation's payload. A retryable failure fails the
+/// invocation (`Err`), so Lambda, EventBridge or SQS delivers the event
+/// again; anything else, a bad event included, answers with the summary
+/// (outcome `error`, `"retryable": false`), because a retry would fail the
+/// same way and only reach the dead-letter queue with a false explanation.
+pub async fn handle<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    let change = match event::parse(payload) {
+        Ok(change) => change,
+        Err(e) => {
+            error!(error = %e, "event rejected");
+            return Ok(to_json(&Summary::failed(None, &e)));
+        }
+    };
+    match registrar.handle(&change).await {
+        Ok(summary) => {
+            for w in &summary.warnings {
+                warn!(instance = %change.instance_id, "{w}");
+            }
+            Ok(to_json(&summary))
+        }
+        Err(e) if e.is_retryable() => {
+            warn!(error = %e, instance = %change.instance_id, "retryable failure; the invocation fails so the event is delivered again");
+            Err(e)
+        }
+        Err(e) => {
+            error!(error = %e, instance = %change.instance_id, "event failed; not retried");
+            Ok(to_json(&Summary::failed(Some(&change), &e)))
+        }
+    }
+}
+
+/// A summary as the invocation's answer. Serializing plain data cannot
+/// fail; if it ever did, the answer says so rather than panicking.
+fn to_json(summary: &Summary) -> Value {
+    serde_json::to_value(summary)
+        .unwrap_or_else(|e| serde_json::json!({"outcome": "error", "error": e.to_string()}))
+}
+
+/// Serves invocations until the runtime stops, with one registrar (and so
+/// one set of clients) for all of them.
+pub async fn run<E, D, R>(registrar: Registrar<E, D, R>) -> Result<(), lambda_runtime::Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    let registrar = &registrar;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(registrar, event.payload).await
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::{Fault, MemoryAccount};
+    use crate::model::{self, InstanceState};
+    use crate::sim::world::World;
+    use crate::Config;
+
+    fn account() -> MemoryAccount {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/worlds/split-horizon.json"
+        );
+        MemoryAccount::new(World::load(path).expect("fixture world"))
+    }
+
+    fn running() -> Value {
+        let time = model::parse_time("2026-11-21T10:00:00Z").ok();
+        event::state_change_json("e-1", "i-0web1", InstanceState::Running, time, "us-east-1")
+    }
+
+    #[tokio::test]
+    async fn a_handled_event_answers_with_its_summary() {
+        let account = account();
+        let answer = handle(&account.registrar(Config::default()), running())
+            .await
+            .unwrap();
+        assert_eq!(answer["outcome"], "applied", "{answer}");
+        assert_eq!(
+            answer["changes"].as_array().map(Vec::len),
+            Some(5),
+            "{answer}"
+        );
+        assert!(
+            answer.get("retryable").is_none(),
+            "only failures say: {answer}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_event_answers_not_retryable_and_calls_nothing() {
+        let account = account();
+        let answer = handle(
+            &account.registrar(Config::default()),
+            serde_json::json!({"source": "aws.s3"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer["outcome"], "error", "{answer}");
+        assert_eq!(answer["retryable"], false, "{answer}");
+        assert!(
+            account.calls.take().is_empty(),
+            "no AWS call for a bad event"
+        );
+    }
+
+    #[tokio::test]
+    async fn throttling_fails_the_invocation_so_lambda_retries() {
+        let account = account();
+        account.inject("route53:ChangeResourceRecordSets", Fault::Throttling);
+        let err = handle(&account.registrar(Config::default()), running())
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        assert_eq!(Diagnostic::from(err).error_type, "ec2_ddns::Aws");
+        // The retry, with Route 53 healthy again, completes.
+        let answer = handle(&account.registrar(Config::default()), running())
+            .await
+            .unwrap();
+        assert_eq!(answer["outcome"], "applied", "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_batch_that_is_not_a_race_answers_not_retryable() {
+        let account = account();
+        account.inject(
+            "route53:ChangeResourceRecordSets",
+            Fault::Refused(
+                "InvalidChangeBatch",
+                "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address']",
+            ),
+        );
+        let answer = handle(&account.registrar(Config::default()), running())
+            .await
+            .unwrap();
+        assert_eq!(answer["outcome"], "error", "{answer}");
+        assert_eq!(answer["retryable"], false, "{answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("ARRDATAIllegalIPv4Address") && !error.contains("changed since"),
+            "{error}"
+        );
+    }
+}

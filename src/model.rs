@@ -1,0 +1,617 @@
+//! Plain data read from AWS (or a world file) that the plan is made of.
+//! No SDK types cross this line, so planning stays pure and testable, and
+//! no field holds a placeholder: what was not read is not here.
+
+use crate::names;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+/// An EC2 instance state, as events and DescribeInstances name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstanceState {
+    Pending,
+    Running,
+    Stopping,
+    Stopped,
+    ShuttingDown,
+    Terminated,
+}
+
+impl InstanceState {
+    pub const ALL: [InstanceState; 6] = [
+        InstanceState::Pending,
+        InstanceState::Running,
+        InstanceState::Stopping,
+        InstanceState::Stopped,
+        InstanceState::ShuttingDown,
+        InstanceState::Terminated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Pending => "pending",
+            InstanceState::Running => "running",
+            InstanceState::Stopping => "stopping",
+            InstanceState::Stopped => "stopped",
+            InstanceState::ShuttingDown => "shutting-down",
+            InstanceState::Terminated => "terminated",
+        }
+    }
+}
+
+impl FromStr for InstanceState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        InstanceState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<&str> = InstanceState::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "'{}' is not an EC2 instance state; expected one of {}",
+                    names::clip(s),
+                    all.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Event and registry times: RFC 3339 in UTC, compared as times.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            format!(
+                "'{}' is not an RFC 3339 time ({e}); expected e.g. 2026-11-21T10:00:00Z",
+                names::clip(text)
+            )
+        })
+}
+
+/// The text form of a time, as stored in the registry: `2026-11-21T10:00:00Z`.
+pub fn format_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Serde for `Option<DateTime<Utc>>` with [`parse_time`]'s message, so a
+/// world file's `"last_event_time": "garbage"` says what was expected.
+pub mod opt_time {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format_time(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| super::parse_time(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// What the registrar needs to know about one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceFacts {
+    pub instance_id: String,
+    /// The live state as DescribeInstances reports it now, which may be newer
+    /// than the event being handled.
+    pub state: InstanceState,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub private_ip: Option<Ipv4Addr>,
+    pub public_ip: Option<Ipv4Addr>,
+    pub private_dns_name: Option<String>,
+    pub public_dns_name: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl InstanceFacts {
+    /// An instance with nothing but an id and a state: the base of test
+    /// builders and of facts filled in field by field.
+    pub fn bare(instance_id: &str, state: InstanceState) -> InstanceFacts {
+        InstanceFacts {
+            instance_id: instance_id.to_string(),
+            state,
+            vpc_id: None,
+            subnet_id: None,
+            private_ip: None,
+            public_ip: None,
+            private_dns_name: None,
+            public_dns_name: None,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
+/// The VPC settings that decide the home domain and whether private zones
+/// resolve inside it, all read from EC2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcFacts {
+    pub vpc_id: String,
+    /// First name of the DHCP option set's `domain-name`, as written there.
+    pub dhcp_domain: Option<String>,
+    /// `enableDnsSupport`.
+    pub dns_support: bool,
+    /// `enableDnsHostnames`.
+    pub dns_hostnames: bool,
+}
+
+/// A hosted zone the instance can see: every public zone, and the private
+/// zones associated with its VPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneInfo {
+    /// Bare id, without the `/hostedzone/` prefix.
+    pub id: String,
+    /// Normalized name (lower-case, trailing dot).
+    pub name: String,
+    pub private: bool,
+}
+
+/// Record types the registrar writes or must recognise; anything else found
+/// in a zone is kept as `Other` so that conflicts can name it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum RecordType {
+    A,
+    Aaaa,
+    Ptr,
+    Cname,
+    Other(String),
+}
+
+impl RecordType {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Ptr => "PTR",
+            RecordType::Cname => "CNAME",
+            RecordType::Other(s) => s,
+        }
+    }
+
+    /// "an A record", "a CNAME record": the article follows the sound.
+    pub fn with_article(&self) -> String {
+        let vowel_sound = matches!(
+            self.as_str().chars().next(),
+            Some('A' | 'E' | 'F' | 'H' | 'I' | 'L' | 'M' | 'N' | 'O' | 'R' | 'S' | 'X')
+        );
+        format!("{} {}", if vowel_sound { "an" } else { "a" }, self)
+    }
+}
+
+impl From<String> for RecordType {
+    fn from(s: String) -> Self {
+        RecordType::from(s.as_str())
+    }
+}
+
+impl From<&str> for RecordType {
+    fn from(s: &str) -> Self {
+        match s.to_ascii_uppercase().as_str() {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::Aaaa,
+            "PTR" => RecordType::Ptr,
+            "CNAME" => RecordType::Cname,
+            other => RecordType::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<RecordType> for String {
+    fn from(t: RecordType) -> Self {
+        t.as_str().to_string()
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The most Route 53 allows for a TTL.
+pub const MAX_TTL: u32 = 2_147_483_647;
+
+/// What a record set holds: a TTL and values, or (a Route 53 alias, pointing
+/// at a load balancer, CloudFront, another record…) only a target. The
+/// registrar never writes or deletes an alias; it only has to see that the
+/// name is taken, and a person reading a zone should see where it points.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordData {
+    Values { ttl: u32, values: Vec<String> },
+    Alias { target: String },
+}
+
+/// One resource record set, in the form in which records are stored and
+/// compared: normalized name, values canonical and sorted. Two sets are equal
+/// exactly when Route 53 would accept a DELETE of one for the other.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RecordSetWire", into = "RecordSetWire")]
+pub struct RecordSet {
+    pub name: String,
+    pub rtype: RecordType,
+    pub data: RecordData,
+}
+
+impl RecordSet {
+    /// A plain record set; DNS-name values (CNAME, PTR) are normalized.
+    pub fn new(name: &str, rtype: RecordType, ttl: u32, values: Vec<String>) -> Self {
+        let mut values: Vec<String> = values
+            .iter()
+            .map(|v| match rtype {
+                RecordType::Cname | RecordType::Ptr => names::normalize(v),
+                _ => v.trim().to_string(),
+            })
+            .collect();
+        values.sort();
+        values.dedup();
+        RecordSet {
+            name: names::normalize(name),
+            rtype,
+            data: RecordData::Values { ttl, values },
+        }
+    }
+
+    /// An alias record set pointing at `target`.
+    pub fn alias(name: &str, rtype: RecordType, target: &str) -> Self {
+        RecordSet {
+            name: names::normalize(name),
+            rtype,
+            data: RecordData::Alias {
+                target: names::normalize(target),
+            },
+        }
+    }
+
+    pub fn ttl(&self) -> Option<u32> {
+        match &self.data {
+            RecordData::Values { ttl, .. } => Some(*ttl),
+            RecordData::Alias { .. } => None,
+        }
+    }
+
+    /// The values; an alias has none of its own.
+    pub fn values(&self) -> &[String] {
+        match &self.data {
+            RecordData::Values { values, .. } => values,
+            RecordData::Alias { .. } => &[],
+        }
+    }
+
+    pub fn alias_target(&self) -> Option<&str> {
+        match &self.data {
+            RecordData::Alias { target } => Some(target),
+            RecordData::Values { .. } => None,
+        }
+    }
+
+    /// Same name and type: the identity of a record set in a zone.
+    pub fn same_slot(&self, other: &RecordSet) -> bool {
+        self.name == other.name && self.rtype == other.rtype
+    }
+
+    /// The SOA and NS at a zone's apex: Route 53 makes them with the zone,
+    /// the registrar never writes at an apex, and world files leave them out.
+    pub fn is_apex_housekeeping(&self, zone_name: &str) -> bool {
+        self.name == names::normalize(zone_name)
+            && matches!(&self.rtype, RecordType::Other(t) if t == "SOA" || t == "NS")
+    }
+}
+
+impl fmt::Display for RecordSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.data {
+            RecordData::Values { ttl, values } => {
+                write!(f, "{} {} {ttl} {}", self.name, self.rtype, values.join(","))
+            }
+            RecordData::Alias { target } => {
+                write!(f, "{} {} ALIAS {target}", self.name, self.rtype)
+            }
+        }
+    }
+}
+
+/// A record set as JSON (world files, summaries): `{"name", "type", "ttl",
+/// "values"}`, or `{"name", "type", "alias"}` for an alias.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordSetWire {
+    name: String,
+    #[serde(rename = "type")]
+    rtype: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ttl: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
+}
+
+impl From<RecordSet> for RecordSetWire {
+    fn from(r: RecordSet) -> Self {
+        let (ttl, values, alias) = match r.data {
+            RecordData::Values { ttl, values } => (Some(i64::from(ttl)), Some(values), None),
+            RecordData::Alias { target } => (None, None, Some(target)),
+        };
+        RecordSetWire {
+            name: r.name,
+            rtype: r.rtype.to_string(),
+            ttl,
+            values,
+            alias,
+        }
+    }
+}
+
+/// Checks a record set read from a file the way Route 53 would check it
+/// when it was created; the message says what was expected.
+impl TryFrom<RecordSetWire> for RecordSet {
+    type Error = String;
+
+    fn try_from(w: RecordSetWire) -> Result<Self, String> {
+        let name = names::normalize(&w.name);
+        names::check_dns_name(&name).map_err(|p| format!("name: {p}"))?;
+        let rtype = RecordType::from(w.rtype.as_str());
+        if w.rtype.trim().is_empty() {
+            return Err("type is empty; expected A, AAAA, CNAME, PTR, TXT, …".into());
+        }
+        match (w.alias, w.ttl, w.values) {
+            (Some(target), None, None) => {
+                names::check_dns_name(&names::normalize(&target))
+                    .map_err(|p| format!("alias: {p}"))?;
+                Ok(RecordSet::alias(&name, rtype, &target))
+            }
+            (Some(_), _, _) => {
+                Err("an alias record has no ttl or values of its own; give either alias, or ttl and values".into())
+            }
+            (None, None, _) => Err(format!(
+                "{} {rtype} record needs a ttl (seconds, 0 to {MAX_TTL})",
+                names::clip(&name)
+            )),
+            (None, Some(ttl), _) if !(0..=i64::from(MAX_TTL)).contains(&ttl) => Err(format!(
+                "ttl {ttl} is out of range; expected seconds from 0 to {MAX_TTL}"
+            )),
+            (None, Some(_), None) => Err("a record needs values (or an alias)".into()),
+            (None, Some(_), Some(values)) if values.is_empty() => {
+                Err("a record needs at least one value (or an alias)".into())
+            }
+            (None, Some(ttl), Some(values)) => {
+                check_values(&rtype, &values)?;
+                Ok(RecordSet::new(&name, rtype, ttl as u32, values))
+            }
+        }
+    }
+}
+
+/// The value rules Route 53 enforces for the types the registrar writes.
+fn check_values(rtype: &RecordType, values: &[String]) -> Result<(), String> {
+    for v in values {
+        let ok = match rtype {
+            RecordType::A => v.trim().parse::<Ipv4Addr>().is_ok(),
+            RecordType::Aaaa => v.trim().parse::<Ipv6Addr>().is_ok(),
+            RecordType::Cname | RecordType::Ptr => {
+                names::check_dns_name(&names::normalize(v)).is_ok()
+            }
+            RecordType::Other(_) => !v.is_empty(),
+        };
+        if !ok {
+            let expected = match rtype {
+                RecordType::A => "an IPv4 address",
+                RecordType::Aaaa => "an IPv6 address",
+                RecordType::Cname | RecordType::Ptr => "a domain name",
+                RecordType::Other(_) => "a value",
+            };
+            return Err(format!(
+                "value '{}' of {} record is not {expected}",
+                names::clip(v),
+                rtype.with_article()
+            ));
+        }
+    }
+    if *rtype == RecordType::Cname && values.len() != 1 {
+        return Err(format!(
+            "a CNAME record holds exactly one value, found {}",
+            values.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A record the registrar wrote, with the zone it lives in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnedRecord {
+    pub zone_id: String,
+    pub zone_name: String,
+    pub record: RecordSet,
+}
+
+/// The registry item of one instance: what it owns, and the last event applied.
+/// In a world file a typo in a field name is an error, and fields left out
+/// take their defaults (no records, version 0).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryItem {
+    pub instance_id: String,
+    pub records: Vec<OwnedRecord>,
+    /// Time of the newest event applied. It only moves forward: an event
+    /// without a time leaves it as it is.
+    #[serde(with = "opt_time", skip_serializing_if = "Option::is_none")]
+    pub last_event_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_state: Option<InstanceState>,
+    /// Bumped on every save; a save expects the version it loaded, so two
+    /// invocations for one instance cannot overwrite each other.
+    pub version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<Ipv4Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<Ipv4Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn wire(json: &str) -> Result<RecordSet, String> {
+        serde_json::from_str::<RecordSet>(json).map_err(|e| e.to_string())
+    }
+
+    #[rstest]
+    #[case::plain(
+        r#"{"name": "DB.corp.example", "type": "a", "ttl": 300, "values": ["10.0.0.1"]}"#,
+        None
+    )]
+    #[case::alias(
+        r#"{"name": "www.corp.example.", "type": "A", "alias": "LB-1.elb.amazonaws.com"}"#,
+        None
+    )]
+    #[case::alias_with_ttl(
+        r#"{"name": "www.corp.example.", "type": "A", "ttl": 60, "alias": "lb."}"#,
+        Some("no ttl or values of its own")
+    )]
+    #[case::no_ttl(
+        r#"{"name": "db.corp.example.", "type": "A", "values": ["10.0.0.1"]}"#,
+        Some("needs a ttl")
+    )]
+    #[case::negative_ttl(
+        r#"{"name": "db.corp.example.", "type": "A", "ttl": -5, "values": ["10.0.0.1"]}"#,
+        Some("ttl -5 is out of range")
+    )]
+    #[case::no_values(
+        r#"{"name": "db.corp.example.", "type": "A", "ttl": 60}"#,
+        Some("needs values")
+    )]
+    #[case::empty_values(
+        r#"{"name": "db.corp.example.", "type": "A", "ttl": 60, "values": []}"#,
+        Some("at least one value")
+    )]
+    #[case::a_not_an_ip(
+        r#"{"name": "db.corp.example.", "type": "A", "ttl": 60, "values": ["banana"]}"#,
+        Some("value 'banana' of an A record is not an IPv4 address")
+    )]
+    #[case::aaaa_not_an_ip(
+        r#"{"name": "db.corp.example.", "type": "AAAA", "ttl": 60, "values": ["10.0.0.1"]}"#,
+        Some("of an AAAA record is not an IPv6 address")
+    )]
+    #[case::two_cname_values(r#"{"name": "c.corp.example.", "type": "CNAME", "ttl": 60, "values": ["a.example.", "b.example."]}"#, Some("exactly one value"))]
+    #[case::empty_label(
+        r#"{"name": "a..corp.example.", "type": "A", "ttl": 60, "values": ["10.0.0.1"]}"#,
+        Some("empty label")
+    )]
+    #[case::typo(
+        r#"{"name": "a.corp.example.", "type": "A", "tll": 60, "values": ["10.0.0.1"]}"#,
+        Some("unknown field `tll`")
+    )]
+    fn record_sets_from_files_are_checked(#[case] json: &str, #[case] problem: Option<&str>) {
+        match (wire(json), problem) {
+            (Ok(_), None) => {}
+            (Err(e), Some(needle)) => assert!(e.contains(needle), "{e}"),
+            (got, want) => panic!("{json}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn record_sets_round_trip_in_canonical_form() {
+        let r = wire(
+            r#"{"name": "DB.corp.example", "type": "cname", "ttl": 300, "values": ["X.Example"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            RecordSet::new(
+                "db.corp.example.",
+                RecordType::Cname,
+                300,
+                vec!["x.example.".into()]
+            )
+        );
+        let back: RecordSet = serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        let alias = wire(
+            r#"{"name": "www.corp.example.", "type": "A", "alias": "LB-1.elb.amazonaws.com"}"#,
+        )
+        .unwrap();
+        assert_eq!(alias.alias_target(), Some("lb-1.elb.amazonaws.com."));
+        assert_eq!((alias.ttl(), alias.values().len()), (None, 0));
+        assert_eq!(
+            serde_json::to_value(&alias).unwrap(),
+            serde_json::json!({"name": "www.corp.example.", "type": "A", "alias": "lb-1.elb.amazonaws.com."})
+        );
+    }
+
+    #[rstest]
+    #[case::soa_at_apex("corp.example.", "SOA", true)]
+    #[case::ns_at_apex("corp.example.", "NS", true)]
+    #[case::apex_in_other_case("Corp.Example", "NS", true)]
+    #[case::delegation_below_apex("sub.corp.example.", "NS", false)]
+    #[case::txt_at_apex("corp.example.", "TXT", false)]
+    #[case::a_at_apex("corp.example.", "A", false)]
+    fn only_apex_soa_and_ns_are_housekeeping(
+        #[case] name: &str,
+        #[case] t: &str,
+        #[case] expected: bool,
+    ) {
+        let r = RecordSet::new(name, RecordType::from(t), 300, vec!["x".into()]);
+        assert_eq!(r.is_apex_housekeeping("corp.example."), expected);
+    }
+
+    #[test]
+    fn states_and_times_parse_or_say_what_was_expected() {
+        assert_eq!(
+            "shutting-down".parse::<InstanceState>(),
+            Ok(InstanceState::ShuttingDown)
+        );
+        let err = "exploded".parse::<InstanceState>().unwrap_err();
+        assert!(
+            err.contains("'exploded'") && err.contains("running"),
+            "{err}"
+        );
+        let t = parse_time("2026-11-21T10:00:00Z").unwrap();
+        assert!(parse_time("2026-11-21T09:59:59Z").unwrap() < t);
+        assert_eq!(
+            parse_time("2026-11-21T11:00:00+01:00").unwrap(),
+            t,
+            "compared as times, not text"
+        );
+        assert_eq!(format_time(&t), "2026-11-21T10:00:00Z");
+        let err = parse_time("yesterday").unwrap_err();
+        assert!(
+            err.contains("'yesterday'") && err.contains("RFC 3339"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn articles_follow_the_sound() {
+        assert_eq!(RecordType::A.with_article(), "an A");
+        assert_eq!(RecordType::Aaaa.with_article(), "an AAAA");
+        assert_eq!(RecordType::Cname.with_article(), "a CNAME");
+        assert_eq!(RecordType::Ptr.with_article(), "a PTR");
+        assert_eq!(RecordType::from("TXT").with_article(), "a TXT");
+        assert_eq!(RecordType::from("MX").with_article(), "an MX");
+        assert_eq!(RecordType::from("NS").with_article(), "an NS");
+    }
+}

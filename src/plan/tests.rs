@@ -1,0 +1,610 @@
+//! Table-driven tests of the rules in `docs/records.md`: one named test per
+//! case (`cargo test plan::tests::register::case_07_…`), so one failure
+//! never hides the others.
+
+use super::*;
+use crate::model::{
+    InstanceFacts, InstanceState, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo,
+};
+use rstest::rstest;
+
+fn zone(id: &str, name: &str, private: bool) -> ZoneInfo {
+    ZoneInfo {
+        id: id.into(),
+        name: name.into(),
+        private,
+    }
+}
+
+/// The zones most cases use: split-horizon corp.example. and a /8 reverse zone.
+fn corp_zones() -> Vec<ZoneInfo> {
+    vec![
+        zone("ZPRIV", "corp.example.", true),
+        zone("ZPUB", "corp.example.", false),
+        zone("ZREV", "10.in-addr.arpa.", true),
+    ]
+}
+
+/// A private instance 10.1.2.4 in a VPC whose DHCP domain is corp.example.
+fn instance(tags: &[(&str, &str)]) -> InstanceFacts {
+    InstanceFacts {
+        instance_id: "i-0web1".into(),
+        state: InstanceState::Running,
+        vpc_id: Some("vpc-1".into()),
+        subnet_id: Some("subnet-1".into()),
+        private_ip: Some("10.1.2.4".parse().unwrap()),
+        public_ip: None,
+        private_dns_name: Some("ip-10-1-2-4.ec2.internal".into()),
+        public_dns_name: None,
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+fn public(mut i: InstanceFacts) -> InstanceFacts {
+    i.public_ip = Some("54.1.2.3".parse().unwrap());
+    i.public_dns_name = Some("ec2-54-1-2-3.compute-1.amazonaws.com".into());
+    i
+}
+
+fn vpc(domain: Option<&str>) -> VpcFacts {
+    VpcFacts {
+        vpc_id: "vpc-1".into(),
+        dhcp_domain: domain.map(str::to_string),
+        dns_support: true,
+        dns_hostnames: true,
+    }
+}
+
+/// `DDNS_ALLOWED_ZONES` as a user sets it.
+fn allowed(zones: &[&str]) -> Config {
+    Config::from_lookup(|k| (k == "DDNS_ALLOWED_ZONES").then(|| zones.join(",")))
+        .expect("valid zone list")
+}
+
+fn rec(name: &str, rtype: &str, ttl: u32, value: &str) -> RecordSet {
+    RecordSet::new(name, RecordType::from(rtype), ttl, vec![value.to_string()])
+}
+
+fn owned(zone_id: &str, r: RecordSet) -> OwnedRecord {
+    let zone_name = if zone_id == "ZREV" {
+        "10.in-addr.arpa."
+    } else {
+        "corp.example."
+    };
+    OwnedRecord {
+        zone_id: zone_id.into(),
+        zone_name: zone_name.into(),
+        record: r,
+    }
+}
+
+/// One planning case: inputs, then the expected changes (as
+/// `ZONE ACTION NAME TYPE VALUE`), conflicting names and rejected names.
+struct Case {
+    what: &'static str,
+    instance: InstanceFacts,
+    dhcp: Option<&'static str>,
+    zones: Vec<ZoneInfo>,
+    config: Config,
+    owned: Vec<OwnedRecord>,
+    current: Vec<(&'static str, RecordSet)>,
+    changes: &'static [&'static str],
+    conflicts: &'static [&'static str],
+    rejected: &'static [&'static str],
+    /// `(enableDnsSupport, enableDnsHostnames)` of the VPC.
+    dns: (bool, bool),
+    /// Phrases that must appear among the reasons, notes and warnings.
+    says: &'static [&'static str],
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Case {
+            what: "",
+            instance: instance(&[]),
+            dhcp: Some("corp.example"),
+            zones: corp_zones(),
+            config: Config::default(),
+            owned: vec![],
+            current: vec![],
+            changes: &[],
+            conflicts: &[],
+            rejected: &[],
+            dns: (true, true),
+            says: &[],
+        }
+    }
+}
+
+fn run(case: &Case) -> Plan {
+    let v = VpcFacts {
+        dns_support: case.dns.0,
+        dns_hostnames: case.dns.1,
+        ..vpc(case.dhcp)
+    };
+    let input = PlanInput {
+        config: &case.config,
+        instance: &case.instance,
+        vpc: Some(&v),
+        zones: &case.zones,
+    };
+    let t = targets(&input);
+    let mut current = CurrentRecords::new();
+    for (zone_id, r) in &case.current {
+        current
+            .entry(zone_id.to_string())
+            .or_default()
+            .push(r.clone());
+    }
+    // Only what the planner asked to read may influence it.
+    let wanted = t.names_to_read(&case.owned);
+    for (zone_id, records) in current.iter_mut() {
+        records.retain(|r| {
+            wanted
+                .get(zone_id)
+                .is_some_and(|names| names.contains(&r.name))
+        });
+    }
+    plan_register(&t, &case.owned, &current, case.config.ttl)
+}
+
+fn change_lines(plan: &Plan) -> Vec<String> {
+    plan.zones
+        .iter()
+        .flat_map(|z| {
+            z.changes.iter().map(move |c| {
+                format!(
+                    "{} {} {} {} {}",
+                    z.zone_id,
+                    c.action.as_str(),
+                    c.record.name,
+                    c.record.rtype,
+                    c.record.values().join(",")
+                )
+            })
+        })
+        .collect()
+}
+
+fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = v.into_iter().collect();
+    v.sort();
+    v
+}
+
+#[rstest]
+#[case::private_zone_from_the_dhcp_domain_host_a_and(Case {
+        what: "private zone from the DHCP domain: host A and PTR",
+        changes: &[
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        ],
+        ..Case::default()
+    })]
+#[case::split_horizon_a_public_ipv4_adds_the_public_a(Case {
+        what: "split horizon: a public IPv4 adds the public A of the same name",
+        instance: public(instance(&[])),
+        changes: &[
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZPUB CREATE ip-10-1-2-4.corp.example. A 54.1.2.3",
+            "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        ],
+        ..Case::default()
+    })]
+#[case::aliases_in_both_views_point_at_the_host_a(Case {
+        what: "aliases in both views point at the host A of that view",
+        instance: public(instance(&[("CNAME", "api.corp.example, www2.corp.example.")])),
+        changes: &[
+            "ZPRIV CREATE api.corp.example. CNAME ip-10-1-2-4.corp.example.",
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZPRIV CREATE www2.corp.example. CNAME ip-10-1-2-4.corp.example.",
+            "ZPUB CREATE api.corp.example. CNAME ip-10-1-2-4.corp.example.",
+            "ZPUB CREATE ip-10-1-2-4.corp.example. A 54.1.2.3",
+            "ZPUB CREATE www2.corp.example. CNAME ip-10-1-2-4.corp.example.",
+            "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        ],
+        ..Case::default()
+    })]
+#[case::no_host_a_no_home_domain_aliases_point_at(Case {
+        what: "no host A (no home domain): aliases point at the AWS DNS names",
+        instance: public(instance(&[("CNAME", "api.corp.example")])),
+        dhcp: None,
+        changes: &[
+            "ZPRIV CREATE api.corp.example. CNAME ip-10-1-2-4.ec2.internal.",
+            "ZPUB CREATE api.corp.example. CNAME ec2-54-1-2-3.compute-1.amazonaws.com.",
+        ],
+        ..Case::default()
+    })]
+#[case::no_home_domain_and_no_tags_nothing_and_not(Case {
+        what: "no home domain and no tags: nothing, and not an error",
+        dhcp: None,
+        ..Case::default()
+    })]
+#[case::aws_s_own_dhcp_suffix_never_counts_as_a(Case {
+        what: "AWS's own DHCP suffix never counts as a home domain",
+        dhcp: Some("ec2.internal"),
+        ..Case::default()
+    })]
+#[case::ddns_default_zone_is_the_last_fallback(Case {
+        what: "DDNS_DEFAULT_ZONE is the last fallback",
+        dhcp: Some("eu-west-1.compute.internal"),
+        config: Config { default_zone: Some("corp.example.".into()), ..Config::default() },
+        changes: &[
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        ],
+        ..Case::default()
+    })]
+#[case::zone_tag_wins_over_dhcp_longest_suffix_picks_the(Case {
+        what: "ZONE tag wins over DHCP; longest suffix picks the sub-zone",
+        instance: instance(&[("ZONE", "Dev.Corp.Example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZDEV", "dev.corp.example.", true)],
+        changes: &["ZDEV CREATE ip-10-1-2-4.dev.corp.example. A 10.1.2.4"],
+        ..Case::default()
+    })]
+#[case::label_wise_suffix_xcorp_example_is_not_inside_corp(Case {
+        what: "label-wise suffix: xcorp.example. is not inside corp.example.",
+        instance: instance(&[("HOSTNAME", "web.xcorp.example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        rejected: &["web.xcorp.example."],
+        ..Case::default()
+    })]
+#[case::hostname_gives_the_vanity_name_a_bare_label_joins(Case {
+        what: "HOSTNAME gives the vanity name; a bare label joins the home domain",
+        instance: instance(&[("HOSTNAME", "web-1")]),
+        changes: &[
+            "ZPRIV CREATE web-1.corp.example. A 10.1.2.4",
+            "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR web-1.corp.example.",
+        ],
+        ..Case::default()
+    })]
+#[case::the_most_specific_reverse_zone_takes_the_ptr(Case {
+        what: "the most specific reverse zone takes the PTR",
+        zones: vec![
+            zone("ZPRIV", "corp.example.", true),
+            zone("ZREV", "10.in-addr.arpa.", true),
+            zone("ZREV1", "1.10.in-addr.arpa.", true),
+            zone("ZREVPUB", "2.1.10.in-addr.arpa.", false),
+        ],
+        changes: &[
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZREV1 CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        ],
+        ..Case::default()
+    })]
+#[case::no_reverse_zone_no_ptr_not_an_error(Case {
+        what: "no reverse zone: no PTR, not an error",
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+        ..Case::default()
+    })]
+#[case::apex_wildcard_invalid_and_hostile_names_are_rejected_the(Case {
+        what: "apex, wildcard, invalid and hostile names are rejected, the rest still goes in",
+        instance: instance(&[("CNAME", "corp.example, *.corp.example, bad_name.corp.example, a;rm.corp.example, ok.corp.example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        changes: &[
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZPRIV CREATE ok.corp.example. CNAME ip-10-1-2-4.corp.example.",
+        ],
+        rejected: &["corp.example.", "*.corp.example.", "bad_name.corp.example.", "a;rm.corp.example."],
+        ..Case::default()
+    })]
+#[case::hostname_at_a_zone_apex_is_rejected(Case {
+        what: "HOSTNAME at a zone apex is rejected",
+        instance: instance(&[("HOSTNAME", "corp.example.")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        rejected: &["corp.example."],
+        ..Case::default()
+    })]
+#[case::a_zone_outside_ddns_allowed_zones_is_not_managed(Case {
+        what: "a zone outside DDNS_ALLOWED_ZONES is not managed",
+        config: Config { allowed_zones: vec!["ZREV".into()], ..Config::default() },
+        rejected: &["ip-10-1-2-4.corp.example."],
+        ..Case::default()
+    })]
+#[case::a_public_only_alias_needs_a_public_dns_name(Case {
+        what: "a public-only alias needs a public DNS name",
+        instance: instance(&[("CNAME", "api.public.example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZP2", "public.example.", false)],
+        changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+        rejected: &["api.public.example."],
+        ..Case::default()
+    })]
+#[case::a_foreign_a_at_the_host_name_conflict_the(Case {
+        what: "a foreign A at the host name: conflict; the PTR waits, the alias falls back",
+        instance: instance(&[("CNAME", "api.corp.example")]),
+        current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 300, "10.9.9.9"))],
+        changes: &["ZPRIV CREATE api.corp.example. CNAME ip-10-1-2-4.ec2.internal."],
+        conflicts: &["ip-10-1-2-4.corp.example."],
+        ..Case::default()
+    })]
+#[case::an_identical_record_this_instance_did_not_write_is(Case {
+        what: "an identical record this instance did not write is still foreign",
+        current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"))],
+        conflicts: &["ip-10-1-2-4.corp.example."],
+        ..Case::default()
+    })]
+#[case::a_cname_never_joins_another_record_and_nothing_joins(Case {
+        what: "a CNAME never joins another record, and nothing joins a CNAME",
+        instance: instance(&[("CNAME", "db.corp.example"), ("HOSTNAME", "old.corp.example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        current: vec![
+            ("ZPRIV", rec("db.corp.example.", "TXT", 300, "\"owner=dba\"")),
+            ("ZPRIV", rec("old.corp.example.", "CNAME", 300, "legacy.corp.example.")),
+        ],
+        conflicts: &["db.corp.example.", "old.corp.example."],
+        ..Case::default()
+    })]
+#[case::an_alias_equal_to_the_host_name_conflicts_with(Case {
+        what: "an alias equal to the host name conflicts with this instance's own A",
+        instance: instance(&[("CNAME", "ip-10-1-2-4.corp.example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+        conflicts: &["ip-10-1-2-4.corp.example."],
+        ..Case::default()
+    })]
+#[case::owned_and_unchanged_nothing_to_do(Case {
+        what: "owned and unchanged: nothing to do",
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        owned: vec![owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"))],
+        current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"))],
+        ..Case::default()
+    })]
+#[case::owned_with_an_old_value_upsert(Case {
+        what: "owned with an old value: UPSERT",
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        owned: vec![owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 300, "10.1.2.4"))],
+        current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 300, "10.1.2.4"))],
+        changes: &["ZPRIV UPSERT ip-10-1-2-4.corp.example. A 10.1.2.4"],
+        ..Case::default()
+    })]
+#[case::owned_but_changed_by_someone_since_theirs_now_conflict(Case {
+        what: "owned but changed by someone since: theirs now, conflict",
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        owned: vec![owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.3"))],
+        current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.7.7.7"))],
+        conflicts: &["ip-10-1-2-4.corp.example."],
+        ..Case::default()
+    })]
+#[case::an_alias_removed_from_the_tag_is_deleted_an(Case {
+        what: "an alias removed from the tag is deleted, an owned one changed by someone is left",
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        owned: vec![
+            owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+            owned("ZPRIV", rec("old.corp.example.", "CNAME", 60, "ip-10-1-2-4.corp.example.")),
+            owned("ZPRIV", rec("taken.corp.example.", "CNAME", 60, "ip-10-1-2-4.corp.example.")),
+        ],
+        current: vec![
+            ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+            ("ZPRIV", rec("old.corp.example.", "CNAME", 60, "ip-10-1-2-4.corp.example.")),
+            ("ZPRIV", rec("taken.corp.example.", "CNAME", 60, "someone-else.corp.example.")),
+        ],
+        changes: &["ZPRIV DELETE old.corp.example. CNAME ip-10-1-2-4.corp.example."],
+        ..Case::default()
+    })]
+#[case::an_owned_alias_becomes_the_host_name_delete_before(Case {
+        what: "an owned alias becomes the host name: DELETE before CREATE in one batch",
+        instance: instance(&[("HOSTNAME", "api.corp.example")]),
+        zones: vec![zone("ZPRIV", "corp.example.", true)],
+        owned: vec![owned("ZPRIV", rec("api.corp.example.", "CNAME", 60, "ip-10-1-2-4.ec2.internal."))],
+        current: vec![("ZPRIV", rec("api.corp.example.", "CNAME", 60, "ip-10-1-2-4.ec2.internal."))],
+        changes: &[
+            "ZPRIV DELETE api.corp.example. CNAME ip-10-1-2-4.ec2.internal.",
+            "ZPRIV CREATE api.corp.example. A 10.1.2.4",
+        ],
+        ..Case::default()
+    })]
+#[case::zone_tag_naming_aws_s_own_suffix_falls_back_to_dhcp(Case {
+    what: "a ZONE tag naming AWS's own suffix falls back to the DHCP domain",
+    instance: instance(&[("ZONE", "ec2.internal")]),
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    says: &["ZONE tag names AWS's own suffix ec2.internal"],
+    ..Case::default()
+})]
+#[case::zone_tag_naming_the_regional_suffix_falls_back_too(Case {
+    what: "ZONE=us-east-1.compute.internal falls back as well",
+    instance: instance(&[("ZONE", "us-east-1.compute.internal")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    ..Case::default()
+})]
+#[case::a_name_whose_most_specific_zone_is_not_managed_is_rejected(Case {
+    what: "a name under an excluded child zone is not written into the managed parent",
+    instance: instance(&[("CNAME", "api.sub.corp.example"), ("HOSTNAME", "web.sub.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZSUB", "sub.corp.example.", true)],
+    config: allowed(&["corp.example"]),
+    rejected: &["api.sub.corp.example.", "web.sub.corp.example."],
+    says: &["the zone for web.sub.corp.example. is sub.corp.example. (ZSUB), which DDNS_ALLOWED_ZONES leaves out"],
+    ..Case::default()
+})]
+#[case::an_unmanaged_reverse_zone_gets_no_ptr(Case {
+    what: "a PTR whose reverse zone is not managed is left out, with a note",
+    config: allowed(&["corp.example"]),
+    zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZREV", "10.in-addr.arpa.", true)],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    says: &["no PTR: the zone for 4.2.1.10.in-addr.arpa. is 10.in-addr.arpa. (ZREV)"],
+    ..Case::default()
+})]
+#[case::an_empty_hostname_tag_is_named(Case {
+    what: "HOSTNAME=\"\" is rejected naming the tag",
+    instance: instance(&[("HOSTNAME", "")]),
+    rejected: &["tag HOSTNAME"],
+    says: &["the HOSTNAME tag is empty"],
+    ..Case::default()
+})]
+#[case::an_empty_zone_tag_is_named(Case {
+    what: "ZONE=\"\" is rejected naming the tag",
+    instance: instance(&[("ZONE", " ")]),
+    rejected: &["tag ZONE"],
+    says: &["the ZONE tag is empty"],
+    ..Case::default()
+})]
+#[case::control_characters_in_a_tag_are_escaped(Case {
+    what: "a tag value with control characters is rejected with them escaped",
+    instance: instance(&[("CNAME", "ev\u{1b}[31mil.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    rejected: &["ev\\u{1b}[31mil.corp.example."],
+    ..Case::default()
+})]
+#[case::a_vpc_without_dns_support_warns(Case {
+    what: "private zones in a VPC without DNS support or hostnames: written, with a warning",
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    dns: (true, false),
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    says: &["enableDnsSupport=true, enableDnsHostnames=false"],
+    ..Case::default()
+})]
+fn register(#[case] case: Case) {
+    let case = &case;
+    let plan = run(case);
+    let want_changes = sorted(case.changes.iter().map(|s| s.to_string()));
+    let got_changes = change_lines(&plan);
+    assert_eq!(
+        sorted(got_changes.clone()),
+        want_changes,
+        "{}: changes",
+        case.what
+    );
+    let got_conflicts = sorted(plan.conflicts.iter().map(|c| c.name.clone()));
+    assert_eq!(
+        got_conflicts,
+        sorted(case.conflicts.iter().map(|s| s.to_string())),
+        "{}: conflicts",
+        case.what
+    );
+    let said: Vec<String> = plan
+        .rejected
+        .iter()
+        .map(|r| r.reason.clone())
+        .chain(plan.conflicts.iter().map(|c| c.reason.clone()))
+        .chain(plan.notes.iter().cloned())
+        .chain(plan.warnings.iter().cloned())
+        .collect();
+    for phrase in case.says {
+        assert!(
+            said.iter().any(|s| s.contains(phrase)),
+            "{}: nothing says {phrase:?} in {said:#?}",
+            case.what
+        );
+    }
+    let got_rejected = sorted(plan.rejected.iter().map(|r| r.name.clone()));
+    assert_eq!(
+        got_rejected,
+        sorted(case.rejected.iter().map(|s| s.to_string())),
+        "{}: rejected",
+        case.what
+    );
+    // Deletes lead each batch, so a name can change type in one batch.
+    for z in &plan.zones {
+        let first_non_delete = z
+            .changes
+            .iter()
+            .position(|c| c.action != ChangeAction::Delete)
+            .unwrap_or(z.changes.len());
+        assert!(
+            z.changes[first_non_delete..]
+                .iter()
+                .all(|c| c.action != ChangeAction::Delete),
+            "{}",
+            case.what
+        );
+    }
+    // While in flight, the registry claims everything that may exist.
+    for o in &plan.owned_after {
+        assert!(
+            plan.owned_during.contains(o),
+            "{}: {o:?} not claimed during apply",
+            case.what
+        );
+    }
+}
+
+#[test]
+fn deregister_deletes_only_what_is_as_written() {
+    let a = owned(
+        "ZPRIV",
+        rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"),
+    );
+    let ptr = owned(
+        "ZREV",
+        rec(
+            "4.2.1.10.in-addr.arpa.",
+            "PTR",
+            60,
+            "ip-10-1-2-4.corp.example.",
+        ),
+    );
+    let alias = owned(
+        "ZPRIV",
+        rec(
+            "api.corp.example.",
+            "CNAME",
+            60,
+            "ip-10-1-2-4.corp.example.",
+        ),
+    );
+    let mut current = CurrentRecords::new();
+    current.insert(
+        "ZPRIV".into(),
+        vec![
+            a.record.clone(),
+            rec("api.corp.example.", "CNAME", 60, "new-owner.corp.example."),
+        ],
+    );
+    current.insert("ZREV".into(), vec![ptr.record.clone()]);
+    let plan = plan_deregister(&[a, ptr, alias], &current);
+    assert_eq!(
+        sorted(change_lines(&plan)),
+        sorted([
+            "ZPRIV DELETE ip-10-1-2-4.corp.example. A 10.1.2.4".to_string(),
+            "ZREV DELETE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.".to_string(),
+        ])
+    );
+    assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
+    assert!(plan.notes[0].contains("api.corp.example."));
+    assert!(plan.conflicts.is_empty());
+}
+
+#[test]
+fn names_to_read_cover_wanted_and_owned() {
+    let config = Config::default();
+    let inst = instance(&[("CNAME", "api.corp.example")]);
+    let v = vpc(Some("corp.example"));
+    let zones = corp_zones();
+    let t = targets(&PlanInput {
+        config: &config,
+        instance: &inst,
+        vpc: Some(&v),
+        zones: &zones,
+    });
+    let read = t.names_to_read(&[owned(
+        "ZPRIV",
+        rec("old.corp.example.", "CNAME", 60, "x.corp.example."),
+    )]);
+    let priv_names: Vec<&str> = read["ZPRIV"].iter().map(String::as_str).collect();
+    assert_eq!(
+        priv_names,
+        [
+            "api.corp.example.",
+            "ip-10-1-2-4.corp.example.",
+            "old.corp.example."
+        ]
+    );
+    assert!(!read.contains_key("ZPUB"), "no public IP, no public names");
+    assert_eq!(read["ZREV"].len(), 1);
+}
+
+#[test]
+fn split_names_accepts_commas_and_spaces() {
+    assert_eq!(
+        split_names(" a.example,b.example  c.example\t"),
+        ["a.example.", "b.example.", "c.example."]
+    );
+}

@@ -1,0 +1,7 @@
+//! Rehearsal: world files (an account in memory), scenarios (a day in the
+//! life of a fleet, played on a world) and snapshots (a world read from a
+//! live account).
+
+pub mod scenario;
+pub mod snapshot;
+pub mod world;
