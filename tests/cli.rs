@@ -454,3 +454,72 @@ fn control_characters_from_tags_are_escaped_in_text_output() {
         "{out}"
     );
 }
+
+/// An endpoint nobody listens on: the failure is one line naming the
+/// operation, retryable (a network failure may pass), not the SDK's
+/// several-hundred-character debug dump.
+#[test]
+fn a_network_failure_is_one_retryable_line() {
+    let o = ec2_ddns()
+        .args([
+            "replay",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+            RUNNING,
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line = &json_lines(&o)[0];
+    let error = line["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("dynamodb:GetItem failed: "), "{error}");
+    assert!(
+        !error.contains('\n') && error.len() < 300,
+        "one short line: {error}"
+    );
+    assert!(
+        !error.contains("DispatchFailure {"),
+        "no debug dump: {error}"
+    );
+    assert_eq!(line["retryable"], true, "{line}");
+}
+
+/// A service error from the emulator: the operation, the service's code and
+/// its message on one line; a missing table is not retried.
+#[test]
+#[ignore = "needs the emulator: run through scripts/test"]
+fn a_service_error_is_one_line_with_code_and_message() {
+    let endpoint = common::moto_endpoint();
+    let o = ec2_ddns()
+        .args([
+            "replay",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+            "--table",
+            "NoSuchTable",
+            RUNNING,
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line = &json_lines(&o)[0];
+    let error = line["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("dynamodb:GetItem failed: ResourceNotFoundException: "),
+        "{error}"
+    );
+    assert!(
+        !error.contains('\n') && error.len() < 200,
+        "one short line: {error}"
+    );
+    assert_eq!(line["retryable"], false, "{line}");
+}

@@ -17,7 +17,6 @@ use ec2_ddns::sim::scenario::{self, Step};
 use ec2_ddns::sim::snapshot::snapshot;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::Config;
-use std::process::Command;
 
 /// A world seeded into moto, alias records added to it (seeded by the
 /// seeder like any other record), and the steps played on it. The first step runs on
@@ -135,7 +134,7 @@ async fn act_on_moto(ec2: &aws_sdk_ec2::Client, id: &str, step: &Step) {
 
 /// Runs the real `ec2-ddns snapshot` against moto and loads what it wrote.
 fn snapshot_with_the_command(endpoint: &str, region: &str, file: &std::path::Path) -> World {
-    let out = Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
         .args(["snapshot", "--endpoint-url", endpoint, "--region", region])
         .env_remove("AWS_ENDPOINT_URL")
         .output()
