@@ -78,13 +78,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// A summary of `change` with nothing in it yet.
-    pub fn of(change: &StateChange) -> Summary {
+    /// A summary with nothing in it yet.
+    fn blank(event_id: &str, instance_id: &str, state: Option<InstanceState>) -> Summary {
         Summary {
             source: None,
-            event_id: change.event_id.clone(),
-            instance_id: change.instance_id.clone(),
-            state: Some(change.state),
+            event_id: event_id.to_string(),
+            instance_id: instance_id.to_string(),
+            state,
             outcome: Outcome::NothingToDo,
             dry_run: false,
             changes: Vec::new(),
@@ -97,21 +97,17 @@ impl Summary {
         }
     }
 
+    /// A summary of `change` with nothing in it yet.
+    pub fn of(change: &StateChange) -> Summary {
+        Summary::blank(&change.event_id, &change.instance_id, Some(change.state))
+    }
+
     /// The summary of an event that failed; `change` is `None` when the
     /// event itself could not be read.
     pub fn failed(change: Option<&StateChange>, error: &crate::Error) -> Summary {
         let mut summary = match change {
             Some(change) => Summary::of(change),
-            None => Summary {
-                state: None,
-                ..Summary::of(&StateChange {
-                    event_id: String::new(),
-                    instance_id: String::new(),
-                    state: InstanceState::Pending,
-                    time: None,
-                    region: None,
-                })
-            },
+            None => Summary::blank("", "", None),
         };
         summary.outcome = Outcome::Error;
         summary.error = Some(error.to_string());

@@ -117,6 +117,7 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
             .expect("start cargo lambda watch"),
     );
     wait_for_port(port);
+    let log_file = dir.join("bootstrap.log");
     let mut bootstrap = Running(
         Command::new(env!("CARGO_BIN_EXE_bootstrap"))
             .env(
@@ -130,7 +131,11 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
             .env("AWS_REGION", "us-east-1")
             .env("DDNS_TABLE", "DDNS")
             .env("DDNS_TTL", "120")
-            .stdout(Stdio::null())
+            // Lambda's advanced logging controls, as the function sees them.
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
+            .env_remove("RUST_LOG")
+            .stdout(std::fs::File::create(&log_file).expect("log file"))
             .stderr(Stdio::null())
             .spawn()
             .expect("start bootstrap"),
@@ -196,5 +201,26 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
     assert!(
         bootstrap.0.try_wait().unwrap().is_none(),
         "one bootstrap process served all four invocations"
+    );
+
+    // AWS_LAMBDA_LOG_FORMAT=JSON: every log line is a JSON object, and the
+    // handler's own lines are there (one "event handled" per handled event).
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"))
+        })
+        .collect();
+    let handled = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "event handled")
+        .count();
+    assert_eq!(handled, 3, "running, duplicate, terminated: {log}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "ERROR" && l["fields"]["message"] == "event rejected"),
+        "the foreign event is logged as rejected: {log}"
     );
 }

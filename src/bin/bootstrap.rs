@@ -5,11 +5,21 @@
 use ec2_ddns::adapters::aws::{self, ConnectOptions};
 use ec2_ddns::Config;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    // CloudWatch shows colour codes as text, and the runtime's subscriber
+    // colours text logs unless NO_COLOR is set. Set here, before any thread
+    // exists, so nothing else reads the environment meanwhile.
+    if std::env::var_os("NO_COLOR").is_none() {
+        std::env::set_var("NO_COLOR", "1");
+    }
     // Honours AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL (else RUST_LOG, else info).
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env()?;
-    let account = aws::connect(&ConnectOptions::default(), &config.table).await;
-    ec2_ddns::lambda::run(account.registrar(config)).await
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let config = Config::from_env()?;
+            let account = aws::connect(&ConnectOptions::default(), &config.table).await;
+            ec2_ddns::lambda::run(account.registrar(config)).await
+        })
 }

@@ -434,6 +434,8 @@ impl World {
                 ));
             }
         }
+        let zones: Vec<ZoneInfo> = self.zones.iter().map(WorldZone::info).collect();
+        let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
         let mut owners = Seen::new();
         for (i, item) in self.registry.iter().enumerate() {
             if !crate::event::is_instance_id(&item.instance_id) {
@@ -454,13 +456,7 @@ impl World {
                     )
                 })?;
             for (j, owned) in item.records.iter().enumerate() {
-                let zone = self
-                    .zones
-                    .iter()
-                    .map(WorldZone::info)
-                    .find(|z| z.id == owned.zone_id);
-                let zone_ids: Vec<String> = self.zones.iter().map(|z| z.info().id).collect();
-                match zone {
+                match zones.iter().find(|z| z.id == owned.zone_id) {
                     None => {
                         return Err((
                             format!("registry[{i}].records[{j}].zone_id"),

@@ -68,14 +68,20 @@ fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
     )
 }
 
+/// A batch that could not even be built, so nothing was sent: retrying
+/// would build it the same way.
+fn not_sent(zone_id: &str, message: impl std::fmt::Display) -> Error {
+    Error::BatchRefused {
+        zone_id: zone_id.to_string(),
+        code: "NotSent".into(),
+        message: message.to_string(),
+    }
+}
+
 /// A record set as the SDK sends it. The registrar writes plain record sets
 /// only; an alias in a batch is a bug, refused before anything is sent.
 fn to_sdk(record: &RecordSet, zone_id: &str) -> Result<r53::ResourceRecordSet> {
-    let refuse = |message: String| Error::BatchRefused {
-        zone_id: zone_id.to_string(),
-        code: "NotSent".into(),
-        message,
-    };
+    let refuse = |message: String| not_sent(zone_id, message);
     let RecordData::Values { ttl, values } = &record.data else {
         return Err(refuse(format!(
             "{record}: the registrar never writes alias records"
@@ -287,21 +293,13 @@ impl Dns for Route53 {
                 .action(action)
                 .resource_record_set(to_sdk(&c.record, &batch.zone_id)?)
                 .build();
-            changes.push(change.map_err(|e| Error::BatchRefused {
-                zone_id: batch.zone_id.clone(),
-                code: "NotSent".into(),
-                message: e.to_string(),
-            })?);
+            changes.push(change.map_err(|e| not_sent(&batch.zone_id, e))?);
         }
         let body = r53::ChangeBatch::builder()
             .comment("ec2-ddns")
             .set_changes(Some(changes))
             .build()
-            .map_err(|e| Error::BatchRefused {
-                zone_id: batch.zone_id.clone(),
-                code: "NotSent".into(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| not_sent(&batch.zone_id, e))?;
         let result = self
             .client
             .change_resource_record_sets()
