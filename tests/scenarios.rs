@@ -1,4 +1,4 @@
-//! End-to-end scenarios, each run on the strict fakes and on moto: launch,
+//! End-to-end scenarios, each run on the in-memory account and on moto: launch,
 //! duplicates, out-of-order events, foreign records, terminate.
 
 mod common;

@@ -25,7 +25,7 @@ use ec2_ddns::Config;
 /// No step re-creates a record identical to one deleted earlier: moto 5.2
 /// refuses such a CREATE as "already exists" whenever any record follows
 /// it in the zone (it looks the record up in its change journal and then
-/// lists from that name onwards). Route 53 accepts it; so do the fakes,
+/// lists from that name onwards). Route 53 accepts it; so does the in-memory account,
 /// and `tests/scenarios.rs` covers stop-then-start there.
 struct Case {
     world: &'static str,

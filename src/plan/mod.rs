@@ -237,7 +237,7 @@ fn place(name: &str, zone: Option<&ZoneInfo>, config: &Config) -> Result<Option<
 }
 
 /// First planning step: the names an instance should have and the zones they
-/// go to, per `spec/records.md`.
+/// go to, per `docs/records.md`.
 pub fn targets(input: &PlanInput) -> Targets {
     let config = input.config;
     let instance = input.instance;

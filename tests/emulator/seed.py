@@ -279,8 +279,8 @@ class Seeder:
         zone_ids = self.zone_ids
         for z in plan["zones"]:
             p = self.trail.at = z["path"]
-            # Route 53 associates VPCs with private zones only; a public
-            # zone's `vpcs` (if any) are ignored, as the Rust fakes ignore them.
+            # Route 53 associates VPCs with private zones only (the Rust
+            # loader refuses `vpcs` on a public zone).
             vpcs = [ref(out["vpcs"], vpc, "vpc") for vpc in z["vpcs"]] if z["private"] else []
             kwargs: dict[str, Any] = {
                 "Name": z["name"],
