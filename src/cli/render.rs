@@ -95,28 +95,27 @@ fn ttl_and_value(r: &RecordSet, separator: &str) -> (String, String) {
 /// One event's summary in a few readable lines. The header names what is
 /// known: the event file, the event id, the instance and the state.
 pub fn summary_text(s: &Summary) -> String {
-    let mut head: Vec<String> = Vec::new();
-    if let Some(source) = &s.source {
-        head.push(format!("{}:", e(source)));
-    }
+    let source = match &s.source {
+        Some(source) => format!("{}: ", e(source)),
+        None => String::new(),
+    };
     let state = s.state.map(|st| st.to_string()).unwrap_or_default();
     let known: Vec<&str> = [s.event_id.as_str(), s.instance_id.as_str(), state.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty())
         .collect();
-    if !known.is_empty() {
-        head.push(format!("event {}", e(&known.join(" "))));
-    }
+    let event = if known.is_empty() {
+        String::new()
+    } else {
+        format!("event {}: ", e(&known.join(" ")))
+    };
     let outcome = s.outcome.as_str().replace('-', " ");
     let dry_run = if s.dry_run {
         " (dry run: nothing written)"
     } else {
         ""
     };
-    let mut out = match head.last_mut() {
-        Some(last) if last.ends_with(':') => format!("{} {outcome}{dry_run}\n", head.join(" ")),
-        _ => format!("{}: {outcome}{dry_run}\n", head.join(" ")),
-    };
+    let mut out = format!("{source}{event}{outcome}{dry_run}\n");
     for c in &s.changes {
         let (ttl, value) = ttl_and_value(&c.record, ",");
         let _ = writeln!(
