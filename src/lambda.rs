@@ -149,14 +149,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn throttling_fails_the_invocation_so_lambda_retries() {
+    async fn throttling_is_waited_out_then_fails_the_invocation_so_lambda_retries() {
         let account = account();
+        // One throttle is absorbed within the invocation.
         account.inject("route53:ChangeResourceRecordSets", Fault::Throttling);
+        let answer = handle(&account.registrar(Config::default()), running())
+            .await
+            .unwrap();
+        assert_eq!(answer["outcome"], "applied", "{answer}");
+
+        let account = self::account();
+        for _ in 0..4 {
+            account.inject("route53:ChangeResourceRecordSets", Fault::Throttling);
+        }
         let err = handle(&account.registrar(Config::default()), running())
             .await
             .unwrap_err();
         assert!(err.is_retryable(), "{err}");
         assert_eq!(Diagnostic::from(err).error_type, "ec2_ddns::Aws");
+        assert!(
+            account.registry_items()["i-0web1"].pending.is_empty(),
+            "throttled changes changed nothing, so nothing is pending: {:?}",
+            account.registry_items()
+        );
         // The retry, with Route 53 healthy again, completes.
         let answer = handle(&account.registrar(Config::default()), running())
             .await
@@ -165,24 +180,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refused_batch_that_is_not_a_race_answers_not_retryable() {
+    async fn a_refusal_the_zone_does_not_explain_is_split_and_the_rest_goes_in() {
         let account = account();
-        account.inject(
-            "route53:ChangeResourceRecordSets",
-            Fault::Refused(
-                "InvalidChangeBatch",
-                "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address']",
-            ),
+        let refusal = Fault::Refused(
+            "InvalidChangeBatch",
+            "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address']",
         );
+        // The batch, then its first unit (the host A) alone, are refused.
+        account.inject("route53:ChangeResourceRecordSets", refusal.clone());
+        account.inject("route53:ChangeResourceRecordSets", refusal);
         let answer = handle(&account.registrar(Config::default()), running())
             .await
             .unwrap();
-        assert_eq!(answer["outcome"], "error", "{answer}");
-        assert_eq!(answer["retryable"], false, "{answer}");
-        let error = answer["error"].as_str().unwrap_or_default();
+        assert_eq!(answer["outcome"], "conflict", "{answer}");
+        let conflicts = answer["conflicts"].as_array().unwrap();
+        assert_eq!(conflicts.len(), 1, "{answer}");
         assert!(
-            error.contains("ARRDATAIllegalIPv4Address") && !error.contains("changed since"),
-            "{error}"
+            conflicts[0]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ARRDATAIllegalIPv4Address"),
+            "{answer}"
+        );
+        assert!(
+            answer["changes"].as_array().unwrap().len() >= 3,
+            "the other records went in: {answer}"
         );
     }
 }

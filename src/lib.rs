@@ -8,6 +8,7 @@
 //! `lambda` the function's handler; `cli` the command line.
 
 pub mod adapters;
+pub mod apply;
 pub mod calls;
 pub mod cli;
 pub mod config;

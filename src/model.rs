@@ -443,14 +443,25 @@ pub struct OwnedRecord {
     pub record: RecordSet,
 }
 
-/// The registry item of one instance: what it owns, and the last event applied.
-/// In a world file a typo in a field name is an error, and fields left out
-/// take their defaults (no records, version 0).
+/// The registry item of one instance: what it owns, what it may have
+/// written, and the last event applied. In a world file a typo in a field
+/// name is an error, and fields left out take their defaults (no records,
+/// version 0).
+///
+/// `records` are proven: a change call that wrote them answered OK, or a
+/// read in the same invocation showed the whole batch applied. `pending`
+/// records were sent in a batch whose outcome is not known (the invocation
+/// failed or died before it learned it); they are listed so that nothing
+/// this instance may have written is ever unlisted, but they are never
+/// deleted on the strength of their value, because an equal record may be
+/// someone else's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryItem {
     pub instance_id: String,
     pub records: Vec<OwnedRecord>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<OwnedRecord>,
     /// Time of the newest event applied. It only moves forward: an event
     /// without a time leaves it as it is.
     #[serde(with = "opt_time", skip_serializing_if = "Option::is_none")]
@@ -468,6 +479,57 @@ pub struct RegistryItem {
     pub public_ip: Option<Ipv4Addr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
+    /// The item in the table under this key is not one of ours (version 0):
+    /// the first save replaces it, and a removal removes it, only while it
+    /// is still exactly this.
+    #[serde(skip)]
+    pub replaces: Option<ForeignItem>,
+}
+
+impl RegistryItem {
+    /// How a foreign or damaged item reads: it owns nothing we can prove.
+    pub fn foreign(found: ForeignItem) -> RegistryItem {
+        RegistryItem {
+            instance_id: found.instance_id.clone(),
+            replaces: Some(found),
+            ..RegistryItem::default()
+        }
+    }
+
+    /// Every record this item lists, proven or not.
+    pub fn listed(&self) -> impl Iterator<Item = &OwnedRecord> {
+        self.records.iter().chain(&self.pending)
+    }
+}
+
+/// An item in the registry table that ec2-ddns did not write, or cannot
+/// read: the Python aws-lambda-ddns-function's (`InstanceAttributes`, no
+/// `Version`), or a damaged one. Kept whole so that replacing or removing it
+/// can be made conditional on it being unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignItem {
+    pub instance_id: String,
+    /// The item's attributes other than `InstanceId`, in DynamoDB JSON
+    /// (`{"S": "…"}`, `{"M": {…}}`, …; binary values as lists of bytes).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Why it was not read as ours, for the note.
+    #[serde(default)]
+    pub why: String,
+}
+
+impl ForeignItem {
+    /// The note a summary carries when such an item is met.
+    pub fn note(&self) -> String {
+        let names: Vec<&str> = self.attributes.keys().map(String::as_str).collect();
+        format!(
+            "the registry item for {} is not one ec2-ddns wrote ({}; attributes: {}); it owns nothing that can be proven, so records it may name are left alone, and the item is replaced (or removed) only while it is unchanged",
+            self.instance_id,
+            self.why,
+            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+        )
+    }
 }
 
 #[cfg(test)]

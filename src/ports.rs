@@ -42,10 +42,15 @@ pub trait Dns {
 
 /// DynamoDB: what each instance owns.
 pub trait Registry {
+    /// The instance's item. One that ec2-ddns did not write, or cannot read,
+    /// comes back as [`RegistryItem::foreign`]: it owns nothing, and its
+    /// `replaces` holds it whole. Never an error for what the item holds.
     fn load(&self, instance_id: &str) -> impl Future<Output = Result<Option<RegistryItem>>> + Send;
-    /// Saves `item` if the stored item still has version `item.version - 1`
-    /// (or, for version 1, does not exist); else `Error::RegistryRace`.
+    /// Saves `item` if the stored item still has version `item.version - 1`;
+    /// for version 1, if there is none, or it is still exactly
+    /// `item.replaces`. Else `Error::RegistryRace`.
     fn save(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
-    /// Removes the item if it still has version `version`.
-    fn remove(&self, instance_id: &str, version: u64) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the item if it is still at `item.version` (or still exactly
+    /// `item.replaces`); no item is fine.
+    fn remove(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
 }

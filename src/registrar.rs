@@ -1,15 +1,39 @@
 //! The one place where event, facts, plan, apply and registry meet. The
 //! Lambda handler, the CLI and the scenarios all call `Registrar::handle`.
+//!
+//! The states a record of an instance goes through, as the registry item
+//! lists it:
+//!
+//! | state    | how it gets there                                              | what it allows                                  |
+//! |----------|----------------------------------------------------------------|-------------------------------------------------|
+//! | wanted   | the plan wants it; nothing listed yet                          | nothing: it is not written yet                  |
+//! | pending  | saved in the item *before* the batch that creates it is sent   | nothing: never kept, replaced or deleted        |
+//! | owned    | the batch answered OK, or a read in the same invocation showed the whole batch applied | kept while equal; replaced (DELETE exactly it + CREATE) or deleted |
+//! | released | a batch deleted it (OK, or a read proved it); unlisted after   | —                                               |
+//! | dropped  | read changed or gone: someone else's, or no one's; unlisted    | —                                               |
+//! | unsettled| pending, and the invocation ended without learning the outcome | an equal record found later is a conflict; an absent or different one is unlisted |
+//!
+//! So the item always lists every record this instance may have written
+//! (owned, or pending until settled), and it claims as owned only records
+//! whose write is proven. A crash between any two calls leaves an item that
+//! lists at least what is in the zones.
 
+use crate::apply::{self, Sent};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{Action, StateChange};
 use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem};
-use crate::plan::{self, CurrentRecords, Plan, PlanInput};
+use crate::plan::{self, ChangeAction, Conflict, Observed, Plan, PlanInput, ZoneChanges};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::Summary;
 use std::collections::{BTreeMap, BTreeSet};
-use tracing::info;
+use std::time::Duration;
+use tracing::{info, warn};
+
+/// Plans made per event at most: the first, and one after each refusal or
+/// retried failure. Each refusal teaches the plan something (the names are
+/// read), so a few rounds converge unless the zone keeps changing.
+const ROUNDS: u32 = 4;
 
 /// The registrar, generic over its three ports so the in-memory account
 /// and the real AWS clients are interchangeable.
@@ -22,6 +46,8 @@ pub struct Registrar<E, D, R> {
     pub region: String,
     /// Read everything, plan, write nothing.
     pub dry_run: bool,
+    /// First wait after a throttled change; doubled each time.
+    pub backoff: Duration,
 }
 
 impl<E, D, R> Registrar<E, D, R> {
@@ -35,6 +61,7 @@ impl<E, D, R> Registrar<E, D, R> {
             config,
             region: region.into(),
             dry_run: false,
+            backoff: Duration::from_millis(200),
         }
     }
 
@@ -42,6 +69,100 @@ impl<E, D, R> Registrar<E, D, R> {
     pub fn with_dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
+    }
+
+    /// The same registrar, waiting `backoff` (then twice as long, …) after a
+    /// throttled change before it tries again.
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+/// The registry item as this invocation knows it, kept in step with every
+/// call: what is stored, and what the next save will say.
+struct Book {
+    /// As last loaded or saved; `None` when the table has no item.
+    stored: Option<RegistryItem>,
+    owned: Vec<OwnedRecord>,
+    pending: Vec<OwnedRecord>,
+    /// Everything else the next save writes (event, addresses).
+    meta: RegistryItem,
+}
+
+impl Book {
+    fn open(change: &StateChange, stored: Option<RegistryItem>) -> Book {
+        let (owned, pending) = stored
+            .as_ref()
+            .map(|i| (i.records.clone(), i.pending.clone()))
+            .unwrap_or_default();
+        // The stored time only moves forward: an event without a time (or an
+        // equal one) never lets an older event through afterwards.
+        let last_event_time = stored
+            .as_ref()
+            .and_then(|i| i.last_event_time)
+            .max(change.time);
+        let mut meta = stored.clone().unwrap_or_default();
+        meta.instance_id = change.instance_id.clone();
+        meta.last_event_time = last_event_time;
+        meta.last_event_id = Some(change.event_id.clone());
+        meta.last_state = Some(change.state);
+        Book {
+            stored,
+            owned,
+            pending,
+            meta,
+        }
+    }
+
+    fn facts(&mut self, instance: &InstanceFacts) {
+        self.meta.private_ip = instance.private_ip;
+        self.meta.public_ip = instance.public_ip;
+        self.meta.vpc_id = instance.vpc_id.clone();
+    }
+
+    /// The item the next save writes.
+    fn next(&self) -> RegistryItem {
+        let mut owned = self.owned.clone();
+        owned.sort();
+        let mut pending = self.pending.clone();
+        pending.sort();
+        RegistryItem {
+            records: owned,
+            pending,
+            version: self.stored.as_ref().map_or(0, |i| i.version) + 1,
+            replaces: self.stored.as_ref().and_then(|i| i.replaces.clone()),
+            ..self.meta.clone()
+        }
+    }
+
+    /// Whether the stored item already says what the next save would.
+    fn unchanged(&self) -> bool {
+        self.stored.as_ref().is_some_and(|s| {
+            let next = self.next();
+            s.replaces.is_none()
+                && s.records == next.records
+                && s.pending == next.pending
+                && s.last_event_time == next.last_event_time
+        })
+    }
+
+    /// A batch is in: its deletes are released, its creates owned.
+    fn applied(&mut self, batch: &ZoneChanges) {
+        let deleted: Vec<OwnedRecord> = batch.deletes().collect();
+        self.owned.retain(|o| !deleted.contains(o));
+        for created in batch.creates() {
+            self.pending.retain(|p| *p != created);
+            if !self.owned.contains(&created) {
+                self.owned.push(created);
+            }
+        }
+    }
+
+    /// A batch certainly changed nothing: its creates are not pending.
+    fn not_applied(&mut self, batch: &ZoneChanges) {
+        let created: Vec<OwnedRecord> = batch.creates().collect();
+        self.pending.retain(|p| !created.contains(p));
     }
 }
 
@@ -82,20 +203,50 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         })
     }
 
-    async fn read_current(
-        &self,
-        names: BTreeMap<String, BTreeSet<String>>,
-    ) -> Result<CurrentRecords> {
-        let mut current = CurrentRecords::new();
-        for (zone_id, names) in names {
-            let records = self.dns.records_at(&zone_id, &names).await?;
-            current.insert(zone_id, records);
+    /// The instance's item, and the note a foreign or damaged one earns.
+    async fn load(&self, instance_id: &str, summary: &mut Summary) -> Result<Option<RegistryItem>> {
+        let item = self.registry.load(instance_id).await?;
+        if let Some(found) = item.as_ref().and_then(|i| i.replaces.as_ref()) {
+            warn!(instance = instance_id, "{}", found.note());
+            summary.notes.push(found.note());
         }
-        Ok(current)
+        Ok(item)
     }
 
-    async fn register(&self, change: &StateChange, summary: Summary) -> Result<Summary> {
-        let item = self.registry.load(&change.instance_id).await?;
+    /// Reads the names in `wanted` not read yet into `seen`.
+    async fn read(
+        &self,
+        seen: &mut Observed,
+        wanted: BTreeMap<String, BTreeSet<String>>,
+    ) -> Result<()> {
+        for (zone_id, names) in seen.unread(wanted) {
+            let found = self.dns.records_at(&zone_id, &names).await?;
+            seen.learn(&zone_id, &names, found);
+        }
+        Ok(())
+    }
+
+    /// Records an earlier invocation sent without learning the outcome: each
+    /// is read; one that is gone or different is unlisted (whatever it was,
+    /// it is not ours now), one still there stays pending.
+    async fn settle_unsettled(&self, book: &mut Book, seen: &mut Observed) -> Result<()> {
+        if book.pending.is_empty() {
+            return Ok(());
+        }
+        let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in &book.pending {
+            names
+                .entry(p.zone_id.clone())
+                .or_default()
+                .insert(p.record.name.clone());
+        }
+        self.read(seen, names).await?;
+        book.pending.retain(|p| seen.holds(p) != Some(false));
+        Ok(())
+    }
+
+    async fn register(&self, change: &StateChange, mut summary: Summary) -> Result<Summary> {
+        let item = self.load(&change.instance_id, &mut summary).await?;
         if let Some(note) = Self::stale(change, item.as_ref()) {
             return Ok(summary.note(note));
         }
@@ -126,94 +277,266 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             zones: &zones,
         };
         let targets = plan::targets(&input);
-        let owned = item.as_ref().map(|i| i.records.clone()).unwrap_or_default();
-        let current = self.read_current(targets.names_to_read(&owned)).await?;
-        let plan = plan::plan_register(&targets, &owned, &current, self.config.ttl);
-        let summary = summary.with_plan(&plan);
+        let mut book = Book::open(change, item);
+        book.facts(&instance);
+        let mut seen = Observed::default();
+        self.settle_unsettled(&mut book, &mut seen).await?;
         if self.dry_run {
-            return Ok(summary);
+            let listed: Vec<OwnedRecord> =
+                book.owned.iter().chain(&book.pending).cloned().collect();
+            self.read(&mut seen, targets.names_to_read(&listed)).await?;
         }
-        self.apply_register(change, item, &instance, plan).await?;
-        Ok(summary)
+        let ttl = self.config.ttl;
+        self.converge(
+            &mut book,
+            &mut seen,
+            summary,
+            false,
+            |owned, unsettled, seen| plan::plan_register(&targets, owned, unsettled, seen, ttl),
+        )
+        .await
     }
 
-    /// Write-ahead, then the DNS changes, then the final ownership: a crash
-    /// at any point leaves every record we wrote listed in the registry.
-    async fn apply_register(
-        &self,
-        change: &StateChange,
-        item: Option<RegistryItem>,
-        instance: &InstanceFacts,
-        plan: Plan,
-    ) -> Result<()> {
-        let previous_records = item.as_ref().map(|i| i.records.clone()).unwrap_or_default();
-        if plan.change_count() == 0 && plan.owned_after == previous_records {
-            return Ok(());
-        }
-        let mut version = item.as_ref().map(|i| i.version).unwrap_or(0);
-        // The stored time only moves forward: an event without a time (or an
-        // equal one) never lets an older event through afterwards.
-        let last_event_time = item
-            .as_ref()
-            .and_then(|i| i.last_event_time)
-            .max(change.time);
-        let make_item = |records: &[OwnedRecord], version: u64| RegistryItem {
-            instance_id: change.instance_id.clone(),
-            records: records.to_vec(),
-            last_event_time,
-            last_event_id: Some(change.event_id.clone()),
-            last_state: Some(change.state),
-            version,
-            private_ip: instance.private_ip,
-            public_ip: instance.public_ip,
-            vpc_id: instance.vpc_id.clone(),
-        };
-        if plan.change_count() > 0 {
-            version += 1;
-            self.registry
-                .save(&make_item(&plan.owned_during, version))
-                .await?;
-            for zone in &plan.zones {
-                self.dns.apply(zone).await?;
-            }
-        }
-        if plan.owned_after != plan.owned_during || plan.change_count() == 0 {
-            version += 1;
-            self.registry
-                .save(&make_item(&plan.owned_after, version))
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn deregister(&self, change: &StateChange, summary: Summary) -> Result<Summary> {
-        let Some(item) = self.registry.load(&change.instance_id).await? else {
+    async fn deregister(&self, change: &StateChange, mut summary: Summary) -> Result<Summary> {
+        let Some(item) = self.load(&change.instance_id, &mut summary).await? else {
             return Ok(summary.note("no records registered for this instance"));
         };
         if let Some(note) = Self::stale(change, Some(&item)) {
             return Ok(summary.note(note));
         }
-        let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for o in &item.records {
-            names
-                .entry(o.zone_id.clone())
-                .or_default()
-                .insert(o.record.name.clone());
-        }
-        let current = self.read_current(names).await?;
-        let plan = plan::plan_deregister(&item.records, &current);
-        let summary = summary.with_plan(&plan);
+        let mut book = Book::open(change, Some(item));
+        let mut seen = Observed::default();
+        self.settle_unsettled(&mut book, &mut seen).await?;
         if self.dry_run {
-            return Ok(summary);
+            let listed: Vec<OwnedRecord> = book.owned.clone();
+            let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for o in &listed {
+                names
+                    .entry(o.zone_id.clone())
+                    .or_default()
+                    .insert(o.record.name.clone());
+            }
+            self.read(&mut seen, names).await?;
         }
-        for zone in &plan.zones {
-            self.dns.apply(zone).await?;
-        }
-        self.registry
-            .remove(&item.instance_id, item.version)
+        let mut summary = self
+            .converge(&mut book, &mut seen, summary, true, |owned, _, seen| {
+                plan::plan_deregister(owned, seen)
+            })
             .await?;
+        for p in &book.pending {
+            summary.notes.push(format!(
+                "{} {} in {} is left alone and stays listed as pending: an earlier invocation sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's (delete it by hand if it is)",
+                p.record.name, p.record.rtype, p.zone_name
+            ));
+        }
         Ok(summary)
     }
+
+    /// Plans, writes the item ahead, sends each zone's batch and settles it,
+    /// and plans again after a refusal (its names read) or a change that was
+    /// certainly not applied, until nothing is left to do. Ends by saving
+    /// the item (or, for a deregistration that leaves nothing listed,
+    /// removing it).
+    async fn converge(
+        &self,
+        book: &mut Book,
+        seen: &mut Observed,
+        summary: Summary,
+        deregister: bool,
+        plan_with: impl Fn(&[OwnedRecord], &[OwnedRecord], &Observed) -> Plan,
+    ) -> Result<Summary> {
+        let mut applied: Vec<ZoneChanges> = Vec::new();
+        let mut refused: Vec<Conflict> = Vec::new();
+        let mut last_failure: Option<Error> = None;
+        let mut settled = false;
+        let mut wait = self.backoff;
+        let mut plan = Plan::default();
+        for _round in 0..ROUNDS {
+            plan = plan_with(&book.owned, &book.pending, seen);
+            book.owned.retain(|o| !plan.dropped.contains(o));
+            if self.dry_run {
+                return Ok(summary.with_plan(&plan));
+            }
+            if plan.change_count() == 0 {
+                settled = true;
+                break;
+            }
+            let fresh: Vec<OwnedRecord> = plan
+                .creates()
+                .into_iter()
+                .filter(|c| !book.pending.contains(c))
+                .collect();
+            if !fresh.is_empty() {
+                book.pending.extend(fresh);
+                self.save(book).await?;
+            }
+            let mut again = false;
+            let batches = ordered(&plan.zones);
+            for (i, batch) in batches.iter().copied().enumerate() {
+                // Batches not sent this round created nothing.
+                let unsent = &batches[i + 1..];
+                match apply::send(&self.dns, batch, seen).await {
+                    Sent::Applied => {
+                        book.applied(batch);
+                        applied.push(batch.clone());
+                    }
+                    Sent::Refused(err) => {
+                        let replanned = plan_with(&book.owned, &book.pending, seen);
+                        let same = replanned
+                            .zones
+                            .iter()
+                            .any(|z| z.zone_id == batch.zone_id && z.changes == batch.changes);
+                        if same {
+                            // The read does not explain the refusal: send
+                            // the batch a name at a time, so the rest goes in.
+                            let units =
+                                self.send_units(batch, book, seen, &mut applied, &err).await;
+                            refused.extend(units);
+                            continue;
+                        }
+                        unsent.iter().for_each(|b| book.not_applied(b));
+                        again = true;
+                        break;
+                    }
+                    Sent::NotApplied(err) => {
+                        book.not_applied(batch);
+                        unsent.iter().for_each(|b| book.not_applied(b));
+                        if !err.is_retryable() {
+                            self.finish(book, deregister).await?;
+                            return Err(err);
+                        }
+                        warn!(zone = %batch.zone_id, error = %err, "change not applied; trying again");
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                        last_failure = Some(err);
+                        again = true;
+                        break;
+                    }
+                    Sent::Unknown(err) => {
+                        // The batch's creates stay pending; whatever else is
+                        // known is saved, if the registry lets us.
+                        unsent.iter().for_each(|b| book.not_applied(b));
+                        if let Err(save_err) = self.finish(book, deregister).await {
+                            warn!(error = %save_err, "could not save the registry item after a change whose outcome is unknown");
+                        }
+                        return Err(err);
+                    }
+                }
+            }
+            if !again {
+                settled = true;
+                break;
+            }
+        }
+        self.finish(book, deregister).await?;
+        if !settled {
+            return Err(last_failure.unwrap_or_else(|| Error::ZoneChanged {
+                zone_id: plan
+                    .zones
+                    .first()
+                    .map(|z| z.zone_id.clone())
+                    .unwrap_or_default(),
+                message: format!("the zones kept changing over {ROUNDS} plans"),
+            }));
+        }
+        plan.conflicts.extend(refused);
+        Ok(summary.with_plan(&Plan {
+            zones: applied,
+            ..plan
+        }))
+    }
+
+    /// Sends a refused batch one name at a time; a unit refused alone is
+    /// reported as a conflict with Route 53's words.
+    async fn send_units(
+        &self,
+        batch: &ZoneChanges,
+        book: &mut Book,
+        seen: &mut Observed,
+        applied: &mut Vec<ZoneChanges>,
+        refusal: &Error,
+    ) -> Vec<Conflict> {
+        warn!(zone = %batch.zone_id, error = %refusal, "Route 53 refused a batch the zone as read does not explain; sending it a name at a time");
+        let mut refused = Vec::new();
+        for unit in apply::units(batch) {
+            match apply::send(&self.dns, &unit, seen).await {
+                Sent::Applied => {
+                    book.applied(&unit);
+                    applied.push(unit);
+                }
+                Sent::Refused(err) | Sent::NotApplied(err) => {
+                    book.not_applied(&unit);
+                    refused.extend(
+                        unit.changes
+                            .iter()
+                            .filter(|c| c.action != ChangeAction::Delete)
+                            .map(|c| Conflict {
+                                zone_id: unit.zone_id.clone(),
+                                zone_name: unit.zone_name.clone(),
+                                name: c.record.name.clone(),
+                                rtype: c.record.rtype.clone(),
+                                reason: format!("Route 53 refused the change: {err}"),
+                            }),
+                    );
+                }
+                // Its creates stay pending; the next event settles them.
+                Sent::Unknown(_) => {}
+            }
+        }
+        refused
+    }
+
+    /// Saves the item, or removes it when a deregistration leaves nothing
+    /// listed; skipped when the stored item already says it all.
+    async fn finish(&self, book: &mut Book, deregister: bool) -> Result<()> {
+        if deregister && book.owned.is_empty() && book.pending.is_empty() {
+            if let Some(stored) = book.stored.take() {
+                if let Err(err) = self.registry.remove(&stored).await {
+                    book.stored = Some(stored);
+                    return Err(err);
+                }
+            }
+            return Ok(());
+        }
+        if book.unchanged() {
+            return Ok(());
+        }
+        self.save(book).await
+    }
+
+    /// A conditional save. When its answer is lost, the item is read back:
+    /// if it says what we saved, the save happened.
+    async fn save(&self, book: &mut Book) -> Result<()> {
+        let item = book.next();
+        match self.registry.save(&item).await {
+            Ok(()) => {}
+            Err(err @ Error::Aws { .. }) if err.is_retryable() => {
+                let back = self.registry.load(&item.instance_id).await?;
+                let mut expected = item.clone();
+                expected.replaces = None;
+                if back.as_ref() != Some(&expected) {
+                    return Err(err);
+                }
+            }
+            Err(err) => return Err(err),
+        }
+        let mut saved = item;
+        saved.replaces = None;
+        book.stored = Some(saved);
+        Ok(())
+    }
+}
+
+/// Batches with host A records first: the PTR and the aliases depend on
+/// whether the host A is ours, and a refusal there changes their plan.
+fn ordered(zones: &[ZoneChanges]) -> Vec<&ZoneChanges> {
+    let mut ordered: Vec<&ZoneChanges> = zones.iter().collect();
+    ordered.sort_by_key(|z| {
+        !z.changes
+            .iter()
+            .any(|c| c.record.rtype == crate::model::RecordType::A)
+    });
+    ordered
 }
 
 #[cfg(test)]

@@ -4,11 +4,20 @@
 //! beside another record, a DELETE that does not match exactly, a name
 //! outside the zone) with Route 53's codes and words, and its registry
 //! refuses a conditional write on a changed item; so a test that passes here
-//! means something. Faults can be injected per operation.
+//! means something.
+//!
+//! Faults can be injected per operation or at the n-th call from now:
+//! throttling, a 500 before or after the change commits, a refusal, and a
+//! crash (the invocation dies at that call, before or after it commits, and
+//! every later call fails until [`MemoryAccount::revive`]). Each record
+//! remembers who wrote it ([`MemoryAccount::set_writer`]), so a test can
+//! check that no one's record was touched by another.
 
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
-use crate::model::{InstanceFacts, RecordSet, RecordType, RegistryItem, VpcFacts, ZoneInfo};
+use crate::model::{
+    ForeignItem, InstanceFacts, RecordSet, RecordType, RegistryItem, VpcFacts, ZoneInfo,
+};
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
 use crate::ports::{Dns, Instances, Registry};
@@ -28,6 +37,10 @@ pub enum Fault {
     InternalError { after_commit: bool },
     /// A refusal with this code and message (Route 53's change batches only).
     Refused(&'static str, &'static str),
+    /// The invocation dies at this call: with `after_commit` the call's
+    /// change is made first. This call and every later one fail, with no
+    /// answer, until `revive`.
+    Crash { after_commit: bool },
 }
 
 impl Fault {
@@ -49,15 +62,50 @@ impl Fault {
             Fault::Refused(code, message) => {
                 Error::route53_refusal(zone_id.unwrap_or_default(), code, message)
             }
+            Fault::Crash { .. } => crashed(operation),
         }
     }
+
+    /// Whether the call's change is made before the fault strikes.
+    fn after_commit(&self) -> bool {
+        matches!(
+            self,
+            Fault::InternalError { after_commit: true } | Fault::Crash { after_commit: true }
+        )
+    }
+}
+
+/// What a call made by a dead invocation gets: no answer at all.
+fn crashed(operation: &str) -> Error {
+    Error::Aws {
+        operation: operation.into(),
+        code: None,
+        message: "no answer: the invocation died here (injected crash)".into(),
+        retryable: true,
+    }
+}
+
+/// A record set's slot in a zone: zone id, name and type.
+pub type Slot = (String, String, String);
+
+/// The registry table holds our items and, maybe, others'.
+#[derive(Debug, Clone)]
+enum Stored {
+    Ours(RegistryItem),
+    Foreign(ForeignItem),
 }
 
 #[derive(Debug)]
 struct State {
     world: World,
-    registry: BTreeMap<String, RegistryItem>,
+    registry: BTreeMap<String, Stored>,
     faults: BTreeMap<String, VecDeque<Fault>>,
+    /// Faults by call number (all operations counted).
+    planned: BTreeMap<u64, Fault>,
+    calls_made: u64,
+    crashed: bool,
+    writer: String,
+    authors: BTreeMap<Slot, String>,
 }
 
 /// A handle on one in-memory account; clone it for each port.
@@ -72,15 +120,33 @@ impl MemoryAccount {
     /// An account holding `world`; its `registry` items become the
     /// in-memory registry table.
     pub fn new(mut world: World) -> MemoryAccount {
-        let registry = std::mem::take(&mut world.registry)
+        let mut registry: BTreeMap<String, Stored> = std::mem::take(&mut world.registry)
             .into_iter()
-            .map(|item| (item.instance_id.clone(), item))
+            .map(|item| (item.instance_id.clone(), Stored::Ours(item)))
+            .collect();
+        for found in std::mem::take(&mut world.foreign_registry) {
+            registry.insert(found.instance_id.clone(), Stored::Foreign(found));
+        }
+        let authors = world
+            .zones
+            .iter()
+            .flat_map(|z| {
+                let id = z.info().id;
+                z.records
+                    .iter()
+                    .map(move |r| (slot(&id, r), "world".to_string()))
+            })
             .collect();
         MemoryAccount {
             state: Arc::new(Mutex::new(State {
                 world,
                 registry,
                 faults: BTreeMap::new(),
+                planned: BTreeMap::new(),
+                calls_made: 0,
+                crashed: false,
+                writer: "someone".into(),
+                authors,
             })),
             calls: CallLog::default(),
         }
@@ -90,6 +156,7 @@ impl MemoryAccount {
     pub fn registrar(&self, config: Config) -> Registrar<Self, Self, Self> {
         let region = self.lock().world.region.clone();
         Registrar::new(self.clone(), self.clone(), self.clone(), config, region)
+            .with_backoff(std::time::Duration::ZERO)
     }
 
     /// A poisoned lock only means a test thread panicked; the account is
@@ -109,8 +176,41 @@ impl MemoryAccount {
         f(&mut self.lock().world)
     }
 
+    /// The registry table; a foreign item reads as [`RegistryItem::foreign`].
     pub fn registry_items(&self) -> BTreeMap<String, RegistryItem> {
-        self.lock().registry.clone()
+        self.lock()
+            .registry
+            .iter()
+            .map(|(id, stored)| (id.clone(), stored.read()))
+            .collect()
+    }
+
+    /// Whom later record writes are credited to (an instance id, "foreign").
+    pub fn set_writer(&self, writer: &str) {
+        self.lock().writer = writer.to_string();
+    }
+
+    /// Who wrote the record set now in each slot ("world" for records the
+    /// world file brought).
+    pub fn authors(&self) -> BTreeMap<Slot, String> {
+        self.lock().authors.clone()
+    }
+
+    /// The call `n` calls from now (0: the next one, whatever its
+    /// operation) meets `fault`.
+    pub fn inject_at(&self, n: u64, fault: Fault) {
+        let mut state = self.lock();
+        let at = state.calls_made + n;
+        state.planned.insert(at, fault);
+    }
+
+    /// A new invocation after a crash: calls work again, and faults
+    /// planned for calls not yet made are dropped.
+    pub fn revive(&self) {
+        let mut state = self.lock();
+        state.crashed = false;
+        state.planned.clear();
+        state.faults.clear();
     }
 
     /// Zone id → its records, sorted.
@@ -140,25 +240,47 @@ impl MemoryAccount {
     /// Counts a call and takes its injected fault: `Err` for one that strikes
     /// before the call does anything, `Ok(Some)` for one after it commits.
     fn enter(&self, operation: &str, zone_id: Option<&str>) -> Result<Option<Fault>> {
+        let mut state = self.lock();
+        if state.crashed {
+            return Err(crashed(operation));
+        }
         self.calls.count(operation);
-        let fault = self
-            .lock()
-            .faults
-            .get_mut(operation)
-            .and_then(VecDeque::pop_front);
+        let n = state.calls_made;
+        state.calls_made += 1;
+        let fault = match state.planned.remove(&n) {
+            Some(fault) => Some(fault),
+            None => state
+                .faults
+                .get_mut(operation)
+                .and_then(VecDeque::pop_front),
+        };
         match fault {
-            Some(Fault::InternalError { after_commit: true }) => {
-                Ok(Some(Fault::InternalError { after_commit: true }))
+            Some(fault) if fault.after_commit() => Ok(Some(fault)),
+            Some(fault) => {
+                if matches!(fault, Fault::Crash { .. }) {
+                    state.crashed = true;
+                }
+                Err(fault.error(operation, zone_id))
             }
-            Some(fault) => Err(fault.error(operation, zone_id)),
             None => Ok(None),
         }
     }
 
+    /// A call that changes nothing: any fault it meets strikes.
+    fn read_call(&self, operation: &str, zone_id: Option<&str>) -> Result<()> {
+        let after = self.enter(operation, zone_id)?;
+        self.leave(operation, after)
+    }
+
     /// Ends a call that committed: the injected after-commit fault, if any.
-    fn leave(operation: &str, fault: Option<Fault>) -> Result<()> {
+    fn leave(&self, operation: &str, fault: Option<Fault>) -> Result<()> {
         match fault {
-            Some(fault) => Err(fault.error(operation, None)),
+            Some(fault) => {
+                if matches!(fault, Fault::Crash { .. }) {
+                    self.lock().crashed = true;
+                }
+                Err(fault.error(operation, None))
+            }
             None => Ok(()),
         }
     }
@@ -166,7 +288,7 @@ impl MemoryAccount {
 
 impl Instances for MemoryAccount {
     async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
-        self.enter("ec2:DescribeInstances", None)?;
+        self.read_call("ec2:DescribeInstances", None)?;
         let state = self.lock();
         Ok(state
             .world
@@ -179,15 +301,15 @@ impl Instances for MemoryAccount {
     /// The same four reads the real client makes: the VPC, its DHCP option
     /// set (when it has one of its own) and its two DNS attributes.
     async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {
-        self.enter("ec2:DescribeVpcs", None)?;
+        self.read_call("ec2:DescribeVpcs", None)?;
         let Some(vpc) = self.lock().world.vpc_facts(vpc_id) else {
             return Ok(None);
         };
         if vpc.dhcp_domain.is_some() {
-            self.enter("ec2:DescribeDhcpOptions", None)?;
+            self.read_call("ec2:DescribeDhcpOptions", None)?;
         }
-        self.enter("ec2:DescribeVpcAttribute", None)?;
-        self.enter("ec2:DescribeVpcAttribute", None)?;
+        self.read_call("ec2:DescribeVpcAttribute", None)?;
+        self.read_call("ec2:DescribeVpcAttribute", None)?;
         Ok(Some(vpc))
     }
 }
@@ -198,9 +320,9 @@ impl Dns for MemoryAccount {
         vpc_id: Option<&str>,
         _region: &str,
     ) -> Result<Vec<ZoneInfo>> {
-        self.enter("route53:ListHostedZones", None)?;
+        self.read_call("route53:ListHostedZones", None)?;
         if vpc_id.is_some() {
-            self.enter("route53:ListHostedZonesByVPC", None)?;
+            self.read_call("route53:ListHostedZonesByVPC", None)?;
         }
         Ok(self
             .lock()
@@ -214,7 +336,7 @@ impl Dns for MemoryAccount {
 
     async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
         // As the real client: one listing per zone (a small zone fits one page).
-        self.enter("route53:ListResourceRecordSets", Some(zone_id))?;
+        self.read_call("route53:ListResourceRecordSets", Some(zone_id))?;
         let state = self.lock();
         let Some(zone) = state.world.zones.iter().find(|z| z.info().id == zone_id) else {
             return Ok(Vec::new());
@@ -249,8 +371,18 @@ impl Dns for MemoryAccount {
             zone.records = apply_strictly(&zone.info().name, &zone.records, batch).map_err(
                 |(code, message)| Error::route53_refusal(&batch.zone_id, code, &message),
             )?;
+            let writer = state.writer.clone();
+            for c in &batch.changes {
+                let slot = slot(&batch.zone_id, &c.record);
+                match c.action {
+                    ChangeAction::Delete => state.authors.remove(&slot),
+                    ChangeAction::Create | ChangeAction::Upsert => {
+                        state.authors.insert(slot, writer.clone())
+                    }
+                };
+            }
         }
-        Self::leave(operation, after)
+        self.leave(operation, after)
     }
 }
 
@@ -344,10 +476,33 @@ pub fn apply_strictly(
     Ok(records)
 }
 
+impl Stored {
+    fn read(&self) -> RegistryItem {
+        match self {
+            Stored::Ours(item) => item.clone(),
+            Stored::Foreign(found) => RegistryItem::foreign(found.clone()),
+        }
+    }
+
+    /// Whether a write that read `item` may replace or remove this.
+    fn is_as_read(&self, item: &RegistryItem, version: u64) -> bool {
+        match self {
+            Stored::Ours(stored) => stored.version == version,
+            Stored::Foreign(found) => version == 0 && item.replaces.as_ref() == Some(found),
+        }
+    }
+}
+
+fn slot(zone_id: &str, r: &RecordSet) -> Slot {
+    (zone_id.to_string(), r.name.clone(), r.rtype.to_string())
+}
+
 impl Registry for MemoryAccount {
     async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
-        self.enter("dynamodb:GetItem", None)?;
-        Ok(self.lock().registry.get(instance_id).cloned())
+        let after = self.enter("dynamodb:GetItem", None)?;
+        let item = self.lock().registry.get(instance_id).map(Stored::read);
+        self.leave("dynamodb:GetItem", after)?;
+        Ok(item)
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
@@ -355,38 +510,43 @@ impl Registry for MemoryAccount {
         let after = self.enter(operation, None)?;
         {
             let mut state = self.lock();
-            let stored = state.registry.get(&item.instance_id).map(|i| i.version);
-            let expected = item.version.checked_sub(1).filter(|v| *v > 0);
-            if stored != expected {
+            let previous = item.version.saturating_sub(1);
+            let allowed = match state.registry.get(&item.instance_id) {
+                None => previous == 0,
+                Some(stored) => stored.is_as_read(item, previous),
+            };
+            if !allowed {
                 return Err(Error::RegistryRace {
                     instance_id: item.instance_id.clone(),
                 });
             }
+            let mut saved = item.clone();
+            saved.replaces = None;
             state
                 .registry
-                .insert(item.instance_id.clone(), item.clone());
+                .insert(item.instance_id.clone(), Stored::Ours(saved));
         }
-        Self::leave(operation, after)
+        self.leave(operation, after)
     }
 
-    async fn remove(&self, instance_id: &str, version: u64) -> Result<()> {
+    async fn remove(&self, item: &RegistryItem) -> Result<()> {
         let operation = "dynamodb:DeleteItem";
         let after = self.enter(operation, None)?;
         {
             let mut state = self.lock();
-            match state.registry.get(instance_id) {
-                Some(item) if item.version == version => {
-                    state.registry.remove(instance_id);
+            match state.registry.get(&item.instance_id) {
+                Some(stored) if stored.is_as_read(item, item.version) => {
+                    state.registry.remove(&item.instance_id);
                 }
                 Some(_) => {
                     return Err(Error::RegistryRace {
-                        instance_id: instance_id.to_string(),
+                        instance_id: item.instance_id.clone(),
                     })
                 }
                 None => {}
             }
         }
-        Self::leave(operation, after)
+        self.leave(operation, after)
     }
 }
 
@@ -459,11 +619,15 @@ mod tests {
         );
         item.version = 2;
         account.save(&item).await.unwrap();
+        let stale = RegistryItem {
+            version: 1,
+            ..item.clone()
+        };
         assert!(matches!(
-            account.remove("i-1", 1).await,
+            account.remove(&stale).await,
             Err(Error::RegistryRace { .. })
         ));
-        account.remove("i-1", 2).await.unwrap();
+        account.remove(&item).await.unwrap();
         assert!(account.load("i-1").await.unwrap().is_none());
     }
 

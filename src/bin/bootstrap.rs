@@ -1,6 +1,9 @@
 //! The Lambda function: configuration and SDK clients are built once, at
 //! cold start, and lent to the handler in `ec2_ddns::lambda` for every
 //! invocation.
+// The handler's future nests deeply enough (generic ports, the apply
+// loop) to pass the default query depth when its layout is computed.
+#![recursion_limit = "256"]
 
 use ec2_ddns::adapters::aws::{self, ConnectOptions};
 use ec2_ddns::Config;

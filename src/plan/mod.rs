@@ -2,20 +2,32 @@
 //! `docs/records.md`), diffed against what exists and what it owns.
 //! Pure functions only: no async, no SDK types, no clock.
 //!
-//! How one wanted record is decided against the zone as read:
+//! How one wanted record is decided against the zone (as read, or as
+//! assumed: see below):
 //!
-//! | at the wanted name and type            | owned by this instance | action   |
-//! |----------------------------------------|------------------------|----------|
-//! | nothing                                | —                      | CREATE   |
-//! | the same record                        | yes                    | keep     |
-//! | the same record                        | no                     | conflict |
-//! | a different record                     | yes (exactly)          | UPSERT   |
-//! | a different record                     | no                     | conflict |
-//! | a CNAME (wanting another type)         | no                     | conflict |
-//! | any other type (wanting a CNAME)       | no                     | conflict |
+//! | at the wanted name and type            | this instance's claim     | action              |
+//! |----------------------------------------|---------------------------|---------------------|
+//! | nothing                                | —                         | CREATE              |
+//! | the same record                        | owned (proven)            | keep                |
+//! | the same record                        | pending (never settled)   | conflict            |
+//! | the same record                        | none                      | conflict            |
+//! | a different record                     | owned, exactly as written | DELETE old + CREATE |
+//! | a different record                     | none, or changed since    | conflict            |
+//! | a CNAME (wanting another type)         | none                      | conflict            |
+//! | any other type (wanting a CNAME)       | none                      | conflict            |
 //!
 //! Owned records that are no longer wanted are deleted only while they still
-//! equal what was written; otherwise they are left to whoever changed them.
+//! equal what was written; otherwise they are left to whoever changed them
+//! and are no longer owned (`Plan::dropped`). A pending record is never
+//! deleted: its equal value proves nothing.
+//!
+//! Every write is compare-and-swap: there is no UPSERT. A DELETE names
+//! exactly the values written and a CREATE needs the name and type free, so
+//! Route 53 itself refuses a batch that would overwrite or delete what
+//! someone changed since. That is why the plan may be made without reading
+//! the zones: a name not read ([`Observed`]) is assumed to hold exactly what
+//! this instance owns there, and nothing else. If that is wrong, Route 53
+//! refuses the batch, the registrar reads the names, and plans again.
 
 use crate::config::Config;
 use crate::model::{InstanceFacts, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo};
@@ -59,6 +71,8 @@ pub struct Conflict {
 pub enum ChangeAction {
     Delete,
     Create,
+    /// Never planned by the registrar (it would overwrite what someone
+    /// changed); other writers, such as a person in a scenario, use it.
     Upsert,
 }
 
@@ -134,6 +148,95 @@ pub struct Targets {
 /// names that were asked for.
 pub type CurrentRecords = BTreeMap<String, Vec<RecordSet>>;
 
+/// What the registrar has read of the zones, name by name. A name not read
+/// is assumed to hold what this instance owns there and nothing else (see
+/// the module docs); a compare-and-swap batch finds out if it does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    read: BTreeMap<String, BTreeSet<String>>,
+    records: CurrentRecords,
+}
+
+impl Observed {
+    /// Everything at these names, read from Route 53: `found` replaces what
+    /// was known there before.
+    pub fn learn(&mut self, zone_id: &str, names: &BTreeSet<String>, found: Vec<RecordSet>) {
+        let records = self.records.entry(zone_id.to_string()).or_default();
+        records.retain(|r| !names.contains(&r.name));
+        records.extend(found.into_iter().filter(|r| names.contains(&r.name)));
+        self.read
+            .entry(zone_id.to_string())
+            .or_default()
+            .extend(names.iter().cloned());
+    }
+
+    /// Of `wanted` (zone id → names), the names not read yet.
+    pub fn unread(
+        &self,
+        wanted: BTreeMap<String, BTreeSet<String>>,
+    ) -> BTreeMap<String, BTreeSet<String>> {
+        wanted
+            .into_iter()
+            .map(|(zone, names)| {
+                let read = self.read.get(&zone);
+                let left = names
+                    .into_iter()
+                    .filter(|n| !read.is_some_and(|r| r.contains(n)))
+                    .collect::<BTreeSet<_>>();
+                (zone, left)
+            })
+            .filter(|(_, names)| !names.is_empty())
+            .collect()
+    }
+
+    /// The record sets read at `name`; `None` when the name was not read.
+    pub fn at(&self, zone_id: &str, name: &str) -> Option<Vec<&RecordSet>> {
+        self.read.get(zone_id)?.get(name)?;
+        Some(
+            self.records
+                .get(zone_id)
+                .into_iter()
+                .flatten()
+                .filter(|r| r.name == name)
+                .collect(),
+        )
+    }
+
+    /// Whether the zone holds exactly `record`: `None` when not read.
+    pub fn holds(&self, record: &OwnedRecord) -> Option<bool> {
+        self.at(&record.zone_id, &record.record.name)
+            .map(|found| found.contains(&&record.record))
+    }
+
+    /// The zones as the plan sees them: what was read, and at names not read,
+    /// what `owned` says is there.
+    pub fn assume(&self, owned: &[OwnedRecord]) -> CurrentRecords {
+        let mut current = self.records.clone();
+        for o in owned {
+            if self.at(&o.zone_id, &o.record.name).is_none() {
+                current
+                    .entry(o.zone_id.clone())
+                    .or_default()
+                    .push(o.record.clone());
+            }
+        }
+        current
+    }
+
+    /// An observer that has read every name in `current` (tests, and the
+    /// dry run, which reads everything it plans over).
+    pub fn everything(
+        names: &BTreeMap<String, BTreeSet<String>>,
+        current: &CurrentRecords,
+    ) -> Observed {
+        let mut seen = Observed::default();
+        for (zone, names) in names {
+            seen.learn(zone, names, current.get(zone).cloned().unwrap_or_default());
+        }
+        seen
+    }
+}
+
 /// The outcome of planning one event.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Plan {
@@ -145,16 +248,58 @@ pub struct Plan {
     /// What the instance owns once the changes are applied.
     #[serde(skip)]
     pub owned_after: Vec<OwnedRecord>,
-    /// What it may own while the changes are in flight: `owned_after` plus
-    /// the records being deleted. Saved before the DNS change, so a crash in
-    /// between never leaves a record that no one owns.
+    /// Owned records found changed or gone: someone else's now, or no one's.
+    /// They are no longer owned, and no change touches them.
     #[serde(skip)]
-    pub owned_during: Vec<OwnedRecord>,
+    pub dropped: Vec<OwnedRecord>,
 }
 
 impl Plan {
     pub fn change_count(&self) -> usize {
         self.zones.iter().map(|z| z.changes.len()).sum()
+    }
+
+    /// The records the batches create, with their zones: listed as pending
+    /// before the batches are sent.
+    pub fn creates(&self) -> Vec<OwnedRecord> {
+        self.zones.iter().flat_map(ZoneChanges::creates).collect()
+    }
+
+    fn deletes(&self, o: &OwnedRecord) -> bool {
+        self.zones.iter().any(|z| {
+            z.zone_id == o.zone_id
+                && z.changes
+                    .iter()
+                    .any(|c| c.action == ChangeAction::Delete && c.record == o.record)
+        })
+    }
+}
+
+impl ZoneChanges {
+    /// The records this batch creates, as owned records of its zone.
+    pub fn creates(&self) -> impl Iterator<Item = OwnedRecord> + '_ {
+        self.with_action(ChangeAction::Create)
+    }
+
+    /// The records this batch deletes, as owned records of its zone.
+    pub fn deletes(&self) -> impl Iterator<Item = OwnedRecord> + '_ {
+        self.with_action(ChangeAction::Delete)
+    }
+
+    fn with_action(&self, action: ChangeAction) -> impl Iterator<Item = OwnedRecord> + '_ {
+        self.changes
+            .iter()
+            .filter(move |c| c.action == action)
+            .map(|c| OwnedRecord {
+                zone_id: self.zone_id.clone(),
+                zone_name: self.zone_name.clone(),
+                record: c.record.clone(),
+            })
+    }
+
+    /// The names this batch touches: what to read when its outcome is in doubt.
+    pub fn names(&self) -> BTreeSet<String> {
+        self.changes.iter().map(|c| c.record.name.clone()).collect()
     }
 }
 
@@ -461,6 +606,8 @@ impl Targets {
 struct Differ<'a> {
     ttl: u32,
     owned: &'a [OwnedRecord],
+    /// Records an earlier invocation sent without learning the outcome.
+    unsettled: &'a [OwnedRecord],
     /// Current records, less the owned ones this plan deletes.
     current: BTreeMap<String, Vec<RecordSet>>,
     /// zone id → records this plan will hold after apply.
@@ -531,13 +678,35 @@ impl Differ<'_> {
         let action = match same_type {
             None => Some(ChangeAction::Create),
             Some(cur) if *cur == record && self.is_owned(&zone.id, cur) => None,
+            Some(cur)
+                if *cur == record
+                    && self
+                        .unsettled
+                        .iter()
+                        .any(|p| p.zone_id == zone.id && p.record == *cur) =>
+            {
+                self.plan.conflicts.push(conflict(format!(
+                    "an identical record exists ({cur}); an earlier invocation of this instance sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's and is left alone (delete it by hand if it is, and the next event takes the name)"
+                )));
+                return false;
+            }
             Some(cur) if *cur == record => {
                 self.plan.conflicts.push(conflict(format!(
                     "an identical record exists that this instance did not write ({cur}); it is left to its owner"
                 )));
                 return false;
             }
-            Some(cur) if self.is_owned(&zone.id, cur) => Some(ChangeAction::Upsert),
+            Some(cur) if self.is_owned(&zone.id, cur) => {
+                // Compare-and-swap: the DELETE names exactly what was
+                // written, so a record changed since makes Route 53 refuse.
+                push_change(
+                    &mut self.plan.zones,
+                    zone,
+                    ChangeAction::Delete,
+                    cur.clone(),
+                );
+                Some(ChangeAction::Create)
+            }
             Some(cur) => {
                 self.plan.conflicts.push(conflict(format!(
                     "{} {} is held by someone else ({}); it is left alone",
@@ -597,7 +766,8 @@ fn push_change_by_id(
     zones[idx].changes.push(Change { action, record });
 }
 
-/// Whether `current` still holds exactly `owned` (name, type, TTL, values).
+/// Whether `current` (read or assumed) still holds exactly `owned` (name,
+/// type, TTL, values).
 fn still_as_written(current: &CurrentRecords, owned: &OwnedRecord) -> bool {
     current
         .get(&owned.zone_id)
@@ -623,8 +793,8 @@ fn release(plan: &mut Plan, owned: &[OwnedRecord], current: &CurrentRecords, kee
                 ChangeAction::Delete,
                 o.record.clone(),
             );
-            plan.owned_during.push(o.clone());
         } else {
+            plan.dropped.push(o.clone());
             plan.notes.push(format!(
                 "{} {} in {} changed or vanished since this instance wrote it; left alone and no longer owned",
                 o.record.name, o.record.rtype, o.zone_name
@@ -644,20 +814,22 @@ fn finish(mut plan: Plan) -> Plan {
     plan.zones
         .sort_by(|a, b| (&a.zone_name, &a.zone_id).cmp(&(&b.zone_name, &b.zone_id)));
     plan.owned_after.sort();
-    plan.owned_during.extend(plan.owned_after.iter().cloned());
-    plan.owned_during.sort();
-    plan.owned_during.dedup();
+    plan.dropped.sort();
+    plan.dropped.dedup();
     plan
 }
 
-/// Second planning step for `running`: diff the targets against the records
-/// read and the records owned.
+/// Second planning step for `running`: diff the targets against the zones
+/// (as read, or assumed where not read), the records owned, and the records
+/// left unsettled by an earlier invocation.
 pub fn plan_register(
     targets: &Targets,
     owned: &[OwnedRecord],
-    current: &CurrentRecords,
+    unsettled: &[OwnedRecord],
+    seen: &Observed,
     ttl: u32,
 ) -> Plan {
+    let current = &seen.assume(owned);
     // Slots this event may want; owned records outside them are released first,
     // so their names are free for the wanted records in the same batch.
     let mut candidate_slots: Vec<OwnedRecord> = Vec::new();
@@ -690,9 +862,9 @@ pub fn plan_register(
         ..Plan::default()
     };
     release(&mut plan, owned, current, &candidate_slots);
-    let released: Vec<(&str, &RecordSet)> = plan
-        .owned_during
+    let released: Vec<(&str, &RecordSet)> = owned
         .iter()
+        .filter(|o| plan.deletes(o))
         .map(|o| (o.zone_id.as_str(), &o.record))
         .collect();
     let effective: BTreeMap<String, Vec<RecordSet>> = current
@@ -710,6 +882,7 @@ pub fn plan_register(
     let mut d = Differ {
         ttl,
         owned,
+        unsettled,
         current: effective,
         planned: BTreeMap::new(),
         plan,
@@ -764,7 +937,9 @@ pub fn plan_register(
     let not_yet_released: Vec<OwnedRecord> = owned
         .iter()
         .filter(|o| {
-            !plan.owned_during.iter().any(|r| r == *o)
+            !plan.deletes(o)
+                && !plan.dropped.contains(o)
+                && !owned_after.contains(o)
                 && candidate_slots
                     .iter()
                     .any(|c| c.zone_id == o.zone_id && c.record.same_slot(&o.record))
@@ -776,13 +951,12 @@ pub fn plan_register(
 }
 
 /// Plan for `stopping`/`stopped`/`shutting-down`/`terminated`: delete each
-/// owned record that is still exactly as written.
-pub fn plan_deregister(owned: &[OwnedRecord], current: &CurrentRecords) -> Plan {
+/// owned record that is still exactly as written (as read, or assumed where
+/// not read: the DELETE itself is the compare-and-swap).
+pub fn plan_deregister(owned: &[OwnedRecord], seen: &Observed) -> Plan {
     let mut plan = Plan::default();
-    release(&mut plan, owned, current, &[]);
-    let mut plan = finish(plan);
-    plan.owned_during = owned.to_vec();
-    plan
+    release(&mut plan, owned, &seen.assume(owned), &[]);
+    finish(plan)
 }
 
 #[cfg(test)]

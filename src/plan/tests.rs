@@ -140,15 +140,8 @@ fn run(case: &Case) -> Plan {
             .push(r.clone());
     }
     // Only what the planner asked to read may influence it.
-    let wanted = t.names_to_read(&case.owned);
-    for (zone_id, records) in current.iter_mut() {
-        records.retain(|r| {
-            wanted
-                .get(zone_id)
-                .is_some_and(|names| names.contains(&r.name))
-        });
-    }
-    plan_register(&t, &case.owned, &current, case.config.ttl)
+    let seen = Observed::everything(&t.names_to_read(&case.owned), &current);
+    plan_register(&t, &case.owned, &[], &seen, case.config.ttl)
 }
 
 fn change_lines(plan: &Plan) -> Vec<String> {
@@ -353,12 +346,15 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
         current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"))],
         ..Case::default()
     })]
-#[case::owned_with_an_old_value_upsert(Case {
-        what: "owned with an old value: UPSERT",
+#[case::owned_with_an_old_value_delete_exactly_it_and_create(Case {
+        what: "owned with an old value: DELETE exactly it + CREATE (compare-and-swap)",
         zones: vec![zone("ZPRIV", "corp.example.", true)],
         owned: vec![owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 300, "10.1.2.4"))],
         current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 300, "10.1.2.4"))],
-        changes: &["ZPRIV UPSERT ip-10-1-2-4.corp.example. A 10.1.2.4"],
+        changes: &[
+            "ZPRIV DELETE ip-10-1-2-4.corp.example. A 10.1.2.4",
+            "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        ],
         ..Case::default()
     })]
 #[case::owned_but_changed_by_someone_since_theirs_now_conflict(Case {
@@ -516,23 +512,45 @@ fn register(#[case] case: Case) {
             case.what
         );
     }
-    // While in flight, the registry claims everything that may exist.
-    for o in &plan.owned_after {
+    // Nothing owned is forgotten: each owned record is kept, deleted by a
+    // batch, or dropped because it changed; and what is owned afterwards was
+    // owned already or is created by a batch.
+    let creates = plan.creates();
+    for o in &case.owned {
         assert!(
-            plan.owned_during.contains(o),
-            "{}: {o:?} not claimed during apply",
+            plan.owned_after.contains(o) || plan.deletes(o) || plan.dropped.contains(o),
+            "{}: {o:?} neither kept, deleted nor dropped",
             case.what
         );
     }
+    for o in &plan.owned_after {
+        assert!(
+            case.owned.contains(o) || creates.contains(o),
+            "{}: {o:?} owned without being written",
+            case.what
+        );
+    }
+    assert!(
+        plan.zones
+            .iter()
+            .flat_map(|z| &z.changes)
+            .all(|c| c.action != ChangeAction::Upsert),
+        "{}: the registrar never overwrites",
+        case.what
+    );
 }
 
-#[test]
-fn deregister_deletes_only_what_is_as_written() {
-    let a = owned(
+/// The usual instance's private A, as owned.
+fn host_a() -> OwnedRecord {
+    owned(
         "ZPRIV",
         rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4"),
-    );
-    let ptr = owned(
+    )
+}
+
+/// The usual instance's PTR, as owned.
+fn host_ptr() -> OwnedRecord {
+    owned(
         "ZREV",
         rec(
             "4.2.1.10.in-addr.arpa.",
@@ -540,7 +558,13 @@ fn deregister_deletes_only_what_is_as_written() {
             60,
             "ip-10-1-2-4.corp.example.",
         ),
-    );
+    )
+}
+
+#[test]
+fn deregister_deletes_only_what_is_as_written() {
+    let a = host_a();
+    let ptr = host_ptr();
     let alias = owned(
         "ZPRIV",
         rec(
@@ -559,7 +583,23 @@ fn deregister_deletes_only_what_is_as_written() {
         ],
     );
     current.insert("ZREV".into(), vec![ptr.record.clone()]);
-    let plan = plan_deregister(&[a, ptr, alias], &current);
+    let all = [a, ptr, alias];
+    let names = BTreeMap::from([
+        (
+            "ZPRIV".to_string(),
+            BTreeSet::from([all[0].record.name.clone(), all[2].record.name.clone()]),
+        ),
+        (
+            "ZREV".to_string(),
+            BTreeSet::from([all[1].record.name.clone()]),
+        ),
+    ]);
+    let plan = plan_deregister(&all, &Observed::everything(&names, &current));
+    assert_eq!(
+        plan.dropped,
+        [all[2].clone()],
+        "the changed alias is theirs now"
+    );
     assert_eq!(
         sorted(change_lines(&plan)),
         sorted([
@@ -574,16 +614,7 @@ fn deregister_deletes_only_what_is_as_written() {
 
 #[test]
 fn names_to_read_cover_wanted_and_owned() {
-    let config = Config::default();
-    let inst = instance(&[("CNAME", "api.corp.example")]);
-    let v = vpc(Some("corp.example"));
-    let zones = corp_zones();
-    let t = targets(&PlanInput {
-        config: &config,
-        instance: &inst,
-        vpc: Some(&v),
-        zones: &zones,
-    });
+    let t = corp_targets(&[("CNAME", "api.corp.example")]);
     let read = t.names_to_read(&[owned(
         "ZPRIV",
         rec("old.corp.example.", "CNAME", 60, "x.corp.example."),
@@ -601,10 +632,72 @@ fn names_to_read_cover_wanted_and_owned() {
     assert_eq!(read["ZREV"].len(), 1);
 }
 
+/// The targets of the usual private instance in corp.example, with `tags`.
+fn corp_targets(tags: &[(&str, &str)]) -> Targets {
+    targets(&PlanInput {
+        config: &Config::default(),
+        instance: &instance(tags),
+        vpc: Some(&vpc(Some("corp.example"))),
+        zones: &corp_zones(),
+    })
+}
+
 #[test]
 fn split_names_accepts_commas_and_spaces() {
     assert_eq!(
         split_names(" a.example,b.example  c.example\t"),
         ["a.example.", "b.example.", "c.example."]
+    );
+}
+
+/// With nothing read, owned records are assumed as written and every other
+/// name free: the plan is the compare-and-swap batch Route 53 will judge.
+#[test]
+fn with_nothing_read_owned_records_are_assumed_as_written() {
+    let t = corp_targets(&[("HOSTNAME", "web")]);
+    let old_a = host_a();
+    let old_ptr = host_ptr();
+    let plan = plan_register(
+        &t,
+        &[old_a.clone(), old_ptr.clone()],
+        &[],
+        &Observed::default(),
+        60,
+    );
+    assert_eq!(
+        sorted(change_lines(&plan)),
+        sorted([
+            "ZPRIV DELETE ip-10-1-2-4.corp.example. A 10.1.2.4".to_string(),
+            "ZPRIV CREATE web.corp.example. A 10.1.2.4".to_string(),
+            "ZREV DELETE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.".to_string(),
+            "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR web.corp.example.".to_string(),
+        ])
+    );
+    assert!(
+        plan.dropped.is_empty() && plan.conflicts.is_empty(),
+        "{plan:?}"
+    );
+}
+
+/// A record an earlier invocation sent without learning the outcome is not
+/// this instance's on the strength of its value: an equal one is a conflict,
+/// never kept as owned and never deleted.
+#[test]
+fn an_unsettled_record_found_equal_is_a_conflict_not_a_claim() {
+    let t = corp_targets(&[]);
+    let a = host_a();
+    let mut current = CurrentRecords::new();
+    current.insert("ZPRIV".into(), vec![a.record.clone()]);
+    let seen = Observed::everything(&t.names_to_read(&[]), &current);
+    let plan = plan_register(&t, &[], std::slice::from_ref(&a), &seen, 60);
+    assert_eq!(plan.conflicts.len(), 1, "{plan:?}");
+    assert!(
+        plan.conflicts[0].reason.contains("never learned"),
+        "{plan:?}"
+    );
+    assert!(!plan.owned_after.contains(&a));
+    assert!(
+        change_lines(&plan).is_empty(),
+        "no PTR without the A: {plan:?}"
     );
 }

@@ -5,7 +5,7 @@
 
 use crate::adapters::aws::{aws_error, dynamodb, ec2, error_code, AwsAccount};
 use crate::error::Result;
-use crate::model::RegistryItem;
+use crate::model::{ForeignItem, OwnedRecord, RegistryItem};
 use crate::sim::world::{World, WorldInstance, WorldSubnet, WorldVpc, WorldZone};
 use std::collections::BTreeSet;
 
@@ -27,7 +27,7 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
     let instances = instances(account, &mut warnings).await?;
     let zones = zones(account, &vpc_ids, &mut warnings).await?;
     let zone_ids: BTreeSet<String> = zones.iter().map(|z| z.info().id).collect();
-    let registry = registry(account, table, &zone_ids, &mut warnings).await?;
+    let (registry, foreign_registry) = registry(account, table, &zone_ids, &mut warnings).await?;
     Ok(Snapshot {
         world: World {
             region: account.region.clone(),
@@ -37,6 +37,7 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
             zones,
             instances,
             registry,
+            foreign_registry,
         },
         warnings,
     })
@@ -187,8 +188,9 @@ async fn registry(
     table: &str,
     zone_ids: &BTreeSet<String>,
     warnings: &mut Vec<String>,
-) -> Result<Vec<RegistryItem>> {
+) -> Result<(Vec<RegistryItem>, Vec<ForeignItem>)> {
     let mut items = Vec::new();
+    let mut foreign = Vec::new();
     let mut pages = a
         .registry
         .client
@@ -204,7 +206,7 @@ async fn registry(
                 warnings.push(format!(
                     "registry table {table} not found: the snapshot owns no records"
                 ));
-                return Ok(Vec::new());
+                return Ok((Vec::new(), Vec::new()));
             }
             Err(e) => return Err(aws_error("dynamodb:Scan", e)),
         };
@@ -221,26 +223,29 @@ async fn registry(
                 ));
                 continue;
             }
-            let mut item = match dynamodb::from_item(&id, map) {
-                Ok(item) => item,
-                Err(e) => {
-                    warnings.push(format!("registry item left out: {e}"));
-                    continue;
-                }
-            };
-            item.records.retain(|owned| {
+            let mut item = dynamodb::from_item(&id, map);
+            if let Some(found) = item.replaces.take() {
+                warnings.push(found.note());
+                foreign.push(found);
+                continue;
+            }
+            let instance_id = item.instance_id.clone();
+            let mut known = |owned: &OwnedRecord| {
                 let known = zone_ids.contains(&owned.zone_id);
                 if !known {
                     warnings.push(format!(
-                        "{}: owned record {} left out: zone {} is not in the snapshot",
-                        item.instance_id, owned.record, owned.zone_id
+                        "{instance_id}: record {} left out: zone {} is not in the snapshot",
+                        owned.record, owned.zone_id
                     ));
                 }
                 known
-            });
+            };
+            item.records.retain(&mut known);
+            item.pending.retain(&mut known);
             items.push(item);
         }
     }
     items.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-    Ok(items)
+    foreign.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    Ok((items, foreign))
 }

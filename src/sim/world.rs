@@ -12,7 +12,8 @@
 
 use crate::error::{Error, Result};
 use crate::model::{
-    InstanceFacts, InstanceState, RecordSet, RecordType, RegistryItem, VpcFacts, ZoneInfo,
+    ForeignItem, InstanceFacts, InstanceState, RecordSet, RecordType, RegistryItem, VpcFacts,
+    ZoneInfo,
 };
 use crate::names::{self, clip};
 use serde::{Deserialize, Serialize};
@@ -134,6 +135,11 @@ pub struct World {
     /// would. Loaded into the in-memory registry, not kept in the world.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub registry: Vec<RegistryItem>,
+    /// Items in the registry table that ec2-ddns did not write, such as the
+    /// Python aws-lambda-ddns-function's (`InstanceAttributes`, no
+    /// `Version`), with their attributes in DynamoDB JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_registry: Vec<ForeignItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,6 +303,7 @@ impl World {
             zones: Vec::new(),
             instances: Vec::new(),
             registry: Vec::new(),
+            foreign_registry: Vec::new(),
         }
     }
 
@@ -455,11 +462,22 @@ impl World {
                         ),
                     )
                 })?;
-            for (j, owned) in item.records.iter().enumerate() {
+            let listed = item
+                .records
+                .iter()
+                .enumerate()
+                .map(|(j, o)| (format!("records[{j}]"), o))
+                .chain(
+                    item.pending
+                        .iter()
+                        .enumerate()
+                        .map(|(j, o)| (format!("pending[{j}]"), o)),
+                );
+            for (j, owned) in listed {
                 match zones.iter().find(|z| z.id == owned.zone_id) {
                     None => {
                         return Err((
-                            format!("registry[{i}].records[{j}].zone_id"),
+                            format!("registry[{i}].{j}.zone_id"),
                             format!(
                                 "unknown zone '{}'; expected one of {zone_ids:?}",
                                 clip(&owned.zone_id)
@@ -468,7 +486,7 @@ impl World {
                     }
                     Some(z) if z.name != names::normalize(&owned.zone_name) => {
                         return Err((
-                            format!("registry[{i}].records[{j}].zone_name"),
+                            format!("registry[{i}].{j}.zone_name"),
                             format!(
                                 "'{}' is not the name of zone {} ({})",
                                 clip(&owned.zone_name),
@@ -479,7 +497,7 @@ impl World {
                     }
                     Some(z) if !names::is_within(&owned.record.name, &z.name) => {
                         return Err((
-                            format!("registry[{i}].records[{j}].record.name"),
+                            format!("registry[{i}].{j}.record.name"),
                             format!(
                                 "'{}' is not inside zone {}",
                                 clip(&owned.record.name),
@@ -490,6 +508,23 @@ impl World {
                     Some(_) => {}
                 }
             }
+        }
+        for (i, item) in self.foreign_registry.iter().enumerate() {
+            let path = format!("foreign_registry[{i}].instance_id");
+            if item.instance_id.trim().is_empty() {
+                return Err((path, "is empty; give the item's InstanceId".into()));
+            }
+            owners
+                .first(item.instance_id.clone(), format!("foreign_registry[{i}]"))
+                .map_err(|first| {
+                    (
+                        path,
+                        format!(
+                            "'{}' has two registry items (first at {first})",
+                            clip(&item.instance_id)
+                        ),
+                    )
+                })?;
         }
         Ok(())
     }

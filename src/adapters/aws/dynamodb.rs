@@ -4,7 +4,7 @@
 
 use super::aws_error;
 use crate::error::{Error, Result};
-use crate::model::{self, OwnedRecord, RecordSet, RecordType, RegistryItem};
+use crate::model::{self, ForeignItem, OwnedRecord, RecordSet, RecordType, RegistryItem};
 use crate::ports::Registry;
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use std::collections::HashMap;
@@ -25,33 +25,54 @@ fn opt(map: &mut HashMap<String, AV>, key: &str, v: Option<impl Display>) {
     }
 }
 
+/// The attributes ec2-ddns writes; an item with any other is not ours.
+const OUR_ATTRIBUTES: &[&str] = &[
+    "InstanceId",
+    "Records",
+    "Pending",
+    "Version",
+    "LastEventTime",
+    "LastEventId",
+    "LastState",
+    "PrivateIp",
+    "PublicIp",
+    "VpcId",
+];
+
+fn records_list(records: &[OwnedRecord]) -> AV {
+    AV::L(
+        records
+            .iter()
+            .map(|o| {
+                AV::M(HashMap::from([
+                    ("ZoneId".to_string(), s(&o.zone_id)),
+                    ("ZoneName".to_string(), s(&o.zone_name)),
+                    ("Name".to_string(), s(&o.record.name)),
+                    ("Type".to_string(), s(o.record.rtype.as_str())),
+                    (
+                        "TTL".to_string(),
+                        AV::N(o.record.ttl().unwrap_or(0).to_string()),
+                    ),
+                    (
+                        "Values".to_string(),
+                        AV::L(o.record.values().iter().map(|v| s(v)).collect()),
+                    ),
+                ]))
+            })
+            .collect(),
+    )
+}
+
 /// The item as stored: plain attributes a person can read in the console.
 pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
-    let records = item
-        .records
-        .iter()
-        .map(|o| {
-            AV::M(HashMap::from([
-                ("ZoneId".to_string(), s(&o.zone_id)),
-                ("ZoneName".to_string(), s(&o.zone_name)),
-                ("Name".to_string(), s(&o.record.name)),
-                ("Type".to_string(), s(o.record.rtype.as_str())),
-                (
-                    "TTL".to_string(),
-                    AV::N(o.record.ttl().unwrap_or(0).to_string()),
-                ),
-                (
-                    "Values".to_string(),
-                    AV::L(o.record.values().iter().map(|v| s(v)).collect()),
-                ),
-            ]))
-        })
-        .collect();
     let mut map = HashMap::from([
         ("InstanceId".to_string(), s(&item.instance_id)),
-        ("Records".to_string(), AV::L(records)),
+        ("Records".to_string(), records_list(&item.records)),
         ("Version".to_string(), AV::N(item.version.to_string())),
     ]);
+    if !item.pending.is_empty() {
+        map.insert("Pending".to_string(), records_list(&item.pending));
+    }
     opt(
         &mut map,
         "LastEventTime",
@@ -65,66 +86,98 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
     map
 }
 
-/// Reads an item back; anything malformed is reported, never guessed.
-pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem> {
-    let bad = |message: String| Error::BadRegistryItem {
-        instance_id: instance_id.to_string(),
-        message,
+/// Reads an item back. One that ec2-ddns did not write (no `Version`,
+/// attributes it does not know) or cannot read is a foreign item: it owns
+/// nothing that can be proven, and the reason goes into the note. Never an
+/// error: such an item must not wedge its instance.
+pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> RegistryItem {
+    let unknown: Vec<&str> = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !OUR_ATTRIBUTES.contains(k))
+        .collect();
+    let why = if !unknown.is_empty() {
+        let mut unknown = unknown;
+        unknown.sort();
+        Err(format!(
+            "it has attributes ec2-ddns never writes: {}",
+            unknown.join(", ")
+        ))
+    } else if !map.contains_key("Version") {
+        Err("it has no Version".to_string())
+    } else {
+        ours(instance_id, map)
     };
-    let get_s = |m: &HashMap<String, AV>, k: &str| m.get(k).and_then(|v| v.as_s().ok()).cloned();
-    let need_s = |m: &HashMap<String, AV>, k: &str| {
-        get_s(m, k).ok_or_else(|| bad(format!("{k} is missing or not a string")))
-    };
-    let mut records = Vec::new();
-    if let Some(list) = map.get("Records") {
-        let list = list
-            .as_l()
-            .map_err(|_| bad("Records is not a list".into()))?;
-        for (i, entry) in list.iter().enumerate() {
-            let m = entry
-                .as_m()
-                .map_err(|_| bad(format!("Records[{i}] is not a map")))?;
-            let ttl = m
-                .get("TTL")
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse::<u32>().ok())
-                .filter(|ttl| *ttl <= model::MAX_TTL)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "Records[{i}].TTL is missing or not a TTL (0 to 2147483647)"
-                    ))
-                })?;
-            let values = m
-                .get("Values")
-                .and_then(|v| v.as_l().ok())
-                .ok_or_else(|| bad(format!("Records[{i}].Values is missing or not a list")))?
+    match why {
+        Ok(item) => item,
+        Err(why) => RegistryItem::foreign(ForeignItem {
+            instance_id: instance_id.to_string(),
+            attributes: map
                 .iter()
-                .map(|v| {
-                    v.as_s()
-                        .cloned()
-                        .map_err(|_| bad(format!("Records[{i}].Values holds a non-string")))
-                })
-                .collect::<Result<Vec<String>>>()?;
-            records.push(OwnedRecord {
-                zone_id: need_s(m, "ZoneId")?,
-                zone_name: need_s(m, "ZoneName")?,
-                record: RecordSet::new(
-                    &need_s(m, "Name")?,
-                    RecordType::from(need_s(m, "Type")?),
-                    ttl,
-                    values,
-                ),
-            });
-        }
+                .filter(|(k, _)| k.as_str() != "InstanceId")
+                .map(|(k, v)| (k.clone(), av_to_json(v)))
+                .collect(),
+            why,
+        }),
     }
-    let version = match map.get("Version") {
-        Some(v) => v
-            .as_n()
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| bad("Version is not a number".into()))?,
-        None => 0,
+}
+
+fn records_from(map: &HashMap<String, AV>, key: &str) -> Result<Vec<OwnedRecord>, String> {
+    let get_s = |m: &HashMap<String, AV>, k: &str, i: usize| {
+        m.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| format!("{key}[{i}].{k} is missing or not a string"))
     };
+    let Some(list) = map.get(key) else {
+        return Ok(Vec::new());
+    };
+    let list = list.as_l().map_err(|_| format!("{key} is not a list"))?;
+    let mut records = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let m = entry
+            .as_m()
+            .map_err(|_| format!("{key}[{i}] is not a map"))?;
+        let ttl = m
+            .get("TTL")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|ttl| *ttl <= model::MAX_TTL)
+            .ok_or_else(|| format!("{key}[{i}].TTL is missing or not a TTL (0 to 2147483647)"))?;
+        let values = m
+            .get("Values")
+            .and_then(|v| v.as_l().ok())
+            .ok_or_else(|| format!("{key}[{i}].Values is missing or not a list"))?
+            .iter()
+            .map(|v| {
+                v.as_s()
+                    .cloned()
+                    .map_err(|_| format!("{key}[{i}].Values holds a non-string"))
+            })
+            .collect::<Result<Vec<String>, String>>()?;
+        records.push(OwnedRecord {
+            zone_id: get_s(m, "ZoneId", i)?,
+            zone_name: get_s(m, "ZoneName", i)?,
+            record: RecordSet::new(
+                &get_s(m, "Name", i)?,
+                RecordType::from(get_s(m, "Type", i)?),
+                ttl,
+                values,
+            ),
+        });
+    }
+    Ok(records)
+}
+
+/// One of our items; `Err` says what is damaged.
+fn ours(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem, String> {
+    let get_s = |k: &str| map.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let version = map
+        .get("Version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .filter(|v| *v > 0)
+        .ok_or("Version is not a positive number")?;
     // Typed attributes: absent is fine, present and unreadable is reported.
     fn typed<T>(
         map: &HashMap<String, AV>,
@@ -143,15 +196,122 @@ pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> Result<Registr
     };
     Ok(RegistryItem {
         instance_id: instance_id.to_string(),
-        records,
-        last_event_time: typed(map, "LastEventTime", model::parse_time).map_err(bad)?,
-        last_event_id: get_s(map, "LastEventId"),
-        last_state: typed(map, "LastState", str::parse).map_err(bad)?,
+        records: records_from(map, "Records")?,
+        pending: records_from(map, "Pending")?,
+        last_event_time: typed(map, "LastEventTime", model::parse_time)?,
+        last_event_id: get_s("LastEventId"),
+        last_state: typed(map, "LastState", str::parse)?,
         version,
-        private_ip: typed(map, "PrivateIp", address).map_err(bad)?,
-        public_ip: typed(map, "PublicIp", address).map_err(bad)?,
-        vpc_id: get_s(map, "VpcId"),
+        private_ip: typed(map, "PrivateIp", address)?,
+        public_ip: typed(map, "PublicIp", address)?,
+        vpc_id: get_s("VpcId"),
+        replaces: None,
     })
+}
+
+/// An attribute value as DynamoDB JSON (`{"S": "…"}`), binary as a list of
+/// bytes, so a foreign item can be kept outside the SDK and given back
+/// exactly.
+pub fn av_to_json(v: &AV) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let bytes = |b: &[u8]| Value::from(b.to_vec());
+    match v {
+        AV::S(x) => json!({ "S": x }),
+        AV::N(x) => json!({ "N": x }),
+        AV::Bool(x) => json!({ "BOOL": x }),
+        AV::Null(x) => json!({ "NULL": x }),
+        AV::Ss(x) => json!({ "SS": x }),
+        AV::Ns(x) => json!({ "NS": x }),
+        AV::B(x) => json!({ "B": bytes(x.as_ref()) }),
+        AV::Bs(x) => json!({ "BS": x.iter().map(|b| bytes(b.as_ref())).collect::<Vec<_>>() }),
+        AV::L(x) => json!({ "L": x.iter().map(av_to_json).collect::<Vec<_>>() }),
+        AV::M(x) => {
+            json!({ "M": x.iter().map(|(k, v)| (k.clone(), av_to_json(v))).collect::<serde_json::Map<_, _>>() })
+        }
+        _ => json!({ "NULL": true }),
+    }
+}
+
+/// The inverse of [`av_to_json`]; `None` for JSON it never makes.
+pub fn json_to_av(v: &serde_json::Value) -> Option<AV> {
+    use aws_sdk_dynamodb::primitives::Blob;
+    let obj = v.as_object()?;
+    let (kind, x) = obj.iter().next()?;
+    let strings = |x: &serde_json::Value| -> Option<Vec<String>> {
+        x.as_array()?
+            .iter()
+            .map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let blob = |x: &serde_json::Value| -> Option<Blob> {
+        let bytes: Option<Vec<u8>> = x
+            .as_array()?
+            .iter()
+            .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+            .collect();
+        bytes.map(Blob::new)
+    };
+    Some(match kind.as_str() {
+        "S" => AV::S(x.as_str()?.to_string()),
+        "N" => AV::N(x.as_str()?.to_string()),
+        "BOOL" => AV::Bool(x.as_bool()?),
+        "NULL" => AV::Null(x.as_bool()?),
+        "SS" => AV::Ss(strings(x)?),
+        "NS" => AV::Ns(strings(x)?),
+        "B" => AV::B(blob(x)?),
+        "BS" => AV::Bs(x.as_array()?.iter().map(blob).collect::<Option<_>>()?),
+        "L" => AV::L(
+            x.as_array()?
+                .iter()
+                .map(json_to_av)
+                .collect::<Option<_>>()?,
+        ),
+        "M" => AV::M(
+            x.as_object()?
+                .iter()
+                .map(|(k, v)| Some((k.clone(), json_to_av(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+/// The condition that the item under this key is still exactly `found`:
+/// no `Version` (so not ours), and every attribute equal.
+fn unchanged_condition(
+    found: &ForeignItem,
+) -> (String, HashMap<String, String>, HashMap<String, AV>) {
+    let mut parts = vec!["attribute_exists(InstanceId)".to_string()];
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    if !found.attributes.contains_key("Version") {
+        parts.push("attribute_not_exists(Version)".to_string());
+    }
+    for (i, (name, value)) in found.attributes.iter().enumerate() {
+        names.insert(format!("#f{i}"), name.clone());
+        match json_to_av(value) {
+            Some(av) => {
+                values.insert(format!(":f{i}"), av);
+                parts.push(format!("#f{i} = :f{i}"));
+            }
+            None => parts.push(format!("attribute_exists(#f{i})")),
+        }
+    }
+    (parts.join(" AND "), names, values)
+}
+
+type Names = Option<HashMap<String, String>>;
+type Values = Option<HashMap<String, AV>>;
+
+/// The condition for replacing or removing a foreign item: no item, or
+/// still exactly the one read. (The SDK refuses empty maps, hence `None`.)
+fn absent_or_unchanged(found: &ForeignItem) -> (String, Names, Values) {
+    let (condition, names, values) = unchanged_condition(found);
+    (
+        format!("attribute_not_exists(InstanceId) OR ({condition})"),
+        Some(names).filter(|n| !n.is_empty()),
+        Some(values).filter(|v| !v.is_empty()),
+    )
 }
 
 impl Registry for DynamoRegistry {
@@ -165,7 +325,7 @@ impl Registry for DynamoRegistry {
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:GetItem", e))?;
-        out.item().map(|m| from_item(instance_id, m)).transpose()
+        Ok(out.item().map(|m| from_item(instance_id, m)))
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
@@ -175,12 +335,18 @@ impl Registry for DynamoRegistry {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(item)));
-        let request = if previous == 0 {
-            request.condition_expression("attribute_not_exists(InstanceId)")
-        } else {
-            request
+        let request = match (&item.replaces, previous) {
+            (Some(found), 0) => {
+                let (condition, names, values) = absent_or_unchanged(found);
+                request
+                    .condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+            }
+            (None, 0) => request.condition_expression("attribute_not_exists(InstanceId)"),
+            _ => request
                 .condition_expression("Version = :previous")
-                .expression_attribute_values(":previous", AV::N(previous.to_string()))
+                .expression_attribute_values(":previous", AV::N(previous.to_string())),
         };
         match request.send().await {
             Ok(_) => Ok(()),
@@ -193,21 +359,29 @@ impl Registry for DynamoRegistry {
         }
     }
 
-    async fn remove(&self, instance_id: &str, version: u64) -> Result<()> {
-        let result = self
+    async fn remove(&self, item: &RegistryItem) -> Result<()> {
+        let request = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("InstanceId", s(instance_id))
-            .condition_expression("attribute_not_exists(InstanceId) OR Version = :version")
-            .expression_attribute_values(":version", AV::N(version.to_string()))
-            .send()
-            .await;
-        match result {
+            .key("InstanceId", s(&item.instance_id));
+        let request = match &item.replaces {
+            Some(found) => {
+                let (condition, names, values) = absent_or_unchanged(found);
+                request
+                    .condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+            }
+            None => request
+                .condition_expression("attribute_not_exists(InstanceId) OR Version = :version")
+                .expression_attribute_values(":version", AV::N(item.version.to_string())),
+        };
+        match request.send().await {
             Ok(_) => Ok(()),
             Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
                 Err(Error::RegistryRace {
-                    instance_id: instance_id.to_string(),
+                    instance_id: item.instance_id.clone(),
                 })
             }
             Err(e) => Err(aws_error("dynamodb:DeleteItem", e)),
@@ -239,42 +413,84 @@ mod tests {
             version: 3,
             ..RegistryItem::default()
         };
-        assert_eq!(from_item("i-0abc", &to_item(&item)).unwrap(), item);
+        assert_eq!(from_item("i-0abc", &to_item(&item)), item);
+        let mut with_pending = item.clone();
+        with_pending.pending = item.records.clone();
+        assert_eq!(from_item("i-0abc", &to_item(&with_pending)), with_pending);
         for (key, value, needle) in [
             (
                 "LastEventTime",
-                "garbage",
+                s("garbage"),
                 "LastEventTime: 'garbage' is not an RFC 3339 time",
             ),
             (
                 "LastState",
-                "exploded",
+                s("exploded"),
                 "LastState: 'exploded' is not an EC2 instance state",
             ),
             (
                 "PrivateIp",
-                "10.0.0",
+                s("10.0.0"),
                 "PrivateIp: '10.0.0' is not an IPv4 address",
+            ),
+            (
+                "Records",
+                AV::L(vec![AV::M(HashMap::from([(
+                    "ZoneId".to_string(),
+                    s("Z1"),
+                )]))]),
+                "Records[0].TTL",
+            ),
+            (
+                "InstanceAttributes",
+                AV::M(HashMap::from([("Reservations".to_string(), AV::L(vec![]))])),
+                "attributes ec2-ddns never writes: InstanceAttributes",
             ),
         ] {
             let mut broken = to_item(&item);
-            broken.insert(key.into(), s(value));
-            let err = from_item("i-0abc", &broken).unwrap_err().to_string();
-            assert!(err.contains(needle), "{err}");
+            broken.insert(key.into(), value);
+            let read = from_item("i-0abc", &broken);
+            let found = read.replaces.as_ref().expect("read as foreign");
+            assert!(read.records.is_empty() && read.version == 0, "{read:?}");
+            assert!(found.note().contains(needle), "{}", found.note());
+            // Kept whole, so a conditional write can name it exactly.
+            for (k, v) in &broken {
+                if k != "InstanceId" {
+                    assert_eq!(json_to_av(&found.attributes[k]).as_ref(), Some(v), "{k}");
+                }
+            }
         }
-
-        let mut broken = to_item(&item);
-        broken.insert(
-            "Records".into(),
-            AV::L(vec![AV::M(HashMap::from([(
-                "ZoneId".to_string(),
-                s("Z1"),
-            )]))]),
+        let python = HashMap::from([
+            ("InstanceId".to_string(), s("i-0abc")),
+            (
+                "InstanceAttributes".to_string(),
+                AV::M(HashMap::from([(
+                    "Reservations".to_string(),
+                    AV::L(vec![AV::M(HashMap::from([
+                        ("OwnerId".to_string(), s("123456789012")),
+                        ("Count".to_string(), AV::N("1".into())),
+                        ("Flag".to_string(), AV::Bool(true)),
+                        (
+                            "Raw".to_string(),
+                            AV::B(aws_sdk_dynamodb::primitives::Blob::new(vec![0u8, 255])),
+                        ),
+                    ]))]),
+                )])),
+            ),
+        ]);
+        let read = from_item("i-0abc", &python);
+        assert!(read
+            .replaces
+            .as_ref()
+            .unwrap()
+            .note()
+            .contains("InstanceAttributes"));
+        let (condition, names, values) = unchanged_condition(read.replaces.as_ref().unwrap());
+        assert_eq!(
+            condition,
+            "attribute_exists(InstanceId) AND attribute_not_exists(Version) AND #f0 = :f0"
         );
-        let err = from_item("i-0abc", &broken).unwrap_err().to_string();
-        assert!(
-            err.contains("i-0abc") && err.contains("Records[0].TTL"),
-            "{err}"
-        );
+        assert_eq!(names["#f0"], "InstanceAttributes");
+        assert_eq!(values[":f0"], python["InstanceAttributes"]);
     }
 }

@@ -64,10 +64,13 @@ where
     let (code, message, retryable) = match &err {
         SdkError::ServiceError(service) => {
             let code = service.err().code().map(str::to_string);
-            let retryable = code
-                .as_deref()
-                .is_some_and(|c| THROTTLING_ERRORS.contains(&c) || TRANSIENT_ERRORS.contains(&c))
-                || service.raw().status().is_server_error();
+            let retryable = code.as_deref().is_some_and(|c| {
+                THROTTLING_ERRORS.contains(&c)
+                        || TRANSIENT_ERRORS.contains(&c)
+                        // Route 53: an earlier change to the zone is still
+                        // being applied (HTTP 400, but it passes).
+                        || c == "PriorRequestNotComplete"
+            }) || service.raw().status().is_server_error();
             let message = service
                 .err()
                 .message()

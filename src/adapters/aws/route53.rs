@@ -300,11 +300,20 @@ impl Dns for Route53 {
             .set_changes(Some(changes))
             .build()
             .map_err(|e| not_sent(&batch.zone_id, e))?;
+        // Sent once, never retried by the SDK: a retry of a batch that
+        // committed before its answer was lost would be refused ("already
+        // exists"), and its records taken for someone else's. The registrar
+        // settles a lost answer by reading, and retries only what it knows
+        // was not applied (`crate::apply`).
+        let once = aws_sdk_route53::config::Builder::default()
+            .retry_config(aws_sdk_route53::config::retry::RetryConfig::disabled());
         let result = self
             .client
             .change_resource_record_sets()
             .hosted_zone_id(&batch.zone_id)
             .change_batch(body)
+            .customize()
+            .config_override(once)
             .send()
             .await;
         match result {

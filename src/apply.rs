@@ -1,0 +1,232 @@
+//! Sends one zone's change batch and settles what became of it. Ownership
+//! is proven here: a record is ours only when we know our write of it
+//! committed.
+//!
+//! | Route 53's answer                        | what became of the batch     | the batch's records       |
+//! |------------------------------------------|------------------------------|---------------------------|
+//! | OK                                       | applied                      | owned                     |
+//! | refused (`InvalidChangeBatch`, …)        | nothing changed              | dropped from pending      |
+//! | throttled (`Throttling`, `PriorRequestNotComplete`) or a 4xx | nothing changed | dropped from pending |
+//! | 5xx, time-out, network failure           | unknown: the names are read  | see below                 |
+//! | … read: every change of the batch is in  | applied                      | owned                     |
+//! | … read: no change in, after a 5xx answer | nothing changed              | dropped from pending      |
+//! | … read: some, or the read failed         | unknown                      | stay pending              |
+//!
+//! A refusal can be trusted to mean "nothing changed" only because the
+//! change call is made once: the AWS client does not retry it by itself
+//! (`adapters::aws::route53`), since a retry of a batch that committed
+//! before its answer was lost would be refused as "already exists" and the
+//! records taken for someone else's.
+
+use crate::error::Error;
+use crate::model::RecordSet;
+use crate::plan::{Change, ChangeAction, Observed, ZoneChanges};
+use crate::ports::Dns;
+
+/// What became of one batch.
+#[derive(Debug)]
+pub enum Sent {
+    /// Route 53 answered OK, or a read after a lost answer showed the whole
+    /// batch in place.
+    Applied,
+    /// Route 53 refused the batch: nothing changed. Its names were read.
+    Refused(Error),
+    /// Nothing changed (throttled, denied, or a read after a lost answer
+    /// showed none of it); the error says whether a retry may help.
+    NotApplied(Error),
+    /// The call went unanswered and no read could settle it.
+    Unknown(Error),
+}
+
+/// Route 53's words for "slow down": the call was not made.
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "PriorRequestNotComplete",
+    "SlowDown",
+];
+
+/// Whether a failed change call certainly changed nothing: throttled, or
+/// refused before it was looked at (denied, no such zone, bad input).
+fn certainly_not_applied(err: &Error) -> bool {
+    match err {
+        Error::Aws {
+            code, retryable, ..
+        } => !retryable || code.as_deref().is_some_and(|c| THROTTLED.contains(&c)),
+        _ => true,
+    }
+}
+
+/// Sends `batch`; after a refusal or a lost answer, reads the batch's names
+/// into `seen` (to explain the refusal, or to settle the outcome).
+pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> Sent {
+    let err = match dns.apply(batch).await {
+        Ok(()) => return Sent::Applied,
+        Err(err) => err,
+    };
+    let refused = matches!(err, Error::ZoneChanged { .. } | Error::BatchRefused { .. });
+    if !refused && certainly_not_applied(&err) {
+        return Sent::NotApplied(err);
+    }
+    let names = batch.names();
+    let read = dns.records_at(&batch.zone_id, &names).await;
+    let read_ok = read.is_ok();
+    if let Ok(found) = read {
+        seen.learn(&batch.zone_id, &names, found);
+    }
+    if refused {
+        return Sent::Refused(err);
+    }
+    if !read_ok {
+        return Sent::Unknown(err);
+    }
+    // A call that got no answer at all (a time-out, a dropped connection)
+    // may still be at work in Route 53: a read can prove it applied, never
+    // that it will not be.
+    let answered = matches!(&err, Error::Aws { code: Some(_), .. });
+    match settled(batch, seen) {
+        Some(true) => Sent::Applied,
+        Some(false) if answered => Sent::NotApplied(err),
+        _ => Sent::Unknown(err),
+    }
+}
+
+/// Whether the zone, as read, shows `batch` applied (`Some(true)`), not
+/// applied (`Some(false)`), or neither for sure (`None`). Judged per name
+/// and type: where the batch ends with a CREATE that record must be there,
+/// where it ends with a DELETE the deleted record must be gone; and for
+/// "not applied", each slot must look as it did before the batch.
+pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
+    let mut applied = true;
+    let mut untouched = true;
+    let mut slots: Vec<(&RecordSet, Vec<&Change>)> = Vec::new();
+    for c in &batch.changes {
+        match slots.iter_mut().find(|(r, _)| r.same_slot(&c.record)) {
+            Some((_, changes)) => changes.push(c),
+            None => slots.push((&c.record, vec![c])),
+        }
+    }
+    for (slot, changes) in slots {
+        let found = seen.at(&batch.zone_id, &slot.name)?;
+        let holds = |r: &RecordSet| found.contains(&r);
+        let first = changes.first()?;
+        let last = changes.last()?;
+        let after_ok = match last.action {
+            ChangeAction::Delete => !found.iter().any(|r| r.same_slot(slot)),
+            ChangeAction::Create | ChangeAction::Upsert => holds(&last.record),
+        };
+        let before_ok = match first.action {
+            ChangeAction::Delete => holds(&first.record),
+            ChangeAction::Create | ChangeAction::Upsert => !holds(&last.record),
+        };
+        applied &= after_ok;
+        untouched &= before_ok;
+    }
+    match (applied, untouched) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// A batch cut into units that can go alone: all changes at one name stay
+/// together (a DELETE + CREATE pair, a type change).
+pub fn units(batch: &ZoneChanges) -> Vec<ZoneChanges> {
+    let mut units: Vec<ZoneChanges> = Vec::new();
+    for c in &batch.changes {
+        match units
+            .iter_mut()
+            .find(|u| u.changes.iter().any(|x| x.record.name == c.record.name))
+        {
+            Some(u) => u.changes.push(c.clone()),
+            None => units.push(ZoneChanges {
+                zone_id: batch.zone_id.clone(),
+                zone_name: batch.zone_name.clone(),
+                changes: vec![c.clone()],
+            }),
+        }
+    }
+    units
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RecordType;
+    use std::collections::BTreeSet;
+
+    fn r(name: &str, value: &str) -> RecordSet {
+        RecordSet::new(name, RecordType::A, 60, vec![value.into()])
+    }
+
+    fn batch(changes: &[(ChangeAction, RecordSet)]) -> ZoneChanges {
+        ZoneChanges {
+            zone_id: "Z".into(),
+            zone_name: "corp.example.".into(),
+            changes: changes
+                .iter()
+                .map(|(action, record)| Change {
+                    action: *action,
+                    record: record.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn seen(names: &[&str], records: &[RecordSet]) -> Observed {
+        let mut seen = Observed::default();
+        let names: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+        seen.learn("Z", &names, records.to_vec());
+        seen
+    }
+
+    #[test]
+    fn a_read_settles_a_lost_answer_only_when_it_is_unambiguous() {
+        use ChangeAction::*;
+        let old = r("a.corp.example.", "10.0.0.1");
+        let new = r("a.corp.example.", "10.0.0.2");
+        let other = r("b.corp.example.", "10.0.0.3");
+        let swap = batch(&[
+            (Delete, old.clone()),
+            (Create, new.clone()),
+            (Create, other.clone()),
+        ]);
+        let names = ["a.corp.example.", "b.corp.example."];
+        let cases: &[(&str, Vec<RecordSet>, Option<bool>)] = &[
+            ("all in", vec![new.clone(), other.clone()], Some(true)),
+            ("as before", vec![old.clone()], Some(false)),
+            (
+                "half: someone else wrote b",
+                vec![old.clone(), other.clone()],
+                None,
+            ),
+            ("old gone, new absent", vec![], None),
+        ];
+        for (what, records, want) in cases {
+            assert_eq!(settled(&swap, &seen(&names, records)), *want, "{what}");
+        }
+        assert_eq!(
+            settled(&swap, &Observed::default()),
+            None,
+            "nothing read, nothing settled"
+        );
+    }
+
+    #[test]
+    fn units_keep_the_changes_at_one_name_together() {
+        use ChangeAction::*;
+        let b = batch(&[
+            (Delete, r("a.corp.example.", "10.0.0.1")),
+            (Delete, r("c.corp.example.", "10.0.0.9")),
+            (Create, r("a.corp.example.", "10.0.0.2")),
+            (Create, r("b.corp.example.", "10.0.0.3")),
+        ]);
+        let got: Vec<usize> = units(&b).iter().map(|u| u.changes.len()).collect();
+        assert_eq!(got, [2, 1, 1]);
+    }
+}
