@@ -66,13 +66,17 @@ fn certainly_not_applied(err: &Error) -> bool {
 /// into `seen` (to explain the refusal, or to settle the outcome).
 pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> Sent {
     let err = match dns.apply(batch).await {
-        Ok(()) => return Sent::Applied,
+        Ok(()) => {
+            seen.applied(batch);
+            return Sent::Applied;
+        }
         Err(err) => err,
     };
     let refused = matches!(err, Error::ZoneChanged { .. } | Error::BatchRefused { .. });
     if !refused && certainly_not_applied(&err) {
         return Sent::NotApplied(err);
     }
+    let before = seen.clone();
     let names = batch.names();
     let read = dns.records_at(&batch.zone_id, &names).await;
     let read_ok = read.is_ok();
@@ -89,19 +93,27 @@ pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> 
     // may still be at work in Route 53: a read can prove it applied, never
     // that it will not be.
     let answered = matches!(&err, Error::Aws { code: Some(_), .. });
-    match settled(batch, seen) {
+    match settled(batch, &before, seen) {
         Some(true) => Sent::Applied,
         Some(false) if answered => Sent::NotApplied(err),
         _ => Sent::Unknown(err),
     }
 }
 
-/// Whether the zone, as read, shows `batch` applied (`Some(true)`), not
-/// applied (`Some(false)`), or neither for sure (`None`). Judged per name
-/// and type: where the batch ends with a CREATE that record must be there,
-/// where it ends with a DELETE the deleted record must be gone; and for
-/// "not applied", each slot must look as it did before the batch.
-pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
+/// Whether the zone, as read after the call (`seen`), shows `batch` applied
+/// (`Some(true)`), not applied (`Some(false)`), or neither for sure
+/// (`None`). Judged per name and type: where the batch ends with a CREATE
+/// that record must be there, where it ends with a DELETE the deleted
+/// record must be gone; and for "not applied", each slot must look as it did
+/// before the batch.
+///
+/// An equal record after a CREATE proves nothing by itself: someone may have
+/// held it all along (the CREATE would then have been refused). So a CREATE
+/// counts as applied only where the batch first deleted our own record at
+/// that name and type (compare-and-swap: the old value is gone, the new one
+/// is there), or where the name was read free of that type before the call
+/// (`before`).
+pub fn settled(batch: &ZoneChanges, before: &Observed, seen: &Observed) -> Option<bool> {
     let mut applied = true;
     let mut untouched = true;
     let mut slots: Vec<(&RecordSet, Vec<&Change>)> = Vec::new();
@@ -116,9 +128,13 @@ pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
         let holds = |r: &RecordSet| found.contains(&r);
         let first = changes.first()?;
         let last = changes.last()?;
+        let known_free = first.action == ChangeAction::Delete
+            || before
+                .at(&batch.zone_id, &slot.name)
+                .is_some_and(|was| !was.iter().any(|r| r.same_slot(slot)));
         let after_ok = match last.action {
             ChangeAction::Delete => !found.iter().any(|r| r.same_slot(slot)),
-            ChangeAction::Create | ChangeAction::Upsert => holds(&last.record),
+            ChangeAction::Create | ChangeAction::Upsert => known_free && holds(&last.record),
         };
         let before_ok = match first.action {
             ChangeAction::Delete => holds(&first.record),
@@ -197,21 +213,49 @@ mod tests {
             (Create, other.clone()),
         ]);
         let names = ["a.corp.example.", "b.corp.example."];
-        let cases: &[(&str, Vec<RecordSet>, Option<bool>)] = &[
-            ("all in", vec![new.clone(), other.clone()], Some(true)),
-            ("as before", vec![old.clone()], Some(false)),
+        let b_was_free = seen(&["b.corp.example."], &[]);
+        let nothing = Observed::default();
+        let cases: &[(&str, &Observed, Vec<RecordSet>, Option<bool>)] = &[
+            (
+                "all in, b read free before",
+                &b_was_free,
+                vec![new.clone(), other.clone()],
+                Some(true),
+            ),
+            (
+                "all in, b unread before: b may be someone's",
+                &nothing,
+                vec![new.clone(), other.clone()],
+                None,
+            ),
+            ("as before", &nothing, vec![old.clone()], Some(false)),
             (
                 "half: someone else wrote b",
+                &b_was_free,
                 vec![old.clone(), other.clone()],
                 None,
             ),
-            ("old gone, new absent", vec![], None),
+            ("old gone, new absent", &b_was_free, vec![], None),
         ];
-        for (what, records, want) in cases {
-            assert_eq!(settled(&swap, &seen(&names, records)), *want, "{what}");
+        for (what, before, records, want) in cases {
+            assert_eq!(
+                settled(&swap, before, &seen(&names, records)),
+                *want,
+                "{what}"
+            );
         }
+        let swap_only = batch(&[(Delete, old.clone()), (Create, new.clone())]);
         assert_eq!(
-            settled(&swap, &Observed::default()),
+            settled(
+                &swap_only,
+                &nothing,
+                &seen(&["a.corp.example."], std::slice::from_ref(&new))
+            ),
+            Some(true),
+            "compare-and-swap: our old value gone, the new one there"
+        );
+        assert_eq!(
+            settled(&swap, &b_was_free, &nothing),
             None,
             "nothing read, nothing settled"
         );

@@ -4,19 +4,21 @@
 //! The states a record of an instance goes through, as the registry item
 //! lists it:
 //!
-//! | state    | how it gets there                                              | what it allows                                  |
-//! |----------|----------------------------------------------------------------|-------------------------------------------------|
-//! | wanted   | the plan wants it; nothing listed yet                          | nothing: it is not written yet                  |
-//! | pending  | saved in the item *before* the batch that creates it is sent   | nothing: never kept, replaced or deleted        |
-//! | owned    | the batch answered OK, or a read in the same invocation showed the whole batch applied | kept while equal; replaced (DELETE exactly it + CREATE) or deleted |
-//! | released | a batch deleted it (OK, or a read proved it); unlisted after   | —                                               |
-//! | dropped  | read changed or gone: someone else's, or no one's; unlisted    | —                                               |
-//! | unsettled| pending, and the invocation ended without learning the outcome | an equal record found later is a conflict; an absent or different one is unlisted |
+//! | state     | how it gets there                                                   | what may be done to it                      |
+//! |-----------|---------------------------------------------------------------------|---------------------------------------------|
+//! | wanted    | the plan wants it; nothing listed yet                               | nothing: it is not written yet              |
+//! | pending   | listed *before* the batch that creates it is sent                   | nothing until the batch is settled          |
+//! | owned     | the batch answered OK, or a read in the same invocation proved it   | kept while equal; replaced (DELETE exactly it + CREATE) or deleted |
+//! | releasing | an owned record moved to pending *before* the batch that deletes it | nothing until the batch is settled          |
+//! | unlisted  | deleted (proven), or read changed or gone (someone else's now)      | —                                           |
+//! | unsettled | pending or releasing, and the invocation ended without knowing      | read by the next event: gone or different → unlisted; still equal → stays listed, never deleted, a conflict if wanted |
 //!
-//! So the item always lists every record this instance may have written
-//! (owned, or pending until settled), and it claims as owned only records
-//! whose write is proven. A crash between any two calls leaves an item that
-//! lists at least what is in the zones.
+//! A batch whose outcome is settled puts its records back where they
+//! belong: applied → creates owned, deletes unlisted; certainly not applied
+//! → creates unlisted, deletes owned again. So the stored item always lists
+//! every record this instance may have written (owned, or pending), and it
+//! claims as owned only records whose write is proven and that no batch of
+//! ours may have deleted. A crash between any two calls keeps both.
 
 use crate::apply::{self, Sent};
 use crate::config::Config;
@@ -81,6 +83,7 @@ impl<E, D, R> Registrar<E, D, R> {
 
 /// The registry item as this invocation knows it, kept in step with every
 /// call: what is stored, and what the next save will say.
+#[derive(Clone)]
 struct Book {
     /// As last loaded or saved; `None` when the table has no item.
     stored: Option<RegistryItem>,
@@ -151,6 +154,7 @@ impl Book {
     fn applied(&mut self, batch: &ZoneChanges) {
         let deleted: Vec<OwnedRecord> = batch.deletes().collect();
         self.owned.retain(|o| !deleted.contains(o));
+        self.pending.retain(|p| !deleted.contains(p));
         for created in batch.creates() {
             self.pending.retain(|p| *p != created);
             if !self.owned.contains(&created) {
@@ -159,10 +163,43 @@ impl Book {
         }
     }
 
-    /// A batch certainly changed nothing: its creates are not pending.
+    /// A batch certainly changed nothing: its creates are not pending, and
+    /// the records it meant to delete are still ours.
     fn not_applied(&mut self, batch: &ZoneChanges) {
         let created: Vec<OwnedRecord> = batch.creates().collect();
         self.pending.retain(|p| !created.contains(p));
+        for deleted in batch.deletes() {
+            if let Some(i) = self.pending.iter().position(|p| *p == deleted) {
+                self.pending.remove(i);
+                self.owned.push(deleted);
+            }
+        }
+    }
+
+    /// Before the batches go: what they create is listed as pending, and
+    /// what they delete moves from owned to pending, so that whatever
+    /// becomes of them the item lists every record we may have written,
+    /// and claims none that may be gone (a crash after a DELETE commits
+    /// must not leave a claim on a name someone may take next). `true` when
+    /// the item must be saved first.
+    fn prepare(&mut self, plan: &Plan) -> bool {
+        let mut changed = false;
+        for created in plan.creates() {
+            if !self.pending.contains(&created) {
+                self.pending.push(created);
+                changed = true;
+            }
+        }
+        for zone in &plan.zones {
+            for deleted in zone.deletes() {
+                if let Some(i) = self.owned.iter().position(|o| *o == deleted) {
+                    self.owned.remove(i);
+                    self.pending.push(deleted);
+                    changed = true;
+                }
+            }
+        }
+        changed
     }
 }
 
@@ -361,13 +398,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 settled = true;
                 break;
             }
-            let fresh: Vec<OwnedRecord> = plan
-                .creates()
-                .into_iter()
-                .filter(|c| !book.pending.contains(c))
-                .collect();
-            if !fresh.is_empty() {
-                book.pending.extend(fresh);
+            if book.prepare(&plan) {
                 self.save(book).await?;
             }
             let mut again = false;
@@ -381,7 +412,9 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                         applied.push(batch.clone());
                     }
                     Sent::Refused(err) => {
-                        let replanned = plan_with(&book.owned, &book.pending, seen);
+                        let mut unchanged = book.clone();
+                        unchanged.not_applied(batch);
+                        let replanned = plan_with(&unchanged.owned, &unchanged.pending, seen);
                         let same = replanned
                             .zones
                             .iter()
@@ -394,6 +427,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                             refused.extend(units);
                             continue;
                         }
+                        *book = unchanged;
                         unsent.iter().for_each(|b| book.not_applied(b));
                         again = true;
                         break;

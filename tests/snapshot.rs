@@ -22,11 +22,9 @@ use ec2_ddns::Config;
 /// seeder like any other record), and the steps played on it. The first step runs on
 /// moto alone, before the snapshot; the rest run on both.
 ///
-/// No step re-creates a record identical to one deleted earlier: moto 5.2
-/// refuses such a CREATE as "already exists" whenever any record follows
-/// it in the zone (it looks the record up in its change journal and then
-/// lists from that name onwards). Route 53 accepts it; so does the in-memory account,
-/// and `tests/scenarios.rs` covers stop-then-start there.
+/// Stop-then-start re-creates records identical to ones deleted earlier,
+/// which plain moto 5.2 refuses (its change journal); the strict launcher
+/// (`tests/emulator/strict_moto.py`) applies Route 53's rules instead.
 struct Case {
     world: &'static str,
     /// `(world zone id, name, alias target)`.
@@ -50,6 +48,7 @@ const CASES: &[Case] = &[
             "tag web-1 CNAME=api.corp.example,status.corp.example,app.corp.example",
             "tag web-1 CNAME=status.corp.example",
             "stop web-1",
+            "start web-1",
             "terminate web-1",
         ],
         conflicts: 1,

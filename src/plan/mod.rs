@@ -170,6 +170,25 @@ impl Observed {
             .extend(names.iter().cloned());
     }
 
+    /// A batch Route 53 applied: where its names were read, the zone now
+    /// holds what the batch left (a read before the batch is stale after it).
+    pub fn applied(&mut self, batch: &ZoneChanges) {
+        let Some(read) = self.read.get(&batch.zone_id) else {
+            return;
+        };
+        let records = self.records.entry(batch.zone_id.clone()).or_default();
+        for c in batch
+            .changes
+            .iter()
+            .filter(|c| read.contains(&c.record.name))
+        {
+            records.retain(|r| !r.same_slot(&c.record));
+            if c.action != ChangeAction::Delete {
+                records.push(c.record.clone());
+            }
+        }
+    }
+
     /// Of `wanted` (zone id → names), the names not read yet.
     pub fn unread(
         &self,
