@@ -108,13 +108,15 @@ pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> 
 /// before the batch.
 ///
 /// An equal record after a CREATE proves nothing by itself: someone may have
-/// held it all along (the CREATE would then have been refused). So a CREATE
-/// counts as applied only where the batch first deleted our own record at
-/// that name and type (compare-and-swap: the old value is gone, the new one
-/// is there), or where the name was read free of that type before the call
-/// (`before`).
+/// held it all along (the CREATE would then have been refused). So the batch
+/// counts as applied only when every slot looks applied *and* at least one
+/// slot proves it: our own record deleted there (alone, or swapped for the
+/// new value), or a CREATE at a name read free of that type before the call
+/// (`before`). One proof is enough, because a batch is atomic: had any
+/// CREATE in it met someone's record, nothing would have changed.
 pub fn settled(batch: &ZoneChanges, before: &Observed, seen: &Observed) -> Option<bool> {
     let mut applied = true;
+    let mut proven = false;
     let mut untouched = true;
     let mut slots: Vec<(&RecordSet, Vec<&Change>)> = Vec::new();
     for c in &batch.changes {
@@ -128,14 +130,15 @@ pub fn settled(batch: &ZoneChanges, before: &Observed, seen: &Observed) -> Optio
         let holds = |r: &RecordSet| found.contains(&r);
         let first = changes.first()?;
         let last = changes.last()?;
-        let known_free = first.action == ChangeAction::Delete
-            || before
-                .at(&batch.zone_id, &slot.name)
-                .is_some_and(|was| !was.iter().any(|r| r.same_slot(slot)));
+        let swapped_ours = first.action == ChangeAction::Delete;
+        let read_free = before
+            .at(&batch.zone_id, &slot.name)
+            .is_some_and(|was| !was.iter().any(|r| r.same_slot(slot)));
         let after_ok = match last.action {
             ChangeAction::Delete => !found.iter().any(|r| r.same_slot(slot)),
-            ChangeAction::Create | ChangeAction::Upsert => known_free && holds(&last.record),
+            ChangeAction::Create | ChangeAction::Upsert => holds(&last.record),
         };
+        proven |= after_ok && (swapped_ours || read_free);
         let before_ok = match first.action {
             ChangeAction::Delete => holds(&first.record),
             ChangeAction::Create | ChangeAction::Upsert => !holds(&last.record),
@@ -143,7 +146,7 @@ pub fn settled(batch: &ZoneChanges, before: &Observed, seen: &Observed) -> Optio
         applied &= after_ok;
         untouched &= before_ok;
     }
-    match (applied, untouched) {
+    match (applied && proven, untouched) {
         (true, false) => Some(true),
         (false, true) => Some(false),
         _ => None,
@@ -223,10 +226,10 @@ mod tests {
                 Some(true),
             ),
             (
-                "all in, b unread before: b may be someone's",
+                "all in, b unread before, but a swapped: atomic, so b is ours",
                 &nothing,
                 vec![new.clone(), other.clone()],
-                None,
+                Some(true),
             ),
             ("as before", &nothing, vec![old.clone()], Some(false)),
             (
@@ -253,6 +256,16 @@ mod tests {
             ),
             Some(true),
             "compare-and-swap: our old value gone, the new one there"
+        );
+        let create_only = batch(&[(Create, other.clone())]);
+        assert_eq!(
+            settled(
+                &create_only,
+                &nothing,
+                &seen(&["b.corp.example."], std::slice::from_ref(&other))
+            ),
+            None,
+            "a plain CREATE found equal: maybe someone held it all along"
         );
         assert_eq!(
             settled(&swap, &b_was_free, &nothing),

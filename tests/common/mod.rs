@@ -22,6 +22,8 @@ use ec2_ddns::Config;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod faults;
+
 pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
