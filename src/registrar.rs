@@ -270,14 +270,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         if book.pending.is_empty() {
             return Ok(());
         }
-        let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for p in &book.pending {
-            names
-                .entry(p.zone_id.clone())
-                .or_default()
-                .insert(p.record.name.clone());
-        }
-        self.read(seen, names).await?;
+        self.read(seen, plan::names_of(&book.pending)).await?;
         book.pending.retain(|p| seen.holds(p) != Some(false));
         Ok(())
     }
@@ -345,15 +338,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let mut seen = Observed::default();
         self.settle_unsettled(&mut book, &mut seen).await?;
         if self.dry_run {
-            let listed: Vec<OwnedRecord> = book.owned.clone();
-            let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for o in &listed {
-                names
-                    .entry(o.zone_id.clone())
-                    .or_default()
-                    .insert(o.record.name.clone());
-            }
-            self.read(&mut seen, names).await?;
+            self.read(&mut seen, plan::names_of(&book.owned)).await?;
         }
         let mut summary = self
             .converge(&mut book, &mut seen, summary, true, |owned, _, seen| {
@@ -542,20 +527,21 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// if it says what we saved, the save happened.
     async fn save(&self, book: &mut Book) -> Result<()> {
         let item = book.next();
+        // As the table holds it once saved: ours, replacing nothing.
+        let saved = RegistryItem {
+            replaces: None,
+            ..item.clone()
+        };
         match self.registry.save(&item).await {
             Ok(()) => {}
             Err(err @ Error::Aws { .. }) if err.is_retryable() => {
                 let back = self.registry.load(&item.instance_id).await?;
-                let mut expected = item.clone();
-                expected.replaces = None;
-                if back.as_ref() != Some(&expected) {
+                if back.as_ref() != Some(&saved) {
                     return Err(err);
                 }
             }
             Err(err) => return Err(err),
         }
-        let mut saved = item;
-        saved.replaces = None;
         book.stored = Some(saved);
         Ok(())
     }

@@ -256,6 +256,31 @@ where
     .concat()
 }
 
+/// web-1's terminate only deletes, leaves the zones as they were before
+/// web-1 registered, and removes its item.
+async fn terminate_restores_the_zones<E, D, R>(env: &Env<E, D, R>, before: &[String])
+where
+    E: Instances + Sync,
+    D: Dns + ZoneDump + Sync,
+    R: Registry + Sync,
+{
+    let backend = env.backend;
+    let s = env
+        .send("i-0web1", Terminated, "2026-11-21T12:00:00Z")
+        .await;
+    assert_eq!(s.outcome, Outcome::Applied, "[{backend}] {s:?}");
+    assert!(
+        s.changes.iter().all(|c| c.action == ChangeAction::Delete),
+        "[{backend}] {s:?}"
+    );
+    assert_eq!(
+        all_zones(env).await,
+        before,
+        "[{backend}] terminate leaves the zones as they were before web-1"
+    );
+    assert!(env.item("i-0web1").await.is_none(), "[{backend}]");
+}
+
 /// A rename (HOSTNAME=web) whose every change attempt fails leaves the old
 /// records owned, so terminate still removes every one of them.
 async fn own_records_are_never_orphaned<E, D, R, F>(env: &Env<E, D, R>, faults: &F)
@@ -296,20 +321,7 @@ where
         "[{backend}] nothing is left pending: every attempt was proven not applied: {after:?}"
     );
 
-    let s = env
-        .send("i-0web1", Terminated, "2026-11-21T12:00:00Z")
-        .await;
-    assert_eq!(s.outcome, Outcome::Applied, "[{backend}] {s:?}");
-    assert!(
-        s.changes.iter().all(|c| c.action == ChangeAction::Delete),
-        "[{backend}] {s:?}"
-    );
-    assert_eq!(
-        all_zones(env).await,
-        before,
-        "[{backend}] terminate leaves the zones as they were before web-1"
-    );
-    assert!(env.item("i-0web1").await.is_none(), "[{backend}]");
+    terminate_restores_the_zones(env, &before).await;
 }
 
 /// The rename's first change call commits and its answer is lost: the same
@@ -358,12 +370,7 @@ where
     assert!(item.pending.is_empty(), "[{backend}] {item:?}");
     assert_eq!(env.owns("i-0web1").await, 3);
 
-    let s = env
-        .send("i-0web1", Terminated, "2026-11-21T12:00:00Z")
-        .await;
-    assert_eq!(s.outcome, Outcome::Applied, "[{backend}] {s:?}");
-    assert_eq!(all_zones(env).await, before, "[{backend}]");
-    assert!(env.item("i-0web1").await.is_none(), "[{backend}]");
+    terminate_restores_the_zones(env, &before).await;
 }
 
 /// Items the Python aws-lambda-ddns-function left (`InstanceAttributes`, no

@@ -611,13 +611,25 @@ impl Targets {
                 add(z, &alias.name);
             }
         }
-        for o in owned {
-            read.entry(o.zone_id.clone())
-                .or_default()
-                .insert(o.record.name.clone());
+        for (zone, names) in names_of(owned) {
+            read.entry(zone).or_default().extend(names);
         }
         read
     }
+}
+
+/// Zone id → the names of `records`: what to read to see them.
+pub fn names_of<'r>(
+    records: impl IntoIterator<Item = &'r OwnedRecord>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in records {
+        names
+            .entry(o.zone_id.clone())
+            .or_default()
+            .insert(o.record.name.clone());
+    }
+    names
 }
 
 /// Builds the second step's state: one wanted record at a time, checked
