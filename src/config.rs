@@ -18,6 +18,28 @@ pub struct Config {
     pub allowed_zones: Vec<String>,
     /// Home domain when neither the ZONE tag nor DHCP gives one.
     pub default_zone: Option<String>,
+    /// What a stopped instance keeps (`DDNS_ON_STOP`).
+    pub on_stop: OnStop,
+}
+
+/// What happens to a stopped (or stopping) instance's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnStop {
+    /// Every record is deleted; the next start writes them again.
+    #[default]
+    Deregister,
+    /// The private records stay (the private address stays with the
+    /// instance); the public ones go (its public address is released).
+    Keep,
+}
+
+impl OnStop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnStop::Deregister => "deregister",
+            OnStop::Keep => "keep",
+        }
+    }
 }
 
 impl Default for Config {
@@ -30,6 +52,7 @@ impl Default for Config {
             hostname_tag: "HOSTNAME".into(),
             allowed_zones: Vec::new(),
             default_zone: None,
+            on_stop: OnStop::Deregister,
         }
     }
 }
@@ -95,7 +118,30 @@ impl Config {
             })?;
             config.default_zone = Some(normalized);
         }
+        if let Some(policy) = get("DDNS_ON_STOP") {
+            config.on_stop = match policy.to_ascii_lowercase().as_str() {
+                "deregister" => OnStop::Deregister,
+                "keep" => OnStop::Keep,
+                _ => {
+                    return Err(Error::Config {
+                        variable: "DDNS_ON_STOP".into(),
+                        message: format!(
+                            "'{}' is not a stop policy: give deregister (delete a stopped instance's records) or keep (keep its private records)",
+                            names::clip(&policy)
+                        ),
+                    })
+                }
+            };
+        }
         Ok(config)
+    }
+
+    /// Whether a tag-change event naming `changed` keys can change any
+    /// record: one of the configured tag keys is among them.
+    pub fn watches_any(&self, changed: &[String]) -> bool {
+        changed
+            .iter()
+            .any(|k| [&self.zone_tag, &self.cname_tag, &self.hostname_tag].contains(&k))
     }
 
     /// Whether a zone may be written to, by id or by name.
@@ -182,6 +228,22 @@ mod tests {
         assert!(c.allows_zone("Z0ABC", "other.example."));
         assert!(c.allows_zone("Z9", "CORP.example"));
         assert!(!c.allows_zone("Z9", "other.example."));
+        assert_eq!(c.on_stop, OnStop::Deregister, "the default");
+        let keep = config(&[("DDNS_ON_STOP", "Keep")]).unwrap();
+        assert_eq!(keep.on_stop, OnStop::Keep);
+    }
+
+    #[test]
+    fn only_the_configured_tag_keys_are_watched() {
+        let c = config(&[("DDNS_CNAME_TAG", "dns:aliases")]).unwrap();
+        let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(c.watches_any(&keys(&["Owner", "dns:aliases"])));
+        assert!(c.watches_any(&keys(&["ZONE"])));
+        assert!(
+            !c.watches_any(&keys(&["CNAME", "Owner"])),
+            "CNAME is not the key now"
+        );
+        assert!(!c.watches_any(&[]));
     }
 
     #[test]
@@ -192,6 +254,7 @@ mod tests {
             ("DDNS_TTL", "2147483648"),
             ("DDNS_ALLOWED_ZONES", "corp.example,bad zone!"),
             ("DDNS_DEFAULT_ZONE", "*.corp.example"),
+            ("DDNS_ON_STOP", "hibernate"),
         ] {
             let err = config(&[(var, value)]).unwrap_err().to_string();
             assert!(err.contains(var), "{err}");

@@ -49,6 +49,16 @@ pub enum Error {
         message: String,
     },
 
+    /// EC2 reports the instance running but not yet ready to register (no
+    /// private address yet): the next attempt describes it again.
+    #[error(
+        "instance {instance_id} is running but {message}; the next attempt describes it again"
+    )]
+    NotReady {
+        instance_id: String,
+        message: String,
+    },
+
     /// Another invocation saved the instance's registry item between our read
     /// and our write; the next attempt starts from what it wrote.
     #[error(
@@ -89,7 +99,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Aws { retryable, .. } => *retryable,
-            Error::ZoneChanged { .. } | Error::RegistryRace { .. } => true,
+            Error::ZoneChanged { .. } | Error::RegistryRace { .. } | Error::NotReady { .. } => true,
             _ => false,
         }
     }

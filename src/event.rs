@@ -1,5 +1,10 @@
 //! Parses and classifies incoming events. Pure: no AWS call is made for an
 //! event that ends here, and every refusal names the field at fault.
+//!
+//! Three kinds of EventBridge event reach the registrar, and each is only a
+//! hint (`docs/records.md`, "Convergence"): an EC2 state change and a tag
+//! change both mean "converge this instance now"; a scheduled event means
+//! "converge every instance" (the full reconcile).
 
 use crate::error::{Error, Result};
 use crate::model::{self, InstanceState};
@@ -11,6 +16,10 @@ use serde_json::{json, Value};
 
 /// The detail-type EventBridge gives EC2 state changes.
 pub const STATE_CHANGE_DETAIL_TYPE: &str = "EC2 Instance State-change Notification";
+/// The detail-type of the tag service's events (source `aws.tag`).
+pub const TAG_CHANGE_DETAIL_TYPE: &str = "Tag Change on Resource";
+/// The detail-type of an EventBridge schedule (source `aws.events`).
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
 
 /// `detail` of an EC2 state-change event, as EventBridge sends it.
 #[derive(Debug, Deserialize)]
@@ -20,7 +29,19 @@ struct StateChangeDetail {
     state: String,
 }
 
-/// What an event asks of the registrar.
+/// `detail` of a tag-change event. `tags` (the tags after the change) is
+/// not read: the registrar describes the instance, because a later change
+/// may already have overtaken this one.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct TagChangeDetail {
+    service: String,
+    resource_type: String,
+    #[serde(default)]
+    changed_tag_keys: Vec<String>,
+}
+
+/// What a state change asks of the registrar, before the live state is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// `running`: write the instance's records.
@@ -44,21 +65,41 @@ impl Action {
     }
 }
 
-/// A parsed EC2 state change.
+/// An event about one instance: a state change or a tag change. Either
+/// way it is a hint to converge that instance to its live state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateChange {
+pub struct InstanceEvent {
     pub event_id: String,
     pub instance_id: String,
-    pub state: InstanceState,
-    /// When EC2 says the change happened; absent in some hand-made events.
+    /// The state a state-change event names; `None` for a tag change.
+    pub state: Option<InstanceState>,
+    /// The tag keys a tag-change event names as changed; empty for a state change.
+    pub changed_tags: Vec<String>,
+    /// When AWS says the change happened; absent in some hand-made events.
     pub time: Option<DateTime<Utc>>,
     pub region: Option<String>,
 }
 
-impl StateChange {
-    pub fn action(&self) -> Action {
-        Action::for_state(self.state)
+impl InstanceEvent {
+    /// Whether this is a tag change rather than a state change.
+    pub fn is_tag_change(&self) -> bool {
+        self.state.is_none()
     }
+}
+
+/// A parsed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Converge one instance.
+    Instance(InstanceEvent),
+    /// Converge every instance: the full reconcile.
+    Scheduled {
+        event_id: String,
+        time: Option<DateTime<Utc>>,
+    },
+    /// A well-formed event that is not about an EC2 instance (a tag change
+    /// on a volume, say): nothing to do, and no AWS call.
+    Ignored { event_id: String, reason: String },
 }
 
 /// The one builder of EC2 state-change event JSON, in the shape EventBridge
@@ -70,15 +111,59 @@ pub fn state_change_json(
     time: Option<DateTime<Utc>>,
     region: &str,
 ) -> Value {
+    let mut event = envelope(event_id, STATE_CHANGE_DETAIL_TYPE, "aws.ec2", time, region);
+    event["resources"] = json!([instance_arn(region, instance_id)]);
+    event["detail"] = json!({"instance-id": instance_id, "state": state.as_str()});
+    event
+}
+
+/// A tag-change event as the tag service sends it for an EC2 instance:
+/// `tags` are the instance's tags after the change.
+pub fn tag_change_json(
+    event_id: &str,
+    instance_id: &str,
+    changed: &[&str],
+    tags: &std::collections::BTreeMap<String, String>,
+    time: Option<DateTime<Utc>>,
+    region: &str,
+) -> Value {
+    let mut event = envelope(event_id, TAG_CHANGE_DETAIL_TYPE, "aws.tag", time, region);
+    event["resources"] = json!([instance_arn(region, instance_id)]);
+    event["detail"] = json!({
+        "changed-tag-keys": changed,
+        "service": "ec2",
+        "resource-type": "instance",
+        "version": 1,
+        "tags": tags,
+    });
+    event
+}
+
+/// The event an EventBridge schedule sends.
+pub fn scheduled_json(event_id: &str, time: Option<DateTime<Utc>>, region: &str) -> Value {
+    let mut event = envelope(event_id, SCHEDULED_DETAIL_TYPE, "aws.events", time, region);
+    event["resources"] = json!([format!(
+        "arn:aws:events:{region}:123456789012:rule/ec2-ddns-reconcile"
+    )]);
+    event
+}
+
+fn envelope(
+    event_id: &str,
+    detail_type: &str,
+    source: &str,
+    time: Option<DateTime<Utc>>,
+    region: &str,
+) -> Value {
     let mut event = json!({
         "version": "0",
         "id": event_id,
-        "detail-type": STATE_CHANGE_DETAIL_TYPE,
-        "source": "aws.ec2",
+        "detail-type": detail_type,
+        "source": source,
         "account": "123456789012",
         "region": region,
-        "resources": [format!("arn:aws:ec2:{region}:123456789012:instance/{instance_id}")],
-        "detail": {"instance-id": instance_id, "state": state.as_str()}
+        "resources": [],
+        "detail": {}
     });
     if let Some(time) = time {
         event["time"] = json!(model::format_time(&time));
@@ -86,17 +171,32 @@ pub fn state_change_json(
     event
 }
 
+fn instance_arn(region: &str, instance_id: &str) -> String {
+    format!("arn:aws:ec2:{region}:123456789012:instance/{instance_id}")
+}
+
 /// Parses an EventBridge event given as JSON text.
-pub fn parse_str(text: &str) -> Result<StateChange> {
+pub fn parse_str(text: &str) -> Result<Event> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| Error::BadEvent(format!("not JSON: {e}")))?;
     parse(value)
 }
 
-/// Parses an EventBridge event of detail-type
-/// `EC2 Instance State-change Notification`; anything else is a `BadEvent`
-/// that names the field at fault.
-pub fn parse(mut value: Value) -> Result<StateChange> {
+/// Parses an event about one instance; a schedule or an ignored event is a
+/// `BadEvent` here (for callers that only handle instance events).
+pub fn parse_instance(value: Value) -> Result<InstanceEvent> {
+    match parse(value)? {
+        Event::Instance(e) => Ok(e),
+        Event::Scheduled { .. } => Err(Error::BadEvent(
+            "a scheduled event is not about one instance".into(),
+        )),
+        Event::Ignored { reason, .. } => Err(Error::BadEvent(reason)),
+    }
+}
+
+/// Parses an EventBridge event: an EC2 state change, a tag change or a
+/// schedule; anything else is a `BadEvent` that names the field at fault.
+pub fn parse(mut value: Value) -> Result<Event> {
     let Some(object) = value.as_object_mut() else {
         return Err(Error::BadEvent(
             "expected an EventBridge event (a JSON object with source, detail-type and detail)"
@@ -127,41 +227,110 @@ pub fn parse(mut value: Value) -> Result<StateChange> {
             clip(&e.inner().to_string())
         ))
     })?;
-    if event.source != "aws.ec2" || event.detail_type != STATE_CHANGE_DETAIL_TYPE {
-        return Err(Error::BadEvent(format!(
-            "unsupported event: source '{}', detail-type '{}'; expected source 'aws.ec2' and detail-type '{STATE_CHANGE_DETAIL_TYPE}'",
-            clip(&event.source),
-            clip(&event.detail_type)
-        )));
+    let event_id = event.id.clone().unwrap_or_default();
+    match (event.source.as_str(), event.detail_type.as_str()) {
+        ("aws.ec2", STATE_CHANGE_DETAIL_TYPE) => state_change(event, time).map(Event::Instance),
+        ("aws.tag", TAG_CHANGE_DETAIL_TYPE) => tag_change(event, time),
+        ("aws.events", SCHEDULED_DETAIL_TYPE) => Ok(Event::Scheduled { event_id, time }),
+        (source, detail_type) => Err(Error::BadEvent(format!(
+            "unsupported event: source '{}', detail-type '{}'; expected an EC2 state change (aws.ec2, '{STATE_CHANGE_DETAIL_TYPE}'), a tag change (aws.tag, '{TAG_CHANGE_DETAIL_TYPE}') or a schedule (aws.events, '{SCHEDULED_DETAIL_TYPE}')",
+            clip(source),
+            clip(detail_type)
+        ))),
     }
-    let detail: StateChangeDetail =
-        serde_path_to_error::deserialize(event.detail).map_err(|e| {
-            let at = match e.path().to_string().as_str() {
-                "." => "detail".to_string(),
-                path => format!("detail.{path}"),
-            };
-            Error::BadEvent(format!(
-                "{at}: {}; expected {{\"instance-id\": \"i-…\", \"state\": \"running\"}}",
-                clip(&e.inner().to_string())
-            ))
-        })?;
-    if !is_instance_id(&detail.instance_id) {
+}
+
+/// `detail` as `T`, or a `BadEvent` naming the field and what was expected.
+fn detail<T: serde::de::DeserializeOwned>(detail: Value, expected: &str) -> Result<T> {
+    serde_path_to_error::deserialize(detail).map_err(|e| {
+        let at = match e.path().to_string().as_str() {
+            "." => "detail".to_string(),
+            path => format!("detail.{path}"),
+        };
+        Error::BadEvent(format!(
+            "{at}: {}; expected {expected}",
+            clip(&e.inner().to_string())
+        ))
+    })
+}
+
+fn state_change(
+    event: EventBridgeEvent<Value>,
+    time: Option<DateTime<Utc>>,
+) -> Result<InstanceEvent> {
+    let d: StateChangeDetail = detail(
+        event.detail,
+        "{\"instance-id\": \"i-…\", \"state\": \"running\"}",
+    )?;
+    if !is_instance_id(&d.instance_id) {
         return Err(Error::BadEvent(format!(
             "detail.instance-id '{}' is not an EC2 instance id (i-…)",
-            clip(&detail.instance_id)
+            clip(&d.instance_id)
         )));
     }
-    let state: InstanceState = detail
+    let state: InstanceState = d
         .state
         .parse()
         .map_err(|e| Error::BadEvent(format!("detail.state: {e}")))?;
-    Ok(StateChange {
+    Ok(InstanceEvent {
         event_id: event.id.unwrap_or_default(),
-        instance_id: detail.instance_id,
-        state,
+        instance_id: d.instance_id,
+        state: Some(state),
+        changed_tags: Vec::new(),
         time,
         region: event.region,
     })
+}
+
+/// A tag change on an EC2 instance; one on anything else is ignored. The
+/// instance id comes from the ARN in `resources`
+/// (`arn:aws:ec2:REGION:ACCOUNT:instance/i-…`).
+fn tag_change(event: EventBridgeEvent<Value>, time: Option<DateTime<Utc>>) -> Result<Event> {
+    let event_id = event.id.clone().unwrap_or_default();
+    let d: TagChangeDetail = detail(
+        event.detail,
+        "{\"service\": \"ec2\", \"resource-type\": \"instance\", \"changed-tag-keys\": [\"CNAME\"]}",
+    )?;
+    if d.service != "ec2" || d.resource_type != "instance" {
+        return Ok(Event::Ignored {
+            event_id,
+            reason: format!(
+                "a tag change on {} {}, not on an EC2 instance: nothing to do",
+                clip(&d.service),
+                clip(&d.resource_type)
+            ),
+        });
+    }
+    let ids: Vec<&str> = event
+        .resources
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|arn| arn.rsplit_once(":instance/").map(|(_, id)| id))
+        .collect();
+    let instance_id = match ids.as_slice() {
+        [id] if is_instance_id(id) => id.to_string(),
+        [id] => {
+            return Err(Error::BadEvent(format!(
+                "resources: '{}' is not an EC2 instance id (i-…)",
+                clip(id)
+            )))
+        }
+        _ => {
+            return Err(Error::BadEvent(format!(
+                "resources: expected one instance ARN (arn:aws:ec2:REGION:ACCOUNT:instance/i-…), found {}",
+                clip(&format!("{:?}", event.resources.unwrap_or_default()))
+            )))
+        }
+    };
+    Ok(Event::Instance(InstanceEvent {
+        event_id,
+        instance_id,
+        state: None,
+        changed_tags: d.changed_tag_keys,
+        time,
+        region: event.region,
+    }))
 }
 
 /// `i-` followed by 1 to 32 letters or digits. Real ids are hex; world files
@@ -197,9 +366,11 @@ mod tests {
     #[case::terminated("terminated", Action::Deregister)]
     #[case::pending("pending", Action::Ignore)]
     fn states_map_to_actions(#[case] state: &str, #[case] action: Action) {
-        let parsed = parse(event(state)).unwrap();
-        assert_eq!(parsed.action(), action);
-        assert_eq!(parsed.state.as_str(), state);
+        let parsed = parse_instance(event(state)).unwrap();
+        let named = parsed.state.expect("a state change names a state");
+        assert_eq!(Action::for_state(named), action);
+        assert_eq!(named.as_str(), state);
+        assert!(!parsed.is_tag_change());
         assert_eq!(parsed.instance_id, "i-0abcd1111");
         assert_eq!(
             parsed.time,
@@ -225,7 +396,7 @@ mod tests {
     #[case::time_a_number(with(event("running"), |e| e["time"] = json!(1700000000)), "time: expected an RFC 3339 time")]
     #[case::control_characters_escaped(with(event("running"), |e| e["source"] = json!("aws.\u{1b}[31m\nevil")), "aws.\\u{1b}[31m\\nevil")]
     fn bad_events_name_the_field(#[case] value: Value, #[case] needle: &str) {
-        let err = parse(value).unwrap_err();
+        let err = parse(value).map(|_| ()).unwrap_err();
         assert!(matches!(err, Error::BadEvent(_)), "{err}");
         assert!(!err.is_retryable());
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
@@ -233,7 +404,7 @@ mod tests {
 
     #[test]
     fn an_event_without_a_time_parses_with_none() {
-        let parsed = parse(with(event("stopped"), |e| {
+        let parsed = parse_instance(with(event("stopped"), |e| {
             e.as_object_mut().unwrap().remove("time");
         }))
         .unwrap();
@@ -242,5 +413,80 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not JSON"));
+    }
+
+    fn tag_event() -> Value {
+        let tags = [("CNAME".to_string(), "api.corp.example".to_string())].into();
+        tag_change_json(
+            "tag-1",
+            "i-0abcd1111",
+            &["CNAME", "Owner"],
+            &tags,
+            Some(model::parse_time("2026-11-21T10:20:00Z").unwrap()),
+            "us-east-1",
+        )
+    }
+
+    #[test]
+    fn a_tag_change_on_an_instance_names_the_instance_and_the_changed_keys() {
+        let parsed = parse_instance(tag_event()).unwrap();
+        assert!(parsed.is_tag_change());
+        assert_eq!(parsed.instance_id, "i-0abcd1111");
+        assert_eq!(parsed.changed_tags, ["CNAME", "Owner"]);
+        assert_eq!(parsed.event_id, "tag-1");
+    }
+
+    #[test]
+    fn the_shipped_fixtures_parse_as_what_their_names_say() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/events/");
+        let read = |f: &str| parse_str(&std::fs::read_to_string(format!("{dir}{f}")).unwrap());
+        let tag = read("web-1-tag-cname-added.json").unwrap();
+        assert!(
+            matches!(&tag, Event::Instance(e) if e.instance_id == "i-0web1" && e.changed_tags == ["CNAME"]),
+            "{tag:?}"
+        );
+        assert!(matches!(
+            read("scheduled.json").unwrap(),
+            Event::Scheduled { .. }
+        ));
+        assert!(matches!(
+            read("tag-change-volume.json").unwrap(),
+            Event::Ignored { .. }
+        ));
+    }
+
+    #[test]
+    fn a_tag_change_on_something_else_is_ignored_and_a_schedule_is_a_reconcile() {
+        let volume = with(tag_event(), |e| {
+            e["detail"]["resource-type"] = json!("volume");
+            e["resources"] = json!(["arn:aws:ec2:us-east-1:123456789012:volume/vol-1"]);
+        });
+        assert!(
+            matches!(parse(volume).unwrap(), Event::Ignored { ref reason, .. } if reason.contains("volume")),
+        );
+        let scheduled = parse(scheduled_json("s-1", None, "us-east-1")).unwrap();
+        assert_eq!(
+            scheduled,
+            Event::Scheduled {
+                event_id: "s-1".into(),
+                time: None
+            }
+        );
+        assert!(parse_instance(scheduled_json("s-1", None, "us-east-1"))
+            .unwrap_err()
+            .to_string()
+            .contains("not about one instance"));
+    }
+
+    #[rstest]
+    #[case::no_resources(with(tag_event(), |e| e["resources"] = json!([])), "resources: expected one instance ARN")]
+    #[case::two_instances(with(tag_event(), |e| e["resources"] = json!(["arn:aws:ec2:r:1:instance/i-1", "arn:aws:ec2:r:1:instance/i-2"])), "expected one instance ARN")]
+    #[case::hostile_id(with(tag_event(), |e| e["resources"] = json!(["arn:aws:ec2:r:1:instance/i-$(reboot)"])), "is not an EC2 instance id")]
+    #[case::keys_not_a_list(with(tag_event(), |e| e["detail"]["changed-tag-keys"] = json!("CNAME")), "detail.changed-tag-keys: invalid type")]
+    #[case::no_service(with(tag_event(), |e| e["detail"] = json!({"resource-type": "instance"})), "detail: missing field `service`")]
+    fn bad_tag_changes_name_the_field(#[case] value: Value, #[case] needle: &str) {
+        let err = parse(value).map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::BadEvent(_)), "{err}");
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }
 }

@@ -4,13 +4,13 @@
 //! and hands them to [`run`].
 
 use crate::error::Error;
-use crate::event;
+use crate::event::{self, Event};
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::Registrar;
-use crate::summary::Summary;
+use crate::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 /// What Lambda reports as `errorType` for a failed invocation: the kind of
 /// failure, so a dead-letter queue can be read at a glance.
@@ -23,6 +23,7 @@ impl From<Error> for Diagnostic {
             Error::ZoneChanged { .. } => "ZoneChanged",
             Error::BatchRefused { .. } => "BatchRefused",
             Error::RegistryRace { .. } => "RegistryRace",
+            Error::NotReady { .. } => "NotReady",
             Error::BadRegistryItem { .. } => "BadRegistryItem",
             Error::BadFile { .. } => "BadFile",
             Error::Io { .. } => "Io",
@@ -39,6 +40,8 @@ impl From<Error> for Diagnostic {
 /// again; anything else, a bad event included, answers with the summary
 /// (outcome `error`, `"retryable": false`), because a retry would fail the
 /// same way and only reach the dead-letter queue with a false explanation.
+/// A scheduled event runs the full reconcile and answers with its totals
+/// and the instances it reported on.
 pub async fn handle<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> Result<Value, Error>
 where
     E: Instances + Sync,
@@ -46,7 +49,14 @@ where
     R: Registry + Sync,
 {
     let change = match event::parse(payload) {
-        Ok(change) => change,
+        Ok(Event::Instance(change)) => change,
+        Ok(Event::Scheduled { event_id, .. }) => return reconcile(registrar, &event_id).await,
+        Ok(Event::Ignored { event_id, reason }) => {
+            info!(event = %event_id, "{reason}");
+            let mut summary = Summary::reconciled(&event_id, "").note(reason);
+            summary.outcome = Outcome::NothingToDo;
+            return Ok(to_json(&summary));
+        }
         Err(e) => {
             error!(error = %e, "event rejected");
             return Ok(to_json(&Summary::failed(None, &e)));
@@ -66,6 +76,41 @@ where
         Err(e) => {
             error!(error = %e, instance = %change.instance_id, "event failed; not retried");
             Ok(to_json(&Summary::failed(Some(&change), &e)))
+        }
+    }
+}
+
+/// The full reconcile. Each instance reported is logged as one line; the
+/// answer holds the totals. A listing that fails retryably fails the
+/// invocation; an instance that fails is counted and left to the next run.
+async fn reconcile<E, D, R>(registrar: &Registrar<E, D, R>, event_id: &str) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    match registrar.reconcile(event_id).await {
+        Ok(done) => {
+            for w in &done.warnings {
+                warn!("{w}");
+            }
+            let reported: Vec<&Summary> = done.reported().collect();
+            for s in &reported {
+                info!(instance = %s.instance_id, outcome = s.outcome.as_str(), summary = %serde_json::to_string(s).unwrap_or_default(), "reconciled");
+            }
+            Ok(serde_json::json!({"totals": done.totals, "instances": reported}))
+        }
+        Err(e) if e.is_retryable() => {
+            warn!(error = %e, "reconcile failed; the invocation fails so the schedule's event is delivered again");
+            Err(e)
+        }
+        Err(e) => {
+            error!(error = %e, "reconcile failed; not retried");
+            let mut summary = Summary::reconciled(event_id, "");
+            summary.outcome = Outcome::Error;
+            summary.error = Some(e.to_string());
+            summary.retryable = Some(false);
+            Ok(to_json(&summary))
         }
     }
 }

@@ -119,6 +119,19 @@ pub struct InstanceFacts {
     pub private_dns_name: Option<String>,
     pub public_dns_name: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// When the instance was last started (EC2's `LaunchTime`): among
+    /// instances that want the same free name, the earliest gets it.
+    pub launch_time: Option<DateTime<Utc>>,
+}
+
+/// Every instance of a region, as the reconcile lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceListing {
+    pub instances: Vec<InstanceFacts>,
+    /// Instances EC2 listed that could not be read (an id, or `None` when
+    /// not even that), and why. The reconcile leaves their items alone:
+    /// an instance it cannot read is not an instance that is gone.
+    pub unreadable: Vec<(Option<String>, String)>,
 }
 
 impl InstanceFacts {
@@ -135,6 +148,7 @@ impl InstanceFacts {
             private_dns_name: None,
             public_dns_name: None,
             tags: BTreeMap::new(),
+            launch_time: None,
         }
     }
 }

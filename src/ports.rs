@@ -4,7 +4,7 @@
 //! them apart.
 
 use crate::error::Result;
-use crate::model::{InstanceFacts, RecordSet, RegistryItem, VpcFacts, ZoneInfo};
+use crate::model::{InstanceFacts, InstanceListing, RecordSet, RegistryItem, VpcFacts, ZoneInfo};
 use crate::plan::ZoneChanges;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -18,6 +18,8 @@ pub trait Instances {
     ) -> impl Future<Output = Result<Option<InstanceFacts>>> + Send;
     /// The VPC's DHCP domain and DNS attributes; `None` when EC2 does not know it.
     fn vpc(&self, vpc_id: &str) -> impl Future<Output = Result<Option<VpcFacts>>> + Send;
+    /// Every instance of the region, all pages (the reconcile).
+    fn all_instances(&self) -> impl Future<Output = Result<InstanceListing>> + Send;
 }
 
 /// Route 53: zones, the records at given names, and atomic change batches.
@@ -36,6 +38,9 @@ pub trait Dns {
         zone_id: &str,
         names: &BTreeSet<String>,
     ) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
+    /// Every record set of a zone, all pages (the reconcile lists each zone
+    /// it needs once). A zone that no longer exists holds nothing.
+    fn records_in(&self, zone_id: &str) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
     /// Applies one zone's changes as one atomic batch.
     fn apply(&self, changes: &ZoneChanges) -> impl Future<Output = Result<()>> + Send;
 }
@@ -53,4 +58,7 @@ pub trait Registry {
     /// Removes the item if it is still at `item.version` (or still exactly
     /// `item.replaces`); no item is fine.
     fn remove(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
+    /// Every item of the table, all pages (the reconcile), each as `load`
+    /// gives it. Keys that are not instance ids come back too.
+    fn all(&self) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send;
 }

@@ -1,7 +1,7 @@
 //! What one event did, as printed by the CLI (one JSON line) and returned by
 //! the Lambda function.
 
-use crate::event::StateChange;
+use crate::event::InstanceEvent;
 use crate::model::{InstanceState, RecordSet};
 use crate::plan::{ChangeAction, Conflict, Plan, Rejection};
 use serde::Serialize;
@@ -54,8 +54,16 @@ pub struct Summary {
     pub source: Option<String>,
     pub event_id: String,
     pub instance_id: String,
-    /// The state the event named; absent when the event could not be read.
+    /// The state the event named; absent for a tag change, a reconcile, or
+    /// an event that could not be read.
     pub state: Option<InstanceState>,
+    /// The tag keys a tag-change event named.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_tags: Vec<String>,
+    /// The state EC2 reported when the instance was described, which is
+    /// what decided (the event is only a hint); absent when not described.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_state: Option<InstanceState>,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
@@ -85,6 +93,8 @@ impl Summary {
             event_id: event_id.to_string(),
             instance_id: instance_id.to_string(),
             state,
+            changed_tags: Vec::new(),
+            live_state: None,
             outcome: Outcome::NothingToDo,
             dry_run: false,
             changes: Vec::new(),
@@ -98,13 +108,20 @@ impl Summary {
     }
 
     /// A summary of `change` with nothing in it yet.
-    pub fn of(change: &StateChange) -> Summary {
-        Summary::blank(&change.event_id, &change.instance_id, Some(change.state))
+    pub fn of(change: &InstanceEvent) -> Summary {
+        let mut summary = Summary::blank(&change.event_id, &change.instance_id, change.state);
+        summary.changed_tags = change.changed_tags.clone();
+        summary
+    }
+
+    /// A summary of what a reconcile (event `event_id`) did to one instance.
+    pub fn reconciled(event_id: &str, instance_id: &str) -> Summary {
+        Summary::blank(event_id, instance_id, None)
     }
 
     /// The summary of an event that failed; `change` is `None` when the
     /// event itself could not be read.
-    pub fn failed(change: Option<&StateChange>, error: &crate::Error) -> Summary {
+    pub fn failed(change: Option<&InstanceEvent>, error: &crate::Error) -> Summary {
         let mut summary = match change {
             Some(change) => Summary::of(change),
             None => Summary::blank("", "", None),

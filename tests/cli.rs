@@ -265,6 +265,7 @@ fn readme_usage_blocks_match_help() {
     for args in [
         vec!["--help"],
         vec!["replay", "--help"],
+        vec!["reconcile", "--help"],
         vec!["scenario", "--help"],
         vec!["snapshot", "--help"],
     ] {

@@ -19,7 +19,7 @@
 mod common;
 
 use ec2_ddns::adapters::memory::{Fault, MemoryAccount, Slot};
-use ec2_ddns::event::StateChange;
+use ec2_ddns::event::InstanceEvent;
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
 use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
 use ec2_ddns::ports::Dns;
@@ -151,8 +151,8 @@ fn op() -> impl Strategy<Value = (Op, FaultAt)> {
 struct Play {
     account: MemoryAccount,
     runtime: tokio::runtime::Runtime,
-    sent: Vec<StateChange>,
-    failed: Vec<StateChange>,
+    sent: Vec<InstanceEvent>,
+    failed: Vec<InstanceEvent>,
     foreign: BTreeMap<Slot, RecordSet>,
     clock: u32,
     invocations: usize,
@@ -184,7 +184,7 @@ impl Play {
         }
     }
 
-    fn event(&mut self, i: usize, state: InstanceState) -> StateChange {
+    fn event(&mut self, i: usize, state: InstanceState) -> InstanceEvent {
         self.clock += 1;
         let time = format!(
             "2026-11-21T{:02}:{:02}:{:02}Z",
@@ -208,7 +208,7 @@ impl Play {
 
     /// One invocation, as Lambda makes it: the fault strikes, a crash ends
     /// it, and the next invocation starts afresh.
-    fn deliver(&mut self, change: StateChange, fault: &FaultAt) -> Result<(), TestCaseError> {
+    fn deliver(&mut self, change: InstanceEvent, fault: &FaultAt) -> Result<(), TestCaseError> {
         self.invocations += 1;
         self.account.set_writer(&change.instance_id);
         if let Some((n, f)) = fault {

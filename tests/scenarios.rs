@@ -138,6 +138,7 @@ where
 
 async fn changed_since_written<E, D, R>(env: &Env<E, D, R>)
 where
+    Env<E, D, R>: common::Hand,
     E: Instances + Sync,
     D: Dns + ZoneDump + Sync,
     R: Registry + Sync,
@@ -174,9 +175,7 @@ where
         })
         .await
         .unwrap();
-    let s = env
-        .send("i-0runner1", Stopped, "2026-11-21T11:00:00Z")
-        .await;
+    let s = env.act("i-0runner1", Stopped, "2026-11-21T11:00:00Z").await;
     assert_eq!(s.changes.len(), 1, "only the PTR goes: {s:?}");
     assert_eq!(s.changes[0].record.rtype, RecordType::Ptr);
     assert!(s.notes.iter().any(|n| n.contains("ip-10-20-1-11")), "{s:?}");

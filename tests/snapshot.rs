@@ -134,6 +134,7 @@ async fn act_on_moto(ec2: &aws_sdk_ec2::Client, id: &str, step: &Step) {
                 done(ec2.create_tags().resources(id).tags(tag).send().await)
             }
         }
+        other => panic!("no moto action for {other:?}"),
     };
     result.unwrap_or_else(|e| panic!("moto refused {step:?} on {id}: {e}"));
 }
@@ -181,8 +182,15 @@ async fn differential(endpoint: &str, case: &Case) {
     let registrar = account.registrar(config.clone());
 
     let (first_text, first) = &steps[0];
-    let who = shadow.find_instance(first.who()).unwrap().id.clone();
-    let change = scenario::perform(&mut shadow, first, 1).unwrap();
+    let who = shadow
+        .find_instance(first.who().expect("an instance step"))
+        .unwrap()
+        .id
+        .clone();
+    let change = scenario::perform(&mut shadow, first, 1)
+        .unwrap()
+        .event()
+        .expect("an event step");
     act_on_moto(&ec2, &who, first).await;
     let s = registrar.handle(&change).await.expect(first_text);
     assert!(!s.changes.is_empty(), "{first_text} changed nothing: {s:?}");
@@ -216,7 +224,9 @@ async fn differential(endpoint: &str, case: &Case) {
         let second = n as u32 + 1;
         let change = copy
             .edit(|w| scenario::perform(w, step, second))
-            .expect(text);
+            .expect(text)
+            .event()
+            .expect("an event step");
         act_on_moto(&ec2, &change.instance_id, step).await;
         let on_moto = registrar.handle(&change).await.expect(text);
         let on_copy = rehearsal.handle(&change).await.expect(text);

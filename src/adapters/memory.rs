@@ -16,7 +16,8 @@
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::model::{
-    ForeignItem, InstanceFacts, RecordSet, RecordType, RegistryItem, VpcFacts, ZoneInfo,
+    ForeignItem, InstanceFacts, InstanceListing, RecordSet, RecordType, RegistryItem, VpcFacts,
+    ZoneInfo,
 };
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
@@ -157,6 +158,7 @@ impl MemoryAccount {
         let region = self.lock().world.region.clone();
         Registrar::new(self.clone(), self.clone(), self.clone(), config, region)
             .with_backoff(std::time::Duration::ZERO)
+            .with_calls(self.calls.clone())
     }
 
     /// A poisoned lock only means a test thread panicked; the account is
@@ -266,6 +268,14 @@ impl MemoryAccount {
         }
     }
 
+    /// A paginated read of `pages` pages (at least one call).
+    fn pages(&self, operation: &str, pages: usize) -> Result<()> {
+        for _ in 0..pages.max(1) {
+            self.read_call(operation, None)?;
+        }
+        Ok(())
+    }
+
     /// A call that changes nothing: any fault it meets strikes.
     fn read_call(&self, operation: &str, zone_id: Option<&str>) -> Result<()> {
         let after = self.enter(operation, zone_id)?;
@@ -312,6 +322,22 @@ impl Instances for MemoryAccount {
         self.read_call("ec2:DescribeVpcAttribute", None)?;
         Ok(Some(vpc))
     }
+
+    /// One DescribeInstances per page of 1,000 (the API's largest page).
+    async fn all_instances(&self) -> Result<InstanceListing> {
+        let count = self.lock().world.instances.len();
+        self.pages("ec2:DescribeInstances", count.div_ceil(1000))?;
+        let state = self.lock();
+        Ok(InstanceListing {
+            instances: state
+                .world
+                .instances
+                .iter()
+                .map(|i| state.world.instance_facts(i))
+                .collect(),
+            unreadable: Vec::new(),
+        })
+    }
 }
 
 impl Dns for MemoryAccount {
@@ -347,6 +373,17 @@ impl Dns for MemoryAccount {
             .filter(|r| names.contains(&r.name))
             .cloned()
             .collect())
+    }
+
+    /// One ListResourceRecordSets per page of 300 (the API's largest page).
+    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        let found = {
+            let state = self.lock();
+            let zone = state.world.zones.iter().find(|z| z.info().id == zone_id);
+            zone.map(|z| z.records.clone()).unwrap_or_default()
+        };
+        self.pages("route53:ListResourceRecordSets", found.len().div_ceil(300))?;
+        Ok(found)
     }
 
     async fn apply(&self, batch: &ZoneChanges) -> Result<()> {
@@ -527,6 +564,18 @@ impl Registry for MemoryAccount {
                 .insert(item.instance_id.clone(), Stored::Ours(saved));
         }
         self.leave(operation, after)
+    }
+
+    /// One Scan per megabyte of items (DynamoDB's page), items measured
+    /// as their JSON.
+    async fn all(&self) -> Result<Vec<RegistryItem>> {
+        let items: Vec<RegistryItem> = self.lock().registry.values().map(Stored::read).collect();
+        let bytes: usize = items
+            .iter()
+            .map(|i| serde_json::to_string(i).map_or(0, |j| j.len()))
+            .sum();
+        self.pages("dynamodb:Scan", bytes.div_ceil(1 << 20))?;
+        Ok(items)
     }
 
     async fn remove(&self, item: &RegistryItem) -> Result<()> {

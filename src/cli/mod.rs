@@ -7,6 +7,7 @@
 //! configuration or input files.
 
 mod output;
+mod reconcile;
 pub mod render;
 mod replay;
 mod scenario;
@@ -17,7 +18,7 @@ use crate::Config;
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Dynamic DNS for Route 53, driven by EC2 state changes
+/// Dynamic DNS for Route 53, driven by EC2 state and tag changes
 #[derive(Debug, Parser)]
 #[command(
     name = "ec2-ddns",
@@ -33,6 +34,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Replay(replay::ReplayArgs),
+    Reconcile(reconcile::ReconcileArgs),
     Scenario(scenario::ScenarioArgs),
     Snapshot(snapshot::SnapshotArgs),
 }
@@ -143,6 +145,15 @@ pub(crate) struct ConfigArgs {
         value_name = "NAME"
     )]
     default_zone: Option<String>,
+    /// What a stopped instance keeps: deregister (nothing) or keep (its
+    /// private records) [default: deregister]
+    #[arg(
+        long,
+        env = "DDNS_ON_STOP",
+        hide_env_values = true,
+        value_name = "POLICY"
+    )]
+    on_stop: Option<String>,
 }
 
 impl ConfigArgs {
@@ -156,6 +167,7 @@ impl ConfigArgs {
                 "DDNS_HOSTNAME_TAG" => &self.hostname_tag,
                 "DDNS_ALLOWED_ZONES" => &self.allowed_zones,
                 "DDNS_DEFAULT_ZONE" => &self.default_zone,
+                "DDNS_ON_STOP" => &self.on_stop,
                 _ => &None,
             }
             .clone()
@@ -197,6 +209,7 @@ pub fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Replay(args) => replay::run(args).await,
+            Command::Reconcile(args) => reconcile::run(args).await,
             Command::Scenario(args) => scenario::run(args).await,
             Command::Snapshot(args) => snapshot::run(args).await,
         }

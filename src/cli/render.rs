@@ -92,6 +92,33 @@ fn ttl_and_value(r: &RecordSet, separator: &str) -> (String, String) {
     }
 }
 
+/// A reconcile's totals on one line.
+pub fn totals_text(t: &crate::registrar::Totals) -> String {
+    let calls = t
+        .aws_calls
+        .map(|n| format!(", {}", plural(n, "AWS call")))
+        .unwrap_or_default();
+    format!(
+        "reconcile{}: {} seen, {}, {} changed, {}, {} created, {} deleted, {}, {}{calls}",
+        if t.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        },
+        plural(t.instances_seen, "instance"),
+        plural(t.items_seen, "registry item"),
+        t.changed,
+        plural(t.conflicts, "conflict"),
+        plural(t.records_created, "record"),
+        t.records_deleted,
+        match t.change_batches {
+            1 => "1 change batch".to_string(),
+            n => format!("{n} change batches"),
+        },
+        plural(t.errors, "error"),
+    )
+}
+
 /// One event's summary in a few readable lines. The header names what is
 /// known: the event file, the event id, the instance and the state.
 pub fn summary_text(s: &Summary) -> String {
@@ -99,7 +126,15 @@ pub fn summary_text(s: &Summary) -> String {
         Some(source) => format!("{}: ", e(source)),
         None => String::new(),
     };
-    let state = s.state.map(|st| st.to_string()).unwrap_or_default();
+    let mut state = match (&s.state, s.changed_tags.is_empty()) {
+        (Some(st), _) => st.to_string(),
+        (None, false) => format!("tag change {}", s.changed_tags.join(",")),
+        (None, true) => String::new(),
+    };
+    // The live state decided; say so when it is not what the event named.
+    if let Some(live) = s.live_state.filter(|live| Some(*live) != s.state) {
+        state = format!("{state} (now {live})").trim_start().to_string();
+    }
     let known: Vec<&str> = [s.event_id.as_str(), s.instance_id.as_str(), state.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty())

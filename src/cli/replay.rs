@@ -4,7 +4,7 @@ use super::output::{print, println};
 use super::{render, status, usage_error, AwsArgs, ConfigArgs, OutputArgs};
 use crate::adapters::{aws, memory::MemoryAccount};
 use crate::calls::{self, CallLog};
-use crate::event;
+use crate::event::{self, Event};
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::Registrar;
 use crate::sim::world::{read_file, World};
@@ -107,7 +107,16 @@ where
         });
         let mut summary = match change {
             Err(e) => Summary::failed(None, &e),
-            Ok(change) => match registrar.handle(&change).await {
+            Ok(Event::Scheduled { event_id, .. }) => {
+                // A schedule's event: the full reconcile, printed as the
+                // reconcile command prints it.
+                all_ok &= super::reconcile::reconcile(registrar, &event_id, json).await;
+                continue;
+            }
+            Ok(Event::Ignored { event_id, reason }) => {
+                Summary::reconciled(&event_id, "").note(reason)
+            }
+            Ok(Event::Instance(change)) => match registrar.handle(&change).await {
                 Ok(s) => s,
                 Err(e) => Summary::failed(Some(&change), &e),
             },

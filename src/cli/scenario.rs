@@ -3,7 +3,7 @@
 use super::output::{print, println};
 use super::{render, status, usage_error, ConfigArgs, OutputArgs};
 use crate::adapters::memory::MemoryAccount;
-use crate::sim::scenario::{self, Scenario};
+use crate::sim::scenario::{self, Performed, Scenario};
 use crate::summary::{Outcome, Summary};
 use clap::Args;
 use std::process::ExitCode;
@@ -13,7 +13,11 @@ use std::process::ExitCode;
 #[command(
     after_help = "A scenario file names a world file and lists steps: launch NAME, start NAME, stop NAME,
 terminate NAME, tag NAME KEY=VALUE (an empty value removes the tag). Each step changes the world
-as EC2 would and sends the matching event through the real registrar."
+as EC2 would and sends the matching event through the real registrar.
+
+Drift: lose STEP (the change without its event), delete-record NAME TYPE [ZONE] and
+set-record NAME TYPE TTL VALUE[,VALUE] [ZONE] (a person's edit; ZONE is a zone id, needed when
+the name falls in several zones), and reconcile (the full pass the schedule runs)."
 )]
 pub(crate) struct ScenarioArgs {
     /// The scenario file (see fixtures/scenarios/)
@@ -42,19 +46,35 @@ pub(crate) async fn run(args: ScenarioArgs) -> ExitCode {
     let registrar = account.registrar(config);
     let mut all_ok = true;
     for (n, (text, step)) in loaded.steps.iter().enumerate() {
+        if !json {
+            println(&format!("> {}", crate::names::escape_controls(text)));
+        }
         let performed = account.edit(|world| scenario::perform(world, step, n as u32 + 1));
         let summary = match performed {
-            Ok(change) => registrar
+            Ok(Performed::Event(change)) => registrar
                 .handle(&change)
                 .await
                 .unwrap_or_else(|e| Summary::failed(Some(&change), &e)),
+            Ok(Performed::Reconcile) => {
+                let event_id = format!("scenario-{:04}", n + 1);
+                all_ok &= super::reconcile::reconcile(&registrar, &event_id, json).await;
+                continue;
+            }
+            Ok(Performed::Quiet(what)) => {
+                if json {
+                    let line = serde_json::json!({"step": text, "quiet": what});
+                    println(&line.to_string());
+                } else {
+                    println(&format!("    ({})", crate::names::escape_controls(&what)));
+                }
+                continue;
+            }
             Err(e) => Summary::failed(None, &e),
         };
         all_ok &= summary.outcome != Outcome::Error;
         if json {
             println(&serde_json::to_string(&summary).unwrap_or_default());
         } else {
-            println(&format!("> {}", crate::names::escape_controls(text)));
             print(&render::summary_text(&summary));
         }
     }

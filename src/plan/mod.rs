@@ -29,6 +29,9 @@
 //! this instance owns there, and nothing else. If that is wrong, Route 53
 //! refuses the batch, the registrar reads the names, and plans again.
 
+mod intent;
+pub use intent::{intent, Intent};
+
 use crate::config::Config;
 use crate::model::{InstanceFacts, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo};
 use crate::names::{self, clip};
@@ -154,6 +157,8 @@ pub type CurrentRecords = BTreeMap<String, Vec<RecordSet>>;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observed {
     read: BTreeMap<String, BTreeSet<String>>,
+    /// Zones listed whole (the reconcile): every name in them is read.
+    whole: BTreeSet<String>,
     records: CurrentRecords,
 }
 
@@ -170,18 +175,31 @@ impl Observed {
             .extend(names.iter().cloned());
     }
 
+    /// Every record of a zone, listed whole: every name in it is read,
+    /// those not found hold nothing.
+    pub fn learn_zone(&mut self, zone_id: &str, found: Vec<RecordSet>) {
+        self.records.insert(zone_id.to_string(), found);
+        self.whole.insert(zone_id.to_string());
+    }
+
+    /// Whether `name` in the zone was read (on its own, or with the zone).
+    fn was_read(&self, zone_id: &str, name: &str) -> bool {
+        self.whole.contains(zone_id) || self.read.get(zone_id).is_some_and(|r| r.contains(name))
+    }
+
     /// A batch Route 53 applied: where its names were read, the zone now
     /// holds what the batch left (a read before the batch is stale after it).
     pub fn applied(&mut self, batch: &ZoneChanges) {
-        let Some(read) = self.read.get(&batch.zone_id) else {
-            return;
-        };
-        let records = self.records.entry(batch.zone_id.clone()).or_default();
-        for c in batch
+        let read: Vec<bool> = batch
             .changes
             .iter()
-            .filter(|c| read.contains(&c.record.name))
-        {
+            .map(|c| self.was_read(&batch.zone_id, &c.record.name))
+            .collect();
+        if !read.contains(&true) {
+            return;
+        }
+        let records = self.records.entry(batch.zone_id.clone()).or_default();
+        for (c, _) in batch.changes.iter().zip(read).filter(|(_, read)| *read) {
             records.retain(|r| !r.same_slot(&c.record));
             if c.action != ChangeAction::Delete {
                 records.push(c.record.clone());
@@ -197,10 +215,9 @@ impl Observed {
         wanted
             .into_iter()
             .map(|(zone, names)| {
-                let read = self.read.get(&zone);
                 let left = names
                     .into_iter()
-                    .filter(|n| !read.is_some_and(|r| r.contains(n)))
+                    .filter(|n| !self.was_read(&zone, n))
                     .collect::<BTreeSet<_>>();
                 (zone, left)
             })
@@ -210,7 +227,9 @@ impl Observed {
 
     /// The record sets read at `name`; `None` when the name was not read.
     pub fn at(&self, zone_id: &str, name: &str) -> Option<Vec<&RecordSet>> {
-        self.read.get(zone_id)?.get(name)?;
+        if !self.was_read(zone_id, name) {
+            return None;
+        }
         Some(
             self.records
                 .get(zone_id)

@@ -40,6 +40,7 @@ fn instance(tags: &[(&str, &str)]) -> InstanceFacts {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        launch_time: None,
     }
 }
 

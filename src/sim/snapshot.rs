@@ -3,9 +3,11 @@
 //! with `replay --world`. Every call here is a read (Describe*, List*, Get*,
 //! Scan), through the SDK's paginators; nothing in the account changes.
 
-use crate::adapters::aws::{aws_error, dynamodb, ec2, error_code, AwsAccount};
+use crate::adapters::aws::{aws_error, ec2, AwsAccount};
+use crate::error::Error;
 use crate::error::Result;
 use crate::model::{ForeignItem, OwnedRecord, RegistryItem};
+use crate::ports::Registry;
 use crate::sim::world::{World, WorldInstance, WorldSubnet, WorldVpc, WorldZone};
 use std::collections::BTreeSet;
 
@@ -191,31 +193,21 @@ async fn registry(
 ) -> Result<(Vec<RegistryItem>, Vec<ForeignItem>)> {
     let mut items = Vec::new();
     let mut foreign = Vec::new();
-    let mut pages = a
-        .registry
-        .client
-        .scan()
-        .table_name(table)
-        .consistent_read(true)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
-                warnings.push(format!(
-                    "registry table {table} not found: the snapshot owns no records"
-                ));
-                return Ok((Vec::new(), Vec::new()));
-            }
-            Err(e) => return Err(aws_error("dynamodb:Scan", e)),
-        };
-        for map in page.items() {
-            let id = map
-                .get("InstanceId")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+    let stored = match a.registry.all().await {
+        Ok(stored) => stored,
+        Err(Error::Aws {
+            code: Some(code), ..
+        }) if code == "ResourceNotFoundException" => {
+            warnings.push(format!(
+                "registry table {table} not found: the snapshot owns no records"
+            ));
+            return Ok((Vec::new(), Vec::new()));
+        }
+        Err(e) => return Err(e),
+    };
+    {
+        for mut item in stored {
+            let id = item.instance_id.clone();
             if !crate::event::is_instance_id(&id) {
                 warnings.push(format!(
                     "registry item '{}' left out: not an instance id",
@@ -223,7 +215,6 @@ async fn registry(
                 ));
                 continue;
             }
-            let mut item = dynamodb::from_item(&id, map);
             if let Some(found) = item.replaces.take() {
                 warnings.push(found.note());
                 foreign.push(found);

@@ -208,6 +208,14 @@ pub struct WorldInstance {
     pub private_dns_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_dns_name: Option<String>,
+    /// When the instance was last started (RFC 3339); among instances that
+    /// want the same free name, the earliest gets it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::opt_time"
+    )]
+    pub launch_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl WorldInstance {
@@ -227,6 +235,7 @@ impl WorldInstance {
             tags,
             private_dns_name: facts.private_dns_name.clone(),
             public_dns_name: facts.public_dns_name.clone(),
+            launch_time: facts.launch_time,
         })
     }
 }
@@ -670,6 +679,7 @@ impl World {
             private_dns_name: Some(private_dns),
             public_dns_name: public_dns.filter(|d| !d.is_empty()),
             tags,
+            launch_time: inst.launch_time,
         }
     }
 

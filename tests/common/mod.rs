@@ -12,8 +12,9 @@ use ec2_ddns::adapters::aws::{
 };
 use ec2_ddns::adapters::memory::MemoryAccount;
 use ec2_ddns::calls::CallLog;
-use ec2_ddns::event::{self, StateChange};
+use ec2_ddns::event::{self, InstanceEvent};
 use ec2_ddns::model::{self, InstanceState, RecordSet};
+use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
 use ec2_ddns::ports::{Dns, Instances, Registry};
 use ec2_ddns::registrar::Registrar;
 use ec2_ddns::sim::world::World;
@@ -174,10 +175,10 @@ pub async fn moto_env(endpoint: &str, world_file: &str) -> Env<Ec2, Route53, Dyn
 }
 
 /// An EventBridge state change, built and parsed as any other.
-pub fn state_change(instance_id: &str, state: InstanceState, time: &str) -> StateChange {
+pub fn state_change(instance_id: &str, state: InstanceState, time: &str) -> InstanceEvent {
     let id = format!("evt-{instance_id}-{state}-{time}");
     let time = model::parse_time(time).expect("test time");
-    event::parse(event::state_change_json(
+    event::parse_instance(event::state_change_json(
         &id,
         instance_id,
         state,
@@ -187,7 +188,186 @@ pub fn state_change(instance_id: &str, state: InstanceState, time: &str) -> Stat
     .expect("valid event")
 }
 
+/// A tag-change event as the tag service sends it, naming `key` as changed.
+pub fn tag_change(instance_id: &str, key: &str, time: &str) -> InstanceEvent {
+    let id = format!("evt-{instance_id}-tag-{key}-{time}");
+    let time = model::parse_time(time).expect("test time");
+    event::parse_instance(event::tag_change_json(
+        &id,
+        instance_id,
+        &[key],
+        &BTreeMap::new(),
+        Some(time),
+        "us-east-1",
+    ))
+    .expect("valid event")
+}
+
+/// A hand on the account that sends no event: EC2 changing an instance,
+/// a person editing a zone. On memory it edits the world; on moto it calls
+/// the EC2 and Route 53 APIs as a person's script would.
+pub trait Hand {
+    /// `Running` starts, `Stopped` stops, `Terminated` terminates.
+    async fn set_state(&self, instance_id: &str, state: InstanceState);
+    /// Sets a tag; an empty value removes it.
+    async fn set_tag(&self, instance_id: &str, key: &str, value: &str);
+    /// Deletes the record set exactly as given.
+    async fn delete_record(&self, zone_id: &str, record: &RecordSet);
+    /// Creates or replaces a record set (an UPSERT).
+    async fn put_record(&self, zone_id: &str, record: &RecordSet);
+}
+
+impl Hand for Env<MemoryAccount, MemoryAccount, MemoryAccount> {
+    async fn set_state(&self, instance_id: &str, state: InstanceState) {
+        self.registrar.ec2.edit(|w| {
+            let i = w.find_instance_mut(instance_id).expect("instance in world");
+            i.state = state;
+        });
+    }
+
+    async fn set_tag(&self, instance_id: &str, key: &str, value: &str) {
+        self.registrar.ec2.edit(|w| {
+            let i = w.find_instance_mut(instance_id).expect("instance in world");
+            if value.is_empty() {
+                i.tags.remove(key);
+            } else {
+                i.tags.insert(key.to_string(), value.to_string());
+            }
+        });
+    }
+
+    async fn delete_record(&self, zone_id: &str, record: &RecordSet) {
+        self.registrar.ec2.edit(|w| {
+            let z = w.zones.iter_mut().find(|z| z.id == zone_id).expect("zone");
+            let before = z.records.len();
+            z.records.retain(|r| r != record);
+            assert_eq!(z.records.len() + 1, before, "{record} was not in {zone_id}");
+        });
+    }
+
+    async fn put_record(&self, zone_id: &str, record: &RecordSet) {
+        self.registrar.ec2.edit(|w| {
+            let z = w.zones.iter_mut().find(|z| z.id == zone_id).expect("zone");
+            z.records.retain(|r| !r.same_slot(record));
+            z.records.push(record.clone());
+        });
+    }
+}
+
+impl Hand for Env<Ec2, Route53, DynamoRegistry> {
+    async fn set_state(&self, instance_id: &str, state: InstanceState) {
+        let ec2 = &self.registrar.ec2.client;
+        let result = match state {
+            InstanceState::Running => ec2
+                .start_instances()
+                .instance_ids(instance_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}")),
+            InstanceState::Stopped => ec2
+                .stop_instances()
+                .instance_ids(instance_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}")),
+            InstanceState::Terminated => ec2
+                .terminate_instances()
+                .instance_ids(instance_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}")),
+            other => panic!("no moto action for state {other}"),
+        };
+        result.unwrap_or_else(|e| panic!("moto refused {state} for {instance_id}: {e}"));
+    }
+
+    async fn set_tag(&self, instance_id: &str, key: &str, value: &str) {
+        let ec2 = &self.registrar.ec2.client;
+        let tag = aws_sdk_ec2::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build();
+        let result = if value.is_empty() {
+            let tag = aws_sdk_ec2::types::Tag::builder().key(key).build();
+            ec2.delete_tags()
+                .resources(instance_id)
+                .tags(tag)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        } else {
+            ec2.create_tags()
+                .resources(instance_id)
+                .tags(tag)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        };
+        result.unwrap_or_else(|e| panic!("moto refused tag {key} on {instance_id}: {e}"));
+    }
+
+    async fn delete_record(&self, zone_id: &str, record: &RecordSet) {
+        self.change(zone_id, ChangeAction::Delete, record).await;
+    }
+
+    async fn put_record(&self, zone_id: &str, record: &RecordSet) {
+        self.change(zone_id, ChangeAction::Upsert, record).await;
+    }
+}
+
+impl Env<Ec2, Route53, DynamoRegistry> {
+    async fn change(&self, zone_id: &str, action: ChangeAction, record: &RecordSet) {
+        let batch = ZoneChanges {
+            zone_id: zone_id.to_string(),
+            zone_name: String::new(),
+            changes: vec![Change {
+                action,
+                record: record.clone(),
+            }],
+        };
+        self.registrar
+            .dns
+            .apply(&batch)
+            .await
+            .unwrap_or_else(|e| panic!("moto refused {action} {record}: {e}"));
+    }
+}
+
+impl<E: Instances + Sync, D: Dns + ZoneDump + Sync, R: Registry + Sync> Env<E, D, R>
+where
+    Self: Hand,
+{
+    /// EC2 changes the instance's state, and its event is sent.
+    pub async fn act(&self, world_id: &str, state: InstanceState, time: &str) -> Summary {
+        self.set_state(&self.instance(world_id), state).await;
+        self.send(world_id, state, time).await
+    }
+
+    /// A tag is set (an empty value removes it), and its tag-change event is sent.
+    pub async fn tag(&self, world_id: &str, key: &str, value: &str, time: &str) -> Summary {
+        let id = self.instance(world_id);
+        self.set_tag(&id, key, value).await;
+        self.registrar
+            .handle(&tag_change(&id, key, time))
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {world_id} tag {key}: {e}", self.backend))
+    }
+}
+
 impl<E: Instances + Sync, D: Dns + ZoneDump + Sync, R: Registry + Sync> Env<E, D, R> {
+    /// The full reconcile; panics when it fails outright.
+    pub async fn reconcile(&self) -> ec2_ddns::registrar::Reconciled {
+        self.registrar
+            .reconcile("test-reconcile")
+            .await
+            .unwrap_or_else(|e| panic!("[{}] reconcile: {e}", self.backend))
+    }
+
     pub fn instance(&self, world_id: &str) -> String {
         self.instances[world_id].clone()
     }

@@ -328,6 +328,31 @@ impl Registry for DynamoRegistry {
         Ok(out.item().map(|m| from_item(instance_id, m)))
     }
 
+    /// A consistent scan, all pages. An item without a string `InstanceId`
+    /// comes back under the key `""`.
+    async fn all(&self) -> Result<Vec<RegistryItem>> {
+        let mut items = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("dynamodb:Scan", e))?;
+            for map in page.items() {
+                let id = map
+                    .get("InstanceId")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                items.push(from_item(id, map));
+            }
+        }
+        Ok(items)
+    }
+
     async fn save(&self, item: &RegistryItem) -> Result<()> {
         let previous = item.version.saturating_sub(1);
         let request = self

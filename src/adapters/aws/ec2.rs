@@ -3,7 +3,7 @@
 
 use super::{aws_error, error_code};
 use crate::error::{Error, Result};
-use crate::model::{InstanceFacts, InstanceState, VpcFacts};
+use crate::model::{InstanceFacts, InstanceListing, InstanceState, VpcFacts};
 use crate::ports::Instances;
 use aws_sdk_ec2::types::{Instance, VpcAttributeName};
 
@@ -46,6 +46,9 @@ pub fn instance_facts(i: &Instance) -> Result<InstanceFacts> {
                 ))
             })
             .collect(),
+        launch_time: i
+            .launch_time()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
     })
 }
 
@@ -144,6 +147,34 @@ impl Instances for Ec2 {
             .find(|i| i.instance_id() == Some(instance_id))
             .map(instance_facts)
             .transpose()
+    }
+
+    /// Every instance of the region, pages of 1,000. One EC2 cannot read
+    /// (a state this version does not know) is listed as unreadable, so
+    /// the reconcile leaves its item alone.
+    async fn all_instances(&self) -> Result<InstanceListing> {
+        let mut listing = InstanceListing::default();
+        let mut pages = self
+            .client
+            .describe_instances()
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
+            for i in page.reservations().iter().flat_map(|r| r.instances()) {
+                match instance_facts(i) {
+                    Ok(facts) if !facts.instance_id.is_empty() => listing.instances.push(facts),
+                    Ok(_) => listing
+                        .unreadable
+                        .push((None, "EC2 listed an instance without an id".into())),
+                    Err(e) => listing
+                        .unreadable
+                        .push((i.instance_id().map(str::to_string), e.to_string())),
+                }
+            }
+        }
+        Ok(listing)
     }
 
     async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {

@@ -128,6 +128,7 @@ impl AwsAccount {
         config: Config,
     ) -> Registrar<ec2::Ec2, route53::Route53, dynamodb::DynamoRegistry> {
         Registrar::new(self.ec2, self.dns, self.registry, config, self.region)
+            .with_calls(self.calls)
     }
 }
 

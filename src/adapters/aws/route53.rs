@@ -190,20 +190,27 @@ impl Route53 {
         Ok(Some(found))
     }
 
-    /// Every record set in a zone, all pages: for snapshots and tests.
+    /// Every record set in a zone, all pages of 300 (the largest Route 53
+    /// gives): the reconcile, snapshots and tests. A zone that is gone
+    /// holds nothing.
     pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
         let mut records = Vec::new();
         let mut start: Option<(String, RrType)> = None;
         loop {
-            let page = self
+            let result = self
                 .client
                 .list_resource_record_sets()
                 .hosted_zone_id(zone_id)
+                .max_items(300)
                 .set_start_record_name(start.as_ref().map(|s| s.0.clone()))
                 .set_start_record_type(start.as_ref().map(|s| s.1.clone()))
                 .send()
-                .await
-                .map_err(|e| aws_error("route53:ListResourceRecordSets", e))?;
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(Vec::new()),
+                Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
+            };
             records.extend(page.resource_record_sets().iter().map(to_record));
             match (
                 page.is_truncated(),
@@ -279,6 +286,10 @@ impl Dns for Route53 {
             }
         }
         Ok(records)
+    }
+
+    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        self.zone_records(zone_id).await
     }
 
     async fn apply(&self, batch: &ZoneChanges) -> Result<()> {

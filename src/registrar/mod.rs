@@ -21,13 +21,20 @@
 //! ours may have deleted. A crash between any two calls keeps both.
 
 use crate::apply::{self, Sent};
+use crate::calls::CallLog;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::event::{Action, StateChange};
-use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem};
-use crate::plan::{self, ChangeAction, Conflict, Observed, Plan, PlanInput, ZoneChanges};
+mod book;
+mod reconcile;
+
+pub use reconcile::{Reconciled, Totals};
+
+use crate::event::InstanceEvent;
+use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem, VpcFacts, ZoneInfo};
+use crate::plan::{self, ChangeAction, Conflict, Intent, Observed, Plan, PlanInput, ZoneChanges};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::Summary;
+use book::{Book, Cause};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tracing::{info, warn};
@@ -36,6 +43,10 @@ use tracing::{info, warn};
 /// retried failure. Each refusal teaches the plan something (the names are
 /// read), so a few rounds converge unless the zone keeps changing.
 const ROUNDS: u32 = 4;
+
+/// Describes of an instance per event when EC2 does not know it yet, or
+/// knows it running without a private address (eventual consistency).
+const DESCRIBE_ATTEMPTS: u32 = 3;
 
 /// The registrar, generic over its three ports so the in-memory account
 /// and the real AWS clients are interchangeable.
@@ -50,6 +61,8 @@ pub struct Registrar<E, D, R> {
     pub dry_run: bool,
     /// First wait after a throttled change; doubled each time.
     pub backoff: Duration,
+    /// The clients' call counter, when they count: a reconcile reports it.
+    pub calls: Option<CallLog>,
 }
 
 impl<E, D, R> Registrar<E, D, R> {
@@ -64,7 +77,14 @@ impl<E, D, R> Registrar<E, D, R> {
             region: region.into(),
             dry_run: false,
             backoff: Duration::from_millis(200),
+            calls: None,
         }
+    }
+
+    /// The same registrar, reporting the calls `calls` counts.
+    pub fn with_calls(mut self, calls: CallLog) -> Self {
+        self.calls = Some(calls);
+        self
     }
 
     /// The same registrar, reading and planning but writing nothing.
@@ -81,142 +101,28 @@ impl<E, D, R> Registrar<E, D, R> {
     }
 }
 
-/// The registry item as this invocation knows it, kept in step with every
-/// call: what is stored, and what the next save will say.
-#[derive(Clone)]
-struct Book {
-    /// As last loaded or saved; `None` when the table has no item.
-    stored: Option<RegistryItem>,
-    owned: Vec<OwnedRecord>,
-    pending: Vec<OwnedRecord>,
-    /// Everything else the next save writes (event, addresses).
-    meta: RegistryItem,
-}
-
-impl Book {
-    fn open(change: &StateChange, stored: Option<RegistryItem>) -> Book {
-        let (owned, pending) = stored
-            .as_ref()
-            .map(|i| (i.records.clone(), i.pending.clone()))
-            .unwrap_or_default();
-        // The stored time only moves forward: an event without a time (or an
-        // equal one) never lets an older event through afterwards.
-        let last_event_time = stored
-            .as_ref()
-            .and_then(|i| i.last_event_time)
-            .max(change.time);
-        let mut meta = stored.clone().unwrap_or_default();
-        meta.instance_id = change.instance_id.clone();
-        meta.last_event_time = last_event_time;
-        meta.last_event_id = Some(change.event_id.clone());
-        meta.last_state = Some(change.state);
-        Book {
-            stored,
-            owned,
-            pending,
-            meta,
-        }
-    }
-
-    fn facts(&mut self, instance: &InstanceFacts) {
-        self.meta.private_ip = instance.private_ip;
-        self.meta.public_ip = instance.public_ip;
-        self.meta.vpc_id = instance.vpc_id.clone();
-    }
-
-    /// The item the next save writes.
-    fn next(&self) -> RegistryItem {
-        let mut owned = self.owned.clone();
-        owned.sort();
-        let mut pending = self.pending.clone();
-        pending.sort();
-        RegistryItem {
-            records: owned,
-            pending,
-            version: self.stored.as_ref().map_or(0, |i| i.version) + 1,
-            replaces: self.stored.as_ref().and_then(|i| i.replaces.clone()),
-            ..self.meta.clone()
-        }
-    }
-
-    /// Whether the stored item already says what the next save would.
-    fn unchanged(&self) -> bool {
-        self.stored.as_ref().is_some_and(|s| {
-            let next = self.next();
-            s.replaces.is_none()
-                && s.records == next.records
-                && s.pending == next.pending
-                && s.last_event_time == next.last_event_time
-        })
-    }
-
-    /// A batch is in: its deletes are released, its creates owned.
-    fn applied(&mut self, batch: &ZoneChanges) {
-        let deleted: Vec<OwnedRecord> = batch.deletes().collect();
-        self.owned.retain(|o| !deleted.contains(o));
-        self.pending.retain(|p| !deleted.contains(p));
-        for created in batch.creates() {
-            self.pending.retain(|p| *p != created);
-            if !self.owned.contains(&created) {
-                self.owned.push(created);
-            }
-        }
-    }
-
-    /// A batch certainly changed nothing: its creates are not pending, and
-    /// the records it meant to delete are still ours.
-    fn not_applied(&mut self, batch: &ZoneChanges) {
-        let created: Vec<OwnedRecord> = batch.creates().collect();
-        self.pending.retain(|p| !created.contains(p));
-        for deleted in batch.deletes() {
-            if let Some(i) = self.pending.iter().position(|p| *p == deleted) {
-                self.pending.remove(i);
-                self.owned.push(deleted);
-            }
-        }
-    }
-
-    /// Before the batches go: what they create is listed as pending, and
-    /// what they delete moves from owned to pending, so that whatever
-    /// becomes of them the item lists every record we may have written,
-    /// and claims none that may be gone (a crash after a DELETE commits
-    /// must not leave a claim on a name someone may take next). `true` when
-    /// the item must be saved first.
-    fn prepare(&mut self, plan: &Plan) -> bool {
-        let mut changed = false;
-        for created in plan.creates() {
-            if !self.pending.contains(&created) {
-                self.pending.push(created);
-                changed = true;
-            }
-        }
-        for zone in &plan.zones {
-            for deleted in zone.deletes() {
-                if let Some(i) = self.owned.iter().position(|o| *o == deleted) {
-                    self.owned.remove(i);
-                    self.pending.push(deleted);
-                    changed = true;
-                }
-            }
-        }
-        changed
-    }
-}
-
 impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
-    /// Handles one state change. `Err` only for failures; conflicts and
-    /// rejections are part of a successful summary.
-    pub async fn handle(&self, change: &StateChange) -> Result<Summary> {
-        let summary = Summary::of(change);
-        let mut summary = match change.action() {
-            Action::Ignore => summary.note(format!("state '{}' needs nothing", change.state)),
-            Action::Register => self.register(change, summary).await?,
-            Action::Deregister => self.deregister(change, summary).await?,
+    /// Converges the instance an event names to its live state (the event
+    /// is only a hint). `Err` only for failures; conflicts and rejections
+    /// are part of a successful summary.
+    pub async fn handle(&self, event: &InstanceEvent) -> Result<Summary> {
+        let summary = Summary::of(event);
+        let mut summary = if event.is_tag_change() && !self.config.watches_any(&event.changed_tags)
+        {
+            summary.note(format!(
+                "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
+                self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
+            ))
+        } else if event.state == Some(InstanceState::Pending) {
+            summary.note("state 'pending' needs nothing: the running event follows")
+        } else {
+            self.converge_instance(event, summary).await?
         };
         summary.dry_run = self.dry_run;
         info!(
             instance = %summary.instance_id,
-            state = %change.state,
+            state = summary.state.map(|s| s.as_str()).unwrap_or("tag change"),
+            live_state = summary.live_state.map(|s| s.as_str()).unwrap_or("-"),
             outcome = summary.outcome.as_str(),
             changes = summary.changes.len(),
             conflicts = summary.conflicts.len(),
@@ -227,10 +133,12 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
 
     /// `Some(note)` when the registry has already applied a newer event.
     /// An event without a time is never stale; it is judged by the live
-    /// state alone.
-    fn stale(change: &StateChange, item: Option<&RegistryItem>) -> Option<String> {
+    /// state alone. The live state decides in any case; this only saves
+    /// the calls for an event that can teach nothing new: the convergence
+    /// that stored the newer time described the instance after it.
+    fn stale(event: &InstanceEvent, item: Option<&RegistryItem>) -> Option<String> {
         let last = item?.last_event_time?;
-        let time = change.time?;
+        let time = event.time?;
         (time < last).then(|| {
             format!(
                 "event time {} is older than the last event applied ({}); nothing changed",
@@ -248,6 +156,44 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             summary.notes.push(found.note());
         }
         Ok(item)
+    }
+
+    /// Describes the instance. EC2 is eventually consistent: right after a
+    /// launch it may not know the instance, or know it without its private
+    /// address yet. Both are described again, with backoff; a running
+    /// instance still without an address fails retryably (`NotReady`), an
+    /// instance still unknown is `None`.
+    async fn describe(&self, event: &InstanceEvent) -> Result<Option<InstanceFacts>> {
+        let mut wait = self.backoff * 5;
+        let mut attempt = 1;
+        loop {
+            let live = self.ec2.instance(&event.instance_id).await?;
+            let not_ready = match &live {
+                Some(i) if i.state == InstanceState::Running && i.private_ip.is_none() => {
+                    Some("has no private IPv4 address yet")
+                }
+                None if event.state == Some(InstanceState::Running) => {
+                    Some("is not known to EC2 yet")
+                }
+                _ => None,
+            };
+            let Some(message) = not_ready else {
+                return Ok(live);
+            };
+            if attempt == DESCRIBE_ATTEMPTS {
+                return match live {
+                    None => Ok(None),
+                    Some(_) => Err(Error::NotReady {
+                        instance_id: event.instance_id.clone(),
+                        message: format!("{message} after {DESCRIBE_ATTEMPTS} attempts"),
+                    }),
+                };
+            }
+            warn!(instance = %event.instance_id, "the instance {message}; describing it again");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+            attempt += 1;
+        }
     }
 
     /// Reads the names in `wanted` not read yet into `seen`.
@@ -275,23 +221,63 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         Ok(())
     }
 
-    async fn register(&self, change: &StateChange, mut summary: Summary) -> Result<Summary> {
-        let item = self.load(&change.instance_id, &mut summary).await?;
-        if let Some(note) = Self::stale(change, item.as_ref()) {
+    /// Load, describe, decide, converge: one instance, as an event asks.
+    async fn converge_instance(
+        &self,
+        event: &InstanceEvent,
+        mut summary: Summary,
+    ) -> Result<Summary> {
+        let item = self.load(&event.instance_id, &mut summary).await?;
+        if let Some(note) = Self::stale(event, item.as_ref()) {
             return Ok(summary.note(note));
         }
-        let Some(instance) = self.ec2.instance(&change.instance_id).await? else {
-            return Ok(summary.warning(format!(
-                "EC2 does not know instance {} in {}; nothing was registered (is the event from another account or region, or the instance id a placeholder?)",
-                change.instance_id, self.region
-            )));
-        };
-        if instance.state != InstanceState::Running {
-            return Ok(summary.note(format!(
-                "the instance is now '{}', not running; its own event will handle it",
-                instance.state
-            )));
+        // `terminated` is final: no describe.
+        let terminated = event.state == Some(InstanceState::Terminated);
+        if terminated && item.is_none() {
+            return Ok(summary.note("no records registered for this instance"));
         }
+        let live = if terminated {
+            None
+        } else {
+            self.describe(event).await?
+        };
+        summary.live_state = live.as_ref().map(|i| i.state);
+        let cause = Cause {
+            instance_id: &event.instance_id,
+            event_id: &event.event_id,
+            time: event.time,
+            state: summary.live_state.or(event.state),
+        };
+        match plan::intent(live.as_ref(), self.config.on_stop) {
+            Intent::Hold(why) => Ok(summary.note(why)),
+            Intent::Deregister(why) => match item {
+                Some(item) => {
+                    let mut book = Book::open(cause, Some(item));
+                    let mut seen = Observed::default();
+                    let summary = summary.note(format!("{why}: deleting what it owns"));
+                    self.deregister(&mut book, &mut seen, summary).await
+                }
+                None if live.is_none() && !terminated => Ok(summary.warning(format!(
+                    "EC2 does not know instance {} in {}; nothing was registered (is the event from another account or region, or the instance id a placeholder?)",
+                    event.instance_id, self.region
+                ))),
+                None => Ok(summary.note(format!("{why}; no records registered for this instance"))),
+            },
+            Intent::Register(facts) => {
+                let (zones, vpc) = self.surroundings(&facts).await?;
+                let mut book = Book::open(cause, item);
+                let mut seen = Observed::default();
+                self.register(&mut book, &mut seen, &facts, &zones, vpc.as_ref(), summary)
+                    .await
+            }
+        }
+    }
+
+    /// The zones the instance can be written into, and its VPC's facts.
+    async fn surroundings(
+        &self,
+        instance: &InstanceFacts,
+    ) -> Result<(Vec<ZoneInfo>, Option<VpcFacts>)> {
         let zones = self
             .dns
             .zones_visible_from(instance.vpc_id.as_deref(), &self.region)
@@ -300,48 +286,54 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             Some(vpc_id) => self.ec2.vpc(vpc_id).await?,
             None => None,
         };
-        let input = PlanInput {
+        Ok((zones, vpc))
+    }
+
+    /// Converges `book` to the records `instance` should have. `seen` may
+    /// already hold what was read (the reconcile lists zones whole).
+    pub(crate) async fn register(
+        &self,
+        book: &mut Book,
+        seen: &mut Observed,
+        instance: &InstanceFacts,
+        zones: &[ZoneInfo],
+        vpc: Option<&VpcFacts>,
+        summary: Summary,
+    ) -> Result<Summary> {
+        let targets = plan::targets(&PlanInput {
             config: &self.config,
-            instance: &instance,
-            vpc: vpc.as_ref(),
-            zones: &zones,
-        };
-        let targets = plan::targets(&input);
-        let mut book = Book::open(change, item);
-        book.facts(&instance);
-        let mut seen = Observed::default();
-        self.settle_unsettled(&mut book, &mut seen).await?;
+            instance,
+            vpc,
+            zones,
+        });
+        book.facts(instance);
+        self.settle_unsettled(book, seen).await?;
         if self.dry_run {
             let listed: Vec<OwnedRecord> =
                 book.owned.iter().chain(&book.pending).cloned().collect();
-            self.read(&mut seen, targets.names_to_read(&listed)).await?;
+            self.read(seen, targets.names_to_read(&listed)).await?;
         }
         let ttl = self.config.ttl;
-        self.converge(
-            &mut book,
-            &mut seen,
-            summary,
-            false,
-            |owned, unsettled, seen| plan::plan_register(&targets, owned, unsettled, seen, ttl),
-        )
+        self.converge(book, seen, summary, false, |owned, unsettled, seen| {
+            plan::plan_register(&targets, owned, unsettled, seen, ttl)
+        })
         .await
     }
 
-    async fn deregister(&self, change: &StateChange, mut summary: Summary) -> Result<Summary> {
-        let Some(item) = self.load(&change.instance_id, &mut summary).await? else {
-            return Ok(summary.note("no records registered for this instance"));
-        };
-        if let Some(note) = Self::stale(change, Some(&item)) {
-            return Ok(summary.note(note));
-        }
-        let mut book = Book::open(change, Some(item));
-        let mut seen = Observed::default();
-        self.settle_unsettled(&mut book, &mut seen).await?;
+    /// Deletes what `book` owns (each record only while it is still as
+    /// written) and removes the item when nothing is left listed.
+    pub(crate) async fn deregister(
+        &self,
+        book: &mut Book,
+        seen: &mut Observed,
+        summary: Summary,
+    ) -> Result<Summary> {
+        self.settle_unsettled(book, seen).await?;
         if self.dry_run {
-            self.read(&mut seen, plan::names_of(&book.owned)).await?;
+            self.read(seen, plan::names_of(&book.owned)).await?;
         }
         let mut summary = self
-            .converge(&mut book, &mut seen, summary, true, |owned, _, seen| {
+            .converge(book, seen, summary, true, |owned, _, seen| {
                 plan::plan_deregister(owned, seen)
             })
             .await?;
@@ -359,7 +351,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// certainly not applied, until nothing is left to do. Ends by saving
     /// the item (or, for a deregistration that leaves nothing listed,
     /// removing it).
-    async fn converge(
+    pub(crate) async fn converge(
         &self,
         book: &mut Book,
         seen: &mut Observed,
@@ -467,7 +459,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
 
     /// Sends a refused batch one name at a time; a unit refused alone is
     /// reported as a conflict with Route 53's words.
-    async fn send_units(
+    pub(crate) async fn send_units(
         &self,
         batch: &ZoneChanges,
         book: &mut Book,
@@ -507,7 +499,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
 
     /// Saves the item, or removes it when a deregistration leaves nothing
     /// listed; skipped when the stored item already says it all.
-    async fn finish(&self, book: &mut Book, deregister: bool) -> Result<()> {
+    pub(crate) async fn finish(&self, book: &mut Book, deregister: bool) -> Result<()> {
         if deregister && book.owned.is_empty() && book.pending.is_empty() {
             if let Some(stored) = book.stored.take() {
                 if let Err(err) = self.registry.remove(&stored).await {
@@ -562,7 +554,7 @@ fn ordered(zones: &[ZoneChanges]) -> Vec<&ZoneChanges> {
 #[cfg(test)]
 mod tests {
     use crate::adapters::memory::MemoryAccount;
-    use crate::event::{self, StateChange};
+    use crate::event::{self, InstanceEvent};
     use crate::model::{self, InstanceState};
     use crate::sim::world::World;
     use crate::summary::Outcome;
@@ -583,9 +575,9 @@ mod tests {
         MemoryAccount::new(World::parse("test world", &world.to_string()).expect("valid world"))
     }
 
-    fn change(state: InstanceState, time: Option<&str>) -> StateChange {
+    fn change(state: InstanceState, time: Option<&str>) -> InstanceEvent {
         let time = time.map(|t| model::parse_time(t).expect("time"));
-        event::parse(event::state_change_json(
+        event::parse_instance(event::state_change_json(
             "e",
             "i-1",
             state,

@@ -1,0 +1,143 @@
+//! The registry item as one invocation knows it: what is stored, and what
+//! the next save will say. Every outcome of a batch moves its records
+//! between owned and pending here (the table of states is in the module
+//! docs of `registrar`).
+
+use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem};
+use crate::plan::{Plan, ZoneChanges};
+use chrono::{DateTime, Utc};
+
+/// The registry item as this invocation knows it, kept in step with every
+/// call: what is stored, and what the next save will say.
+#[derive(Clone)]
+pub(crate) struct Book {
+    /// As last loaded or saved; `None` when the table has no item.
+    pub stored: Option<RegistryItem>,
+    pub owned: Vec<OwnedRecord>,
+    pub pending: Vec<OwnedRecord>,
+    /// Everything else the next save writes (event, addresses).
+    pub meta: RegistryItem,
+}
+
+/// What started this convergence, as the item remembers it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cause<'a> {
+    pub instance_id: &'a str,
+    pub event_id: &'a str,
+    /// The event's time; `None` for a reconcile or an event without one.
+    pub time: Option<DateTime<Utc>>,
+    /// The live state, else the state the event named.
+    pub state: Option<InstanceState>,
+}
+
+impl Book {
+    pub fn open(change: Cause, stored: Option<RegistryItem>) -> Book {
+        let (owned, pending) = stored
+            .as_ref()
+            .map(|i| (i.records.clone(), i.pending.clone()))
+            .unwrap_or_default();
+        // The stored time only moves forward: an event without a time (or an
+        // equal one) never lets an older event through afterwards.
+        let last_event_time = stored
+            .as_ref()
+            .and_then(|i| i.last_event_time)
+            .max(change.time);
+        let mut meta = stored.clone().unwrap_or_default();
+        meta.instance_id = change.instance_id.to_string();
+        meta.last_event_time = last_event_time;
+        meta.last_event_id = Some(change.event_id.to_string());
+        if change.state.is_some() {
+            meta.last_state = change.state;
+        }
+        Book {
+            stored,
+            owned,
+            pending,
+            meta,
+        }
+    }
+
+    pub fn facts(&mut self, instance: &InstanceFacts) {
+        self.meta.private_ip = instance.private_ip;
+        self.meta.public_ip = instance.public_ip;
+        self.meta.vpc_id = instance.vpc_id.clone();
+    }
+
+    /// The item the next save writes.
+    pub fn next(&self) -> RegistryItem {
+        let mut owned = self.owned.clone();
+        owned.sort();
+        let mut pending = self.pending.clone();
+        pending.sort();
+        RegistryItem {
+            records: owned,
+            pending,
+            version: self.stored.as_ref().map_or(0, |i| i.version) + 1,
+            replaces: self.stored.as_ref().and_then(|i| i.replaces.clone()),
+            ..self.meta.clone()
+        }
+    }
+
+    /// Whether the stored item already says what the next save would.
+    pub fn unchanged(&self) -> bool {
+        self.stored.as_ref().is_some_and(|s| {
+            let next = self.next();
+            s.replaces.is_none()
+                && s.records == next.records
+                && s.pending == next.pending
+                && s.last_event_time == next.last_event_time
+        })
+    }
+
+    /// A batch is in: its deletes are released, its creates owned.
+    pub fn applied(&mut self, batch: &ZoneChanges) {
+        let deleted: Vec<OwnedRecord> = batch.deletes().collect();
+        self.owned.retain(|o| !deleted.contains(o));
+        self.pending.retain(|p| !deleted.contains(p));
+        for created in batch.creates() {
+            self.pending.retain(|p| *p != created);
+            if !self.owned.contains(&created) {
+                self.owned.push(created);
+            }
+        }
+    }
+
+    /// A batch certainly changed nothing: its creates are not pending, and
+    /// the records it meant to delete are still ours.
+    pub fn not_applied(&mut self, batch: &ZoneChanges) {
+        let created: Vec<OwnedRecord> = batch.creates().collect();
+        self.pending.retain(|p| !created.contains(p));
+        for deleted in batch.deletes() {
+            if let Some(i) = self.pending.iter().position(|p| *p == deleted) {
+                self.pending.remove(i);
+                self.owned.push(deleted);
+            }
+        }
+    }
+
+    /// Before the batches go: what they create is listed as pending, and
+    /// what they delete moves from owned to pending, so that whatever
+    /// becomes of them the item lists every record we may have written,
+    /// and claims none that may be gone (a crash after a DELETE commits
+    /// must not leave a claim on a name someone may take next). `true` when
+    /// the item must be saved first.
+    pub fn prepare(&mut self, plan: &Plan) -> bool {
+        let mut changed = false;
+        for created in plan.creates() {
+            if !self.pending.contains(&created) {
+                self.pending.push(created);
+                changed = true;
+            }
+        }
+        for zone in &plan.zones {
+            for deleted in zone.deletes() {
+                if let Some(i) = self.owned.iter().position(|o| *o == deleted) {
+                    self.owned.remove(i);
+                    self.pending.push(deleted);
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+}
