@@ -1,15 +1,28 @@
 //! The promise under faults: random sequences of launches, tag changes,
-//! stops, starts, terminations, duplicate and reordered deliveries and
-//! Lambda-style retries, over instances in two VPCs with the same CIDR that
-//! share zones, with a foreign writer taking the names they want, and with
-//! random faults (throttling, 500 before or after the commit, a crash
-//! before or after any call). After every step:
+//! stops, starts, terminations (each event delivered, or lost), duplicate
+//! and reordered deliveries, Lambda-style retries and full reconciles, over
+//! instances in two VPCs with the same CIDR that share zones, with a
+//! foreign writer taking the names they want, a person deleting or changing
+//! the instances' records, and random faults (throttling, 500 before or
+//! after the commit, a crash before or after any call). After every step:
 //!
 //! 1. no foreign record was changed or deleted;
 //! 2. every record in a zone that an instance wrote is listed in its
-//!    registry item (owned or pending);
-//! 3. no item claims as owned a record someone else wrote;
+//!    registry item (owned or pending); one a reconcile wrote is listed by
+//!    exactly one item;
+//! 3. no item claims as owned a record someone else wrote, and no two
+//!    items own the same record;
 //! 4. no event ended in a panic or a non-retryable error.
+//!
+//! And after the sequence, one reconcile without faults converges
+//! (`docs/records.md`, "Convergence"):
+//!
+//! 5. every record an item owns is one its instance's live state wants (its
+//!    name, type and zone; for A and PTR, its value), and instances that are
+//!    not running own nothing;
+//! 6. every record a running instance wants is in its zone and owned by it,
+//!    or reported as a conflict, or rejected;
+//! 7. a second reconcile changes nothing.
 //!
 //! `FAULT_SEQUENCES` sets how many sequences run (default 10,000) and
 //! `FAULT_SEED` the seed (default below); a failure prints the seed and the
@@ -21,8 +34,10 @@ mod common;
 use ec2_ddns::adapters::memory::{Fault, MemoryAccount, Slot};
 use ec2_ddns::event::InstanceEvent;
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
-use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
+use ec2_ddns::model::{OwnedRecord, ZoneInfo};
+use ec2_ddns::plan::{self, Change, ChangeAction, Observed, PlanInput, ZoneChanges};
 use ec2_ddns::ports::Dns;
+use ec2_ddns::registrar::Reconciled;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::Config;
 use proptest::prelude::*;
@@ -101,12 +116,19 @@ fn foreign_record(i: usize) -> (&'static str, RecordSet) {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Start(usize),
-    Stop(usize),
-    Terminate(usize),
-    /// HOSTNAME (none, web, db) and CNAME (none, api, api+www), then a
-    /// `running` event, as the instance would be converged.
-    Tag(usize, u8, u8),
+    /// EC2 changes the instance; `true`: its event is lost.
+    Start(usize, bool),
+    Stop(usize, bool),
+    Terminate(usize, bool),
+    /// HOSTNAME (none, web, db) and CNAME (none, api, api+www), then the
+    /// tag-change events (or none: lost).
+    Tag(usize, u8, u8, bool),
+    /// The full reconcile, as the schedule runs it.
+    Reconcile,
+    /// A person deletes the k-th record an instance wrote.
+    PersonDelete(usize),
+    /// A person repoints the k-th record an instance wrote: it is theirs now.
+    PersonChange(usize),
     /// An earlier event delivered again (duplicate, or out of order).
     Redeliver(usize),
     /// Lambda retries the oldest failed invocation.
@@ -133,11 +155,16 @@ fn fault() -> impl Strategy<Value = FaultAt> {
 
 fn op() -> impl Strategy<Value = (Op, FaultAt)> {
     let who = 0..INSTANCES.len();
+    // One event in six is lost.
+    let lost = || prop::bool::weighted(1.0 / 6.0);
     let op = prop_oneof![
-        3 => who.clone().prop_map(Op::Start),
-        2 => who.clone().prop_map(Op::Stop),
-        1 => who.clone().prop_map(Op::Terminate),
-        3 => (who, 0u8..3, 0u8..3).prop_map(|(i, h, c)| Op::Tag(i, h, c)),
+        3 => (who.clone(), lost()).prop_map(|(i, l)| Op::Start(i, l)),
+        2 => (who.clone(), lost()).prop_map(|(i, l)| Op::Stop(i, l)),
+        1 => (who.clone(), lost()).prop_map(|(i, l)| Op::Terminate(i, l)),
+        3 => (who, 0u8..3, 0u8..3, lost()).prop_map(|(i, h, c, l)| Op::Tag(i, h, c, l)),
+        1 => Just(Op::Reconcile),
+        1 => (0usize..16).prop_map(Op::PersonDelete),
+        1 => (0usize..16).prop_map(Op::PersonChange),
         2 => (0usize..64).prop_map(Op::Redeliver),
         2 => Just(Op::Retry),
         2 => (0usize..6).prop_map(Op::ForeignCreate),
@@ -154,6 +181,14 @@ struct Play {
     sent: Vec<InstanceEvent>,
     failed: Vec<InstanceEvent>,
     foreign: BTreeMap<Slot, RecordSet>,
+    /// Records a person deleted from under an instance. The foreign writer
+    /// never re-creates one identical: no one can tell that record from the
+    /// one the instance wrote (Route 53 compares values), so the instance
+    /// would delete it later as its own. README.md, "How it converges",
+    /// says so.
+    vacated: BTreeMap<Slot, RecordSet>,
+    /// After the final reconcile: no excuse for a double claim is left.
+    converged: bool,
     clock: u32,
     invocations: usize,
 }
@@ -179,20 +214,41 @@ impl Play {
             sent: Vec::new(),
             failed: Vec::new(),
             foreign,
+            vacated: BTreeMap::new(),
+            converged: false,
             clock: 0,
             invocations: 0,
         }
     }
 
-    fn event(&mut self, i: usize, state: InstanceState) -> InstanceEvent {
+    /// The next event time: one second later than the last.
+    fn tick(&mut self) -> String {
         self.clock += 1;
-        let time = format!(
+        format!(
             "2026-11-21T{:02}:{:02}:{:02}Z",
             10 + self.clock / 3600,
             self.clock / 60 % 60,
             self.clock % 60
-        );
+        )
+    }
+
+    fn event(&mut self, i: usize, state: InstanceState) -> InstanceEvent {
+        let time = self.tick();
         common::state_change(INSTANCES[i], state, &time)
+    }
+
+    fn tag_event(&mut self, i: usize, tags: &BTreeMap<String, String>) -> InstanceEvent {
+        let time = ec2_ddns::model::parse_time(&self.tick()).ok();
+        let id = format!("tag-{}", self.clock);
+        ec2_ddns::event::parse_instance(ec2_ddns::event::tag_change_json(
+            &id,
+            INSTANCES[i],
+            &["HOSTNAME", "CNAME"],
+            tags,
+            time,
+            "us-east-1",
+        ))
+        .expect("a tag-change event")
     }
 
     fn set_state(&self, i: usize, state: InstanceState) -> bool {
@@ -232,6 +288,63 @@ impl Play {
         Ok(())
     }
 
+    /// One scheduled reconcile, as Lambda runs it: the fault strikes, a
+    /// crash ends it. What it writes is credited to "reconcile" (a merged
+    /// batch holds several instances' records); the checks find the item
+    /// that lists each.
+    fn reconcile(&mut self, fault: &FaultAt) -> Result<Option<Reconciled>, TestCaseError> {
+        self.invocations += 1;
+        self.account.set_writer("reconcile");
+        if let Some((n, f)) = fault {
+            self.account.inject_at(*n, f.clone());
+        }
+        let registrar = self.account.registrar(Config::default());
+        let result = self.runtime.block_on(registrar.reconcile("reconcile"));
+        self.account.revive();
+        self.account.set_writer("foreign");
+        match result {
+            Ok(done) => {
+                for s in &done.summaries {
+                    if let Some(false) = s.retryable {
+                        prop_assert!(
+                            false,
+                            "reconcile: {} ended in a non-retryable error: {s:?}",
+                            s.instance_id
+                        );
+                    }
+                }
+                Ok(Some(done))
+            }
+            Err(err) => {
+                prop_assert!(
+                    err.is_retryable(),
+                    "reconcile ended in a non-retryable error: {err}"
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// The k-th slot an instance (or a reconcile) wrote, with its record.
+    fn ours(&self, k: usize) -> Option<(Slot, RecordSet)> {
+        let zones = self.account.zone_records();
+        let ours: Vec<(Slot, RecordSet)> = self
+            .account
+            .authors()
+            .into_iter()
+            .filter(|(_, author)| author.starts_with("i-") || author == "reconcile")
+            .filter_map(|(slot, _)| {
+                let record = zones
+                    .get(&slot.0)?
+                    .iter()
+                    .find(|r| r.name == slot.1 && r.rtype.to_string() == slot.2)?
+                    .clone();
+                Some((slot, record))
+            })
+            .collect();
+        (!ours.is_empty()).then(|| ours[k % ours.len()].clone())
+    }
+
     fn foreign_change(&mut self, action: ChangeAction, zone: &str, record: RecordSet) -> bool {
         self.account.set_writer("foreign");
         let batch = ZoneChanges {
@@ -244,19 +357,21 @@ impl Play {
 
     fn step(&mut self, op: &Op, fault: &FaultAt) -> Result<(), TestCaseError> {
         match op {
-            Op::Start(i) | Op::Stop(i) | Op::Terminate(i) => {
+            Op::Start(i, lost) | Op::Stop(i, lost) | Op::Terminate(i, lost) => {
                 let state = match op {
-                    Op::Start(_) => InstanceState::Running,
-                    Op::Stop(_) => InstanceState::Stopped,
+                    Op::Start(..) => InstanceState::Running,
+                    Op::Stop(..) => InstanceState::Stopped,
                     _ => InstanceState::Terminated,
                 };
                 if self.set_state(*i, state) {
                     let change = self.event(*i, state);
-                    self.deliver(change, fault)?;
+                    if !lost {
+                        self.deliver(change, fault)?;
+                    }
                 }
             }
-            Op::Tag(i, hostname, cname) => {
-                self.account.edit(|w| {
+            Op::Tag(i, hostname, cname, lost) => {
+                let tags = self.account.edit(|w| {
                     let tags = &mut w.find_instance_mut(INSTANCES[*i]).expect("instance").tags;
                     match hostname {
                         1 => tags.insert("HOSTNAME".into(), "web".into()),
@@ -270,9 +385,40 @@ impl Play {
                         }
                         _ => tags.remove("CNAME"),
                     };
+                    tags.clone()
                 });
-                let change = self.event(*i, InstanceState::Running);
-                self.deliver(change, fault)?;
+                if !lost {
+                    let change = self.tag_event(*i, &tags);
+                    self.deliver(change, fault)?;
+                }
+            }
+            Op::Reconcile => {
+                self.reconcile(fault)?;
+            }
+            Op::PersonDelete(k) => {
+                if let Some((slot, record)) = self.ours(*k) {
+                    prop_assert!(
+                        self.foreign_change(ChangeAction::Delete, &slot.0, record.clone()),
+                        "a person could not delete {slot:?}"
+                    );
+                    self.vacated.insert(slot, record);
+                }
+            }
+            Op::PersonChange(k) => {
+                if let Some((slot, record)) = self.ours(*k) {
+                    let value = match record.rtype {
+                        RecordType::A => "10.1.77.77",
+                        _ => "person.corp.example.",
+                    };
+                    let theirs =
+                        RecordSet::new(&record.name, record.rtype.clone(), 120, vec![value.into()]);
+                    prop_assert!(
+                        self.foreign_change(ChangeAction::Upsert, &slot.0, theirs.clone()),
+                        "a person could not repoint {slot:?}"
+                    );
+                    self.foreign.insert(slot.clone(), theirs);
+                    self.vacated.insert(slot, record);
+                }
             }
             Op::Redeliver(k) => {
                 if !self.sent.is_empty() {
@@ -288,7 +434,13 @@ impl Play {
             }
             Op::ForeignCreate(k) => {
                 let (zone, record) = foreign_record(*k);
-                if self.foreign_change(ChangeAction::Create, zone, record.clone()) {
+                let slot = (
+                    zone.to_string(),
+                    record.name.clone(),
+                    record.rtype.to_string(),
+                );
+                let aba = self.vacated.get(&slot) == Some(&record);
+                if !aba && self.foreign_change(ChangeAction::Create, zone, record.clone()) {
                     let slot = (
                         zone.to_string(),
                         record.name.clone(),
@@ -340,22 +492,68 @@ impl Play {
                 "foreign record at {slot:?} rewritten by {author:?}"
             );
         }
+        // Who wrote each slot: an instance, or (a reconcile's merged
+        // batch) the one item that lists the record.
+        let mut writer_of: BTreeMap<Slot, String> = BTreeMap::new();
         for (slot, author) in &authors {
-            if !author.starts_with("i-") {
+            if !(author.starts_with("i-") || author == "reconcile") {
                 continue;
             }
             let record = holds(slot).expect("authored slots hold a record");
-            let listed = items.get(author).is_some_and(|item| {
-                item.listed()
-                    .any(|o| o.zone_id == slot.0 && o.record == *record)
-            });
-            prop_assert!(
-                listed,
-                "{record} in {} written by {author} is not listed in its item: {:?}",
-                slot.0,
-                items.get(author)
-            );
+            if self.vacated.get(slot) == Some(record) {
+                // Written again identically after a person deleted it: a
+                // reconcile that sees two claims lets both go (left to a
+                // person), so it may be listed by no one.
+                continue;
+            }
+            let listing: Vec<&String> = items
+                .iter()
+                .filter(|(_, item)| {
+                    item.listed()
+                        .any(|o| o.zone_id == slot.0 && o.record == *record)
+                })
+                .map(|(id, _)| id)
+                .collect();
+            if author == "reconcile" {
+                // The item that owns it; else the one that lists it pending.
+                // (Another may list it pending too: an invocation that sent
+                // the same record and never learned it was refused. Pending
+                // records are never deleted, so that is harmless.)
+                let owning: Vec<&String> = items
+                    .iter()
+                    .filter(|(_, item)| {
+                        item.records
+                            .iter()
+                            .any(|o| o.zone_id == slot.0 && o.record == *record)
+                    })
+                    .map(|(id, _)| id)
+                    .collect();
+                let writer = match (owning.as_slice(), listing.as_slice()) {
+                    ([one], _) | ([], [one]) => (*one).clone(),
+                    // Listed pending by several, owned by none: each may
+                    // have written it, and none will delete it.
+                    ([], [_, ..]) => continue,
+                    _ => {
+                        prop_assert!(
+                            false,
+                            "{record} in {} written by a reconcile is owned by {owning:?} and listed by {listing:?}: not one item's",
+                            slot.0
+                        );
+                        unreachable!()
+                    }
+                };
+                writer_of.insert(slot.clone(), writer);
+            } else {
+                prop_assert!(
+                    listing.contains(&author),
+                    "{record} in {} written by {author} is not listed in its item: {:?}",
+                    slot.0,
+                    items.get(author)
+                );
+                writer_of.insert(slot.clone(), author.clone());
+            }
         }
+        let mut owners: BTreeMap<Slot, &String> = BTreeMap::new();
         for (id, item) in &items {
             for owned in &item.records {
                 let slot = (
@@ -363,21 +561,143 @@ impl Play {
                     owned.record.name.clone(),
                     owned.record.rtype.to_string(),
                 );
-                if holds(&slot) == Some(&owned.record) {
-                    let author = authors.get(&slot);
+                // A record a person deleted from under this instance and
+                // someone wrote again identically: its claim cannot be told
+                // from a true one until a reconcile sees both claims.
+                let aba = self.vacated.get(&slot) == Some(&owned.record);
+                if holds(&slot) == Some(&owned.record) && !aba {
+                    let writer = writer_of.get(&slot);
                     prop_assert_eq!(
-                        author.map(String::as_str),
+                        writer.map(String::as_str),
                         Some(id.as_str()),
                         "{} claims {} written by {:?}",
                         id,
                         owned.record,
-                        author
+                        authors.get(&slot)
                     );
+                }
+                if holds(&slot) == Some(&owned.record) {
+                    if let Some(other) = owners.insert(slot.clone(), id) {
+                        prop_assert!(
+                            aba && !self.converged,
+                            "{id} and {other} both own {}",
+                            owned.record
+                        );
+                    }
                 }
             }
         }
         Ok(())
     }
+
+    /// After the sequence: a reconcile without faults converges, and a
+    /// second one changes nothing (checks 5 to 7 of the module docs).
+    fn converge(&mut self) -> Result<(), TestCaseError> {
+        let Some(done) = self.reconcile(&None)? else {
+            prop_assert!(false, "a reconcile without faults failed");
+            unreachable!()
+        };
+        self.converged = true;
+        self.check()?;
+        let world = self.account.world();
+        let zones = self.account.zone_records();
+        let items = self.account.registry_items();
+        let config = Config::default();
+        for inst in &world.instances {
+            let facts = world.instance_facts(inst);
+            let item = items.get(&inst.id);
+            let owned = item.map(|i| i.records.clone()).unwrap_or_default();
+            if facts.state != InstanceState::Running {
+                prop_assert!(
+                    owned.is_empty(),
+                    "{} is {} but still owns {owned:?}",
+                    inst.id,
+                    facts.state
+                );
+                continue;
+            }
+            let wanted = wanted(&world, &facts, &config);
+            for o in &owned {
+                let fits = wanted.iter().any(|w| {
+                    w.zone_id == o.zone_id
+                        && w.record.same_slot(&o.record)
+                        && (o.record.rtype == RecordType::Cname || w.record == o.record)
+                });
+                prop_assert!(
+                    fits,
+                    "{} owns {} in {}, which its live state does not want: {wanted:?}",
+                    inst.id,
+                    o.record,
+                    o.zone_id
+                );
+            }
+            let summary = done.summaries.iter().find(|s| s.instance_id == inst.id);
+            for w in &wanted {
+                let in_zone = zones
+                    .get(&w.zone_id)
+                    .into_iter()
+                    .flatten()
+                    .find(|r| r.same_slot(&w.record));
+                let ours = in_zone.is_some_and(|r| {
+                    owned
+                        .iter()
+                        .any(|o| o.zone_id == w.zone_id && o.record == *r)
+                });
+                // A PTR names the host A: with the host A held by someone
+                // else, no PTR is written (docs/records.md).
+                let host = (w.record.rtype == RecordType::Ptr)
+                    .then(|| w.record.values().first().cloned())
+                    .flatten();
+                let reported = summary.is_some_and(|s| {
+                    s.conflicts.iter().any(|c| {
+                        (c.zone_id == w.zone_id && c.name == w.record.name)
+                            || Some(&c.name) == host.as_ref()
+                    }) || s.rejected.iter().any(|r| r.name == w.record.name)
+                });
+                prop_assert!(
+                    ours || reported,
+                    "{} wants {} in {}: the zone holds {in_zone:?}, and the reconcile reported no conflict ({summary:?})",
+                    inst.id,
+                    w.record,
+                    w.zone_id
+                );
+            }
+        }
+        let again = self.reconcile(&None)?.expect("a second reconcile");
+        prop_assert!(
+            again.totals.records_created == 0 && again.totals.records_deleted == 0,
+            "a second reconcile changed something: {:?}",
+            again.reported().collect::<Vec<_>>()
+        );
+        Ok(())
+    }
+}
+
+/// The records a running instance's live state wants, by the planner's
+/// rules, as if every zone were empty.
+fn wanted(
+    world: &World,
+    facts: &ec2_ddns::model::InstanceFacts,
+    config: &Config,
+) -> Vec<OwnedRecord> {
+    let zones: Vec<ZoneInfo> = world
+        .zones
+        .iter()
+        .filter(|z| !z.private || facts.vpc_id.as_ref().is_some_and(|v| z.vpcs.contains(v)))
+        .map(|z| z.info())
+        .collect();
+    let vpc = facts.vpc_id.as_ref().and_then(|v| world.vpc_facts(v));
+    let targets = plan::targets(&PlanInput {
+        config,
+        instance: facts,
+        vpc: vpc.as_ref(),
+        zones: &zones,
+    });
+    let mut empty = Observed::default();
+    for z in &zones {
+        empty.learn_zone(&z.id, Vec::new());
+    }
+    plan::plan_register(&targets, &[], &[], &empty, config.ttl).creates()
 }
 
 fn count(var: &str, default: u64) -> u64 {
@@ -408,6 +728,7 @@ fn random_fault_sequences_keep_the_promise() {
         for (op, fault) in &ops {
             play.step(op, fault)?;
         }
+        play.converge()?;
         invocations.set(invocations.get() + play.invocations);
         Ok(())
     });
@@ -434,11 +755,11 @@ fn a_crash_between_any_two_calls_loses_no_record() {
             let before = play.account.zone_records();
             let crash = Some((at, Fault::Crash { after_commit }));
             let steps = [
-                (Op::Start(0), crash.clone()),
+                (Op::Start(0, false), crash.clone()),
                 (Op::Retry, None),
-                (Op::Tag(0, 1, 1), crash.clone()),
+                (Op::Tag(0, 1, 1, false), crash.clone()),
                 (Op::Retry, None),
-                (Op::Terminate(0), crash),
+                (Op::Terminate(0, false), crash),
                 (Op::Retry, None),
             ];
             for (op, fault) in &steps {

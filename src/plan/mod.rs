@@ -997,6 +997,21 @@ pub fn plan_register(
         .cloned()
         .collect();
     release(&mut plan, &not_yet_released, current, &owned_after);
+    // An owned record whose slot gets a new record by a plain CREATE: the
+    // old one was read gone (had it been there, it would be deleted
+    // exactly). It is no one's now, and no longer owned.
+    for o in owned {
+        let replaced = owned_after
+            .iter()
+            .any(|k| k.zone_id == o.zone_id && k.record.same_slot(&o.record));
+        if replaced && !owned_after.contains(o) && !plan.deletes(o) && !plan.dropped.contains(o) {
+            plan.dropped.push(o.clone());
+            plan.notes.push(format!(
+                "{} {} in {} vanished since this instance wrote it; written again with the new value",
+                o.record.name, o.record.rtype, o.zone_name
+            ));
+        }
+    }
     finish(plan)
 }
 

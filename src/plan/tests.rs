@@ -458,6 +458,19 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
     says: &["enableDnsSupport=true, enableDnsHostnames=false"],
     ..Case::default()
 })]
+#[case::an_owned_record_deleted_by_a_person_is_not_claimed_after_a_rename(Case {
+    what: "a person deleted the PTR, then HOSTNAME renamed the host: the PTR is written anew and the old one is no longer owned",
+    instance: instance(&[("HOSTNAME", "web.corp.example")]),
+    owned: vec![host_a(), host_ptr()],
+    current: vec![("ZPRIV", host_a().record)],
+    changes: &[
+        "ZPRIV DELETE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR web.corp.example.",
+    ],
+    says: &["vanished since this instance wrote it"],
+    ..Case::default()
+})]
 fn register(#[case] case: Case) {
     let case = &case;
     let plan = run(case);
@@ -521,6 +534,13 @@ fn register(#[case] case: Case) {
         assert!(
             plan.owned_after.contains(o) || plan.deletes(o) || plan.dropped.contains(o),
             "{}: {o:?} neither kept, deleted nor dropped",
+            case.what
+        );
+    }
+    for o in &plan.dropped {
+        assert!(
+            !plan.owned_after.contains(o),
+            "{}: {o:?} both dropped and owned",
             case.what
         );
     }

@@ -41,6 +41,9 @@ use tracing::{info, warn};
 pub const MAX_BATCH_VALUES: usize = 1000;
 pub const MAX_BATCH_CHARACTERS: usize = 32_000;
 
+/// Planning passes at most: each learns the names the others let go.
+const PLAN_PASSES: usize = 3;
+
 /// What a reconcile did, in numbers: the last line of its output.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
@@ -273,6 +276,8 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             });
         }
 
+        disown_double_claims(&mut subjects);
+
         // Every zone any of them needs, listed once.
         let mut zones: BTreeMap<String, ()> = BTreeMap::new();
         for s in &subjects {
@@ -295,21 +300,26 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             seen.learn_zone(zone_id, records);
         }
 
-        // Plan each against the zones as listed plus what those planned
-        // before it will change.
-        let mut view = seen.clone();
-        let ttl = self.config.ttl;
-        let mut ahead: Vec<usize> = Vec::new();
-        for (i, s) in subjects.iter_mut().enumerate() {
-            // Unsettled records: the listing settles them (no call).
+        // The listing settles unsettled records (no call), and shows which
+        // owned records vanished: those are no one's now, before anyone
+        // plans (else a claimant's planned record would look like theirs).
+        for s in &mut subjects {
             s.book.pending.retain(|p| seen.holds(p) != Some(false));
-            let plan = match &s.targets {
-                Some(t) => plan::plan_register(t, &s.book.owned, &s.book.pending, &view, ttl),
-                None => plan::plan_deregister(&s.book.owned, &view),
-            };
-            for z in &plan.zones {
-                view.applied(z);
+            let (kept, vanished): (Vec<OwnedRecord>, Vec<OwnedRecord>) =
+                std::mem::take(&mut s.book.owned)
+                    .into_iter()
+                    .partition(|o| seen.holds(o) != Some(false));
+            s.book.owned = kept;
+            for o in vanished {
+                s.summary.notes.push(format!(
+                    "{} {} in {} changed or vanished since this instance wrote it; no longer owned",
+                    o.record.name, o.record.rtype, o.zone_name
+                ));
             }
+        }
+        let plans = self.plan_all(&subjects, &seen);
+        let mut ahead: Vec<usize> = Vec::new();
+        for (i, (s, plan)) in subjects.iter_mut().zip(plans).enumerate() {
             s.book.owned.retain(|o| !plan.dropped.contains(o));
             if !self.dry_run && s.book.prepare(&plan) {
                 ahead.push(i);
@@ -372,6 +382,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         }
 
         // Finish each: deferred ones converge on their own, as an event would.
+        let ttl = self.config.ttl;
         for s in &mut subjects {
             let deregister = s.deregister();
             let summary = std::mem::replace(&mut s.summary, Summary::reconciled("", ""));
@@ -435,6 +446,56 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             items_seen,
             warnings,
         ))
+    }
+
+    /// Plans every subject in order, each against the zones as listed, plus
+    /// what the subjects before it create, minus what every other subject
+    /// deletes: a name one instance lets go (terminated, renamed, released)
+    /// is free for any claimant in the same pass, the earliest first. The
+    /// deletions are those of the previous pass, so passes repeat (at most
+    /// `PLAN_PASSES`) until they stop changing.
+    fn plan_all(&self, subjects: &[Subject], seen: &Observed) -> Vec<Plan> {
+        let ttl = self.config.ttl;
+        let deletes_of = |plan: &Plan| -> Vec<ZoneChanges> {
+            plan.zones
+                .iter()
+                .map(|z| ZoneChanges {
+                    changes: z
+                        .changes
+                        .iter()
+                        .filter(|c| c.action == ChangeAction::Delete)
+                        .cloned()
+                        .collect(),
+                    ..z.clone()
+                })
+                .filter(|z| !z.changes.is_empty())
+                .collect()
+        };
+        let mut freed: Vec<Vec<ZoneChanges>> = vec![Vec::new(); subjects.len()];
+        let mut plans = Vec::new();
+        for _pass in 0..PLAN_PASSES {
+            let mut view = seen.clone();
+            freed.iter().flatten().for_each(|z| view.applied(z));
+            plans = Vec::with_capacity(subjects.len());
+            for (s, own) in subjects.iter().zip(&freed) {
+                // Its own deletions are its to plan: put them back.
+                for z in own {
+                    view.applied(&as_creates(z));
+                }
+                let plan = match &s.targets {
+                    Some(t) => plan::plan_register(t, &s.book.owned, &s.book.pending, &view, ttl),
+                    None => plan::plan_deregister(&s.book.owned, &view),
+                };
+                plan.zones.iter().for_each(|z| view.applied(z));
+                plans.push(plan);
+            }
+            let now: Vec<Vec<ZoneChanges>> = plans.iter().map(deletes_of).collect();
+            if now == freed {
+                break;
+            }
+            freed = now;
+        }
+        plans
     }
 
     /// Sends one merged batch; on a refusal, each instance's part alone.
@@ -550,6 +611,53 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             totals,
             warnings,
         }
+    }
+}
+
+/// A record two items own can be only one's: one wrote it, a person deleted
+/// it, and the other wrote the identical record again (Route 53 compares
+/// values, so no one can tell them apart). Neither may delete it on the
+/// strength of its value, so both let it go, and it is left to a person.
+fn disown_double_claims(subjects: &mut [Subject]) {
+    let mut claims: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, s) in subjects.iter().enumerate() {
+        for o in &s.book.owned {
+            claims
+                .entry((o.zone_id.clone(), o.record.to_string()))
+                .or_default()
+                .push(i);
+        }
+    }
+    for ((zone_id, record), who) in claims.into_iter().filter(|(_, w)| w.len() > 1) {
+        let ids: Vec<String> = who
+            .iter()
+            .map(|i| subjects[*i].book.meta.instance_id.clone())
+            .collect();
+        for i in who {
+            let s = &mut subjects[i];
+            s.book
+                .owned
+                .retain(|o| !(o.zone_id == zone_id && o.record.to_string() == record));
+            s.summary.notes.push(format!(
+                "{record} in {zone_id} is claimed by {}: someone deleted it and it was written again identically, so it cannot be told whose it is; no longer owned by either, and left alone (delete it by hand if it is stale)",
+                ids.join(" and ")
+            ));
+        }
+    }
+}
+
+/// `batch`'s changes as creates: what it deletes, put back.
+fn as_creates(batch: &ZoneChanges) -> ZoneChanges {
+    ZoneChanges {
+        changes: batch
+            .changes
+            .iter()
+            .map(|c| Change {
+                action: ChangeAction::Create,
+                record: c.record.clone(),
+            })
+            .collect(),
+        ..batch.clone()
     }
 }
 

@@ -78,10 +78,21 @@ pub fn memory_env(
     Env<MemoryAccount, MemoryAccount, MemoryAccount>,
     MemoryAccount,
 ) {
+    memory_env_with(world_file, Config::default())
+}
+
+/// [`memory_env`] with the registrar built with `config`.
+pub fn memory_env_with(
+    world_file: &str,
+    config: Config,
+) -> (
+    Env<MemoryAccount, MemoryAccount, MemoryAccount>,
+    MemoryAccount,
+) {
     let world = load_world(world_file);
     let account = MemoryAccount::new(world.clone());
     let env = Env {
-        registrar: account.registrar(Config::default()),
+        registrar: account.registrar(config),
         instances: world
             .instances
             .iter()
@@ -160,12 +171,21 @@ pub async fn moto_account(endpoint: &str, region: &str) -> aws::AwsAccount {
 }
 
 pub async fn moto_env(endpoint: &str, world_file: &str) -> Env<Ec2, Route53, DynamoRegistry> {
+    moto_env_with(endpoint, world_file, Config::default()).await
+}
+
+/// [`moto_env`] with the registrar built with `config`.
+pub async fn moto_env_with(
+    endpoint: &str,
+    world_file: &str,
+    config: Config,
+) -> Env<Ec2, Route53, DynamoRegistry> {
     let ids = seed_moto(endpoint, &repo(world_file));
     let region = ids["region"].as_str().unwrap_or("us-east-1").to_string();
     let account = moto_account(endpoint, &region).await;
     let calls = account.calls.clone();
     Env {
-        registrar: account.registrar(Config::default()),
+        registrar: account.registrar(config),
         instances: mapping(&ids, "instances"),
         zones: mapping(&ids, "zones"),
         zone_names: zone_names(&load_world(world_file)),
@@ -434,15 +454,19 @@ impl<E: Instances + Sync, D: Dns + ZoneDump + Sync, R: Registry + Sync> Env<E, D
     }
 }
 
-/// Runs `$scenario(env)` on the in-memory account and on moto.
+/// Runs `$scenario(env)` on the in-memory account and on moto, with the
+/// default configuration or the one given.
 #[macro_export]
 macro_rules! on_memory_and_moto {
     ($name:ident, $world:expr, $scenario:ident) => {
+        on_memory_and_moto!($name, $world, ec2_ddns::Config::default(), $scenario);
+    };
+    ($name:ident, $world:expr, $config:expr, $scenario:ident) => {
         mod $name {
             use super::*;
             #[tokio::test]
             async fn memory() {
-                let (env, _account) = common::memory_env($world);
+                let (env, _account) = common::memory_env_with($world, $config);
                 $scenario(&env).await;
             }
             #[tokio::test]
@@ -450,7 +474,7 @@ macro_rules! on_memory_and_moto {
             async fn moto() {
                 let endpoint = common::moto_endpoint();
                 let _guard = common::MOTO_LOCK.lock().await;
-                let env = common::moto_env(&endpoint, $world).await;
+                let env = common::moto_env_with(&endpoint, $world, $config).await;
                 $scenario(&env).await;
             }
         }
