@@ -252,4 +252,36 @@ mod tests {
             "the other records went in: {answer}"
         );
     }
+
+    #[tokio::test]
+    async fn a_schedule_runs_the_reconcile_and_answers_its_totals() {
+        let account = account();
+        let scheduled = event::scheduled_json("s-1", None, "us-east-1");
+        let answer = handle(&account.registrar(Config::default()), scheduled)
+            .await
+            .unwrap();
+        assert_eq!(answer["totals"]["totals"], "reconcile", "{answer}");
+        assert_eq!(answer["totals"]["records_created"], 5, "{answer}");
+        assert_eq!(answer["instances"][0]["instance_id"], "i-0web1", "{answer}");
+        assert_eq!(account.registry_items()["i-0web1"].records.len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_tag_change_the_registrar_does_not_read_calls_nothing() {
+        let account = account();
+        let tags = [("Owner".to_string(), "team-a".to_string())].into();
+        let owner = event::tag_change_json("t-1", "i-0web1", &["Owner"], &tags, None, "us-east-1");
+        let answer = handle(&account.registrar(Config::default()), owner)
+            .await
+            .unwrap();
+        assert_eq!(answer["outcome"], "nothing-to-do", "{answer}");
+        assert!(account.calls.take().is_empty(), "no AWS call");
+
+        let cname = event::tag_change_json("t-2", "i-0web1", &["CNAME"], &tags, None, "us-east-1");
+        let answer = handle(&account.registrar(Config::default()), cname)
+            .await
+            .unwrap();
+        assert_eq!(answer["outcome"], "applied", "{answer}");
+        assert_eq!(answer["changed_tags"][0], "CNAME", "{answer}");
+    }
 }

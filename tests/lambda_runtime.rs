@@ -180,6 +180,24 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
     );
     assert_eq!(again["outcome"], "nothing-to-do", "{again}");
 
+    // The schedule's event: the full reconcile, answered with its totals.
+    let scheduled = invoke(
+        &cargo_lambda,
+        port,
+        &common::repo("fixtures/events/scheduled.json"),
+    );
+    assert_eq!(scheduled["totals"]["totals"], "reconcile", "{scheduled}");
+    assert_eq!(scheduled["totals"]["errors"], 0, "{scheduled}");
+    assert_eq!(scheduled["totals"]["items_seen"], 1, "{scheduled}");
+    assert_eq!(
+        scheduled["totals"]["records_created"], 0,
+        "web-1 is registered already: {scheduled}"
+    );
+    assert!(
+        scheduled["totals"]["aws_calls"].as_u64().unwrap_or(0) > 0,
+        "{scheduled}"
+    );
+
     let terminated = invoke(
         &cargo_lambda,
         port,
@@ -200,7 +218,7 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
 
     assert!(
         bootstrap.0.try_wait().unwrap().is_none(),
-        "one bootstrap process served all four invocations"
+        "one bootstrap process served all five invocations"
     );
 
     // AWS_LAMBDA_LOG_FORMAT=JSON: every log line is a JSON object, and the
@@ -222,5 +240,11 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
             .iter()
             .any(|l| l["level"] == "ERROR" && l["fields"]["message"] == "event rejected"),
         "the foreign event is logged as rejected: {log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "reconcile done"),
+        "the reconcile logs its totals: {log}"
     );
 }
