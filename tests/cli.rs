@@ -25,6 +25,7 @@ fn ec2_ddns() -> Command {
         "DDNS_HOSTNAME_TAG",
         "DDNS_ALLOWED_ZONES",
         "DDNS_DEFAULT_ZONE",
+        "DDNS_ON_STOP",
     ] {
         cmd.env_remove(var);
     }
@@ -523,4 +524,94 @@ fn a_service_error_is_one_line_with_code_and_message() {
         "one short line: {error}"
     );
     assert_eq!(line["retryable"], false, "{line}");
+}
+
+#[test]
+fn reconcile_registers_a_missed_instance_and_ends_with_totals() {
+    let o = run(&["reconcile", "--world", WORLD, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    assert_eq!(
+        lines.len(),
+        2,
+        "one instance line, then the totals: {lines:?}"
+    );
+    assert_eq!(lines[0]["instance_id"], "i-0web1");
+    assert_eq!(lines[0]["live_state"], "running");
+    assert_eq!(nonempty(&lines[0], "changes").len(), 5);
+    let totals = &lines[1];
+    assert_eq!(totals["totals"], "reconcile", "{totals}");
+    assert_eq!(totals["instances_seen"], 1);
+    assert_eq!(totals["records_created"], 5);
+    assert_eq!(totals["change_batches"], 3);
+    assert!(totals["aws_calls"].as_u64().unwrap_or(0) > 0, "{totals}");
+
+    // A dry run plans the same and says so; text output ends with the zones.
+    let dry = run(&["reconcile", "--world", WORLD, "--dry-run", "--json"]);
+    let lines = json_lines(&dry);
+    assert_eq!(lines[0]["dry_run"], true, "{:?}", lines[0]);
+    assert_eq!(lines[1]["dry_run"], true);
+    assert_eq!(lines[1]["records_created"], 5);
+    let text = stdout(&run(&["reconcile", "--world", WORLD]));
+    assert!(
+        text.contains("reconcile: 1 instance seen, 0 registry items, 1 changed"),
+        "{text}"
+    );
+    assert!(text.contains(" + ip-10-1-2-4.corp.example."), "{text}");
+}
+
+#[test]
+fn the_drift_scenario_is_repaired_by_the_reconcile() {
+    let o = run(&["scenario", "--json", "fixtures/scenarios/drift.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    let quiet = lines.iter().filter(|l| l.get("quiet").is_some()).count();
+    assert_eq!(quiet, 4, "lose, delete-record, set-record, lose: {lines:?}");
+    let totals: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["totals"] == "reconcile")
+        .collect();
+    assert_eq!(totals.len(), 3);
+    assert_eq!(
+        totals[0]["records_created"], 3,
+        "app in both views, the deleted host A"
+    );
+    assert_eq!(totals[0]["conflicts"], 1, "the PTR a person repointed");
+    assert_eq!(
+        totals[1]["records_created"], 0,
+        "the second reconcile changes nothing"
+    );
+    assert_eq!(totals[1]["records_deleted"], 0);
+    assert_eq!(
+        totals[2]["records_deleted"], 6,
+        "the terminated instance's records"
+    );
+}
+
+#[test]
+fn the_stop_policy_is_a_setting_with_a_clear_error() {
+    let stopped = "fixtures/events/web-1-stopped.json";
+    let world = "fixtures/worlds/split-horizon.json";
+    // web-1 runs in the world: the stop event is only a hint, and the live
+    // state registers it (its running event was never seen).
+    let o = run(&[
+        "replay",
+        "--world",
+        world,
+        "--json",
+        "--on-stop",
+        "keep",
+        stopped,
+    ]);
+    let line = &json_lines(&o)[0];
+    assert_eq!(line["state"], "stopped", "{line}");
+    assert_eq!(line["live_state"], "running", "{line}");
+    assert_eq!(line["outcome"], "applied", "{line}");
+    let bad = ec2_ddns()
+        .args(["replay", "--world", world, stopped])
+        .env("DDNS_ON_STOP", "hibernate")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("DDNS_ON_STOP"), "{}", stderr(&bad));
 }
