@@ -673,4 +673,75 @@ mod tests {
             "{s:?}"
         );
     }
+
+    /// EC2 right after a launch: the instance without its private address
+    /// for the first `blank` describes.
+    struct NotYetAddressed {
+        account: MemoryAccount,
+        blank: std::sync::atomic::AtomicUsize,
+    }
+
+    impl crate::ports::Instances for NotYetAddressed {
+        async fn instance(&self, id: &str) -> crate::Result<Option<crate::model::InstanceFacts>> {
+            let mut facts = self.account.instance(id).await?;
+            let left = self.blank.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                self.blank
+                    .store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                if let Some(f) = facts.as_mut() {
+                    f.private_ip = None;
+                }
+            }
+            Ok(facts)
+        }
+        async fn vpc(&self, id: &str) -> crate::Result<Option<crate::model::VpcFacts>> {
+            self.account.vpc(id).await
+        }
+        async fn all_instances(&self) -> crate::Result<crate::model::InstanceListing> {
+            self.account.all_instances().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_running_instance_without_an_address_is_described_again_then_fails_retryably() {
+        for (blank, registers) in [(2, true), (3, false)] {
+            let account = account(serde_json::json!({}));
+            let ec2 = NotYetAddressed {
+                account: account.clone(),
+                blank: blank.into(),
+            };
+            let registrar = super::Registrar::new(
+                ec2,
+                account.clone(),
+                account.clone(),
+                Config::default(),
+                "us-east-1",
+            )
+            .with_backoff(std::time::Duration::ZERO);
+            let result = registrar
+                .handle(&change(
+                    InstanceState::Running,
+                    Some("2026-11-21T10:00:00Z"),
+                ))
+                .await;
+            let described = account.calls.take()["ec2:DescribeInstances"];
+            if registers {
+                let s = result.expect("the third describe has the address");
+                assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+                assert_eq!(described, 3);
+            } else {
+                let err = result.expect_err("still no address after 3 describes");
+                assert!(err.is_retryable(), "{err}");
+                assert!(
+                    err.to_string().contains("no private IPv4 address yet"),
+                    "{err}"
+                );
+                assert_eq!(described, 3);
+                assert!(
+                    account.zone_records()["ZPRIV"].is_empty(),
+                    "nothing written"
+                );
+            }
+        }
+    }
 }
