@@ -49,11 +49,10 @@ pub enum Error {
         message: String,
     },
 
-    /// EC2 reports the instance running but not yet ready to register (no
-    /// private address yet): the next attempt describes it again.
-    #[error(
-        "instance {instance_id} is running but {message}; the next attempt describes it again"
-    )]
+    /// An event says the instance runs, but EC2 does not show it ready to
+    /// register (still pending, or no private address yet): the next
+    /// attempt describes it again.
+    #[error("instance {instance_id} {message}; the next attempt describes it again")]
     NotReady {
         instance_id: String,
         message: String,

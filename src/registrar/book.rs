@@ -17,6 +17,9 @@ pub(crate) struct Book {
     pub pending: Vec<OwnedRecord>,
     /// Everything else the next save writes (event, addresses).
     pub meta: RegistryItem,
+    /// Pending when the item was opened: another invocation (an event and
+    /// the reconcile, or two events) may still be sending these.
+    pub pending_at_open: Vec<OwnedRecord>,
 }
 
 /// What started this convergence, as the item remembers it.
@@ -52,6 +55,7 @@ impl Book {
         Book {
             stored,
             owned,
+            pending_at_open: pending.clone(),
             pending,
             meta,
         }
@@ -102,11 +106,15 @@ impl Book {
         }
     }
 
-    /// A batch certainly changed nothing: its creates are not pending, and
+    /// A batch certainly changed nothing: its creates are not pending
+    /// (unless they were when the item was opened: another invocation may
+    /// have written them, even if this one read them absent before), and
     /// the records it meant to delete are still ours.
     pub fn not_applied(&mut self, batch: &ZoneChanges) {
         let created: Vec<OwnedRecord> = batch.creates().collect();
-        self.pending.retain(|p| !created.contains(p));
+        let at_open = &self.pending_at_open;
+        self.pending
+            .retain(|p| !created.contains(p) || at_open.contains(p));
         for deleted in batch.deletes() {
             if let Some(i) = self.pending.iter().position(|p| *p == deleted) {
                 self.pending.remove(i);
@@ -139,5 +147,67 @@ impl Book {
             }
         }
         changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RecordSet, RecordType};
+    use crate::plan::{Change, ChangeAction};
+
+    fn record(name: &str) -> OwnedRecord {
+        OwnedRecord {
+            zone_id: "Z1".into(),
+            zone_name: "corp.example.".into(),
+            record: RecordSet::new(name, RecordType::A, 60, vec!["10.1.2.4".into()]),
+        }
+    }
+
+    fn creating(r: &OwnedRecord) -> ZoneChanges {
+        ZoneChanges {
+            zone_id: r.zone_id.clone(),
+            zone_name: r.zone_name.clone(),
+            changes: vec![Change {
+                action: ChangeAction::Create,
+                record: r.record.clone(),
+            }],
+        }
+    }
+
+    /// Another invocation listed X pending and may be sending it; this one
+    /// read X absent, sent it too and was refused. X stays listed: the
+    /// other's CREATE may be what refused ours.
+    #[test]
+    fn a_create_refused_stays_pending_if_it_was_pending_when_opened() {
+        let x = record("x.corp.example.");
+        let y = record("y.corp.example.");
+        let stored = RegistryItem {
+            instance_id: "i-1".into(),
+            pending: vec![x.clone()],
+            version: 2,
+            ..RegistryItem::default()
+        };
+        let cause = Cause {
+            instance_id: "i-1",
+            event_id: "e",
+            time: None,
+            state: None,
+        };
+        let mut book = Book::open(cause, Some(stored));
+        book.pending.clear(); // read absent: settled away
+        let plan = Plan {
+            zones: vec![creating(&x), creating(&y)],
+            ..Plan::default()
+        };
+        book.prepare(&plan);
+        assert_eq!(book.pending, [x.clone(), y.clone()]);
+        book.not_applied(&creating(&x));
+        book.not_applied(&creating(&y));
+        assert_eq!(
+            book.pending,
+            [x],
+            "x was pending when opened; y only by this invocation"
+        );
     }
 }

@@ -18,7 +18,14 @@
 //! → creates unlisted, deletes owned again. So the stored item always lists
 //! every record this instance may have written (owned, or pending), and it
 //! claims as owned only records whose write is proven and that no batch of
-//! ours may have deleted. A crash between any two calls keeps both.
+//! ours may have deleted. A crash between any two calls keeps both. One
+//! exception, on purpose: a record two items own (someone deleted it and
+//! an identical one was written again) is let go by both in the reconcile,
+//! because no read can tell whose it is (`reconcile.rs`).
+//!
+//! Every event is a hint: the instance is described and its live state
+//! decides (`plan::intent`); `reconcile.rs` does the same for every
+//! instance at once.
 
 use crate::apply::{self, Sent};
 use crate::calls::CallLog;
@@ -170,10 +177,17 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let live = self.ec2.instance(&event.instance_id).await?;
             let not_ready = match &live {
                 Some(i) if i.state == InstanceState::Running && i.private_ip.is_none() => {
-                    Some("has no private IPv4 address yet")
+                    Some("is running but has no private IPv4 address yet")
+                }
+                // A `running` event before EC2's own view has caught up.
+                Some(i)
+                    if i.state == InstanceState::Pending
+                        && event.state == Some(InstanceState::Running) =>
+                {
+                    Some("was reported running but is still pending in EC2's view")
                 }
                 None if event.state == Some(InstanceState::Running) => {
-                    Some("is not known to EC2 yet")
+                    Some("was reported running but is not known to EC2 yet")
                 }
                 _ => None,
             };
@@ -337,12 +351,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 plan::plan_deregister(owned, seen)
             })
             .await?;
-        for p in &book.pending {
-            summary.notes.push(format!(
-                "{} {} in {} is left alone and stays listed as pending: an earlier invocation sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's (delete it by hand if it is)",
-                p.record.name, p.record.rtype, p.zone_name
-            ));
-        }
+        note_left_pending(book, &mut summary);
         Ok(summary)
     }
 
@@ -539,6 +548,17 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     }
 }
 
+/// After a deregistration: the records left listed as pending, named, so a
+/// person can delete them if they are stale.
+fn note_left_pending(book: &Book, summary: &mut Summary) {
+    for p in &book.pending {
+        summary.notes.push(format!(
+            "{} {} in {} is left alone and stays listed as pending: an earlier invocation sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's (delete it by hand if it is)",
+            p.record.name, p.record.rtype, p.zone_name
+        ));
+    }
+}
+
 /// Batches with host A records first: the PTR and the aliases depend on
 /// whether the host A is ours, and a refusal there changes their plan.
 fn ordered(zones: &[ZoneChanges]) -> Vec<&ZoneChanges> {
@@ -674,14 +694,29 @@ mod tests {
         );
     }
 
-    /// EC2 right after a launch: the instance without its private address
-    /// for the first `blank` describes.
-    struct NotYetAddressed {
+    /// EC2 lagging behind: for the first `blank` describes the instance
+    /// has no private address (or, with `pending`, is still pending); and
+    /// `unlisted` is missing from the listing (a launch between the
+    /// reconcile's scan and its listing, or an eventually consistent list).
+    struct LaggingEc2 {
         account: MemoryAccount,
         blank: std::sync::atomic::AtomicUsize,
+        pending: bool,
+        unlisted: Option<&'static str>,
     }
 
-    impl crate::ports::Instances for NotYetAddressed {
+    impl LaggingEc2 {
+        fn new(account: &MemoryAccount, blank: usize) -> LaggingEc2 {
+            LaggingEc2 {
+                account: account.clone(),
+                blank: blank.into(),
+                pending: false,
+                unlisted: None,
+            }
+        }
+    }
+
+    impl crate::ports::Instances for LaggingEc2 {
         async fn instance(&self, id: &str) -> crate::Result<Option<crate::model::InstanceFacts>> {
             let mut facts = self.account.instance(id).await?;
             let left = self.blank.load(std::sync::atomic::Ordering::SeqCst);
@@ -689,7 +724,11 @@ mod tests {
                 self.blank
                     .store(left - 1, std::sync::atomic::Ordering::SeqCst);
                 if let Some(f) = facts.as_mut() {
-                    f.private_ip = None;
+                    if self.pending {
+                        f.state = InstanceState::Pending;
+                    } else {
+                        f.private_ip = None;
+                    }
                 }
             }
             Ok(facts)
@@ -698,26 +737,89 @@ mod tests {
             self.account.vpc(id).await
         }
         async fn all_instances(&self) -> crate::Result<crate::model::InstanceListing> {
-            self.account.all_instances().await
+            let mut listing = self.account.all_instances().await?;
+            listing
+                .instances
+                .retain(|i| Some(i.instance_id.as_str()) != self.unlisted);
+            Ok(listing)
         }
+    }
+
+    fn lagging(
+        account: &MemoryAccount,
+        ec2: LaggingEc2,
+    ) -> super::Registrar<LaggingEc2, MemoryAccount, MemoryAccount> {
+        super::Registrar::new(
+            ec2,
+            account.clone(),
+            account.clone(),
+            Config::default(),
+            "us-east-1",
+        )
+        .with_backoff(std::time::Duration::ZERO)
+    }
+
+    #[tokio::test]
+    async fn a_running_event_while_ec2_still_says_pending_is_described_again() {
+        let account = account(serde_json::json!({}));
+        let ec2 = LaggingEc2 {
+            pending: true,
+            ..LaggingEc2::new(&account, 2)
+        };
+        let s = lagging(&account, ec2)
+            .handle(&change(
+                InstanceState::Running,
+                Some("2026-11-21T10:00:00Z"),
+            ))
+            .await
+            .expect("the third describe shows it running");
+        assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+
+        let account = self::account(serde_json::json!({}));
+        let ec2 = LaggingEc2 {
+            pending: true,
+            ..LaggingEc2::new(&account, 3)
+        };
+        let err = lagging(&account, ec2)
+            .handle(&change(
+                InstanceState::Running,
+                Some("2026-11-21T10:00:00Z"),
+            ))
+            .await
+            .expect_err("still pending: retried later, not dropped");
+        assert!(
+            err.is_retryable() && err.to_string().contains("still pending"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_reconcile_describes_an_instance_its_listing_missed_before_deleting_anything() {
+        let account = account(serde_json::json!({}));
+        let registrar = account.registrar(Config::default());
+        registrar
+            .handle(&change(
+                InstanceState::Running,
+                Some("2026-11-21T10:00:00Z"),
+            ))
+            .await
+            .unwrap();
+        let before = account.zone_records();
+        let ec2 = LaggingEc2 {
+            unlisted: Some("i-1"),
+            ..LaggingEc2::new(&account, 0)
+        };
+        let done = lagging(&account, ec2).reconcile("r").await.unwrap();
+        assert_eq!(done.totals.records_deleted, 0, "{:?}", done.summaries);
+        assert_eq!(account.zone_records(), before);
+        assert_eq!(account.registry_items()["i-1"].records.len(), 2);
     }
 
     #[tokio::test]
     async fn a_running_instance_without_an_address_is_described_again_then_fails_retryably() {
         for (blank, registers) in [(2, true), (3, false)] {
             let account = account(serde_json::json!({}));
-            let ec2 = NotYetAddressed {
-                account: account.clone(),
-                blank: blank.into(),
-            };
-            let registrar = super::Registrar::new(
-                ec2,
-                account.clone(),
-                account.clone(),
-                Config::default(),
-                "us-east-1",
-            )
-            .with_backoff(std::time::Duration::ZERO);
+            let registrar = lagging(&account, LaggingEc2::new(&account, blank));
             let result = registrar
                 .handle(&change(
                     InstanceState::Running,
@@ -743,5 +845,90 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Route 53 where one zone cannot be listed (a permission taken away).
+    struct OneZoneDenied(MemoryAccount, &'static str);
+
+    impl crate::ports::Dns for OneZoneDenied {
+        async fn zones_visible_from(
+            &self,
+            vpc: Option<&str>,
+            region: &str,
+        ) -> crate::Result<Vec<crate::model::ZoneInfo>> {
+            self.0.zones_visible_from(vpc, region).await
+        }
+        async fn records_at(
+            &self,
+            zone: &str,
+            names: &std::collections::BTreeSet<String>,
+        ) -> crate::Result<Vec<crate::model::RecordSet>> {
+            self.0.records_at(zone, names).await
+        }
+        async fn records_in(&self, zone: &str) -> crate::Result<Vec<crate::model::RecordSet>> {
+            if zone == self.1 {
+                return Err(crate::Error::Aws {
+                    operation: "route53:ListResourceRecordSets".into(),
+                    code: Some("AccessDenied".into()),
+                    message: "not authorized".into(),
+                    retryable: false,
+                });
+            }
+            self.0.records_in(zone).await
+        }
+        async fn apply(&self, batch: &crate::plan::ZoneChanges) -> crate::Result<()> {
+            self.0.apply(batch).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_zone_the_reconcile_cannot_list_fails_only_the_instances_that_need_it() {
+        let world = serde_json::json!({
+            "vpcs": [
+                {"id": "vpc-1", "cidr": "10.1.0.0/16", "dhcp_domain": "corp.example"},
+                {"id": "vpc-2", "cidr": "10.2.0.0/16", "dhcp_domain": "lab.example"}
+            ],
+            "subnets": [
+                {"id": "s-1", "vpc": "vpc-1", "cidr": "10.1.2.0/24"},
+                {"id": "s-2", "vpc": "vpc-2", "cidr": "10.2.2.0/24"}
+            ],
+            "zones": [
+                {"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-1"]},
+                {"id": "ZLAB", "name": "lab.example.", "private": true, "vpcs": ["vpc-2"]}
+            ],
+            "instances": [
+                {"id": "i-1", "subnet": "s-1", "private_ip": "10.1.2.4"},
+                {"id": "i-2", "subnet": "s-2", "private_ip": "10.2.2.4"}
+            ]
+        });
+        let account = MemoryAccount::new(World::parse("two zones", &world.to_string()).unwrap());
+        let registrar = super::Registrar::new(
+            account.clone(),
+            OneZoneDenied(account.clone(), "ZLAB"),
+            account.clone(),
+            Config::default(),
+            "us-east-1",
+        );
+        let done = registrar.reconcile("r").await.expect("the pass completes");
+        assert_eq!(done.totals.errors, 1, "{:?}", done.summaries);
+        assert_eq!(done.totals.records_created, 1, "i-1 registered");
+        let failed = done
+            .summaries
+            .iter()
+            .find(|s| s.instance_id == "i-2")
+            .unwrap();
+        assert!(
+            failed
+                .error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("AccessDenied"),
+            "{failed:?}"
+        );
+        assert!(account.zone_records()["ZLAB"].is_empty());
+        assert!(
+            !account.registry_items().contains_key("i-2"),
+            "nothing written ahead for i-2"
+        );
     }
 }

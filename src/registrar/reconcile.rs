@@ -83,11 +83,12 @@ pub struct Reconciled {
 
 impl Reconciled {
     /// The summaries worth a line: instances changed, in conflict, with a
-    /// rejected name, or in error.
+    /// rejected name, in error, or with a warning (a record that vanished or
+    /// that two items claimed is let go).
     pub fn reported(&self) -> impl Iterator<Item = &Summary> {
         self.summaries
             .iter()
-            .filter(|s| s.outcome != Outcome::NothingToDo)
+            .filter(|s| s.outcome != Outcome::NothingToDo || !s.warnings.is_empty())
     }
 }
 
@@ -105,6 +106,8 @@ struct Subject {
     deferred: bool,
     /// The merged pass failed for it and left it to the next convergence.
     failure: Option<Error>,
+    /// Its item was written ahead: it must be saved again at the end.
+    ahead: bool,
 }
 
 impl Subject {
@@ -127,8 +130,24 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             calls.take();
         }
         let mut warnings = Vec::new();
-        let listing = self.ec2.all_instances().await?;
+        // Items first, instances second: an item the scan sees belongs to
+        // an instance launched before the listing, so the listing shows it
+        // unless it is gone (and each one missing is described to be sure).
         let items = self.registry.all().await?;
+        let mut listing = self.ec2.all_instances().await?;
+        let listed_ids: BTreeSet<String> = listing
+            .instances
+            .iter()
+            .map(|i| i.instance_id.clone())
+            .collect();
+        for item in &items {
+            let id = &item.instance_id;
+            if is_instance_id(id) && !listed_ids.contains(id) {
+                if let Some(found) = self.ec2.instance(id).await? {
+                    listing.instances.push(found);
+                }
+            }
+        }
 
         // Items of instances EC2 listed but could not read are left alone:
         // an instance that cannot be read is not an instance that is gone.
@@ -150,12 +169,30 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .map(|i| (i.instance_id.clone(), i))
             .collect();
         let items_seen = items.len();
+        // Items ec2-ddns did not write (the Python function's), or cannot
+        // read, are left to the instances' own events, which replace or
+        // remove them with a note; the reconcile does not touch them.
+        let foreign: BTreeSet<String> = items
+            .iter()
+            .filter(|(_, i)| i.replaces.is_some())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &foreign {
+            if let Some(found) = items.get(id).and_then(|i| i.replaces.as_ref()) {
+                warnings.push(format!(
+                    "{id} left alone by the reconcile: {}",
+                    found.note()
+                ));
+            }
+            items.remove(id);
+        }
         let mut live: Vec<InstanceFacts> = listing
             .instances
             .into_iter()
             .filter(|i| !unreadable.contains(i.instance_id.as_str()))
+            .filter(|i| !foreign.contains(&i.instance_id))
             .collect();
-        let instances_seen = live.len() + listing.unreadable.len();
+        let instances_seen = listed_ids.len() + listing.unreadable.len();
         items.retain(|id, _| !unreadable.contains(id.as_str()));
         // Earliest launched first; ties by id, so every run plans alike.
         live.sort_by(|a, b| {
@@ -224,20 +261,34 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 applied: Vec::new(),
                 deferred: false,
                 failure: None,
+                ahead: false,
             });
         }
+        let mut unreachable: Vec<Summary> = Vec::new();
         for (facts, state, item) in registrations {
-            if !zones_of.contains_key(&facts.vpc_id) {
-                let zones = self
-                    .dns
-                    .zones_visible_from(facts.vpc_id.as_deref(), &self.region)
-                    .await?;
-                zones_of.insert(facts.vpc_id.clone(), zones);
-            }
-            if let Some(vpc_id) = &facts.vpc_id {
-                if !vpcs.contains_key(vpc_id) {
-                    vpcs.insert(vpc_id.clone(), self.ec2.vpc(vpc_id).await?);
+            // A VPC or its zones that cannot be read fail this instance
+            // alone; the rest go on.
+            let surroundings: Result<()> = async {
+                if !zones_of.contains_key(&facts.vpc_id) {
+                    let zones = self
+                        .dns
+                        .zones_visible_from(facts.vpc_id.as_deref(), &self.region)
+                        .await?;
+                    zones_of.insert(facts.vpc_id.clone(), zones);
                 }
+                if let Some(vpc_id) = &facts.vpc_id {
+                    if !vpcs.contains_key(vpc_id) {
+                        vpcs.insert(vpc_id.clone(), self.ec2.vpc(vpc_id).await?);
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            if let Err(e) = surroundings {
+                let mut summary = Summary::reconciled(event_id, &facts.instance_id);
+                summary.live_state = Some(state);
+                unreachable.push(failed(summary, &e));
+                continue;
             }
             let targets = plan::targets(&PlanInput {
                 config: &self.config,
@@ -273,31 +324,52 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 applied: Vec::new(),
                 deferred: false,
                 failure: None,
+                ahead: false,
             });
         }
 
         disown_double_claims(&mut subjects);
 
-        // Every zone any of them needs, listed once.
-        let mut zones: BTreeMap<String, ()> = BTreeMap::new();
-        for s in &subjects {
-            let listed: Vec<OwnedRecord> = s
-                .book
-                .owned
-                .iter()
-                .chain(&s.book.pending)
-                .cloned()
-                .collect();
-            let needed = match &s.targets {
-                Some(t) => t.names_to_read(&listed),
-                None => plan::names_of(&listed),
-            };
-            zones.extend(needed.into_keys().map(|z| (z, ())));
-        }
+        // Every zone any of them needs, listed once. A zone that cannot be
+        // listed fails the instances that need it, and no one else.
+        let needs: Vec<BTreeSet<String>> = subjects
+            .iter()
+            .map(|s| {
+                let listed: Vec<OwnedRecord> = s
+                    .book
+                    .owned
+                    .iter()
+                    .chain(&s.book.pending)
+                    .cloned()
+                    .collect();
+                let needed = match &s.targets {
+                    Some(t) => t.names_to_read(&listed),
+                    None => plan::names_of(&listed),
+                };
+                needed.into_keys().collect()
+            })
+            .collect();
+        let zones: BTreeSet<&String> = needs.iter().flatten().collect();
         let mut seen = Observed::default();
-        for zone_id in zones.keys() {
-            let records = self.dns.records_in(zone_id).await?;
-            seen.learn_zone(zone_id, records);
+        let mut unlisted: BTreeMap<String, (String, bool)> = BTreeMap::new();
+        for zone_id in zones {
+            match self.dns.records_in(zone_id).await {
+                Ok(records) => seen.learn_zone(zone_id, records),
+                Err(e) => {
+                    warn!(zone = %zone_id, error = %e, "zone not listed; the instances that need it wait for the next reconcile");
+                    unlisted.insert(zone_id.clone(), (e.to_string(), e.is_retryable()));
+                }
+            }
+        }
+        for (s, needed) in subjects.iter_mut().zip(&needs) {
+            if let Some((message, retryable)) = needed.iter().find_map(|z| unlisted.get(z)) {
+                s.failure = Some(Error::Aws {
+                    operation: "route53:ListResourceRecordSets".into(),
+                    code: None,
+                    message: message.clone(),
+                    retryable: *retryable,
+                });
+            }
         }
 
         // The listing settles unsettled records (no call), and shows which
@@ -311,7 +383,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                     .partition(|o| seen.holds(o) != Some(false));
             s.book.owned = kept;
             for o in vanished {
-                s.summary.notes.push(format!(
+                s.summary.warnings.push(format!(
                     "{} {} in {} changed or vanished since this instance wrote it; no longer owned",
                     o.record.name, o.record.rtype, o.zone_name
                 ));
@@ -341,9 +413,12 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         // Write ahead: what the batches create or delete is listed pending.
         for i in ahead {
             let s = &mut subjects[i];
-            if let Err(e) = self.save(&mut s.book).await {
-                warn!(instance = %s.book.meta.instance_id, error = %e, "could not write the registry item ahead; left to the next convergence");
-                s.failure = Some(e);
+            match self.save(&mut s.book).await {
+                Ok(()) => s.ahead = true,
+                Err(e) => {
+                    warn!(instance = %s.book.meta.instance_id, error = %e, "could not write the registry item ahead; left to the next convergence");
+                    s.failure = Some(e);
+                }
             }
         }
 
@@ -391,8 +466,12 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 ..Plan::default()
             };
             let result = if let Some(e) = s.failure.take() {
-                if let Err(save_err) = self.finish(&mut s.book, deregister).await {
-                    warn!(error = %save_err, "could not save the registry item after a failed change");
+                // Written ahead: what is known now is saved, if the table
+                // lets us. Never written: nothing to say yet.
+                if s.ahead {
+                    if let Err(save_err) = self.finish(&mut s.book, deregister).await {
+                        warn!(error = %save_err, "could not save the registry item after a failed change");
+                    }
                 }
                 Err(e)
             } else if s.deferred {
@@ -427,18 +506,20 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 }
             };
             s.summary = match result {
-                Ok(done) => done,
-                Err(e) => {
-                    warn!(instance = %summary.instance_id, error = %e, "instance not converged; the next convergence tries again");
-                    let mut failed = summary;
-                    failed.outcome = Outcome::Error;
-                    failed.error = Some(e.to_string());
-                    failed.retryable = Some(e.is_retryable());
-                    failed
+                Ok(mut done) => {
+                    if deregister {
+                        super::note_left_pending(&s.book, &mut done);
+                    }
+                    done
                 }
+                Err(e) => failed(summary, &e),
             };
         }
-        let summaries = subjects.into_iter().map(|s| s.summary).collect();
+        let summaries = subjects
+            .into_iter()
+            .map(|s| s.summary)
+            .chain(unreachable)
+            .collect();
         Ok(self.reconciled(
             summaries,
             batches_sent,
@@ -478,6 +559,10 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             freed.iter().flatten().for_each(|z| view.applied(z));
             plans = Vec::with_capacity(subjects.len());
             for (s, own) in subjects.iter().zip(&freed) {
+                if s.failure.is_some() {
+                    plans.push(Plan::default());
+                    continue;
+                }
                 // Its own deletions are its to plan: put them back.
                 for z in own {
                     view.applied(&as_creates(z));
@@ -638,12 +723,21 @@ fn disown_double_claims(subjects: &mut [Subject]) {
             s.book
                 .owned
                 .retain(|o| !(o.zone_id == zone_id && o.record.to_string() == record));
-            s.summary.notes.push(format!(
+            s.summary.warnings.push(format!(
                 "{record} in {zone_id} is claimed by {}: someone deleted it and it was written again identically, so it cannot be told whose it is; no longer owned by either, and left alone (delete it by hand if it is stale)",
                 ids.join(" and ")
             ));
         }
     }
+}
+
+/// An instance the reconcile could not converge: the next one tries again.
+fn failed(mut summary: Summary, e: &Error) -> Summary {
+    warn!(instance = %summary.instance_id, error = %e, "instance not converged; the next convergence tries again");
+    summary.outcome = Outcome::Error;
+    summary.error = Some(e.to_string());
+    summary.retryable = Some(e.is_retryable());
+    summary
 }
 
 /// `batch`'s changes as creates: what it deletes, put back.
