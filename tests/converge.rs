@@ -448,8 +448,10 @@ where
         env.backend
     );
     assert!(
-        s.notes.iter().any(|n| n.contains("4.2.1.10.in-addr.arpa.")),
-        "the released PTR is noted: {s:?}"
+        s.warnings
+            .iter()
+            .any(|n| n.contains("4.2.1.10.in-addr.arpa.")),
+        "the released PTR is named in a warning: {s:?}"
     );
     let t = &r.totals;
     assert_eq!(
