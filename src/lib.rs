@@ -12,6 +12,7 @@ pub mod apply;
 pub mod calls;
 pub mod cli;
 pub mod config;
+pub mod ddns;
 pub mod error;
 pub mod event;
 pub mod lambda;

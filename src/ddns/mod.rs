@@ -1,0 +1,14 @@
+//! The dynamic DNS endpoint for hosts outside EC2 (routers, ddclient, the
+//! route53-dynamic-dns-with-lambda clients): the contract is
+//! `ddns-endpoint.md` in the spec. This is being built in steps; so far:
+//!
+//! - [`auth`]: the three protocols' proofs (legacy hash, HMAC signature,
+//!   HTTP Basic), pure and constant-time;
+//! - [`request`]: a Lambda function URL request (payload 2.0) parsed into
+//!   one of the three asks, or refused with a 4xx and a reason.
+//!
+//! Not wired into `bootstrap` yet: the host registry, ownership and the
+//! answers come next.
+
+pub mod auth;
+pub mod request;

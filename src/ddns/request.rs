@@ -1,0 +1,553 @@
+//! A Lambda function URL request (payload 2.0) read into one of the three
+//! asks of the DDNS endpoint, or refused with a 4xx and a reason. Pure: no
+//! host is looked up and no proof is checked here (that needs the host's
+//! secret); only the shape of the request is.
+//!
+//! | request | ask |
+//! |---------|-----|
+//! | `POST` JSON `{"execution_mode":"get"}` | [`Ask::Get`] |
+//! | `POST` JSON `set` with `validation_hash` (64 hex digits) | [`Ask::LegacySet`] |
+//! | `POST` JSON `set` with `timestamp`, `nonce`, `signature` (optional `ip`) | [`Ask::SignedSet`] |
+//! | `GET …/nic/update?hostname=H[,H2][&myip=IP]` with Basic auth | [`Ask::Dyndns2`] |
+//!
+//! The path of dyndns2 is matched by its end: emulators and proxies may put
+//! a prefix before it (`/lambda-url/fn/nic/update`).
+
+use super::auth;
+use crate::names::clip;
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use base64::Engine;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// A body longer than this is refused before it is parsed.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+/// dyndns2 host names in one request at most.
+pub const MAX_HOSTS: usize = 20;
+
+/// Which protocol's words a refusal is answered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// JSON `{"return_status":"fail","return_message":…}`.
+    Json,
+    /// dyndns2 plain text (`badauth`, `notfqdn`, …).
+    Dyndns2,
+}
+
+/// A request refused for its shape: the HTTP status, the protocol to
+/// answer in, and the reason (for dyndns2, its return word first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub protocol: Protocol,
+    pub reason: String,
+}
+
+impl Refusal {
+    fn json(status: u16, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            protocol: Protocol::Json,
+            reason: reason.into(),
+        }
+    }
+
+    fn dyndns2(status: u16, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            protocol: Protocol::Dyndns2,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What a caller asks, with the proof it brings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// The caller's address (the `get` mode).
+    Get,
+    /// route53-dynamic-dns-with-lambda `set`: the host and its SHA-256 proof.
+    LegacySet { host: String, hash: String },
+    /// Our signed `set`: never accepted twice, nor out of its time window.
+    SignedSet {
+        host: String,
+        ip: Option<IpAddr>,
+        timestamp: i64,
+        nonce: String,
+        signature: String,
+    },
+    /// dyndns2 `/nic/update`.
+    Dyndns2 {
+        hosts: Vec<String>,
+        myip: Option<IpAddr>,
+        login: String,
+        password: String,
+    },
+}
+
+/// The parts of an HTTP request the endpoint reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// Header names lower-case; a header sent twice keeps its first value.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+    /// `requestContext.http.sourceIp`: whom the answer is about.
+    pub source_ip: IpAddr,
+}
+
+/// Whether an invocation's payload is a function URL request (rather than
+/// an EventBridge or SQS event): it has `requestContext.http.method`.
+pub fn is_function_url(payload: &Value) -> bool {
+    payload
+        .get("requestContext")
+        .and_then(|c| c.get("http"))
+        .and_then(|h| h.get("method"))
+        .is_some_and(Value::is_string)
+}
+
+impl HttpRequest {
+    /// Reads a function URL request. A malformed one (not the payload 2.0
+    /// shape, a source address that is not one, base64 garbage, a body
+    /// over [`MAX_BODY_BYTES`]) is refused.
+    pub fn from_function_url(payload: Value) -> Result<HttpRequest, Refusal> {
+        let request: LambdaFunctionUrlRequest = serde_json::from_value(payload).map_err(|e| {
+            Refusal::json(
+                400,
+                format!("not a function URL request: {}", clip(&e.to_string())),
+            )
+        })?;
+        let http = &request.request_context.http;
+        let source = http.source_ip.as_deref().unwrap_or_default();
+        let source_ip: IpAddr = source.parse().map_err(|_| {
+            Refusal::json(
+                400,
+                format!(
+                    "requestContext.http.sourceIp '{}' is not an IP address",
+                    clip(source)
+                ),
+            )
+        })?;
+        let raw = request.body.unwrap_or_default();
+        // Base64 is at most 4/3 of the bytes it carries.
+        if raw.len() > MAX_BODY_BYTES * 4 / 3 + 4 {
+            return Err(Refusal::json(
+                413,
+                format!("the body is over {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+        let body = if request.is_base64_encoded {
+            base64::engine::general_purpose::STANDARD
+                .decode(raw.trim())
+                .map_err(|_| Refusal::json(400, "the body is marked base64 but is not base64"))?
+        } else {
+            raw.into_bytes()
+        };
+        if body.len() > MAX_BODY_BYTES {
+            return Err(Refusal::json(
+                413,
+                format!("the body is over {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+        let mut headers = BTreeMap::new();
+        for (name, value) in &request.headers {
+            if let Ok(value) = value.to_str() {
+                headers
+                    .entry(name.as_str().to_ascii_lowercase())
+                    .or_insert_with(|| value.to_string());
+            }
+        }
+        Ok(HttpRequest {
+            method: http.method.clone().unwrap_or_default().to_ascii_uppercase(),
+            path: request.raw_path.unwrap_or_default(),
+            query: request.raw_query_string.unwrap_or_default(),
+            headers,
+            body,
+            source_ip,
+        })
+    }
+}
+
+/// `detail` of the JSON protocols, as sent.
+#[derive(Debug, serde::Deserialize)]
+struct JsonAsk {
+    execution_mode: String,
+    #[serde(default)]
+    ddns_hostname: Option<String>,
+    #[serde(default)]
+    validation_hash: Option<String>,
+    #[serde(default)]
+    timestamp: Option<i64>,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
+    #[serde(default)]
+    ip: Option<String>,
+}
+
+/// Reads what the request asks; see the module docs for the forms.
+pub fn parse(request: &HttpRequest) -> Result<Ask, Refusal> {
+    let path = request.path.trim_end_matches('/');
+    match request.method.as_str() {
+        "GET" if path.ends_with("/nic/update") => dyndns2(request),
+        "POST" if !path.ends_with("/nic/update") => json(request),
+        "GET" | "POST" => Err(Refusal::json(
+            405,
+            format!(
+                "{} {} is not served: POST JSON to the function URL, or GET /nic/update",
+                request.method,
+                clip(&request.path)
+            ),
+        )),
+        other => Err(Refusal::json(
+            405,
+            format!(
+                "method {} is not served: use POST (JSON) or GET /nic/update",
+                clip(other)
+            ),
+        )),
+    }
+}
+
+fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
+    let ask: JsonAsk = serde_json::from_slice(&request.body).map_err(|e| {
+        Refusal::json(
+            400,
+            format!(
+                "the body is not the JSON expected ({}): {{\"execution_mode\":\"get\"}} or {{\"execution_mode\":\"set\",\"ddns_hostname\":…,\"validation_hash\":…}}",
+                clip(&e.to_string())
+            ),
+        )
+    })?;
+    match ask.execution_mode.as_str() {
+        "get" => Ok(Ask::Get),
+        "set" => {
+            let host = ask
+                .ddns_hostname
+                .filter(|h| !h.is_empty())
+                .ok_or_else(|| Refusal::json(400, "set needs ddns_hostname"))?;
+            if let Some(signature) = ask.signature {
+                let (Some(timestamp), Some(nonce)) = (ask.timestamp, ask.nonce) else {
+                    return Err(Refusal::json(400, "a signed set needs timestamp and nonce"));
+                };
+                if nonce.is_empty() || nonce.len() > 128 {
+                    return Err(Refusal::json(400, "nonce: expected 1 to 128 characters"));
+                }
+                let ip = match ask.ip {
+                    None => None,
+                    Some(ip) => Some(ip.parse().map_err(|_| {
+                        Refusal::json(400, format!("ip '{}' is not an IP address", clip(&ip)))
+                    })?),
+                };
+                return Ok(Ask::SignedSet {
+                    host,
+                    ip,
+                    timestamp,
+                    nonce,
+                    signature,
+                });
+            }
+            let hash = ask
+                .validation_hash
+                .ok_or_else(|| Refusal::json(400, "set needs validation_hash (or a signature)"))?;
+            if !auth::is_sha256_hex(&hash) {
+                return Err(Refusal::json(
+                    400,
+                    "validation_hash: expected 64 hex digits (SHA-256 of IP + host + secret)",
+                ));
+            }
+            Ok(Ask::LegacySet { host, hash })
+        }
+        other => Err(Refusal::json(
+            400,
+            format!("execution_mode '{}': expected get or set", clip(other)),
+        )),
+    }
+}
+
+/// Decodes `%XX` and `+` in a query value; `None` for a bad escape or text
+/// that is not UTF-8.
+fn unescape(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = value.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn dyndns2(request: &HttpRequest) -> Result<Ask, Refusal> {
+    let Some((login, password)) = request
+        .headers
+        .get("authorization")
+        .and_then(|h| auth::basic_credentials(h))
+    else {
+        return Err(Refusal::dyndns2(401, "badauth"));
+    };
+    let mut hostname = None;
+    let mut myip = None;
+    for pair in request.query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = unescape(value).ok_or_else(|| {
+            Refusal::dyndns2(400, "notfqdn (the query is not valid URL encoding)")
+        })?;
+        match key {
+            "hostname" => hostname = Some(value),
+            "myip" if !value.is_empty() => myip = Some(value),
+            _ => {}
+        }
+    }
+    let hosts: Vec<String> = hostname
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if hosts.is_empty() {
+        return Err(Refusal::dyndns2(200, "notfqdn"));
+    }
+    if hosts.len() > MAX_HOSTS {
+        return Err(Refusal::dyndns2(200, "numhost"));
+    }
+    let myip = match myip {
+        None => None,
+        Some(ip) => Some(ip.parse().map_err(|_| {
+            Refusal::dyndns2(
+                400,
+                format!("dnserr (myip '{}' is not an IP address)", clip(&ip)),
+            )
+        })?),
+    };
+    Ok(Ask::Dyndns2 {
+        hosts,
+        myip,
+        login,
+        password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use serde_json::json;
+
+    /// A function URL request as Lambda delivers it.
+    fn url_request(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
+        json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": {"host": "abc.lambda-url.us-east-1.on.aws", "user-agent": "curl/8.5.0"},
+            "requestContext": {
+                "accountId": "anonymous",
+                "apiId": "abc",
+                "domainName": "abc.lambda-url.us-east-1.on.aws",
+                "domainPrefix": "abc",
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+                "requestId": "r-1",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "21/Nov/2026:10:00:00 +0000",
+                "timeEpoch": 1_795_255_200_000_i64
+            },
+            "body": body,
+            "isBase64Encoded": false
+        })
+    }
+
+    fn ask(value: Value) -> Result<Ask, Refusal> {
+        parse(&HttpRequest::from_function_url(value)?)
+    }
+
+    fn basic(login: &str, password: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"))
+        )
+    }
+
+    #[test]
+    fn the_shape_tells_a_url_request_from_an_event() {
+        assert!(is_function_url(&url_request("GET", "/", "", None)));
+        assert!(!is_function_url(&crate::event::scheduled_json(
+            "s",
+            None,
+            "us-east-1"
+        )));
+        assert!(!is_function_url(
+            &json!({"requestContext": {"http": {"method": 7}}})
+        ));
+    }
+
+    #[test]
+    fn the_json_protocols_read_get_legacy_and_signed_sets() {
+        assert_eq!(
+            ask(url_request(
+                "POST",
+                "/",
+                "",
+                Some(r#"{"execution_mode":"get"}"#)
+            )),
+            Ok(Ask::Get)
+        );
+        let hash = "ab".repeat(32);
+        let body = format!(
+            r#"{{"execution_mode":"set","ddns_hostname":"host1.dyn.example.com","validation_hash":"{hash}"}}"#
+        );
+        assert_eq!(
+            ask(url_request("POST", "/", "", Some(&body))),
+            Ok(Ask::LegacySet {
+                host: "host1.dyn.example.com".into(),
+                hash
+            })
+        );
+        let body = r#"{"execution_mode":"set","ddns_hostname":"h.dyn.example","timestamp":1700000000,"nonce":"n1","signature":"00","ip":"2001:db8::1"}"#;
+        assert_eq!(
+            ask(url_request("POST", "/", "", Some(body))),
+            Ok(Ask::SignedSet {
+                host: "h.dyn.example".into(),
+                ip: Some("2001:db8::1".parse().unwrap()),
+                timestamp: 1_700_000_000,
+                nonce: "n1".into(),
+                signature: "00".into()
+            })
+        );
+    }
+
+    #[test]
+    fn dyndns2_reads_hosts_myip_and_basic_auth_behind_any_prefix() {
+        let mut request = url_request(
+            "GET",
+            "/lambda-url/ddns/nic/update",
+            "hostname=home.dyn.example%2Cnas.dyn.example&myip=198.51.100.4",
+            None,
+        );
+        request["headers"]["authorization"] = json!(basic("home.dyn.example", "s3cret"));
+        assert_eq!(
+            ask(request),
+            Ok(Ask::Dyndns2 {
+                hosts: vec!["home.dyn.example".into(), "nas.dyn.example".into()],
+                myip: Some("198.51.100.4".parse().unwrap()),
+                login: "home.dyn.example".into(),
+                password: "s3cret".into()
+            })
+        );
+    }
+
+    fn with(mut value: Value, edit: impl FnOnce(&mut Value)) -> Value {
+        edit(&mut value);
+        value
+    }
+
+    fn authorized(path: &str, query: &str) -> Value {
+        with(url_request("GET", path, query, None), |r| {
+            r["headers"]["authorization"] = json!(basic("h", "p"))
+        })
+    }
+
+    #[rstest]
+    #[case::not_json(
+        url_request("POST", "/", "", Some("{not json")),
+        400,
+        "not the JSON expected"
+    )]
+    #[case::unknown_mode(
+        url_request("POST", "/", "", Some(r#"{"execution_mode":"delete"}"#)),
+        400,
+        "execution_mode 'delete'"
+    )]
+    #[case::set_without_host(
+        url_request(
+            "POST",
+            "/",
+            "",
+            Some(r#"{"execution_mode":"set","validation_hash":"00"}"#)
+        ),
+        400,
+        "needs ddns_hostname"
+    )]
+    #[case::short_hash(
+        url_request(
+            "POST",
+            "/",
+            "",
+            Some(r#"{"execution_mode":"set","ddns_hostname":"h","validation_hash":"abc"}"#)
+        ),
+        400,
+        "64 hex digits"
+    )]
+    #[case::signed_without_nonce(
+        url_request(
+            "POST",
+            "/",
+            "",
+            Some(r#"{"execution_mode":"set","ddns_hostname":"h","timestamp":1,"signature":"00"}"#)
+        ),
+        400,
+        "timestamp and nonce"
+    )]
+    #[case::signed_bad_ip(url_request("POST", "/", "", Some(r#"{"execution_mode":"set","ddns_hostname":"h","timestamp":1,"nonce":"n","signature":"00","ip":"999.1.1.1"}"#)), 400, "not an IP address")]
+    #[case::huge_body(url_request("POST", "/", "", Some(&"x".repeat(MAX_BODY_BYTES + 1))), 413, "over 8192 bytes")]
+    #[case::base64_garbage(with(url_request("POST", "/", "", Some("%%%")), |r| r["isBase64Encoded"] = json!(true)), 400, "not base64")]
+    #[case::bad_source(with(url_request("GET", "/nic/update", "", None), |r| r["requestContext"]["http"]["sourceIp"] = json!("nowhere")), 400, "sourceIp 'nowhere'")]
+    #[case::not_payload_2(json!({"requestContext": {"http": {"method": "GET"}}}), 400, "not a function URL request")]
+    #[case::delete_method(url_request("DELETE", "/", "", None), 405, "method DELETE")]
+    #[case::get_elsewhere(url_request("GET", "/admin", "", None), 405, "GET /admin")]
+    #[case::no_auth(url_request("GET", "/nic/update", "hostname=h", None), 401, "badauth")]
+    #[case::bearer_auth(with(url_request("GET", "/nic/update", "hostname=h", None), |r| r["headers"]["authorization"] = json!("Bearer x")), 401, "badauth")]
+    #[case::no_hostname(authorized("/nic/update", "myip=1.2.3.4"), 200, "notfqdn")]
+    #[case::too_many_hosts(authorized("/nic/update", &format!("hostname={}", vec!["h.example"; MAX_HOSTS + 1].join(","))), 200, "numhost")]
+    #[case::bad_myip(
+        authorized("/nic/update", "hostname=h&myip=1.2.3"),
+        400,
+        "myip '1.2.3'"
+    )]
+    #[case::bad_escape(
+        authorized("/nic/update", "hostname=%zz"),
+        400,
+        "not valid URL encoding"
+    )]
+    fn bad_requests_are_refused_with_a_4xx_and_a_reason(
+        #[case] value: Value,
+        #[case] status: u16,
+        #[case] needle: &str,
+    ) {
+        let refusal = ask(value).expect_err("refused");
+        assert_eq!(refusal.status, status, "{refusal:?}");
+        assert!(refusal.status < 500);
+        assert!(
+            refusal.reason.contains(needle),
+            "{refusal:?} lacks {needle}"
+        );
+    }
+
+    #[test]
+    fn a_base64_body_is_decoded_and_the_method_is_case_blind() {
+        let body = base64::engine::general_purpose::STANDARD.encode(r#"{"execution_mode":"get"}"#);
+        let request = with(url_request("post", "/", "", Some(&body)), |r| {
+            r["isBase64Encoded"] = json!(true)
+        });
+        assert_eq!(ask(request), Ok(Ask::Get));
+    }
+}
