@@ -5,10 +5,12 @@
 //! - [`auth`]: the three protocols' proofs (legacy hash, HMAC signature,
 //!   HTTP Basic), pure and constant-time;
 //! - [`request`]: a Lambda function URL request (payload 2.0) parsed into
-//!   one of the three asks, or refused with a 4xx and a reason.
+//!   one of the three asks, or refused with a 4xx and a reason;
+//! - [`answer`]: answers as function URL responses, in each protocol's words.
 //!
 //! Not wired into `bootstrap` yet: the host registry, ownership and the
 //! answers come next.
 
+pub mod answer;
 pub mod auth;
 pub mod request;
