@@ -6,11 +6,14 @@
 //!   HTTP Basic), pure and constant-time;
 //! - [`request`]: a Lambda function URL request (payload 2.0) parsed into
 //!   one of the three asks, or refused with a 4xx and a reason;
-//! - [`answer`]: answers as function URL responses, in each protocol's words.
+//! - [`answer`]: answers as function URL responses, in each protocol's words;
+//! - [`host`]: a host's name checked against its zone, its registry key, and
+//!   new secrets from the OS.
 //!
 //! Not wired into `bootstrap` yet: the host registry, ownership and the
 //! answers come next.
 
 pub mod answer;
 pub mod auth;
+pub mod host;
 pub mod request;

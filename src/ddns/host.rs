@@ -1,0 +1,105 @@
+//! A host outside EC2 as the endpoint knows it: its name and zone, checked
+//! once at `hosts add`, and its secret, made from the operating system's
+//! randomness. Pure apart from [`new_secret`]; the registry item and the
+//! ownership of its record come next.
+
+use crate::error::{Error, Result};
+use crate::names::{self, clip};
+use base64::Engine;
+
+/// Registry keys of hosts start with this, so they never meet an instance
+/// id (`i-…`) and the reconcile leaves them alone.
+pub const HOST_KEY_PREFIX: &str = "host#";
+
+/// Bytes of randomness in a secret: 256 bits.
+const SECRET_BYTES: usize = 32;
+
+/// The registry key of a host (its normalized name behind the prefix).
+pub fn host_key(host: &str) -> String {
+    format!("{HOST_KEY_PREFIX}{}", names::normalize(host))
+}
+
+/// The host name a DDNS client may update, normalized: a valid hostname
+/// strictly inside `zone` (not its apex), not a wildcard. The error says
+/// which rule it breaks.
+pub fn check_host_name(host: &str, zone: &str) -> Result<String> {
+    let name = names::normalize(host);
+    let zone = names::normalize(zone);
+    let refuse = |why: String| Error::Config {
+        variable: "HOST".into(),
+        message: format!("'{}' cannot be a DDNS host: {why}", clip(host)),
+    };
+    names::check_hostname(&name).map_err(|p| refuse(p.to_string()))?;
+    if name == zone {
+        return Err(refuse(format!(
+            "it is the apex of zone {zone}; give a name inside it, e.g. home.{zone}"
+        )));
+    }
+    if !names::is_within(&name, &zone) {
+        return Err(refuse(format!("it is not inside zone {zone}")));
+    }
+    Ok(name)
+}
+
+/// A new secret: 32 bytes from the operating system, URL-safe base64
+/// without padding (43 characters, safe in a URL, a shell and a
+/// ddclient.conf). Fails only if the OS has no randomness to give.
+pub fn new_secret() -> Result<String> {
+    let mut bytes = [0u8; SECRET_BYTES];
+    getrandom::getrandom(&mut bytes).map_err(|e| Error::Config {
+        variable: "secret".into(),
+        message: format!("the operating system gave no randomness for a secret: {e}"),
+    })?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("home.dyn.example", "dyn.example", Ok("home.dyn.example."))]
+    #[case("Home.Dyn.Example.", "dyn.example.", Ok("home.dyn.example."))]
+    #[case("a.b.dyn.example", "dyn.example", Ok("a.b.dyn.example."))]
+    #[case("dyn.example", "dyn.example", Err("apex"))]
+    #[case("*.dyn.example", "dyn.example", Err("wildcard"))]
+    #[case(
+        "home.xdyn.example",
+        "dyn.example",
+        Err("not inside zone dyn.example.")
+    )]
+    #[case("home.other.example", "dyn.example", Err("not inside zone"))]
+    #[case(
+        "bad_name.dyn.example",
+        "dyn.example",
+        Err("not a valid hostname label")
+    )]
+    #[case("", "dyn.example", Err("empty"))]
+    #[case("a..dyn.example", "dyn.example", Err("empty label"))]
+    fn host_names_are_checked_against_their_zone(
+        #[case] host: &str,
+        #[case] zone: &str,
+        #[case] want: std::result::Result<&str, &str>,
+    ) {
+        match (check_host_name(host, zone), want) {
+            (Ok(got), Ok(want)) => assert_eq!(got, want),
+            (Err(e), Err(needle)) => assert!(e.to_string().contains(needle), "{e} lacks {needle}"),
+            (got, want) => panic!("{host} in {zone}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn secrets_are_long_random_and_url_safe() {
+        let a = new_secret().unwrap();
+        let b = new_secret().unwrap();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b, "two secrets from the OS differ");
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+            "{a}"
+        );
+        assert_eq!(host_key("Home.dyn.example"), "host#home.dyn.example.");
+    }
+}
