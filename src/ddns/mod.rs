@@ -10,8 +10,9 @@
 //! - [`host`]: a host's name checked against its zone, its registry key, and
 //!   new secrets from the OS.
 //!
-//! Not wired into `bootstrap` yet: the host registry, ownership and the
-//! answers come next.
+//! The host's record is planned by `plan::plan_host`, with the same
+//! ownership rules as an instance's. Not wired into `bootstrap` yet: the
+//! host registry, the endpoint's handler and the `hosts` commands come next.
 
 pub mod answer;
 pub mod auth;

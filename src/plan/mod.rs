@@ -997,9 +997,15 @@ pub fn plan_register(
         .cloned()
         .collect();
     release(&mut plan, &not_yet_released, current, &owned_after);
-    // An owned record whose slot gets a new record by a plain CREATE: the
-    // old one was read gone (had it been there, it would be deleted
-    // exactly). It is no one's now, and no longer owned.
+    drop_vanished(&mut plan, owned);
+    finish(plan)
+}
+
+/// An owned record whose slot gets a new record by a plain CREATE: the old
+/// one was read gone (had it been there, it would be deleted exactly). It
+/// is no one's now, and no longer owned.
+fn drop_vanished(plan: &mut Plan, owned: &[OwnedRecord]) {
+    let owned_after = plan.owned_after.clone();
     for o in owned {
         let replaced = owned_after
             .iter()
@@ -1007,11 +1013,57 @@ pub fn plan_register(
         if replaced && !owned_after.contains(o) && !plan.deletes(o) && !plan.dropped.contains(o) {
             plan.dropped.push(o.clone());
             plan.notes.push(format!(
-                "{} {} in {} vanished since this instance wrote it; written again with the new value",
+                "{} {} in {} vanished since it was written; written again with the new value",
                 o.record.name, o.record.rtype, o.zone_name
             ));
         }
     }
+}
+
+/// Plan for a host outside EC2 (the DDNS endpoint): one record at its name
+/// in its zone, `A` for an IPv4 address and `AAAA` for an IPv6 one, decided
+/// by the same rules as an instance's (a name held by anyone else is a
+/// conflict, an owned record is swapped by DELETE exactly + CREATE). Its
+/// owned record of the other type is kept: a host may hold both.
+pub fn plan_host(
+    zone: &ZoneInfo,
+    name: &str,
+    ip: std::net::IpAddr,
+    owned: &[OwnedRecord],
+    unsettled: &[OwnedRecord],
+    seen: &Observed,
+    ttl: u32,
+) -> Plan {
+    let rtype = match ip {
+        std::net::IpAddr::V4(_) => RecordType::A,
+        std::net::IpAddr::V6(_) => RecordType::Aaaa,
+    };
+    let current = seen.assume(owned);
+    let mut d = Differ {
+        ttl,
+        owned,
+        unsettled,
+        current: current.clone(),
+        planned: BTreeMap::new(),
+        plan: Plan::default(),
+    };
+    d.want(zone, rtype.clone(), name, ip.to_string());
+    let mut plan = d.plan;
+    let name = names::normalize(name);
+    let (here, elsewhere): (Vec<OwnedRecord>, Vec<OwnedRecord>) = owned
+        .iter()
+        .cloned()
+        .partition(|o| o.zone_id == zone.id && o.record.name == name && o.record.rtype == rtype);
+    // Its record at the wanted slot that the plan neither keeps nor swaps
+    // (someone changed it: a conflict) is let go, as an instance's is.
+    let owned_after = plan.owned_after.clone();
+    let unkept: Vec<OwnedRecord> = here
+        .into_iter()
+        .filter(|o| !owned_after.contains(o) && !plan.deletes(o))
+        .collect();
+    release(&mut plan, &unkept, &current, &owned_after);
+    plan.owned_after.extend(elsewhere);
+    drop_vanished(&mut plan, owned);
     finish(plan)
 }
 

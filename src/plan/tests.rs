@@ -468,7 +468,7 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
         "ZPRIV CREATE web.corp.example. A 10.1.2.4",
         "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR web.corp.example.",
     ],
-    says: &["vanished since this instance wrote it"],
+    says: &["vanished since it was written"],
     ..Case::default()
 })]
 fn register(#[case] case: Case) {
@@ -721,4 +721,135 @@ fn an_unsettled_record_found_equal_is_a_conflict_not_a_claim() {
         change_lines(&plan).is_empty(),
         "no PTR without the A: {plan:?}"
     );
+}
+
+mod hosts {
+    use super::*;
+
+    fn dyn_zone() -> ZoneInfo {
+        zone("ZDYN", "dyn.example.", false)
+    }
+
+    fn host_record(rtype: &str, value: &str) -> OwnedRecord {
+        OwnedRecord {
+            zone_id: "ZDYN".into(),
+            zone_name: "dyn.example.".into(),
+            record: rec("home.dyn.example.", rtype, 60, value),
+        }
+    }
+
+    /// `(what, address, owned, in the zone, changes, conflicts)`.
+    type HostCase = (
+        &'static str,
+        &'static str,
+        Vec<OwnedRecord>,
+        Vec<RecordSet>,
+        &'static [&'static str],
+        usize,
+    );
+
+    #[test]
+    fn a_host_gets_one_record_by_the_same_rules_as_an_instance() {
+        let theirs_a = rec("home.dyn.example.", "A", 300, "192.0.2.99");
+        let cname = rec("home.dyn.example.", "CNAME", 300, "elsewhere.example.");
+        let cases: Vec<HostCase> = vec![
+            (
+                "a free name: CREATE A",
+                "203.0.113.7",
+                vec![],
+                vec![],
+                &["ZDYN CREATE home.dyn.example. A 203.0.113.7"],
+                0,
+            ),
+            (
+                "IPv6: CREATE AAAA",
+                "2001:db8::7",
+                vec![],
+                vec![],
+                &["ZDYN CREATE home.dyn.example. AAAA 2001:db8::7"],
+                0,
+            ),
+            (
+                "a new address: DELETE exactly the old + CREATE",
+                "203.0.113.8",
+                vec![host_record("A", "203.0.113.7")],
+                vec![host_record("A", "203.0.113.7").record],
+                &[
+                    "ZDYN DELETE home.dyn.example. A 203.0.113.7",
+                    "ZDYN CREATE home.dyn.example. A 203.0.113.8",
+                ],
+                0,
+            ),
+            (
+                "unchanged: nothing",
+                "203.0.113.7",
+                vec![host_record("A", "203.0.113.7")],
+                vec![host_record("A", "203.0.113.7").record],
+                &[],
+                0,
+            ),
+            (
+                "someone's A: conflict, never overwritten",
+                "203.0.113.7",
+                vec![],
+                vec![theirs_a.clone()],
+                &[],
+                1,
+            ),
+            (
+                "a CNAME at the name: conflict",
+                "203.0.113.7",
+                vec![],
+                vec![cname],
+                &[],
+                1,
+            ),
+            (
+                "IPv6 beside its own A: the A is kept",
+                "2001:db8::7",
+                vec![host_record("A", "203.0.113.7")],
+                vec![host_record("A", "203.0.113.7").record],
+                &["ZDYN CREATE home.dyn.example. AAAA 2001:db8::7"],
+                0,
+            ),
+            (
+                "its A changed by someone: released, theirs now",
+                "203.0.113.8",
+                vec![host_record("A", "203.0.113.7")],
+                vec![theirs_a],
+                &[],
+                1,
+            ),
+        ];
+        for (what, ip, owned, current, changes, conflicts) in cases {
+            let mut seen = Observed::default();
+            seen.learn_zone("ZDYN", current);
+            let plan = plan_host(
+                &dyn_zone(),
+                "home.dyn.example",
+                ip.parse().unwrap(),
+                &owned,
+                &[],
+                &seen,
+                60,
+            );
+            assert_eq!(
+                sorted(change_lines(&plan)),
+                sorted(changes.iter().map(|c| c.to_string())),
+                "{what}"
+            );
+            assert_eq!(
+                plan.conflicts.len(),
+                conflicts,
+                "{what}: {:?}",
+                plan.conflicts
+            );
+            for o in &owned {
+                assert!(
+                    plan.owned_after.contains(o) || plan.deletes(o) || plan.dropped.contains(o),
+                    "{what}: {o:?} neither kept, deleted nor dropped"
+                );
+            }
+        }
+    }
 }
