@@ -8,7 +8,9 @@
 //!   one of the three asks, or refused with a 4xx and a reason;
 //! - [`answer`]: answers as function URL responses, in each protocol's words;
 //! - [`host`]: a host's name checked against its zone, its registry key, and
-//!   new secrets from the OS.
+//!   new secrets from the OS;
+//! - [`decide`]: one ask about one host decided (proof, abuse window, the
+//!   address to set, unchanged means no call).
 //!
 //! The host's record is planned by `plan::plan_host`, with the same
 //! ownership rules as an instance's. Not wired into `bootstrap` yet: the
@@ -16,5 +18,6 @@
 
 pub mod answer;
 pub mod auth;
+pub mod decide;
 pub mod host;
 pub mod request;

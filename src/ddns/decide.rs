@@ -1,0 +1,364 @@
+//! What the endpoint decides for one ask about one host, before anything
+//! is written: whether the proof holds, whether the host is blocked for
+//! abuse, and which address to set. Pure: the host's state comes in, the
+//! decision and the host's new counters go out.
+//!
+//! | ask | proof | address set |
+//! |-----|-------|-------------|
+//! | legacy `set` | SHA-256(source IP + host as sent + secret) | the source IP |
+//! | signed `set` | HMAC-SHA256 over host, IP, timestamp, nonce; timestamp within ±300 s (the nonce's single use is checked by the caller, with a conditional write) | `ip`, else the source IP |
+//! | dyndns2 | Basic auth: the host's login (default: its name without the trailing dot) and secret | `myip`, else the source IP |
+//!
+//! Per host, failed proofs and changes are counted in a window
+//! ([`WINDOW_SECONDS`]); past [`MAX_FAILURES`] or [`MAX_CHANGES`] the host
+//! answers `abuse` until the window passes.
+
+use super::auth;
+use std::net::IpAddr;
+
+/// The window the counters run over.
+pub const WINDOW_SECONDS: i64 = 3600;
+/// Failed proofs a host may see in a window before it is blocked.
+pub const MAX_FAILURES: u32 = 10;
+/// Address changes a host may make in a window before it is blocked.
+pub const MAX_CHANGES: u32 = 30;
+
+/// A host's settings and the state the decisions need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostState {
+    /// Normalized, with the trailing dot.
+    pub name: String,
+    pub secret: String,
+    /// The dyndns2 login; `None`: the host name without the trailing dot.
+    pub login: Option<String>,
+    /// The addresses last set, by family: an unchanged one makes no call.
+    pub last_ipv4: Option<IpAddr>,
+    pub last_ipv6: Option<IpAddr>,
+    pub counters: Counters,
+}
+
+/// Failed proofs and changes in the current window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Unix seconds the window began; 0: no window yet.
+    pub window_start: i64,
+    pub failures: u32,
+    pub changes: u32,
+}
+
+impl Counters {
+    /// The counters as of `now`: a window that has passed starts afresh.
+    pub fn at(self, now: i64) -> Counters {
+        if now.saturating_sub(self.window_start) >= WINDOW_SECONDS || self.window_start == 0 {
+            Counters {
+                window_start: now,
+                failures: 0,
+                changes: 0,
+            }
+        } else {
+            self
+        }
+    }
+
+    /// Whether the host is blocked in this window.
+    pub fn blocked(self) -> bool {
+        self.failures >= MAX_FAILURES || self.changes >= MAX_CHANGES
+    }
+}
+
+/// The proof an ask brings, with what it needs to be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof<'a> {
+    Legacy {
+        /// The host name as the client sent it (the hash covers it so).
+        host_as_sent: &'a str,
+        hash: &'a str,
+    },
+    Signed {
+        host_as_sent: &'a str,
+        ip: Option<IpAddr>,
+        timestamp: i64,
+        nonce: &'a str,
+        signature: &'a str,
+    },
+    Basic {
+        login: &'a str,
+        password: &'a str,
+        myip: Option<IpAddr>,
+    },
+}
+
+/// What the endpoint does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Set the host's record to this address (A or AAAA by its family).
+    Set(IpAddr),
+    /// The address is already set: no Route 53 call.
+    Unchanged(IpAddr),
+    /// The proof does not hold; the reason is for the log, never the secret.
+    BadAuth(&'static str),
+    /// Too many failures or changes in the window.
+    Abuse,
+}
+
+/// Decides an ask for `host` from `source` at `now` (Unix seconds), and
+/// returns the host's counters to store. A failed proof counts a failure;
+/// a change counts a change; a blocked host is answered `abuse` without its
+/// proof being checked, so it cannot be probed meanwhile.
+pub fn decide(host: &HostState, proof: &Proof, source: IpAddr, now: i64) -> (Decision, Counters) {
+    let mut counters = host.counters.at(now);
+    if counters.blocked() {
+        return (Decision::Abuse, counters);
+    }
+    let checked = check(host, proof, source, now);
+    let decision = match checked {
+        Err(why) => {
+            counters.failures += 1;
+            Decision::BadAuth(why)
+        }
+        Ok(ip) => {
+            let last = match ip {
+                IpAddr::V4(_) => host.last_ipv4,
+                IpAddr::V6(_) => host.last_ipv6,
+            };
+            if last == Some(ip) {
+                Decision::Unchanged(ip)
+            } else {
+                counters.changes += 1;
+                Decision::Set(ip)
+            }
+        }
+    };
+    (decision, counters)
+}
+
+/// The address a valid proof asks for, or why the proof fails.
+fn check(
+    host: &HostState,
+    proof: &Proof,
+    source: IpAddr,
+    now: i64,
+) -> Result<IpAddr, &'static str> {
+    let bare = host.name.trim_end_matches('.');
+    match proof {
+        Proof::Legacy { host_as_sent, hash } => {
+            let ok =
+                auth::legacy_hash_matches(hash, &source.to_string(), host_as_sent, &host.secret);
+            ok.then_some(source).ok_or("validation_hash does not match")
+        }
+        Proof::Signed {
+            host_as_sent,
+            ip,
+            timestamp,
+            nonce,
+            signature,
+        } => {
+            if !auth::fresh(*timestamp, now) {
+                return Err("timestamp is more than 300 s from the server's clock");
+            }
+            let ip = ip.unwrap_or(source);
+            let ok = auth::signature_matches(
+                signature,
+                &host.secret,
+                host_as_sent,
+                &ip.to_string(),
+                *timestamp,
+                nonce,
+            );
+            ok.then_some(ip).ok_or("signature does not match")
+        }
+        Proof::Basic {
+            login,
+            password,
+            myip,
+        } => {
+            let expected = host.login.as_deref().unwrap_or(bare);
+            // Both compared, always, so the time taken tells nothing.
+            let login_ok = auth::secrets_equal(login, expected);
+            let secret_ok = auth::secrets_equal(password, &host.secret);
+            (login_ok & secret_ok)
+                .then_some(myip.unwrap_or(source))
+                .ok_or("login or password does not match")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_255_200;
+    const SOURCE: &str = "203.0.113.7";
+
+    fn host() -> HostState {
+        HostState {
+            name: "home.dyn.example.".into(),
+            secret: "s3cret".into(),
+            login: None,
+            last_ipv4: None,
+            last_ipv6: None,
+            counters: Counters::default(),
+        }
+    }
+
+    fn src() -> IpAddr {
+        SOURCE.parse().unwrap()
+    }
+
+    #[test]
+    fn each_proof_sets_the_address_it_names() {
+        let hash = auth::legacy_hash(SOURCE, "home.dyn.example", "s3cret");
+        let legacy = Proof::Legacy {
+            host_as_sent: "home.dyn.example",
+            hash: &hash,
+        };
+        assert_eq!(decide(&host(), &legacy, src(), NOW).0, Decision::Set(src()));
+
+        let v6: IpAddr = "2001:db8::7".parse().unwrap();
+        let sig = auth::signature("s3cret", "home.dyn.example", "2001:db8::7", NOW - 10, "n1");
+        let signed = Proof::Signed {
+            host_as_sent: "home.dyn.example",
+            ip: Some(v6),
+            timestamp: NOW - 10,
+            nonce: "n1",
+            signature: &sig,
+        };
+        assert_eq!(decide(&host(), &signed, src(), NOW).0, Decision::Set(v6));
+
+        let myip: IpAddr = "198.51.100.4".parse().unwrap();
+        let basic = Proof::Basic {
+            login: "home.dyn.example",
+            password: "s3cret",
+            myip: Some(myip),
+        };
+        assert_eq!(decide(&host(), &basic, src(), NOW).0, Decision::Set(myip));
+        let custom = HostState {
+            login: Some("router".into()),
+            ..host()
+        };
+        let basic = Proof::Basic {
+            login: "router",
+            password: "s3cret",
+            myip: None,
+        };
+        assert_eq!(decide(&custom, &basic, src(), NOW).0, Decision::Set(src()));
+    }
+
+    #[test]
+    fn bad_proofs_fail_and_count() {
+        let wrong_hash = auth::legacy_hash(SOURCE, "home.dyn.example", "guess");
+        let stale_sig = auth::signature("s3cret", "home.dyn.example", SOURCE, NOW - 301, "n1");
+        let cases = [
+            Proof::Legacy {
+                host_as_sent: "home.dyn.example",
+                hash: &wrong_hash,
+            },
+            Proof::Signed {
+                host_as_sent: "home.dyn.example",
+                ip: None,
+                timestamp: NOW - 301,
+                nonce: "n1",
+                signature: &stale_sig,
+            },
+            Proof::Signed {
+                host_as_sent: "home.dyn.example",
+                ip: Some("192.0.2.1".parse().unwrap()),
+                timestamp: NOW,
+                nonce: "n1",
+                signature: &stale_sig,
+            },
+            Proof::Basic {
+                login: "home.dyn.example",
+                password: "guess",
+                myip: None,
+            },
+            Proof::Basic {
+                login: "someone",
+                password: "s3cret",
+                myip: None,
+            },
+        ];
+        for proof in &cases {
+            let (decision, counters) = decide(&host(), proof, src(), NOW);
+            assert!(
+                matches!(decision, Decision::BadAuth(_)),
+                "{proof:?}: {decision:?}"
+            );
+            assert_eq!(counters.failures, 1, "{proof:?}");
+        }
+    }
+
+    #[test]
+    fn an_unchanged_address_makes_no_change_and_counts_none() {
+        let known = HostState {
+            last_ipv4: Some(src()),
+            ..host()
+        };
+        let basic = Proof::Basic {
+            login: "home.dyn.example",
+            password: "s3cret",
+            myip: None,
+        };
+        let (decision, counters) = decide(&known, &basic, src(), NOW);
+        assert_eq!(decision, Decision::Unchanged(src()));
+        assert_eq!(counters.changes, 0);
+        // The other family is separate: an IPv6 is a change.
+        let v6 = Proof::Basic {
+            login: "home.dyn.example",
+            password: "s3cret",
+            myip: Some("2001:db8::1".parse().unwrap()),
+        };
+        assert!(matches!(
+            decide(&known, &v6, src(), NOW).0,
+            Decision::Set(_)
+        ));
+    }
+
+    #[test]
+    fn too_many_failures_or_changes_block_the_host_until_the_window_passes() {
+        let basic_bad = Proof::Basic {
+            login: "home.dyn.example",
+            password: "guess",
+            myip: None,
+        };
+        let basic_good = Proof::Basic {
+            login: "home.dyn.example",
+            password: "s3cret",
+            myip: None,
+        };
+        let mut state = host();
+        for n in 0..MAX_FAILURES {
+            let (decision, counters) = decide(&state, &basic_bad, src(), NOW + i64::from(n));
+            assert!(matches!(decision, Decision::BadAuth(_)));
+            state.counters = counters;
+        }
+        // Blocked: even the right secret answers abuse, and is not checked.
+        assert_eq!(
+            decide(&state, &basic_good, src(), NOW + 100).0,
+            Decision::Abuse
+        );
+        // The window passes.
+        assert_eq!(
+            decide(&state, &basic_good, src(), NOW + WINDOW_SECONDS).0,
+            Decision::Set(src())
+        );
+
+        let mut state = host();
+        for n in 0..MAX_CHANGES {
+            let ip: IpAddr = format!("198.51.100.{}", n + 1).parse().unwrap();
+            let proof = Proof::Basic {
+                login: "home.dyn.example",
+                password: "s3cret",
+                myip: Some(ip),
+            };
+            let (decision, counters) = decide(&state, &proof, src(), NOW + i64::from(n));
+            assert_eq!(decision, Decision::Set(ip));
+            state.counters = counters;
+            state.last_ipv4 = Some(ip);
+        }
+        assert_eq!(
+            decide(&state, &basic_good, src(), NOW + 60).0,
+            Decision::Abuse
+        );
+    }
+}
