@@ -12,7 +12,6 @@
 mod common;
 
 use ec2_ddns::adapters::memory::MemoryAccount;
-use ec2_ddns::model::InstanceState;
 use ec2_ddns::sim::scenario::{self, Step};
 use ec2_ddns::sim::snapshot::snapshot;
 use ec2_ddns::sim::world::World;
@@ -102,41 +101,13 @@ fn world_with_aliases(case: &Case, dir: &std::path::Path) -> std::path::PathBuf 
     file
 }
 
-/// Whether an SDK call went through, with the error in full if not.
-fn done<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<(), String> {
-    result.map(drop).map_err(|e| format!("{e:?}"))
-}
-
 /// What EC2 does for a step, done to moto through the SDK.
 async fn act_on_moto(ec2: &aws_sdk_ec2::Client, id: &str, step: &Step) {
-    let result = match step {
-        Step::State {
-            state: InstanceState::Running,
-            ..
-        } => done(ec2.start_instances().instance_ids(id).send().await),
-        Step::State {
-            state: InstanceState::Stopped,
-            ..
-        } => done(ec2.stop_instances().instance_ids(id).send().await),
-        Step::State {
-            state: InstanceState::Terminated,
-            ..
-        } => done(ec2.terminate_instances().instance_ids(id).send().await),
-        Step::State { state, .. } => panic!("no moto action for state {state}"),
-        Step::Tag { key, value, .. } => {
-            let tag = aws_sdk_ec2::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build();
-            if value.is_empty() {
-                done(ec2.delete_tags().resources(id).tags(tag).send().await)
-            } else {
-                done(ec2.create_tags().resources(id).tags(tag).send().await)
-            }
-        }
+    match step {
+        Step::State { state, .. } => common::moto_set_state(ec2, id, *state).await,
+        Step::Tag { key, value, .. } => common::moto_set_tag(ec2, id, key, value).await,
         other => panic!("no moto action for {other:?}"),
-    };
-    result.unwrap_or_else(|e| panic!("moto refused {step:?} on {id}: {e}"));
+    }
 }
 
 /// Runs the real `ec2-ddns snapshot` against moto and loads what it wrote.

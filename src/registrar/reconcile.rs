@@ -241,9 +241,6 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let mut vpcs: BTreeMap<String, Option<VpcFacts>> = BTreeMap::new();
         let mut subjects: Vec<Subject> = Vec::new();
         for (id, state, item, why) in deregistrations {
-            if item.replaces.is_some() {
-                warnings.push(item.replaces.as_ref().map(|f| f.note()).unwrap_or_default());
-            }
             let cause = Cause {
                 instance_id: &id,
                 event_id,
@@ -313,9 +310,6 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             book.facts(&facts);
             let mut summary = Summary::reconciled(event_id, &facts.instance_id);
             summary.live_state = Some(state);
-            if let Some(found) = book.stored.as_ref().and_then(|i| i.replaces.as_ref()) {
-                summary.notes.push(found.note());
-            }
             subjects.push(Subject {
                 book,
                 summary,

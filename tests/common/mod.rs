@@ -276,59 +276,11 @@ impl Hand for Env<MemoryAccount, MemoryAccount, MemoryAccount> {
 
 impl Hand for Env<Ec2, Route53, DynamoRegistry> {
     async fn set_state(&self, instance_id: &str, state: InstanceState) {
-        let ec2 = &self.registrar.ec2.client;
-        let result = match state {
-            InstanceState::Running => ec2
-                .start_instances()
-                .instance_ids(instance_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}")),
-            InstanceState::Stopped => ec2
-                .stop_instances()
-                .instance_ids(instance_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}")),
-            InstanceState::Terminated => ec2
-                .terminate_instances()
-                .instance_ids(instance_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}")),
-            other => panic!("no moto action for state {other}"),
-        };
-        result.unwrap_or_else(|e| panic!("moto refused {state} for {instance_id}: {e}"));
+        moto_set_state(&self.registrar.ec2.client, instance_id, state).await;
     }
 
     async fn set_tag(&self, instance_id: &str, key: &str, value: &str) {
-        let ec2 = &self.registrar.ec2.client;
-        let tag = aws_sdk_ec2::types::Tag::builder()
-            .key(key)
-            .value(value)
-            .build();
-        let result = if value.is_empty() {
-            let tag = aws_sdk_ec2::types::Tag::builder().key(key).build();
-            ec2.delete_tags()
-                .resources(instance_id)
-                .tags(tag)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}"))
-        } else {
-            ec2.create_tags()
-                .resources(instance_id)
-                .tags(tag)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}"))
-        };
-        result.unwrap_or_else(|e| panic!("moto refused tag {key} on {instance_id}: {e}"));
+        moto_set_tag(&self.registrar.ec2.client, instance_id, key, value).await;
     }
 
     async fn delete_record(&self, zone_id: &str, record: &RecordSet) {
@@ -338,6 +290,57 @@ impl Hand for Env<Ec2, Route53, DynamoRegistry> {
     async fn put_record(&self, zone_id: &str, record: &RecordSet) {
         self.change(zone_id, ChangeAction::Upsert, record).await;
     }
+}
+
+/// Whether an SDK call went through, with the error in full if not.
+fn done<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<(), String> {
+    result.map(drop).map_err(|e| format!("{e:?}"))
+}
+
+/// What EC2 does when an instance starts (`Running`), stops (`Stopped`)
+/// or is terminated, done to moto through the SDK; no event is sent.
+pub async fn moto_set_state(ec2: &aws_sdk_ec2::Client, instance_id: &str, state: InstanceState) {
+    let result = match state {
+        InstanceState::Running => {
+            done(ec2.start_instances().instance_ids(instance_id).send().await)
+        }
+        InstanceState::Stopped => done(ec2.stop_instances().instance_ids(instance_id).send().await),
+        InstanceState::Terminated => done(
+            ec2.terminate_instances()
+                .instance_ids(instance_id)
+                .send()
+                .await,
+        ),
+        other => panic!("no moto action for state {other}"),
+    };
+    result.unwrap_or_else(|e| panic!("moto refused {state} for {instance_id}: {e}"));
+}
+
+/// Sets a tag on moto (an empty value deletes the key, whatever its value).
+pub async fn moto_set_tag(ec2: &aws_sdk_ec2::Client, instance_id: &str, key: &str, value: &str) {
+    let result = if value.is_empty() {
+        let tag = aws_sdk_ec2::types::Tag::builder().key(key).build();
+        done(
+            ec2.delete_tags()
+                .resources(instance_id)
+                .tags(tag)
+                .send()
+                .await,
+        )
+    } else {
+        let tag = aws_sdk_ec2::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build();
+        done(
+            ec2.create_tags()
+                .resources(instance_id)
+                .tags(tag)
+                .send()
+                .await,
+        )
+    };
+    result.unwrap_or_else(|e| panic!("moto refused tag {key} on {instance_id}: {e}"));
 }
 
 impl Env<Ec2, Route53, DynamoRegistry> {
