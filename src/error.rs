@@ -72,6 +72,10 @@ pub enum Error {
         message: String,
     },
 
+    /// A `hosts` command cannot do what was asked about a DDNS host.
+    #[error("DDNS host {host}: {message}")]
+    Host { host: String, message: String },
+
     /// A world, scenario or event file is not what was expected.
     #[error("{file}: {path}: {message}")]
     BadFile {

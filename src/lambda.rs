@@ -3,9 +3,10 @@
 //! on the in-memory account. `bin/bootstrap.rs` only builds the AWS clients
 //! and hands them to [`run`].
 
+use crate::ddns;
 use crate::error::Error;
 use crate::event::{self, Event};
-use crate::ports::{Dns, Instances, Registry};
+use crate::ports::{Dns, Instances, Nonces, Registry};
 use crate::registrar::Registrar;
 use crate::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -25,6 +26,7 @@ impl From<Error> for Diagnostic {
             Error::RegistryRace { .. } => "RegistryRace",
             Error::NotReady { .. } => "NotReady",
             Error::BadRegistryItem { .. } => "BadRegistryItem",
+            Error::Host { .. } => "Host",
             Error::BadFile { .. } => "BadFile",
             Error::Io { .. } => "Io",
         };
@@ -41,13 +43,18 @@ impl From<Error> for Diagnostic {
 /// (outcome `error`, `"retryable": false`), because a retry would fail the
 /// same way and only reach the dead-letter queue with a false explanation.
 /// A scheduled event runs the full reconcile and answers with its totals
-/// and the instances it reported on.
+/// and the instances it reported on. A function URL request (told apart by
+/// its shape) is the DDNS endpoint's, answered with a function URL
+/// response; it never fails the invocation.
 pub async fn handle<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> Result<Value, Error>
 where
     E: Instances + Sync,
     D: Dns + Sync,
-    R: Registry + Sync,
+    R: Registry + Nonces + Sync,
 {
+    if ddns::request::is_function_url(&payload) {
+        return Ok(ddns_request(registrar, payload).await);
+    }
     let change = match event::parse(payload) {
         Ok(Event::Instance(change)) => change,
         Ok(Event::Scheduled { event_id, .. }) => return reconcile(registrar, &event_id).await,
@@ -78,6 +85,30 @@ where
             Ok(to_json(&Summary::failed(Some(&change), &e)))
         }
     }
+}
+
+/// One request to the DDNS endpoint.
+async fn ddns_request<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> Value
+where
+    E: Sync,
+    D: Dns + Sync,
+    R: Registry + Nonces + Sync,
+{
+    let request_id = payload
+        .pointer("/requestContext/requestId")
+        .and_then(Value::as_str)
+        .map(|id| crate::names::clip(id).to_string())
+        .unwrap_or_else(|| "ddns".to_string());
+    let response = match ddns::request::HttpRequest::from_function_url(payload) {
+        Ok(request) => {
+            ddns::endpoint::serve(registrar, &request, &request_id, chrono::Utc::now()).await
+        }
+        Err(refused) => {
+            info!(status = refused.status, reason = %refused.reason, "request refused");
+            ddns::answer::refusal(&refused)
+        }
+    };
+    ddns::answer::to_json(&response)
 }
 
 /// The full reconcile. Each instance reported is logged as one line; the
@@ -128,7 +159,7 @@ pub async fn run<E, D, R>(registrar: Registrar<E, D, R>) -> Result<(), lambda_ru
 where
     E: Instances + Sync,
     D: Dns + Sync,
-    R: Registry + Sync,
+    R: Registry + Nonces + Sync,
 {
     let registrar = &registrar;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

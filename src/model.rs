@@ -498,6 +498,48 @@ pub struct RegistryItem {
     /// is still exactly this.
     #[serde(skip)]
     pub replaces: Option<ForeignItem>,
+    /// Set on the item of a host outside EC2 (key `host#NAME.`): its
+    /// settings, secret and abuse counters. Never in a world file, so a
+    /// secret is never written to one.
+    #[serde(skip)]
+    pub host: Option<HostSettings>,
+}
+
+/// What the DDNS endpoint keeps about a host besides the records it owns.
+/// The addresses last set are the item's own records: an update that asks
+/// for the address a settled record already holds makes no call.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HostSettings {
+    pub zone_id: String,
+    /// Normalized, with the trailing dot.
+    pub zone_name: String,
+    pub ttl: u32,
+    /// Compared in constant time; never logged (`Debug` hides it).
+    pub secret: String,
+    /// The dyndns2 login; `None`: the host name without its trailing dot.
+    pub login: Option<String>,
+    /// Start of the abuse window (Unix seconds), failed proofs and changes in it.
+    pub window_start: i64,
+    pub failures: u32,
+    pub changes: u32,
+    /// When the host was added.
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for HostSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostSettings")
+            .field("zone_id", &self.zone_id)
+            .field("zone_name", &self.zone_name)
+            .field("ttl", &self.ttl)
+            .field("secret", &"<hidden>")
+            .field("login", &self.login)
+            .field("window_start", &self.window_start)
+            .field("failures", &self.failures)
+            .field("changes", &self.changes)
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 impl RegistryItem {

@@ -59,6 +59,21 @@ pub trait Registry {
     /// `item.replaces`); no item is fine.
     fn remove(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
     /// Every item of the table, all pages (the reconcile), each as `load`
-    /// gives it. Keys that are not instance ids come back too.
+    /// gives it. Keys that are not instance ids come back too (hosts,
+    /// `host#…`), except the endpoint's nonces.
     fn all(&self) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send;
+}
+
+/// DynamoDB again: the DDNS endpoint's nonces, each accepted once.
+pub trait Nonces {
+    /// Records that `host` used `nonce`, kept until `expires_at` (Unix
+    /// seconds; the table's TTL deletes it later). `false` when it was used
+    /// before and has not expired at `now`: a replay.
+    fn first_use(
+        &self,
+        host: &str,
+        nonce: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
 }

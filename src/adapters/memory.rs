@@ -21,7 +21,7 @@ use crate::model::{
 };
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
-use crate::ports::{Dns, Instances, Registry};
+use crate::ports::{Dns, Instances, Nonces, Registry};
 use crate::registrar::Registrar;
 use crate::sim::world::World;
 use crate::Config;
@@ -92,7 +92,7 @@ pub type Slot = (String, String, String);
 /// The registry table holds our items and, maybe, others'.
 #[derive(Debug, Clone)]
 enum Stored {
-    Ours(RegistryItem),
+    Ours(Box<RegistryItem>),
     Foreign(ForeignItem),
 }
 
@@ -100,6 +100,8 @@ enum Stored {
 struct State {
     world: World,
     registry: BTreeMap<String, Stored>,
+    /// The endpoint's nonces (`host#nonce`) and when each expires.
+    nonces: BTreeMap<String, i64>,
     faults: BTreeMap<String, VecDeque<Fault>>,
     /// Faults by call number (all operations counted).
     planned: BTreeMap<u64, Fault>,
@@ -123,7 +125,7 @@ impl MemoryAccount {
     pub fn new(mut world: World) -> MemoryAccount {
         let mut registry: BTreeMap<String, Stored> = std::mem::take(&mut world.registry)
             .into_iter()
-            .map(|item| (item.instance_id.clone(), Stored::Ours(item)))
+            .map(|item| (item.instance_id.clone(), Stored::Ours(Box::new(item))))
             .collect();
         for found in std::mem::take(&mut world.foreign_registry) {
             registry.insert(found.instance_id.clone(), Stored::Foreign(found));
@@ -142,6 +144,7 @@ impl MemoryAccount {
             state: Arc::new(Mutex::new(State {
                 world,
                 registry,
+                nonces: BTreeMap::new(),
                 faults: BTreeMap::new(),
                 planned: BTreeMap::new(),
                 calls_made: 0,
@@ -516,7 +519,7 @@ pub fn apply_strictly(
 impl Stored {
     fn read(&self) -> RegistryItem {
         match self {
-            Stored::Ours(item) => item.clone(),
+            Stored::Ours(item) => (**item).clone(),
             Stored::Foreign(found) => RegistryItem::foreign(found.clone()),
         }
     }
@@ -561,7 +564,7 @@ impl Registry for MemoryAccount {
             saved.replaces = None;
             state
                 .registry
-                .insert(item.instance_id.clone(), Stored::Ours(saved));
+                .insert(item.instance_id.clone(), Stored::Ours(Box::new(saved)));
         }
         self.leave(operation, after)
     }
@@ -596,6 +599,24 @@ impl Registry for MemoryAccount {
             }
         }
         self.leave(operation, after)
+    }
+}
+
+impl Nonces for MemoryAccount {
+    async fn first_use(&self, host: &str, nonce: &str, now: i64, expires_at: i64) -> Result<bool> {
+        let operation = "dynamodb:PutItem";
+        let after = self.enter(operation, None)?;
+        let fresh = {
+            let mut state = self.lock();
+            let key = format!("{host}#{nonce}");
+            let fresh = state.nonces.get(&key).is_none_or(|e| *e < now);
+            if fresh {
+                state.nonces.insert(key, expires_at);
+            }
+            fresh
+        };
+        self.leave(operation, after)?;
+        Ok(fresh)
     }
 }
 

@@ -23,6 +23,10 @@ pub const MAX_FAILURES: u32 = 10;
 /// Address changes a host may make in a window before it is blocked.
 pub const MAX_CHANGES: u32 = 30;
 
+/// The reason a dyndns2 ask fails when the login is not the host's:
+/// dyndns2 answers it `nohost` ("not this login's"), not `badauth`.
+pub const NOT_THIS_LOGIN: &str = "the login is not this host's";
+
 /// A host's settings and the state the decisions need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostState {
@@ -176,9 +180,11 @@ fn check(
             // Both compared, always, so the time taken tells nothing.
             let login_ok = auth::secrets_equal(login, expected);
             let secret_ok = auth::secrets_equal(password, &host.secret);
-            (login_ok & secret_ok)
-                .then_some(myip.unwrap_or(source))
-                .ok_or("login or password does not match")
+            match (login_ok, secret_ok) {
+                (true, true) => Ok(myip.unwrap_or(source)),
+                (false, _) => Err(NOT_THIS_LOGIN),
+                (true, false) => Err("password does not match"),
+            }
         }
     }
 }

@@ -10,14 +10,20 @@
 //! - [`host`]: a host's name checked against its zone, its registry key, and
 //!   new secrets from the OS;
 //! - [`decide`]: one ask about one host decided (proof, abuse window, the
-//!   address to set, unchanged means no call).
+//!   address to set, unchanged means no call);
+//! - [`endpoint`]: a request served: hosts loaded, decided, nonces checked
+//!   once, records set through the registrar, answers in each protocol;
+//! - [`manage`]: the `hosts` commands' operations (add, list, remove, rotate).
 //!
-//! The host's record is planned by `plan::plan_host`, with the same
-//! ownership rules as an instance's. Not wired into `bootstrap` yet: the
-//! host registry, the endpoint's handler and the `hosts` commands come next.
+//! A host's registry item (key `host#NAME.`) holds its settings and the
+//! records it owns, like an instance's; its record is planned by
+//! `plan::plan_host` and written by `Registrar::set_host_address`, with
+//! the same ownership rules, write-ahead and settling as an instance's.
 
 pub mod answer;
 pub mod auth;
 pub mod decide;
+pub mod endpoint;
 pub mod host;
+pub mod manage;
 pub mod request;

@@ -90,6 +90,7 @@ impl Book {
                 && s.records == next.records
                 && s.pending == next.pending
                 && s.last_event_time == next.last_event_time
+                && s.host == next.host
         })
     }
 

@@ -32,6 +32,7 @@ use crate::calls::CallLog;
 use crate::config::Config;
 use crate::error::{Error, Result};
 mod book;
+mod host;
 mod reconcile;
 
 pub use reconcile::{Reconciled, Totals};
@@ -210,31 +211,6 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         }
     }
 
-    /// Reads the names in `wanted` not read yet into `seen`.
-    async fn read(
-        &self,
-        seen: &mut Observed,
-        wanted: BTreeMap<String, BTreeSet<String>>,
-    ) -> Result<()> {
-        for (zone_id, names) in seen.unread(wanted) {
-            let found = self.dns.records_at(&zone_id, &names).await?;
-            seen.learn(&zone_id, &names, found);
-        }
-        Ok(())
-    }
-
-    /// Records an earlier invocation sent without learning the outcome: each
-    /// is read; one that is gone or different is unlisted (whatever it was,
-    /// it is not ours now), one still there stays pending.
-    async fn settle_unsettled(&self, book: &mut Book, seen: &mut Observed) -> Result<()> {
-        if book.pending.is_empty() {
-            return Ok(());
-        }
-        self.read(seen, plan::names_of(&book.pending)).await?;
-        book.pending.retain(|p| seen.holds(p) != Some(false));
-        Ok(())
-    }
-
     /// Load, describe, decide, converge: one instance, as an event asks.
     async fn converge_instance(
         &self,
@@ -332,6 +308,39 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             plan::plan_register(&targets, owned, unsettled, seen, ttl)
         })
         .await
+    }
+}
+
+/// What needs no EC2: reading names, settling, converging one item's
+/// records, saving it. The DDNS endpoint's hosts use this too.
+impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
+    /// Reads the names in `wanted` not read yet into `seen`.
+    pub(crate) async fn read(
+        &self,
+        seen: &mut Observed,
+        wanted: BTreeMap<String, BTreeSet<String>>,
+    ) -> Result<()> {
+        for (zone_id, names) in seen.unread(wanted) {
+            let found = self.dns.records_at(&zone_id, &names).await?;
+            seen.learn(&zone_id, &names, found);
+        }
+        Ok(())
+    }
+
+    /// Records an earlier invocation sent without learning the outcome: each
+    /// is read; one that is gone or different is unlisted (whatever it was,
+    /// it is not ours now), one still there stays pending.
+    pub(crate) async fn settle_unsettled(
+        &self,
+        book: &mut Book,
+        seen: &mut Observed,
+    ) -> Result<()> {
+        if book.pending.is_empty() {
+            return Ok(());
+        }
+        self.read(seen, plan::names_of(&book.pending)).await?;
+        book.pending.retain(|p| seen.holds(p) != Some(false));
+        Ok(())
     }
 
     /// Deletes what `book` owns (each record only while it is still as

@@ -4,8 +4,10 @@
 
 use super::aws_error;
 use crate::error::{Error, Result};
-use crate::model::{self, ForeignItem, OwnedRecord, RecordSet, RecordType, RegistryItem};
-use crate::ports::Registry;
+use crate::model::{
+    self, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
+};
+use crate::ports::{Nonces, Registry};
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -38,6 +40,30 @@ const OUR_ATTRIBUTES: &[&str] = &[
     "PublicIp",
     "VpcId",
 ];
+
+/// The attributes a host's item (key `host#NAME.`) has besides those above.
+const HOST_ATTRIBUTES: &[&str] = &[
+    "Zone",
+    "ZoneName",
+    "Ttl",
+    "Secret",
+    "Login",
+    "WindowStart",
+    "Failures",
+    "Changes",
+    "Created",
+];
+
+/// Keys of the endpoint's nonces start with this.
+pub const NONCE_KEY_PREFIX: &str = "nonce#";
+
+/// The attribute the table's TTL reads (Unix seconds): nonces carry it.
+pub const EXPIRES_AT: &str = "ExpiresAt";
+
+/// Whether `key` is a host's (the DDNS endpoint's) item.
+fn is_host_key(key: &str) -> bool {
+    key.starts_with(crate::ddns::host::HOST_KEY_PREFIX)
+}
 
 fn records_list(records: &[OwnedRecord]) -> AV {
     AV::L(
@@ -83,6 +109,22 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
     opt(&mut map, "PrivateIp", item.private_ip);
     opt(&mut map, "PublicIp", item.public_ip);
     opt(&mut map, "VpcId", item.vpc_id.as_ref());
+    if let Some(host) = &item.host {
+        let n = |v: &dyn Display| AV::N(v.to_string());
+        map.insert("Zone".into(), s(&host.zone_id));
+        map.insert("ZoneName".into(), s(&host.zone_name));
+        map.insert("Ttl".into(), n(&host.ttl));
+        map.insert("Secret".into(), s(&host.secret));
+        opt(&mut map, "Login", host.login.as_ref());
+        map.insert("WindowStart".into(), n(&host.window_start));
+        map.insert("Failures".into(), n(&host.failures));
+        map.insert("Changes".into(), n(&host.changes));
+        opt(
+            &mut map,
+            "Created",
+            host.created.as_ref().map(model::format_time),
+        );
+    }
     map
 }
 
@@ -91,10 +133,11 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
 /// nothing that can be proven, and the reason goes into the note. Never an
 /// error: such an item must not wedge its instance.
 pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> RegistryItem {
+    let host = is_host_key(instance_id);
     let unknown: Vec<&str> = map
         .keys()
         .map(String::as_str)
-        .filter(|k| !OUR_ATTRIBUTES.contains(k))
+        .filter(|k| !(OUR_ATTRIBUTES.contains(k) || host && HOST_ATTRIBUTES.contains(k)))
         .collect();
     let why = if !unknown.is_empty() {
         let mut unknown = unknown;
@@ -206,6 +249,45 @@ fn ours(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem, St
         public_ip: typed(map, "PublicIp", address)?,
         vpc_id: get_s("VpcId"),
         replaces: None,
+        host: if is_host_key(instance_id) {
+            Some(host_settings(map)?)
+        } else {
+            None
+        },
+    })
+}
+
+/// A host's settings; `Err` names the attribute that is missing or damaged.
+fn host_settings(map: &HashMap<String, AV>) -> Result<HostSettings, String> {
+    let text = |k: &str| {
+        map.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| format!("{k} is missing or not a string"))
+    };
+    fn number<T: std::str::FromStr>(map: &HashMap<String, AV>, k: &str) -> Result<T, String> {
+        map.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("{k} is missing or not a number"))
+    }
+    let ttl: u32 = number(map, "Ttl")?;
+    if ttl > model::MAX_TTL {
+        return Err(format!("Ttl {ttl} is over {}", model::MAX_TTL));
+    }
+    Ok(HostSettings {
+        zone_id: text("Zone")?,
+        zone_name: text("ZoneName")?,
+        ttl,
+        secret: text("Secret")?,
+        login: map.get("Login").map(|_| text("Login")).transpose()?,
+        window_start: number(map, "WindowStart").unwrap_or(0),
+        failures: number(map, "Failures").unwrap_or(0),
+        changes: number(map, "Changes").unwrap_or(0),
+        created: map
+            .get("Created")
+            .map(|_| text("Created").and_then(|t| model::parse_time(&t)))
+            .transpose()?,
     })
 }
 
@@ -347,7 +429,9 @@ impl Registry for DynamoRegistry {
                     .and_then(|v| v.as_s().ok())
                     .map(String::as_str)
                     .unwrap_or_default();
-                items.push(from_item(id, map));
+                if !id.starts_with(NONCE_KEY_PREFIX) {
+                    items.push(from_item(id, map));
+                }
             }
         }
         Ok(items)
@@ -414,9 +498,70 @@ impl Registry for DynamoRegistry {
     }
 }
 
+impl Nonces for DynamoRegistry {
+    /// A conditional PutItem: no item under the nonce's key, or one that
+    /// has expired but that DynamoDB's TTL has not deleted yet.
+    async fn first_use(&self, host: &str, nonce: &str, now: i64, expires_at: i64) -> Result<bool> {
+        let key = format!("{NONCE_KEY_PREFIX}{host}#{nonce}");
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("InstanceId", s(&key))
+            .item(EXPIRES_AT, AV::N(expires_at.to_string()))
+            .condition_expression("attribute_not_exists(InstanceId) OR #e < :now")
+            .expression_attribute_names("#e", EXPIRES_AT)
+            .expression_attribute_values(":now", AV::N(now.to_string()));
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(aws_error("dynamodb:PutItem", e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_items_round_trip_and_host_attributes_belong_to_hosts_only() {
+        let host = RegistryItem {
+            instance_id: "host#home.dyn.example.".into(),
+            version: 4,
+            last_event_time: model::parse_time("2026-11-21T10:00:00Z").ok(),
+            host: Some(HostSettings {
+                zone_id: "Z1".into(),
+                zone_name: "dyn.example.".into(),
+                ttl: 60,
+                secret: "s3cret".into(),
+                login: Some("router".into()),
+                window_start: 1_795_255_200,
+                failures: 2,
+                changes: 5,
+                created: model::parse_time("2026-11-20T10:00:00Z").ok(),
+            }),
+            ..RegistryItem::default()
+        };
+        assert_eq!(from_item(&host.instance_id, &to_item(&host)), host);
+        assert!(
+            !format!("{host:?}").contains("s3cret"),
+            "Debug hides the secret"
+        );
+        let mut no_secret = to_item(&host);
+        no_secret.remove("Secret");
+        let read = from_item(&host.instance_id, &no_secret);
+        assert!(read.host.is_none() && read.replaces.is_some(), "{read:?}");
+        assert!(read.replaces.unwrap().note().contains("Secret is missing"));
+        // An instance's item with a host's attribute is not ours.
+        let mut odd = to_item(&RegistryItem {
+            instance_id: "i-0abc".into(),
+            version: 1,
+            ..RegistryItem::default()
+        });
+        odd.insert("Secret".into(), s("x"));
+        assert!(from_item("i-0abc", &odd).replaces.is_some());
+    }
 
     #[test]
     fn items_round_trip_and_bad_items_are_reported() {

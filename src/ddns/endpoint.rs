@@ -1,0 +1,368 @@
+//! The endpoint: one function URL request in, one response out. Reads the
+//! ask (`request`), loads each host named, decides (`decide`), checks a
+//! signed ask's nonce once, sets the record through the registrar (the same
+//! ownership rules, write-ahead and settling as an instance's records) and
+//! answers in the ask's protocol (`answer`). Never fails: AWS trouble is
+//! `911` / 503 ("try again later"), bad input a 4xx with a reason.
+
+use super::answer::{dyndns2_answer, json_answer, json_get, refusal};
+use super::decide::{self, Counters, Decision, HostState, Proof, NOT_THIS_LOGIN};
+use super::host::host_key;
+use super::request::{self, Ask, HttpRequest};
+use crate::model::{HostSettings, RecordType, RegistryItem};
+use crate::names;
+use crate::ports::{Dns, Nonces, Registry};
+use crate::registrar::Registrar;
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
+use chrono::{DateTime, Utc};
+use std::net::IpAddr;
+use tracing::{info, warn};
+
+/// How one ask about one host ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The record now holds this address (it changed).
+    Set(IpAddr),
+    /// It already did: no Route 53 call.
+    Unchanged(IpAddr),
+    /// The name is not a host name.
+    NotAName,
+    /// No such host (or its item is damaged: logged).
+    UnknownHost,
+    /// dyndns2: the login is not this host's.
+    NotThisLogin,
+    /// The proof does not hold (why, never the secret).
+    BadAuth(&'static str),
+    /// A signed ask whose nonce was used before.
+    Replay,
+    /// Blocked for too many failures or changes in the window.
+    Abuse,
+    /// The name holds a record the host does not own: never overwritten.
+    Refused(String),
+    /// Route 53 refused the change for another reason.
+    DnsError(String),
+    /// Our side failed (AWS unavailable, throttled, …): try again later.
+    Failed(String),
+}
+
+impl Outcome {
+    /// The word dyndns2 clients parse (and the metric's dimension).
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Set(_) => "good",
+            Outcome::Unchanged(_) => "nochg",
+            Outcome::NotAName => "notfqdn",
+            Outcome::UnknownHost | Outcome::NotThisLogin | Outcome::Refused(_) => "nohost",
+            Outcome::BadAuth(_) | Outcome::Replay => "badauth",
+            Outcome::Abuse => "abuse",
+            Outcome::DnsError(_) => "dnserr",
+            Outcome::Failed(_) => "911",
+        }
+    }
+
+    /// The dyndns2 line.
+    fn line(&self) -> String {
+        match self {
+            Outcome::Set(ip) | Outcome::Unchanged(ip) => format!("{} {ip}", self.word()),
+            _ => self.word().to_string(),
+        }
+    }
+
+    /// The JSON protocols' answer: status, success, message.
+    fn json(&self, host: &str) -> (u16, bool, String) {
+        match self {
+            Outcome::Set(ip) => (201, true, format!("{host} has been updated to {ip}")),
+            Outcome::Unchanged(_) => (
+                200,
+                true,
+                "Your IP address matches the current Route53 DNS record.".to_string(),
+            ),
+            Outcome::NotAName => (400, false, "ddns_hostname is not a host name".to_string()),
+            Outcome::UnknownHost | Outcome::NotThisLogin => {
+                (403, false, format!("{host} is not a host this endpoint serves"))
+            }
+            Outcome::BadAuth(why) => (401, false, format!("not authorized: {why}")),
+            Outcome::Replay => (
+                401,
+                false,
+                "not authorized: this nonce was used before".to_string(),
+            ),
+            Outcome::Abuse => (
+                429,
+                false,
+                format!(
+                    "{host} is blocked for too many failed or changing updates; try again within {} minutes",
+                    decide::WINDOW_SECONDS / 60
+                ),
+            ),
+            Outcome::Refused(why) => (403, false, format!("refused: {why}")),
+            Outcome::DnsError(why) => (502, false, format!("Route 53 refused the change: {why}")),
+            Outcome::Failed(_) => (
+                503,
+                false,
+                "the update could not be made now; try again later".to_string(),
+            ),
+        }
+    }
+}
+
+/// Answers one function URL request. `request_id` names the writes in the
+/// registry item (as an event id does); `now` is the server's clock.
+pub async fn serve<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    request: &HttpRequest,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> LambdaFunctionUrlResponse
+where
+    E: Sync,
+    D: Dns + Sync,
+    R: Registry + Nonces + Sync,
+{
+    let source = request.source_ip;
+    let ask = match request::parse(request) {
+        Ok(ask) => ask,
+        Err(refused) => {
+            info!(status = refused.status, reason = %refused.reason, "request refused");
+            metric("refused");
+            return refusal(&refused);
+        }
+    };
+    match ask {
+        Ask::Get => {
+            metric("get");
+            json_get(&source.to_string())
+        }
+        Ask::LegacySet { host, hash } => {
+            let proof = Proof::Legacy {
+                host_as_sent: &host,
+                hash: &hash,
+            };
+            let outcome = one(registrar, &host, &proof, source, request_id, now).await;
+            report(&host, source, &outcome);
+            let (status, success, message) = outcome.json(&host);
+            json_answer(status, success, &message)
+        }
+        Ask::SignedSet {
+            host,
+            ip,
+            timestamp,
+            nonce,
+            signature,
+        } => {
+            let proof = Proof::Signed {
+                host_as_sent: &host,
+                ip,
+                timestamp,
+                nonce: &nonce,
+                signature: &signature,
+            };
+            let outcome = one(registrar, &host, &proof, source, request_id, now).await;
+            report(&host, source, &outcome);
+            let (status, success, message) = outcome.json(&host);
+            json_answer(status, success, &message)
+        }
+        Ask::Dyndns2 {
+            hosts,
+            myip,
+            login,
+            password,
+        } => {
+            let mut lines = Vec::new();
+            for host in &hosts {
+                let proof = Proof::Basic {
+                    login: &login,
+                    password: &password,
+                    myip,
+                };
+                let outcome = one(registrar, host, &proof, source, request_id, now).await;
+                report(host, source, &outcome);
+                lines.push(outcome.line());
+            }
+            dyndns2_answer(200, &lines)
+        }
+    }
+}
+
+/// Logs and counts how one ask ended.
+fn report(host: &str, source: IpAddr, outcome: &Outcome) {
+    let name = names::clip(host);
+    match outcome {
+        Outcome::Failed(why) => {
+            warn!(host = %name, error = %why, "update failed; the client is told to try again later")
+        }
+        Outcome::BadAuth(why) => {
+            warn!(host = %name, source = %source, reason = why, "update refused: bad proof")
+        }
+        other => info!(host = %name, source = %source, outcome = other.word(), "update answered"),
+    }
+    metric(outcome.word());
+}
+
+/// One ask about one host.
+async fn one<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    host: &str,
+    proof: &Proof<'_>,
+    source: IpAddr,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Outcome
+where
+    E: Sync,
+    D: Dns + Sync,
+    R: Registry + Nonces + Sync,
+{
+    let name = names::normalize(host);
+    if names::check_hostname(&name).is_err() {
+        return Outcome::NotAName;
+    }
+    let key = host_key(&name);
+    let item = match registrar.registry.load(&key).await {
+        Ok(Some(item)) => item,
+        Ok(None) => return Outcome::UnknownHost,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    let Some(settings) = item.host.clone() else {
+        let why = item
+            .replaces
+            .as_ref()
+            .map(|f| f.note())
+            .unwrap_or_else(|| "it has no host settings".into());
+        warn!(host = %name, "the host's registry item cannot be read: {why}");
+        return Outcome::UnknownHost;
+    };
+    let state = host_state(&name, &item, &settings);
+    let unix = now.timestamp();
+    let (decision, mut counters) = decide::decide(&state, proof, source, unix);
+    let ip = match decision {
+        Decision::Abuse => return Outcome::Abuse,
+        Decision::BadAuth(why) => {
+            save_counters(registrar, &item, &settings, counters).await;
+            return if why == NOT_THIS_LOGIN {
+                Outcome::NotThisLogin
+            } else {
+                Outcome::BadAuth(why)
+            };
+        }
+        Decision::Set(ip) | Decision::Unchanged(ip) => ip,
+    };
+    if let Proof::Signed { nonce, .. } = proof {
+        let expires = unix + 2 * super::auth::MAX_SKEW_SECONDS + 60;
+        match registrar
+            .registry
+            .first_use(&name, nonce, unix, expires)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                counters.failures += 1;
+                if matches!(decision, Decision::Set(_)) {
+                    counters.changes -= 1;
+                }
+                save_counters(registrar, &item, &settings, counters).await;
+                return Outcome::Replay;
+            }
+            Err(e) => return Outcome::Failed(e.to_string()),
+        }
+    }
+    if let Decision::Unchanged(ip) = decision {
+        return Outcome::Unchanged(ip);
+    }
+    let settings = with_counters(&settings, counters);
+    match registrar
+        .set_host_address(item, settings, ip, request_id, now)
+        .await
+    {
+        Ok(summary) => match summary.conflicts.first() {
+            None => Outcome::Set(ip),
+            Some(c) if c.reason.starts_with("Route 53 refused") => {
+                Outcome::DnsError(c.reason.clone())
+            }
+            Some(c) => Outcome::Refused(format!("{} {}: {}", c.name, c.rtype, c.reason)),
+        },
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// The state `decide` reads. The address last set, per family, is the
+/// host's own settled record: with anything pending (an earlier update
+/// whose outcome is unknown) nothing counts as unchanged, so the next
+/// update settles it.
+pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> HostState {
+    let last = |rtype: RecordType| -> Option<IpAddr> {
+        if !item.pending.is_empty() {
+            return None;
+        }
+        item.records
+            .iter()
+            .find(|o| {
+                o.zone_id == settings.zone_id && o.record.name == name && o.record.rtype == rtype
+            })
+            .and_then(|o| match o.record.values() {
+                [one] => one.parse().ok(),
+                _ => None,
+            })
+    };
+    HostState {
+        name: name.to_string(),
+        secret: settings.secret.clone(),
+        login: settings.login.clone(),
+        last_ipv4: last(RecordType::A),
+        last_ipv6: last(RecordType::Aaaa),
+        counters: Counters {
+            window_start: settings.window_start,
+            failures: settings.failures,
+            changes: settings.changes,
+        },
+    }
+}
+
+fn with_counters(settings: &HostSettings, counters: Counters) -> HostSettings {
+    HostSettings {
+        window_start: counters.window_start,
+        failures: counters.failures,
+        changes: counters.changes,
+        ..settings.clone()
+    }
+}
+
+/// Saves a failure count. A race (another request saved first) or an
+/// AWS error loses one count at worst: logged, never the answer's concern.
+async fn save_counters<E, D, R: Registry>(
+    registrar: &Registrar<E, D, R>,
+    item: &RegistryItem,
+    settings: &HostSettings,
+    counters: Counters,
+) {
+    let next = RegistryItem {
+        version: item.version + 1,
+        host: Some(with_counters(settings, counters)),
+        ..item.clone()
+    };
+    if let Err(e) = registrar.registry.save(&next).await {
+        warn!(host = %item.instance_id, error = %e, "could not save the host's failure count");
+    }
+}
+
+/// One CloudWatch metric (embedded metric format, on stdout) per answer,
+/// by outcome: failures, abuse and changes can be graphed and alarmed on
+/// without an API call. Only inside Lambda, where stdout is the log.
+fn metric(outcome: &str) {
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_none() {
+        return;
+    }
+    let line = serde_json::json!({
+        "_aws": {
+            "Timestamp": Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "ec2-ddns",
+                "Dimensions": [["Outcome"]],
+                "Metrics": [{"Name": "DdnsRequests", "Unit": "Count"}]
+            }]
+        },
+        "Outcome": outcome,
+        "DdnsRequests": 1
+    });
+    println!("{line}");
+}

@@ -1,0 +1,431 @@
+//! The DDNS endpoint on the in-memory account: the function URL requests
+//! in `fixtures/ddns/` (their secret is `test-secret-not-for-production`)
+//! through the handler, each answer and each zone checked.
+
+use ec2_ddns::adapters::memory::MemoryAccount;
+use ec2_ddns::ddns::{endpoint, manage, request::HttpRequest};
+use ec2_ddns::model::{self, HostSettings, RecordType, RegistryItem};
+use ec2_ddns::ports::Registry;
+use ec2_ddns::sim::world::World;
+use ec2_ddns::{lambda, Config};
+use serde_json::Value;
+
+const SECRET: &str = "test-secret-not-for-production";
+const HOST: &str = "home.corp.example.";
+const PUBLIC: &str = "Z0CORPPUBLIC";
+/// The fixtures' time (their signed request's timestamp).
+const T: i64 = 1_795_255_200;
+
+fn now(offset: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(T + offset, 0).expect("time")
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/ddns/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+}
+
+/// The split-horizon world, with web-1 registered (it owns
+/// `ip-10-1-2-4.corp.example.` in the public zone) and the host
+/// `home.corp.example.` added with the fixtures' secret.
+async fn account() -> MemoryAccount {
+    let path = format!(
+        "{}/fixtures/worlds/split-horizon.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let world = World::parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let account = MemoryAccount::new(world);
+    let running = ec2_ddns::event::parse(
+        serde_json::from_str(
+            &std::fs::read_to_string(format!(
+                "{}/fixtures/events/web-1-running.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let ec2_ddns::event::Event::Instance(running) = running else {
+        panic!("an instance event")
+    };
+    account
+        .registrar(Config::default())
+        .handle(&running)
+        .await
+        .expect("web-1 registers");
+    add_host(&account, HOST).await;
+    account
+}
+
+async fn add_host(account: &MemoryAccount, name: &str) {
+    account
+        .save(&RegistryItem {
+            instance_id: format!("host#{name}"),
+            version: 1,
+            host: Some(HostSettings {
+                zone_id: PUBLIC.into(),
+                zone_name: "corp.example.".into(),
+                ttl: 60,
+                secret: SECRET.into(),
+                ..HostSettings::default()
+            }),
+            ..RegistryItem::default()
+        })
+        .await
+        .expect("host saved");
+}
+
+/// Serves a fixture at `now`; the status and body.
+async fn serve(account: &MemoryAccount, name: &str, at: i64) -> (i64, String) {
+    serve_value(account, fixture(name), at).await
+}
+
+async fn serve_value(account: &MemoryAccount, request: Value, at: i64) -> (i64, String) {
+    let request = HttpRequest::from_function_url(request).expect("a function URL request");
+    let registrar = account.registrar(Config::default());
+    let response = endpoint::serve(&registrar, &request, "test", now(at)).await;
+    (response.status_code, response.body.unwrap_or_default())
+}
+
+fn message(body: &str) -> (String, String) {
+    let v: Value = serde_json::from_str(body).expect(body);
+    (
+        v["return_status"].as_str().unwrap_or_default().to_string(),
+        v["return_message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// Values at `name` of type `rtype` in the public zone.
+fn values(account: &MemoryAccount, name: &str, rtype: RecordType) -> Vec<String> {
+    account.zone_records()[PUBLIC]
+        .iter()
+        .filter(|r| r.name == name && r.rtype == rtype)
+        .flat_map(|r| r.values().to_vec())
+        .collect()
+}
+
+/// Route 53 change calls since the last look.
+fn changes(account: &MemoryAccount) -> usize {
+    account
+        .calls
+        .take()
+        .get("route53:ChangeResourceRecordSets")
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn get_answers_the_source_address_and_no_other_digit() {
+    let account = account().await;
+    let (status, body) = serve(&account, "get", 0).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        message(&body),
+        ("success".to_string(), "203.0.113.7".to_string())
+    );
+    // dyndns.sh reads the address with egrep -o '[0-9\.]+'.
+    let digits: Vec<&str> = body
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|s| s.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(digits, ["203.0.113.7"], "{body}");
+}
+
+#[tokio::test]
+async fn legacy_set_then_unchanged_makes_no_second_call() {
+    let account = account().await;
+    changes(&account);
+    let (status, body) = serve(&account, "set-legacy", 0).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(message(&body).1.contains("203.0.113.7"), "{body}");
+    assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
+    let item = account.registry_items()[&format!("host#{HOST}")].clone();
+    assert_eq!(item.records.len(), 1, "the host owns its record: {item:?}");
+    assert!(item.pending.is_empty());
+    assert_eq!(changes(&account), 1);
+    let (status, body) = serve(&account, "set-legacy", 5).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        message(&body).1,
+        "Your IP address matches the current Route53 DNS record."
+    );
+    assert_eq!(changes(&account), 0, "unchanged: no Route 53 call");
+}
+
+#[tokio::test]
+async fn a_new_address_replaces_exactly_the_old_one() {
+    let account = account().await;
+    assert_eq!(serve(&account, "set-legacy", 0).await.0, 201);
+    assert_eq!(
+        serve(&account, "dyndns2-good", 1).await.1,
+        "good 198.51.100.20\n"
+    );
+    assert_eq!(values(&account, HOST, RecordType::A), ["198.51.100.20"]);
+    assert_eq!(
+        serve(&account, "dyndns2-good", 2).await.1,
+        "nochg 198.51.100.20\n"
+    );
+}
+
+#[tokio::test]
+async fn bad_proofs_unknown_hosts_and_bad_json_are_4xx_and_change_nothing() {
+    let account = account().await;
+    let before = account.zone_records();
+    for (fixture, status, words) in [
+        (
+            "set-legacy-wrong-hash",
+            401,
+            "validation_hash does not match",
+        ),
+        ("set-unknown-host", 403, "not a host this endpoint serves"),
+        ("bad-json", 400, "not the JSON expected"),
+        ("set-signed-expired", 401, "timestamp"),
+    ] {
+        let (got, body) = serve(&account, fixture, 0).await;
+        assert_eq!(got, status, "{fixture}: {body}");
+        let (result, text) = message(&body);
+        assert_eq!(result, "fail", "{fixture}");
+        assert!(text.contains(words), "{fixture}: {text}");
+    }
+    assert_eq!(account.zone_records(), before);
+}
+
+#[tokio::test]
+async fn a_signed_update_is_accepted_once() {
+    let account = account().await;
+    let (status, body) = serve(&account, "set-signed", 10).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(values(&account, HOST, RecordType::A), ["198.51.100.9"]);
+    let (status, body) = serve(&account, "set-signed", 20).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(message(&body).1.contains("nonce was used before"), "{body}");
+    // Out of its window the same request is refused for its time.
+    let (status, body) = serve(&account, "set-signed", 400).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(message(&body).1.contains("timestamp"), "{body}");
+}
+
+#[tokio::test]
+async fn too_many_failures_block_the_host_until_the_window_passes() {
+    let account = account().await;
+    for i in 0..10 {
+        assert_eq!(serve(&account, "set-legacy-wrong-hash", i).await.0, 401);
+    }
+    let (status, body) = serve(&account, "set-legacy", 11).await;
+    assert_eq!(status, 429, "blocked even with the right hash: {body}");
+    assert_eq!(serve(&account, "dyndns2-good", 12).await.1, "abuse\n");
+    assert!(values(&account, HOST, RecordType::A).is_empty());
+    let (status, body) = serve(&account, "set-legacy", 3600).await;
+    assert_eq!(status, 201, "the window passed: {body}");
+}
+
+#[tokio::test]
+async fn too_many_changes_block_the_host() {
+    let account = account().await;
+    let mut request = fixture("dyndns2-good");
+    for i in 0..30 {
+        request["rawQueryString"] =
+            format!("hostname=home.corp.example&myip=198.51.100.{i}").into();
+        let (_, body) = serve_value(&account, request.clone(), i).await;
+        assert_eq!(body, format!("good 198.51.100.{i}\n"));
+    }
+    request["rawQueryString"] = "hostname=home.corp.example&myip=198.51.100.99".into();
+    assert_eq!(serve_value(&account, request, 40).await.1, "abuse\n");
+    assert_eq!(values(&account, HOST, RecordType::A), ["198.51.100.29"]);
+}
+
+#[tokio::test]
+async fn an_ipv6_source_sets_aaaa_and_the_host_keeps_both() {
+    let account = account().await;
+    assert_eq!(serve(&account, "set-legacy", 0).await.0, 201);
+    let (status, body) = serve(&account, "set-ipv6", 1).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(values(&account, HOST, RecordType::Aaaa), ["2001:db8::7"]);
+    assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
+    assert_eq!(serve(&account, "set-ipv6", 2).await.0, 200, "unchanged");
+}
+
+#[tokio::test]
+async fn a_name_an_instance_holds_is_refused_and_left_alone() {
+    let account = account().await;
+    let name = "ip-10-1-2-4.corp.example.";
+    add_host(&account, name).await;
+    let before = values(&account, name, RecordType::A);
+    assert_eq!(before, ["54.210.1.4"], "web-1 holds it");
+    let (status, body) = serve(&account, "set-ec2-name", 0).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(message(&body).1.starts_with("refused"), "{body}");
+    assert_eq!(values(&account, name, RecordType::A), before);
+    let item = account.registry_items()[&format!("host#{name}")].clone();
+    assert!(
+        item.records.is_empty() && item.pending.is_empty(),
+        "{item:?}"
+    );
+    // Web-1 still owns it: a termination deletes it.
+    let web1 = account.registry_items()["i-0web1"].clone();
+    assert!(web1.records.iter().any(|o| o.record.name == name));
+}
+
+#[tokio::test]
+async fn an_instance_cannot_take_a_hosts_name() {
+    let account = account().await;
+    assert_eq!(serve(&account, "set-legacy", 0).await.0, 201);
+    let tags = account.edit(|w| {
+        w.instances[0]
+            .tags
+            .insert("HOSTNAME".into(), "home.corp.example".into());
+        w.instances[0].tags.clone()
+    });
+    let change = ec2_ddns::event::parse_instance(ec2_ddns::event::tag_change_json(
+        "tag-1",
+        "i-0web1",
+        &["HOSTNAME"],
+        &tags,
+        model::parse_time("2026-11-21T10:05:00Z").ok(),
+        "us-east-1",
+    ))
+    .unwrap();
+    let summary = account
+        .registrar(Config::default())
+        .handle(&change)
+        .await
+        .unwrap();
+    assert!(
+        summary.conflicts.iter().any(|c| c.name == HOST),
+        "{summary:?}"
+    );
+    assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
+}
+
+#[tokio::test]
+async fn dyndns2_words() {
+    let account = account().await;
+    for (fixture, status, body) in [
+        ("dyndns2-good", 200, "good 198.51.100.20\n"),
+        ("dyndns2-good", 200, "nochg 198.51.100.20\n"),
+        ("dyndns2-badauth", 200, "badauth\n"),
+        ("dyndns2-nohost", 200, "nohost\n"),
+        ("dyndns2-notfqdn", 200, "notfqdn\n"),
+        ("dyndns2-no-auth", 401, "badauth\n"),
+    ] {
+        let (got, text) = serve(&account, fixture, 0).await;
+        assert_eq!((got, text.as_str()), (status, body), "{fixture}");
+    }
+    // A login that is not the host's: nohost.
+    let mut other = fixture("dyndns2-good");
+    other["headers"]["authorization"] =
+        format!("Basic {}", base64_of(&format!("someone-else:{SECRET}"))).into();
+    assert_eq!(serve_value(&account, other, 1).await.1, "nohost\n");
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+#[tokio::test]
+async fn the_lambda_handler_answers_a_function_url_request_with_a_response() {
+    let account = account().await;
+    let answer = lambda::handle(&account.registrar(Config::default()), fixture("get"))
+        .await
+        .expect("never fails");
+    assert_eq!(answer["statusCode"], 200);
+    assert_eq!(answer["cookies"], serde_json::json!([]));
+    assert_eq!(answer["headers"]["content-type"], "application/json");
+    let (status, body) = (
+        answer["statusCode"].clone(),
+        answer["body"].as_str().unwrap_or_default().to_string(),
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("203.0.113.7"));
+    // Garbage shaped like a function URL request: a 4xx, not a failure.
+    let mut broken = fixture("get");
+    broken["requestContext"]["http"]["sourceIp"] = "not-an-ip".into();
+    let answer = lambda::handle(&account.registrar(Config::default()), broken)
+        .await
+        .expect("never fails");
+    assert_eq!(answer["statusCode"], 400);
+}
+
+#[tokio::test]
+async fn hosts_are_added_listed_rotated_and_removed() {
+    let account = account().await;
+    let registrar = account.registrar(Config::default());
+    let new = |host: &str| manage::NewHost {
+        host: host.into(),
+        zone: "corp.example".into(),
+        ttl: 60,
+        login: None,
+    };
+    for bad in [
+        "corp.example",
+        "*.corp.example",
+        "bad_name!.corp.example",
+        "x.other.example",
+    ] {
+        let err = manage::add(&registrar, &new(bad), now(0))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot be a DDNS host"),
+            "{bad}: {err}"
+        );
+    }
+    let err = manage::add(&registrar, &new(HOST), now(0))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("exists already"), "{err}");
+    let secret = manage::add(&registrar, &new("office.corp.example"), now(0))
+        .await
+        .unwrap();
+    assert_eq!(secret.len(), 43);
+    assert_eq!(serve(&account, "set-legacy", 0).await.0, 201);
+    let lines = manage::list(&registrar).await.unwrap();
+    let shown: Vec<(&str, &str, &str, bool)> = lines
+        .iter()
+        .map(|l| (l.host.as_str(), l.rtype.as_str(), l.value.as_str(), l.owned))
+        .collect();
+    assert!(
+        shown.contains(&(HOST, "A", "203.0.113.7", true)),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains(&("office.corp.example.", "-", "-", false)),
+        "{shown:?}"
+    );
+    assert!(!format!("{lines:?}").contains(&secret));
+    // Rotation: the old secret stops working.
+    let rotated = manage::rotate(&registrar, HOST).await.unwrap();
+    assert_ne!(rotated, SECRET);
+    assert_eq!(serve(&account, "dyndns2-good", 1).await.1, "badauth\n");
+    // Removal deletes exactly what the host owns, and the host.
+    let summary = manage::remove(&registrar, HOST, now(2)).await.unwrap();
+    assert_eq!(summary.changes.len(), 1, "{summary:?}");
+    assert!(values(&account, HOST, RecordType::A).is_empty());
+    assert!(!account
+        .registry_items()
+        .contains_key(&format!("host#{HOST}")));
+    assert_eq!(
+        values(&account, "ip-10-1-2-4.corp.example.", RecordType::A),
+        ["54.210.1.4"]
+    );
+    assert_eq!(serve(&account, "set-legacy", 3).await.0, 403, "removed");
+}
+
+#[tokio::test]
+async fn the_reconcile_leaves_hosts_alone() {
+    let account = account().await;
+    assert_eq!(serve(&account, "set-legacy", 0).await.0, 201);
+    assert_eq!(serve(&account, "set-ipv6", 0).await.0, 201);
+    let item = account.registry_items()[&format!("host#{HOST}")].clone();
+    let done = account
+        .registrar(Config::default())
+        .reconcile("r-1")
+        .await
+        .unwrap();
+    assert_eq!((done.totals.instances_seen, done.totals.changed), (1, 0));
+    assert_eq!(account.registry_items()[&format!("host#{HOST}")], item);
+    assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
+    assert_eq!(values(&account, HOST, RecordType::Aaaa), ["2001:db8::7"]);
+}
