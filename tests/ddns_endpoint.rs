@@ -142,6 +142,7 @@ async fn legacy_set_then_unchanged_makes_no_second_call() {
     assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
     let item = account.registry_items()[&format!("host#{HOST}")].clone();
     assert_eq!(item.records.len(), 1, "the host owns its record: {item:?}");
+    assert_eq!(item.last_event_time, Some(now(0)), "its last update");
     assert!(item.pending.is_empty());
     assert_eq!(changes(&account), 1);
     let (status, body) = serve(&account, "set-legacy", 5).await;

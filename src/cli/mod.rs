@@ -6,12 +6,14 @@
 //! some event ended in error or an AWS read failed, 2 for bad usage,
 //! configuration or input files.
 
+mod hosts;
 mod output;
 mod reconcile;
 pub mod render;
 mod replay;
 mod scenario;
 mod snapshot;
+mod update;
 
 use crate::adapters::aws::ConnectOptions;
 use crate::Config;
@@ -37,6 +39,8 @@ enum Command {
     Reconcile(reconcile::ReconcileArgs),
     Scenario(scenario::ScenarioArgs),
     Snapshot(snapshot::SnapshotArgs),
+    Hosts(hosts::HostsArgs),
+    Update(update::UpdateArgs),
 }
 
 /// Where the AWS clients connect when no world file is given.
@@ -212,6 +216,8 @@ pub fn main() -> ExitCode {
             Command::Reconcile(args) => reconcile::run(args).await,
             Command::Scenario(args) => scenario::run(args).await,
             Command::Snapshot(args) => snapshot::run(args).await,
+            Command::Hosts(args) => hosts::run(args).await,
+            Command::Update(args) => update::run(args).await,
         }
     })
 }

@@ -45,10 +45,16 @@ pub fn check_host_name(host: &str, zone: &str) -> Result<String> {
 /// without padding (43 characters, safe in a URL, a shell and a
 /// ddclient.conf). Fails only if the OS has no randomness to give.
 pub fn new_secret() -> Result<String> {
-    let mut bytes = [0u8; SECRET_BYTES];
+    random_token::<SECRET_BYTES>("secret")
+}
+
+/// `N` bytes from the operating system as URL-safe base64 without
+/// padding; `what` names it in the error.
+pub fn random_token<const N: usize>(what: &str) -> Result<String> {
+    let mut bytes = [0u8; N];
     getrandom::getrandom(&mut bytes).map_err(|e| Error::Config {
-        variable: "secret".into(),
-        message: format!("the operating system gave no randomness for a secret: {e}"),
+        variable: what.into(),
+        message: format!("the operating system gave no randomness for a {what}: {e}"),
     })?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }

@@ -13,7 +13,8 @@
 //!   address to set, unchanged means no call);
 //! - [`endpoint`]: a request served: hosts loaded, decided, nonces checked
 //!   once, records set through the registrar, answers in each protocol;
-//! - [`manage`]: the `hosts` commands' operations (add, list, remove, rotate).
+//! - [`manage`]: the `hosts` commands' operations (add, list, remove, rotate);
+//! - [`client`]: `ec2-ddns update`, the signed protocol's client.
 //!
 //! A host's registry item (key `host#NAME.`) holds its settings and the
 //! records it owns, like an instance's; its record is planned by
@@ -22,6 +23,7 @@
 
 pub mod answer;
 pub mod auth;
+pub mod client;
 pub mod decide;
 pub mod endpoint;
 pub mod host;

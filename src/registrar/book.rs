@@ -20,6 +20,10 @@ pub(crate) struct Book {
     /// Pending when the item was opened: another invocation (an event and
     /// the reconcile, or two events) may still be sending these.
     pub pending_at_open: Vec<OwnedRecord>,
+    /// When set, a batch that applies moves the item's time to this (a
+    /// DDNS host's "last update": the time its record last changed, not
+    /// the time of a request that was refused).
+    pub stamp_applied: Option<DateTime<Utc>>,
 }
 
 /// What started this convergence, as the item remembers it.
@@ -56,6 +60,7 @@ impl Book {
             stored,
             owned,
             pending_at_open: pending.clone(),
+            stamp_applied: None,
             pending,
             meta,
         }
@@ -96,6 +101,9 @@ impl Book {
 
     /// A batch is in: its deletes are released, its creates owned.
     pub fn applied(&mut self, batch: &ZoneChanges) {
+        if self.stamp_applied.is_some() {
+            self.meta.last_event_time = self.stamp_applied;
+        }
         let deleted: Vec<OwnedRecord> = batch.deletes().collect();
         self.owned.retain(|o| !deleted.contains(o));
         self.pending.retain(|p| !deleted.contains(p));

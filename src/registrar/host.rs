@@ -33,8 +33,9 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             private: false,
         };
         let ttl = settings.ttl;
-        let mut book = Book::open(cause(&key, request_id, now), Some(item));
+        let mut book = Book::open(cause(&key, request_id, None), Some(item));
         book.meta.host = Some(settings);
+        book.stamp_applied = Some(now);
         let mut seen = Observed::default();
         self.settle_unsettled(&mut book, &mut seen).await?;
         let summary = Summary::reconciled(request_id, &key);
@@ -58,18 +59,18 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         now: DateTime<Utc>,
     ) -> Result<Summary> {
         let key = item.instance_id.clone();
-        let mut book = Book::open(cause(&key, request_id, now), Some(item));
+        let mut book = Book::open(cause(&key, request_id, Some(now)), Some(item));
         let mut seen = Observed::default();
         let summary = Summary::reconciled(request_id, &key);
         self.deregister(&mut book, &mut seen, summary).await
     }
 }
 
-fn cause<'a>(key: &'a str, request_id: &'a str, now: DateTime<Utc>) -> Cause<'a> {
+fn cause<'a>(key: &'a str, request_id: &'a str, time: Option<DateTime<Utc>>) -> Cause<'a> {
     Cause {
         instance_id: key,
         event_id: request_id,
-        time: Some(now),
+        time,
         state: None,
     }
 }

@@ -1,0 +1,189 @@
+//! `ec2-ddns hosts`: the DDNS endpoint's hosts (add, list, remove, rotate),
+//! kept in the registry table beside the instances' items.
+
+use super::output::println;
+use super::{usage_error, AwsArgs};
+use crate::adapters::aws;
+use crate::ddns::manage::{self, HostLine, NewHost};
+use crate::error::Error;
+use crate::names::escape_controls;
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+
+/// Manage the hosts outside EC2 that the DDNS endpoint updates
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A host's secret is printed once, alone on stdout, by `add` and `rotate`; it is never shown again.
+Give it to the client (ddclient's password, `ec2-ddns update --secret-file`, the hash of the
+route53-dynamic-dns-with-lambda clients). See README.md, \"Hosts outside EC2\"."
+)]
+pub(crate) struct HostsArgs {
+    #[command(subcommand)]
+    command: HostsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum HostsCommand {
+    Add(AddArgs),
+    List(ListArgs),
+    Remove(NameArgs),
+    Rotate(NameArgs),
+}
+
+/// Where the hosts are kept.
+#[derive(Debug, Args)]
+struct TableArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// The registry table (DDNS_TABLE) [default: DDNS]
+    #[arg(long, env = "DDNS_TABLE", hide_env_values = true, value_name = "NAME")]
+    table: Option<String>,
+}
+
+/// Add a host and print its new secret (alone, on stdout)
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// The host's name, inside ZONE (not its apex, not a wildcard)
+    host: String,
+    /// The public hosted zone: its name or its id
+    #[arg(long, value_name = "ZONE")]
+    zone: String,
+    /// TTL of the host's record, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    ttl: u32,
+    /// The dyndns2 login [default: the host name]
+    #[arg(long, value_name = "NAME")]
+    login: Option<String>,
+    #[command(flatten)]
+    at: TableArgs,
+}
+
+/// List the hosts, their record values as their zones hold them now, and
+/// their last update (never their secrets)
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// A JSON array instead of a table
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    at: TableArgs,
+}
+
+/// A host by name
+#[derive(Debug, Args)]
+struct NameArgs {
+    /// The host's name
+    host: String,
+    #[command(flatten)]
+    at: TableArgs,
+}
+
+pub(crate) async fn run(args: HostsArgs) -> ExitCode {
+    let (at, what) = match &args.command {
+        HostsCommand::Add(a) => (&a.at, "writing a host"),
+        HostsCommand::List(a) => (&a.at, "reading only"),
+        HostsCommand::Remove(a) => (&a.at, "deleting a host and its record"),
+        HostsCommand::Rotate(a) => (&a.at, "changing a host's secret"),
+    };
+    let config = match crate::Config::from_lookup(|k| {
+        (k == "DDNS_TABLE").then(|| at.table.clone()).flatten()
+    }) {
+        Ok(c) => c,
+        Err(e) => return usage_error("hosts", e),
+    };
+    at.aws.announce(what);
+    let account = aws::connect(&at.aws.options(), &config.table).await;
+    let registrar = account.registrar(config);
+    let now = chrono::Utc::now();
+    let done = match args.command {
+        HostsCommand::Add(a) => {
+            let new = NewHost {
+                host: a.host,
+                zone: a.zone,
+                ttl: a.ttl,
+                login: a.login,
+            };
+            manage::add(&registrar, &new, now).await.map(|secret| {
+                let name = crate::names::normalize(&new.host);
+                eprintln!("ec2-ddns: added {name}; its secret is on stdout and is not shown again");
+                println(&secret);
+            })
+        }
+        HostsCommand::List(a) => manage::list(&registrar).await.map(|lines| {
+            if a.json {
+                println(&serde_json::to_string_pretty(&lines).unwrap_or_default());
+            } else {
+                println(&table(&lines));
+            }
+        }),
+        HostsCommand::Remove(a) => manage::remove(&registrar, &a.host, now)
+            .await
+            .map(|summary| {
+                for c in &summary.changes {
+                    println(&format!(
+                        "{} {} {} in {}",
+                        c.action.as_str().to_lowercase(),
+                        c.record.rtype,
+                        c.record,
+                        c.zone_name
+                    ));
+                }
+                for note in &summary.notes {
+                    eprintln!("ec2-ddns: {}", escape_controls(note));
+                }
+                eprintln!("ec2-ddns: removed {}", crate::names::normalize(&a.host));
+            }),
+        HostsCommand::Rotate(a) => manage::rotate(&registrar, &a.host).await.map(|secret| {
+            eprintln!(
+                "ec2-ddns: {} has a new secret (on stdout); the old one no longer works",
+                crate::names::normalize(&a.host)
+            );
+            println(&secret);
+        }),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ (Error::Config { .. } | Error::Host { .. })) => usage_error("hosts", e),
+        Err(e) => {
+            eprintln!("ec2-ddns: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The hosts as aligned columns.
+fn table(lines: &[HostLine]) -> String {
+    let mut rows = vec![[
+        "HOST".to_string(),
+        "ZONE".into(),
+        "TYPE".into(),
+        "VALUE".into(),
+        "OWNED".into(),
+        "LAST UPDATE".into(),
+    ]];
+    for l in lines {
+        rows.push([
+            l.host.clone(),
+            l.zone.clone(),
+            l.rtype.clone(),
+            l.value.clone(),
+            if l.owned { "yes" } else { "no" }.into(),
+            l.last_update.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{:<w$}", escape_controls(cell), w = *w))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
