@@ -269,6 +269,8 @@ fn readme_usage_blocks_match_help() {
         vec!["reconcile", "--help"],
         vec!["scenario", "--help"],
         vec!["snapshot", "--help"],
+        vec!["hosts", "--help"],
+        vec!["update", "--help"],
     ] {
         let help = stdout(&run(&args));
         let block = format!("```text\n$ ec2-ddns {}\n{help}```", args.join(" "));

@@ -214,7 +214,7 @@ curl -sS -w ' %{http_code}' -X POST -d "{\"execution_mode\":\"set\",\"ddns_hostn
     let out = cli(&moto, &["hosts", "remove", HOST]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("delete A home.corp.example."),
+        text(&out.stdout).starts_with("delete home.corp.example. A 60 127.0.0.1 in corp.example."),
         "{}",
         text(&out.stdout)
     );

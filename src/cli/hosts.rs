@@ -26,7 +26,9 @@ pub(crate) struct HostsArgs {
 enum HostsCommand {
     Add(AddArgs),
     List(ListArgs),
+    /// Delete a host and the records it owns (each only while still as written)
     Remove(NameArgs),
+    /// Give a host a new secret (alone, on stdout); the old one stops working
     Rotate(NameArgs),
 }
 
@@ -58,8 +60,7 @@ struct AddArgs {
     at: TableArgs,
 }
 
-/// List the hosts, their record values as their zones hold them now, and
-/// their last update (never their secrets)
+/// List the hosts: values as their zones hold them now, last update (never secrets)
 #[derive(Debug, Args)]
 struct ListArgs {
     /// A JSON array instead of a table
@@ -121,9 +122,8 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
             .map(|summary| {
                 for c in &summary.changes {
                     println(&format!(
-                        "{} {} {} in {}",
+                        "{} {} in {}",
                         c.action.as_str().to_lowercase(),
-                        c.record.rtype,
                         c.record,
                         c.zone_name
                     ));
