@@ -6,7 +6,7 @@
 use crate::ddns;
 use crate::error::Error;
 use crate::event::{self, Event};
-use crate::ports::{Dns, Instances, Nonces, Registry};
+use crate::ports::{Dns, Guards, Instances, Registry};
 use crate::registrar::Registrar;
 use crate::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -50,7 +50,7 @@ pub async fn handle<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> 
 where
     E: Instances + Sync,
     D: Dns + Sync,
-    R: Registry + Nonces + Sync,
+    R: Registry + Guards + Sync,
 {
     if ddns::request::is_function_url(&payload) {
         return Ok(ddns_request(registrar, payload).await);
@@ -92,7 +92,7 @@ async fn ddns_request<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -
 where
     E: Sync,
     D: Dns + Sync,
-    R: Registry + Nonces + Sync,
+    R: Registry + Guards + Sync,
 {
     let request_id = payload
         .pointer("/requestContext/requestId")
@@ -159,7 +159,7 @@ pub async fn run<E, D, R>(registrar: Registrar<E, D, R>) -> Result<(), lambda_ru
 where
     E: Instances + Sync,
     D: Dns + Sync,
-    R: Registry + Nonces + Sync,
+    R: Registry + Guards + Sync,
 {
     let registrar = &registrar;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -3,6 +3,7 @@
 //! (`adapters::aws`) stand in for each other and the registrar cannot tell
 //! them apart.
 
+use crate::ddns::decide::Counters;
 use crate::error::Result;
 use crate::model::{InstanceFacts, InstanceListing, RecordSet, RegistryItem, VpcFacts, ZoneInfo};
 use crate::plan::ZoneChanges;
@@ -64,8 +65,10 @@ pub trait Registry {
     fn all(&self) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send;
 }
 
-/// DynamoDB again: the DDNS endpoint's nonces, each accepted once.
-pub trait Nonces {
+/// DynamoDB again: the DDNS endpoint's guards, written apart from the
+/// hosts' items so they never race an update: nonces accepted once, and
+/// per-host failure counts.
+pub trait Guards {
     /// Records that `host` used `nonce`, kept until `expires_at` (Unix
     /// seconds; the table's TTL deletes it later). `false` when it was used
     /// before and has not expired at `now`: a replay.
@@ -76,4 +79,8 @@ pub trait Nonces {
         now: i64,
         expires_at: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Stores a host's abuse counters in
+    /// its item without moving the item's version, so a failed proof never
+    /// makes an update in flight lose its race. A host that is gone is fine.
+    fn count(&self, host_key: &str, counters: Counters) -> impl Future<Output = Result<()>> + Send;
 }

@@ -105,16 +105,6 @@ fn values(account: &MemoryAccount, name: &str, rtype: RecordType) -> Vec<String>
         .collect()
 }
 
-/// Route 53 change calls since the last look.
-fn changes(account: &MemoryAccount) -> usize {
-    account
-        .calls
-        .take()
-        .get("route53:ChangeResourceRecordSets")
-        .copied()
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn get_answers_the_source_address_and_no_other_digit() {
     let account = account().await;
@@ -135,7 +125,7 @@ async fn get_answers_the_source_address_and_no_other_digit() {
 #[tokio::test]
 async fn legacy_set_then_unchanged_makes_no_second_call() {
     let account = account().await;
-    changes(&account);
+    calls(&account);
     let (status, body) = serve(&account, "set-legacy", 0).await;
     assert_eq!(status, 201, "{body}");
     assert!(message(&body).1.contains("203.0.113.7"), "{body}");
@@ -144,14 +134,38 @@ async fn legacy_set_then_unchanged_makes_no_second_call() {
     assert_eq!(item.records.len(), 1, "the host owns its record: {item:?}");
     assert_eq!(item.last_event_time, Some(now(0)), "its last update");
     assert!(item.pending.is_empty());
-    assert_eq!(changes(&account), 1);
+    // Read the host and its name, write ahead, change, settle.
+    assert_eq!(
+        calls(&account),
+        [
+            "dynamodb:GetItem=1",
+            "dynamodb:PutItem=2",
+            "route53:ChangeResourceRecordSets=1",
+            "route53:ListResourceRecordSets=1"
+        ],
+        "a change"
+    );
     let (status, body) = serve(&account, "set-legacy", 5).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         message(&body).1,
         "Your IP address matches the current Route53 DNS record."
     );
-    assert_eq!(changes(&account), 0, "unchanged: no Route 53 call");
+    assert_eq!(
+        calls(&account),
+        ["dynamodb:GetItem=1"],
+        "unchanged: one read, no Route 53 call"
+    );
+}
+
+/// Every call since the last look, by operation.
+fn calls(account: &MemoryAccount) -> Vec<String> {
+    account
+        .calls
+        .take()
+        .into_iter()
+        .map(|(op, n)| format!("{op}={n}"))
+        .collect()
 }
 
 #[tokio::test]
@@ -222,6 +236,99 @@ async fn too_many_failures_block_the_host_until_the_window_passes() {
 }
 
 #[tokio::test]
+async fn a_failure_is_counted_without_moving_the_items_version() {
+    let account = account().await;
+    let key = format!("host#{HOST}");
+    let before = account.registry_items()[&key].clone();
+    assert_eq!(serve(&account, "set-legacy-wrong-hash", 0).await.0, 401);
+    let after = account.registry_items()[&key].clone();
+    assert_eq!(
+        after.version, before.version,
+        "an update in flight keeps its race"
+    );
+    assert_eq!(after.host.as_ref().unwrap().failures, 1);
+    // A name given many times in one dyndns2 request counts once.
+    let mut many = fixture("dyndns2-badauth");
+    many["rawQueryString"] =
+        "hostname=home.corp.example,HOME.corp.example.,home.corp.example".into();
+    let (_, body) = serve_value(&account, many, 1).await;
+    assert_eq!(body, "badauth\nbadauth\nbadauth\n");
+    assert_eq!(
+        account.registry_items()[&key]
+            .host
+            .as_ref()
+            .unwrap()
+            .failures,
+        2
+    );
+}
+
+#[tokio::test]
+async fn hosts_of_one_router_can_share_a_given_secret() {
+    let account = account().await;
+    let registrar = account.registrar(Config::default());
+    let new = |host: &str, secret: &str| manage::NewHost {
+        host: host.into(),
+        zone: "Z0CORPPUBLIC".into(),
+        ttl: 60,
+        login: Some("router".into()),
+        secret: Some(secret.into()),
+    };
+    let err = manage::add(&registrar, &new("a.corp.example", "short"), now(0))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at least 20"), "{err}");
+    let shared = "a-shared-secret-of-32-characters";
+    for host in ["a.corp.example", "b.corp.example"] {
+        assert_eq!(
+            manage::add(&registrar, &new(host, shared), now(0))
+                .await
+                .unwrap(),
+            shared
+        );
+    }
+    let mut both = fixture("dyndns2-good");
+    both["rawQueryString"] = "hostname=a.corp.example,b.corp.example&myip=198.51.100.5".into();
+    both["headers"]["authorization"] =
+        format!("Basic {}", base64_of(&format!("router:{shared}"))).into();
+    let (_, body) = serve_value(&account, both, 0).await;
+    assert_eq!(body, "good 198.51.100.5\ngood 198.51.100.5\n");
+}
+
+#[tokio::test]
+async fn a_host_whose_record_was_never_settled_is_kept_by_remove() {
+    let account = account().await;
+    // An update sent the record and died before it learned the outcome.
+    let record = model::RecordSet::new(HOST, RecordType::A, 60, vec!["203.0.113.7".into()]);
+    account.edit(|w| {
+        w.zones
+            .iter_mut()
+            .find(|z| z.id == PUBLIC)
+            .unwrap()
+            .records
+            .push(record.clone())
+    });
+    let key = format!("host#{HOST}");
+    let mut item = account.registry_items()[&key].clone();
+    item.pending = vec![model::OwnedRecord {
+        zone_id: PUBLIC.into(),
+        zone_name: "corp.example.".into(),
+        record,
+    }];
+    item.version += 1;
+    account.save(&item).await.unwrap();
+    let registrar = account.registrar(Config::default());
+    let removal = manage::remove(&registrar, HOST, now(0)).await.unwrap();
+    assert_eq!(removal.kept.len(), 1, "{removal:?}");
+    assert!(account.registry_items().contains_key(&key));
+    assert_eq!(
+        values(&account, HOST, RecordType::A),
+        ["203.0.113.7"],
+        "never deleted"
+    );
+}
+
+#[tokio::test]
 async fn too_many_changes_block_the_host() {
     let account = account().await;
     let mut request = fixture("dyndns2-good");
@@ -263,6 +370,24 @@ async fn a_name_an_instance_holds_is_refused_and_left_alone() {
         item.records.is_empty() && item.pending.is_empty(),
         "{item:?}"
     );
+    // Nor may the host put an AAAA beside the instance's A: the name is
+    // the host's only if everything at it is.
+    let mut v6 = fixture("set-ec2-name");
+    v6["requestContext"]["http"]["sourceIp"] = "2001:db8::9".into();
+    v6["body"] = serde_json::json!({
+        "execution_mode": "set",
+        "ddns_hostname": "ip-10-1-2-4.corp.example",
+        "validation_hash": ec2_ddns::ddns::auth::legacy_hash("2001:db8::9", "ip-10-1-2-4.corp.example", SECRET),
+    })
+    .to_string()
+    .into();
+    let (status, body) = serve_value(&account, v6, 1).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        message(&body).1.contains("holds A this host did not write"),
+        "{body}"
+    );
+    assert!(values(&account, name, RecordType::Aaaa).is_empty());
     // Web-1 still owns it: a termination deletes it.
     let web1 = account.registry_items()["i-0web1"].clone();
     assert!(web1.records.iter().any(|o| o.record.name == name));
@@ -358,6 +483,7 @@ async fn hosts_are_added_listed_rotated_and_removed() {
         zone: "corp.example".into(),
         ttl: 60,
         login: None,
+        secret: None,
     };
     for bad in [
         "corp.example",
@@ -397,12 +523,13 @@ async fn hosts_are_added_listed_rotated_and_removed() {
     );
     assert!(!format!("{lines:?}").contains(&secret));
     // Rotation: the old secret stops working.
-    let rotated = manage::rotate(&registrar, HOST).await.unwrap();
+    let rotated = manage::rotate(&registrar, HOST, None).await.unwrap();
     assert_ne!(rotated, SECRET);
     assert_eq!(serve(&account, "dyndns2-good", 1).await.1, "badauth\n");
     // Removal deletes exactly what the host owns, and the host.
-    let summary = manage::remove(&registrar, HOST, now(2)).await.unwrap();
-    assert_eq!(summary.changes.len(), 1, "{summary:?}");
+    let removal = manage::remove(&registrar, HOST, now(2)).await.unwrap();
+    assert_eq!(removal.summary.changes.len(), 1, "{removal:?}");
+    assert!(removal.kept.is_empty());
     assert!(values(&account, HOST, RecordType::A).is_empty());
     assert!(!account
         .registry_items()

@@ -14,6 +14,7 @@
 //! check that no one's record was touched by another.
 
 use crate::calls::CallLog;
+use crate::ddns::decide::Counters;
 use crate::error::{Error, Result};
 use crate::model::{
     ForeignItem, InstanceFacts, InstanceListing, RecordSet, RecordType, RegistryItem, VpcFacts,
@@ -21,7 +22,7 @@ use crate::model::{
 };
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
-use crate::ports::{Dns, Instances, Nonces, Registry};
+use crate::ports::{Dns, Guards, Instances, Registry};
 use crate::registrar::Registrar;
 use crate::sim::world::World;
 use crate::Config;
@@ -602,7 +603,7 @@ impl Registry for MemoryAccount {
     }
 }
 
-impl Nonces for MemoryAccount {
+impl Guards for MemoryAccount {
     async fn first_use(&self, host: &str, nonce: &str, now: i64, expires_at: i64) -> Result<bool> {
         let operation = "dynamodb:PutItem";
         let after = self.enter(operation, None)?;
@@ -617,6 +618,19 @@ impl Nonces for MemoryAccount {
         };
         self.leave(operation, after)?;
         Ok(fresh)
+    }
+
+    async fn count(&self, host_key: &str, counters: Counters) -> Result<()> {
+        let operation = "dynamodb:UpdateItem";
+        let after = self.enter(operation, None)?;
+        if let Some(Stored::Ours(item)) = self.lock().registry.get_mut(host_key) {
+            if let Some(host) = item.host.as_mut() {
+                host.window_start = counters.window_start;
+                host.failures = counters.failures;
+                host.changes = counters.changes;
+            }
+        }
+        self.leave(operation, after)
     }
 }
 

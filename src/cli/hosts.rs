@@ -29,7 +29,7 @@ enum HostsCommand {
     /// Delete a host and the records it owns (each only while still as written)
     Remove(NameArgs),
     /// Give a host a new secret (alone, on stdout); the old one stops working
-    Rotate(NameArgs),
+    Rotate(RotateArgs),
 }
 
 /// Where the hosts are kept.
@@ -57,7 +57,31 @@ struct AddArgs {
     #[arg(long, value_name = "NAME")]
     login: Option<String>,
     #[command(flatten)]
+    secret: SecretArgs,
+    #[command(flatten)]
     at: TableArgs,
+}
+
+/// A secret to reuse instead of a new one.
+#[derive(Debug, Args)]
+struct SecretArgs {
+    /// Use the secret in FILE instead of a new one, and print nothing (for
+    /// several hosts that one router updates with one login and password)
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<String>,
+}
+
+impl SecretArgs {
+    fn read(&self) -> Result<Option<String>, String> {
+        self.secret_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path)
+                    .map(|s| s.trim().to_string())
+                    .map_err(|e| format!("{path}: {e}"))
+            })
+            .transpose()
+    }
 }
 
 /// List the hosts: values as their zones hold them now, last update (never secrets)
@@ -75,6 +99,17 @@ struct ListArgs {
 struct NameArgs {
     /// The host's name
     host: String,
+    #[command(flatten)]
+    at: TableArgs,
+}
+
+/// A host by name, and maybe a secret to give it
+#[derive(Debug, Args)]
+struct RotateArgs {
+    /// The host's name
+    host: String,
+    #[command(flatten)]
+    secret: SecretArgs,
     #[command(flatten)]
     at: TableArgs,
 }
@@ -98,16 +133,28 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
     let now = chrono::Utc::now();
     let done = match args.command {
         HostsCommand::Add(a) => {
+            let given = match a.secret.read() {
+                Ok(given) => given,
+                Err(e) => return usage_error("hosts", e),
+            };
+            let printed = given.is_none();
             let new = NewHost {
                 host: a.host,
                 zone: a.zone,
                 ttl: a.ttl,
                 login: a.login,
+                secret: given,
             };
             manage::add(&registrar, &new, now).await.map(|secret| {
                 let name = crate::names::normalize(&new.host);
-                eprintln!("ec2-ddns: added {name}; its secret is on stdout and is not shown again");
-                println(&secret);
+                if printed {
+                    eprintln!(
+                        "ec2-ddns: added {name}; its secret is on stdout and is not shown again"
+                    );
+                    println(&secret);
+                } else {
+                    eprintln!("ec2-ddns: added {name} with the secret from the file");
+                }
             })
         }
         HostsCommand::List(a) => manage::list(&registrar).await.map(|lines| {
@@ -117,10 +164,10 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
                 println(&table(&lines));
             }
         }),
-        HostsCommand::Remove(a) => manage::remove(&registrar, &a.host, now)
-            .await
-            .map(|summary| {
-                for c in &summary.changes {
+        HostsCommand::Remove(a) => match manage::remove(&registrar, &a.host, now).await {
+            Ok(removal) => {
+                let name = crate::names::normalize(&a.host);
+                for c in &removal.summary.changes {
                     println(&format!(
                         "{} {} in {}",
                         c.action.as_str().to_lowercase(),
@@ -128,18 +175,35 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
                         c.zone_name
                     ));
                 }
-                for note in &summary.notes {
-                    eprintln!("ec2-ddns: {}", escape_controls(note));
+                if removal.kept.is_empty() {
+                    eprintln!("ec2-ddns: removed {name}");
+                    Ok(())
+                } else {
+                    eprintln!(
+                        "ec2-ddns: {name} is kept: {} may be its (an earlier update never learned whether Route 53 applied it), so it is neither deleted nor forgotten; delete it in Route 53 if it is stale, then remove the host again",
+                        escape_controls(&removal.kept.join("; "))
+                    );
+                    return ExitCode::from(1);
                 }
-                eprintln!("ec2-ddns: removed {}", crate::names::normalize(&a.host));
-            }),
-        HostsCommand::Rotate(a) => manage::rotate(&registrar, &a.host).await.map(|secret| {
-            eprintln!(
-                "ec2-ddns: {} has a new secret (on stdout); the old one no longer works",
-                crate::names::normalize(&a.host)
-            );
-            println(&secret);
-        }),
+            }
+            Err(e) => Err(e),
+        },
+        HostsCommand::Rotate(a) => {
+            let given = match a.secret.read() {
+                Ok(given) => given,
+                Err(e) => return usage_error("hosts", e),
+            };
+            let printed = given.is_none();
+            manage::rotate(&registrar, &a.host, given).await.map(|secret| {
+                let name = crate::names::normalize(&a.host);
+                if printed {
+                    eprintln!("ec2-ddns: {name} has a new secret (on stdout); the old one no longer works");
+                    println(&secret);
+                } else {
+                    eprintln!("ec2-ddns: {name} has the secret from the file; the old one no longer works");
+                }
+            })
+        }
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,7 +11,7 @@ use super::host::host_key;
 use super::request::{self, Ask, HttpRequest};
 use crate::model::{HostSettings, RecordType, RegistryItem};
 use crate::names;
-use crate::ports::{Dns, Nonces, Registry};
+use crate::ports::{Dns, Guards, Registry};
 use crate::registrar::Registrar;
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
 use chrono::{DateTime, Utc};
@@ -41,6 +41,8 @@ pub enum Outcome {
     Refused(String),
     /// Route 53 refused the change for another reason.
     DnsError(String),
+    /// Another update of this host was written meanwhile: try again.
+    Busy,
     /// Our side failed (AWS unavailable, throttled, …): try again later.
     Failed(String),
 }
@@ -56,7 +58,7 @@ impl Outcome {
             Outcome::BadAuth(_) | Outcome::Replay => "badauth",
             Outcome::Abuse => "abuse",
             Outcome::DnsError(_) => "dnserr",
-            Outcome::Failed(_) => "911",
+            Outcome::Busy | Outcome::Failed(_) => "911",
         }
     }
 
@@ -97,6 +99,11 @@ impl Outcome {
             ),
             Outcome::Refused(why) => (403, false, format!("refused: {why}")),
             Outcome::DnsError(why) => (502, false, format!("Route 53 refused the change: {why}")),
+            Outcome::Busy => (
+                409,
+                false,
+                format!("another update of {host} was made at the same moment; try again"),
+            ),
             Outcome::Failed(_) => (
                 503,
                 false,
@@ -117,7 +124,7 @@ pub async fn serve<E, D, R>(
 where
     E: Sync,
     D: Dns + Sync,
-    R: Registry + Nonces + Sync,
+    R: Registry + Guards + Sync,
 {
     let source = request.source_ip;
     let ask = match request::parse(request) {
@@ -168,8 +175,16 @@ where
             login,
             password,
         } => {
+            // A name given twice is decided once (and counted once), and
+            // answered on each of its lines.
+            let mut decided: Vec<(String, Outcome)> = Vec::new();
             let mut lines = Vec::new();
             for host in &hosts {
+                let name = names::normalize(host);
+                if let Some((_, outcome)) = decided.iter().find(|(n, _)| *n == name) {
+                    lines.push(outcome.line());
+                    continue;
+                }
                 let proof = Proof::Basic {
                     login: &login,
                     password: &password,
@@ -178,6 +193,7 @@ where
                 let outcome = one(registrar, host, &proof, source, request_id, now).await;
                 report(host, source, &outcome);
                 lines.push(outcome.line());
+                decided.push((name, outcome));
             }
             dyndns2_answer(200, &lines)
         }
@@ -211,7 +227,7 @@ async fn one<E, D, R>(
 where
     E: Sync,
     D: Dns + Sync,
-    R: Registry + Nonces + Sync,
+    R: Registry + Guards + Sync,
 {
     let name = names::normalize(host);
     if names::check_hostname(&name).is_err() {
@@ -238,7 +254,7 @@ where
     let ip = match decision {
         Decision::Abuse => return Outcome::Abuse,
         Decision::BadAuth(why) => {
-            save_counters(registrar, &item, &settings, counters).await;
+            save_counters(registrar, &item, counters).await;
             return if why == NOT_THIS_LOGIN {
                 Outcome::NotThisLogin
             } else {
@@ -260,7 +276,7 @@ where
                 if matches!(decision, Decision::Set(_)) {
                     counters.changes -= 1;
                 }
-                save_counters(registrar, &item, &settings, counters).await;
+                save_counters(registrar, &item, counters).await;
                 return Outcome::Replay;
             }
             Err(e) => return Outcome::Failed(e.to_string()),
@@ -281,6 +297,7 @@ where
             }
             Some(c) => Outcome::Refused(format!("{} {}: {}", c.name, c.rtype, c.reason)),
         },
+        Err(crate::Error::RegistryRace { .. }) => Outcome::Busy,
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }
@@ -327,20 +344,16 @@ fn with_counters(settings: &HostSettings, counters: Counters) -> HostSettings {
     }
 }
 
-/// Saves a failure count. A race (another request saved first) or an
-/// AWS error loses one count at worst: logged, never the answer's concern.
-async fn save_counters<E, D, R: Registry>(
+/// Saves a failure count apart from the item's version (`Guards::count`),
+/// so a bad proof never makes an update in flight lose its race. An AWS
+/// error loses one count at worst: logged, never the answer's concern.
+async fn save_counters<E, D, R: Guards>(
     registrar: &Registrar<E, D, R>,
     item: &RegistryItem,
-    settings: &HostSettings,
     counters: Counters,
 ) {
-    let next = RegistryItem {
-        version: item.version + 1,
-        host: Some(with_counters(settings, counters)),
-        ..item.clone()
-    };
-    if let Err(e) = registrar.registry.save(&next).await {
+    let saved = registrar.registry.count(&item.instance_id, counters).await;
+    if let Err(e) = saved {
         warn!(host = %item.instance_id, error = %e, "could not save the host's failure count");
     }
 }

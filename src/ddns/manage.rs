@@ -23,6 +23,28 @@ pub struct NewHost {
     pub zone: String,
     pub ttl: u32,
     pub login: Option<String>,
+    /// A secret to use instead of a new one (see [`check_given_secret`]).
+    pub secret: Option<String>,
+}
+
+/// Characters a given secret needs at least: about 120 bits even if it
+/// is made of letters and digits only.
+pub const MIN_SECRET_CHARS: usize = 20;
+
+/// A secret given with `--secret-file` (to let several hosts of one router
+/// share a dyndns2 login and password): printable ASCII without spaces,
+/// at least [`MIN_SECRET_CHARS`] long.
+pub fn check_given_secret(secret: &str) -> Result<()> {
+    if secret.len() < MIN_SECRET_CHARS || !secret.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Error::Config {
+            variable: "--secret-file".into(),
+            message: format!(
+                "the secret must be at least {MIN_SECRET_CHARS} printable ASCII characters without spaces (found {} characters); copy one `hosts add` printed",
+                secret.chars().count()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// One line of `hosts list`: a host and one record type it holds now
@@ -133,7 +155,13 @@ where
         };
         return Err(refuse(&name, what));
     }
-    let secret = new_secret()?;
+    let secret = match &new.secret {
+        Some(given) => {
+            check_given_secret(given)?;
+            given.clone()
+        }
+        None => new_secret()?,
+    };
     let item = RegistryItem {
         instance_id: key,
         version: 1,
@@ -221,30 +249,56 @@ where
     Ok(lines)
 }
 
+/// What `hosts remove` did: the deletions, and the records that keep the
+/// host because an earlier update sent them and never learned whether
+/// Route 53 applied them (they may be the host's, so they are neither
+/// deleted nor forgotten; a person deletes them if they are stale).
+#[derive(Debug)]
+pub struct Removal {
+    pub summary: Summary,
+    pub kept: Vec<String>,
+}
+
 /// Removes a host: deletes the records it owns (each only while still as
-/// written) and its item.
+/// written) and its item, unless an unsettled record keeps it.
 pub async fn remove<E, D, R>(
     registrar: &Registrar<E, D, R>,
     host: &str,
     now: DateTime<Utc>,
-) -> Result<Summary>
+) -> Result<Removal>
 where
     E: Sync,
     D: Dns + Sync,
     R: Registry + Sync,
 {
     let (item, _) = load_host(&registrar.registry, host).await?;
-    registrar.remove_host(item, "hosts-remove", now).await
+    let key = item.instance_id.clone();
+    let summary = registrar.remove_host(item, "hosts-remove", now).await?;
+    let kept = match registrar.registry.load(&key).await? {
+        Some(kept) => kept.listed().map(|o| o.record.to_string()).collect(),
+        None => Vec::new(),
+    };
+    Ok(Removal { summary, kept })
 }
 
 /// Gives a host a new secret (the old one stops working at once) and
 /// clears its abuse counters; returns the secret.
-pub async fn rotate<E, D, R>(registrar: &Registrar<E, D, R>, host: &str) -> Result<String>
+pub async fn rotate<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    host: &str,
+    given: Option<String>,
+) -> Result<String>
 where
     R: Registry + Sync,
 {
     let (item, settings) = load_host(&registrar.registry, host).await?;
-    let secret = new_secret()?;
+    let secret = match given {
+        Some(given) => {
+            check_given_secret(&given)?;
+            given
+        }
+        None => new_secret()?,
+    };
     let next = RegistryItem {
         version: item.version + 1,
         host: Some(HostSettings {

@@ -122,15 +122,18 @@ impl HttpRequest {
         })?;
         let http = &request.request_context.http;
         let source = http.source_ip.as_deref().unwrap_or_default();
-        let source_ip: IpAddr = source.parse().map_err(|_| {
-            Refusal::json(
-                400,
-                format!(
-                    "requestContext.http.sourceIp '{}' is not an IP address",
-                    clip(source)
-                ),
-            )
-        })?;
+        let source_ip: IpAddr = source
+            .parse::<IpAddr>()
+            .map(|ip| ip.to_canonical())
+            .map_err(|_| {
+                Refusal::json(
+                    400,
+                    format!(
+                        "requestContext.http.sourceIp '{}' is not an IP address",
+                        clip(source)
+                    ),
+                )
+            })?;
         let raw = request.body.unwrap_or_default();
         // Base64 is at most 4/3 of the bytes it carries.
         if raw.len() > MAX_BODY_BYTES * 4 / 3 + 4 {
@@ -189,6 +192,28 @@ struct JsonAsk {
     ip: Option<String>,
 }
 
+/// An address a client asks to set: an IP address a host can have. `Err`
+/// says why not (`'…' is not an IP address`, or which kind it is).
+pub fn address_to_set(text: &str) -> Result<IpAddr, String> {
+    let ip: IpAddr = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{}' is not an IP address", clip(text)))?;
+    let why = match ip {
+        _ if ip.is_unspecified() => Some("is the unspecified address"),
+        _ if ip.is_multicast() => Some("is a multicast address"),
+        IpAddr::V4(v4) if v4.is_broadcast() => Some("is the broadcast address"),
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            Some("is an IPv4-mapped IPv6 address; send the IPv4 address itself")
+        }
+        _ => None,
+    };
+    match why {
+        Some(why) => Err(format!("'{ip}' {why}")),
+        None => Ok(ip),
+    }
+}
+
 /// Reads what the request asks; see the module docs for the forms.
 pub fn parse(request: &HttpRequest) -> Result<Ask, Refusal> {
     let path = request.path.trim_end_matches('/');
@@ -239,9 +264,10 @@ fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
                 }
                 let ip = match ask.ip {
                     None => None,
-                    Some(ip) => Some(ip.parse().map_err(|_| {
-                        Refusal::json(400, format!("ip '{}' is not an IP address", clip(&ip)))
-                    })?),
+                    Some(ip) => Some(
+                        address_to_set(&ip)
+                            .map_err(|why| Refusal::json(400, format!("ip {why}")))?,
+                    ),
                 };
                 return Ok(Ask::SignedSet {
                     host,
@@ -330,12 +356,10 @@ fn dyndns2(request: &HttpRequest) -> Result<Ask, Refusal> {
     }
     let myip = match myip {
         None => None,
-        Some(ip) => Some(ip.parse().map_err(|_| {
-            Refusal::dyndns2(
-                400,
-                format!("dnserr (myip '{}' is not an IP address)", clip(&ip)),
-            )
-        })?),
+        Some(ip) => Some(
+            address_to_set(&ip)
+                .map_err(|why| Refusal::dyndns2(400, format!("dnserr (myip {why})")))?,
+        ),
     };
     Ok(Ask::Dyndns2 {
         hosts,
@@ -350,6 +374,24 @@ mod tests {
     use super::*;
     use rstest::rstest;
     use serde_json::json;
+
+    #[rstest]
+    #[case("203.0.113.7", Ok("203.0.113.7"))]
+    #[case(" 2001:db8::7 ", Ok("2001:db8::7"))]
+    #[case("0.0.0.0", Err("unspecified"))]
+    #[case("::", Err("unspecified"))]
+    #[case("224.0.0.1", Err("multicast"))]
+    #[case("ff02::1", Err("multicast"))]
+    #[case("255.255.255.255", Err("broadcast"))]
+    #[case("::ffff:203.0.113.7", Err("send the IPv4 address itself"))]
+    #[case("203.0.113", Err("is not an IP address"))]
+    fn addresses_a_client_may_ask_for(#[case] text: &str, #[case] want: Result<&str, &str>) {
+        match (address_to_set(text), want) {
+            (Ok(ip), Ok(w)) => assert_eq!(ip.to_string(), w),
+            (Err(why), Err(w)) => assert!(why.contains(w), "{why}"),
+            (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+        }
+    }
 
     /// A function URL request as Lambda delivers it.
     fn url_request(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {

@@ -6,11 +6,12 @@
 use super::book::{Book, Cause};
 use super::Registrar;
 use crate::error::Result;
-use crate::model::{HostSettings, RegistryItem, ZoneInfo};
-use crate::plan::{self, Observed};
+use crate::model::{HostSettings, RecordType, RegistryItem, ZoneInfo};
+use crate::plan::{self, Conflict, Observed, Plan};
 use crate::ports::{Dns, Registry};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
@@ -39,6 +40,41 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         let mut seen = Observed::default();
         self.settle_unsettled(&mut book, &mut seen).await?;
         let summary = Summary::reconciled(request_id, &key);
+        // The name is the host's only if everything at it is: a record of
+        // any type someone else wrote (an instance's A, a person's TXT)
+        // refuses the host, whatever type its address needs.
+        let wanted = BTreeMap::from([(zone.id.clone(), BTreeSet::from([name.clone()]))]);
+        self.read(&mut seen, wanted).await?;
+        let foreign: Vec<String> = seen
+            .at(&zone.id, &name)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| {
+                !book
+                    .owned
+                    .iter()
+                    .chain(&book.pending)
+                    .any(|o| o.zone_id == zone.id && o.record == **r)
+            })
+            .map(|r| r.rtype.to_string())
+            .collect();
+        if let Some(rtype) = foreign.first() {
+            self.finish(&mut book, false).await?;
+            let conflict = Conflict {
+                zone_id: zone.id.clone(),
+                zone_name: zone.name.clone(),
+                name: name.clone(),
+                rtype: RecordType::from(rtype.clone()),
+                reason: format!(
+                    "the name holds {} this host did not write; it is never overwritten",
+                    foreign.join(", ")
+                ),
+            };
+            return Ok(summary.with_plan(&Plan {
+                conflicts: vec![conflict],
+                ..Plan::default()
+            }));
+        }
         self.converge(
             &mut book,
             &mut seen,

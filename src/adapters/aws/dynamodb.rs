@@ -3,11 +3,12 @@
 //! invocations for one instance never overwrite each other.
 
 use super::aws_error;
+use crate::ddns::decide::Counters;
 use crate::error::{Error, Result};
 use crate::model::{
     self, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
 };
-use crate::ports::{Nonces, Registry};
+use crate::ports::{Guards, Registry};
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -155,9 +156,12 @@ pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> RegistryItem {
         Ok(item) => item,
         Err(why) => RegistryItem::foreign(ForeignItem {
             instance_id: instance_id.to_string(),
+            // A damaged host's secret is not kept: nothing replaces or
+            // removes a host's item on the strength of a foreign copy, and
+            // a copy may end up in a note or a log.
             attributes: map
                 .iter()
-                .filter(|(k, _)| k.as_str() != "InstanceId")
+                .filter(|(k, _)| k.as_str() != "InstanceId" && !(host && k.as_str() == "Secret"))
                 .map(|(k, v)| (k.clone(), av_to_json(v)))
                 .collect(),
             why,
@@ -498,7 +502,7 @@ impl Registry for DynamoRegistry {
     }
 }
 
-impl Nonces for DynamoRegistry {
+impl Guards for DynamoRegistry {
     /// A conditional PutItem: no item under the nonce's key, or one that
     /// has expired but that DynamoDB's TTL has not deleted yet.
     async fn first_use(&self, host: &str, nonce: &str, now: i64, expires_at: i64) -> Result<bool> {
@@ -516,6 +520,25 @@ impl Nonces for DynamoRegistry {
             Ok(_) => Ok(true),
             Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => Ok(false),
             Err(e) => Err(aws_error("dynamodb:PutItem", e)),
+        }
+    }
+
+    /// An UpdateItem of the three counters only, while the host exists.
+    async fn count(&self, host_key: &str, counters: Counters) -> Result<()> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("InstanceId", s(host_key))
+            .update_expression("SET WindowStart = :w, Failures = :f, Changes = :c")
+            .condition_expression("attribute_exists(Secret)")
+            .expression_attribute_values(":w", AV::N(counters.window_start.to_string()))
+            .expression_attribute_values(":f", AV::N(counters.failures.to_string()))
+            .expression_attribute_values(":c", AV::N(counters.changes.to_string()));
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(aws_error("dynamodb:UpdateItem", e)),
         }
     }
 }
@@ -553,6 +576,12 @@ mod tests {
         let read = from_item(&host.instance_id, &no_secret);
         assert!(read.host.is_none() && read.replaces.is_some(), "{read:?}");
         assert!(read.replaces.unwrap().note().contains("Secret is missing"));
+        let mut bad_ttl = to_item(&host);
+        bad_ttl.insert("Ttl".into(), s("sixty"));
+        let read = from_item(&host.instance_id, &bad_ttl);
+        let found = read.replaces.expect("damaged");
+        assert!(!found.attributes.contains_key("Secret"), "{found:?}");
+        assert!(!format!("{found:?}").contains("s3cret"));
         // An instance's item with a host's attribute is not ours.
         let mut odd = to_item(&RegistryItem {
             instance_id: "i-0abc".into(),
