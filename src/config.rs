@@ -20,6 +20,9 @@ pub struct Config {
     pub default_zone: Option<String>,
     /// What a stopped instance keeps (`DDNS_ON_STOP`).
     pub on_stop: OnStop,
+    /// How long a warm Lambda process remembers zones and VPC facts
+    /// (`DDNS_CACHE_SECONDS`; 0: not at all).
+    pub cache_seconds: u64,
 }
 
 /// What happens to a stopped (or stopping) instance's records.
@@ -53,6 +56,7 @@ impl Default for Config {
             allowed_zones: Vec::new(),
             default_zone: None,
             on_stop: OnStop::Deregister,
+            cache_seconds: 60,
         }
     }
 }
@@ -128,6 +132,20 @@ impl Config {
                         message: format!(
                             "'{}' is not a stop policy: give deregister (delete a stopped instance's records) or keep (keep its private records)",
                             names::clip(&policy)
+                        ),
+                    })
+                }
+            };
+        }
+        if let Some(seconds) = get("DDNS_CACHE_SECONDS") {
+            config.cache_seconds = match seconds.parse::<u64>() {
+                Ok(n) if n <= 3600 => n,
+                _ => {
+                    return Err(Error::Config {
+                        variable: "DDNS_CACHE_SECONDS".into(),
+                        message: format!(
+                            "'{}' is not a cache time: give whole seconds from 0 (no cache) to 3600, e.g. DDNS_CACHE_SECONDS=60",
+                            names::clip(&seconds)
                         ),
                     })
                 }
@@ -231,6 +249,13 @@ mod tests {
         assert_eq!(c.on_stop, OnStop::Deregister, "the default");
         let keep = config(&[("DDNS_ON_STOP", "Keep")]).unwrap();
         assert_eq!(keep.on_stop, OnStop::Keep);
+        assert_eq!(c.cache_seconds, 60, "the default");
+        assert_eq!(
+            config(&[("DDNS_CACHE_SECONDS", "0")])
+                .unwrap()
+                .cache_seconds,
+            0
+        );
     }
 
     #[test]
@@ -255,6 +280,8 @@ mod tests {
             ("DDNS_ALLOWED_ZONES", "corp.example,bad zone!"),
             ("DDNS_DEFAULT_ZONE", "*.corp.example"),
             ("DDNS_ON_STOP", "hibernate"),
+            ("DDNS_CACHE_SECONDS", "a minute"),
+            ("DDNS_CACHE_SECONDS", "3601"),
         ] {
             let err = config(&[(var, value)]).unwrap_err().to_string();
             assert!(err.contains(var), "{err}");

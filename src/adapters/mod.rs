@@ -2,4 +2,5 @@
 //! memory with AWS's rules (world files, scenarios and tests run on it).
 
 pub mod aws;
+pub mod cache;
 pub mod memory;

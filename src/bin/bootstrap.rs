@@ -23,6 +23,6 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .block_on(async {
             let config = Config::from_env()?;
             let account = aws::connect(&ConnectOptions::default(), &config.table).await;
-            ec2_ddns::lambda::run(account.registrar(config)).await
+            ec2_ddns::lambda::run(account.cached_registrar(config)).await
         })
 }

@@ -6,6 +6,7 @@ pub mod dynamodb;
 pub mod ec2;
 pub mod route53;
 
+use crate::adapters::cache::Cached;
 use crate::calls::CallLog;
 use crate::error::Error;
 use crate::registrar::Registrar;
@@ -129,6 +130,23 @@ impl AwsAccount {
     ) -> Registrar<ec2::Ec2, route53::Route53, dynamodb::DynamoRegistry> {
         Registrar::new(self.ec2, self.dns, self.registry, config, self.region)
             .with_calls(self.calls)
+    }
+
+    /// The registrar of a Lambda process: zones and VPC facts remembered
+    /// for `config.cache_seconds` across invocations (`adapters::cache`).
+    pub fn cached_registrar(
+        self,
+        config: Config,
+    ) -> Registrar<Cached<ec2::Ec2>, Cached<route53::Route53>, dynamodb::DynamoRegistry> {
+        let ttl = std::time::Duration::from_secs(config.cache_seconds);
+        Registrar::new(
+            Cached::new(self.ec2, ttl),
+            Cached::new(self.dns, ttl),
+            self.registry,
+            config,
+            self.region,
+        )
+        .with_calls(self.calls)
     }
 }
 

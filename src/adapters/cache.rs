@@ -1,0 +1,185 @@
+//! A warm Lambda process's short memory of what rarely changes: the zones
+//! an instance can be written into (and their VPC associations) and each
+//! VPC's DHCP domain and DNS attributes. Kept for `DDNS_CACHE_SECONDS`
+//! (default 60; 0 disables), so a warm invocation makes only the calls it
+//! can't avoid: describe the instance, read and write its item, one change
+//! per zone. Instances, records and registry items are never cached: they
+//! are what the registrar converges.
+//!
+//! A change Route 53 refuses forgets the zones (a zone may have gone or
+//! changed); otherwise a new zone or association is seen within the
+//! cache's time, as the README says.
+
+use crate::error::Result;
+use crate::model::{InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneInfo};
+use crate::plan::ZoneChanges;
+use crate::ports::{Dns, Instances};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Zones visible from a VPC (or none: public only) in a region, and when
+/// they were read.
+type ZoneEntries = HashMap<(Option<String>, String), (Instant, Vec<ZoneInfo>)>;
+
+/// A port with the cache in front of it.
+pub struct Cached<T> {
+    pub inner: T,
+    ttl: Duration,
+    zones: Mutex<ZoneEntries>,
+    vpcs: Mutex<HashMap<String, (Instant, VpcFacts)>>,
+}
+
+impl<T> Cached<T> {
+    /// `inner` behind a cache whose entries live `ttl` (zero: no cache).
+    pub fn new(inner: T, ttl: Duration) -> Cached<T> {
+        Cached {
+            inner,
+            ttl,
+            zones: Mutex::new(HashMap::new()),
+            vpcs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A poisoned lock only means another thread panicked meanwhile; the
+    /// entries are still plain data.
+    fn lock<V>(map: &Mutex<V>) -> MutexGuard<'_, V> {
+        map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn fresh(&self, at: Instant) -> bool {
+        at.elapsed() < self.ttl
+    }
+}
+
+impl<T: Instances + Sync> Instances for Cached<T> {
+    async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
+        self.inner.instance(instance_id).await
+    }
+
+    /// A VPC EC2 does not know is not remembered: it may appear.
+    async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {
+        let hit = Self::lock(&self.vpcs)
+            .get(vpc_id)
+            .filter(|(at, _)| self.fresh(*at))
+            .map(|(_, facts)| facts.clone());
+        if let Some(facts) = hit {
+            return Ok(Some(facts));
+        }
+        let found = self.inner.vpc(vpc_id).await?;
+        if let (Some(facts), false) = (&found, self.ttl.is_zero()) {
+            Self::lock(&self.vpcs).insert(vpc_id.to_string(), (Instant::now(), facts.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn all_instances(&self) -> Result<InstanceListing> {
+        self.inner.all_instances().await
+    }
+}
+
+impl<T: Dns + Sync> Dns for Cached<T> {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
+        let key = (vpc_id.map(str::to_string), region.to_string());
+        let hit = Self::lock(&self.zones)
+            .get(&key)
+            .filter(|(at, _)| self.fresh(*at))
+            .map(|(_, zones)| zones.clone());
+        if let Some(zones) = hit {
+            return Ok(zones);
+        }
+        let zones = self.inner.zones_visible_from(vpc_id, region).await?;
+        if !self.ttl.is_zero() {
+            Self::lock(&self.zones).insert(key, (Instant::now(), zones.clone()));
+        }
+        Ok(zones)
+    }
+
+    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+        self.inner.records_at(zone_id, names).await
+    }
+
+    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        self.inner.records_in(zone_id).await
+    }
+
+    async fn apply(&self, changes: &ZoneChanges) -> Result<()> {
+        let result = self.inner.apply(changes).await;
+        if result.is_err() {
+            Self::lock(&self.zones).clear();
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::MemoryAccount;
+    use crate::event::{self, Event};
+    use crate::registrar::Registrar;
+    use crate::sim::world::World;
+    use crate::Config;
+
+    fn account() -> MemoryAccount {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/worlds/split-horizon.json"
+        );
+        MemoryAccount::new(World::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap())
+    }
+
+    fn fixture(name: &str) -> event::InstanceEvent {
+        let path = format!("{}/fixtures/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        match event::parse(value).unwrap() {
+            Event::Instance(change) => change,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Calls per operation of each event, handled in turn by one registrar
+    /// (one warm process) whose cache lives `ttl`.
+    async fn calls(ttl: Duration, events: &[&str]) -> Vec<usize> {
+        let account = account();
+        let registrar = Registrar::new(
+            Cached::new(account.clone(), ttl),
+            Cached::new(account.clone(), ttl),
+            account.clone(),
+            Config::default(),
+            "us-east-1",
+        );
+        let mut counts = Vec::new();
+        for name in events {
+            account.calls.take();
+            registrar.handle(&fixture(name)).await.expect(name);
+            counts.push(account.calls.take().values().sum());
+        }
+        counts
+    }
+
+    #[tokio::test]
+    async fn a_warm_process_asks_only_what_it_cannot_remember() {
+        let events = [
+            "web-1-running",
+            "web-1-terminated",
+            "web-1-running",
+            "web-1-terminated",
+        ];
+        let cold = calls(Duration::ZERO, &events).await;
+        let warm = calls(Duration::from_secs(60), &events).await;
+        eprintln!("calls per event, cold {cold:?}, warm {warm:?}");
+        // Split horizon: 3 zones (private, public, reverse).
+        assert_eq!(cold[0], warm[0], "the first event fills the cache");
+        // Running again, warm: describe, item, write ahead, 3 changes, settle.
+        assert_eq!(warm[2], 7, "{warm:?}");
+        assert!(cold[2] > warm[2], "{cold:?} {warm:?}");
+        // Terminated needs no zone: the same either way.
+        assert_eq!(cold[1], warm[1]);
+        assert_eq!(cold[3], warm[3]);
+    }
+}
