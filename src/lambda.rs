@@ -173,15 +173,10 @@ mod tests {
     use super::*;
     use crate::adapters::memory::{Fault, MemoryAccount};
     use crate::model::{self, InstanceState};
-    use crate::sim::world::World;
     use crate::Config;
 
     fn account() -> MemoryAccount {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/worlds/split-horizon.json"
-        );
-        MemoryAccount::new(World::load(path).expect("fixture world"))
+        MemoryAccount::fixture("split-horizon")
     }
 
     fn running() -> Value {

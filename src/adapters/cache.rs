@@ -122,16 +122,7 @@ mod tests {
     use crate::adapters::memory::MemoryAccount;
     use crate::event::{self, Event};
     use crate::registrar::Registrar;
-    use crate::sim::world::World;
     use crate::Config;
-
-    fn account() -> MemoryAccount {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/worlds/split-horizon.json"
-        );
-        MemoryAccount::new(World::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap())
-    }
 
     fn fixture(name: &str) -> event::InstanceEvent {
         let path = format!("{}/fixtures/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -145,7 +136,7 @@ mod tests {
     /// Calls per operation of each event, handled in turn by one registrar
     /// (one warm process) whose cache lives `ttl`.
     async fn calls(ttl: Duration, events: &[&str]) -> Vec<usize> {
-        let account = account();
+        let account = MemoryAccount::fixture("split-horizon");
         let registrar = Registrar::new(
             Cached::new(account.clone(), ttl),
             Cached::new(account.clone(), ttl),

@@ -157,6 +157,16 @@ impl MemoryAccount {
         }
     }
 
+    /// An account holding a world of `fixtures/worlds/` (unit tests).
+    #[cfg(test)]
+    pub(crate) fn fixture(world: &str) -> MemoryAccount {
+        let path = format!(
+            "{}/fixtures/worlds/{world}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        MemoryAccount::new(World::load(&path).expect("fixture world"))
+    }
+
     /// The registrar with this account behind all three ports.
     pub fn registrar(&self, config: Config) -> Registrar<Self, Self, Self> {
         let region = self.lock().world.region.clone();
