@@ -45,7 +45,8 @@ impl From<Error> for Diagnostic {
 /// A scheduled event runs the full reconcile and answers with its totals
 /// and the instances it reported on. A function URL request (told apart by
 /// its shape) is the DDNS endpoint's, answered with a function URL
-/// response; it never fails the invocation.
+/// response; it never fails the invocation. An SQS batch (buffered mode)
+/// is answered with the messages to deliver again (`buffered`).
 pub async fn handle<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> Result<Value, Error>
 where
     E: Instances + Sync,
@@ -54,6 +55,9 @@ where
 {
     if ddns::request::is_function_url(&payload) {
         return Ok(ddns_request(registrar, payload).await);
+    }
+    if crate::buffered::is_sqs_batch(&payload) {
+        return Ok(crate::buffered::handle_batch(registrar, &payload).await);
     }
     let change = match event::parse(payload) {
         Ok(Event::Instance(change)) => change,

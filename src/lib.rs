@@ -9,6 +9,7 @@
 
 pub mod adapters;
 pub mod apply;
+pub mod buffered;
 pub mod calls;
 pub mod cli;
 pub mod config;

@@ -179,7 +179,11 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
     let ec2 = aws_sdk_ec2::config::Builder::from(&shared)
         .interceptor(counter.clone())
         .build();
+    // Route 53's change rate is a token bucket shared by the whole account:
+    // adaptive retry also slows this client down after a throttle, instead
+    // of only backing off each attempt.
     let route53 = aws_sdk_route53::config::Builder::from(&shared)
+        .retry_config(aws_sdk_route53::config::retry::RetryConfig::adaptive())
         .interceptor(counter.clone())
         .build();
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
