@@ -1,7 +1,8 @@
 //! The real `bootstrap` binary behind the real Lambda Runtime API, emulated
 //! by `cargo lambda watch --only-lambda-apis`, talking to moto. Proves the
 //! binary speaks the Runtime API, reads its configuration from the
-//! environment and serves several invocations from one process.
+//! environment and serves several invocations from one process, SQS
+//! batches (buffered mode) included.
 
 mod common;
 
@@ -127,4 +128,23 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
             .any(|l| l["fields"]["message"] == "reconcile done"),
         "the reconcile logs its totals: {log}"
     );
+
+    // Buffered mode: an SQS batch (pending, running, the running again)
+    // converges web-1 once and names no message to deliver again; the
+    // reconcile after it finds nothing to create.
+    let batch = function.invoke(&event_for(
+        "fixtures/events/sqs-web-1-launch.json",
+        "i-0web1",
+        &web1,
+        dir,
+    ));
+    assert_eq!(
+        batch,
+        serde_json::json!({"batchItemFailures": []}),
+        "{batch}"
+    );
+    let after = function.invoke(&common::repo("fixtures/events/scheduled.json"));
+    assert_eq!(after["totals"]["items_seen"], 1, "{after}");
+    assert_eq!(after["totals"]["records_created"], 0, "{after}");
+    assert_eq!(after["totals"]["errors"], 0, "{after}");
 }
