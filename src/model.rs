@@ -518,10 +518,8 @@ pub struct HostSettings {
     pub secret: String,
     /// The dyndns2 login; `None`: the host name without its trailing dot.
     pub login: Option<String>,
-    /// Start of the abuse window (Unix seconds), failed proofs and changes in it.
-    pub window_start: i64,
-    pub failures: u32,
-    pub changes: u32,
+    /// Failed proofs and changes in the current abuse window.
+    pub counters: crate::ddns::decide::Counters,
     /// When the host was added.
     pub created: Option<DateTime<Utc>>,
 }
@@ -534,9 +532,7 @@ impl std::fmt::Debug for HostSettings {
             .field("ttl", &self.ttl)
             .field("secret", &"<hidden>")
             .field("login", &self.login)
-            .field("window_start", &self.window_start)
-            .field("failures", &self.failures)
-            .field("changes", &self.changes)
+            .field("counters", &self.counters)
             .field("created", &self.created)
             .finish()
     }

@@ -246,7 +246,7 @@ async fn a_failure_is_counted_without_moving_the_items_version() {
         after.version, before.version,
         "an update in flight keeps its race"
     );
-    assert_eq!(after.host.as_ref().unwrap().failures, 1);
+    assert_eq!(after.host.as_ref().unwrap().counters.failures, 1);
     // A name given many times in one dyndns2 request counts once.
     let mut many = fixture("dyndns2-badauth");
     many["rawQueryString"] =
@@ -258,6 +258,7 @@ async fn a_failure_is_counted_without_moving_the_items_version() {
             .host
             .as_ref()
             .unwrap()
+            .counters
             .failures,
         2
     );

@@ -635,9 +635,7 @@ impl Guards for MemoryAccount {
         let after = self.enter(operation, None)?;
         if let Some(Stored::Ours(item)) = self.lock().registry.get_mut(host_key) {
             if let Some(host) = item.host.as_mut() {
-                host.window_start = counters.window_start;
-                host.failures = counters.failures;
-                host.changes = counters.changes;
+                host.counters = counters;
             }
         }
         self.leave(operation, after)

@@ -48,9 +48,16 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
     }
     warn_if_readable_by_others(&args.secret_file);
     let host = args.host.trim_end_matches('.');
+    let endpoint = match client::Endpoint::new(&args.url) {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            eprintln!("ec2-ddns: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let ip = match args.ip {
         Some(ip) => ip,
-        None => match client::my_address(&args.url).await {
+        None => match endpoint.my_address().await {
             Ok(ip) => ip,
             Err(e) => {
                 eprintln!("ec2-ddns: {e}");
@@ -66,7 +73,7 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
         }
     };
     let body = client::signed_set(&secret, host, ip, chrono::Utc::now().timestamp(), &nonce);
-    match client::post(&args.url, &body).await {
+    match endpoint.post(&body).await {
         Ok(answer) if answer.success => {
             let what = if answer.status == 201 {
                 "updated"

@@ -7,6 +7,8 @@ use super::auth;
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
@@ -34,78 +36,96 @@ fn failed(url: &str, message: impl Into<String>) -> Error {
     }
 }
 
-/// POSTs `body` as JSON and reads the endpoint's JSON answer.
-pub async fn post(url: &str, body: &Value) -> Result<Answer> {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| failed(url, format!("no root certificates for HTTPS: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let request = http::Request::post(url)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(
-            http::header::USER_AGENT,
-            concat!("ec2-ddns/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| failed(url, format!("not a URL this client can use: {e}")))?;
-    let exchange = async {
-        let response = client
-            .request(request)
-            .await
-            .map_err(|e| failed(url, format!("the request failed: {e}")))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| failed(url, format!("the answer broke off: {e}")))?
-            .to_bytes();
-        Ok::<_, Error>((status, bytes))
-    };
-    let (status, bytes) = tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| failed(url, format!("no answer within {} s", TIMEOUT.as_secs())))??;
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ANSWER_BYTES)]).to_string();
-    let value: Value = serde_json::from_str(&text).map_err(|_| {
-        failed(
-            url,
-            format!(
-                "HTTP {status}, and the answer is not the endpoint's JSON: {}",
-                crate::names::clip(text.trim())
-            ),
-        )
-    })?;
-    Ok(Answer {
-        status,
-        success: value["return_status"] == "success",
-        message: value["return_message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    })
+/// The endpoint at one URL, with one HTTP client (the OS's root
+/// certificates are read once) for every request made to it.
+pub struct Endpoint {
+    url: String,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
-/// Our address as the endpoint sees it.
-pub async fn my_address(url: &str) -> Result<IpAddr> {
-    let answer = post(url, &json!({"execution_mode": "get"})).await?;
-    if !answer.success {
-        return Err(failed(
-            url,
-            format!("get answered HTTP {}: {}", answer.status, answer.message),
-        ));
+impl Endpoint {
+    pub fn new(url: &str) -> Result<Endpoint> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| failed(url, format!("no root certificates for HTTPS: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Endpoint {
+            url: url.to_string(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        })
     }
-    answer.message.trim().parse().map_err(|_| {
-        failed(
-            url,
-            format!(
-                "get answered '{}', which is not an IP address",
-                crate::names::clip(&answer.message)
-            ),
-        )
-    })
+
+    /// POSTs `body` as JSON and reads the endpoint's JSON answer.
+    pub async fn post(&self, body: &Value) -> Result<Answer> {
+        let url = self.url.as_str();
+        let request = http::Request::post(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(
+                http::header::USER_AGENT,
+                concat!("ec2-ddns/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| failed(url, format!("not a URL this client can use: {e}")))?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| failed(url, format!("the request failed: {e}")))?;
+            let status = response.status().as_u16();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| failed(url, format!("the answer broke off: {e}")))?
+                .to_bytes();
+            Ok::<_, Error>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(TIMEOUT, exchange)
+            .await
+            .map_err(|_| failed(url, format!("no answer within {} s", TIMEOUT.as_secs())))??;
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_ANSWER_BYTES)]).to_string();
+        let value: Value = serde_json::from_str(&text).map_err(|_| {
+            failed(
+                url,
+                format!(
+                    "HTTP {status}, and the answer is not the endpoint's JSON: {}",
+                    crate::names::clip(text.trim())
+                ),
+            )
+        })?;
+        Ok(Answer {
+            status,
+            success: value["return_status"] == "success",
+            message: value["return_message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// Our address as the endpoint sees it.
+    pub async fn my_address(&self) -> Result<IpAddr> {
+        let url = self.url.as_str();
+        let answer = self.post(&json!({"execution_mode": "get"})).await?;
+        if !answer.success {
+            return Err(failed(
+                url,
+                format!("get answered HTTP {}: {}", answer.status, answer.message),
+            ));
+        }
+        answer.message.trim().parse().map_err(|_| {
+            failed(
+                url,
+                format!(
+                    "get answered '{}', which is not an IP address",
+                    crate::names::clip(&answer.message)
+                ),
+            )
+        })
+    }
 }
 
 /// The signed `set` body for `host` and `ip` at `timestamp` with `nonce`.

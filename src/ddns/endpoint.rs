@@ -135,40 +135,34 @@ where
             return refusal(&refused);
         }
     };
-    match ask {
+    let (host, proof) = match &ask {
         Ask::Get => {
             metric("get");
-            json_get(&source.to_string())
+            return json_get(&source.to_string());
         }
-        Ask::LegacySet { host, hash } => {
-            let proof = Proof::Legacy {
-                host_as_sent: &host,
-                hash: &hash,
-            };
-            let outcome = one(registrar, &host, &proof, source, request_id, now).await;
-            report(&host, source, &outcome);
-            let (status, success, message) = outcome.json(&host);
-            json_answer(status, success, &message)
-        }
+        Ask::LegacySet { host, hash } => (
+            host,
+            Proof::Legacy {
+                host_as_sent: host,
+                hash,
+            },
+        ),
         Ask::SignedSet {
             host,
             ip,
             timestamp,
             nonce,
             signature,
-        } => {
-            let proof = Proof::Signed {
-                host_as_sent: &host,
-                ip,
-                timestamp,
-                nonce: &nonce,
-                signature: &signature,
-            };
-            let outcome = one(registrar, &host, &proof, source, request_id, now).await;
-            report(&host, source, &outcome);
-            let (status, success, message) = outcome.json(&host);
-            json_answer(status, success, &message)
-        }
+        } => (
+            host,
+            Proof::Signed {
+                host_as_sent: host,
+                ip: *ip,
+                timestamp: *timestamp,
+                nonce,
+                signature,
+            },
+        ),
         Ask::Dyndns2 {
             hosts,
             myip,
@@ -179,25 +173,29 @@ where
             // answered on each of its lines.
             let mut decided: Vec<(String, Outcome)> = Vec::new();
             let mut lines = Vec::new();
-            for host in &hosts {
+            for host in hosts {
                 let name = names::normalize(host);
                 if let Some((_, outcome)) = decided.iter().find(|(n, _)| *n == name) {
                     lines.push(outcome.line());
                     continue;
                 }
                 let proof = Proof::Basic {
-                    login: &login,
-                    password: &password,
-                    myip,
+                    login,
+                    password,
+                    myip: *myip,
                 };
                 let outcome = one(registrar, host, &proof, source, request_id, now).await;
                 report(host, source, &outcome);
                 lines.push(outcome.line());
                 decided.push((name, outcome));
             }
-            dyndns2_answer(200, &lines)
+            return dyndns2_answer(200, &lines);
         }
-    }
+    };
+    let outcome = one(registrar, host, &proof, source, request_id, now).await;
+    report(host, source, &outcome);
+    let (status, success, message) = outcome.json(host);
+    json_answer(status, success, &message)
 }
 
 /// Logs and counts how one ask ended.
@@ -285,7 +283,10 @@ where
     if let Decision::Unchanged(ip) = decision {
         return Outcome::Unchanged(ip);
     }
-    let settings = with_counters(&settings, counters);
+    let settings = HostSettings {
+        counters,
+        ..settings
+    };
     match registrar
         .set_host_address(item, settings, ip, request_id, now)
         .await
@@ -327,20 +328,7 @@ pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> H
         login: settings.login.clone(),
         last_ipv4: last(RecordType::A),
         last_ipv6: last(RecordType::Aaaa),
-        counters: Counters {
-            window_start: settings.window_start,
-            failures: settings.failures,
-            changes: settings.changes,
-        },
-    }
-}
-
-fn with_counters(settings: &HostSettings, counters: Counters) -> HostSettings {
-    HostSettings {
-        window_start: counters.window_start,
-        failures: counters.failures,
-        changes: counters.changes,
-        ..settings.clone()
+        counters: settings.counters,
     }
 }
 

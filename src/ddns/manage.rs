@@ -4,6 +4,7 @@
 //! secret. The secret leaves only as the return value of `add` and
 //! `rotate`, for the command to print once.
 
+use super::decide::Counters;
 use super::host::{check_host_name, host_key, new_secret, HOST_KEY_PREFIX};
 use crate::error::{Error, Result};
 use crate::model::{HostSettings, RecordType, RegistryItem, ZoneInfo};
@@ -303,9 +304,7 @@ where
         version: item.version + 1,
         host: Some(HostSettings {
             secret: secret.clone(),
-            window_start: 0,
-            failures: 0,
-            changes: 0,
+            counters: Counters::default(),
             ..settings
         }),
         ..item

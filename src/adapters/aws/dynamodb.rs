@@ -117,9 +117,9 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
         map.insert("Ttl".into(), n(&host.ttl));
         map.insert("Secret".into(), s(&host.secret));
         opt(&mut map, "Login", host.login.as_ref());
-        map.insert("WindowStart".into(), n(&host.window_start));
-        map.insert("Failures".into(), n(&host.failures));
-        map.insert("Changes".into(), n(&host.changes));
+        map.insert("WindowStart".into(), n(&host.counters.window_start));
+        map.insert("Failures".into(), n(&host.counters.failures));
+        map.insert("Changes".into(), n(&host.counters.changes));
         opt(
             &mut map,
             "Created",
@@ -285,9 +285,11 @@ fn host_settings(map: &HashMap<String, AV>) -> Result<HostSettings, String> {
         ttl,
         secret: text("Secret")?,
         login: map.get("Login").map(|_| text("Login")).transpose()?,
-        window_start: number(map, "WindowStart").unwrap_or(0),
-        failures: number(map, "Failures").unwrap_or(0),
-        changes: number(map, "Changes").unwrap_or(0),
+        counters: Counters {
+            window_start: number(map, "WindowStart").unwrap_or(0),
+            failures: number(map, "Failures").unwrap_or(0),
+            changes: number(map, "Changes").unwrap_or(0),
+        },
         created: map
             .get("Created")
             .map(|_| text("Created").and_then(|t| model::parse_time(&t)))
@@ -559,9 +561,11 @@ mod tests {
                 ttl: 60,
                 secret: "s3cret".into(),
                 login: Some("router".into()),
-                window_start: 1_795_255_200,
-                failures: 2,
-                changes: 5,
+                counters: Counters {
+                    window_start: 1_795_255_200,
+                    failures: 2,
+                    changes: 5,
+                },
                 created: model::parse_time("2026-11-20T10:00:00Z").ok(),
             }),
             ..RegistryItem::default()
