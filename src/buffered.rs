@@ -8,17 +8,20 @@
 //! event, or a permanent error) is logged and not redelivered, as a bad
 //! event is in direct mode.
 //!
-//! This is the first step of buffered mode: instances of a batch are
-//! converged one after the other, each with its own calls; merging their
-//! changes per zone is to come.
+//! The instances are converged together (`Registrar::handle_many`): one
+//! DescribeInstances per 200 of them, registry items read and written 100
+//! at a time, and every record change of the batch merged per zone into as
+//! few Route 53 calls as its limits allow.
 
 use crate::error::Error;
 use crate::event::{self, Event, InstanceEvent};
 use crate::model::InstanceState;
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::Registrar;
+use crate::summary::Outcome;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 /// Whether an invocation's payload is an SQS batch: `Records` whose first
@@ -82,7 +85,11 @@ fn representative<'a>(events: &[&'a InstanceEvent]) -> &'a InstanceEvent {
 }
 
 /// Handles a batch; the answer is `{"batchItemFailures": [{"itemIdentifier": …}]}`.
-pub async fn handle_batch<E, D, R>(registrar: &Registrar<E, D, R>, payload: &Value) -> Value
+pub async fn handle_batch<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    payload: &Value,
+    deadline: Option<Instant>,
+) -> Value
 where
     E: Instances + Sync,
     D: Dns + Sync,
@@ -105,27 +112,35 @@ where
         }
     }
     let mut failed: Vec<&str> = Vec::new();
-    for (instance_id, group) in &by_instance {
-        let events: Vec<&InstanceEvent> = group.iter().map(|(_, e)| *e).collect();
-        let change = representative(&events);
-        match registrar.handle(change).await {
-            Ok(summary) => {
-                for w in &summary.warnings {
-                    warn!(instance = %instance_id, "{w}");
-                }
-                info!(instance = %instance_id, events = group.len(), outcome = summary.outcome.as_str(), "batch: instance converged");
-            }
-            Err(e) if e.is_retryable() => {
-                warn!(instance = %instance_id, error = %e, "batch: retryable failure; its messages are delivered again");
+    let groups: Vec<&Vec<(&str, &InstanceEvent)>> = by_instance.values().collect();
+    let speakers: Vec<&InstanceEvent> = groups
+        .iter()
+        .map(|group| {
+            let events: Vec<&InstanceEvent> = group.iter().map(|(_, e)| *e).collect();
+            representative(&events)
+        })
+        .collect();
+    let summaries = registrar.handle_many(&speakers, deadline).await;
+    for (group, summary) in groups.iter().zip(&summaries) {
+        let instance_id = &summary.instance_id;
+        for w in &summary.warnings {
+            warn!(instance = %instance_id, "{w}");
+        }
+        match (summary.outcome, summary.retryable) {
+            (Outcome::Error, Some(true)) => {
+                warn!(instance = %instance_id, error = summary.error.as_deref().unwrap_or_default(), "batch: retryable failure; its messages are delivered again");
                 failed.extend(group.iter().map(|(id, _)| *id));
             }
-            Err(e) => {
-                error!(instance = %instance_id, error = %e, "batch: instance failed; not retried");
+            (Outcome::Error, _) => {
+                error!(instance = %instance_id, error = summary.error.as_deref().unwrap_or_default(), "batch: instance failed; not retried");
+            }
+            (outcome, _) => {
+                info!(instance = %instance_id, events = group.len(), outcome = outcome.as_str(), changes = summary.changes.len(), "batch: instance converged");
             }
         }
     }
     if let Some((_, event_id)) = scheduled.last() {
-        match registrar.reconcile(event_id).await {
+        match registrar.reconcile_until(event_id, deadline).await {
             Ok(done) => {
                 info!(totals = %serde_json::to_string(&done.totals).unwrap_or_default(), "batch: reconcile done")
             }
@@ -212,7 +227,7 @@ mod tests {
         ]);
         assert!(is_sqs_batch(&batch));
         account.calls.take();
-        let answer = handle_batch(&registrar, &batch).await;
+        let answer = handle_batch(&registrar, &batch, None).await;
         assert_eq!(failures(&answer), Vec::<String>::new(), "{answer}");
         let calls = account.calls.take();
         assert_eq!(
@@ -235,7 +250,7 @@ mod tests {
             ),
             ("t2", "{}".to_string()),
         ]);
-        let answer = handle_batch(&registrar, &batch).await;
+        let answer = handle_batch(&registrar, &batch, None).await;
         assert_eq!(failures(&answer), ["t1"], "{answer}");
         assert_eq!(
             account.registry_items()["i-0web1"].records.len(),

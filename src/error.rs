@@ -65,6 +65,12 @@ pub enum Error {
     )]
     RegistryRace { instance_id: String },
 
+    /// The invocation's time ran out before this instance's changes were
+    /// sent. Nothing was left half-done (what was written ahead is put
+    /// back), and the next attempt converges it.
+    #[error("instance {instance_id}: the invocation's time ran out before its changes were sent; nothing is left half-done, and the next attempt converges it")]
+    OutOfTime { instance_id: String },
+
     /// The registry item could not be understood; it is left as it is.
     #[error("registry item for {instance_id} is unreadable: {message}; fix or delete the item in the table")]
     BadRegistryItem {
@@ -102,7 +108,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Aws { retryable, .. } => *retryable,
-            Error::ZoneChanged { .. } | Error::RegistryRace { .. } | Error::NotReady { .. } => true,
+            Error::ZoneChanged { .. }
+            | Error::RegistryRace { .. }
+            | Error::NotReady { .. }
+            | Error::OutOfTime { .. } => true,
             _ => false,
         }
     }
@@ -123,6 +132,33 @@ impl Error {
                 code: code.to_string(),
                 message: message.to_string(),
             }
+        }
+    }
+}
+
+impl Error {
+    /// This error again, for each of several subjects one failure stops (a
+    /// batch's read that fails fails every instance that needed it). The
+    /// message and whether to retry are kept.
+    pub fn again(&self) -> Error {
+        match self {
+            Error::Aws {
+                operation,
+                code,
+                message,
+                retryable,
+            } => Error::Aws {
+                operation: operation.clone(),
+                code: code.clone(),
+                message: message.clone(),
+                retryable: *retryable,
+            },
+            other => Error::Aws {
+                operation: "ec2-ddns".into(),
+                code: None,
+                message: other.to_string(),
+                retryable: other.is_retryable(),
+            },
         }
     }
 }

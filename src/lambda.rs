@@ -11,6 +11,8 @@ use crate::registrar::Registrar;
 use crate::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 /// What Lambda reports as `errorType` for a failed invocation: the kind of
@@ -25,6 +27,7 @@ impl From<Error> for Diagnostic {
             Error::BatchRefused { .. } => "BatchRefused",
             Error::RegistryRace { .. } => "RegistryRace",
             Error::NotReady { .. } => "NotReady",
+            Error::OutOfTime { .. } => "OutOfTime",
             Error::BadRegistryItem { .. } => "BadRegistryItem",
             Error::Host { .. } => "Host",
             Error::BadFile { .. } => "BadFile",
@@ -53,15 +56,32 @@ where
     D: Dns + Sync,
     R: Registry + Guards + Sync,
 {
+    handle_until(registrar, payload, None).await
+}
+
+/// [`handle`], sending no Route 53 change after `deadline` in a batch or a
+/// reconcile (the instances left are failed retryably, nothing half-done).
+pub async fn handle_until<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    payload: Value,
+    deadline: Option<Instant>,
+) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Guards + Sync,
+{
     if ddns::request::is_function_url(&payload) {
         return Ok(ddns_request(registrar, payload).await);
     }
     if crate::buffered::is_sqs_batch(&payload) {
-        return Ok(crate::buffered::handle_batch(registrar, &payload).await);
+        return Ok(crate::buffered::handle_batch(registrar, &payload, deadline).await);
     }
     let change = match event::parse(payload) {
         Ok(Event::Instance(change)) => change,
-        Ok(Event::Scheduled { event_id, .. }) => return reconcile(registrar, &event_id).await,
+        Ok(Event::Scheduled { event_id, .. }) => {
+            return reconcile(registrar, &event_id, deadline).await
+        }
         Ok(Event::Ignored { event_id, reason }) => {
             info!(event = %event_id, "{reason}");
             let mut summary = Summary::reconciled(&event_id, "").note(reason);
@@ -118,13 +138,17 @@ where
 /// The full reconcile. Each instance reported is logged as one line; the
 /// answer holds the totals. A listing that fails retryably fails the
 /// invocation; an instance that fails is counted and left to the next run.
-async fn reconcile<E, D, R>(registrar: &Registrar<E, D, R>, event_id: &str) -> Result<Value, Error>
+async fn reconcile<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    event_id: &str,
+    deadline: Option<Instant>,
+) -> Result<Value, Error>
 where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
 {
-    match registrar.reconcile(event_id).await {
+    match registrar.reconcile_until(event_id, deadline).await {
         Ok(done) => {
             for w in &done.warnings {
                 warn!("{w}");
@@ -167,9 +191,42 @@ where
 {
     let registrar = &registrar;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(registrar, event.payload).await
+        let deadline = send_deadline(event.context.deadline, SystemTime::now());
+        if let Some(calls) = &registrar.calls {
+            calls.take();
+        }
+        let answer = handle_until(registrar, event.payload, deadline).await;
+        // One invocation at a time per process: what the log counted since
+        // the start is this invocation's (a reconcile reports its own).
+        if let Some(calls) = &registrar.calls {
+            let counts = calls.take();
+            if !counts.is_empty() {
+                info!(
+                    aws_calls = counts.values().sum::<usize>(),
+                    by_operation = %serde_json::to_string(&counts).unwrap_or_default(),
+                    "invocation done"
+                );
+            }
+        }
+        answer
     }))
     .await
+}
+
+/// Time kept back from the invocation's end (at most; a fifth of what is
+/// left when that is less): after the last change is sent, the items are
+/// saved and the answer is given.
+const FINISH_MARGIN: Duration = Duration::from_secs(3);
+
+/// The last moment to send a change: the invocation's deadline (Unix
+/// milliseconds, as Lambda gives it) less the finishing margin. `None`
+/// when the deadline is not ahead of `now` at all: Lambda never starts an
+/// invocation past its deadline, but emulators send a duration there
+/// (cargo-lambda sends 600000), and no bound beats a wrong one.
+fn send_deadline(deadline_ms: u64, now: SystemTime) -> Option<Instant> {
+    let end = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    let left = end.duration_since(now).ok()?;
+    Some(Instant::now() + left - FINISH_MARGIN.min(left / 5))
 }
 
 #[cfg(test)]
@@ -186,6 +243,22 @@ mod tests {
     fn running() -> Value {
         let time = model::parse_time("2026-11-21T10:00:00Z").ok();
         event::state_change_json("e-1", "i-0web1", InstanceState::Running, time, "us-east-1")
+    }
+
+    #[test]
+    fn the_send_deadline_keeps_a_margin_and_ignores_a_deadline_in_the_past() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let ms = |d: Duration| (now + d).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let start = Instant::now();
+        let left = |deadline: Option<Instant>| deadline.map(|d| d - start);
+        // 60 s left: 57 s to send.
+        let sixty = left(send_deadline(ms(Duration::from_secs(60)), now)).unwrap();
+        assert!(sixty >= Duration::from_secs(57) && sixty < Duration::from_secs(58));
+        // 5 s left: a fifth kept back, 4 s to send.
+        let five = left(send_deadline(ms(Duration::from_secs(5)), now)).unwrap();
+        assert!(five >= Duration::from_secs(4) && five < Duration::from_secs(5));
+        // cargo-lambda's 600000: not a time ahead, no bound.
+        assert_eq!(send_deadline(600_000, now), None);
     }
 
     #[tokio::test]

@@ -21,6 +21,24 @@ pub trait Instances {
     fn vpc(&self, vpc_id: &str) -> impl Future<Output = Result<Option<VpcFacts>>> + Send;
     /// Every instance of the region, all pages (the reconcile).
     fn all_instances(&self) -> impl Future<Output = Result<InstanceListing>> + Send;
+    /// The instances among `instance_ids` that EC2 knows, as they are now
+    /// (buffered mode: one call for a batch, chunked to the API's limits).
+    /// An id EC2 does not know is left out, never an error.
+    fn instances(
+        &self,
+        instance_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<InstanceFacts>>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let mut found = Vec::new();
+            for id in instance_ids {
+                found.extend(self.instance(id).await?);
+            }
+            Ok(found)
+        }
+    }
 }
 
 /// Route 53: zones, the records at given names, and atomic change batches.
@@ -59,10 +77,66 @@ pub trait Registry {
     /// Removes the item if it is still at `item.version` (or still exactly
     /// `item.replaces`); no item is fine.
     fn remove(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
+    /// The items of `instance_ids` that exist, each as `load` gives it
+    /// (buffered mode: batched reads within DynamoDB's limits).
+    fn load_many(
+        &self,
+        instance_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let mut found = Vec::new();
+            for id in instance_ids {
+                found.extend(self.load(id).await?);
+            }
+            Ok(found)
+        }
+    }
+    /// Makes every write of `writes` (at most [`MAX_WRITES_AT_ONCE`], each
+    /// item once) under the same conditions as `save` and `remove`, all or
+    /// none: one refused condition makes none (`Error::RegistryRace` naming
+    /// it, when the table says which). An answer lost after the writes
+    /// committed leaves them made, as with `save`.
+    fn write_all(&self, writes: &[Write<'_>]) -> impl Future<Output = Result<()>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            for write in writes {
+                match write {
+                    Write::Save(item) => self.save(item).await?,
+                    Write::Remove(item) => self.remove(item).await?,
+                }
+            }
+            Ok(())
+        }
+    }
     /// Every item of the table, all pages (the reconcile), each as `load`
     /// gives it. Keys that are not instance ids come back too (hosts,
     /// `host#…`), except the endpoint's nonces.
     fn all(&self) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send;
+}
+
+/// DynamoDB's limit of actions in one TransactWriteItems call.
+pub const MAX_WRITES_AT_ONCE: usize = 100;
+
+/// One conditional write of [`Registry::write_all`].
+#[derive(Debug, Clone, Copy)]
+pub enum Write<'a> {
+    /// As `Registry::save`.
+    Save(&'a RegistryItem),
+    /// As `Registry::remove`.
+    Remove(&'a RegistryItem),
+}
+
+impl Write<'_> {
+    pub fn instance_id(&self) -> &str {
+        match self {
+            Write::Save(item) | Write::Remove(item) => &item.instance_id,
+        }
+    }
 }
 
 /// DynamoDB again: the DDNS endpoint's guards, written apart from the

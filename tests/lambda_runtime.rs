@@ -141,7 +141,8 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
     assert_eq!(
         batch,
         serde_json::json!({"batchItemFailures": []}),
-        "{batch}"
+        "{batch}: {}",
+        std::fs::read_to_string(&log_file).unwrap_or_default()
     );
     let after = function.invoke(&common::repo("fixtures/events/scheduled.json"));
     assert_eq!(after["totals"]["items_seen"], 1, "{after}");

@@ -66,6 +66,14 @@ async fn a_thousand_lost_launches_are_registered_in_three_batches() {
     // 2,000 values in the forward zone (two batches of 1,000), 1,000 in the
     // reverse zone (one batch).
     assert_eq!(first.totals.change_batches, 3);
+    // Items written ahead and settled 100 per transaction, never one by one.
+    let ops = first
+        .totals
+        .aws_calls_by_operation
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(ops.get("dynamodb:TransactWriteItems"), Some(&20), "{ops:?}");
+    assert_eq!(ops.get("dynamodb:PutItem"), None, "{ops:?}");
     let zones = account.zone_records();
     assert_eq!(zones["ZFLEET"].len(), 2 * FLEET);
     assert_eq!(zones["ZREV40"].len(), FLEET);
@@ -97,6 +105,13 @@ async fn a_thousand_lost_launches_are_registered_in_three_batches() {
     );
     assert_eq!(third.totals.records_deleted, 3 * FLEET);
     assert_eq!(third.totals.change_batches, 3);
+    let ops = third
+        .totals
+        .aws_calls_by_operation
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(ops.get("dynamodb:TransactWriteItems"), Some(&20), "{ops:?}");
+    assert_eq!(ops.get("dynamodb:DeleteItem"), None, "{ops:?}");
     assert!(account.zone_records().values().all(Vec::is_empty));
     assert!(account.registry_items().is_empty(), "every item removed");
 }

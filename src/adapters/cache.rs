@@ -76,6 +76,10 @@ impl<T: Instances + Sync> Instances for Cached<T> {
     async fn all_instances(&self) -> Result<InstanceListing> {
         self.inner.all_instances().await
     }
+
+    async fn instances(&self, instance_ids: &[String]) -> Result<Vec<InstanceFacts>> {
+        self.inner.instances(instance_ids).await
+    }
 }
 
 impl<T: Dns + Sync> Dns for Cached<T> {

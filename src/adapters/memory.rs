@@ -22,7 +22,7 @@ use crate::model::{
 };
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
-use crate::ports::{Dns, Guards, Instances, Registry};
+use crate::ports::{Dns, Guards, Instances, Registry, Write, MAX_WRITES_AT_ONCE};
 use crate::registrar::Registrar;
 use crate::sim::world::World;
 use crate::Config;
@@ -337,6 +337,24 @@ impl Instances for MemoryAccount {
         Ok(Some(vpc))
     }
 
+    /// One DescribeInstances per 200 ids, as the real client filters them.
+    async fn instances(&self, instance_ids: &[String]) -> Result<Vec<InstanceFacts>> {
+        self.pages(
+            "ec2:DescribeInstances",
+            instance_ids
+                .len()
+                .div_ceil(crate::adapters::aws::ec2::IDS_PER_DESCRIBE),
+        )?;
+        let state = self.lock();
+        Ok(state
+            .world
+            .instances
+            .iter()
+            .filter(|i| instance_ids.contains(&i.id))
+            .map(|i| state.world.instance_facts(i))
+            .collect())
+    }
+
     /// One DescribeInstances per page of 1,000 (the API's largest page).
     async fn all_instances(&self) -> Result<InstanceListing> {
         let count = self.lock().world.instances.len();
@@ -561,21 +579,57 @@ impl Registry for MemoryAccount {
         let after = self.enter(operation, None)?;
         {
             let mut state = self.lock();
-            let previous = item.version.saturating_sub(1);
-            let allowed = match state.registry.get(&item.instance_id) {
-                None => previous == 0,
-                Some(stored) => stored.is_as_read(item, previous),
-            };
-            if !allowed {
-                return Err(Error::RegistryRace {
-                    instance_id: item.instance_id.clone(),
-                });
+            state.check(&Write::Save(item))?;
+            state.write(&Write::Save(item));
+        }
+        self.leave(operation, after)
+    }
+
+    /// One BatchGetItem per 100 keys (DynamoDB's limit).
+    async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
+        let operation = "dynamodb:BatchGetItem";
+        let mut found = Vec::new();
+        for chunk in instance_ids.chunks(crate::adapters::aws::dynamodb::KEYS_PER_BATCH_GET) {
+            let after = self.enter(operation, None)?;
+            {
+                let state = self.lock();
+                found.extend(
+                    chunk
+                        .iter()
+                        .filter_map(|id| state.registry.get(id))
+                        .map(Stored::read),
+                );
             }
-            let mut saved = item.clone();
-            saved.replaces = None;
-            state
-                .registry
-                .insert(item.instance_id.clone(), Stored::Ours(Box::new(saved)));
+            self.leave(operation, after)?;
+        }
+        Ok(found)
+    }
+
+    /// One TransactWriteItems: every condition holds, or nothing is written.
+    async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
+        let operation = "dynamodb:TransactWriteItems";
+        let ids: BTreeSet<&str> = writes.iter().map(Write::instance_id).collect();
+        if writes.len() > MAX_WRITES_AT_ONCE || ids.len() < writes.len() {
+            return Err(Error::Aws {
+                operation: operation.into(),
+                code: Some("ValidationException".into()),
+                message: format!(
+                    "{} writes to {} items: at most {MAX_WRITES_AT_ONCE}, each item once",
+                    writes.len(),
+                    ids.len()
+                ),
+                retryable: false,
+            });
+        }
+        let after = self.enter(operation, None)?;
+        {
+            let mut state = self.lock();
+            for write in writes {
+                state.check(write)?;
+            }
+            for write in writes {
+                state.write(write);
+            }
         }
         self.leave(operation, after)
     }
@@ -597,19 +651,48 @@ impl Registry for MemoryAccount {
         let after = self.enter(operation, None)?;
         {
             let mut state = self.lock();
-            match state.registry.get(&item.instance_id) {
-                Some(stored) if stored.is_as_read(item, item.version) => {
-                    state.registry.remove(&item.instance_id);
-                }
-                Some(_) => {
-                    return Err(Error::RegistryRace {
-                        instance_id: item.instance_id.clone(),
-                    })
-                }
-                None => {}
-            }
+            state.check(&Write::Remove(item))?;
+            state.write(&Write::Remove(item));
         }
         self.leave(operation, after)
+    }
+}
+
+impl State {
+    /// Whether the table lets `write` through: a save replaces the version
+    /// it read (or nothing, or exactly the foreign item it read); a remove
+    /// finds the item as read, or none.
+    fn check(&self, write: &Write<'_>) -> Result<()> {
+        let stored = self.registry.get(write.instance_id());
+        let allowed = match (write, stored) {
+            (Write::Save(item), None) => item.version <= 1,
+            (Write::Save(item), Some(stored)) => {
+                stored.is_as_read(item, item.version.saturating_sub(1))
+            }
+            (Write::Remove(_), None) => true,
+            (Write::Remove(item), Some(stored)) => stored.is_as_read(item, item.version),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Error::RegistryRace {
+                instance_id: write.instance_id().to_string(),
+            })
+        }
+    }
+
+    fn write(&mut self, write: &Write<'_>) {
+        match write {
+            Write::Save(item) => {
+                let mut saved = (*item).clone();
+                saved.replaces = None;
+                self.registry
+                    .insert(item.instance_id.clone(), Stored::Ours(Box::new(saved)));
+            }
+            Write::Remove(item) => {
+                self.registry.remove(&item.instance_id);
+            }
+        }
     }
 }
 

@@ -31,9 +31,11 @@ use crate::apply::{self, Sent};
 use crate::calls::CallLog;
 use crate::config::Config;
 use crate::error::{Error, Result};
+mod batch;
 mod book;
 mod host;
 mod reconcile;
+mod together;
 
 pub use reconcile::{Reconciled, Totals};
 
@@ -54,7 +56,7 @@ const ROUNDS: u32 = 4;
 
 /// Describes of an instance per event when EC2 does not know it yet, or
 /// knows it running without a private address (eventual consistency).
-const DESCRIBE_ATTEMPTS: u32 = 3;
+pub(crate) const DESCRIBE_ATTEMPTS: u32 = 3;
 
 /// The registrar, generic over its three ports so the in-memory account
 /// and the real AWS clients are interchangeable.
@@ -115,16 +117,9 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// are part of a successful summary.
     pub async fn handle(&self, event: &InstanceEvent) -> Result<Summary> {
         let summary = Summary::of(event);
-        let mut summary = if event.is_tag_change() && !self.config.watches_any(&event.changed_tags)
-        {
-            summary.note(format!(
-                "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
-                self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
-            ))
-        } else if event.state == Some(InstanceState::Pending) {
-            summary.note("state 'pending' needs nothing: the running event follows")
-        } else {
-            self.converge_instance(event, summary).await?
+        let mut summary = match self.needs_nothing(event) {
+            Some(why) => summary.note(why),
+            None => self.converge_instance(event, summary).await?,
         };
         summary.dry_run = self.dry_run;
         info!(
@@ -137,6 +132,21 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             "event handled"
         );
         Ok(summary)
+    }
+
+    /// Why an event needs no work at all, when it needs none: a tag change
+    /// of tags the registrar does not read, or `pending`.
+    fn needs_nothing(&self, event: &InstanceEvent) -> Option<String> {
+        if event.is_tag_change() && !self.config.watches_any(&event.changed_tags) {
+            Some(format!(
+                "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
+                self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
+            ))
+        } else if event.state == Some(InstanceState::Pending) {
+            Some("state 'pending' needs nothing: the running event follows".into())
+        } else {
+            None
+        }
     }
 
     /// `Some(note)` when the registry has already applied a newer event.
@@ -176,22 +186,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let mut attempt = 1;
         loop {
             let live = self.ec2.instance(&event.instance_id).await?;
-            let not_ready = match &live {
-                Some(i) if i.state == InstanceState::Running && i.private_ip.is_none() => {
-                    Some("is running but has no private IPv4 address yet")
-                }
-                // A `running` event before EC2's own view has caught up.
-                Some(i)
-                    if i.state == InstanceState::Pending
-                        && event.state == Some(InstanceState::Running) =>
-                {
-                    Some("was reported running but is still pending in EC2's view")
-                }
-                None if event.state == Some(InstanceState::Running) => {
-                    Some("was reported running but is not known to EC2 yet")
-                }
-                _ => None,
-            };
+            let not_ready = not_ready(event, live.as_ref());
             let Some(message) = not_ready else {
                 return Ok(live);
             };
@@ -247,11 +242,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                     let summary = summary.note(format!("{why}: deleting what it owns"));
                     self.deregister(&mut book, &mut seen, summary).await
                 }
-                None if live.is_none() && !terminated => Ok(summary.warning(format!(
-                    "EC2 does not know instance {} in {}; nothing was registered (is the event from another account or region, or the instance id a placeholder?)",
-                    event.instance_id, self.region
-                ))),
-                None => Ok(summary.note(format!("{why}; no records registered for this instance"))),
+                None => Ok(self.nothing_registered(summary, event, &why, live.is_some())),
             },
             Intent::Register(facts) => {
                 let (zones, vpc) = self.surroundings(&facts).await?;
@@ -260,6 +251,26 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 self.register(&mut book, &mut seen, &facts, &zones, vpc.as_ref(), summary)
                     .await
             }
+        }
+    }
+
+    /// The summary of an instance to deregister that has no item: nothing
+    /// to do, but an instance EC2 does not know (and that is not
+    /// terminated) earns a warning.
+    fn nothing_registered(
+        &self,
+        summary: Summary,
+        event: &InstanceEvent,
+        why: &str,
+        known: bool,
+    ) -> Summary {
+        if !known && event.state != Some(InstanceState::Terminated) {
+            summary.warning(format!(
+                "EC2 does not know instance {} in {}; nothing was registered (is the event from another account or region, or the instance id a placeholder?)",
+                event.instance_id, self.region
+            ))
+        } else {
+            summary.note(format!("{why}; no records registered for this instance"))
         }
     }
 
@@ -554,6 +565,26 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         }
         book.stored = Some(saved);
         Ok(())
+    }
+}
+
+/// Why a description does not show the instance ready to register yet,
+/// when it does not: EC2 is eventually consistent right after a launch.
+fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'static str> {
+    match live {
+        Some(i) if i.state == InstanceState::Running && i.private_ip.is_none() => {
+            Some("is running but has no private IPv4 address yet")
+        }
+        // A `running` event before EC2's own view has caught up.
+        Some(i)
+            if i.state == InstanceState::Pending && event.state == Some(InstanceState::Running) =>
+        {
+            Some("was reported running but is still pending in EC2's view")
+        }
+        None if event.state == Some(InstanceState::Running) => {
+            Some("was reported running but is not known to EC2 yet")
+        }
+        _ => None,
     }
 }
 

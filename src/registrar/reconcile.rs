@@ -5,44 +5,25 @@
 //!
 //! 1. **List**: every instance (pages of 1,000), every registry item (a
 //!    scan), then every zone an instance wants or an item lists, each once.
-//! 2. **Plan**, instance by instance, against the zones as listed *plus*
-//!    what the instances planned before it will change: deregistrations
-//!    first (a name they free can be handed over in the same pass), then
-//!    registrations from the earliest launched, so that among several
-//!    claimants of a free name the earliest gets it, and a later one is
-//!    told it is held.
-//! 3. **Write ahead** the items whose lists change (creates and deletes go
-//!    to pending), as an event does.
-//! 4. **Send** per zone, zones with host A records first, the instances'
-//!    changes merged into as few batches as Route 53 takes (1,000 values,
-//!    32,000 characters of values); each instance's changes in a zone stay
-//!    in one batch. A refused batch is split by instance; an instance whose
-//!    own changes are refused or not applied is converged on its own
-//!    afterwards, exactly as an event would (read, re-plan, split by name),
-//!    so one refused change never blocks the rest.
-//! 5. **Finish** each item: saved, or removed when nothing is left listed.
+//! 2. **Order** the subjects: gone instances' items first (a name they free
+//!    can be handed over in the same pass), then registrations from the
+//!    earliest launched, so that among several claimants of a free name
+//!    the earliest gets it, and a later one is told it is held.
+//! 3. **Converge them together** (`together.rs`): settle, plan, write
+//!    ahead, send merged per zone, finish; buffered mode shares this.
 
 use super::book::{Book, Cause};
+use super::together::{failed, Subject, Surroundings};
 use super::Registrar;
-use crate::apply::{self, Sent};
 use crate::error::{Error, Result};
 use crate::event::is_instance_id;
-use crate::model::{InstanceFacts, OwnedRecord, RecordType, RegistryItem, VpcFacts, ZoneInfo};
-use crate::plan::{
-    self, Change, ChangeAction, Intent, Observed, Plan, PlanInput, Targets, ZoneChanges,
-};
+use crate::model::{InstanceFacts, OwnedRecord, RegistryItem};
+use crate::plan::{self, ChangeAction, Intent, Observed};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::{Outcome, Summary};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use tracing::{info, warn};
-
-/// Route 53's limits for one ChangeResourceRecordSets call.
-pub const MAX_BATCH_VALUES: usize = 1000;
-pub const MAX_BATCH_CHARACTERS: usize = 32_000;
-
-/// Planning passes at most: each learns the names the others let go.
-const PLAN_PASSES: usize = 3;
 
 /// What a reconcile did, in numbers: the last line of its output.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -92,40 +73,22 @@ impl Reconciled {
     }
 }
 
-/// One instance (or one item without an instance) in the pass.
-struct Subject {
-    book: Book,
-    summary: Summary,
-    /// `None` for a deregistration.
-    targets: Option<Targets>,
-    plan: Plan,
-    /// This instance's changes that went in, zone by zone.
-    applied: Vec<ZoneChanges>,
-    /// Its changes were refused or not applied in the merged pass: it is
-    /// converged on its own afterwards.
-    deferred: bool,
-    /// The merged pass failed for it and left it to the next convergence.
-    failure: Option<Error>,
-    /// Its item was written ahead: it must be saved again at the end.
-    ahead: bool,
-}
-
-impl Subject {
-    fn deregister(&self) -> bool {
-        self.targets.is_none()
-    }
-
-    /// Still taking part in the merged sends.
-    fn active(&self) -> bool {
-        !self.deferred && self.failure.is_none()
-    }
-}
-
 impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
     /// Converges every instance of the region and every registry item.
     /// `Err` only when the listing fails; an instance that fails is
     /// counted in `errors`, and the rest go on.
     pub async fn reconcile(&self, event_id: &str) -> Result<Reconciled> {
+        self.reconcile_until(event_id, None).await
+    }
+
+    /// [`Registrar::reconcile`], sending no change after `deadline`: the
+    /// instances left are reported failed (retryable) and nothing is left
+    /// half-done.
+    pub async fn reconcile_until(
+        &self,
+        event_id: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Reconciled> {
         if let Some(calls) = &self.calls {
             calls.take();
         }
@@ -237,8 +200,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         }
 
         // The surroundings of every registration, each VPC read once.
-        let mut zones_of: BTreeMap<Option<String>, Vec<ZoneInfo>> = BTreeMap::new();
-        let mut vpcs: BTreeMap<String, Option<VpcFacts>> = BTreeMap::new();
+        let mut surroundings = Surroundings::default();
         let mut subjects: Vec<Subject> = Vec::new();
         for (id, state, item, why) in deregistrations {
             let cause = Cause {
@@ -250,56 +212,19 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let mut summary =
                 Summary::reconciled(event_id, &id).note(format!("{why}: deleting what it owns"));
             summary.live_state = state;
-            subjects.push(Subject {
-                book: Book::open(cause, Some(item)),
-                summary,
-                targets: None,
-                plan: Plan::default(),
-                applied: Vec::new(),
-                deferred: false,
-                failure: None,
-                ahead: false,
-            });
+            subjects.push(Subject::new(Book::open(cause, Some(item)), summary, None));
         }
         let mut unreachable: Vec<Summary> = Vec::new();
         for (facts, state, item) in registrations {
             // A VPC or its zones that cannot be read fail this instance
             // alone; the rest go on.
-            let surroundings: Result<()> = async {
-                if !zones_of.contains_key(&facts.vpc_id) {
-                    let zones = self
-                        .dns
-                        .zones_visible_from(facts.vpc_id.as_deref(), &self.region)
-                        .await?;
-                    zones_of.insert(facts.vpc_id.clone(), zones);
-                }
-                if let Some(vpc_id) = &facts.vpc_id {
-                    if !vpcs.contains_key(vpc_id) {
-                        vpcs.insert(vpc_id.clone(), self.ec2.vpc(vpc_id).await?);
-                    }
-                }
-                Ok(())
-            }
-            .await;
-            if let Err(e) = surroundings {
+            if let Err(e) = surroundings.learn(self, &facts).await {
                 let mut summary = Summary::reconciled(event_id, &facts.instance_id);
                 summary.live_state = Some(state);
                 unreachable.push(failed(summary, &e));
                 continue;
             }
-            let targets = plan::targets(&PlanInput {
-                config: &self.config,
-                instance: &facts,
-                vpc: facts
-                    .vpc_id
-                    .as_ref()
-                    .and_then(|v| vpcs.get(v))
-                    .and_then(Option::as_ref),
-                zones: zones_of
-                    .get(&facts.vpc_id)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            });
+            let targets = surroundings.targets(&self.config, &facts);
             let cause = Cause {
                 instance_id: &facts.instance_id,
                 event_id,
@@ -310,16 +235,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             book.facts(&facts);
             let mut summary = Summary::reconciled(event_id, &facts.instance_id);
             summary.live_state = Some(state);
-            subjects.push(Subject {
-                book,
-                summary,
-                targets: Some(targets),
-                plan: Plan::default(),
-                applied: Vec::new(),
-                deferred: false,
-                failure: None,
-                ahead: false,
-            });
+            subjects.push(Subject::new(book, summary, Some(targets)));
         }
 
         disown_double_claims(&mut subjects);
@@ -366,282 +282,15 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
         }
 
-        // The listing settles unsettled records (no call), and shows which
-        // owned records vanished: those are no one's now, before anyone
-        // plans (else a claimant's planned record would look like theirs).
-        for s in &mut subjects {
-            s.book.pending.retain(|p| seen.holds(p) != Some(false));
-            let (kept, vanished): (Vec<OwnedRecord>, Vec<OwnedRecord>) =
-                std::mem::take(&mut s.book.owned)
-                    .into_iter()
-                    .partition(|o| seen.holds(o) != Some(false));
-            s.book.owned = kept;
-            for o in vanished {
-                s.summary.warnings.push(format!(
-                    "{} {} in {} changed or vanished since this instance wrote it; no longer owned",
-                    o.record.name, o.record.rtype, o.zone_name
-                ));
-            }
-        }
-        let plans = self.plan_all(&subjects, &seen);
-        let mut ahead: Vec<usize> = Vec::new();
-        for (i, (s, plan)) in subjects.iter_mut().zip(plans).enumerate() {
-            s.book.owned.retain(|o| !plan.dropped.contains(o));
-            if !self.dry_run && s.book.prepare(&plan) {
-                ahead.push(i);
-            }
-            s.plan = plan;
-        }
-        if self.dry_run {
-            let summaries = subjects
-                .into_iter()
-                .map(|s| {
-                    let mut summary = s.summary.with_plan(&s.plan);
-                    summary.dry_run = true;
-                    summary
-                })
-                .collect();
-            return Ok(self.reconciled(summaries, 0, instances_seen, items_seen, warnings));
-        }
-
-        // Write ahead: what the batches create or delete is listed pending.
-        for i in ahead {
-            let s = &mut subjects[i];
-            match self.save(&mut s.book).await {
-                Ok(()) => s.ahead = true,
-                Err(e) => {
-                    warn!(instance = %s.book.meta.instance_id, error = %e, "could not write the registry item ahead; left to the next convergence");
-                    s.failure = Some(e);
-                }
-            }
-        }
-
-        // Send, zone by zone, host A zones first, merged within limits.
-        let mut by_zone: BTreeMap<String, Vec<(usize, ZoneChanges)>> = BTreeMap::new();
-        for (i, s) in subjects.iter().enumerate() {
-            for z in &s.plan.zones {
-                by_zone
-                    .entry(z.zone_id.clone())
-                    .or_default()
-                    .push((i, z.clone()));
-            }
-        }
-        let mut order: Vec<&String> = by_zone.keys().collect();
-        order.sort_by_key(|zone| {
-            !by_zone[*zone]
-                .iter()
-                .any(|(_, z)| z.changes.iter().any(|c| c.record.rtype == RecordType::A))
-        });
-        let order: Vec<String> = order.into_iter().cloned().collect();
-        let mut batches_sent = 0;
-        for zone_id in order {
-            let parts = by_zone.remove(&zone_id).unwrap_or_default();
-            let mut members = Vec::new();
-            for (i, part) in parts {
-                if subjects[i].active() {
-                    members.push((i, part));
-                } else {
-                    // Not sent: it created nothing and deleted nothing.
-                    subjects[i].book.not_applied(&part);
-                }
-            }
-            for chunk in chunks(members) {
-                batches_sent += self.send_merged(&mut subjects, chunk, &mut seen).await;
-            }
-        }
-
-        // Finish each: deferred ones converge on their own, as an event would.
-        let ttl = self.config.ttl;
-        for s in &mut subjects {
-            let deregister = s.deregister();
-            let summary = std::mem::replace(&mut s.summary, Summary::reconciled("", ""));
-            let merged = Plan {
-                zones: std::mem::take(&mut s.applied),
-                ..Plan::default()
-            };
-            let result = if let Some(e) = s.failure.take() {
-                // Written ahead: what is known now is saved, if the table
-                // lets us. Never written: nothing to say yet.
-                if s.ahead {
-                    if let Err(save_err) = self.finish(&mut s.book, deregister).await {
-                        warn!(error = %save_err, "could not save the registry item after a failed change");
-                    }
-                }
-                Err(e)
-            } else if s.deferred {
-                let summary = summary.clone().with_plan(&merged);
-                match &s.targets {
-                    Some(t) => {
-                        self.converge(
-                            &mut s.book,
-                            &mut seen,
-                            summary,
-                            false,
-                            |owned, unsettled, seen| {
-                                plan::plan_register(t, owned, unsettled, seen, ttl)
-                            },
-                        )
-                        .await
-                    }
-                    None => {
-                        self.converge(&mut s.book, &mut seen, summary, true, |owned, _, seen| {
-                            plan::plan_deregister(owned, seen)
-                        })
-                        .await
-                    }
-                }
-            } else {
-                match self.finish(&mut s.book, deregister).await {
-                    Ok(()) => Ok(summary.clone().with_plan(&Plan {
-                        zones: merged.zones,
-                        ..std::mem::take(&mut s.plan)
-                    })),
-                    Err(e) => Err(e),
-                }
-            };
-            s.summary = match result {
-                Ok(mut done) => {
-                    if deregister {
-                        super::note_left_pending(&s.book, &mut done);
-                    }
-                    done
-                }
-                Err(e) => failed(summary, &e),
-            };
-        }
-        let summaries = subjects
-            .into_iter()
-            .map(|s| s.summary)
-            .chain(unreachable)
-            .collect();
+        let done = self.converge_together(subjects, seen, deadline).await;
+        let summaries = done.summaries.into_iter().chain(unreachable).collect();
         Ok(self.reconciled(
             summaries,
-            batches_sent,
+            done.batches_sent,
             instances_seen,
             items_seen,
             warnings,
         ))
-    }
-
-    /// Plans every subject in order, each against the zones as listed, plus
-    /// what the subjects before it create, minus what every other subject
-    /// deletes: a name one instance lets go (terminated, renamed, released)
-    /// is free for any claimant in the same pass, the earliest first. The
-    /// deletions are those of the previous pass, so passes repeat (at most
-    /// `PLAN_PASSES`) until they stop changing.
-    fn plan_all(&self, subjects: &[Subject], seen: &Observed) -> Vec<Plan> {
-        let ttl = self.config.ttl;
-        let deletes_of = |plan: &Plan| -> Vec<ZoneChanges> {
-            plan.zones
-                .iter()
-                .map(|z| ZoneChanges {
-                    changes: z
-                        .changes
-                        .iter()
-                        .filter(|c| c.action == ChangeAction::Delete)
-                        .cloned()
-                        .collect(),
-                    ..z.clone()
-                })
-                .filter(|z| !z.changes.is_empty())
-                .collect()
-        };
-        let mut freed: Vec<Vec<ZoneChanges>> = vec![Vec::new(); subjects.len()];
-        let mut plans = Vec::new();
-        for _pass in 0..PLAN_PASSES {
-            let mut view = seen.clone();
-            freed.iter().flatten().for_each(|z| view.applied(z));
-            plans = Vec::with_capacity(subjects.len());
-            for (s, own) in subjects.iter().zip(&freed) {
-                if s.failure.is_some() {
-                    plans.push(Plan::default());
-                    continue;
-                }
-                // Its own deletions are its to plan: put them back.
-                for z in own {
-                    view.applied(&as_creates(z));
-                }
-                let plan = match &s.targets {
-                    Some(t) => plan::plan_register(t, &s.book.owned, &s.book.pending, &view, ttl),
-                    None => plan::plan_deregister(&s.book.owned, &view),
-                };
-                plan.zones.iter().for_each(|z| view.applied(z));
-                plans.push(plan);
-            }
-            let now: Vec<Vec<ZoneChanges>> = plans.iter().map(deletes_of).collect();
-            if now == freed {
-                break;
-            }
-            freed = now;
-        }
-        plans
-    }
-
-    /// Sends one merged batch; on a refusal, each instance's part alone.
-    /// Returns the number of batches that went in.
-    async fn send_merged(
-        &self,
-        subjects: &mut [Subject],
-        members: Vec<(usize, ZoneChanges)>,
-        seen: &mut Observed,
-    ) -> usize {
-        let members: Vec<(usize, ZoneChanges)> = members
-            .into_iter()
-            .filter(|(i, _)| subjects[*i].active())
-            .collect();
-        let Some((_, first)) = members.first() else {
-            return 0;
-        };
-        let batch = merge(first, &members);
-        let mut wait = self.backoff;
-        let mut tries = 0;
-        let outcome = loop {
-            match apply::send(&self.dns, &batch, seen).await {
-                Sent::NotApplied(e) if e.is_retryable() && tries + 1 < super::ROUNDS => {
-                    warn!(zone = %batch.zone_id, error = %e, "merged batch not applied; trying again");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                    tries += 1;
-                }
-                other => break other,
-            }
-        };
-        match outcome {
-            Sent::Applied => {
-                for (i, part) in members {
-                    subjects[i].book.applied(&part);
-                    subjects[i].applied.push(part);
-                }
-                1
-            }
-            Sent::Refused(_) if members.len() > 1 => {
-                let mut sent = 0;
-                for member in members {
-                    sent += Box::pin(self.send_merged(subjects, vec![member], seen)).await;
-                }
-                sent
-            }
-            Sent::Refused(_) | Sent::NotApplied(_) => {
-                for (i, part) in members {
-                    subjects[i].book.not_applied(&part);
-                    subjects[i].deferred = true;
-                }
-                0
-            }
-            Sent::Unknown(e) => {
-                // Their creates and deletes stay pending, for the next
-                // convergence to settle by reading.
-                for (i, _) in &members {
-                    subjects[*i].failure = Some(Error::Aws {
-                        operation: "route53:ChangeResourceRecordSets".into(),
-                        code: None,
-                        message: format!("the outcome of a merged batch is unknown: {e}"),
-                        retryable: true,
-                    });
-                }
-                0
-            }
-        }
     }
 
     fn reconciled(
@@ -722,152 +371,5 @@ fn disown_double_claims(subjects: &mut [Subject]) {
                 ids.join(" and ")
             ));
         }
-    }
-}
-
-/// An instance the reconcile could not converge: the next one tries again.
-fn failed(mut summary: Summary, e: &Error) -> Summary {
-    warn!(instance = %summary.instance_id, error = %e, "instance not converged; the next convergence tries again");
-    summary.outcome = Outcome::Error;
-    summary.error = Some(e.to_string());
-    summary.retryable = Some(e.is_retryable());
-    summary
-}
-
-/// `batch`'s changes as creates: what it deletes, put back.
-fn as_creates(batch: &ZoneChanges) -> ZoneChanges {
-    ZoneChanges {
-        changes: batch
-            .changes
-            .iter()
-            .map(|c| Change {
-                action: ChangeAction::Create,
-                record: c.record.clone(),
-            })
-            .collect(),
-        ..batch.clone()
-    }
-}
-
-/// One batch of several instances' changes in a zone: every DELETE first,
-/// then every CREATE, so a name one instance frees can be taken by another
-/// in the same batch (Route 53 applies a batch's changes in order).
-fn merge(first: &ZoneChanges, members: &[(usize, ZoneChanges)]) -> ZoneChanges {
-    let all = || members.iter().flat_map(|(_, z)| z.changes.iter());
-    let deletes = all().filter(|c| c.action == ChangeAction::Delete);
-    let others = all().filter(|c| c.action != ChangeAction::Delete);
-    ZoneChanges {
-        zone_id: first.zone_id.clone(),
-        zone_name: first.zone_name.clone(),
-        changes: deletes.chain(others).cloned().collect::<Vec<Change>>(),
-    }
-}
-
-/// Values and characters of values a part adds to a batch.
-fn weight(part: &ZoneChanges) -> (usize, usize) {
-    part.changes.iter().fold((0, 0), |(n, chars), c| {
-        let values = c.record.values();
-        (
-            n + values.len().max(1),
-            chars + values.iter().map(String::len).sum::<usize>(),
-        )
-    })
-}
-
-/// Members grouped into batches within Route 53's limits, in order; a part
-/// too big for any batch goes alone (and Route 53 says why).
-fn chunks(members: Vec<(usize, ZoneChanges)>) -> Vec<Vec<(usize, ZoneChanges)>> {
-    let mut out: Vec<Vec<(usize, ZoneChanges)>> = Vec::new();
-    let (mut values, mut chars) = (0, 0);
-    for member in members {
-        let (v, c) = weight(&member.1);
-        let fits = values + v <= MAX_BATCH_VALUES && chars + c <= MAX_BATCH_CHARACTERS;
-        match out.last_mut() {
-            Some(batch) if fits => {
-                batch.push(member);
-                values += v;
-                chars += c;
-            }
-            _ => {
-                out.push(vec![member]);
-                (values, chars) = (v, c);
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::RecordSet;
-
-    fn part(zone: &str, n: usize, value_len: usize) -> ZoneChanges {
-        ZoneChanges {
-            zone_id: zone.into(),
-            zone_name: "corp.example.".into(),
-            changes: (0..n)
-                .map(|k| Change {
-                    action: if k % 2 == 0 {
-                        ChangeAction::Delete
-                    } else {
-                        ChangeAction::Create
-                    },
-                    record: RecordSet::new(
-                        &format!("h{k}.corp.example."),
-                        RecordType::Other("TXT".into()),
-                        60,
-                        vec!["x".repeat(value_len)],
-                    ),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn batches_stay_within_route_53_s_limits_and_keep_each_part_whole() {
-        // 300 parts of 4 one-value changes: 1,200 values → two batches.
-        let members: Vec<_> = (0..300).map(|i| (i, part("Z1", 4, 10))).collect();
-        let batches = chunks(members);
-        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [250, 50]);
-        // Long values: 32,000 characters at most.
-        let members: Vec<_> = (0..10).map(|i| (i, part("Z1", 2, 4000))).collect();
-        let batches = chunks(members);
-        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 2]);
-        for b in &batches {
-            let (v, c) = b
-                .iter()
-                .map(|(_, p)| weight(p))
-                .fold((0, 0), |a, w| (a.0 + w.0, a.1 + w.1));
-            assert!(
-                v <= MAX_BATCH_VALUES && c <= MAX_BATCH_CHARACTERS,
-                "{v} {c}"
-            );
-        }
-        // A part bigger than a batch goes alone.
-        let batches = chunks(vec![
-            (0, part("Z1", 2, 10)),
-            (1, part("Z1", 1001, 1)),
-            (2, part("Z1", 2, 10)),
-        ]);
-        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1, 1]);
-    }
-
-    #[test]
-    fn a_merged_batch_deletes_before_it_creates() {
-        let merged = merge(
-            &part("Z1", 2, 1),
-            &[(0, part("Z1", 2, 1)), (1, part("Z1", 2, 1))],
-        );
-        let actions: Vec<_> = merged.changes.iter().map(|c| c.action).collect();
-        assert_eq!(
-            actions,
-            [
-                ChangeAction::Delete,
-                ChangeAction::Delete,
-                ChangeAction::Create,
-                ChangeAction::Create
-            ]
-        );
     }
 }

@@ -8,8 +8,10 @@ use crate::error::{Error, Result};
 use crate::model::{
     self, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
 };
-use crate::ports::{Guards, Registry};
+use crate::ports::{Guards, Registry, Write};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue as AV;
+use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem};
 use std::collections::HashMap;
 use std::fmt::Display;
 
@@ -444,25 +446,15 @@ impl Registry for DynamoRegistry {
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
-        let previous = item.version.saturating_sub(1);
+        let (condition, names, values) = save_condition(item);
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(item)));
-        let request = match (&item.replaces, previous) {
-            (Some(found), 0) => {
-                let (condition, names, values) = absent_or_unchanged(found);
-                request
-                    .condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-            }
-            (None, 0) => request.condition_expression("attribute_not_exists(InstanceId)"),
-            _ => request
-                .condition_expression("Version = :previous")
-                .expression_attribute_values(":previous", AV::N(previous.to_string())),
-        };
+            .set_item(Some(to_item(item)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values);
         match request.send().await {
             Ok(_) => Ok(()),
             Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
@@ -475,23 +467,15 @@ impl Registry for DynamoRegistry {
     }
 
     async fn remove(&self, item: &RegistryItem) -> Result<()> {
+        let (condition, names, values) = remove_condition(item);
         let request = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("InstanceId", s(&item.instance_id));
-        let request = match &item.replaces {
-            Some(found) => {
-                let (condition, names, values) = absent_or_unchanged(found);
-                request
-                    .condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-            }
-            None => request
-                .condition_expression("attribute_not_exists(InstanceId) OR Version = :version")
-                .expression_attribute_values(":version", AV::N(item.version.to_string())),
-        };
+            .key("InstanceId", s(&item.instance_id))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values);
         match request.send().await {
             Ok(_) => Ok(()),
             Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
@@ -501,6 +485,182 @@ impl Registry for DynamoRegistry {
             }
             Err(e) => Err(aws_error("dynamodb:DeleteItem", e)),
         }
+    }
+
+    /// BatchGetItem, 100 keys per call, consistent reads; keys DynamoDB
+    /// leaves unprocessed (throttled) are asked again, a few times.
+    async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
+        let mut found = Vec::new();
+        for chunk in instance_ids.chunks(KEYS_PER_BATCH_GET) {
+            let keys: Vec<HashMap<String, AV>> = chunk
+                .iter()
+                .map(|id| HashMap::from([("InstanceId".to_string(), s(id))]))
+                .collect();
+            let mut ask = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| request_error("dynamodb:BatchGetItem", e))?,
+            );
+            let mut wait = std::time::Duration::from_millis(50);
+            for attempt in 0.. {
+                let Some(keys) = ask.take() else { break };
+                if attempt == UNPROCESSED_ATTEMPTS {
+                    return Err(Error::Aws {
+                        operation: "dynamodb:BatchGetItem".into(),
+                        code: None,
+                        message: format!(
+                            "{} keys still unprocessed after {UNPROCESSED_ATTEMPTS} attempts (the table is throttled)",
+                            keys.keys().len()
+                        ),
+                        retryable: true,
+                    });
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("dynamodb:BatchGetItem", e))?;
+                for map in out
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = map.get("InstanceId").and_then(|v| v.as_s().ok()) {
+                        found.push(from_item(id, map));
+                    }
+                }
+                ask = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+            }
+        }
+        Ok(found)
+    }
+
+    /// One TransactWriteItems: the same conditions as `save` and `remove`,
+    /// all or none. A cancellation for a failed condition names the first
+    /// item whose condition failed.
+    async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
+        let operation = "dynamodb:TransactWriteItems";
+        let mut items = Vec::with_capacity(writes.len());
+        for write in writes {
+            let built = match write {
+                Write::Save(item) => {
+                    let (condition, names, values) = save_condition(item);
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_item(item)))
+                        .condition_expression(condition)
+                        .set_expression_attribute_names(names)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .map(|p| TransactWriteItem::builder().put(p).build())
+                }
+                Write::Remove(item) => {
+                    let (condition, names, values) = remove_condition(item);
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .key("InstanceId", s(&item.instance_id))
+                        .condition_expression(condition)
+                        .set_expression_attribute_names(names)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .map(|d| TransactWriteItem::builder().delete(d).build())
+                }
+            };
+            items.push(built.map_err(|e| request_error(operation, e))?);
+        }
+        let out = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let raced = e
+                    .as_service_error()
+                    .and_then(|s| match s {
+                        TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
+                        _ => None,
+                    })
+                    .and_then(|c| {
+                        c.cancellation_reasons()
+                            .iter()
+                            .position(|r| r.code() == Some("ConditionalCheckFailed"))
+                    })
+                    .and_then(|i| writes.get(i));
+                match raced {
+                    Some(write) => Err(Error::RegistryRace {
+                        instance_id: write.instance_id().to_string(),
+                    }),
+                    None => Err(aws_error(operation, e)),
+                }
+            }
+        }
+    }
+}
+
+/// A request the SDK would not build (a field missing): a bug, not retried.
+fn request_error(operation: &str, e: impl Display) -> Error {
+    Error::Aws {
+        operation: operation.into(),
+        code: None,
+        message: format!("the request could not be built: {e}"),
+        retryable: false,
+    }
+}
+
+/// Keys per BatchGetItem call: DynamoDB's limit.
+pub const KEYS_PER_BATCH_GET: usize = 100;
+
+/// BatchGetItem calls per chunk while DynamoDB leaves keys unprocessed.
+const UNPROCESSED_ATTEMPTS: u32 = 5;
+
+/// `save`'s condition: the stored item is still the version this one
+/// follows; for a first version, there is none, or it is still exactly the
+/// foreign item read.
+fn save_condition(item: &RegistryItem) -> (String, Names, Values) {
+    let previous = item.version.saturating_sub(1);
+    match (&item.replaces, previous) {
+        (Some(found), 0) => absent_or_unchanged(found),
+        (None, 0) => ("attribute_not_exists(InstanceId)".into(), None, None),
+        _ => (
+            "Version = :previous".into(),
+            None,
+            Some(HashMap::from([(
+                ":previous".to_string(),
+                AV::N(previous.to_string()),
+            )])),
+        ),
+    }
+}
+
+/// `remove`'s condition: no item, or still the version (or the foreign
+/// item) read.
+fn remove_condition(item: &RegistryItem) -> (String, Names, Values) {
+    match &item.replaces {
+        Some(found) => absent_or_unchanged(found),
+        None => (
+            "attribute_not_exists(InstanceId) OR Version = :version".into(),
+            None,
+            Some(HashMap::from([(
+                ":version".to_string(),
+                AV::N(item.version.to_string()),
+            )])),
+        ),
     }
 }
 

@@ -7,6 +7,11 @@ use crate::model::{InstanceFacts, InstanceListing, InstanceState, VpcFacts};
 use crate::ports::Instances;
 use aws_sdk_ec2::types::{Instance, VpcAttributeName};
 
+/// Instance ids per DescribeInstances in buffered mode: EC2 takes at most
+/// 200 values in one filter. A filter (not `InstanceIds`) so an id EC2 does
+/// not know leaves it out instead of failing the whole call.
+pub const IDS_PER_DESCRIBE: usize = 200;
+
 pub struct Ec2 {
     pub client: aws_sdk_ec2::Client,
 }
@@ -147,6 +152,36 @@ impl Instances for Ec2 {
             .find(|i| i.instance_id() == Some(instance_id))
             .map(instance_facts)
             .transpose()
+    }
+
+    /// The known instances among `instance_ids`, 200 ids per call (all
+    /// pages). One EC2 cannot read is left out with a warning: its event
+    /// then finds it unknown and does nothing.
+    async fn instances(&self, instance_ids: &[String]) -> Result<Vec<InstanceFacts>> {
+        let mut found = Vec::new();
+        for chunk in instance_ids.chunks(IDS_PER_DESCRIBE) {
+            let filter = aws_sdk_ec2::types::Filter::builder()
+                .name("instance-id")
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            let mut pages = self
+                .client
+                .describe_instances()
+                .filters(filter)
+                .max_results(1000)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
+                for i in page.reservations().iter().flat_map(|r| r.instances()) {
+                    match instance_facts(i) {
+                        Ok(facts) => found.push(facts),
+                        Err(e) => tracing::warn!(error = %e, "instance left out of the batch"),
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Every instance of the region, pages of 1,000. One EC2 cannot read
