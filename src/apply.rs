@@ -51,6 +51,11 @@ const THROTTLED: &[&str] = &[
     "SlowDown",
 ];
 
+/// Whether Route 53 asked us to slow down: the call was not made.
+pub fn is_throttle(err: &Error) -> bool {
+    matches!(err, Error::Aws { code: Some(c), .. } if THROTTLED.contains(&c.as_str()))
+}
+
 /// Whether a failed change call certainly changed nothing: throttled, or
 /// refused before it was looked at (denied, no such zone, bad input).
 fn certainly_not_applied(err: &Error) -> bool {

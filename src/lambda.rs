@@ -60,8 +60,23 @@ where
 }
 
 /// [`handle`], sending no Route 53 change after `deadline` in a batch or a
-/// reconcile (the instances left are failed retryably, nothing half-done).
+/// reconcile (the instances left are failed retryably, nothing half-done),
+/// and waiting out Route 53's throttles while time is left
+/// (`registrar::retry`).
 pub async fn handle_until<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    payload: Value,
+    deadline: Option<Instant>,
+) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Guards + Sync,
+{
+    crate::registrar::within(deadline, dispatch(registrar, payload, deadline)).await
+}
+
+async fn dispatch<E, D, R>(
     registrar: &Registrar<E, D, R>,
     payload: Value,
     deadline: Option<Instant>,

@@ -11,7 +11,8 @@ mod common;
 use common::state_change;
 use ec2_ddns::adapters::memory::{Fault, MemoryAccount};
 use ec2_ddns::event::InstanceEvent;
-use ec2_ddns::model::InstanceState;
+use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
+use ec2_ddns::sim::fleet;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::summary::{Outcome, Summary};
 use ec2_ddns::Config;
@@ -21,28 +22,14 @@ use std::time::Duration;
 /// `n` instances in one VPC, each with an alias `svc-N.fleet.example`;
 /// someone else's CNAME holds `svc-7`.
 fn fleet(n: usize) -> World {
-    let instances: Vec<serde_json::Value> = (0..n)
-        .map(|k| {
-            serde_json::json!({
-                "id": format!("i-{k:05}"),
-                "subnet": "subnet-0fleet",
-                "private_ip": format!("10.40.{}.{}", k / 250, k % 250 + 4),
-                "tags": {"CNAME": format!("svc-{k}.fleet.example")},
-                "launch_time": format!("2026-11-21T10:{:02}:{:02}Z", k / 60 % 60, k % 60)
-            })
-        })
-        .collect();
-    let world = serde_json::json!({
-        "vpcs": [{"id": "vpc-0fleet", "cidr": "10.40.0.0/16", "dhcp_domain": "fleet.example"}],
-        "subnets": [{"id": "subnet-0fleet", "vpc": "vpc-0fleet", "cidr": "10.40.0.0/16"}],
-        "zones": [
-            {"id": "ZFLEET", "name": "fleet.example.", "private": true, "vpcs": ["vpc-0fleet"],
-             "records": [{"name": "svc-7.fleet.example.", "type": "CNAME", "ttl": 300, "values": ["elsewhere.example."]}]},
-            {"id": "ZREV40", "name": "40.10.in-addr.arpa.", "private": true, "vpcs": ["vpc-0fleet"]}
-        ],
-        "instances": instances
-    });
-    World::parse("fleet world", &world.to_string()).expect("the fleet world is valid")
+    let mut world = fleet::world(n);
+    world.zones[0].records.push(RecordSet::new(
+        "svc-7.fleet.example.",
+        RecordType::Cname,
+        300,
+        vec!["elsewhere.example.".into()],
+    ));
+    world
 }
 
 fn events(n: usize, state: InstanceState, time: &str) -> Vec<InstanceEvent> {

@@ -15,27 +15,7 @@ use ec2_ddns::Config;
 const FLEET: usize = 1000;
 
 fn world() -> World {
-    let instances: Vec<serde_json::Value> = (0..FLEET)
-        .map(|n| {
-            serde_json::json!({
-                "id": format!("i-{n:05}"),
-                "subnet": "subnet-0fleet",
-                "private_ip": format!("10.40.{}.{}", n / 250, n % 250 + 4),
-                "tags": {"CNAME": format!("svc-{n}.fleet.example")},
-                "launch_time": format!("2026-11-21T10:{:02}:{:02}Z", n / 60 % 60, n % 60)
-            })
-        })
-        .collect();
-    let world = serde_json::json!({
-        "vpcs": [{"id": "vpc-0fleet", "cidr": "10.40.0.0/16", "dhcp_domain": "fleet.example"}],
-        "subnets": [{"id": "subnet-0fleet", "vpc": "vpc-0fleet", "cidr": "10.40.0.0/16"}],
-        "zones": [
-            {"id": "ZFLEET", "name": "fleet.example.", "private": true, "vpcs": ["vpc-0fleet"]},
-            {"id": "ZREV40", "name": "40.10.in-addr.arpa.", "private": true, "vpcs": ["vpc-0fleet"]}
-        ],
-        "instances": instances
-    });
-    World::parse("fleet world", &world.to_string()).expect("the fleet world is valid")
+    ec2_ddns::sim::fleet::world(FLEET)
 }
 
 fn calls(totals: &ec2_ddns::registrar::Totals) -> String {

@@ -113,7 +113,15 @@ impl<T: Dns + Sync> Dns for Cached<T> {
 
     async fn apply(&self, changes: &ZoneChanges) -> Result<()> {
         let result = self.inner.apply(changes).await;
-        if result.is_err() {
+        // A refusal may mean a zone went or changed; a throttle or a 5xx
+        // says nothing about zones, and forgetting them then would only
+        // add reads while Route 53 asks us to slow down.
+        let zones_may_differ = match &result {
+            Err(crate::Error::ZoneChanged { .. } | crate::Error::BatchRefused { .. }) => true,
+            Err(crate::Error::Aws { code, .. }) => code.as_deref() == Some("NoSuchHostedZone"),
+            _ => false,
+        };
+        if zones_may_differ {
             Self::lock(&self.zones).clear();
         }
         result

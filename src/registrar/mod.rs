@@ -35,7 +35,10 @@ mod batch;
 mod book;
 mod host;
 mod reconcile;
+mod retry;
 mod together;
+
+pub use retry::within;
 
 pub use reconcile::{Reconciled, Totals};
 
@@ -392,9 +395,11 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         let mut refused: Vec<Conflict> = Vec::new();
         let mut last_failure: Option<Error> = None;
         let mut settled = false;
-        let mut wait = self.backoff;
+        let mut tries = 0;
         let mut plan = Plan::default();
-        for _round in 0..ROUNDS {
+        let mut round = 0;
+        while round < ROUNDS {
+            round += 1;
             plan = plan_with(&book.owned, &book.pending, seen);
             book.owned.retain(|o| !plan.dropped.contains(o));
             if self.dry_run {
@@ -445,9 +450,18 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                             self.finish(book, deregister).await?;
                             return Err(err);
                         }
-                        warn!(zone = %batch.zone_id, error = %err, "change not applied; trying again");
-                        tokio::time::sleep(wait).await;
-                        wait *= 2;
+                        let key = &book.meta.instance_id;
+                        match retry::next_try(&err, tries, self.backoff, key) {
+                            Some((wait, free)) => {
+                                warn!(zone = %batch.zone_id, error = %err, wait_ms = wait.as_millis() as u64, "change not applied; trying again");
+                                tokio::time::sleep(wait).await;
+                                tries += 1;
+                                if free {
+                                    round -= 1;
+                                }
+                            }
+                            None => round = ROUNDS,
+                        }
                         last_failure = Some(err);
                         again = true;
                         break;

@@ -161,6 +161,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         mut seen: Observed,
         deadline: Option<Instant>,
     ) -> Together {
+        let deadline = deadline.or_else(super::retry::deadline);
         // What was read settles unsettled records (no call), and shows which
         // owned records vanished: those are no one's now, before anyone
         // plans (else a claimant's planned record would look like theirs).
@@ -430,15 +431,18 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             return 0;
         };
         let batch = merge(first, &members);
-        let mut wait = self.backoff;
         let mut tries = 0;
         let outcome = loop {
             match apply::send(&self.dns, &batch, seen).await {
-                Sent::NotApplied(e) if e.is_retryable() && tries + 1 < super::ROUNDS => {
-                    warn!(zone = %batch.zone_id, error = %e, "merged batch not applied; trying again");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                    tries += 1;
+                Sent::NotApplied(e) => {
+                    match super::retry::next_try(&e, tries, self.backoff, &batch.zone_id) {
+                        Some((wait, _)) => {
+                            warn!(zone = %batch.zone_id, error = %e, wait_ms = wait.as_millis() as u64, "merged batch not applied; trying again");
+                            tokio::time::sleep(wait).await;
+                            tries += 1;
+                        }
+                        None => break Sent::NotApplied(e),
+                    }
                 }
                 other => break other,
             }

@@ -2,6 +2,8 @@
 //! life of a fleet, played on a world) and snapshots (a world read from a
 //! live account).
 
+pub mod fleet;
+pub mod limiter;
 pub mod scenario;
 pub mod snapshot;
 pub mod world;
