@@ -138,6 +138,23 @@ fn records_wrong(account: &MemoryAccount, expected: &BTreeSet<(String, String)>)
     expected.symmetric_difference(&actual).count() + unowned
 }
 
+/// Nothing to take now: waits until `next` (at most a second), and says
+/// whether to look again; `false` when the queue is empty and no one is
+/// at work (nothing can come back).
+async fn wait_for_work(next: Option<Instant>, busy: &AtomicUsize) -> bool {
+    match next {
+        Some(at) => {
+            tokio::time::sleep_until(at.min(Instant::now() + Duration::from_secs(1))).await;
+            true
+        }
+        None if busy.load(Ordering::SeqCst) == 0 => false,
+        None => {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            true
+        }
+    }
+}
+
 /// Direct mode: each event one invocation, `concurrency` at a time; an
 /// invocation that fails retryably is retried twice by Lambda (after 1 and 2
 /// minutes), then given up.
@@ -178,16 +195,8 @@ async fn direct(
                 };
                 let (_, payload, attempt) = match next {
                     Ok(work) => work,
-                    Err(Some(at)) => {
-                        tokio::time::sleep_until(at.min(Instant::now() + Duration::from_secs(1)))
-                            .await;
-                        continue;
-                    }
-                    Err(None) if busy.load(Ordering::SeqCst) == 0 => return,
-                    Err(None) => {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
+                    Err(next) if wait_for_work(next, &busy).await => continue,
+                    Err(_) => return,
                 };
                 invocations.fetch_add(1, Ordering::SeqCst);
                 let deadline = Instant::now() + Duration::from_secs(timeout);
@@ -307,16 +316,8 @@ async fn buffered(
                 };
                 let batch = match batch {
                     Ok(batch) => batch,
-                    Err(Some(at)) => {
-                        tokio::time::sleep_until(at.min(Instant::now() + Duration::from_secs(1)))
-                            .await;
-                        continue;
-                    }
-                    Err(None) if busy.load(Ordering::SeqCst) == 0 => return,
-                    Err(None) => {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
+                    Err(next) if wait_for_work(next, &busy).await => continue,
+                    Err(_) => return,
                 };
                 invocations.fetch_add(1, Ordering::SeqCst);
                 let payload = json!({"Records": batch.iter().map(|(id, body)| json!({

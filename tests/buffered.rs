@@ -172,6 +172,27 @@ async fn a_batch_of_a_hundred_launches_lands_with_one_change_per_zone() {
 }
 
 #[tokio::test]
+async fn a_batch_of_a_hundred_launches_with_no_conflict_takes_one_change_per_zone() {
+    let account = account(100);
+    account.edit(|w| w.zones[0].records.clear());
+    let summaries = run(
+        &account,
+        &events(100, InstanceState::Running, "2026-11-21T11:00:00Z"),
+    )
+    .await;
+    let calls = account.calls.take();
+    assert_eq!(outcomes(&summaries), BTreeMap::from([("applied", 100)]));
+    assert_eq!(calls["route53:ChangeResourceRecordSets"], 2, "{calls:?}");
+    let expected = fleet::expected_records(0..100, 60);
+    let written: std::collections::BTreeSet<(String, String)> = account
+        .zone_records()
+        .into_iter()
+        .flat_map(|(z, rs)| rs.into_iter().map(move |r| (z.clone(), r.to_string())))
+        .collect();
+    assert_eq!(written, expected, "every record lands");
+}
+
+#[tokio::test]
 async fn a_thousand_launches_take_three_change_calls() {
     let account = account(1000);
     // No alias held: remove theirs.
