@@ -23,18 +23,25 @@ pub trait Instances {
     fn all_instances(&self) -> impl Future<Output = Result<InstanceListing>> + Send;
     /// The instances among `instance_ids` that EC2 knows, as they are now
     /// (buffered mode: one call for a batch, chunked to the API's limits).
-    /// An id EC2 does not know is left out, never an error.
+    /// An id EC2 does not know is left out, never an error; one it lists
+    /// but cannot read is in `unreadable`.
     fn instances(
         &self,
         instance_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<InstanceFacts>>> + Send
+    ) -> impl Future<Output = Result<InstanceListing>> + Send
     where
         Self: Sync,
     {
         async move {
-            let mut found = Vec::new();
+            let mut found = InstanceListing::default();
             for id in instance_ids {
-                found.extend(self.instance(id).await?);
+                match self.instance(id).await {
+                    Ok(live) => found.instances.extend(live),
+                    Err(e) if !e.is_retryable() => {
+                        found.unreadable.push((Some(id.clone()), e.to_string()))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Ok(found)
         }

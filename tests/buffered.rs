@@ -453,3 +453,72 @@ on_memory_and_moto!(
     "fixtures/worlds/converge.json",
     claimants_in_one_batch
 );
+
+/// EC2 as it answers for an instance in a state this version does not know:
+/// listed, but unreadable.
+struct OneUnreadable(MemoryAccount);
+
+impl ec2_ddns::ports::Instances for OneUnreadable {
+    async fn instance(
+        &self,
+        instance_id: &str,
+    ) -> ec2_ddns::error::Result<Option<ec2_ddns::model::InstanceFacts>> {
+        self.0.instance(instance_id).await
+    }
+    async fn vpc(
+        &self,
+        vpc_id: &str,
+    ) -> ec2_ddns::error::Result<Option<ec2_ddns::model::VpcFacts>> {
+        self.0.vpc(vpc_id).await
+    }
+    async fn all_instances(&self) -> ec2_ddns::error::Result<ec2_ddns::model::InstanceListing> {
+        self.0.all_instances().await
+    }
+    async fn instances(
+        &self,
+        ids: &[String],
+    ) -> ec2_ddns::error::Result<ec2_ddns::model::InstanceListing> {
+        let mut listing = self.0.instances(ids).await?;
+        listing.instances.retain(|i| i.instance_id != "i-00001");
+        listing.unreadable.push((
+            Some("i-00001".into()),
+            "instance i-00001: unknown instance state 'hibernating-ish'".into(),
+        ));
+        Ok(listing)
+    }
+}
+
+#[tokio::test]
+async fn an_instance_ec2_cannot_read_fails_alone_and_keeps_its_records() {
+    let account = account(3);
+    run(
+        &account,
+        &events(3, InstanceState::Running, "2026-11-21T11:00:00Z"),
+    )
+    .await;
+    let before = account.registry_items()["i-00001"].clone();
+    let registrar = ec2_ddns::registrar::Registrar::new(
+        OneUnreadable(account.clone()),
+        account.clone(),
+        account.clone(),
+        Config::default(),
+        "us-east-1",
+    );
+    let evs = events(3, InstanceState::Running, "2026-11-21T12:00:00Z");
+    let refs: Vec<&InstanceEvent> = evs.iter().collect();
+    let summaries = registrar.handle_many(&refs, None).await;
+    assert_eq!(summaries[1].outcome, Outcome::Error, "{summaries:#?}");
+    assert_eq!(summaries[1].retryable, Some(false));
+    assert!(summaries[1]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("unknown instance state"));
+    assert!(summaries[0].outcome != Outcome::Error && summaries[2].outcome != Outcome::Error);
+    assert_eq!(
+        account.registry_items()["i-00001"],
+        before,
+        "not deregistered"
+    );
+    check_invariants(&account);
+}

@@ -77,7 +77,7 @@ impl<T: Instances + Sync> Instances for Cached<T> {
         self.inner.all_instances().await
     }
 
-    async fn instances(&self, instance_ids: &[String]) -> Result<Vec<InstanceFacts>> {
+    async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
         self.inner.instances(instance_ids).await
     }
 }

@@ -338,7 +338,7 @@ impl Instances for MemoryAccount {
     }
 
     /// One DescribeInstances per 200 ids, as the real client filters them.
-    async fn instances(&self, instance_ids: &[String]) -> Result<Vec<InstanceFacts>> {
+    async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
         self.pages(
             "ec2:DescribeInstances",
             instance_ids
@@ -346,13 +346,16 @@ impl Instances for MemoryAccount {
                 .div_ceil(crate::adapters::aws::ec2::IDS_PER_DESCRIBE),
         )?;
         let state = self.lock();
-        Ok(state
-            .world
-            .instances
-            .iter()
-            .filter(|i| instance_ids.contains(&i.id))
-            .map(|i| state.world.instance_facts(i))
-            .collect())
+        Ok(InstanceListing {
+            instances: state
+                .world
+                .instances
+                .iter()
+                .filter(|i| instance_ids.contains(&i.id))
+                .map(|i| state.world.instance_facts(i))
+                .collect(),
+            unreadable: Vec::new(),
+        })
     }
 
     /// One DescribeInstances per page of 1,000 (the API's largest page).

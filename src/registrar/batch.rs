@@ -231,7 +231,31 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                     for id in &ids {
                         live.remove(id);
                     }
-                    live.extend(found.into_iter().map(|i| (i.instance_id.clone(), i)));
+                    live.extend(
+                        found
+                            .instances
+                            .into_iter()
+                            .map(|i| (i.instance_id.clone(), i)),
+                    );
+                    // An instance EC2 lists but that cannot be read is not an
+                    // instance that is gone: its event fails, nothing changes.
+                    for (id, why) in found.unreadable {
+                        let Some(k) = asking
+                            .iter()
+                            .copied()
+                            .find(|k| Some(&events[*k].instance_id) == id.as_ref())
+                        else {
+                            continue;
+                        };
+                        let e = Error::Aws {
+                            operation: "ec2:DescribeInstances".into(),
+                            code: None,
+                            message: why,
+                            retryable: false,
+                        };
+                        results[k] = Some(failed(Summary::of(events[k]), &e));
+                        asking.retain(|a| *a != k);
+                    }
                 }
                 Err(e) => {
                     for k in asking {

@@ -133,6 +133,27 @@ impl Ec2 {
     }
 }
 
+trait Read<'a> {
+    /// Adds what EC2 described: each instance read, or unreadable and why.
+    fn read(&mut self, described: impl Iterator<Item = &'a Instance>);
+}
+
+impl<'a> Read<'a> for InstanceListing {
+    fn read(&mut self, described: impl Iterator<Item = &'a Instance>) {
+        for i in described {
+            match instance_facts(i) {
+                Ok(facts) if !facts.instance_id.is_empty() => self.instances.push(facts),
+                Ok(_) => self
+                    .unreadable
+                    .push((None, "EC2 listed an instance without an id".into())),
+                Err(e) => self
+                    .unreadable
+                    .push((i.instance_id().map(str::to_string), e.to_string())),
+            }
+        }
+    }
+}
+
 impl Instances for Ec2 {
     async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
         let out = match self
@@ -155,10 +176,10 @@ impl Instances for Ec2 {
     }
 
     /// The known instances among `instance_ids`, 200 ids per call (all
-    /// pages). One EC2 cannot read is left out with a warning: its event
-    /// then finds it unknown and does nothing.
-    async fn instances(&self, instance_ids: &[String]) -> Result<Vec<InstanceFacts>> {
-        let mut found = Vec::new();
+    /// pages). One EC2 lists but this version cannot read (a state it does
+    /// not know) is `unreadable`: its event fails, as a single event's does.
+    async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
+        let mut listing = InstanceListing::default();
         for chunk in instance_ids.chunks(IDS_PER_DESCRIBE) {
             let filter = aws_sdk_ec2::types::Filter::builder()
                 .name("instance-id")
@@ -173,15 +194,10 @@ impl Instances for Ec2 {
                 .send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
-                for i in page.reservations().iter().flat_map(|r| r.instances()) {
-                    match instance_facts(i) {
-                        Ok(facts) => found.push(facts),
-                        Err(e) => tracing::warn!(error = %e, "instance left out of the batch"),
-                    }
-                }
+                listing.read(page.reservations().iter().flat_map(|r| r.instances()));
             }
         }
-        Ok(found)
+        Ok(listing)
     }
 
     /// Every instance of the region, pages of 1,000. One EC2 cannot read
@@ -197,17 +213,7 @@ impl Instances for Ec2 {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
-            for i in page.reservations().iter().flat_map(|r| r.instances()) {
-                match instance_facts(i) {
-                    Ok(facts) if !facts.instance_id.is_empty() => listing.instances.push(facts),
-                    Ok(_) => listing
-                        .unreadable
-                        .push((None, "EC2 listed an instance without an id".into())),
-                    Err(e) => listing
-                        .unreadable
-                        .push((i.instance_id().map(str::to_string), e.to_string())),
-                }
-            }
+            listing.read(page.reservations().iter().flat_map(|r| r.instances()));
         }
         Ok(listing)
     }
