@@ -16,12 +16,12 @@
 //! 4. **Send** per zone, zones with host A records first, the subjects'
 //!    changes merged into as few batches as Route 53 takes (1,000 values,
 //!    32,000 characters of values); each subject's changes in a zone stay
-//!    in one batch. When Route 53 refuses a merged batch, the names it
-//!    read explain which subjects' changes it refused: those are set
-//!    aside and the rest go again in one batch (halves, when the read
-//!    explains nothing). A subject set aside is converged on its own
-//!    afterwards, exactly as an event would (read, re-plan, split by
-//!    name), so one refused change never blocks the rest.
+//!    in one batch. When Route 53 refuses a merged batch, each half goes
+//!    again on its own, down to a single subject, which is set aside: k
+//!    refused subjects among n cost about k·log2(n) calls, not n. A
+//!    subject set aside is converged on its own afterwards, exactly as an
+//!    event would (read, re-plan, split by name), so one refused change
+//!    never blocks the rest.
 //! 5. **Finish** each item: saved, or removed when nothing is left
 //!    listed, 100 per TransactWriteItems.
 //!
@@ -413,10 +413,9 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         plans
     }
 
-    /// Sends one merged batch. On a refusal, the members the read names
-    /// explain are set aside (converged on their own later) and the rest
-    /// go again together; when the read explains none (or all), each half
-    /// goes on its own. Returns the number of batches that went in.
+    /// Sends one merged batch; on a refusal, each half on its own, down to
+    /// one subject, which is then set aside (converged on its own later).
+    /// Returns the number of batches that went in.
     async fn send_merged(
         &self,
         subjects: &mut [Subject],
@@ -456,36 +455,18 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 1
             }
             Sent::Refused(_) if members.len() > 1 => {
-                let ttl = self.config.ttl;
-                let (explained, rest): (Vec<_>, Vec<_>) =
-                    members.into_iter().partition(|(i, part)| {
-                        let s = &subjects[*i];
-                        let mut unchanged = s.book.clone();
-                        unchanged.not_applied(part);
-                        let replanned = plan_for(s.targets.as_ref(), &unchanged, seen, ttl);
-                        !replanned
-                            .zones
-                            .iter()
-                            .any(|z| z.zone_id == part.zone_id && z.changes == part.changes)
-                    });
-                let groups = if explained.is_empty() || rest.is_empty() {
-                    let mut all = if explained.is_empty() {
-                        rest
-                    } else {
-                        explained
-                    };
-                    let second = all.split_off(all.len() / 2);
-                    vec![all, second]
-                } else {
-                    for (i, part) in explained {
-                        subjects[i].book.not_applied(&part);
-                        subjects[i].deferred = true;
-                    }
-                    vec![rest]
-                };
+                // Each half again, in order, down to one subject: the
+                // halves that go in keep their changes merged, and a
+                // subject refused alone is set aside. (Re-planning each
+                // member against the names read cannot pick out the
+                // culprit: a member's plan was made against what the
+                // others planned, so it differs from a lone re-plan
+                // whenever the subjects share a name.)
+                let mut first = members;
+                let second = first.split_off(first.len() / 2);
                 let mut sent = 0;
-                for group in groups {
-                    sent += Box::pin(self.send_merged(subjects, group, seen)).await;
+                for half in [first, second] {
+                    sent += Box::pin(self.send_merged(subjects, half, seen)).await;
                 }
                 sent
             }
