@@ -163,7 +163,8 @@ def main() -> int:
     lines = ["# Benchmarks", "",
              f"Written by `./scripts/bench` on {when}, commit `{commit()}`, "
              f"{platform.machine()} with {os.cpu_count()} cores "
-             + (f"(release build: {args.build_seconds // 60} min {args.build_seconds % 60} s). "
+             + (f"(this run's release build: {args.build_seconds // 60} min "
+                f"{args.build_seconds % 60} s, crates already built not counted). "
                 if args.build_seconds >= 60 else "(the release build was already up to date). ")
              + 
              "Figures, not tests: nothing fails on a time. Run `./scripts/bench` to measure again; "
