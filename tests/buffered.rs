@@ -426,6 +426,18 @@ where
     assert_eq!(env.zone_lines("Z0REV30").await.len(), 3);
     assert_eq!(calls.get("dynamodb:BatchGetItem"), Some(&1), "{calls:?}");
     assert_eq!(calls.get("ec2:DescribeInstances"), Some(&1), "{calls:?}");
+    // svc is read first (three claimants touch it), so the plans agree and
+    // one change per zone goes in: no refusal to bisect.
+    assert_eq!(
+        calls.get("route53:ChangeResourceRecordSets"),
+        Some(&2),
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls.get("dynamodb:TransactWriteItems"),
+        Some(&2),
+        "{calls:?}"
+    );
 
     env.set_state(&env.instance(first), InstanceState::Terminated)
         .await;

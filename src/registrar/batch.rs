@@ -7,9 +7,11 @@
 //!   call), those EC2 does not show ready yet described again together;
 //! - each VPC's zones and facts are read once (and the process cache keeps
 //!   them warm);
-//! - only the names of unsettled records are read (an event reads nothing
-//!   else either: Route 53 refuses what the plan did not expect, and the
-//!   refusal's names are read then);
+//! - only the names of unsettled records, and names two or more of the
+//!   batch's instances touch, are read (an event reads nothing else
+//!   either: Route 53 refuses what the plan did not expect, and the
+//!   refusal's names are read then); a shared name read lets the plans
+//!   agree who gets it, so it is handed over in one merged change;
 //! - the rest is the reconcile's merged apply (`together.rs`): items
 //!   written ahead and finished 100 a transaction, every change of the
 //!   batch merged per zone.
@@ -292,29 +294,55 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         live
     }
 
-    /// Reads the names of the subjects' unsettled records (in a dry run,
-    /// every name their plans need), one read per zone. A zone that cannot
+    /// Reads the names of the subjects' unsettled records and the names
+    /// more than one of them touches (in a dry run, every name their plans
+    /// need), one read per zone. A zone that cannot
     /// be read fails the subjects that needed it: `Err` carries what was
     /// read and those failures (by subject index).
     async fn read_unsettled(
         &self,
         subjects: &[Subject],
     ) -> Result<Observed, (Observed, Vec<(usize, Error)>)> {
+        // Every name a subject's plan touches, and how many subjects touch
+        // it: a name several touch (an alias two instances want, a name
+        // one lets go and another takes) is read, so that the plans can
+        // hand it over in one merged change; unread, each would plan as
+        // if alone, and Route 53 would refuse all but one.
+        let touched: Vec<BTreeMap<String, BTreeSet<String>>> = subjects
+            .iter()
+            .map(|s| {
+                let listed: Vec<OwnedRecord> = s
+                    .book
+                    .owned
+                    .iter()
+                    .chain(&s.book.pending)
+                    .cloned()
+                    .collect();
+                match &s.targets {
+                    Some(t) => t.names_to_read(&listed),
+                    None => plan::names_of(&listed),
+                }
+            })
+            .collect();
+        let mut touches: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for names in &touched {
+            for (zone, names) in names {
+                for name in names {
+                    *touches.entry((zone, name)).or_default() += 1;
+                }
+            }
+        }
         let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut needs: Vec<BTreeSet<String>> = Vec::new();
-        for s in subjects {
-            let listed: Vec<OwnedRecord> = s
-                .book
-                .owned
-                .iter()
-                .chain(&s.book.pending)
-                .cloned()
-                .collect();
-            let names = match (&s.targets, self.dry_run) {
-                (Some(t), true) => t.names_to_read(&listed),
-                (None, true) => plan::names_of(&listed),
-                (_, false) => plan::names_of(&s.book.pending),
-            };
+        for (s, all) in subjects.iter().zip(&touched) {
+            let mut names = plan::names_of(&s.book.pending);
+            for (zone, zone_names) in all {
+                for name in zone_names {
+                    if self.dry_run || touches[&(zone.as_str(), name.as_str())] > 1 {
+                        names.entry(zone.clone()).or_default().insert(name.clone());
+                    }
+                }
+            }
             needs.push(names.keys().cloned().collect());
             for (zone, names) in names {
                 wanted.entry(zone).or_default().extend(names);
