@@ -21,7 +21,7 @@ use super::together::{failed, Subject, Surroundings};
 use super::{not_ready, Registrar, DESCRIBE_ATTEMPTS};
 use crate::error::Error;
 use crate::event::InstanceEvent;
-use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem};
+use crate::model::{InstanceFacts, InstanceState, RegistryItem};
 use crate::plan::{self, Intent, Observed};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::Summary;
@@ -308,22 +308,8 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         // one lets go and another takes) is read, so that the plans can
         // hand it over in one merged change; unread, each would plan as
         // if alone, and Route 53 would refuse all but one.
-        let touched: Vec<BTreeMap<String, BTreeSet<String>>> = subjects
-            .iter()
-            .map(|s| {
-                let listed: Vec<OwnedRecord> = s
-                    .book
-                    .owned
-                    .iter()
-                    .chain(&s.book.pending)
-                    .cloned()
-                    .collect();
-                match &s.targets {
-                    Some(t) => t.names_to_read(&listed),
-                    None => plan::names_of(&listed),
-                }
-            })
-            .collect();
+        let touched: Vec<BTreeMap<String, BTreeSet<String>>> =
+            subjects.iter().map(Subject::names_touched).collect();
         let mut touches: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for names in &touched {
             for (zone, names) in names {

@@ -17,7 +17,7 @@ use super::together::{failed, Subject, Surroundings};
 use super::Registrar;
 use crate::error::{Error, Result};
 use crate::event::is_instance_id;
-use crate::model::{InstanceFacts, OwnedRecord, RegistryItem};
+use crate::model::{InstanceFacts, RegistryItem};
 use crate::plan::{self, ChangeAction, Intent, Observed};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::{Outcome, Summary};
@@ -245,17 +245,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let needs: Vec<BTreeSet<String>> = subjects
             .iter()
             .map(|s| {
-                let listed: Vec<OwnedRecord> = s
-                    .book
-                    .owned
-                    .iter()
-                    .chain(&s.book.pending)
-                    .cloned()
-                    .collect();
-                let needed = match &s.targets {
-                    Some(t) => t.names_to_read(&listed),
-                    None => plan::names_of(&listed),
-                };
+                let needed = s.names_touched();
                 needed.into_keys().collect()
             })
             .collect();

@@ -37,7 +37,7 @@ use crate::model::{InstanceFacts, OwnedRecord, RecordType, RegistryItem, VpcFact
 use crate::plan::{self, Change, ChangeAction, Observed, Plan, PlanInput, Targets, ZoneChanges};
 use crate::ports::{Dns, Instances, Registry, Write, MAX_WRITES_AT_ONCE};
 use crate::summary::{Outcome, Summary};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 use tracing::warn;
 
@@ -82,6 +82,22 @@ impl Subject {
 
     fn deregister(&self) -> bool {
         self.targets.is_none()
+    }
+
+    /// The names, per zone, its plan may touch: those it wants and those
+    /// it lists (owned or pending).
+    pub fn names_touched(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let listed: Vec<OwnedRecord> = self
+            .book
+            .owned
+            .iter()
+            .chain(&self.book.pending)
+            .cloned()
+            .collect();
+        match &self.targets {
+            Some(t) => t.names_to_read(&listed),
+            None => plan::names_of(&listed),
+        }
     }
 
     /// Still taking part in the merged sends.
