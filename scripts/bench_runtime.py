@@ -122,6 +122,7 @@ class RuntimeApi:
     def close(self) -> None:
         self.pending.put(None)
         self.server.shutdown()
+        self.server.server_close()
 
 
 class Function:
@@ -129,6 +130,10 @@ class Function:
 
     def __init__(self, bootstrap: str, moto: str, region: str) -> None:
         self.api = RuntimeApi()
+        self.process: subprocess.Popen | None = None
+        self.lines: list[str] = []
+        self.cold_start_ms = 0.0
+        self.bootstrap = bootstrap
         env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self.api.port}",
@@ -145,10 +150,19 @@ class Function:
             "AWS_LAMBDA_LOG_FORMAT": "JSON",
             "AWS_LAMBDA_LOG_LEVEL": "INFO",
         })
-        self.lines: list[str] = []
+        self.env = env
+
+    def start(self) -> None:
+        """Starts the process and waits for its first poll (the cold start).
+
+        Separate from __init__ so the caller holds the object, and stops it,
+        even when the start fails."""
         started = time.perf_counter()
-        self.process = subprocess.Popen([bootstrap], env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+        try:
+            self.process = subprocess.Popen([self.bootstrap], env=self.env, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True, errors="replace")
+        except OSError as e:
+            raise RuntimeError(f"cannot start {self.bootstrap}: {e}") from None
         threading.Thread(target=self._read, daemon=True).start()
         while self.api.first_poll is None:
             if self.process.poll() is not None:
@@ -164,12 +178,20 @@ class Function:
             self.lines.append(line.rstrip("\n"))
 
     def invoke(self, event: dict) -> dict:
+        assert self.process is not None
         mark = len(self.lines)
         self.api.pending.put(event)
-        try:
-            kind, request_id, body, at = self.api.answers.get(timeout=60)
-        except queue.Empty:
-            raise RuntimeError("no answer within 60 s") from None
+        asked = time.perf_counter()
+        while True:
+            try:
+                kind, request_id, body, at = self.api.answers.get(timeout=0.5)
+                break
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"bootstrap exited with {self.process.returncode} "
+                                       f"during an invocation ({event['detail']['state']})") from None
+                if time.perf_counter() - asked > 60:
+                    raise RuntimeError(f"no answer within 60 s ({event['detail']['state']})") from None
         if kind == "init-error":
             raise RuntimeError(f"the function failed to start: {body.decode(errors='replace')}")
         wall_ms = (at - self.api.handed_over.pop(request_id)) * 1000
@@ -178,10 +200,15 @@ class Function:
         while calls is None and time.perf_counter() - waited < 2:
             for line in self.lines[mark:]:
                 try:
-                    fields = json.loads(line).get("fields", {})
+                    record = json.loads(line)
+                    fields = record.get("fields", {})
+                    span_id = (record.get("span") or {}).get("requestId")
                 except (ValueError, AttributeError):
                     continue
-                if fields.get("message") == "invocation done":
+                # The line names its invocation (span.requestId) when the
+                # runtime's span is there: a late line of the previous one
+                # is never taken for this one.
+                if fields.get("message") == "invocation done" and span_id in (None, request_id):
                     calls = int(fields.get("aws_calls", 0))
                     by_operation = json.loads(fields.get("by_operation") or "{}")
                     break
@@ -205,7 +232,7 @@ class Function:
         return peak, rss
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(5)
@@ -235,11 +262,17 @@ class Events:
 
 
 def seed(moto: str, world: str) -> dict:
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "tests/emulator/seed.py"), "--reset",
-                          "--endpoint-url", moto, world], cwd=ROOT, capture_output=True, text=True)
+    try:
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "tests/emulator/seed.py"), "--reset",
+                              "--endpoint-url", moto, world], cwd=ROOT, capture_output=True, text=True)
+    except OSError as e:
+        raise RuntimeError(f"cannot run seed.py: {e}") from None
     if out.returncode != 0:
-        raise RuntimeError(f"seed.py failed: {out.stderr.strip()}")
-    return json.loads(out.stdout)
+        raise RuntimeError(f"seed.py failed (is the strict moto up at {moto}?): {out.stderr.strip()}")
+    try:
+        return json.loads(out.stdout)
+    except ValueError:
+        raise RuntimeError(f"seed.py printed no JSON mapping: {out.stdout.strip()[:200]!r}") from None
 
 
 def main() -> int:
@@ -255,9 +288,16 @@ def main() -> int:
     if host not in ("127.0.0.1", "localhost", "::1"):
         sys.exit("bench_runtime: --moto must be a loopback emulator; this never talks to AWS")
 
-    mapping = seed(args.moto, args.world)
-    region = mapping.get("region", "us-east-1")
-    instance_id = mapping["instances"][args.instance]
+    if not (os.path.isfile(args.bootstrap) and os.access(args.bootstrap, os.X_OK)):
+        sys.exit(f"bench_runtime: --bootstrap {args.bootstrap}: not an executable file")
+    try:
+        mapping = seed(args.moto, args.world)
+        region = mapping.get("region", "us-east-1")
+        instance_id = mapping["instances"][args.instance]
+    except RuntimeError as e:
+        sys.exit(f"bench_runtime: {e}")
+    except (KeyError, TypeError):
+        sys.exit(f"bench_runtime: the world {args.world} has no instance {args.instance!r}")
     event = Events(instance_id, region)
     table, cold_starts, errors = [], [], 0
     warm_runs: dict = {}
@@ -277,6 +317,7 @@ def main() -> int:
         for process, states in ((1, ["running", "terminated", "running"]),
                                 (2, ["terminated", "running", "terminated"])):
             function = Function(args.bootstrap, args.moto, region)
+            function.start()
             cold_starts.append(round(function.cold_start_ms, 2))
             described = False
             for i, state in enumerate(states):
@@ -290,6 +331,7 @@ def main() -> int:
             function = None
 
         function = Function(args.bootstrap, args.moto, region)
+        function.start()
         cold_starts.append(round(function.cold_start_ms, 2))
         function.invoke(event("running"))
         walls, calls = [], []
@@ -310,7 +352,8 @@ def main() -> int:
                      "peak_rss_kib": peak, "rss_kib": rss}
     except RuntimeError as e:
         print(f"bench_runtime: {e}", file=sys.stderr)
-        if function is not None:
+        if function is not None and function.lines:
+            print(f"last {min(40, len(function.lines))} lines of the bootstrap's output:", file=sys.stderr)
             print("\n".join(function.lines[-40:]), file=sys.stderr)
         return 1
     finally:
