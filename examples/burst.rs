@@ -138,6 +138,25 @@ fn records_wrong(account: &MemoryAccount, expected: &BTreeSet<(String, String)>)
     expected.symmetric_difference(&actual).count() + unowned
 }
 
+/// What the invocations of one mode share: how many are at work, how many
+/// were made, how many events were given up.
+#[derive(Default)]
+struct Tally {
+    busy: AtomicUsize,
+    invocations: AtomicUsize,
+    lost: AtomicUsize,
+}
+
+impl Tally {
+    /// Invocations made, and events given up.
+    fn totals(&self) -> (usize, usize) {
+        (
+            self.invocations.load(Ordering::SeqCst),
+            self.lost.load(Ordering::SeqCst),
+        )
+    }
+}
+
 /// Nothing to take now: waits until `next` (at most a second), and says
 /// whether to look again; `false` when the queue is empty and no one is
 /// at work (nothing can come back).
@@ -167,17 +186,10 @@ async fn direct(
     let queue: Arc<Mutex<VecDeque<(Instant, Value, u32)>>> = Arc::new(Mutex::new(
         events.into_iter().map(|e| (Instant::now(), e, 0)).collect(),
     ));
-    let busy = Arc::new(AtomicUsize::new(0));
-    let invocations = Arc::new(AtomicUsize::new(0));
-    let lost = Arc::new(AtomicUsize::new(0));
+    let tally = Arc::new(Tally::default());
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency {
-        let (queue, busy, invocations, lost) = (
-            Arc::clone(&queue),
-            Arc::clone(&busy),
-            Arc::clone(&invocations),
-            Arc::clone(&lost),
-        );
+        let (queue, tally) = (Arc::clone(&queue), Arc::clone(&tally));
         let env = environment(account, limiter);
         let timeout = args.timeout;
         workers.spawn(async move {
@@ -187,7 +199,7 @@ async fn direct(
                     let now = Instant::now();
                     match q.iter().position(|(at, _, _)| *at <= now) {
                         Some(i) => {
-                            busy.fetch_add(1, Ordering::SeqCst);
+                            tally.busy.fetch_add(1, Ordering::SeqCst);
                             Ok(q.remove(i).expect("present"))
                         }
                         None => Err(q.iter().map(|(at, _, _)| *at).min()),
@@ -195,10 +207,10 @@ async fn direct(
                 };
                 let (_, payload, attempt) = match next {
                     Ok(work) => work,
-                    Err(next) if wait_for_work(next, &busy).await => continue,
+                    Err(next) if wait_for_work(next, &tally.busy).await => continue,
                     Err(_) => return,
                 };
-                invocations.fetch_add(1, Ordering::SeqCst);
+                tally.invocations.fetch_add(1, Ordering::SeqCst);
                 let deadline = Instant::now() + Duration::from_secs(timeout);
                 let failed = ec2_ddns::lambda::handle_until(&env, payload.clone(), Some(deadline))
                     .await
@@ -212,18 +224,15 @@ async fn direct(
                             attempt + 1,
                         ));
                     } else {
-                        lost.fetch_add(1, Ordering::SeqCst);
+                        tally.lost.fetch_add(1, Ordering::SeqCst);
                     }
                 }
-                busy.fetch_sub(1, Ordering::SeqCst);
+                tally.busy.fetch_sub(1, Ordering::SeqCst);
             }
         });
     }
     while workers.join_next().await.is_some() {}
-    (
-        invocations.load(Ordering::SeqCst),
-        lost.load(Ordering::SeqCst),
-    )
+    tally.totals()
 }
 
 /// One message in the queue.
@@ -260,17 +269,10 @@ async fn buffered(
             })
             .collect(),
     ));
-    let busy = Arc::new(AtomicUsize::new(0));
-    let invocations = Arc::new(AtomicUsize::new(0));
-    let lost = Arc::new(AtomicUsize::new(0));
+    let tally = Arc::new(Tally::default());
     let mut pollers = tokio::task::JoinSet::new();
     for _ in 0..args.max_concurrency {
-        let (queue, busy, invocations, lost) = (
-            Arc::clone(&queue),
-            Arc::clone(&busy),
-            Arc::clone(&invocations),
-            Arc::clone(&lost),
-        );
+        let (queue, tally) = (Arc::clone(&queue), Arc::clone(&tally));
         let env = environment(account, limiter);
         let args = args.clone();
         pollers.spawn(async move {
@@ -288,7 +290,7 @@ async fn buffered(
                     let waited =
                         oldest.is_some_and(|o| now >= o + Duration::from_secs(args.window));
                     if !visible.is_empty() && (full || waited) {
-                        busy.fetch_add(1, Ordering::SeqCst);
+                        tally.busy.fetch_add(1, Ordering::SeqCst);
                         let taken: Vec<usize> = visible.into_iter().take(args.batch_size).collect();
                         let mut out = Vec::new();
                         for i in taken.iter().rev() {
@@ -316,10 +318,10 @@ async fn buffered(
                 };
                 let batch = match batch {
                     Ok(batch) => batch,
-                    Err(next) if wait_for_work(next, &busy).await => continue,
+                    Err(next) if wait_for_work(next, &tally.busy).await => continue,
                     Err(_) => return,
                 };
-                invocations.fetch_add(1, Ordering::SeqCst);
+                tally.invocations.fetch_add(1, Ordering::SeqCst);
                 let payload = json!({"Records": batch.iter().map(|(id, body)| json!({
                     "messageId": id, "receiptHandle": id, "body": body, "attributes": {},
                     "messageAttributes": {}, "eventSource": "aws:sqs",
@@ -350,17 +352,14 @@ async fn buffered(
                         dead += usize::from(failed.contains(&m.id) && !keep);
                         keep
                     });
-                    lost.fetch_add(dead, Ordering::SeqCst);
+                    tally.lost.fetch_add(dead, Ordering::SeqCst);
                 }
-                busy.fetch_sub(1, Ordering::SeqCst);
+                tally.busy.fetch_sub(1, Ordering::SeqCst);
             }
         });
     }
     while pollers.join_next().await.is_some() {}
-    (
-        invocations.load(Ordering::SeqCst),
-        lost.load(Ordering::SeqCst),
-    )
+    tally.totals()
 }
 
 async fn phase(

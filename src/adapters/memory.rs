@@ -345,33 +345,31 @@ impl Instances for MemoryAccount {
                 .len()
                 .div_ceil(crate::adapters::aws::ec2::IDS_PER_DESCRIBE),
         )?;
-        let state = self.lock();
-        Ok(InstanceListing {
-            instances: state
-                .world
-                .instances
-                .iter()
-                .filter(|i| instance_ids.contains(&i.id))
-                .map(|i| state.world.instance_facts(i))
-                .collect(),
-            unreadable: Vec::new(),
-        })
+        Ok(self.listing(|id| instance_ids.iter().any(|i| i == id)))
     }
 
     /// One DescribeInstances per page of 1,000 (the API's largest page).
     async fn all_instances(&self) -> Result<InstanceListing> {
         let count = self.lock().world.instances.len();
         self.pages("ec2:DescribeInstances", count.div_ceil(1000))?;
+        Ok(self.listing(|_| true))
+    }
+}
+
+impl MemoryAccount {
+    /// The world's instances whose id `wanted` takes, as EC2 lists them.
+    fn listing(&self, wanted: impl Fn(&str) -> bool) -> InstanceListing {
         let state = self.lock();
-        Ok(InstanceListing {
+        InstanceListing {
             instances: state
                 .world
                 .instances
                 .iter()
+                .filter(|i| wanted(&i.id))
                 .map(|i| state.world.instance_facts(i))
                 .collect(),
             unreadable: Vec::new(),
-        })
+        }
     }
 }
 

@@ -223,16 +223,12 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         }
 
         // Write ahead: what the batches create or delete is listed pending.
-        let results = {
-            let mut books: Vec<&mut Book> = subjects
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| ahead.contains(i))
-                .map(|(_, s)| &mut s.book)
-                .collect();
-            self.save_many(&mut books).await
-        };
-        for (i, result) in ahead.into_iter().zip(results) {
+        let writes = ahead
+            .iter()
+            .map(|i| (*i, ItemWrite::Save(subjects[*i].book.next())))
+            .collect();
+        let results = self.write_items(&mut subjects, writes).await;
+        for (i, result) in results {
             let s = &mut subjects[i];
             match result {
                 Ok(()) => s.ahead = true,
@@ -292,22 +288,17 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         // Finish: the ones done are saved together; failed ones save what
         // is known now (if written ahead), deferred ones converge on their
         // own, as an event would.
-        let done: Vec<usize> = (0..subjects.len())
-            .filter(|i| subjects[*i].active())
+        let writes = subjects
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.active())
+            .filter_map(|(i, s)| Some((i, finishing(&s.book, s.deregister())?)))
             .collect();
-        let results = {
-            let mut books: Vec<(&mut Book, bool)> = subjects
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| done.contains(i))
-                .map(|(_, s)| {
-                    let deregister = s.deregister();
-                    (&mut s.book, deregister)
-                })
-                .collect();
-            self.finish_many(&mut books).await
-        };
-        let mut finished: BTreeMap<usize, Result<()>> = done.into_iter().zip(results).collect();
+        let mut finished: BTreeMap<usize, Result<()>> = self
+            .write_items(&mut subjects, writes)
+            .await
+            .into_iter()
+            .collect();
         let ttl = self.config.ttl;
         for (i, s) in subjects.iter_mut().enumerate() {
             let deregister = s.deregister();
@@ -509,23 +500,27 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         }
     }
 
-    /// Saves the books' next items, up to 100 in one TransactWriteItems
-    /// (one alone by PutItem). A transaction that fails is followed by
-    /// each save alone, confirmed by a read when the answer is unclear.
-    pub(crate) async fn save_many(&self, books: &mut [&mut Book]) -> Vec<Result<()>> {
-        let mut results = Vec::with_capacity(books.len());
-        for chunk in books.chunks_mut(MAX_WRITES_AT_ONCE) {
+    /// Makes each subject's item write, up to 100 in one
+    /// TransactWriteItems (one alone by PutItem or DeleteItem). A
+    /// transaction that fails is followed by each write alone; a write
+    /// refused or unanswered then counts as made when the item read back
+    /// shows it (a transaction that committed before its answer was lost).
+    async fn write_items(
+        &self,
+        subjects: &mut [Subject],
+        writes: Vec<(usize, ItemWrite)>,
+    ) -> Vec<(usize, Result<()>)> {
+        let mut results = Vec::with_capacity(writes.len());
+        let mut writes = writes.into_iter().peekable();
+        while writes.peek().is_some() {
+            let chunk: Vec<(usize, ItemWrite)> = writes.by_ref().take(MAX_WRITES_AT_ONCE).collect();
             if chunk.len() > 1 {
-                let items: Vec<RegistryItem> = chunk.iter().map(|b| b.next()).collect();
-                let writes: Vec<Write<'_>> = items.iter().map(Write::Save).collect();
-                match self.registry.write_all(&writes).await {
+                let all: Vec<Write<'_>> = chunk.iter().map(|(_, w)| w.as_write()).collect();
+                match self.registry.write_all(&all).await {
                     Ok(()) => {
-                        for (book, item) in chunk.iter_mut().zip(items) {
-                            book.stored = Some(RegistryItem {
-                                replaces: None,
-                                ..item
-                            });
-                            results.push(Ok(()));
+                        for (i, w) in chunk {
+                            w.made(&mut subjects[i].book);
+                            results.push((i, Ok(())));
                         }
                         continue;
                     }
@@ -534,150 +529,86 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                     }
                 }
             }
-            for book in chunk.iter_mut() {
-                results.push(self.save_confirmed(book).await);
-            }
-        }
-        results
-    }
-
-    /// Finishes the books as `finish` does (saved, removed, or left when
-    /// the stored item says it all), up to 100 in one TransactWriteItems.
-    pub(crate) async fn finish_many(&self, books: &mut [(&mut Book, bool)]) -> Vec<Result<()>> {
-        let mut results: Vec<Result<()>> = Vec::with_capacity(books.len());
-        let needed: Vec<bool> = books
-            .iter()
-            .map(|(book, deregister)| finishing(book, *deregister).is_some())
-            .collect();
-        let mut together: Vec<&mut (&mut Book, bool)> = books
-            .iter_mut()
-            .zip(&needed)
-            .filter(|(_, n)| **n)
-            .map(|(b, _)| b)
-            .collect();
-        let mut outcome: Vec<Result<()>> = Vec::new();
-        for chunk in together.chunks_mut(MAX_WRITES_AT_ONCE) {
-            if chunk.len() > 1 {
-                let planned: Vec<Finishing> = chunk
-                    .iter()
-                    .filter_map(|(book, deregister)| finishing(book, *deregister))
-                    .collect();
-                let writes: Vec<Write<'_>> = planned
-                    .iter()
-                    .map(|f| match f {
-                        Finishing::Remove(item) => Write::Remove(item),
-                        Finishing::Save(item) => Write::Save(item),
-                    })
-                    .collect();
-                match self.registry.write_all(&writes).await {
-                    Ok(()) => {
-                        for ((book, _), f) in chunk.iter_mut().zip(planned) {
-                            book.stored = match f {
-                                Finishing::Remove(_) => None,
-                                Finishing::Save(item) => Some(RegistryItem {
-                                    replaces: None,
-                                    ..item
-                                }),
-                            };
-                            outcome.push(Ok(()));
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        warn!(error = %e, items = chunk.len(), "the registry items could not be finished together; finishing each alone")
-                    }
+            for (i, w) in chunk {
+                let result = self.write_item(&w).await;
+                if result.is_ok() {
+                    w.made(&mut subjects[i].book);
                 }
+                results.push((i, result));
             }
-            for (book, deregister) in chunk.iter_mut() {
-                let result = match self.finish(book, *deregister).await {
-                    Err(Error::RegistryRace { .. }) | Err(Error::Aws { .. })
-                        if self.finished_already(book, *deregister).await =>
-                    {
-                        Ok(())
-                    }
-                    other => other,
-                };
-                outcome.push(result);
-            }
-        }
-        let mut outcome = outcome.into_iter();
-        for n in needed {
-            results.push(if n {
-                outcome.next().unwrap_or(Ok(()))
-            } else {
-                Ok(())
-            });
         }
         results
     }
 
-    /// A save that counts as done when the table already holds exactly
-    /// what it saves (a transaction that committed before its answer was
-    /// lost).
-    async fn save_confirmed(&self, book: &mut Book) -> Result<()> {
-        let item = book.next();
-        match self.registry.save(&item).await {
-            Ok(()) => {}
+    /// One item write alone, confirmed by a read when its answer is a race
+    /// or an AWS failure.
+    async fn write_item(&self, w: &ItemWrite) -> Result<()> {
+        let result = match w {
+            ItemWrite::Save(item) => self.registry.save(item).await,
+            ItemWrite::Remove(item) => self.registry.remove(item).await,
+        };
+        match result {
             Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => {
-                let saved = RegistryItem {
-                    replaces: None,
-                    ..item.clone()
-                };
-                let back = self.registry.load(&item.instance_id).await?;
-                if back.as_ref() != Some(&saved) {
-                    return Err(err);
+                match self.registry.load(&w.item().instance_id).await {
+                    Ok(back) if w.shown_by(back.as_ref()) => Ok(()),
+                    _ => Err(err),
                 }
             }
-            Err(err) => return Err(err),
-        }
-        book.stored = Some(RegistryItem {
-            replaces: None,
-            ..item
-        });
-        Ok(())
-    }
-
-    /// Whether the table already holds what finishing `book` would leave.
-    async fn finished_already(&self, book: &mut Book, deregister: bool) -> bool {
-        let Some(want) = finishing(book, deregister) else {
-            return true;
-        };
-        let id = book.meta.instance_id.clone();
-        let Ok(back) = self.registry.load(&id).await else {
-            return false;
-        };
-        match want {
-            Finishing::Remove(_) if back.is_none() => {
-                book.stored = None;
-                true
-            }
-            Finishing::Save(item) => {
-                let saved = RegistryItem {
-                    replaces: None,
-                    ..item
-                };
-                let same = back.as_ref() == Some(&saved);
-                if same {
-                    book.stored = Some(saved);
-                }
-                same
-            }
-            Finishing::Remove(_) => false,
+            other => other,
         }
     }
 }
 
-/// The write finishing a book takes, as `finish` decides it.
-enum Finishing {
-    Remove(RegistryItem),
+/// The write an item needs: save the book's next item, or remove it.
+enum ItemWrite {
     Save(RegistryItem),
+    Remove(RegistryItem),
 }
 
-fn finishing(book: &Book, deregister: bool) -> Option<Finishing> {
-    if deregister && book.owned.is_empty() && book.pending.is_empty() {
-        return book.stored.clone().map(Finishing::Remove);
+impl ItemWrite {
+    fn item(&self) -> &RegistryItem {
+        match self {
+            ItemWrite::Save(item) | ItemWrite::Remove(item) => item,
+        }
     }
-    (!book.unchanged()).then(|| Finishing::Save(book.next()))
+
+    fn as_write(&self) -> Write<'_> {
+        match self {
+            ItemWrite::Save(item) => Write::Save(item),
+            ItemWrite::Remove(item) => Write::Remove(item),
+        }
+    }
+
+    /// The item as the table holds it once this write is made.
+    fn stored(&self) -> Option<RegistryItem> {
+        match self {
+            ItemWrite::Save(item) => Some(RegistryItem {
+                replaces: None,
+                ..item.clone()
+            }),
+            ItemWrite::Remove(_) => None,
+        }
+    }
+
+    /// Whether the item read back shows this write made.
+    fn shown_by(&self, back: Option<&RegistryItem>) -> bool {
+        back == self.stored().as_ref()
+    }
+
+    /// The book, once this write is made.
+    fn made(&self, book: &mut Book) {
+        book.stored = self.stored();
+    }
+}
+
+/// The write finishing a book takes, as `finish` decides it: removed when
+/// a deregistration leaves nothing listed, saved unless the stored item
+/// already says it all.
+fn finishing(book: &Book, deregister: bool) -> Option<ItemWrite> {
+    if deregister && book.owned.is_empty() && book.pending.is_empty() {
+        return book.stored.clone().map(ItemWrite::Remove);
+    }
+    (!book.unchanged()).then(|| ItemWrite::Save(book.next()))
 }
 
 /// The plan for a book against `view`: registration to `targets`, or

@@ -83,6 +83,38 @@ impl Ec2 {
             .map(str::to_string))
     }
 
+    /// Every page (1,000 instances a page) of a DescribeInstances, with
+    /// `filter` if any, into `listing`: each instance read, or unreadable
+    /// and why.
+    async fn describe_into(
+        &self,
+        filter: Option<aws_sdk_ec2::types::Filter>,
+        listing: &mut InstanceListing,
+    ) -> Result<()> {
+        let mut pages = self
+            .client
+            .describe_instances()
+            .set_filters(filter.map(|f| vec![f]))
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
+            for i in page.reservations().iter().flat_map(|r| r.instances()) {
+                match instance_facts(i) {
+                    Ok(facts) if !facts.instance_id.is_empty() => listing.instances.push(facts),
+                    Ok(_) => listing
+                        .unreadable
+                        .push((None, "EC2 listed an instance without an id".into())),
+                    Err(e) => listing
+                        .unreadable
+                        .push((i.instance_id().map(str::to_string), e.to_string())),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `(enableDnsSupport, enableDnsHostnames)`: one attribute per call, so
     /// the two run concurrently.
     pub(crate) async fn dns_attributes(&self, vpc_id: &str) -> Result<(bool, bool)> {
@@ -133,27 +165,6 @@ impl Ec2 {
     }
 }
 
-trait Read<'a> {
-    /// Adds what EC2 described: each instance read, or unreadable and why.
-    fn read(&mut self, described: impl Iterator<Item = &'a Instance>);
-}
-
-impl<'a> Read<'a> for InstanceListing {
-    fn read(&mut self, described: impl Iterator<Item = &'a Instance>) {
-        for i in described {
-            match instance_facts(i) {
-                Ok(facts) if !facts.instance_id.is_empty() => self.instances.push(facts),
-                Ok(_) => self
-                    .unreadable
-                    .push((None, "EC2 listed an instance without an id".into())),
-                Err(e) => self
-                    .unreadable
-                    .push((i.instance_id().map(str::to_string), e.to_string())),
-            }
-        }
-    }
-}
-
 impl Instances for Ec2 {
     async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
         let out = match self
@@ -185,17 +196,7 @@ impl Instances for Ec2 {
                 .name("instance-id")
                 .set_values(Some(chunk.to_vec()))
                 .build();
-            let mut pages = self
-                .client
-                .describe_instances()
-                .filters(filter)
-                .max_results(1000)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
-                listing.read(page.reservations().iter().flat_map(|r| r.instances()));
-            }
+            self.describe_into(Some(filter), &mut listing).await?;
         }
         Ok(listing)
     }
@@ -205,16 +206,7 @@ impl Instances for Ec2 {
     /// the reconcile leaves its item alone.
     async fn all_instances(&self) -> Result<InstanceListing> {
         let mut listing = InstanceListing::default();
-        let mut pages = self
-            .client
-            .describe_instances()
-            .max_results(1000)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
-            listing.read(page.reservations().iter().flat_map(|r| r.instances()));
-        }
+        self.describe_into(None, &mut listing).await?;
         Ok(listing)
     }
 
