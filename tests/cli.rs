@@ -259,10 +259,10 @@ fn help_exits_0_without_touching_any_account() {
     assert_eq!(o.status.code(), Some(2), "no command is a usage error");
 }
 
-/// README.md shows each command's `--help` verbatim; this keeps them equal.
+/// docs/cli.md shows each command's `--help` verbatim; this keeps them equal.
 #[test]
 fn readme_usage_blocks_match_help() {
-    let readme = std::fs::read_to_string(common::repo("README.md")).unwrap();
+    let page = std::fs::read_to_string(common::repo("docs/cli.md")).unwrap();
     for args in [
         vec!["--help"],
         vec!["replay", "--help"],
@@ -275,8 +275,8 @@ fn readme_usage_blocks_match_help() {
         let help = stdout(&run(&args));
         let block = format!("```text\n$ ec2-ddns {}\n{help}```", args.join(" "));
         assert!(
-            readme.contains(&block),
-            "README.md lacks the output of `ec2-ddns {}`; paste this:\n{block}",
+            page.contains(&block),
+            "docs/cli.md lacks the output of `ec2-ddns {}`; paste this:\n{block}",
             args.join(" ")
         );
     }
