@@ -321,8 +321,10 @@ mod tests {
             .unwrap();
         assert_eq!(answer["outcome"], "applied", "{answer}");
 
+        // Throttling that outlasts every try of every zone (the three zones'
+        // changes go at once, each tried 4 times) fails the invocation.
         let account = self::account();
-        for _ in 0..4 {
+        for _ in 0..12 {
             account.inject("route53:ChangeResourceRecordSets", Fault::Throttling);
         }
         let err = handle(&account.registrar(Config::default()), running())
@@ -349,9 +351,10 @@ mod tests {
             "InvalidChangeBatch",
             "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address']",
         );
-        // The batch, then its first unit (the host A) alone, are refused.
-        account.inject("route53:ChangeResourceRecordSets", refusal.clone());
-        account.inject("route53:ChangeResourceRecordSets", refusal);
+        // The private zone's batch, then its first unit (the host A)
+        // alone, are refused.
+        account.inject_in_zone("Z0CORPPRIVATE", refusal.clone());
+        account.inject_in_zone("Z0CORPPRIVATE", refusal);
         let answer = handle(&account.registrar(Config::default()), running())
             .await
             .unwrap();

@@ -253,6 +253,17 @@ impl MemoryAccount {
             .push_back(fault);
     }
 
+    /// The next change batch sent to zone `zone_id` meets `fault`; several
+    /// queue up in order, and they come before those of `inject`. Each
+    /// zone's batch is sent at once with the others', so a fault meant for
+    /// one zone is injected for that zone.
+    pub fn inject_in_zone(&self, zone_id: &str, fault: Fault) {
+        self.inject(
+            &format!("route53:ChangeResourceRecordSets@{zone_id}"),
+            fault,
+        );
+    }
+
     /// Counts a call and takes its injected fault: `Err` for one that strikes
     /// before the call does anything, `Ok(Some)` for one after it commits.
     fn enter(&self, operation: &str, zone_id: Option<&str>) -> Result<Option<Fault>> {
@@ -263,12 +274,17 @@ impl MemoryAccount {
         self.calls.count(operation);
         let n = state.calls_made;
         state.calls_made += 1;
+        let in_zone = zone_id.map(|z| format!("{operation}@{z}"));
         let fault = match state.planned.remove(&n) {
             Some(fault) => Some(fault),
-            None => state
-                .faults
-                .get_mut(operation)
-                .and_then(VecDeque::pop_front),
+            None => in_zone
+                .and_then(|key| state.faults.get_mut(&key).and_then(VecDeque::pop_front))
+                .or_else(|| {
+                    state
+                        .faults
+                        .get_mut(operation)
+                        .and_then(VecDeque::pop_front)
+                }),
         };
         match fault {
             Some(fault) if fault.after_commit() => Ok(Some(fault)),

@@ -182,6 +182,38 @@ impl Observed {
         self.whole.insert(zone_id.to_string());
     }
 
+    /// What was read of one zone alone: each zone's sends run at once, each
+    /// with its own view, given back by [`Observed::absorb_zone`].
+    pub fn zone(&self, zone_id: &str) -> Observed {
+        let mut one = Observed::default();
+        if let Some(names) = self.read.get(zone_id) {
+            one.read.insert(zone_id.to_string(), names.clone());
+        }
+        if self.whole.contains(zone_id) {
+            one.whole.insert(zone_id.to_string());
+        }
+        if let Some(records) = self.records.get(zone_id) {
+            one.records.insert(zone_id.to_string(), records.clone());
+        }
+        one
+    }
+
+    /// Takes back what `one` (a view from [`Observed::zone`]) knows of
+    /// that zone, in place of what this knew.
+    pub fn absorb_zone(&mut self, zone_id: &str, mut one: Observed) {
+        match one.read.remove(zone_id) {
+            Some(names) => self.read.insert(zone_id.to_string(), names),
+            None => self.read.remove(zone_id),
+        };
+        if one.whole.contains(zone_id) {
+            self.whole.insert(zone_id.to_string());
+        }
+        match one.records.remove(zone_id) {
+            Some(records) => self.records.insert(zone_id.to_string(), records),
+            None => self.records.remove(zone_id),
+        };
+    }
+
     /// Whether `name` in the zone was read (on its own, or with the zone).
     fn was_read(&self, zone_id: &str, name: &str) -> bool {
         self.whole.contains(zone_id) || self.read.get(zone_id).is_some_and(|r| r.contains(name))

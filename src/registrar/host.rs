@@ -4,20 +4,21 @@
 //! a name someone else holds is never overwritten.
 
 use super::book::{Book, Cause};
+use super::read::Reads;
+use super::subject::{HostWants, Subject, Wants};
 use super::Registrar;
 use crate::error::Result;
-use crate::model::{HostSettings, RecordType, RegistryItem, ZoneInfo};
-use crate::plan::{self, Conflict, Observed, Plan};
+use crate::model::{HostSettings, RegistryItem, ZoneInfo};
 use crate::ports::{Dns, Registry};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
     /// Sets the host's record at its name to `ip` (`A` or `AAAA` by its
     /// family), saving `settings` (its new counters) with the item. A
-    /// name held by anyone else comes back as a conflict, untouched.
+    /// name where anyone else holds a record of any type comes back as a
+    /// conflict, untouched.
     pub async fn set_host_address(
         &self,
         item: RegistryItem,
@@ -27,62 +28,20 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         now: DateTime<Utc>,
     ) -> Result<Summary> {
         let key = item.instance_id.clone();
-        let name = host_name(&key).to_string();
-        let zone = ZoneInfo {
-            id: settings.zone_id.clone(),
-            name: settings.zone_name.clone(),
-            private: false,
-        };
-        let ttl = settings.ttl;
+        let wants = Wants::Host(HostWants {
+            zone: ZoneInfo {
+                id: settings.zone_id.clone(),
+                name: settings.zone_name.clone(),
+                private: false,
+            },
+            name: host_name(&key).to_string(),
+            ip,
+            ttl: settings.ttl,
+        });
         let mut book = Book::open(cause(&key, request_id, None), Some(item));
         book.meta.host = Some(settings);
         book.stamp_applied = Some(now);
-        let mut seen = Observed::default();
-        self.settle_unsettled(&mut book, &mut seen).await?;
-        let summary = Summary::reconciled(request_id, &key);
-        // The name is the host's only if everything at it is: a record of
-        // any type someone else wrote (an instance's A, a person's TXT)
-        // refuses the host, whatever type its address needs.
-        let wanted = BTreeMap::from([(zone.id.clone(), BTreeSet::from([name.clone()]))]);
-        self.read(&mut seen, wanted).await?;
-        let foreign: Vec<String> = seen
-            .at(&zone.id, &name)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| {
-                !book
-                    .owned
-                    .iter()
-                    .chain(&book.pending)
-                    .any(|o| o.zone_id == zone.id && o.record == **r)
-            })
-            .map(|r| r.rtype.to_string())
-            .collect();
-        if let Some(rtype) = foreign.first() {
-            self.finish(&mut book, false).await?;
-            let conflict = Conflict {
-                zone_id: zone.id.clone(),
-                zone_name: zone.name.clone(),
-                name: name.clone(),
-                rtype: RecordType::from(rtype.clone()),
-                reason: format!(
-                    "the name holds {} this host did not write; it is never overwritten",
-                    foreign.join(", ")
-                ),
-            };
-            return Ok(summary.with_plan(&Plan {
-                conflicts: vec![conflict],
-                ..Plan::default()
-            }));
-        }
-        self.converge(
-            &mut book,
-            &mut seen,
-            summary,
-            false,
-            |owned, unsettled, seen| plan::plan_host(&zone, &name, ip, owned, unsettled, seen, ttl),
-        )
-        .await
+        self.converge_host(book, request_id, wants).await
     }
 
     /// Deletes what the host owns (each record only while it is still as
@@ -95,10 +54,22 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         now: DateTime<Utc>,
     ) -> Result<Summary> {
         let key = item.instance_id.clone();
-        let mut book = Book::open(cause(&key, request_id, Some(now)), Some(item));
-        let mut seen = Observed::default();
-        let summary = Summary::reconciled(request_id, &key);
-        self.deregister(&mut book, &mut seen, summary).await
+        let book = Book::open(cause(&key, request_id, Some(now)), Some(item));
+        self.converge_host(book, request_id, Wants::Nothing).await
+    }
+
+    /// The host as the engine's one subject.
+    async fn converge_host(&self, book: Book, request_id: &str, wants: Wants) -> Result<Summary> {
+        let summary = Summary::reconciled(request_id, &book.meta.instance_id);
+        let subject = Subject::new(book, summary.clone(), wants, 0);
+        let done = self
+            .converge_subjects(vec![subject], Reads::Names, None)
+            .await;
+        // One subject in, one result out.
+        done.results
+            .into_iter()
+            .next()
+            .map_or(Ok(summary), |c| c.into_result())
     }
 }
 

@@ -1,5 +1,22 @@
-//! The one place where event, facts, plan, apply and registry meet. The
-//! Lambda handler, the CLI and the scenarios all call `Registrar::handle`.
+//! The one engine: where sources, facts, plan, apply and registry meet.
+//! Every source (one event, an SQS batch, the reconcile's listing, a DDNS
+//! request) gathers subjects (`subject.rs`) and hands them to the same
+//! engine (`together.rs`): read (`read.rs`), plan, write items
+//! (`items.rs`), send merged per zone, converge a refused subject alone
+//! (`alone.rs`), finish.
+//!
+//! | file          | job                                                    |
+//! |---------------|--------------------------------------------------------|
+//! | `events.rs`   | source: one event or an SQS batch                      |
+//! | `reconcile.rs`| source: every instance and every item                  |
+//! | `host.rs`     | source: a DDNS host's update or removal                |
+//! | `subject.rs`  | a subject and what it wants (instance, host, nothing)  |
+//! | `read.rs`     | zones, VPC facts and records, read at once             |
+//! | `together.rs` | the engine                                             |
+//! | `alone.rs`    | one subject in rounds, after a refusal                 |
+//! | `items.rs`    | the one registry item writer                           |
+//! | `book.rs`     | an item's records as one invocation knows them         |
+//! | `retry.rs`    | when to try a change again, under the deadline         |
 //!
 //! The states a record of an instance goes through, as the registry item
 //! lists it:
@@ -25,17 +42,19 @@
 //!
 //! Every event is a hint: the instance is described and its live state
 //! decides (`plan::intent`); `reconcile.rs` does the same for every
-//! instance at once.
+//! instance at once. An event's time decides nothing: it is only recorded.
 
-use crate::apply::{self, Sent};
 use crate::calls::CallLog;
 use crate::config::Config;
-use crate::error::{Error, Result};
-mod batch;
+mod alone;
 mod book;
+mod events;
 mod host;
+mod items;
+mod read;
 mod reconcile;
 mod retry;
+mod subject;
 mod together;
 
 pub use retry::within;
@@ -43,14 +62,10 @@ pub use retry::within;
 pub use reconcile::{Reconciled, Totals};
 
 use crate::event::InstanceEvent;
-use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem, VpcFacts, ZoneInfo};
-use crate::plan::{self, ChangeAction, Conflict, Intent, Observed, Plan, PlanInput, ZoneChanges};
-use crate::ports::{Dns, Instances, Registry};
+use crate::model::{InstanceFacts, InstanceState};
 use crate::summary::Summary;
-use book::{Book, Cause};
-use std::collections::{BTreeMap, BTreeSet};
+use book::Book;
 use std::time::Duration;
-use tracing::{info, warn};
 
 /// Plans made per event at most: the first, and one after each refusal or
 /// retried failure. Each refusal teaches the plan something (the names are
@@ -114,474 +129,6 @@ impl<E, D, R> Registrar<E, D, R> {
     }
 }
 
-impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
-    /// Converges the instance an event names to its live state (the event
-    /// is only a hint). `Err` only for failures; conflicts and rejections
-    /// are part of a successful summary.
-    pub async fn handle(&self, event: &InstanceEvent) -> Result<Summary> {
-        let summary = Summary::of(event);
-        let mut summary = match self.needs_nothing(event) {
-            Some(why) => summary.note(why),
-            None => self.converge_instance(event, summary).await?,
-        };
-        summary.dry_run = self.dry_run;
-        info!(
-            instance = %summary.instance_id,
-            state = summary.state.map(|s| s.as_str()).unwrap_or("tag change"),
-            live_state = summary.live_state.map(|s| s.as_str()).unwrap_or("-"),
-            outcome = summary.outcome.as_str(),
-            changes = summary.changes.len(),
-            conflicts = summary.conflicts.len(),
-            "event handled"
-        );
-        Ok(summary)
-    }
-
-    /// Why an event needs no work at all, when it needs none: a tag change
-    /// of tags the registrar does not read, or `pending`.
-    fn needs_nothing(&self, event: &InstanceEvent) -> Option<String> {
-        if event.is_tag_change() && !self.config.watches_any(&event.changed_tags) {
-            Some(format!(
-                "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
-                self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
-            ))
-        } else if event.state == Some(InstanceState::Pending) {
-            Some("state 'pending' needs nothing: the running event follows".into())
-        } else {
-            None
-        }
-    }
-
-    /// `Some(note)` when the registry has already applied a newer event.
-    /// An event without a time is never stale; it is judged by the live
-    /// state alone. The live state decides in any case; this only saves
-    /// the calls for an event that can teach nothing new: the convergence
-    /// that stored the newer time described the instance after it.
-    fn stale(event: &InstanceEvent, item: Option<&RegistryItem>) -> Option<String> {
-        let last = item?.last_event_time?;
-        let time = event.time?;
-        (time < last).then(|| {
-            format!(
-                "event time {} is older than the last event applied ({}); nothing changed",
-                crate::model::format_time(&time),
-                crate::model::format_time(&last)
-            )
-        })
-    }
-
-    /// The instance's item, and the note a foreign or damaged one earns.
-    async fn load(&self, instance_id: &str, summary: &mut Summary) -> Result<Option<RegistryItem>> {
-        let item = self.registry.load(instance_id).await?;
-        if let Some(found) = item.as_ref().and_then(|i| i.replaces.as_ref()) {
-            warn!(instance = instance_id, "{}", found.note());
-            summary.notes.push(found.note());
-        }
-        Ok(item)
-    }
-
-    /// Describes the instance. EC2 is eventually consistent: right after a
-    /// launch it may not know the instance, or know it without its private
-    /// address yet. Both are described again, with backoff; a running
-    /// instance still without an address fails retryably (`NotReady`), an
-    /// instance still unknown is `None`.
-    async fn describe(&self, event: &InstanceEvent) -> Result<Option<InstanceFacts>> {
-        let mut wait = self.backoff * 5;
-        let mut attempt = 1;
-        loop {
-            let live = self.ec2.instance(&event.instance_id).await?;
-            let not_ready = not_ready(event, live.as_ref());
-            let Some(message) = not_ready else {
-                return Ok(live);
-            };
-            if attempt == DESCRIBE_ATTEMPTS {
-                return match live {
-                    None => Ok(None),
-                    Some(_) => Err(Error::NotReady {
-                        instance_id: event.instance_id.clone(),
-                        message: format!("{message} after {DESCRIBE_ATTEMPTS} attempts"),
-                    }),
-                };
-            }
-            warn!(instance = %event.instance_id, "the instance {message}; describing it again");
-            tokio::time::sleep(wait).await;
-            wait *= 2;
-            attempt += 1;
-        }
-    }
-
-    /// Load, describe, decide, converge: one instance, as an event asks.
-    async fn converge_instance(
-        &self,
-        event: &InstanceEvent,
-        mut summary: Summary,
-    ) -> Result<Summary> {
-        let item = self.load(&event.instance_id, &mut summary).await?;
-        if let Some(note) = Self::stale(event, item.as_ref()) {
-            return Ok(summary.note(note));
-        }
-        // `terminated` is final: no describe.
-        let terminated = event.state == Some(InstanceState::Terminated);
-        if terminated && item.is_none() {
-            return Ok(summary.note("no records registered for this instance"));
-        }
-        let live = if terminated {
-            None
-        } else {
-            self.describe(event).await?
-        };
-        summary.live_state = live.as_ref().map(|i| i.state);
-        let cause = Cause {
-            instance_id: &event.instance_id,
-            event_id: &event.event_id,
-            time: event.time,
-            state: summary.live_state.or(event.state),
-        };
-        match plan::intent(live.as_ref(), self.config.on_stop) {
-            Intent::Hold(why) => Ok(summary.note(why)),
-            Intent::Deregister(why) => match item {
-                Some(item) => {
-                    let mut book = Book::open(cause, Some(item));
-                    let mut seen = Observed::default();
-                    let summary = summary.note(format!("{why}: deleting what it owns"));
-                    self.deregister(&mut book, &mut seen, summary).await
-                }
-                None => Ok(self.nothing_registered(summary, event, &why, live.is_some())),
-            },
-            Intent::Register(facts) => {
-                let (zones, vpc) = self.surroundings(&facts).await?;
-                let mut book = Book::open(cause, item);
-                let mut seen = Observed::default();
-                self.register(&mut book, &mut seen, &facts, &zones, vpc.as_ref(), summary)
-                    .await
-            }
-        }
-    }
-
-    /// The summary of an instance to deregister that has no item: nothing
-    /// to do, but an instance EC2 does not know (and that is not
-    /// terminated) earns a warning.
-    fn nothing_registered(
-        &self,
-        summary: Summary,
-        event: &InstanceEvent,
-        why: &str,
-        known: bool,
-    ) -> Summary {
-        if !known && event.state != Some(InstanceState::Terminated) {
-            summary.warning(format!(
-                "EC2 does not know instance {} in {}; nothing was registered (is the event from another account or region, or the instance id a placeholder?)",
-                event.instance_id, self.region
-            ))
-        } else {
-            summary.note(format!("{why}; no records registered for this instance"))
-        }
-    }
-
-    /// The zones the instance can be written into, and its VPC's facts.
-    async fn surroundings(
-        &self,
-        instance: &InstanceFacts,
-    ) -> Result<(Vec<ZoneInfo>, Option<VpcFacts>)> {
-        let zones = self
-            .dns
-            .zones_visible_from(instance.vpc_id.as_deref(), &self.region)
-            .await?;
-        let vpc = match &instance.vpc_id {
-            Some(vpc_id) => self.ec2.vpc(vpc_id).await?,
-            None => None,
-        };
-        Ok((zones, vpc))
-    }
-
-    /// Converges `book` to the records `instance` should have. `seen` may
-    /// already hold what was read (the reconcile lists zones whole).
-    pub(crate) async fn register(
-        &self,
-        book: &mut Book,
-        seen: &mut Observed,
-        instance: &InstanceFacts,
-        zones: &[ZoneInfo],
-        vpc: Option<&VpcFacts>,
-        summary: Summary,
-    ) -> Result<Summary> {
-        let targets = plan::targets(&PlanInput {
-            config: &self.config,
-            instance,
-            vpc,
-            zones,
-        });
-        book.facts(instance);
-        self.settle_unsettled(book, seen).await?;
-        if self.dry_run {
-            let listed: Vec<OwnedRecord> =
-                book.owned.iter().chain(&book.pending).cloned().collect();
-            self.read(seen, targets.names_to_read(&listed)).await?;
-        }
-        let ttl = self.config.ttl;
-        self.converge(book, seen, summary, false, |owned, unsettled, seen| {
-            plan::plan_register(&targets, owned, unsettled, seen, ttl)
-        })
-        .await
-    }
-}
-
-/// What needs no EC2: reading names, settling, converging one item's
-/// records, saving it. The DDNS endpoint's hosts use this too.
-impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
-    /// Reads the names in `wanted` not read yet into `seen`.
-    pub(crate) async fn read(
-        &self,
-        seen: &mut Observed,
-        wanted: BTreeMap<String, BTreeSet<String>>,
-    ) -> Result<()> {
-        for (zone_id, names) in seen.unread(wanted) {
-            let found = self.dns.records_at(&zone_id, &names).await?;
-            seen.learn(&zone_id, &names, found);
-        }
-        Ok(())
-    }
-
-    /// Records an earlier invocation sent without learning the outcome: each
-    /// is read; one that is gone or different is unlisted (whatever it was,
-    /// it is not ours now), one still there stays pending.
-    pub(crate) async fn settle_unsettled(
-        &self,
-        book: &mut Book,
-        seen: &mut Observed,
-    ) -> Result<()> {
-        if book.pending.is_empty() {
-            return Ok(());
-        }
-        self.read(seen, plan::names_of(&book.pending)).await?;
-        book.pending.retain(|p| seen.holds(p) != Some(false));
-        Ok(())
-    }
-
-    /// Deletes what `book` owns (each record only while it is still as
-    /// written) and removes the item when nothing is left listed.
-    pub(crate) async fn deregister(
-        &self,
-        book: &mut Book,
-        seen: &mut Observed,
-        summary: Summary,
-    ) -> Result<Summary> {
-        self.settle_unsettled(book, seen).await?;
-        if self.dry_run {
-            self.read(seen, plan::names_of(&book.owned)).await?;
-        }
-        let mut summary = self
-            .converge(book, seen, summary, true, |owned, _, seen| {
-                plan::plan_deregister(owned, seen)
-            })
-            .await?;
-        note_left_pending(book, &mut summary);
-        Ok(summary)
-    }
-
-    /// Plans, writes the item ahead, sends each zone's batch and settles it,
-    /// and plans again after a refusal (its names read) or a change that was
-    /// certainly not applied, until nothing is left to do. Ends by saving
-    /// the item (or, for a deregistration that leaves nothing listed,
-    /// removing it).
-    pub(crate) async fn converge(
-        &self,
-        book: &mut Book,
-        seen: &mut Observed,
-        summary: Summary,
-        deregister: bool,
-        plan_with: impl Fn(&[OwnedRecord], &[OwnedRecord], &Observed) -> Plan,
-    ) -> Result<Summary> {
-        let mut applied: Vec<ZoneChanges> = Vec::new();
-        let mut refused: Vec<Conflict> = Vec::new();
-        let mut last_failure: Option<Error> = None;
-        let mut settled = false;
-        let mut tries = 0;
-        let mut plan = Plan::default();
-        let mut round = 0;
-        while round < ROUNDS {
-            round += 1;
-            plan = plan_with(&book.owned, &book.pending, seen);
-            book.owned.retain(|o| !plan.dropped.contains(o));
-            if self.dry_run {
-                return Ok(summary.with_plan(&plan));
-            }
-            if plan.change_count() == 0 {
-                settled = true;
-                break;
-            }
-            if book.prepare(&plan) {
-                self.save(book).await?;
-            }
-            let mut again = false;
-            let batches = ordered(&plan.zones);
-            for (i, batch) in batches.iter().copied().enumerate() {
-                // Batches not sent this round created nothing.
-                let unsent = &batches[i + 1..];
-                match apply::send(&self.dns, batch, seen).await {
-                    Sent::Applied => {
-                        book.applied(batch);
-                        applied.push(batch.clone());
-                    }
-                    Sent::Refused(err) => {
-                        let mut unchanged = book.clone();
-                        unchanged.not_applied(batch);
-                        let replanned = plan_with(&unchanged.owned, &unchanged.pending, seen);
-                        let same = replanned
-                            .zones
-                            .iter()
-                            .any(|z| z.zone_id == batch.zone_id && z.changes == batch.changes);
-                        if same {
-                            // The read does not explain the refusal: send
-                            // the batch a name at a time, so the rest goes in.
-                            let units =
-                                self.send_units(batch, book, seen, &mut applied, &err).await;
-                            refused.extend(units);
-                            continue;
-                        }
-                        *book = unchanged;
-                        unsent.iter().for_each(|b| book.not_applied(b));
-                        again = true;
-                        break;
-                    }
-                    Sent::NotApplied(err) => {
-                        book.not_applied(batch);
-                        unsent.iter().for_each(|b| book.not_applied(b));
-                        if !err.is_retryable() {
-                            self.finish(book, deregister).await?;
-                            return Err(err);
-                        }
-                        let key = &book.meta.instance_id;
-                        match retry::next_try(&err, tries, self.backoff, key) {
-                            Some((wait, free)) => {
-                                warn!(zone = %batch.zone_id, error = %err, wait_ms = wait.as_millis() as u64, "change not applied; trying again");
-                                tokio::time::sleep(wait).await;
-                                tries += 1;
-                                if free {
-                                    round -= 1;
-                                }
-                            }
-                            None => round = ROUNDS,
-                        }
-                        last_failure = Some(err);
-                        again = true;
-                        break;
-                    }
-                    Sent::Unknown(err) => {
-                        // The batch's creates stay pending; whatever else is
-                        // known is saved, if the registry lets us.
-                        unsent.iter().for_each(|b| book.not_applied(b));
-                        if let Err(save_err) = self.finish(book, deregister).await {
-                            warn!(error = %save_err, "could not save the registry item after a change whose outcome is unknown");
-                        }
-                        return Err(err);
-                    }
-                }
-            }
-            if !again {
-                settled = true;
-                break;
-            }
-        }
-        self.finish(book, deregister).await?;
-        if !settled {
-            return Err(last_failure.unwrap_or_else(|| Error::ZoneChanged {
-                zone_id: plan
-                    .zones
-                    .first()
-                    .map(|z| z.zone_id.clone())
-                    .unwrap_or_default(),
-                message: format!("the zones kept changing over {ROUNDS} plans"),
-            }));
-        }
-        plan.conflicts.extend(refused);
-        Ok(summary.with_plan(&Plan {
-            zones: applied,
-            ..plan
-        }))
-    }
-
-    /// Sends a refused batch one name at a time; a unit refused alone is
-    /// reported as a conflict with Route 53's words.
-    pub(crate) async fn send_units(
-        &self,
-        batch: &ZoneChanges,
-        book: &mut Book,
-        seen: &mut Observed,
-        applied: &mut Vec<ZoneChanges>,
-        refusal: &Error,
-    ) -> Vec<Conflict> {
-        warn!(zone = %batch.zone_id, error = %refusal, "Route 53 refused a batch the zone as read does not explain; sending it a name at a time");
-        let mut refused = Vec::new();
-        for unit in apply::units(batch) {
-            match apply::send(&self.dns, &unit, seen).await {
-                Sent::Applied => {
-                    book.applied(&unit);
-                    applied.push(unit);
-                }
-                Sent::Refused(err) | Sent::NotApplied(err) => {
-                    book.not_applied(&unit);
-                    refused.extend(
-                        unit.changes
-                            .iter()
-                            .filter(|c| c.action != ChangeAction::Delete)
-                            .map(|c| Conflict {
-                                zone_id: unit.zone_id.clone(),
-                                zone_name: unit.zone_name.clone(),
-                                name: c.record.name.clone(),
-                                rtype: c.record.rtype.clone(),
-                                reason: format!("Route 53 refused the change: {err}"),
-                            }),
-                    );
-                }
-                // Its creates stay pending; the next event settles them.
-                Sent::Unknown(_) => {}
-            }
-        }
-        refused
-    }
-
-    /// Saves the item, or removes it when a deregistration leaves nothing
-    /// listed; skipped when the stored item already says it all.
-    pub(crate) async fn finish(&self, book: &mut Book, deregister: bool) -> Result<()> {
-        if deregister && book.owned.is_empty() && book.pending.is_empty() {
-            if let Some(stored) = book.stored.take() {
-                if let Err(err) = self.registry.remove(&stored).await {
-                    book.stored = Some(stored);
-                    return Err(err);
-                }
-            }
-            return Ok(());
-        }
-        if book.unchanged() {
-            return Ok(());
-        }
-        self.save(book).await
-    }
-
-    /// A conditional save. When its answer is lost, the item is read back:
-    /// if it says what we saved, the save happened.
-    async fn save(&self, book: &mut Book) -> Result<()> {
-        let item = book.next();
-        // As the table holds it once saved: ours, replacing nothing.
-        let saved = RegistryItem {
-            replaces: None,
-            ..item.clone()
-        };
-        match self.registry.save(&item).await {
-            Ok(()) => {}
-            Err(err @ Error::Aws { .. }) if err.is_retryable() => {
-                let back = self.registry.load(&item.instance_id).await?;
-                if back.as_ref() != Some(&saved) {
-                    return Err(err);
-                }
-            }
-            Err(err) => return Err(err),
-        }
-        book.stored = Some(saved);
-        Ok(())
-    }
-}
-
 /// Why a description does not show the instance ready to register yet,
 /// when it does not: EC2 is eventually consistent right after a launch.
 fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'static str> {
@@ -611,18 +158,6 @@ fn note_left_pending(book: &Book, summary: &mut Summary) {
             p.record.name, p.record.rtype, p.zone_name
         ));
     }
-}
-
-/// Batches with host A records first: the PTR and the aliases depend on
-/// whether the host A is ours, and a refusal there changes their plan.
-fn ordered(zones: &[ZoneChanges]) -> Vec<&ZoneChanges> {
-    let mut ordered: Vec<&ZoneChanges> = zones.iter().collect();
-    ordered.sort_by_key(|z| {
-        !z.changes
-            .iter()
-            .any(|c| c.record.rtype == crate::model::RecordType::A)
-    });
-    ordered
 }
 
 #[cfg(test)]
@@ -689,7 +224,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_event_without_a_time_never_lets_an_older_event_through() {
+    async fn the_item_keeps_the_newest_event_time_it_knew() {
         let account = account(serde_json::json!({}));
         let registrar = account.registrar(Config::default());
         registrar
@@ -716,7 +251,8 @@ mod tests {
             item.last_event_time,
             model::parse_time("2026-11-21T10:00:00Z").ok()
         );
-        // A stop from before the first event arrives late: nothing is deleted.
+        // A stop from before the first event arrives late, while the
+        // instance runs: the live state decides, and nothing is deleted.
         let s = registrar
             .handle(&change(
                 InstanceState::Stopped,
@@ -725,8 +261,40 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(s.outcome, Outcome::NothingToDo, "{s:?}");
-        assert!(s.notes.iter().any(|n| n.contains("older")), "{s:?}");
+        assert_eq!(s.live_state, Some(InstanceState::Running), "{s:?}");
         assert_eq!(names(&account, "ZPRIV").len(), 2, "A and CNAME still there");
+    }
+
+    /// Found by attack: an event dated in the future (2099) made every
+    /// later real event "older", so a real stop and terminate changed
+    /// nothing until the next reconcile. An event's time decides nothing:
+    /// the live state does.
+    #[tokio::test]
+    async fn an_event_from_the_future_never_stops_what_the_live_state_asks() {
+        let account = account(serde_json::json!({}));
+        let registrar = account.registrar(Config::default());
+        let s = registrar
+            .handle(&change(
+                InstanceState::Running,
+                Some("2099-01-01T00:00:00Z"),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+        account.edit(|w| w.instances[0].state = InstanceState::Stopped);
+        let s = registrar
+            .handle(&change(
+                InstanceState::Stopped,
+                Some("2026-11-21T10:00:00Z"),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+        assert!(
+            names(&account, "ZPRIV").is_empty(),
+            "the stop deleted its A"
+        );
+        assert!(!account.registry_items().contains_key("i-1"));
     }
 
     #[tokio::test]

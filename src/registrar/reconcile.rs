@@ -5,25 +5,27 @@
 //!
 //! 1. **List**: every instance (pages of 1,000), every registry item (a
 //!    scan), then every zone an instance wants or an item lists, each once.
-//! 2. **Order** the subjects: gone instances' items first (a name they free
-//!    can be handed over in the same pass), then registrations from the
-//!    earliest launched, so that among several claimants of a free name
-//!    the earliest gets it, and a later one is told it is held.
-//! 3. **Converge them together** (`together.rs`): settle, plan, write
-//!    ahead, send merged per zone, finish; buffered mode shares this.
+//! 2. **Converge them together** in the engine (`together.rs`), every
+//!    zone they touch listed whole: ordered by claim (deregistrations
+//!    first, then the earliest launched, so that among several claimants
+//!    of a free name the earliest gets it, and a later one is told it is
+//!    held), settled, planned, written ahead, sent merged per zone,
+//!    finished; every other source shares this.
 
 use super::book::{Book, Cause};
-use super::together::{failed, Subject, Surroundings};
+use super::read::{Reads, Surroundings};
+use super::subject::{Subject, Wants};
+use super::together::{failed, Converged};
 use super::Registrar;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::is_instance_id;
-use crate::model::{InstanceFacts, RegistryItem};
-use crate::plan::{self, ChangeAction, Intent, Observed};
+use crate::model::{InstanceFacts, InstanceState, RegistryItem};
+use crate::plan::{self, ChangeAction, Intent};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::{Outcome, Summary};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use tracing::{info, warn};
+use tracing::info;
 
 /// What a reconcile did, in numbers: the last line of its output.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -149,7 +151,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
             items.remove(id);
         }
-        let mut live: Vec<InstanceFacts> = listing
+        let live: Vec<InstanceFacts> = listing
             .instances
             .into_iter()
             .filter(|i| !unreadable.contains(i.instance_id.as_str()))
@@ -157,14 +159,6 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .collect();
         let instances_seen = listed_ids.len() + listing.unreadable.len();
         items.retain(|id, _| !unreadable.contains(id.as_str()));
-        // Earliest launched first; ties by id, so every run plans alike.
-        live.sort_by(|a, b| {
-            (a.launch_time.is_none(), a.launch_time, &a.instance_id).cmp(&(
-                b.launch_time.is_none(),
-                b.launch_time,
-                &b.instance_id,
-            ))
-        });
         let listed: BTreeSet<String> = live.iter().map(|i| i.instance_id.clone()).collect();
         if anonymous {
             warnings.push(
@@ -173,107 +167,79 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             items.retain(|id, _| listed.contains(id));
         }
 
-        // Who is converged, and to what: gone instances' items first.
-        let mut gone: Vec<(String, RegistryItem)> = items
-            .iter()
-            .filter(|(id, _)| !listed.contains(*id))
-            .map(|(id, item)| (id.clone(), item.clone()))
+        // Who is converged, and to what: the items of instances gone, and
+        // every instance listed.
+        let mut intents: Vec<(String, Option<InstanceState>, Option<RegistryItem>, Intent)> =
+            Vec::new();
+        let gone: Vec<String> = items
+            .keys()
+            .filter(|id| !listed.contains(*id))
+            .cloned()
             .collect();
-        gone.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut deregistrations = Vec::new();
-        let mut registrations = Vec::new();
-        for (id, item) in gone {
-            deregistrations.push((id, None, item, "the instance is gone".to_string()));
+        for id in gone {
+            let item = items.remove(&id);
+            intents.push((id, None, item, plan::intent(None, self.config.on_stop)));
         }
         for instance in live {
             let item = items.remove(&instance.instance_id);
-            match plan::intent(Some(&instance), self.config.on_stop) {
-                Intent::Register(facts) => registrations.push((facts, instance.state, item)),
-                Intent::Deregister(why) => {
-                    if let Some(item) = item {
-                        let id = instance.instance_id.clone();
-                        deregistrations.push((id, Some(instance.state), item, why));
-                    }
-                }
-                Intent::Hold(_) => {}
-            }
+            let intent = plan::intent(Some(&instance), self.config.on_stop);
+            intents.push((instance.instance_id, Some(instance.state), item, intent));
         }
-
-        // The surroundings of every registration, each VPC read once.
-        let mut surroundings = Surroundings::default();
+        let wanting: Vec<&InstanceFacts> = intents
+            .iter()
+            .filter_map(|(_, _, _, intent)| match intent {
+                Intent::Register(facts) => Some(facts),
+                _ => None,
+            })
+            .collect();
+        let surroundings = Surroundings::read(self, &wanting).await;
         let mut subjects: Vec<Subject> = Vec::new();
-        for (id, state, item, why) in deregistrations {
+        let mut unreachable: Vec<Summary> = Vec::new();
+        for (id, state, item, intent) in intents {
             let cause = Cause {
                 instance_id: &id,
                 event_id,
                 time: None,
                 state,
             };
-            let mut summary =
-                Summary::reconciled(event_id, &id).note(format!("{why}: deleting what it owns"));
+            let mut summary = Summary::reconciled(event_id, &id);
             summary.live_state = state;
-            subjects.push(Subject::new(Book::open(cause, Some(item)), summary, None));
-        }
-        let mut unreachable: Vec<Summary> = Vec::new();
-        for (facts, state, item) in registrations {
-            // A VPC or its zones that cannot be read fail this instance
-            // alone; the rest go on.
-            if let Err(e) = surroundings.learn(self, &facts).await {
-                let mut summary = Summary::reconciled(event_id, &facts.instance_id);
-                summary.live_state = Some(state);
-                unreachable.push(failed(summary, &e));
-                continue;
+            match (intent, item) {
+                (Intent::Register(facts), item) => {
+                    // A VPC or its zones that cannot be read fail this
+                    // instance alone; the rest go on.
+                    match surroundings.targets(&self.config, &facts) {
+                        Ok(targets) => {
+                            let mut book = Book::open(cause, item);
+                            book.facts(&facts);
+                            let subject =
+                                Subject::new(book, summary, Wants::Instance(Box::new(targets)), 0);
+                            subjects.push(subject.launched(facts.launch_time));
+                        }
+                        Err(e) => unreachable.push(failed(summary, &e)),
+                    }
+                }
+                (Intent::Deregister(why), Some(item)) => {
+                    let summary = summary.note(format!("{why}: deleting what it owns"));
+                    let book = Book::open(cause, Some(item));
+                    subjects.push(Subject::new(book, summary, Wants::Nothing, 0));
+                }
+                (Intent::Deregister(_) | Intent::Hold(_), _) => {}
             }
-            let targets = surroundings.targets(&self.config, &facts);
-            let cause = Cause {
-                instance_id: &facts.instance_id,
-                event_id,
-                time: None,
-                state: Some(state),
-            };
-            let mut book = Book::open(cause, item);
-            book.facts(&facts);
-            let mut summary = Summary::reconciled(event_id, &facts.instance_id);
-            summary.live_state = Some(state);
-            subjects.push(Subject::new(book, summary, Some(targets)));
         }
 
         disown_double_claims(&mut subjects);
 
-        // Every zone any of them needs, listed once. A zone that cannot be
-        // listed fails the instances that need it, and no one else.
-        let needs: Vec<BTreeSet<String>> = subjects
-            .iter()
-            .map(|s| {
-                let needed = s.names_touched();
-                needed.into_keys().collect()
-            })
+        // Every zone any of them needs, listed whole, once.
+        let done = self
+            .converge_subjects(subjects, Reads::WholeZones, deadline)
+            .await;
+        let summaries = done
+            .results
+            .into_iter()
+            .map(Converged::into_summary)
+            .chain(unreachable)
             .collect();
-        let zones: BTreeSet<&String> = needs.iter().flatten().collect();
-        let mut seen = Observed::default();
-        let mut unlisted: BTreeMap<String, (String, bool)> = BTreeMap::new();
-        for zone_id in zones {
-            match self.dns.records_in(zone_id).await {
-                Ok(records) => seen.learn_zone(zone_id, records),
-                Err(e) => {
-                    warn!(zone = %zone_id, error = %e, "zone not listed; the instances that need it wait for the next reconcile");
-                    unlisted.insert(zone_id.clone(), (e.to_string(), e.is_retryable()));
-                }
-            }
-        }
-        for (s, needed) in subjects.iter_mut().zip(&needs) {
-            if let Some((message, retryable)) = needed.iter().find_map(|z| unlisted.get(z)) {
-                s.failure = Some(Error::Aws {
-                    operation: "route53:ListResourceRecordSets".into(),
-                    code: None,
-                    message: message.clone(),
-                    retryable: *retryable,
-                });
-            }
-        }
-
-        let done = self.converge_together(subjects, seen, deadline).await;
-        let summaries = done.summaries.into_iter().chain(unreachable).collect();
         Ok(self.reconciled(
             summaries,
             done.batches_sent,

@@ -1,43 +1,48 @@
-//! Many instances converged at once, their changes merged per zone: the
-//! reconcile (every instance of the region) and buffered mode (the
-//! instances a batch of events names) gather their subjects differently
-//! and share everything after that:
+//! The engine: subjects converged together, their changes merged per zone.
+//! Every source comes here: one event (a batch of one), an SQS batch, the
+//! reconcile's listing and a DDNS request gather their subjects
+//! differently and share everything after that:
 //!
-//! 1. **Settle** from what was read: unsettled records read gone are
+//! 1. **Order** the subjects by claim (`Subject::claim_order`):
+//!    deregistrations first, then the earliest launched, so that among
+//!    several claimants of a free name the first gets it, whatever the
+//!    source.
+//! 2. **Read** what the plans need, every zone at once (`read.rs`): whole
+//!    zones for the reconcile, else only the names that must be read.
+//! 3. **Settle** from what was read: unsettled records read gone are
 //!    unlisted, owned records read changed or gone are no one's now.
-//! 2. **Plan**, subject by subject, against the zones as read *plus* what
-//!    the subjects before it will change: deregistrations first (a name
-//!    they free can be handed over in the same pass), then registrations
-//!    in the order given (the earliest launched first), so that among
-//!    several claimants of a free name the first gets it.
-//! 3. **Write ahead** the items whose lists change (creates and deletes go
-//!    to pending), 100 items per TransactWriteItems, each write under its
-//!    own condition.
-//! 4. **Send** per zone, zones with host A records first, the subjects'
-//!    changes merged into as few batches as Route 53 takes (1,000 values,
-//!    32,000 characters of values); each subject's changes in a zone stay
-//!    in one batch. When Route 53 refuses a merged batch, each half goes
-//!    again on its own, down to a single subject, which is set aside: k
-//!    refused subjects among n cost about k·log2(n) calls, not n. A
-//!    subject set aside is converged on its own afterwards, exactly as an
-//!    event would (read, re-plan, split by name), so one refused change
-//!    never blocks the rest.
-//! 5. **Finish** each item: saved, or removed when nothing is left
+//! 4. **Plan**, subject by subject, against the zones as read *plus* what
+//!    the subjects before it will change, so that a name one lets go is
+//!    free for a claimant in the same pass.
+//! 5. **Write ahead** the items whose lists change (creates and deletes go
+//!    to pending), 100 items per TransactWriteItems (`items.rs`).
+//! 6. **Send** every zone at once (each zone's batch is its own
+//!    compare-and-swap), the subjects' changes merged into as few batches
+//!    as Route 53 takes (1,000 values, 32,000 characters of values); each
+//!    subject's changes in a zone stay in one batch. When Route 53 refuses
+//!    a merged batch, each half goes again on its own, down to a single
+//!    subject, which is set aside: k refused subjects among n cost about
+//!    k·log2(n) calls, not n. A subject set aside is converged on its own
+//!    afterwards (`alone.rs`: read, re-plan, split by name), so one
+//!    refused change never blocks the rest.
+//! 7. **Finish** each item: saved, or removed when nothing is left
 //!    listed, 100 per TransactWriteItems.
 //!
 //! A deadline (the invocation's remaining time) stops the sends: what was
 //! not sent is put back as not applied and its subject fails retryably.
 
-use super::book::Book;
+use super::items::ItemWrite;
+use super::read::Reads;
+use super::subject::Subject;
 use super::Registrar;
 use crate::apply::{self, Sent};
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::{InstanceFacts, OwnedRecord, RecordType, RegistryItem, VpcFacts, ZoneInfo};
-use crate::plan::{self, Change, ChangeAction, Observed, Plan, PlanInput, Targets, ZoneChanges};
-use crate::ports::{Dns, Instances, Registry, Write, MAX_WRITES_AT_ONCE};
+use crate::model::OwnedRecord;
+use crate::plan::{Change, ChangeAction, Observed, Plan, ZoneChanges};
+use crate::ports::{Dns, Registry};
 use crate::summary::{Outcome, Summary};
-use std::collections::{BTreeMap, BTreeSet};
+use futures_util::future::join_all;
+use std::collections::BTreeMap;
 use tokio::time::Instant;
 use tracing::warn;
 
@@ -48,119 +53,63 @@ pub const MAX_BATCH_CHARACTERS: usize = 32_000;
 /// Planning passes at most: each learns the names the others let go.
 const PLAN_PASSES: usize = 3;
 
-/// One instance (or one item without an instance) converged with others.
-pub(crate) struct Subject {
-    pub book: Book,
+/// What became of one subject.
+pub(crate) struct Converged {
+    /// The source's index for it (`Subject::tag`).
+    pub tag: usize,
     pub summary: Summary,
-    /// `None` for a deregistration.
-    pub targets: Option<Targets>,
-    pub plan: Plan,
-    /// This instance's changes that went in, zone by zone.
-    pub applied: Vec<ZoneChanges>,
-    /// Its changes were refused or not applied in the merged pass: it is
-    /// converged on its own afterwards.
-    pub deferred: bool,
-    /// The merged pass failed for it and left it to the next convergence.
-    pub failure: Option<Error>,
-    /// Its item was written ahead: it must be saved again at the end.
-    pub ahead: bool,
+    /// Why it was not converged; the next convergence tries again.
+    pub error: Option<Error>,
 }
 
-impl Subject {
-    pub fn new(book: Book, summary: Summary, targets: Option<Targets>) -> Subject {
-        Subject {
-            book,
-            summary,
-            targets,
-            plan: Plan::default(),
-            applied: Vec::new(),
-            deferred: false,
-            failure: None,
-            ahead: false,
+impl Converged {
+    /// The summary, with the failure (if any) in it.
+    pub fn into_summary(self) -> Summary {
+        match self.error {
+            Some(e) => failed(self.summary, &e),
+            None => self.summary,
         }
     }
 
-    fn deregister(&self) -> bool {
-        self.targets.is_none()
-    }
-
-    /// The names, per zone, its plan may touch: those it wants and those
-    /// it lists (owned or pending).
-    pub fn names_touched(&self) -> BTreeMap<String, BTreeSet<String>> {
-        let listed: Vec<OwnedRecord> = self
-            .book
-            .owned
-            .iter()
-            .chain(&self.book.pending)
-            .cloned()
-            .collect();
-        match &self.targets {
-            Some(t) => t.names_to_read(&listed),
-            None => plan::names_of(&listed),
+    /// The summary, or the failure.
+    pub fn into_result(self) -> Result<Summary> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.summary),
         }
-    }
-
-    /// Still taking part in the merged sends.
-    fn active(&self) -> bool {
-        !self.deferred && self.failure.is_none()
     }
 }
 
 /// What converging subjects together did.
 pub(crate) struct Together {
-    /// One per subject, in the order given.
-    pub summaries: Vec<Summary>,
+    /// One per subject, in claim order.
+    pub results: Vec<Converged>,
     /// ChangeResourceRecordSets calls that went in.
     pub batches_sent: usize,
 }
 
-/// The zones and VPC facts of several instances, each VPC read once.
-#[derive(Default)]
-pub(crate) struct Surroundings {
-    zones_of: BTreeMap<Option<String>, Vec<ZoneInfo>>,
-    vpcs: BTreeMap<String, Option<VpcFacts>>,
+/// What became of one subject's part of a merged batch.
+enum PartSent {
+    Applied,
+    /// Refused: converged on its own later, its names now read.
+    Deferred(Error),
+    /// Certainly not applied (denied, or throttled past every try): the
+    /// subject fails, retryably or not as the error says.
+    Failed(Error),
+    /// The batch's outcome is unknown: its creates and deletes stay
+    /// pending, for the next convergence to settle by reading.
+    Unknown(Error),
+    /// Not sent: the deadline had passed.
+    OutOfTime,
 }
 
-impl Surroundings {
-    /// Reads what `facts` needs and was not read yet.
-    pub async fn learn<E: Instances, D: Dns, R>(
-        &mut self,
-        registrar: &Registrar<E, D, R>,
-        facts: &InstanceFacts,
-    ) -> Result<()> {
-        if !self.zones_of.contains_key(&facts.vpc_id) {
-            let zones = registrar
-                .dns
-                .zones_visible_from(facts.vpc_id.as_deref(), &registrar.region)
-                .await?;
-            self.zones_of.insert(facts.vpc_id.clone(), zones);
-        }
-        if let Some(vpc_id) = &facts.vpc_id {
-            if !self.vpcs.contains_key(vpc_id) {
-                let vpc = registrar.ec2.vpc(vpc_id).await?;
-                self.vpcs.insert(vpc_id.clone(), vpc);
-            }
-        }
-        Ok(())
-    }
-
-    /// What `facts` should have, in the zones learned for it.
-    pub fn targets(&self, config: &Config, facts: &InstanceFacts) -> Targets {
-        plan::targets(&PlanInput {
-            config,
-            instance: facts,
-            vpc: facts
-                .vpc_id
-                .as_ref()
-                .and_then(|v| self.vpcs.get(v))
-                .and_then(Option::as_ref),
-            zones: self
-                .zones_of
-                .get(&facts.vpc_id)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        })
-    }
+/// One zone's sends: what became of each part, what was read of the
+/// zone, and how many batches went in.
+struct ZoneSent {
+    zone_id: String,
+    parts: Vec<(usize, ZoneChanges, PartSent)>,
+    seen: Observed,
+    batches: usize,
 }
 
 fn past(deadline: Option<Instant>) -> bool {
@@ -168,10 +117,21 @@ fn past(deadline: Option<Instant>) -> bool {
 }
 
 impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
-    /// Steps 1 to 5 of the module docs. `seen` holds what was read of the
-    /// zones (whole zones for the reconcile, some names for a batch); a
-    /// subject that already failed is reported as failed and not touched.
-    pub(crate) async fn converge_together(
+    /// Steps 1 to 7 of the module docs. A subject that already failed (its
+    /// facts could not be read) is reported as failed and not touched.
+    pub(crate) async fn converge_subjects(
+        &self,
+        mut subjects: Vec<Subject>,
+        reads: Reads,
+        deadline: Option<Instant>,
+    ) -> Together {
+        subjects.sort_by_cached_key(Subject::claim_order);
+        let seen = self.read_for(&mut subjects, reads).await;
+        self.converge_together(subjects, seen, deadline).await
+    }
+
+    /// Steps 3 to 7 of the module docs, with `seen` read.
+    async fn converge_together(
         &self,
         mut subjects: Vec<Subject>,
         mut seen: Observed,
@@ -200,24 +160,29 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         for (i, (s, plan)) in subjects.iter_mut().zip(plans).enumerate() {
             s.book.owned.retain(|o| !plan.dropped.contains(o));
             if !self.dry_run && s.failure.is_none() && s.book.prepare(&plan) {
-                ahead.push(i);
+                // Written ahead, unless the table lists it all already.
+                match s.book.unchanged() {
+                    true => s.ahead = true,
+                    false => ahead.push(i),
+                }
             }
             s.plan = plan;
         }
         if self.dry_run {
-            let summaries = subjects
+            let results = subjects
                 .into_iter()
-                .map(|s| match s.failure {
-                    Some(e) => failed(s.summary, &e),
-                    None => {
-                        let mut summary = s.summary.with_plan(&s.plan);
-                        summary.dry_run = true;
-                        summary
+                .map(|s| {
+                    let mut summary = s.summary.with_plan(&s.plan);
+                    summary.dry_run = true;
+                    Converged {
+                        tag: s.tag,
+                        summary,
+                        error: s.failure,
                     }
                 })
                 .collect();
             return Together {
-                summaries,
+                results,
                 batches_sent: 0,
             };
         }
@@ -233,82 +198,83 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             match result {
                 Ok(()) => s.ahead = true,
                 Err(e) => {
-                    warn!(instance = %s.book.meta.instance_id, error = %e, "could not write the registry item ahead; left to the next convergence");
+                    warn!(subject = %s.book.meta.instance_id, error = %e, "could not write the registry item ahead; left to the next convergence");
                     s.failure = Some(e);
                 }
             }
         }
 
-        // Send, zone by zone, host A zones first, merged within limits.
+        // Send every zone at once, merged within limits.
         let mut by_zone: BTreeMap<String, Vec<(usize, ZoneChanges)>> = BTreeMap::new();
-        for (i, s) in subjects.iter().enumerate() {
-            for z in &s.plan.zones {
-                by_zone
-                    .entry(z.zone_id.clone())
-                    .or_default()
-                    .push((i, z.clone()));
-            }
-        }
-        let mut order: Vec<&String> = by_zone.keys().collect();
-        order.sort_by_key(|zone| {
-            !by_zone[*zone]
-                .iter()
-                .any(|(_, z)| z.changes.iter().any(|c| c.record.rtype == RecordType::A))
-        });
-        let order: Vec<String> = order.into_iter().cloned().collect();
-        let mut batches_sent = 0;
-        for zone_id in order {
-            let parts = by_zone.remove(&zone_id).unwrap_or_default();
-            let mut members = Vec::new();
-            for (i, part) in parts {
-                if subjects[i].active() {
-                    members.push((i, part));
+        for (i, s) in subjects.iter_mut().enumerate() {
+            for z in std::mem::take(&mut s.plan.zones) {
+                if s.active() {
+                    by_zone.entry(z.zone_id.clone()).or_default().push((i, z));
                 } else {
                     // Not sent: it created nothing and deleted nothing.
-                    subjects[i].book.not_applied(&part);
+                    s.book.not_applied(&z);
                 }
             }
-            for chunk in chunks(members) {
-                if past(deadline) {
-                    for (i, part) in chunk {
-                        let s = &mut subjects[i];
-                        s.book.not_applied(&part);
-                        if s.failure.is_none() {
-                            s.failure = Some(Error::OutOfTime {
-                                instance_id: s.book.meta.instance_id.clone(),
-                            });
-                        }
+        }
+        let sends = by_zone.into_iter().map(|(zone_id, members)| {
+            let view = seen.zone(&zone_id);
+            self.send_zone(zone_id, members, view, deadline)
+        });
+        let mut batches_sent = 0;
+        for sent in join_all(sends).await {
+            batches_sent += sent.batches;
+            seen.absorb_zone(&sent.zone_id, sent.seen);
+            for (i, part, what) in sent.parts {
+                let s = &mut subjects[i];
+                match what {
+                    PartSent::Applied => {
+                        s.book.applied(&part);
+                        s.applied.push(part);
                     }
-                    continue;
+                    PartSent::Deferred(refusal) => {
+                        s.book.not_applied(&part);
+                        s.deferred = true;
+                        s.refused.push((part, refusal));
+                    }
+                    PartSent::Failed(e) => {
+                        s.book.not_applied(&part);
+                        s.failure.get_or_insert(e);
+                    }
+                    PartSent::Unknown(e) => {
+                        s.failure.get_or_insert(e);
+                    }
+                    PartSent::OutOfTime => {
+                        s.book.not_applied(&part);
+                        s.failure.get_or_insert(Error::OutOfTime {
+                            instance_id: s.book.meta.instance_id.clone(),
+                        });
+                    }
                 }
-                batches_sent += self.send_merged(&mut subjects, chunk, &mut seen).await;
             }
         }
 
         // Finish: the ones done are saved together; failed ones save what
         // is known now (if written ahead), deferred ones converge on their
-        // own, as an event would.
+        // own.
         let writes = subjects
             .iter()
             .enumerate()
             .filter(|(_, s)| s.active())
-            .filter_map(|(i, s)| Some((i, finishing(&s.book, s.deregister())?)))
+            .filter_map(|(i, s)| Some((i, ItemWrite::finishing(&s.book, s.deregister())?)))
             .collect();
         let mut finished: BTreeMap<usize, Result<()>> = self
             .write_items(&mut subjects, writes)
             .await
             .into_iter()
             .collect();
-        let ttl = self.config.ttl;
-        for (i, s) in subjects.iter_mut().enumerate() {
+        let mut results = Vec::with_capacity(subjects.len());
+        for (i, mut s) in subjects.into_iter().enumerate() {
             let deregister = s.deregister();
-            let summary = std::mem::replace(&mut s.summary, Summary::reconciled("", ""));
             let merged = Plan {
                 zones: std::mem::take(&mut s.applied),
                 ..Plan::default()
             };
-            if s.deferred && past(deadline) {
-                s.deferred = false;
+            if s.deferred && s.failure.is_none() && past(deadline) {
                 s.failure = Some(Error::OutOfTime {
                     instance_id: s.book.meta.instance_id.clone(),
                 });
@@ -323,48 +289,39 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 }
                 Err(e)
             } else if s.deferred {
-                let summary = summary.clone().with_plan(&merged);
-                match &s.targets {
-                    Some(t) => {
-                        self.converge(
-                            &mut s.book,
-                            &mut seen,
-                            summary,
-                            false,
-                            |owned, unsettled, seen| {
-                                plan::plan_register(t, owned, unsettled, seen, ttl)
-                            },
-                        )
-                        .await
-                    }
-                    None => {
-                        self.converge(&mut s.book, &mut seen, summary, true, |owned, _, seen| {
-                            plan::plan_deregister(owned, seen)
-                        })
-                        .await
-                    }
-                }
+                let summary = s.summary.clone().with_plan(&merged);
+                let refused = std::mem::take(&mut s.refused);
+                self.converge_alone(&mut s.book, &mut seen, summary, &s.wants, refused)
+                    .await
             } else {
                 match finished.remove(&i).unwrap_or(Ok(())) {
-                    Ok(()) => Ok(summary.clone().with_plan(&Plan {
+                    Ok(()) => Ok(s.summary.clone().with_plan(&Plan {
                         zones: merged.zones,
                         ..std::mem::take(&mut s.plan)
                     })),
                     Err(e) => Err(e),
                 }
             };
-            s.summary = match result {
+            results.push(match result {
                 Ok(mut done) => {
                     if deregister {
                         super::note_left_pending(&s.book, &mut done);
                     }
-                    done
+                    Converged {
+                        tag: s.tag,
+                        summary: done,
+                        error: None,
+                    }
                 }
-                Err(e) => failed(summary, &e),
-            };
+                Err(e) => Converged {
+                    tag: s.tag,
+                    summary: s.summary,
+                    error: Some(e),
+                },
+            });
         }
         Together {
-            summaries: subjects.into_iter().map(|s| s.summary).collect(),
+            results,
             batches_sent,
         }
     }
@@ -407,7 +364,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 for z in own {
                     view.applied(&as_creates(z));
                 }
-                let plan = plan_for(s.targets.as_ref(), &s.book, &view, ttl);
+                let plan = s.wants.plan(&s.book, &view, ttl);
                 plan.zones.iter().for_each(|z| view.applied(z));
                 plans.push(plan);
             }
@@ -420,19 +377,42 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         plans
     }
 
+    /// Sends one zone's parts, merged within Route 53's limits, in order;
+    /// `seen` is what was read of this zone.
+    async fn send_zone(
+        &self,
+        zone_id: String,
+        members: Vec<(usize, ZoneChanges)>,
+        mut seen: Observed,
+        deadline: Option<Instant>,
+    ) -> ZoneSent {
+        let mut parts = Vec::with_capacity(members.len());
+        let mut batches = 0;
+        for chunk in chunks(members) {
+            if past(deadline) {
+                parts.extend(chunk.into_iter().map(|(i, z)| (i, z, PartSent::OutOfTime)));
+                continue;
+            }
+            batches += self.send_merged(chunk, &mut seen, &mut parts).await;
+        }
+        ZoneSent {
+            zone_id,
+            parts,
+            seen,
+            batches,
+        }
+    }
+
     /// Sends one merged batch; on a refusal, each half on its own, down to
     /// one subject, which is then set aside (converged on its own later).
-    /// Returns the number of batches that went in.
+    /// What became of each part goes to `parts`; returns the number of
+    /// batches that went in.
     async fn send_merged(
         &self,
-        subjects: &mut [Subject],
         members: Vec<(usize, ZoneChanges)>,
         seen: &mut Observed,
+        parts: &mut Vec<(usize, ZoneChanges, PartSent)>,
     ) -> usize {
-        let members: Vec<(usize, ZoneChanges)> = members
-            .into_iter()
-            .filter(|(i, _)| subjects[*i].active())
-            .collect();
         let Some((_, first)) = members.first() else {
             return 0;
         };
@@ -455,10 +435,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         };
         match outcome {
             Sent::Applied => {
-                for (i, part) in members {
-                    subjects[i].book.applied(&part);
-                    subjects[i].applied.push(part);
-                }
+                parts.extend(members.into_iter().map(|(i, z)| (i, z, PartSent::Applied)));
                 1
             }
             Sent::Refused(_) if members.len() > 1 => {
@@ -473,157 +450,49 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 let second = first.split_off(first.len() / 2);
                 let mut sent = 0;
                 for half in [first, second] {
-                    sent += Box::pin(self.send_merged(subjects, half, seen)).await;
+                    sent += Box::pin(self.send_merged(half, seen, parts)).await;
                 }
                 sent
             }
-            Sent::Refused(_) | Sent::NotApplied(_) => {
-                for (i, part) in members {
-                    subjects[i].book.not_applied(&part);
-                    subjects[i].deferred = true;
+            Sent::Refused(e) => {
+                if let Some((i, z)) = members.into_iter().next() {
+                    parts.push((i, z, PartSent::Deferred(e)));
+                }
+                0
+            }
+            Sent::NotApplied(e) => {
+                let mut errors = std::iter::successors(Some(e), |e| Some(e.again()));
+                for ((i, z), e) in members.into_iter().zip(&mut errors) {
+                    parts.push((i, z, PartSent::Failed(e)));
+                }
+                0
+            }
+            Sent::Unknown(e) if members.len() == 1 => {
+                if let Some((i, z)) = members.into_iter().next() {
+                    parts.push((i, z, PartSent::Unknown(e)));
                 }
                 0
             }
             Sent::Unknown(e) => {
-                // Their creates and deletes stay pending, for the next
-                // convergence to settle by reading.
-                for (i, _) in &members {
-                    subjects[*i].failure = Some(Error::Aws {
+                for (i, z) in members {
+                    let e = Error::Aws {
                         operation: "route53:ChangeResourceRecordSets".into(),
                         code: None,
                         message: format!("the outcome of a merged batch is unknown: {e}"),
                         retryable: true,
-                    });
+                    };
+                    parts.push((i, z, PartSent::Unknown(e)));
                 }
                 0
             }
         }
     }
-
-    /// Makes each subject's item write, up to 100 in one
-    /// TransactWriteItems (one alone by PutItem or DeleteItem). A
-    /// transaction that fails is followed by each write alone; a write
-    /// refused or unanswered then counts as made when the item read back
-    /// shows it (a transaction that committed before its answer was lost).
-    async fn write_items(
-        &self,
-        subjects: &mut [Subject],
-        writes: Vec<(usize, ItemWrite)>,
-    ) -> Vec<(usize, Result<()>)> {
-        let mut results = Vec::with_capacity(writes.len());
-        let mut writes = writes.into_iter().peekable();
-        while writes.peek().is_some() {
-            let chunk: Vec<(usize, ItemWrite)> = writes.by_ref().take(MAX_WRITES_AT_ONCE).collect();
-            if chunk.len() > 1 {
-                let all: Vec<Write<'_>> = chunk.iter().map(|(_, w)| w.as_write()).collect();
-                match self.registry.write_all(&all).await {
-                    Ok(()) => {
-                        for (i, w) in chunk {
-                            w.made(&mut subjects[i].book);
-                            results.push((i, Ok(())));
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        warn!(error = %e, items = chunk.len(), "the registry items could not be written together; writing each alone")
-                    }
-                }
-            }
-            for (i, w) in chunk {
-                let result = self.write_item(&w).await;
-                if result.is_ok() {
-                    w.made(&mut subjects[i].book);
-                }
-                results.push((i, result));
-            }
-        }
-        results
-    }
-
-    /// One item write alone, confirmed by a read when its answer is a race
-    /// or an AWS failure.
-    async fn write_item(&self, w: &ItemWrite) -> Result<()> {
-        let result = match w {
-            ItemWrite::Save(item) => self.registry.save(item).await,
-            ItemWrite::Remove(item) => self.registry.remove(item).await,
-        };
-        match result {
-            Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => {
-                match self.registry.load(&w.item().instance_id).await {
-                    Ok(back) if w.shown_by(back.as_ref()) => Ok(()),
-                    _ => Err(err),
-                }
-            }
-            other => other,
-        }
-    }
 }
 
-/// The write an item needs: save the book's next item, or remove it.
-enum ItemWrite {
-    Save(RegistryItem),
-    Remove(RegistryItem),
-}
-
-impl ItemWrite {
-    fn item(&self) -> &RegistryItem {
-        match self {
-            ItemWrite::Save(item) | ItemWrite::Remove(item) => item,
-        }
-    }
-
-    fn as_write(&self) -> Write<'_> {
-        match self {
-            ItemWrite::Save(item) => Write::Save(item),
-            ItemWrite::Remove(item) => Write::Remove(item),
-        }
-    }
-
-    /// The item as the table holds it once this write is made.
-    fn stored(&self) -> Option<RegistryItem> {
-        match self {
-            ItemWrite::Save(item) => Some(RegistryItem {
-                replaces: None,
-                ..item.clone()
-            }),
-            ItemWrite::Remove(_) => None,
-        }
-    }
-
-    /// Whether the item read back shows this write made.
-    fn shown_by(&self, back: Option<&RegistryItem>) -> bool {
-        back == self.stored().as_ref()
-    }
-
-    /// The book, once this write is made.
-    fn made(&self, book: &mut Book) {
-        book.stored = self.stored();
-    }
-}
-
-/// The write finishing a book takes, as `finish` decides it: removed when
-/// a deregistration leaves nothing listed, saved unless the stored item
-/// already says it all.
-fn finishing(book: &Book, deregister: bool) -> Option<ItemWrite> {
-    if deregister && book.owned.is_empty() && book.pending.is_empty() {
-        return book.stored.clone().map(ItemWrite::Remove);
-    }
-    (!book.unchanged()).then(|| ItemWrite::Save(book.next()))
-}
-
-/// The plan for a book against `view`: registration to `targets`, or
-/// deregistration.
-fn plan_for(targets: Option<&Targets>, book: &Book, view: &Observed, ttl: u32) -> Plan {
-    match targets {
-        Some(t) => plan::plan_register(t, &book.owned, &book.pending, view, ttl),
-        None => plan::plan_deregister(&book.owned, view),
-    }
-}
-
-/// A subject the merged pass could not converge: the next convergence
-/// tries again.
+/// A subject the engine could not converge: the next convergence tries
+/// again.
 pub(crate) fn failed(mut summary: Summary, e: &Error) -> Summary {
-    warn!(instance = %summary.instance_id, error = %e, "instance not converged; the next convergence tries again");
+    warn!(subject = %summary.instance_id, error = %e, "not converged; the next convergence tries again");
     summary.outcome = Outcome::Error;
     summary.error = Some(e.to_string());
     summary.retryable = Some(e.is_retryable());
@@ -696,7 +565,7 @@ fn chunks(members: Vec<(usize, ZoneChanges)>) -> Vec<Vec<(usize, ZoneChanges)>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RecordSet;
+    use crate::model::{RecordSet, RecordType};
 
     fn part(zone: &str, n: usize, value_len: usize) -> ZoneChanges {
         ZoneChanges {

@@ -490,6 +490,10 @@ impl Registry for DynamoRegistry {
     /// BatchGetItem, 100 keys per call, consistent reads; keys DynamoDB
     /// leaves unprocessed (throttled) are asked again, a few times.
     async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
+        // One item (an event in direct mode) is a GetItem.
+        if let [only] = instance_ids {
+            return Ok(self.load(only).await?.into_iter().collect());
+        }
         let mut found = Vec::new();
         for chunk in instance_ids.chunks(KEYS_PER_BATCH_GET) {
             let keys: Vec<HashMap<String, AV>> = chunk

@@ -1,0 +1,368 @@
+//! Events as a source of subjects: one event (direct mode, the CLI, the
+//! scenarios) is a batch of one, and an SQS batch (buffered mode) is many.
+//! Each event is a hint: the instance is described and its live state
+//! decides (`plan::intent`); the event's time never stops a convergence
+//! that the live state asks for. What changes with the batch's size is
+//! the number of calls:
+//!
+//! - the items are read (GetItem, or BatchGetItem 100 keys a call) while
+//!   the instances are described (DescribeInstances, 200 ids a call):
+//!   neither waits for the other; those EC2 does not show ready yet are
+//!   described again together;
+//! - each VPC's zones and facts are read once, all at once (and the
+//!   process cache keeps them warm);
+//! - the rest is the engine (`together.rs`).
+
+use super::book::{Book, Cause};
+use super::read::{Reads, Surroundings};
+use super::subject::{Subject, Wants};
+use super::together::Converged;
+use super::{not_ready, Registrar, DESCRIBE_ATTEMPTS};
+use crate::error::{Error, Result};
+use crate::event::InstanceEvent;
+use crate::model::{InstanceFacts, InstanceState, RegistryItem};
+use crate::plan::{self, Intent};
+use crate::ports::{Dns, Instances, Registry};
+use crate::summary::Summary;
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
+    /// Converges the instance an event names to its live state (the event
+    /// is only a hint): the batch path with one event. `Err` only for
+    /// failures; conflicts and rejections are part of a successful
+    /// summary.
+    pub async fn handle(&self, event: &InstanceEvent) -> Result<Summary> {
+        let converged = self.converge_events(&[event], None).await;
+        let summary = converged.into_iter().next().map_or_else(
+            || Ok(Summary::of(event)),
+            |c| c.into_result().map(|s| self.finished(s)),
+        )?;
+        info!(
+            instance = %summary.instance_id,
+            state = summary.state.map(|s| s.as_str()).unwrap_or("tag change"),
+            live_state = summary.live_state.map(|s| s.as_str()).unwrap_or("-"),
+            outcome = summary.outcome.as_str(),
+            changes = summary.changes.len(),
+            conflicts = summary.conflicts.len(),
+            "event handled"
+        );
+        Ok(summary)
+    }
+
+    /// Converges the instances `events` name, together; one summary per
+    /// event, in order. An instance that could not be converged has a
+    /// summary with outcome `error` (and says whether a retry may help);
+    /// the others are not held back by it. Each instance should be named
+    /// once (the latest event speaks for it); a second event of the same
+    /// instance is answered by the first's convergence. No change is sent
+    /// after `deadline`.
+    pub async fn handle_many(
+        &self,
+        events: &[&InstanceEvent],
+        deadline: Option<Instant>,
+    ) -> Vec<Summary> {
+        self.converge_events(events, deadline)
+            .await
+            .into_iter()
+            .map(|c| self.finished(c.into_summary()))
+            .collect()
+    }
+
+    fn finished(&self, mut summary: Summary) -> Summary {
+        summary.dry_run = self.dry_run;
+        summary
+    }
+
+    /// One result per event, in order.
+    async fn converge_events(
+        &self,
+        events: &[&InstanceEvent],
+        deadline: Option<Instant>,
+    ) -> Vec<Converged> {
+        let mut results: Vec<Option<Converged>> = (0..events.len()).map(|_| None).collect();
+        let mut work: Vec<usize> = Vec::new();
+        let mut named: BTreeSet<&str> = BTreeSet::new();
+        for (k, event) in events.iter().enumerate() {
+            let summary = Summary::of(event);
+            let done = if let Some(why) = self.needs_nothing(event) {
+                summary.note(why)
+            } else if !named.insert(event.instance_id.as_str()) {
+                summary.note(
+                    "another event of this instance in the batch speaks for it: converged once",
+                )
+            } else {
+                work.push(k);
+                continue;
+            };
+            results[k] = Some(done_with(k, done));
+        }
+        let subjects = self.gather(events, &work, &mut results).await;
+        let done = self
+            .converge_subjects(subjects, Reads::Names, deadline)
+            .await;
+        for c in done.results {
+            let k = c.tag;
+            results[k] = Some(c);
+        }
+        results
+            .into_iter()
+            .zip(events)
+            .enumerate()
+            .map(|(k, (r, e))| r.unwrap_or_else(|| done_with(k, Summary::of(e))))
+            .collect()
+    }
+
+    /// Why an event needs no work at all, when it needs none: a tag change
+    /// of tags the registrar does not read, or `pending`.
+    fn needs_nothing(&self, event: &InstanceEvent) -> Option<String> {
+        if event.is_tag_change() && !self.config.watches_any(&event.changed_tags) {
+            Some(format!(
+                "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
+                self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
+            ))
+        } else if event.state == Some(InstanceState::Pending) {
+            Some("state 'pending' needs nothing: the running event follows".into())
+        } else {
+            None
+        }
+    }
+
+    /// Items, descriptions and surroundings of the events in `work`: a
+    /// subject for each instance that needs converging, tagged with the
+    /// index of its event. Events decided here (nothing registered, held,
+    /// failed) get their result in `results`.
+    async fn gather(
+        &self,
+        events: &[&InstanceEvent],
+        work: &[usize],
+        results: &mut [Option<Converged>],
+    ) -> Vec<Subject> {
+        if work.is_empty() {
+            return Vec::new();
+        }
+        let ids: Vec<String> = work
+            .iter()
+            .map(|k| events[*k].instance_id.clone())
+            .collect();
+        // `terminated` is final: no describe.
+        let to_describe: Vec<usize> = work
+            .iter()
+            .copied()
+            .filter(|k| events[*k].state != Some(InstanceState::Terminated))
+            .collect();
+        let (items, described) = tokio::join!(
+            self.registry.load_many(&ids),
+            self.describe_many(events, &to_describe)
+        );
+        let (mut live, failures) = described;
+        for (k, e) in failures {
+            results[k] = Some(failure(k, Summary::of(events[k]), e));
+        }
+        let mut items: BTreeMap<String, RegistryItem> = match items {
+            Ok(found) => found
+                .into_iter()
+                .map(|i| (i.instance_id.clone(), i))
+                .collect(),
+            Err(e) => {
+                for k in work {
+                    results[*k] = Some(failure(*k, Summary::of(events[*k]), e.again()));
+                }
+                return Vec::new();
+            }
+        };
+
+        let mut intents: Vec<(usize, Summary, Intent)> = Vec::new();
+        for k in work.iter().copied() {
+            if results[k].is_some() {
+                continue; // failed to describe
+            }
+            let event = events[k];
+            let mut summary = Summary::of(event);
+            if let Some(found) = items
+                .get(&event.instance_id)
+                .and_then(|i| i.replaces.as_ref())
+            {
+                warn!(instance = %event.instance_id, "{}", found.note());
+                summary.notes.push(found.note());
+            }
+            let facts = live.remove(&event.instance_id);
+            summary.live_state = facts.as_ref().map(|i| i.state);
+            let intent = plan::intent(facts.as_ref(), self.config.on_stop);
+            intents.push((k, summary, intent));
+        }
+
+        let wanting: Vec<&InstanceFacts> = intents
+            .iter()
+            .filter_map(|(_, _, intent)| match intent {
+                Intent::Register(facts) => Some(facts),
+                _ => None,
+            })
+            .collect();
+        let surroundings = Surroundings::read(self, &wanting).await;
+        let mut subjects = Vec::new();
+        for (k, summary, intent) in intents {
+            let event = events[k];
+            let item = items.remove(&event.instance_id);
+            let cause = Cause {
+                instance_id: &event.instance_id,
+                event_id: &event.event_id,
+                time: event.time,
+                state: summary.live_state.or(event.state),
+            };
+            match intent {
+                Intent::Hold(why) => results[k] = Some(done_with(k, summary.note(why))),
+                Intent::Deregister(why) => match item {
+                    Some(item) => {
+                        let summary = summary.note(format!("{why}: deleting what it owns"));
+                        let book = Book::open(cause, Some(item));
+                        subjects.push(Subject::new(book, summary, Wants::Nothing, k));
+                    }
+                    None => {
+                        let known = summary.live_state.is_some();
+                        let done = self.nothing_registered(summary, event, &why, known);
+                        results[k] = Some(done_with(k, done));
+                    }
+                },
+                Intent::Register(facts) => match surroundings.targets(&self.config, &facts) {
+                    Ok(targets) => {
+                        let mut book = Book::open(cause, item);
+                        book.facts(&facts);
+                        let subject =
+                            Subject::new(book, summary, Wants::Instance(Box::new(targets)), k);
+                        subjects.push(subject.launched(facts.launch_time));
+                    }
+                    Err(e) => results[k] = Some(failure(k, summary, e)),
+                },
+            }
+        }
+        subjects
+    }
+
+    /// The summary of an instance to deregister that has no item: nothing
+    /// to do, but an instance EC2 does not know (and that is not
+    /// terminated) earns a warning.
+    fn nothing_registered(
+        &self,
+        summary: Summary,
+        event: &InstanceEvent,
+        why: &str,
+        known: bool,
+    ) -> Summary {
+        if event.state == Some(InstanceState::Terminated) {
+            summary.note("no records registered for this instance")
+        } else if !known {
+            summary.warning(format!(
+                "EC2 does not know instance {} in {}; nothing was registered (is the event from another account or region, or the instance id a placeholder?)",
+                event.instance_id, self.region
+            ))
+        } else {
+            summary.note(format!("{why}; no records registered for this instance"))
+        }
+    }
+
+    /// Describes the instances of `work` together; those EC2 does not show
+    /// ready yet are described again together, with backoff. The failures
+    /// by event index: still not ready at the end is `NotReady`
+    /// (retryable).
+    async fn describe_many(
+        &self,
+        events: &[&InstanceEvent],
+        work: &[usize],
+    ) -> (BTreeMap<String, InstanceFacts>, Vec<(usize, Error)>) {
+        let mut live: BTreeMap<String, InstanceFacts> = BTreeMap::new();
+        let mut failures = Vec::new();
+        let mut asking: Vec<usize> = work.to_vec();
+        let mut wait = self.backoff * 5;
+        for attempt in 1..=DESCRIBE_ATTEMPTS {
+            if asking.is_empty() {
+                break;
+            }
+            let ids: Vec<String> = asking
+                .iter()
+                .map(|k| events[*k].instance_id.clone())
+                .collect();
+            match self.ec2.instances(&ids).await {
+                Ok(found) => {
+                    for id in &ids {
+                        live.remove(id);
+                    }
+                    live.extend(
+                        found
+                            .instances
+                            .into_iter()
+                            .map(|i| (i.instance_id.clone(), i)),
+                    );
+                    // An instance EC2 lists but that cannot be read is not an
+                    // instance that is gone: its event fails, nothing changes.
+                    for (id, why) in found.unreadable {
+                        let Some(k) = asking
+                            .iter()
+                            .copied()
+                            .find(|k| Some(&events[*k].instance_id) == id.as_ref())
+                        else {
+                            continue;
+                        };
+                        let e = Error::Aws {
+                            operation: "ec2:DescribeInstances".into(),
+                            code: None,
+                            message: why,
+                            retryable: false,
+                        };
+                        failures.push((k, e));
+                        asking.retain(|a| *a != k);
+                    }
+                }
+                Err(e) => {
+                    let mut errors = std::iter::successors(Some(e), |e| Some(e.again()));
+                    failures.extend(asking.into_iter().zip(&mut errors));
+                    return (live, failures);
+                }
+            }
+            asking.retain(|k| not_ready(events[*k], live.get(&events[*k].instance_id)).is_some());
+            if asking.is_empty() {
+                break;
+            }
+            if attempt == DESCRIBE_ATTEMPTS {
+                for k in asking {
+                    let event = events[k];
+                    let found = live.get(&event.instance_id);
+                    if let (Some(why), Some(_)) = (not_ready(event, found), found) {
+                        let e = Error::NotReady {
+                            instance_id: event.instance_id.clone(),
+                            message: format!("{why} after {DESCRIBE_ATTEMPTS} attempts"),
+                        };
+                        failures.push((k, e));
+                    }
+                }
+                break;
+            }
+            warn!(
+                instances = asking.len(),
+                "instances not ready in EC2's view yet; describing them again"
+            );
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+        (live, failures)
+    }
+}
+
+/// An event decided without converging anything.
+fn done_with(tag: usize, summary: Summary) -> Converged {
+    Converged {
+        tag,
+        summary,
+        error: None,
+    }
+}
+
+/// An event whose instance could not be converged.
+fn failure(tag: usize, summary: Summary, error: Error) -> Converged {
+    Converged {
+        tag,
+        summary,
+        error: Some(error),
+    }
+}

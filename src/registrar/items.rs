@@ -1,0 +1,138 @@
+//! The one item writer: every registry write of every subject goes through
+//! here, written ahead before its changes are sent and finished after.
+//! Up to 100 writes go in one TransactWriteItems (one alone by PutItem or
+//! DeleteItem). A transaction that fails is followed by each write alone;
+//! a write refused or unanswered counts as made only when the item read
+//! back shows it (a write that committed before its answer was lost).
+
+use super::book::Book;
+use super::subject::Subject;
+use super::Registrar;
+use crate::error::{Error, Result};
+use crate::model::RegistryItem;
+use crate::ports::{Registry, Write, MAX_WRITES_AT_ONCE};
+use tracing::warn;
+
+/// The write an item needs: save the book's next item, or remove it.
+pub(crate) enum ItemWrite {
+    Save(RegistryItem),
+    Remove(RegistryItem),
+}
+
+impl ItemWrite {
+    fn item(&self) -> &RegistryItem {
+        match self {
+            ItemWrite::Save(item) | ItemWrite::Remove(item) => item,
+        }
+    }
+
+    fn as_write(&self) -> Write<'_> {
+        match self {
+            ItemWrite::Save(item) => Write::Save(item),
+            ItemWrite::Remove(item) => Write::Remove(item),
+        }
+    }
+
+    /// The item as the table holds it once this write is made: ours,
+    /// replacing nothing.
+    fn stored(&self) -> Option<RegistryItem> {
+        match self {
+            ItemWrite::Save(item) => Some(RegistryItem {
+                replaces: None,
+                ..item.clone()
+            }),
+            ItemWrite::Remove(_) => None,
+        }
+    }
+
+    /// Whether the item read back shows this write made.
+    fn shown_by(&self, back: Option<&RegistryItem>) -> bool {
+        back == self.stored().as_ref()
+    }
+
+    /// The book, once this write is made.
+    fn made(&self, book: &mut Book) {
+        book.stored = self.stored();
+    }
+
+    /// The write that finishes a book: removed when a deregistration
+    /// leaves nothing listed, saved unless the stored item already says
+    /// it all, nothing otherwise.
+    pub fn finishing(book: &Book, deregister: bool) -> Option<ItemWrite> {
+        if deregister && book.owned.is_empty() && book.pending.is_empty() {
+            return book.stored.clone().map(ItemWrite::Remove);
+        }
+        (!book.unchanged()).then(|| ItemWrite::Save(book.next()))
+    }
+}
+
+impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
+    /// Makes each subject's item write, as the module docs say; the
+    /// result of each, by subject index.
+    pub(crate) async fn write_items(
+        &self,
+        subjects: &mut [Subject],
+        writes: Vec<(usize, ItemWrite)>,
+    ) -> Vec<(usize, Result<()>)> {
+        let mut results = Vec::with_capacity(writes.len());
+        let mut writes = writes.into_iter().peekable();
+        while writes.peek().is_some() {
+            let chunk: Vec<(usize, ItemWrite)> = writes.by_ref().take(MAX_WRITES_AT_ONCE).collect();
+            if chunk.len() > 1 {
+                let all: Vec<Write<'_>> = chunk.iter().map(|(_, w)| w.as_write()).collect();
+                match self.registry.write_all(&all).await {
+                    Ok(()) => {
+                        for (i, w) in chunk {
+                            w.made(&mut subjects[i].book);
+                            results.push((i, Ok(())));
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        warn!(error = %e, items = chunk.len(), "the registry items could not be written together; writing each alone")
+                    }
+                }
+            }
+            for (i, w) in chunk {
+                results.push((i, self.write_item(&mut subjects[i].book, &w).await));
+            }
+        }
+        results
+    }
+
+    /// One item write alone, confirmed by a read when its answer is a race
+    /// or an AWS failure; the book follows when it is made.
+    async fn write_item(&self, book: &mut Book, w: &ItemWrite) -> Result<()> {
+        let result = match w {
+            ItemWrite::Save(item) => self.registry.save(item).await,
+            ItemWrite::Remove(item) => self.registry.remove(item).await,
+        };
+        let result = match result {
+            Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => {
+                match self.registry.load(&w.item().instance_id).await {
+                    Ok(back) if w.shown_by(back.as_ref()) => Ok(()),
+                    _ => Err(err),
+                }
+            }
+            other => other,
+        };
+        if result.is_ok() {
+            w.made(book);
+        }
+        result
+    }
+
+    /// Writes the book's item ahead of its changes.
+    pub(crate) async fn save(&self, book: &mut Book) -> Result<()> {
+        self.write_item(book, &ItemWrite::Save(book.next())).await
+    }
+
+    /// Saves the item, or removes it when a deregistration leaves nothing
+    /// listed; nothing when the stored item already says it all.
+    pub(crate) async fn finish(&self, book: &mut Book, deregister: bool) -> Result<()> {
+        match ItemWrite::finishing(book, deregister) {
+            Some(w) => self.write_item(book, &w).await,
+            None => Ok(()),
+        }
+    }
+}
