@@ -30,7 +30,7 @@ MIB = 1024 * 1024
 # Measured once on 2026-11-22 (commit d3d4886, before and after the profile
 # change; 2 cores shared with other builds): the figures the profile section
 # reports. Rebuilding the old profile doubles the bench's time, so it is not
-# redone here; README.md says how to reproduce it.
+# redone here; docs/benchmarks.md says how to reproduce it.
 PROFILE_BEFORE = {"profile": 'opt-level "s", lto "thin", codegen-units 4, strip',
                   "binary": 12_409_784, "zip": 4_789_251, "build": "12 min 43 s",
                   "rss": "12.9 MiB", "cold": "19.1, 9.9, 10.1 ms", "warm": "27.1 ms"}

@@ -2,7 +2,7 @@
 //! event that ends here, and every refusal names the field at fault.
 //!
 //! Three kinds of EventBridge event reach the registrar, and each is only a
-//! hint (`docs/records.md`, "Convergence"): an EC2 state change and a tag
+//! hint (`docs/convergence.md`): an EC2 state change and a tag
 //! change both mean "converge this instance now"; a scheduled event means
 //! "converge every instance" (the full reconcile).
 

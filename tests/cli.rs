@@ -1,5 +1,5 @@
 //! The `ec2-ddns` binary as a user runs it: output, exit status, errors,
-//! help, and what README.md says of it.
+//! help, and what docs/cli.md says of it.
 
 mod common;
 

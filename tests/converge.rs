@@ -1,4 +1,4 @@
-//! Convergence (README "How it converges", spec `records.md` "Convergence"):
+//! Convergence (`docs/convergence.md`, spec `records.md` "Convergence"):
 //! events are hints and the live state is the truth. Each scenario runs on
 //! the in-memory account and on the strict moto emulator.
 //!

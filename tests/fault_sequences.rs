@@ -15,7 +15,7 @@
 //! 4. no event ended in a panic or a non-retryable error.
 //!
 //! And after the sequence, one reconcile without faults converges
-//! (`docs/records.md`, "Convergence"):
+//! (`docs/convergence.md`):
 //!
 //! 5. every record an item owns is one its instance's live state wants (its
 //!    name, type and zone; for A and PTR, its value), and instances that are
@@ -188,7 +188,7 @@ struct Play {
     /// Records a person deleted from under an instance. The foreign writer
     /// never re-creates one identical: no one can tell that record from the
     /// one the instance wrote (Route 53 compares values), so the instance
-    /// would delete it later as its own. README.md, "How it converges",
+    /// would delete it later as its own. docs/convergence.md,
     /// says so.
     vacated: BTreeMap<Slot, RecordSet>,
     /// After the final reconcile: no excuse for a double claim is left.

@@ -8,7 +8,7 @@
 //!
 //! A change Route 53 refuses forgets the zones (a zone may have gone or
 //! changed); otherwise a new zone or association is seen within the
-//! cache's time, as the README says.
+//! cache's time, as docs/configuration.md says (`DDNS_CACHE_SECONDS`).
 
 use crate::error::Result;
 use crate::model::{InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneInfo};

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 #[command(
     after_help = "A host's secret is printed once, alone on stdout, by `add` and `rotate`; it is never shown again.
 Give it to the client (ddclient's password, `ec2-ddns update --secret-file`, the hash of the
-route53-dynamic-dns-with-lambda clients). See README.md, \"Hosts outside EC2\"."
+route53-dynamic-dns-with-lambda clients). See docs/ddns-endpoint.md."
 )]
 pub(crate) struct HostsArgs {
     #[command(subcommand)]

@@ -26,7 +26,7 @@ use std::process::ExitCode;
     name = "ec2-ddns",
     version,
     max_term_width = 100,
-    after_help = "The commands run the registrar the Lambda function runs, against a world file (an account in\nmemory), an emulator, or the account in your environment.\n\nExit status: 0 every event handled (conflicts included), 1 some event ended in error or an AWS\nread failed, 2 bad usage, configuration or input file. More: ec2-ddns help COMMAND, README.md."
+    after_help = "The commands run the registrar the Lambda function runs, against a world file (an account in\nmemory), an emulator, or the account in your environment.\n\nExit status: 0 every event handled (conflicts included), 1 some event ended in error or an AWS\nread failed, 2 bad usage, configuration or input file. More: ec2-ddns help COMMAND, docs/cli.md."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,5 +1,5 @@
 //! What an instance should have, decided by its live state alone: an event
-//! only says "look at this instance now" (`docs/records.md`, "Convergence").
+//! only says "look at this instance now" (`docs/convergence.md`).
 
 use crate::config::OnStop;
 use crate::model::{InstanceFacts, InstanceState};

@@ -1,6 +1,6 @@
 //! The full reconcile: every instance of the region and every registry item
 //! converged at once, by the same planner an event uses
-//! (`docs/records.md`, "Convergence"). A schedule runs it in the Lambda
+//! (`docs/convergence.md`). A schedule runs it in the Lambda
 //! function, and `ec2-ddns reconcile` from the command line.
 //!
 //! 1. **List**: every instance (pages of 1,000), every registry item (a
