@@ -19,7 +19,9 @@ use crate::model::InstanceState;
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::Registrar;
 use crate::summary::Outcome;
-use serde_json::{json, Value};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsMessage};
+use serde::Deserialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
@@ -39,6 +41,9 @@ struct Message {
     event: Result<Event, Error>,
 }
 
+/// The batch's messages, each read on its own as an [`SqsMessage`] (not the
+/// whole payload as one `SqsEvent`): a record that is not a message is then
+/// rejected alone, and the others are still handled and answered for.
 fn messages(payload: &Value) -> Vec<Message> {
     let records = payload
         .get("Records")
@@ -49,16 +54,26 @@ fn messages(payload: &Value) -> Vec<Message> {
         .iter()
         .enumerate()
         .map(|(i, record)| {
-            let id = record
-                .get("messageId")
-                .and_then(Value::as_str)
+            let message = SqsMessage::deserialize(record);
+            let id = message
+                .as_ref()
+                .ok()
+                .and_then(|m| m.message_id.as_deref())
+                .or_else(|| record.get("messageId").and_then(Value::as_str))
                 .map(|id| crate::names::clip(id).to_string())
                 .unwrap_or_else(|| format!("#{i}"));
-            let event = record
-                .get("body")
-                .and_then(Value::as_str)
-                .ok_or_else(|| Error::BadEvent("the SQS message has no body".into()))
-                .and_then(event::parse_str);
+            let event = message
+                .map_err(|e| {
+                    Error::BadEvent(format!(
+                        "not an SQS message: {}",
+                        crate::names::clip(&e.to_string())
+                    ))
+                })
+                .and_then(|m| {
+                    m.body
+                        .ok_or_else(|| Error::BadEvent("the SQS message has no body".into()))
+                })
+                .and_then(|body| event::parse_str(&body));
             Message { id, event }
         })
         .collect()
@@ -84,7 +99,9 @@ fn representative<'a>(events: &[&'a InstanceEvent]) -> &'a InstanceEvent {
         .expect("a group has at least one event")
 }
 
-/// Handles a batch; the answer is `{"batchItemFailures": [{"itemIdentifier": …}]}`.
+/// Handles a batch; the answer is an [`SqsBatchResponse`] as JSON,
+/// `{"batchItemFailures": [{"itemIdentifier": …}]}`, naming only the
+/// messages of retryable failures.
 pub async fn handle_batch<E, D, R>(
     registrar: &Registrar<E, D, R>,
     payload: &Value,
@@ -151,12 +168,9 @@ where
             Err(e) => error!(error = %e, "batch: reconcile failed; not retried"),
         }
     }
-    json!({
-        "batchItemFailures": failed
-            .iter()
-            .map(|id| json!({"itemIdentifier": id}))
-            .collect::<Vec<_>>()
-    })
+    let mut answer = SqsBatchResponse::default();
+    answer.set_failures(failed);
+    serde_json::to_value(answer).unwrap_or_else(|_| unreachable!("a batch response is JSON"))
 }
 
 #[cfg(test)]
@@ -165,6 +179,7 @@ mod tests {
     use crate::adapters::memory::{Fault, MemoryAccount};
     use crate::model;
     use crate::Config;
+    use serde_json::json;
 
     fn sqs(bodies: &[(&str, String)]) -> Value {
         json!({
@@ -253,9 +268,42 @@ mod tests {
         let answer = handle_batch(&registrar, &batch, None).await;
         assert_eq!(failures(&answer), ["t1"], "{answer}");
         assert_eq!(
+            answer,
+            json!({"batchItemFailures": [{"itemIdentifier": "t1"}]}),
+            "the answer's JSON is exactly what Lambda reads"
+        );
+        assert_eq!(
             account.registry_items()["i-0web1"].records.len(),
             5,
             "nothing half-owned"
         );
+    }
+
+    #[tokio::test]
+    async fn a_record_that_is_not_an_sqs_message_is_rejected_alone() {
+        let account = MemoryAccount::fixture("split-horizon");
+        let registrar = account.registrar(Config::default());
+        let mut batch = sqs(&[
+            (
+                "d1",
+                state("e1", InstanceState::Running, "2026-11-21T10:00:00Z"),
+            ),
+            (
+                "g1",
+                state("e2", InstanceState::Running, "2026-11-21T10:00:05Z"),
+            ),
+        ]);
+        // Damaged: attributes must be a map of strings.
+        batch["Records"][0]["attributes"] = json!(7);
+        let answer = handle_batch(&registrar, &batch, None).await;
+        assert_eq!(answer, json!({"batchItemFailures": []}), "not redelivered");
+        assert_eq!(messages(&batch)[0].id, "d1", "named by its messageId still");
+        assert!(messages(&batch)[0].event.is_err());
+        let owned = account.registry_items()["i-0web1"].records.len();
+        assert_eq!(owned, 5, "the good message converged web-1");
+        // No Records at all, or a record without messageId or body.
+        let answer = handle_batch(&registrar, &json!({"Records": [{}]}), None).await;
+        assert_eq!(answer, json!({"batchItemFailures": []}));
+        assert_eq!(messages(&json!({"Records": [{}]}))[0].id, "#0");
     }
 }
