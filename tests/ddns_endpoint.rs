@@ -446,6 +446,51 @@ async fn dyndns2_words() {
     assert_eq!(serve_value(&account, other, 1).await.1, "nohost\n");
 }
 
+/// Hostile queries through the endpoint: malformed URL encoding is refused
+/// whole, before any host is read; what decodes is answered per host.
+#[tokio::test]
+async fn dyndns2_hostile_queries() {
+    let account = account().await;
+    let before = account.zone_records();
+    let refused = (400, "notfqdn (the query is not valid URL encoding)\n");
+    let long = "a".repeat(100_000);
+    for (query, status, body) in [
+        ("hostname=home.corp.example%zz", refused.0, refused.1),
+        ("hostname=home.corp.example%2", refused.0, refused.1),
+        ("hostname=%ff%fe.corp.example", refused.0, refused.1),
+        (
+            "hostname=home.corp.example&myip=%c0%ae",
+            refused.0,
+            refused.1,
+        ),
+        (
+            "hostname=home.corp.example&myip=198.51.100.20%2B",
+            400,
+            "dnserr (myip '198.51.100.20+' is not an IP address)\n",
+        ),
+        ("hostname=home+corp.example", 200, "notfqdn\n"),
+        (&format!("hostname={long}"), 200, "notfqdn\n"),
+        (&format!("hostname={long}.corp.example"), 200, "notfqdn\n"),
+        (
+            &format!("hostname={}", vec!["home.corp.example"; 1_000].join(",")),
+            200,
+            "numhost\n",
+        ),
+    ] {
+        let mut request = fixture("dyndns2-good");
+        request["rawQueryString"] = query.into();
+        let (got, text) = serve_value(&account, request, 0).await;
+        let shown = ec2_ddns::names::clip(query);
+        assert_eq!((got, text.as_str()), (status, body), "{shown}");
+    }
+    assert_eq!(account.zone_records(), before, "nothing changed");
+    // '+' is a space in a URL form: around myip it is trimmed.
+    let mut request = fixture("dyndns2-good");
+    request["rawQueryString"] = "hostname=+home.corp.example+&myip=+198.51.100.20+".into();
+    let (got, text) = serve_value(&account, request, 1).await;
+    assert_eq!((got, text.as_str()), (200, "good 198.51.100.20\n"));
+}
+
 fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)

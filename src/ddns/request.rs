@@ -295,30 +295,29 @@ fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
     }
 }
 
-/// Decodes `%XX` and `+` in a query value; `None` for a bad escape or text
-/// that is not UTF-8.
-fn unescape(value: &str) -> Option<String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = value.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
+/// The query's pairs, decoded as a URL form (`%XX`, and `+` as a space) by
+/// `form_urlencoded`. That decoder is lenient where the endpoint is strict:
+/// it passes a `%` without two hex digits through and turns bytes that are
+/// not UTF-8 into U+FFFD. So the query is refused (`None`) for either: an
+/// escape is checked before decoding, and a decoded U+FFFD is taken for
+/// bytes that were not UTF-8 (no host name or address holds one).
+fn query_pairs(query: &str) -> Option<Vec<(String, String)>> {
+    let bytes = query.as_bytes();
+    let escapes_ok = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return None;
     }
-    String::from_utf8(out).ok()
+    form_urlencoded::parse(bytes)
+        .map(|(key, value)| {
+            let utf8 = !key.contains('\u{FFFD}') && !value.contains('\u{FFFD}');
+            utf8.then(|| (key.into_owned(), value.into_owned()))
+        })
+        .collect()
 }
 
 fn dyndns2(request: &HttpRequest) -> Result<Ask, Refusal> {
@@ -331,12 +330,10 @@ fn dyndns2(request: &HttpRequest) -> Result<Ask, Refusal> {
     };
     let mut hostname = None;
     let mut myip = None;
-    for pair in request.query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = unescape(value).ok_or_else(|| {
-            Refusal::dyndns2(400, "notfqdn (the query is not valid URL encoding)")
-        })?;
-        match key {
+    let pairs = query_pairs(&request.query)
+        .ok_or_else(|| Refusal::dyndns2(400, "notfqdn (the query is not valid URL encoding)"))?;
+    for (key, value) in pairs {
+        match key.as_str() {
             "hostname" => hostname = Some(value),
             "myip" if !value.is_empty() => myip = Some(value),
             _ => {}
@@ -570,6 +567,37 @@ mod tests {
         400,
         "not valid URL encoding"
     )]
+    #[case::truncated_escape(
+        authorized("/nic/update", "hostname=h.example%2"),
+        400,
+        "not valid URL encoding"
+    )]
+    #[case::lone_percent(
+        authorized("/nic/update", "hostname=h.example&myip=%"),
+        400,
+        "not valid URL encoding"
+    )]
+    #[case::bad_escape_in_a_key(
+        authorized("/nic/update", "hostname=h.example&x%g1=1"),
+        400,
+        "not valid URL encoding"
+    )]
+    #[case::not_utf8(
+        authorized("/nic/update", "hostname=%ff%fe.example"),
+        400,
+        "not valid URL encoding"
+    )]
+    #[case::overlong_utf8(
+        authorized("/nic/update", "hostname=%c0%ae.example"),
+        400,
+        "not valid URL encoding"
+    )]
+    #[case::escaped_plus_is_a_plus(
+        authorized("/nic/update", "hostname=h&myip=198.51.100.4%2B"),
+        400,
+        "myip '198.51.100.4+'"
+    )]
+    #[case::very_long_myip(authorized("/nic/update", &format!("hostname=h&myip={}", "9".repeat(100_000))), 400, "is not an IP address")]
     fn bad_requests_are_refused_with_a_4xx_and_a_reason(
         #[case] value: Value,
         #[case] status: u16,
@@ -582,6 +610,43 @@ mod tests {
             refusal.reason.contains(needle),
             "{refusal:?} lacks {needle}"
         );
+        if needle.contains("myip") || needle.contains("URL encoding") {
+            assert!(refusal.reason.len() < 200, "clipped: {refusal:?}");
+        }
+    }
+
+    /// The host names and `myip` a dyndns2 query decodes to.
+    fn dyndns2_query(query: &str) -> (Vec<String>, Option<IpAddr>) {
+        match ask(authorized("/nic/update", query)) {
+            Ok(Ask::Dyndns2 { hosts, myip, .. }) => (hosts, myip),
+            other => panic!("{query}: {other:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::plain("hostname=h.example", &["h.example"], None)]
+    #[case::escaped_comma("hostname=a.example%2Cb.example", &["a.example", "b.example"], None)]
+    #[case::plus_is_a_space("hostname=a.example+,+b.example&myip=+198.51.100.4+", &["a.example", "b.example"], Some("198.51.100.4"))]
+    #[case::plus_inside_a_name("hostname=a+b.example", &["a b.example"], None)]
+    #[case::escaped_letters_and_upper_case_hex("hostname=%68.ex%61mple&myip=2001%3Adb8%3a%3A7", &["h.example"], Some("2001:db8::7"))]
+    #[case::utf8_kept_for_the_name_check("hostname=%E2%9C%93.example", &["\u{2713}.example"], None)]
+    #[case::empty_pairs_and_unknown_keys("&&hostname=h.example&&wildcard=NOCHG&myip=", &["h.example"], None)]
+    #[case::the_last_hostname_wins("hostname=a.example&hostname=b.example", &["b.example"], None)]
+    fn dyndns2_queries_are_url_form_decoded(
+        #[case] query: &str,
+        #[case] hosts: &[&str],
+        #[case] myip: Option<&str>,
+    ) {
+        let (got_hosts, got_myip) = dyndns2_query(query);
+        assert_eq!(got_hosts, hosts, "{query}");
+        assert_eq!(got_myip, myip.map(|ip| ip.parse().unwrap()), "{query}");
+    }
+
+    #[test]
+    fn a_very_long_hostname_is_read_whole_for_the_name_check_to_refuse() {
+        let long = "a".repeat(100_000);
+        let (hosts, _) = dyndns2_query(&format!("hostname={long}"));
+        assert_eq!(hosts, [long]);
     }
 
     #[test]
