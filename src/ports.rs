@@ -5,7 +5,10 @@
 
 use crate::ddns::decide::Counters;
 use crate::error::Result;
-use crate::model::{InstanceFacts, InstanceListing, RecordSet, RegistryItem, VpcFacts, ZoneInfo};
+use crate::model::{
+    InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem, VpcFacts,
+    ZoneInfo,
+};
 use crate::plan::ZoneChanges;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -120,10 +123,44 @@ pub trait Registry {
             Ok(())
         }
     }
+    /// Marks every record of the instance's item releasing, in one call,
+    /// before a deregistration deletes them: the item becomes
+    /// [`released`] of what it was, and comes back as it was (what it
+    /// owned, what was pending). A crash after this never leaves a claim
+    /// on a record that may be deleted. `None` when nothing was released:
+    /// no item of ours (none, or foreign), or a registry that cannot do
+    /// it in one call; `load` then tells, and the deregistration writes
+    /// its item ahead as any convergence does.
+    fn release(
+        &self,
+        _instance_id: &str,
+        _event_id: &str,
+        _state: InstanceState,
+    ) -> impl Future<Output = Result<Option<RegistryItem>>> + Send {
+        async { Ok(None) }
+    }
     /// Every item of the table, all pages (the reconcile), each as `load`
     /// gives it. Keys that are not instance ids come back too (hosts,
     /// `host#…`), except the endpoint's nonces.
     fn all(&self) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send;
+}
+
+/// The item `Registry::release` leaves of `item`: nothing owned, every
+/// record it listed pending (sorted, once each), the next version, and the
+/// event that released it. Everything else is as it was.
+pub fn released(item: &RegistryItem, event_id: &str, state: InstanceState) -> RegistryItem {
+    let mut pending: Vec<OwnedRecord> = item.listed().cloned().collect();
+    pending.sort();
+    pending.dedup();
+    RegistryItem {
+        records: Vec::new(),
+        pending,
+        version: item.version + 1,
+        last_event_id: Some(event_id.to_string()),
+        last_state: Some(state),
+        replaces: None,
+        ..item.clone()
+    }
 }
 
 /// DynamoDB's limit of actions in one TransactWriteItems call.

@@ -17,8 +17,8 @@ use crate::calls::CallLog;
 use crate::ddns::decide::Counters;
 use crate::error::{Error, Result};
 use crate::model::{
-    ForeignItem, InstanceFacts, InstanceListing, RecordSet, RecordType, RegistryItem, VpcFacts,
-    ZoneInfo,
+    ForeignItem, InstanceFacts, InstanceListing, InstanceState, RecordSet, RecordType,
+    RegistryItem, VpcFacts, ZoneInfo,
 };
 use crate::names;
 use crate::plan::{ChangeAction, ZoneChanges};
@@ -110,6 +110,11 @@ struct State {
     crashed: bool,
     writer: String,
     authors: BTreeMap<Slot, String>,
+    /// Items `release` marked, by key: the mark (unique to that call) and
+    /// the item as it was, as the real table keeps both in the item (its
+    /// lists untouched beside a `Releasing` mark). Any save or removal of
+    /// the item clears it.
+    releasing: BTreeMap<String, (String, RegistryItem)>,
 }
 
 /// A handle on one in-memory account; clone it for each port.
@@ -152,6 +157,7 @@ impl MemoryAccount {
                 crashed: false,
                 writer: "someone".into(),
                 authors,
+                releasing: BTreeMap::new(),
             })),
             calls: CallLog::default(),
         }
@@ -602,8 +608,12 @@ impl Registry for MemoryAccount {
         self.leave(operation, after)
     }
 
-    /// One BatchGetItem per 100 keys (DynamoDB's limit).
+    /// One BatchGetItem per 100 keys (DynamoDB's limit); one key is a
+    /// GetItem, as the real client makes it.
     async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
+        if let [only] = instance_ids {
+            return Ok(self.load(only).await?.into_iter().collect());
+        }
         let operation = "dynamodb:BatchGetItem";
         let mut found = Vec::new();
         for chunk in instance_ids.chunks(crate::adapters::aws::dynamodb::KEYS_PER_BATCH_GET) {
@@ -663,6 +673,54 @@ impl Registry for MemoryAccount {
         Ok(items)
     }
 
+    /// One UpdateItem, as the real table's: only an item of ours that no
+    /// release marked yet; an answer lost after it committed is settled by
+    /// reading the item back (its mark is this call's), as the real
+    /// client does.
+    async fn release(
+        &self,
+        instance_id: &str,
+        event_id: &str,
+        state: InstanceState,
+    ) -> Result<Option<RegistryItem>> {
+        let operation = "dynamodb:UpdateItem";
+        let after = self.enter(operation, None)?;
+        let (mark, before) = {
+            let mut now = self.lock();
+            let mark = format!("{event_id}#{}", now.calls_made);
+            let before = match now.registry.get(instance_id) {
+                Some(Stored::Ours(item)) if !now.releasing.contains_key(instance_id) => {
+                    Some((**item).clone())
+                }
+                _ => None,
+            };
+            if let Some(before) = &before {
+                let after = crate::ports::released(before, event_id, state);
+                now.registry
+                    .insert(instance_id.to_string(), Stored::Ours(Box::new(after)));
+                now.releasing
+                    .insert(instance_id.to_string(), (mark.clone(), before.clone()));
+            }
+            (mark, before)
+        };
+        match self.leave(operation, after) {
+            Ok(()) => Ok(before),
+            Err(err) => {
+                let back = self.enter("dynamodb:GetItem", None);
+                let ours = self
+                    .lock()
+                    .releasing
+                    .get(instance_id)
+                    .filter(|(m, _)| *m == mark)
+                    .map(|(_, before)| before.clone());
+                match (back, ours) {
+                    (Ok(None), Some(before)) => Ok(Some(before)),
+                    _ => Err(err),
+                }
+            }
+        }
+    }
+
     async fn remove(&self, item: &RegistryItem) -> Result<()> {
         let operation = "dynamodb:DeleteItem";
         let after = self.enter(operation, None)?;
@@ -699,6 +757,7 @@ impl State {
     }
 
     fn write(&mut self, write: &Write<'_>) {
+        self.releasing.remove(write.instance_id());
         match write {
             Write::Save(item) => {
                 let mut saved = (*item).clone();

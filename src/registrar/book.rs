@@ -87,6 +87,19 @@ impl Book {
         }
     }
 
+    /// Whether the stored item already lists what the next save would
+    /// (owned, pending, the host's settings): nothing to write ahead. The
+    /// event it names may be older; that is said at the finish.
+    pub fn lists_as_stored(&self) -> bool {
+        self.stored.as_ref().is_some_and(|s| {
+            let next = self.next();
+            s.replaces.is_none()
+                && s.records == next.records
+                && s.pending == next.pending
+                && s.host == next.host
+        })
+    }
+
     /// Whether the stored item already says what the next save would.
     pub fn unchanged(&self) -> bool {
         self.stored.as_ref().is_some_and(|s| {

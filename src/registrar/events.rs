@@ -24,6 +24,7 @@ use crate::model::{InstanceFacts, InstanceState, RegistryItem};
 use crate::plan::{self, Intent};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::Summary;
+use futures_util::future::join_all;
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 use tracing::{info, warn};
@@ -142,29 +143,36 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         if work.is_empty() {
             return Vec::new();
         }
-        let ids: Vec<String> = work
+        // `terminated` is final: no describe; and (unless a dry run) its
+        // item is released in the call that reads it, so that its deletes
+        // need no write ahead.
+        let terminated = |k: &usize| events[*k].state == Some(InstanceState::Terminated);
+        let to_describe: Vec<usize> = work.iter().copied().filter(|k| !terminated(k)).collect();
+        let to_release: Vec<usize> = match self.dry_run {
+            true => Vec::new(),
+            false => work.iter().copied().filter(terminated).collect(),
+        };
+        let releases = join_all(to_release.iter().map(|k| {
+            let event = events[*k];
+            self.registry
+                .release(&event.instance_id, &event.event_id, InstanceState::Terminated)
+        }));
+        let to_load: Vec<String> = work
             .iter()
+            .filter(|k| !to_release.contains(k))
             .map(|k| events[*k].instance_id.clone())
             .collect();
-        // `terminated` is final: no describe.
-        let to_describe: Vec<usize> = work
-            .iter()
-            .copied()
-            .filter(|k| events[*k].state != Some(InstanceState::Terminated))
-            .collect();
-        let (items, described) = tokio::join!(
-            self.registry.load_many(&ids),
-            self.describe_many(events, &to_describe)
+        let (items, described, releases) = tokio::join!(
+            self.load_items(&to_load),
+            self.describe_many(events, &to_describe),
+            releases
         );
         let (mut live, failures) = described;
         for (k, e) in failures {
             results[k] = Some(failure(k, Summary::of(events[k]), e));
         }
-        let mut items: BTreeMap<String, RegistryItem> = match items {
-            Ok(found) => found
-                .into_iter()
-                .map(|i| (i.instance_id.clone(), i))
-                .collect(),
+        let mut items = match items {
+            Ok(items) => items,
             Err(e) => {
                 for k in work {
                     results[*k] = Some(failure(*k, Summary::of(events[*k]), e.again()));
@@ -172,6 +180,32 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 return Vec::new();
             }
         };
+        // Released: the item as it was, and as it is now. Not released
+        // (no item of ours): read as any other.
+        let mut released: BTreeMap<String, RegistryItem> = BTreeMap::new();
+        let mut unreleased: Vec<String> = Vec::new();
+        for (k, result) in to_release.iter().zip(releases) {
+            let event = events[*k];
+            match result {
+                Ok(Some(before)) => {
+                    let after = released_item(&before, &event.event_id);
+                    released.insert(event.instance_id.clone(), after);
+                    items.insert(event.instance_id.clone(), before);
+                }
+                Ok(None) => unreleased.push(event.instance_id.clone()),
+                Err(e) => results[*k] = Some(failure(*k, Summary::of(event), e)),
+            }
+        }
+        match self.load_items(&unreleased).await {
+            Ok(found) => items.extend(found),
+            Err(e) => {
+                for k in &to_release {
+                    if unreleased.contains(&events[*k].instance_id) {
+                        results[*k] = Some(failure(*k, Summary::of(events[*k]), e.again()));
+                    }
+                }
+            }
+        }
 
         let mut intents: Vec<(usize, Summary, Intent)> = Vec::new();
         for k in work.iter().copied() {
@@ -216,8 +250,17 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 Intent::Deregister(why) => match item {
                     Some(item) => {
                         let summary = summary.note(format!("{why}: deleting what it owns"));
-                        let book = Book::open(cause, Some(item));
-                        subjects.push(Subject::new(book, summary, Wants::Nothing, k));
+                        let mut book = Book::open(cause, Some(item));
+                        // Released: written ahead already, so a failure
+                        // saves what is known then, as after any write ahead.
+                        let after = released.remove(&event.instance_id);
+                        let ahead = after.is_some();
+                        if after.is_some() {
+                            book.stored = after;
+                        }
+                        let mut subject = Subject::new(book, summary, Wants::Nothing, k);
+                        subject.ahead = ahead;
+                        subjects.push(subject);
                     }
                     None => {
                         let known = summary.live_state.is_some();
@@ -238,6 +281,18 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
         }
         subjects
+    }
+
+    /// The items of `ids` that exist, by key; no call for none.
+    async fn load_items(&self, ids: &[String]) -> Result<BTreeMap<String, RegistryItem>> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let found = self.registry.load_many(ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|i| (i.instance_id.clone(), i))
+            .collect())
     }
 
     /// The summary of an instance to deregister that has no item: nothing
@@ -347,6 +402,11 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         }
         (live, failures)
     }
+}
+
+/// The item a release leaves of `before` (`ports::released`).
+fn released_item(before: &RegistryItem, event_id: &str) -> RegistryItem {
+    crate::ports::released(before, event_id, InstanceState::Terminated)
 }
 
 /// An event decided without converging anything.

@@ -161,7 +161,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             s.book.owned.retain(|o| !plan.dropped.contains(o));
             if !self.dry_run && s.failure.is_none() && s.book.prepare(&plan) {
                 // Written ahead, unless the table lists it all already.
-                match s.book.unchanged() {
+                match s.book.lists_as_stored() {
                     true => s.ahead = true,
                     false => ahead.push(i),
                 }

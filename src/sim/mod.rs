@@ -3,6 +3,7 @@
 //! live account).
 
 pub mod fleet;
+pub mod latency;
 pub mod limiter;
 pub mod scenario;
 pub mod snapshot;

@@ -6,7 +6,8 @@ use super::aws_error;
 use crate::ddns::decide::Counters;
 use crate::error::{Error, Result};
 use crate::model::{
-    self, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
+    self, ForeignItem, HostSettings, InstanceState, OwnedRecord, RecordSet, RecordType,
+    RegistryItem,
 };
 use crate::ports::{Guards, Registry, Write};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -42,6 +43,7 @@ const OUR_ATTRIBUTES: &[&str] = &[
     "PrivateIp",
     "PublicIp",
     "VpcId",
+    "Releasing",
 ];
 
 /// The attributes a host's item (key `host#NAME.`) has besides those above.
@@ -243,10 +245,19 @@ fn ours(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem, St
         text.parse()
             .map_err(|_| format!("'{}' is not an IPv4 address", crate::names::clip(text)))
     };
+    let (mut records, mut pending) = (records_from(map, "Records")?, records_from(map, "Pending")?);
+    // Released (`Registry::release`): every record it listed may be
+    // deleted by now, so none is owned; a save writes the lists whole and
+    // drops the mark.
+    if map.contains_key("Releasing") {
+        pending.append(&mut records);
+        pending.sort();
+        pending.dedup();
+    }
     Ok(RegistryItem {
         instance_id: instance_id.to_string(),
-        records: records_from(map, "Records")?,
-        pending: records_from(map, "Pending")?,
+        records,
+        pending,
         last_event_time: typed(map, "LastEventTime", model::parse_time)?,
         last_event_id: get_s("LastEventId"),
         last_state: typed(map, "LastState", str::parse)?,
@@ -464,6 +475,81 @@ impl Registry for DynamoRegistry {
             }
             Err(e) => Err(aws_error("dynamodb:PutItem", e)),
         }
+    }
+
+    /// One UpdateItem: a `Releasing` mark unique to this call (every
+    /// record the item lists reads as pending from now on, until a save
+    /// writes the lists again and drops the mark), the version bumped and
+    /// the event named, on an item of ours that no release marked yet (it
+    /// has a Version, a list of Records, no mark); the item as it was
+    /// comes back. The condition failing means no such item: `None`. An
+    /// answer lost after the update may have committed is settled by
+    /// reading the item back: this call's mark on it proves the release,
+    /// and its lists are still as they were.
+    async fn release(
+        &self,
+        instance_id: &str,
+        event_id: &str,
+        state: InstanceState,
+    ) -> Result<Option<RegistryItem>> {
+        let mut nonce = [0u8; 8];
+        getrandom::getrandom(&mut nonce).map_err(|e| Error::Aws {
+            operation: "dynamodb:UpdateItem".into(),
+            code: None,
+            message: format!("no randomness for the release mark: {e}"),
+            retryable: true,
+        })?;
+        let mark = format!("{}#{}", crate::names::clip(event_id), hex::encode(nonce));
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("InstanceId", s(instance_id))
+            .update_expression(
+                "SET Releasing = :mark, Version = Version + :one, LastEventId = :event, LastState = :state",
+            )
+            .condition_expression(
+                "attribute_exists(Version) AND attribute_type(Records, :list) AND attribute_not_exists(Releasing)",
+            )
+            .expression_attribute_values(":mark", s(&mark))
+            .expression_attribute_values(":one", AV::N("1".into()))
+            .expression_attribute_values(":event", s(event_id))
+            .expression_attribute_values(":state", s(state.as_str()))
+            .expression_attribute_values(":list", s("L"))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
+        let err = match request.send().await {
+            Ok(out) => {
+                return Ok(out
+                    .attributes()
+                    .map(|old| from_item(instance_id, old))
+                    .filter(|item| item.replaces.is_none()))
+            }
+            Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
+                return Ok(None)
+            }
+            Err(e) => aws_error("dynamodb:UpdateItem", e),
+        };
+        let back = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("InstanceId", s(instance_id))
+            .consistent_read(true)
+            .send()
+            .await;
+        let Some(mut map) = back.ok().and_then(|out| out.item().cloned()) else {
+            return Err(err);
+        };
+        if map.get("Releasing").and_then(|v| v.as_s().ok()) != Some(&mark) {
+            return Err(err);
+        }
+        // The item as it was: without the mark, at the version before.
+        map.remove("Releasing");
+        let item = from_item(instance_id, &map);
+        Ok((item.replaces.is_none() && item.version > 1).then(|| RegistryItem {
+            version: item.version - 1,
+            ..item
+        }))
     }
 
     async fn remove(&self, item: &RegistryItem) -> Result<()> {
