@@ -508,14 +508,16 @@ pub struct RegistryItem {
 /// What the DDNS endpoint keeps about a host besides the records it owns.
 /// The addresses last set are the item's own records: an update that asks
 /// for the address a settled record already holds makes no call.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct HostSettings {
     pub zone_id: String,
     /// Normalized, with the trailing dot.
     pub zone_name: String,
     pub ttl: u32,
-    /// Compared in constant time; never logged (`Debug` hides it).
-    pub secret: String,
+    /// Compared in constant time; never logged: a `SecretString`, whose
+    /// `Debug` prints `[REDACTED]`, exposed only where it is used (the
+    /// proofs' hash and HMAC, the DynamoDB attribute, `hosts add`'s print).
+    pub secret: secrecy::SecretString,
     /// The dyndns2 login; `None`: the host name without its trailing dot.
     pub login: Option<String>,
     /// Failed proofs and changes in the current abuse window.
@@ -524,19 +526,35 @@ pub struct HostSettings {
     pub created: Option<DateTime<Utc>>,
 }
 
-impl std::fmt::Debug for HostSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostSettings")
-            .field("zone_id", &self.zone_id)
-            .field("zone_name", &self.zone_name)
-            .field("ttl", &self.ttl)
-            .field("secret", &"<hidden>")
-            .field("login", &self.login)
-            .field("counters", &self.counters)
-            .field("created", &self.created)
-            .finish()
+/// By hand because `SecretString` has no `PartialEq` (secrecy leaves
+/// comparing secrets to the caller, who should do it in constant time).
+/// This equality is `RegistryItem`'s (tests, the in-memory registry), never
+/// a proof's check, so the secrets are compared as plain bytes here; the
+/// endpoint compares a caller's secret in `ddns::auth`, in constant time.
+impl PartialEq for HostSettings {
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        // Destructured, so a new field cannot be left out of the comparison.
+        let HostSettings {
+            zone_id,
+            zone_name,
+            ttl,
+            secret,
+            login,
+            counters,
+            created,
+        } = self;
+        *zone_id == other.zone_id
+            && *zone_name == other.zone_name
+            && *ttl == other.ttl
+            && secret.expose_secret() == other.secret.expose_secret()
+            && *login == other.login
+            && *counters == other.counters
+            && *created == other.created
     }
 }
+
+impl Eq for HostSettings {}
 
 impl RegistryItem {
     /// How a foreign or damaged item reads: it owns nothing we can prove.

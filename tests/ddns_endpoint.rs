@@ -8,6 +8,7 @@ use ec2_ddns::model::{self, HostSettings, RecordType, RegistryItem};
 use ec2_ddns::ports::Registry;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::{lambda, Config};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 const SECRET: &str = "test-secret-not-for-production";
@@ -284,7 +285,8 @@ async fn hosts_of_one_router_can_share_a_given_secret() {
         assert_eq!(
             manage::add(&registrar, &new(host, shared), now(0))
                 .await
-                .unwrap(),
+                .unwrap()
+                .expose_secret(),
             shared
         );
     }
@@ -378,7 +380,7 @@ async fn a_name_an_instance_holds_is_refused_and_left_alone() {
     v6["body"] = serde_json::json!({
         "execution_mode": "set",
         "ddns_hostname": "ip-10-1-2-4.corp.example",
-        "validation_hash": ec2_ddns::ddns::auth::legacy_hash("2001:db8::9", "ip-10-1-2-4.corp.example", SECRET),
+        "validation_hash": ec2_ddns::ddns::auth::legacy_hash("2001:db8::9", "ip-10-1-2-4.corp.example", &SECRET.into()),
     })
     .to_string()
     .into();
@@ -552,6 +554,7 @@ async fn hosts_are_added_listed_rotated_and_removed() {
     let secret = manage::add(&registrar, &new("office.corp.example"), now(0))
         .await
         .unwrap();
+    let secret = secret.expose_secret();
     assert_eq!(secret.len(), 43);
     assert_eq!(serve(&account, "set-legacy", 0).await.0, 201);
     let lines = manage::list(&registrar).await.unwrap();
@@ -567,10 +570,10 @@ async fn hosts_are_added_listed_rotated_and_removed() {
         shown.contains(&("office.corp.example.", "-", "-", false)),
         "{shown:?}"
     );
-    assert!(!format!("{lines:?}").contains(&secret));
+    assert!(!format!("{lines:?}").contains(secret));
     // Rotation: the old secret stops working.
     let rotated = manage::rotate(&registrar, HOST, None).await.unwrap();
-    assert_ne!(rotated, SECRET);
+    assert_ne!(rotated.expose_secret(), SECRET);
     assert_eq!(serve(&account, "dyndns2-good", 1).await.1, "badauth\n");
     // Removal deletes exactly what the host owns, and the host.
     let removal = manage::remove(&registrar, HOST, now(2)).await.unwrap();

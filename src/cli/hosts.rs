@@ -8,6 +8,7 @@ use crate::ddns::manage::{self, HostLine, NewHost};
 use crate::error::Error;
 use crate::names::escape_controls;
 use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
 use std::process::ExitCode;
 
 /// Manage the hosts outside EC2 that the DDNS endpoint updates
@@ -72,12 +73,12 @@ struct SecretArgs {
 }
 
 impl SecretArgs {
-    fn read(&self) -> Result<Option<String>, String> {
+    fn read(&self) -> Result<Option<SecretString>, String> {
         self.secret_file
             .as_ref()
             .map(|path| {
                 std::fs::read_to_string(path)
-                    .map(|s| s.trim().to_string())
+                    .map(|s| SecretString::from(s.trim()))
                     .map_err(|e| format!("{path}: {e}"))
             })
             .transpose()
@@ -151,7 +152,7 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
                     eprintln!(
                         "ec2-ddns: added {name}; its secret is on stdout and is not shown again"
                     );
-                    println(&secret);
+                    println(secret.expose_secret());
                 } else {
                     eprintln!("ec2-ddns: added {name} with the secret from the file");
                 }
@@ -198,7 +199,7 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
                 let name = crate::names::normalize(&a.host);
                 if printed {
                     eprintln!("ec2-ddns: {name} has a new secret (on stdout); the old one no longer works");
-                    println(&secret);
+                    println(secret.expose_secret());
                 } else {
                     eprintln!("ec2-ddns: {name} has the secret from the file; the old one no longer works");
                 }

@@ -4,6 +4,7 @@ use super::output::println;
 use super::usage_error;
 use crate::ddns::client;
 use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -34,10 +35,10 @@ pub(crate) struct UpdateArgs {
 
 pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
     let secret = match std::fs::read_to_string(&args.secret_file) {
-        Ok(text) => text.trim().to_string(),
+        Ok(text) => SecretString::from(text.trim()),
         Err(e) => return usage_error("update", format!("{}: {e}", args.secret_file)),
     };
-    if secret.is_empty() {
+    if secret.expose_secret().is_empty() {
         return usage_error(
             "update",
             format!(

@@ -1,37 +1,43 @@
 //! The proofs the three DDNS protocols carry (`docs/ddns-endpoint` in the
 //! spec): the route53-dynamic-dns-with-lambda hash, our HMAC signature, and
 //! HTTP Basic credentials. Pure; every comparison of a proof is constant
-//! time, and no secret is ever formatted into a message.
+//! time, and no secret is ever formatted into a message: secrets come and
+//! go as `SecretString`s, exposed here only as the hash's input and the
+//! HMAC's key.
 
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// How far a signed update's timestamp may be from the server's clock.
 pub const MAX_SKEW_SECONDS: i64 = 300;
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// SHA-256 of source IP + host name + secret.
+fn legacy_digest(source_ip: &str, host: &str, secret: &SecretString) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    digest.update(source_ip.as_bytes());
+    digest.update(host.as_bytes());
+    digest.update(secret.expose_secret().as_bytes());
+    digest.finalize().into()
 }
 
 /// The route53-dynamic-dns-with-lambda proof: lower-case hex SHA-256 of
 /// source IP + host name (as the client sent it, no trailing dot) + secret.
-pub fn legacy_hash(source_ip: &str, host: &str, secret: &str) -> String {
-    let mut digest = Sha256::new();
-    digest.update(source_ip.as_bytes());
-    digest.update(host.as_bytes());
-    digest.update(secret.as_bytes());
-    hex(&digest.finalize())
+pub fn legacy_hash(source_ip: &str, host: &str, secret: &SecretString) -> String {
+    hex::encode(legacy_digest(source_ip, host, secret))
 }
 
-/// Whether `hash` (already checked to be 64 hex digits) proves the secret,
-/// compared in constant time. Upper-case hex is accepted too.
-pub fn legacy_hash_matches(hash: &str, source_ip: &str, host: &str, secret: &str) -> bool {
-    let expected = legacy_hash(source_ip, host, secret);
-    let given = hash.to_ascii_lowercase();
-    given.as_bytes().ct_eq(expected.as_bytes()).into()
+/// Whether `hash` (64 hex digits, either case) proves the secret: its
+/// bytes compared with the digest's in constant time. Malformed hex never
+/// matches.
+pub fn legacy_hash_matches(hash: &str, source_ip: &str, host: &str, secret: &SecretString) -> bool {
+    let mut given = [0u8; 32];
+    if hex::decode_to_slice(hash, &mut given).is_err() {
+        return false;
+    }
+    given.ct_eq(&legacy_digest(source_ip, host, secret)).into()
 }
 
 /// What a signed update signs: `HOST\nIP\nTIMESTAMP\nNONCE`.
@@ -39,30 +45,37 @@ fn signed_text(host: &str, ip: &str, timestamp: i64, nonce: &str) -> String {
     format!("{host}\n{ip}\n{timestamp}\n{nonce}")
 }
 
-fn mac(secret: &str) -> Hmac<Sha256> {
+fn mac(secret: &SecretString) -> Hmac<Sha256> {
     // HMAC takes a key of any length; this cannot fail.
-    <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+    <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose_secret().as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
 }
 
 /// The signature of a signed update: hex HMAC-SHA256(secret, `HOST\nIP\nTIMESTAMP\nNONCE`).
-pub fn signature(secret: &str, host: &str, ip: &str, timestamp: i64, nonce: &str) -> String {
+pub fn signature(
+    secret: &SecretString,
+    host: &str,
+    ip: &str,
+    timestamp: i64,
+    nonce: &str,
+) -> String {
     let mut mac = mac(secret);
     mac.update(signed_text(host, ip, timestamp, nonce).as_bytes());
-    hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
-/// Whether `signature` (hex) is the HMAC of the update under `secret`,
-/// verified in constant time. Malformed hex never matches.
+/// Whether `signature` (hex, either case) is the HMAC of the update under
+/// `secret`, verified in constant time (`verify_slice`). Malformed hex
+/// never matches.
 pub fn signature_matches(
     signature: &str,
-    secret: &str,
+    secret: &SecretString,
     host: &str,
     ip: &str,
     timestamp: i64,
     nonce: &str,
 ) -> bool {
-    let Some(bytes) = unhex(signature) else {
+    let Ok(bytes) = hex::decode(signature) else {
         return false;
     };
     let mut mac = mac(secret);
@@ -75,24 +88,15 @@ pub fn fresh(timestamp: i64, now: i64) -> bool {
     timestamp.abs_diff(now) <= MAX_SKEW_SECONDS.unsigned_abs()
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
-}
-
 /// Whether `text` is exactly 64 hex digits (a SHA-256 in hex).
 pub fn is_sha256_hex(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+    hex::decode_to_slice(text, &mut [0u8; 32]).is_ok()
 }
 
 /// The login and password of an `Authorization: Basic …` header; `None`
 /// for any other scheme, bad base64, text that is not UTF-8, or no colon.
-pub fn basic_credentials(header: &str) -> Option<(String, String)> {
+/// The password is the host's secret when it is right: kept as one.
+pub fn basic_credentials(header: &str) -> Option<(String, SecretString)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -102,10 +106,11 @@ pub fn basic_credentials(header: &str) -> Option<(String, String)> {
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (login, password) = text.split_once(':')?;
-    Some((login.to_string(), password.to_string()))
+    Some((login.to_string(), password.into()))
 }
 
-/// Whether two secrets are equal, in constant time (lengths may differ).
+/// Whether two secrets (or logins) are equal, in constant time (lengths
+/// may differ).
 pub fn secrets_equal(given: &str, stored: &str) -> bool {
     given.as_bytes().ct_eq(stored.as_bytes()).into()
 }
@@ -115,41 +120,45 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
+    fn secret(text: &str) -> SecretString {
+        text.into()
+    }
+
     #[test]
     fn the_legacy_hash_is_the_python_clients() {
         // printf '%s' '176.32.100.36host1.dyn.example.comSECRET' | sha256sum
-        let hash = legacy_hash("176.32.100.36", "host1.dyn.example.com", "SECRET");
+        let hash = legacy_hash("176.32.100.36", "host1.dyn.example.com", &secret("SECRET"));
         assert_eq!(hash.len(), 64);
         assert!(legacy_hash_matches(
             &hash,
             "176.32.100.36",
             "host1.dyn.example.com",
-            "SECRET"
+            &secret("SECRET")
         ));
         assert!(legacy_hash_matches(
             &hash.to_ascii_uppercase(),
             "176.32.100.36",
             "host1.dyn.example.com",
-            "SECRET"
+            &secret("SECRET")
         ));
         assert!(!legacy_hash_matches(
             &hash,
             "176.32.100.37",
             "host1.dyn.example.com",
-            "SECRET"
+            &secret("SECRET")
         ));
         assert!(!legacy_hash_matches(
             &hash,
             "176.32.100.36",
             "host1.dyn.example.com",
-            "secret"
+            &secret("secret")
         ));
     }
 
     #[test]
     fn the_legacy_hash_matches_sha256sum() {
         // echo -n 'abc' | sha256sum
-        let hash = legacy_hash("a", "b", "c");
+        let hash = legacy_hash("a", "b", &secret("c"));
         assert_eq!(
             hash,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -159,7 +168,7 @@ mod tests {
     #[test]
     fn signatures_bind_every_field() {
         let sig = signature(
-            "s3cret",
+            &secret("s3cret"),
             "home.dyn.example",
             "203.0.113.7",
             1_700_000_000,
@@ -167,13 +176,13 @@ mod tests {
         );
         assert!(signature_matches(
             &sig,
-            "s3cret",
+            &secret("s3cret"),
             "home.dyn.example",
             "203.0.113.7",
             1_700_000_000,
             "n-1"
         ));
-        for (secret, host, ip, ts, nonce) in [
+        for (key, host, ip, ts, nonce) in [
             (
                 "other",
                 "home.dyn.example",
@@ -211,13 +220,13 @@ mod tests {
             ),
         ] {
             assert!(
-                !signature_matches(&sig, secret, host, ip, ts, nonce),
+                !signature_matches(&sig, &secret(key), host, ip, ts, nonce),
                 "{host} {ip} {ts} {nonce}"
             );
         }
         assert!(!signature_matches(
             "zz",
-            "s3cret",
+            &secret("s3cret"),
             "home.dyn.example",
             "203.0.113.7",
             1_700_000_000,
@@ -225,17 +234,17 @@ mod tests {
         ));
         assert!(!signature_matches(
             "abc",
-            "s3cret",
+            &secret("s3cret"),
             "home.dyn.example",
             "203.0.113.7",
             1_700_000_000,
             "n-1"
         ));
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let mut mac = mac("Jefe");
+        let mut mac = mac(&secret("Jefe"));
         mac.update(b"what do ya want for nothing?");
         assert_eq!(
-            hex(&mac.finalize().into_bytes()),
+            hex::encode(mac.finalize().into_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
@@ -271,10 +280,13 @@ mod tests {
     ) {
         let got = basic_credentials(header);
         assert_eq!(
-            got.as_ref().map(|(l, p)| (l.as_str(), p.as_str())),
+            got.as_ref().map(|(l, p)| (l.as_str(), p.expose_secret())),
             want,
             "{header}"
         );
+        if let Some((_, password)) = want {
+            assert!(!format!("{got:?}").contains(password), "Debug hides it");
+        }
     }
 
     #[test]
@@ -282,6 +294,43 @@ mod tests {
         assert!(is_sha256_hex(&"a".repeat(64)));
         assert!(!is_sha256_hex(&"a".repeat(63)));
         assert!(!is_sha256_hex(&"g".repeat(64)));
+        assert!(!is_sha256_hex(&"a".repeat(65)));
+        assert!(is_sha256_hex(&"aB".repeat(32)), "either case");
+        assert!(!is_sha256_hex(&"\u{e9}".repeat(32)), "64 bytes, not digits");
+        assert!(!is_sha256_hex(""));
+        // A hash that is not 64 hex digits never matches, even a prefix.
+        let hash = legacy_hash("a", "b", &secret("c"));
+        assert!(!legacy_hash_matches(&hash[..62], "a", "b", &secret("c")));
+        assert!(!legacy_hash_matches(
+            &format!("{hash}00"),
+            "a",
+            "b",
+            &secret("c")
+        ));
+        assert!(!legacy_hash_matches(
+            &hash.replace('a', "g"),
+            "a",
+            "b",
+            &secret("c")
+        ));
+        // A signature in upper-case hex is the same signature.
+        let sig = signature(&secret("s"), "h", "203.0.113.7", 1, "n");
+        assert!(signature_matches(
+            &sig.to_ascii_uppercase(),
+            &secret("s"),
+            "h",
+            "203.0.113.7",
+            1,
+            "n"
+        ));
+        assert!(!signature_matches(
+            &sig[..62],
+            &secret("s"),
+            "h",
+            "203.0.113.7",
+            1,
+            "n"
+        ));
         assert!(secrets_equal("abc", "abc"));
         assert!(!secrets_equal("abc", "abcd"));
     }

@@ -11,6 +11,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -129,7 +130,13 @@ impl Endpoint {
 }
 
 /// The signed `set` body for `host` and `ip` at `timestamp` with `nonce`.
-pub fn signed_set(secret: &str, host: &str, ip: IpAddr, timestamp: i64, nonce: &str) -> Value {
+pub fn signed_set(
+    secret: &SecretString,
+    host: &str,
+    ip: IpAddr,
+    timestamp: i64,
+    nonce: &str,
+) -> Value {
     let ip = ip.to_string();
     json!({
         "execution_mode": "set",
@@ -152,8 +159,9 @@ mod tests {
 
     #[test]
     fn a_signed_set_is_what_the_endpoint_checks() {
+        let secret = SecretString::from("s3cret");
         let body = signed_set(
-            "s3cret",
+            &secret,
             "home.dyn.example",
             "203.0.113.7".parse().unwrap(),
             1_795_255_200,
@@ -163,7 +171,7 @@ mod tests {
         let signature = body["signature"].as_str().unwrap();
         assert!(auth::signature_matches(
             signature,
-            "s3cret",
+            &secret,
             "home.dyn.example",
             "203.0.113.7",
             1_795_255_200,

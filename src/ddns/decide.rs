@@ -14,6 +14,7 @@
 //! answers `abuse` until the window passes.
 
 use super::auth;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 
 /// The window the counters run over.
@@ -27,12 +28,14 @@ pub const MAX_CHANGES: u32 = 30;
 /// dyndns2 answers it `nohost` ("not this login's"), not `badauth`.
 pub const NOT_THIS_LOGIN: &str = "the login is not this host's";
 
-/// A host's settings and the state the decisions need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A host's settings and the state the decisions need. `Debug` prints
+/// `[REDACTED]` for the secret; no `PartialEq`, as secrets are compared
+/// only by `auth`, in constant time.
+#[derive(Debug, Clone)]
 pub struct HostState {
     /// Normalized, with the trailing dot.
     pub name: String,
-    pub secret: String,
+    pub secret: SecretString,
     /// The dyndns2 login; `None`: the host name without the trailing dot.
     pub login: Option<String>,
     /// The addresses last set, by family: an unchanged one makes no call.
@@ -70,8 +73,10 @@ impl Counters {
     }
 }
 
-/// The proof an ask brings, with what it needs to be checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The proof an ask brings, with what it needs to be checked. A dyndns2
+/// password is the host's secret when it is right, so it stays one (and
+/// `Debug` cannot print it).
+#[derive(Debug, Clone)]
 pub enum Proof<'a> {
     Legacy {
         /// The host name as the client sent it (the hash covers it so).
@@ -87,7 +92,7 @@ pub enum Proof<'a> {
     },
     Basic {
         login: &'a str,
-        password: &'a str,
+        password: &'a SecretString,
         myip: Option<IpAddr>,
     },
 }
@@ -179,7 +184,8 @@ fn check(
             let expected = host.login.as_deref().unwrap_or(bare);
             // Both compared, always, so the time taken tells nothing.
             let login_ok = auth::secrets_equal(login, expected);
-            let secret_ok = auth::secrets_equal(password, &host.secret);
+            let secret_ok =
+                auth::secrets_equal(password.expose_secret(), host.secret.expose_secret());
             match (login_ok, secret_ok) {
                 (true, true) => Ok(myip.unwrap_or(source)),
                 (false, _) => Err(NOT_THIS_LOGIN),
@@ -213,7 +219,7 @@ mod tests {
 
     #[test]
     fn each_proof_sets_the_address_it_names() {
-        let hash = auth::legacy_hash(SOURCE, "home.dyn.example", "s3cret");
+        let hash = auth::legacy_hash(SOURCE, "home.dyn.example", &"s3cret".into());
         let legacy = Proof::Legacy {
             host_as_sent: "home.dyn.example",
             hash: &hash,
@@ -221,7 +227,13 @@ mod tests {
         assert_eq!(decide(&host(), &legacy, src(), NOW).0, Decision::Set(src()));
 
         let v6: IpAddr = "2001:db8::7".parse().unwrap();
-        let sig = auth::signature("s3cret", "home.dyn.example", "2001:db8::7", NOW - 10, "n1");
+        let sig = auth::signature(
+            &"s3cret".into(),
+            "home.dyn.example",
+            "2001:db8::7",
+            NOW - 10,
+            "n1",
+        );
         let signed = Proof::Signed {
             host_as_sent: "home.dyn.example",
             ip: Some(v6),
@@ -234,7 +246,7 @@ mod tests {
         let myip: IpAddr = "198.51.100.4".parse().unwrap();
         let basic = Proof::Basic {
             login: "home.dyn.example",
-            password: "s3cret",
+            password: &"s3cret".into(),
             myip: Some(myip),
         };
         assert_eq!(decide(&host(), &basic, src(), NOW).0, Decision::Set(myip));
@@ -244,7 +256,7 @@ mod tests {
         };
         let basic = Proof::Basic {
             login: "router",
-            password: "s3cret",
+            password: &"s3cret".into(),
             myip: None,
         };
         assert_eq!(decide(&custom, &basic, src(), NOW).0, Decision::Set(src()));
@@ -252,8 +264,14 @@ mod tests {
 
     #[test]
     fn bad_proofs_fail_and_count() {
-        let wrong_hash = auth::legacy_hash(SOURCE, "home.dyn.example", "guess");
-        let stale_sig = auth::signature("s3cret", "home.dyn.example", SOURCE, NOW - 301, "n1");
+        let wrong_hash = auth::legacy_hash(SOURCE, "home.dyn.example", &"guess".into());
+        let stale_sig = auth::signature(
+            &"s3cret".into(),
+            "home.dyn.example",
+            SOURCE,
+            NOW - 301,
+            "n1",
+        );
         let cases = [
             Proof::Legacy {
                 host_as_sent: "home.dyn.example",
@@ -275,12 +293,12 @@ mod tests {
             },
             Proof::Basic {
                 login: "home.dyn.example",
-                password: "guess",
+                password: &"guess".into(),
                 myip: None,
             },
             Proof::Basic {
                 login: "someone",
-                password: "s3cret",
+                password: &"s3cret".into(),
                 myip: None,
             },
         ];
@@ -302,7 +320,7 @@ mod tests {
         };
         let basic = Proof::Basic {
             login: "home.dyn.example",
-            password: "s3cret",
+            password: &"s3cret".into(),
             myip: None,
         };
         let (decision, counters) = decide(&known, &basic, src(), NOW);
@@ -311,7 +329,7 @@ mod tests {
         // The other family is separate: an IPv6 is a change.
         let v6 = Proof::Basic {
             login: "home.dyn.example",
-            password: "s3cret",
+            password: &"s3cret".into(),
             myip: Some("2001:db8::1".parse().unwrap()),
         };
         assert!(matches!(
@@ -324,12 +342,12 @@ mod tests {
     fn too_many_failures_or_changes_block_the_host_until_the_window_passes() {
         let basic_bad = Proof::Basic {
             login: "home.dyn.example",
-            password: "guess",
+            password: &"guess".into(),
             myip: None,
         };
         let basic_good = Proof::Basic {
             login: "home.dyn.example",
-            password: "s3cret",
+            password: &"s3cret".into(),
             myip: None,
         };
         let mut state = host();
@@ -354,7 +372,7 @@ mod tests {
             let ip: IpAddr = format!("198.51.100.{}", n + 1).parse().unwrap();
             let proof = Proof::Basic {
                 login: "home.dyn.example",
-                password: "s3cret",
+                password: &"s3cret".into(),
                 myip: Some(ip),
             };
             let (decision, counters) = decide(&state, &proof, src(), NOW + i64::from(n));
@@ -366,5 +384,24 @@ mod tests {
             decide(&state, &basic_good, src(), NOW + 60).0,
             Decision::Abuse
         );
+    }
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let state = HostState {
+            login: Some("router".into()),
+            ..host()
+        };
+        let shown = format!("{state:?} {:#?}", state.clone());
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("home.dyn.example.") && shown.contains("router"));
+        let password = SecretString::from("s3cret");
+        let proof = Proof::Basic {
+            login: "router",
+            password: &password,
+            myip: None,
+        };
+        let shown = format!("{proof:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::names::{self, clip};
 use base64::Engine;
+use secrecy::SecretString;
 
 /// Registry keys of hosts start with this, so they never meet an instance
 /// id (`i-…`) and the reconcile leaves them alone.
@@ -44,8 +45,8 @@ pub fn check_host_name(host: &str, zone: &str) -> Result<String> {
 /// A new secret: 32 bytes from the operating system, URL-safe base64
 /// without padding (43 characters, safe in a URL, a shell and a
 /// ddclient.conf). Fails only if the OS has no randomness to give.
-pub fn new_secret() -> Result<String> {
-    random_token::<SECRET_BYTES>("secret")
+pub fn new_secret() -> Result<SecretString> {
+    random_token::<SECRET_BYTES>("secret").map(SecretString::from)
 }
 
 /// `N` bytes from the operating system as URL-safe base64 without
@@ -97,8 +98,13 @@ mod tests {
 
     #[test]
     fn secrets_are_long_random_and_url_safe() {
-        let a = new_secret().unwrap();
-        let b = new_secret().unwrap();
+        use secrecy::ExposeSecret;
+        let (a, b) = (new_secret().unwrap(), new_secret().unwrap());
+        assert!(
+            !format!("{a:?}").contains(a.expose_secret()),
+            "Debug hides it"
+        );
+        let (a, b) = (a.expose_secret(), b.expose_secret());
         assert_eq!(a.len(), 43);
         assert_ne!(a, b, "two secrets from the OS differ");
         assert!(

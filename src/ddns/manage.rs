@@ -13,6 +13,7 @@ use crate::ports::{Dns, Registry};
 use crate::registrar::Registrar;
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -25,7 +26,7 @@ pub struct NewHost {
     pub ttl: u32,
     pub login: Option<String>,
     /// A secret to use instead of a new one (see [`check_given_secret`]).
-    pub secret: Option<String>,
+    pub secret: Option<SecretString>,
 }
 
 /// Characters a given secret needs at least: about 120 bits even if it
@@ -35,7 +36,8 @@ pub const MIN_SECRET_CHARS: usize = 20;
 /// A secret given with `--secret-file` (to let several hosts of one router
 /// share a dyndns2 login and password): printable ASCII without spaces,
 /// at least [`MIN_SECRET_CHARS`] long.
-pub fn check_given_secret(secret: &str) -> Result<()> {
+pub fn check_given_secret(secret: &SecretString) -> Result<()> {
+    let secret = secret.expose_secret();
     if secret.len() < MIN_SECRET_CHARS || !secret.chars().all(|c| c.is_ascii_graphic()) {
         return Err(Error::Config {
             variable: "--secret-file".into(),
@@ -117,14 +119,14 @@ async fn find_zone<D: Dns>(dns: &D, zone: &str, region: &str) -> Result<ZoneInfo
     }
 }
 
-/// Adds a host and returns its new secret. Refused for an apex, a
-/// wildcard, an invalid name, a name outside the zone, or a host that
-/// exists already (rotate its secret instead).
+/// Adds a host and returns its secret, for `hosts add` to print once.
+/// Refused for an apex, a wildcard, an invalid name, a name outside the
+/// zone, or a host that exists already (rotate its secret instead).
 pub async fn add<E, D, R>(
     registrar: &Registrar<E, D, R>,
     new: &NewHost,
     now: DateTime<Utc>,
-) -> Result<String>
+) -> Result<SecretString>
 where
     D: Dns + Sync,
     R: Registry + Sync,
@@ -287,8 +289,8 @@ where
 pub async fn rotate<E, D, R>(
     registrar: &Registrar<E, D, R>,
     host: &str,
-    given: Option<String>,
-) -> Result<String>
+    given: Option<SecretString>,
+) -> Result<SecretString>
 where
     R: Registry + Sync,
 {

@@ -17,6 +17,7 @@ use super::auth;
 use crate::names::clip;
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use base64::Engine;
+use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -62,8 +63,9 @@ impl Refusal {
     }
 }
 
-/// What a caller asks, with the proof it brings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a caller asks, with the proof it brings. No `PartialEq`: a dyndns2
+/// password is compared only by `auth`, in constant time.
+#[derive(Debug, Clone)]
 pub enum Ask {
     /// The caller's address (the `get` mode).
     Get,
@@ -82,12 +84,14 @@ pub enum Ask {
         hosts: Vec<String>,
         myip: Option<IpAddr>,
         login: String,
-        password: String,
+        /// The host's secret when it is right: `Debug` prints `[REDACTED]`.
+        password: SecretString,
     },
 }
 
-/// The parts of an HTTP request the endpoint reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The parts of an HTTP request the endpoint reads. Its `Debug` hides the
+/// `authorization` header (HTTP Basic carries the host's secret).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     pub method: String,
     pub path: String,
@@ -97,6 +101,27 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
     /// `requestContext.http.sourceIp`: whom the answer is about.
     pub source_ip: IpAddr,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: BTreeMap<&str, &str> = self
+            .headers
+            .iter()
+            .map(|(name, value)| match name.as_str() {
+                "authorization" => (name.as_str(), "[REDACTED]"),
+                _ => (name.as_str(), value.as_str()),
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("source_ip", &self.source_ip)
+            .finish()
+    }
 }
 
 /// Whether an invocation's payload is a function URL request (rather than
@@ -439,38 +464,50 @@ mod tests {
         ));
     }
 
+    /// An ask as text to compare (`Ask` has no `PartialEq`): its `Debug`,
+    /// and a dyndns2 password exposed, as `Debug` redacts it.
+    fn plain(ask: Result<Ask, Refusal>) -> Result<String, Refusal> {
+        use secrecy::ExposeSecret;
+        ask.map(|ask| match &ask {
+            Ask::Dyndns2 { password, .. } => {
+                format!("{ask:?} password={}", password.expose_secret())
+            }
+            _ => format!("{ask:?}"),
+        })
+    }
+
     #[test]
     fn the_json_protocols_read_get_legacy_and_signed_sets() {
         assert_eq!(
-            ask(url_request(
+            plain(ask(url_request(
                 "POST",
                 "/",
                 "",
                 Some(r#"{"execution_mode":"get"}"#)
-            )),
-            Ok(Ask::Get)
+            ))),
+            plain(Ok(Ask::Get))
         );
         let hash = "ab".repeat(32);
         let body = format!(
             r#"{{"execution_mode":"set","ddns_hostname":"host1.dyn.example.com","validation_hash":"{hash}"}}"#
         );
         assert_eq!(
-            ask(url_request("POST", "/", "", Some(&body))),
-            Ok(Ask::LegacySet {
+            plain(ask(url_request("POST", "/", "", Some(&body)))),
+            plain(Ok(Ask::LegacySet {
                 host: "host1.dyn.example.com".into(),
                 hash
-            })
+            }))
         );
         let body = r#"{"execution_mode":"set","ddns_hostname":"h.dyn.example","timestamp":1700000000,"nonce":"n1","signature":"00","ip":"2001:db8::1"}"#;
         assert_eq!(
-            ask(url_request("POST", "/", "", Some(body))),
-            Ok(Ask::SignedSet {
+            plain(ask(url_request("POST", "/", "", Some(body)))),
+            plain(Ok(Ask::SignedSet {
                 host: "h.dyn.example".into(),
                 ip: Some("2001:db8::1".parse().unwrap()),
                 timestamp: 1_700_000_000,
                 nonce: "n1".into(),
                 signature: "00".into()
-            })
+            }))
         );
     }
 
@@ -483,14 +520,24 @@ mod tests {
             None,
         );
         request["headers"]["authorization"] = json!(basic("home.dyn.example", "s3cret"));
+        let read = HttpRequest::from_function_url(request).unwrap();
+        assert!(
+            !format!("{read:?}").contains(&basic("home.dyn.example", "s3cret")[6..]),
+            "Debug hides the Basic credentials: {read:?}"
+        );
+        let asked = parse(&read);
+        assert!(
+            !format!("{asked:?}").contains("s3cret"),
+            "Debug hides the password"
+        );
         assert_eq!(
-            ask(request),
-            Ok(Ask::Dyndns2 {
+            plain(asked),
+            plain(Ok(Ask::Dyndns2 {
                 hosts: vec!["home.dyn.example".into(), "nas.dyn.example".into()],
                 myip: Some("198.51.100.4".parse().unwrap()),
                 login: "home.dyn.example".into(),
                 password: "s3cret".into()
-            })
+            }))
         );
     }
 
@@ -655,6 +702,6 @@ mod tests {
         let request = with(url_request("post", "/", "", Some(&body)), |r| {
             r["isBase64Encoded"] = json!(true)
         });
-        assert_eq!(ask(request), Ok(Ask::Get));
+        assert_eq!(plain(ask(request)), plain(Ok(Ask::Get)));
     }
 }

@@ -119,7 +119,8 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
         map.insert("Zone".into(), s(&host.zone_id));
         map.insert("ZoneName".into(), s(&host.zone_name));
         map.insert("Ttl".into(), n(&host.ttl));
-        map.insert("Secret".into(), s(&host.secret));
+        let secret = secrecy::ExposeSecret::expose_secret(&host.secret);
+        map.insert("Secret".into(), s(secret));
         opt(&mut map, "Login", host.login.as_ref());
         map.insert("WindowStart".into(), n(&host.counters.window_start));
         map.insert("Failures".into(), n(&host.counters.failures));
@@ -296,7 +297,7 @@ fn host_settings(map: &HashMap<String, AV>) -> Result<HostSettings, String> {
         zone_id: text("Zone")?,
         zone_name: text("ZoneName")?,
         ttl,
-        secret: text("Secret")?,
+        secret: text("Secret")?.into(),
         login: map.get("Login").map(|_| text("Login")).transpose()?,
         counters: Counters {
             window_start: number(map, "WindowStart").unwrap_or(0),
