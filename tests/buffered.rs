@@ -540,3 +540,48 @@ async fn an_instance_ec2_cannot_read_fails_alone_and_keeps_its_records() {
     );
     check_invariants(&account);
 }
+
+/// The SQS batch Lambda delivers (fixtures/events/sqs-web-1-launch.json, in
+/// the shape of aws_lambda_events' `SqsEvent`) through the handler: the
+/// answer is `SqsBatchResponse`'s JSON, naming only the messages whose work
+/// must be done again, by the ids SQS gave them.
+#[tokio::test]
+async fn the_handler_answers_an_sqs_batch_with_its_batch_item_failures() {
+    use aws_lambda_events::sqs::SqsEvent;
+    use ec2_ddns::lambda;
+    use serde_json::json;
+    let text = std::fs::read_to_string(common::repo("fixtures/events/sqs-web-1-launch.json"))
+        .expect("fixture");
+    let payload: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let typed: SqsEvent = serde_json::from_value(payload.clone()).expect("an SqsEvent");
+    assert_eq!(typed.records.len(), 3);
+
+    let path = common::repo("fixtures/worlds/split-horizon.json");
+    let world = World::parse(
+        &path.to_string_lossy(),
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap();
+    let account = MemoryAccount::new(world);
+    for _ in 0..20 {
+        account.inject("route53:ChangeResourceRecordSets", Fault::Throttling);
+    }
+    let answer = lambda::handle(&account.registrar(Config::default()), payload.clone())
+        .await
+        .expect("a batch never fails");
+    let ids: Vec<&str> = typed
+        .records
+        .iter()
+        .map(|m| m.message_id.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": ids.iter().map(|id| json!({"itemIdentifier": id})).collect::<Vec<_>>()}),
+        "throttled: each of web-1's messages is delivered again"
+    );
+    let answer = lambda::handle(&account.registrar(Config::default()), payload)
+        .await
+        .expect("a batch never fails");
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(account.registry_items()["i-0web1"].records.len(), 5);
+}
