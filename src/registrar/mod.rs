@@ -297,6 +297,84 @@ mod tests {
         assert!(!account.registry_items().contains_key("i-1"));
     }
 
+    /// A termination's first call releases its item (reads it and writes
+    /// it ahead at once). Whatever becomes of that call, no record is
+    /// deleted unless the release is known to be in, and every record stays
+    /// listed: a lost answer is settled by reading the item back, a refusal
+    /// before it commits changes nothing (the retry deletes all), and a
+    /// crash after it commits leaves the records listed as pending.
+    #[tokio::test]
+    async fn a_termination_s_release_under_every_fault() {
+        use crate::adapters::memory::Fault;
+        // (fault, the event succeeds, its records left in the zones (A,
+        // CNAME, PTR), of those listed pending)
+        let cases = [
+            (None, true, 0, 0),
+            (
+                Some(Fault::InternalError { after_commit: true }),
+                true,
+                0,
+                0,
+            ),
+            (
+                Some(Fault::InternalError {
+                    after_commit: false,
+                }),
+                false,
+                3,
+                0,
+            ),
+            (Some(Fault::Throttling), false, 3, 0),
+            (
+                Some(Fault::Crash {
+                    after_commit: false,
+                }),
+                false,
+                3,
+                0,
+            ),
+            (Some(Fault::Crash { after_commit: true }), false, 3, 3),
+        ];
+        let records = |account: &MemoryAccount| -> usize {
+            account.zone_records().values().map(Vec::len).sum()
+        };
+        for (fault, succeeds, left, pending) in cases {
+            let account = account(serde_json::json!({"CNAME": "api.corp.example"}));
+            let registrar = account.registrar(Config::default());
+            registrar
+                .handle(&change(InstanceState::Running, None))
+                .await
+                .unwrap();
+            account.edit(|w| w.instances[0].state = InstanceState::Terminated);
+            if let Some(fault) = fault.clone() {
+                account.inject("dynamodb:UpdateItem", fault);
+            }
+            let result = registrar
+                .handle(&change(InstanceState::Terminated, None))
+                .await;
+            assert_eq!(result.is_ok(), succeeds, "{fault:?}: {result:?}");
+            if let Err(e) = &result {
+                assert!(e.is_retryable(), "{fault:?}: {e}");
+            }
+            assert_eq!(records(&account), left, "{fault:?}");
+            let item = account.registry_items().get("i-1").cloned();
+            let listed = item.as_ref().map_or(0, |i| i.pending.len());
+            assert_eq!(listed, pending, "{fault:?}: {item:?}");
+            if left > 0 {
+                let owned = item.as_ref().map_or(0, |i| i.records.len());
+                assert_eq!(owned + listed, left, "every record stays listed: {item:?}");
+            }
+            // The retry (a new invocation) deletes what is still provably
+            // this instance's.
+            account.revive();
+            registrar
+                .handle(&change(InstanceState::Terminated, None))
+                .await
+                .unwrap();
+            assert_eq!(records(&account), pending, "{fault:?}");
+        }
+    }
+
     #[tokio::test]
     async fn an_instance_ec2_does_not_know_is_a_warning() {
         let account = account(serde_json::json!({}));

@@ -847,6 +847,39 @@ mod tests {
         assert!(from_item("i-0abc", &odd).replaces.is_some());
     }
 
+    /// What `release` leaves in the table (its lists untouched beside the
+    /// mark, the version bumped, the event named) reads back exactly as
+    /// `ports::released` says, so a released book needs no write ahead and
+    /// a later save or removal finds the version it expects.
+    #[test]
+    fn a_released_item_reads_as_everything_pending() {
+        let record = |name: &str| OwnedRecord {
+            zone_id: "Z1".into(),
+            zone_name: "corp.example.".into(),
+            record: RecordSet::new(name, RecordType::A, 60, vec!["10.0.0.1".into()]),
+        };
+        let before = RegistryItem {
+            instance_id: "i-0abc".into(),
+            records: vec![record("b.corp.example."), record("c.corp.example.")],
+            pending: vec![record("a.corp.example.")],
+            last_event_time: model::parse_time("2026-11-21T10:00:00Z").ok(),
+            last_state: Some(model::InstanceState::Running),
+            version: 3,
+            ..RegistryItem::default()
+        };
+        let mut table = to_item(&before);
+        table.insert("Releasing".into(), s("evt-9#00ff"));
+        table.insert("Version".into(), AV::N("4".into()));
+        table.insert("LastEventId".into(), s("evt-9"));
+        table.insert("LastState".into(), s("terminated"));
+        let released = crate::ports::released(&before, "evt-9", model::InstanceState::Terminated);
+        assert_eq!(from_item("i-0abc", &table), released);
+        assert!(released.records.is_empty());
+        assert_eq!(released.pending.len(), 3);
+        // A save writes the lists whole, without the mark.
+        assert!(!to_item(&released).contains_key("Releasing"));
+    }
+
     #[test]
     fn items_round_trip_and_bad_items_are_reported() {
         let item = RegistryItem {
