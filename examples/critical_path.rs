@@ -55,9 +55,17 @@ struct Figures {
 
 type Ports = Cached<Delayed<MemoryAccount>>;
 
-fn registrar(account: &MemoryAccount, delay: Duration) -> Registrar<Ports, Ports, Delayed<MemoryAccount>> {
+fn registrar(
+    account: &MemoryAccount,
+    delay: Duration,
+) -> Registrar<Ports, Ports, Delayed<MemoryAccount>> {
     let region = account.world().region;
-    let cached = || Cached::new(Delayed::new(account.clone(), delay), Duration::from_secs(3600));
+    let cached = || {
+        Cached::new(
+            Delayed::new(account.clone(), delay),
+            Duration::from_secs(3600),
+        )
+    };
     Registrar::new(
         cached(),
         cached(),

@@ -154,8 +154,11 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         };
         let releases = join_all(to_release.iter().map(|k| {
             let event = events[*k];
-            self.registry
-                .release(&event.instance_id, &event.event_id, InstanceState::Terminated)
+            self.registry.release(
+                &event.instance_id,
+                &event.event_id,
+                InstanceState::Terminated,
+            )
         }));
         let to_load: Vec<String> = work
             .iter()

@@ -547,10 +547,12 @@ impl Registry for DynamoRegistry {
         // The item as it was: without the mark, at the version before.
         map.remove("Releasing");
         let item = from_item(instance_id, &map);
-        Ok((item.replaces.is_none() && item.version > 1).then(|| RegistryItem {
-            version: item.version - 1,
-            ..item
-        }))
+        Ok(
+            (item.replaces.is_none() && item.version > 1).then(|| RegistryItem {
+                version: item.version - 1,
+                ..item
+            }),
+        )
     }
 
     async fn remove(&self, item: &RegistryItem) -> Result<()> {
