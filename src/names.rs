@@ -40,6 +40,8 @@ pub enum NameProblem {
     TooLong(usize),
     LabelTooLong(String),
     BadLabel(String),
+    /// Inside `in-addr.arpa.` or `ip6.arpa.`: another address's PTR name.
+    ReverseTree(&'static str),
 }
 
 impl std::fmt::Display for NameProblem {
@@ -58,6 +60,10 @@ impl std::fmt::Display for NameProblem {
                 f,
                 "label '{}' is not a valid hostname label (letters, digits and inner hyphens only, RFC 1123)",
                 clip(l)
+            ),
+            NameProblem::ReverseTree(tree) => write!(
+                f,
+                "the name is inside {tree}, where names are addresses' PTR names; use a name in a forward zone"
             ),
         }
     }
@@ -85,6 +91,9 @@ pub fn check_dns_name(name: &str) -> Result<(), NameProblem> {
     Ok(())
 }
 
+/// The reverse-mapping trees: names in them are addresses.
+const REVERSE_TREES: [&str; 2] = ["in-addr.arpa.", "ip6.arpa."];
+
 /// Checks a normalized name against RFC 1123 hostname rules and the DNS
 /// length limits. Route 53 would accept more (underscores, `*`), but a
 /// registrar fed from tags must not write what a resolver cannot look up.
@@ -104,6 +113,19 @@ pub fn check_hostname(name: &str) -> Result<(), NameProblem> {
         }
     }
     Ok(())
+}
+
+/// Checks a name someone asks records for (a `CNAME` or `HOSTNAME` tag, a
+/// DDNS host): a hostname ([`check_hostname`]) outside the reverse trees.
+/// Found by attack: a tag could name another address's PTR name
+/// (`5.2.1.10.in-addr.arpa`), and the registrar would write there; the
+/// reverse trees hold only the PTRs it derives from addresses.
+pub fn check_wanted_name(name: &str) -> Result<(), NameProblem> {
+    check_hostname(name)?;
+    match REVERSE_TREES.into_iter().find(|tree| is_within(name, tree)) {
+        Some(tree) => Err(NameProblem::ReverseTree(tree)),
+        None => Ok(()),
+    }
 }
 
 /// The longest stretch of a hostile string that a message or a line of
@@ -204,6 +226,30 @@ mod tests {
             (&long_name, false),
         ] {
             assert_eq!(check_hostname(name).is_ok(), ok, "{name}");
+        }
+    }
+
+    #[test]
+    fn wanted_names_stay_out_of_the_reverse_trees() {
+        for (name, problem) in [
+            ("api.corp.example.", None),
+            ("in-addr.arpa.example.", None),
+            ("arpa.corp.example.", None),
+            ("5.2.1.10.in-addr.arpa.", Some("in-addr.arpa.")),
+            ("in-addr.arpa.", Some("in-addr.arpa.")),
+            ("x.ip6.arpa.", Some("ip6.arpa.")),
+            ("*.in-addr.arpa.", None), // a wildcard, refused as such first
+        ] {
+            match (check_wanted_name(name), problem) {
+                (Ok(()), None) => {}
+                (Err(NameProblem::ReverseTree(tree)), Some(want)) => {
+                    assert_eq!(tree, want, "{name}");
+                    let message = NameProblem::ReverseTree(tree).to_string();
+                    assert!(message.contains("forward zone") && message.len() < 200);
+                }
+                (Err(NameProblem::Wildcard), None) if name.starts_with('*') => {}
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
+            }
         }
     }
 

@@ -228,7 +228,7 @@ where
     R: Registry + Guards + Sync,
 {
     let name = names::normalize(host);
-    if names::check_hostname(&name).is_err() {
+    if names::check_wanted_name(&name).is_err() {
         return Outcome::NotAName;
     }
     let key = host_key(&name);

@@ -30,7 +30,7 @@ pub fn check_host_name(host: &str, zone: &str) -> Result<String> {
         variable: "HOST".into(),
         message: format!("'{}' cannot be a DDNS host: {why}", clip(host)),
     };
-    names::check_hostname(&name).map_err(|p| refuse(p.to_string()))?;
+    names::check_wanted_name(&name).map_err(|p| refuse(p.to_string()))?;
     if name == zone {
         return Err(refuse(format!(
             "it is the apex of zone {zone}; give a name inside it, e.g. home.{zone}"
@@ -81,6 +81,11 @@ mod tests {
         "bad_name.dyn.example",
         "dyn.example",
         Err("not a valid hostname label")
+    )]
+    #[case(
+        "4.2.1.10.in-addr.arpa",
+        "10.in-addr.arpa",
+        Err("inside in-addr.arpa.")
     )]
     #[case("", "dyn.example", Err("empty"))]
     #[case("a..dyn.example", "dyn.example", Err("empty label"))]

@@ -552,7 +552,7 @@ fn host_target(
     instance: &InstanceFacts,
     name: String,
 ) {
-    if let Err(problem) = names::check_hostname(&name) {
+    if let Err(problem) = names::check_wanted_name(&name) {
         t.rejected.push(Rejection {
             name: clip(&name),
             reason: problem.to_string(),
@@ -596,7 +596,7 @@ fn host_target(
 }
 
 fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: String) {
-    if let Err(problem) = names::check_hostname(&alias) {
+    if let Err(problem) = names::check_wanted_name(&alias) {
         t.rejected.push(Rejection {
             name: clip(&alias),
             reason: problem.to_string(),

@@ -286,6 +286,15 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
         rejected: &["corp.example.", "*.corp.example.", "bad_name.corp.example.", "a;rm.corp.example."],
         ..Case::default()
     })]
+#[case::names_in_the_reverse_tree_are_rejected_found_by_attack(Case {
+        what: "CNAME and HOSTNAME names inside in-addr.arpa or ip6.arpa are rejected (another address's PTR name)",
+        instance: instance(&[("CNAME", "5.2.1.10.in-addr.arpa, ok.corp.example"), ("HOSTNAME", "9.9.1.10.in-addr.arpa")]),
+        // A rejected HOSTNAME gets no host record (as any invalid one): the
+        // alias points at the private DNS name.
+        changes: &["ZPRIV CREATE ok.corp.example. CNAME ip-10-1-2-4.ec2.internal."],
+        rejected: &["5.2.1.10.in-addr.arpa.", "9.9.1.10.in-addr.arpa."],
+        ..Case::default()
+    })]
 #[case::hostname_at_a_zone_apex_is_rejected(Case {
         what: "HOSTNAME at a zone apex is rejected",
         instance: instance(&[("HOSTNAME", "corp.example.")]),
