@@ -18,7 +18,7 @@
 //! before its answer was lost would be refused as "already exists" and the
 //! records taken for someone else's.
 
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::model::RecordSet;
 use crate::plan::{Change, ChangeAction, Observed, ZoneChanges};
 use crate::ports::Dns;
@@ -38,31 +38,12 @@ pub enum Sent {
     Unknown(Error),
 }
 
-/// Route 53's words for "slow down": the call was not made.
-const THROTTLED: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "PriorRequestNotComplete",
-    "SlowDown",
-];
-
-/// Whether Route 53 asked us to slow down: the call was not made.
-pub fn is_throttle(err: &Error) -> bool {
-    matches!(err, Error::Aws { code: Some(c), .. } if THROTTLED.contains(&c.as_str()))
-}
-
 /// Whether a failed change call certainly changed nothing: throttled, or
-/// refused before it was looked at (denied, no such zone, bad input).
+/// refused before it was looked at (denied, no such zone, bad input), as
+/// the adapter classified it.
 fn certainly_not_applied(err: &Error) -> bool {
     match err {
-        Error::Aws {
-            code, retryable, ..
-        } => !retryable || code.as_deref().is_some_and(|c| THROTTLED.contains(&c)),
+        Error::Aws { kind, .. } => kind.changed_nothing(),
         _ => true,
     }
 }
@@ -97,7 +78,13 @@ pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> 
     // A call that got no answer at all (a time-out, a dropped connection)
     // may still be at work in Route 53: a read can prove it applied, never
     // that it will not be.
-    let answered = matches!(&err, Error::Aws { code: Some(_), .. });
+    let answered = !matches!(
+        &err,
+        Error::Aws {
+            kind: Failure::NoAnswer,
+            ..
+        }
+    );
     match settled(batch, &before, seen) {
         Some(true) => Sent::Applied,
         Some(false) if answered => Sent::NotApplied(err),

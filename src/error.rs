@@ -9,8 +9,10 @@
 //! event, an unreadable registry item, a missing permission) fails the same
 //! way every time, so it is reported once and not retried.
 
-/// Every failure the registrar reports.
-#[derive(Debug, thiserror::Error)]
+/// Every failure the registrar reports. Cloned when one failure stops
+/// several subjects (a zone that cannot be read fails every instance that
+/// needs it).
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The input is not an event we handle, or is malformed. Retrying cannot help.
     #[error("bad event: {0}")]
@@ -21,17 +23,19 @@ pub enum Error {
     Config { variable: String, message: String },
 
     /// An AWS call failed: `operation` is `service:Operation`, `code` the
-    /// service's error code when it answered with one.
+    /// service's error code when it answered with one, `kind` what the
+    /// engine decides on (classified once, by the adapter that made the
+    /// call).
     #[error(
         "{operation} failed: {}{message}{}",
         code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
-        if *retryable { " (a later attempt may succeed)" } else { "" }
+        if kind.is_retryable() { " (a later attempt may succeed)" } else { "" }
     )]
     Aws {
         operation: String,
         code: Option<String>,
         message: String,
-        retryable: bool,
+        kind: Failure,
     },
 
     /// Route 53 refused a change batch with an answer that means the zone
@@ -90,13 +94,69 @@ pub enum Error {
         message: String,
     },
 
+    /// EC2 lists the instance but it cannot be read (a state this version
+    /// does not know): its records are left as they are.
+    #[error("instance {instance_id} cannot be read: {message}; its records are left as they are")]
+    UnreadableInstance {
+        instance_id: String,
+        message: String,
+    },
+
     /// Reading a file failed.
     #[error("{path}: {source}")]
     Io {
         path: String,
         #[source]
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
+}
+
+/// What kind of failure an AWS call met. The adapters classify each
+/// failure once, with the SDK's own classifiers; nothing else reads an
+/// error code to decide what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The service asked us to slow down: the call was not made.
+    Throttled,
+    /// The service answered with a failure that may pass (a 5xx, a
+    /// transient code): a write may or may not have been made.
+    Transient,
+    /// No answer at all (a time-out, a dropped connection, an unreadable
+    /// response): a write may have been made, and may still be at work.
+    NoAnswer,
+    /// What the call names does not exist (a zone or table deleted): the
+    /// call changed nothing, and the same call fails the same way.
+    NotFound,
+    /// Anything else (denied, bad input): the call changed nothing, and
+    /// the same call fails the same way.
+    Final,
+}
+
+impl Failure {
+    /// Whether a later attempt of the same call may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Failure::Throttled | Failure::Transient | Failure::NoAnswer
+        )
+    }
+
+    /// Whether the call certainly changed nothing.
+    pub fn changed_nothing(self) -> bool {
+        matches!(
+            self,
+            Failure::Throttled | Failure::NotFound | Failure::Final
+        )
+    }
+
+    /// The kind of a failure that was classified as retryable or not.
+    pub fn from_retryable(retryable: bool) -> Failure {
+        if retryable {
+            Failure::Transient
+        } else {
+            Failure::Final
+        }
+    }
 }
 
 /// Route 53's words for a batch that lost a race: a record appeared, or one
@@ -105,9 +165,20 @@ const RACE_PHRASES: &[&str] = &["already exists", "not found", "do not match"];
 
 impl Error {
     /// Whether retrying the same event later may succeed.
+    /// Whether the service asked us to slow down (the call was not made).
+    pub fn is_throttle(&self) -> bool {
+        matches!(
+            self,
+            Error::Aws {
+                kind: Failure::Throttled,
+                ..
+            }
+        )
+    }
+
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Aws { retryable, .. } => *retryable,
+            Error::Aws { kind, .. } => kind.is_retryable(),
             Error::ZoneChanged { .. }
             | Error::RegistryRace { .. }
             | Error::NotReady { .. }
@@ -132,33 +203,6 @@ impl Error {
                 code: code.to_string(),
                 message: message.to_string(),
             }
-        }
-    }
-}
-
-impl Error {
-    /// This error again, for each of several subjects one failure stops (a
-    /// batch's read that fails fails every instance that needed it). The
-    /// message and whether to retry are kept.
-    pub fn again(&self) -> Error {
-        match self {
-            Error::Aws {
-                operation,
-                code,
-                message,
-                retryable,
-            } => Error::Aws {
-                operation: operation.clone(),
-                code: code.clone(),
-                message: message.clone(),
-                retryable: *retryable,
-            },
-            other => Error::Aws {
-                operation: "ec2-ddns".into(),
-                code: None,
-                message: other.to_string(),
-                retryable: other.is_retryable(),
-            },
         }
     }
 }
@@ -223,7 +267,7 @@ mod tests {
             operation: "route53:ChangeResourceRecordSets".into(),
             code: Some("Throttling".into()),
             message: "Rate exceeded".into(),
-            retryable: true,
+            kind: Failure::Throttled,
         };
         assert_eq!(
             err.to_string(),

@@ -29,6 +29,7 @@ impl From<Error> for Diagnostic {
             Error::NotReady { .. } => "NotReady",
             Error::OutOfTime { .. } => "OutOfTime",
             Error::BadRegistryItem { .. } => "BadRegistryItem",
+            Error::UnreadableInstance { .. } => "UnreadableInstance",
             Error::Host { .. } => "Host",
             Error::BadFile { .. } => "BadFile",
             Error::Io { .. } => "Io",

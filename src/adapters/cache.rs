@@ -118,7 +118,7 @@ impl<T: Dns + Sync> Dns for Cached<T> {
         // add reads while Route 53 asks us to slow down.
         let zones_may_differ = match &result {
             Err(crate::Error::ZoneChanged { .. } | crate::Error::BatchRefused { .. }) => true,
-            Err(crate::Error::Aws { code, .. }) => code.as_deref() == Some("NoSuchHostedZone"),
+            Err(crate::Error::Aws { kind, .. }) => *kind == crate::error::Failure::NotFound,
             _ => false,
         };
         if zones_may_differ {

@@ -15,7 +15,7 @@
 
 use crate::calls::CallLog;
 use crate::ddns::decide::Counters;
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::model::{
     ForeignItem, InstanceFacts, InstanceListing, InstanceState, RecordSet, RecordType,
     RegistryItem, VpcFacts, ZoneInfo,
@@ -52,14 +52,14 @@ impl Fault {
                 operation: operation.into(),
                 code: Some("Throttling".into()),
                 message: "Rate exceeded".into(),
-                retryable: true,
+                kind: Failure::Throttled,
             },
             Fault::InternalError { .. } => Error::Aws {
                 operation: operation.into(),
                 code: Some("InternalFailure".into()),
                 message: "The request processing has failed because of an unknown error (HTTP 500)"
                     .into(),
-                retryable: true,
+                kind: Failure::Transient,
             },
             Fault::Refused(code, message) => {
                 Error::route53_refusal(zone_id.unwrap_or_default(), code, message)
@@ -83,7 +83,7 @@ fn crashed(operation: &str) -> Error {
         operation: operation.into(),
         code: None,
         message: "no answer: the invocation died here (injected crash)".into(),
-        retryable: true,
+        kind: Failure::NoAnswer,
     }
 }
 
@@ -456,7 +456,7 @@ impl Dns for MemoryAccount {
                     operation: operation.into(),
                     code: Some("NoSuchHostedZone".into()),
                     message: format!("No hosted zone found with ID: {}", batch.zone_id),
-                    retryable: false,
+                    kind: Failure::NotFound,
                 });
             };
             // The whole batch passes or nothing changes, as in Route 53.
@@ -645,7 +645,7 @@ impl Registry for MemoryAccount {
                     writes.len(),
                     ids.len()
                 ),
-                retryable: false,
+                kind: Failure::Final,
             });
         }
         let after = self.enter(operation, None)?;

@@ -203,7 +203,8 @@ mod tests {
     fn an_unreadable_file_is_named_not_dashed() {
         let err = Error::Io {
             path: "missing.json".into(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory")
+                .into(),
         };
         let mut s = Summary::failed(None, &err);
         s.source = Some("missing.json".into());

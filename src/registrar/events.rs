@@ -178,7 +178,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             Ok(items) => items,
             Err(e) => {
                 for k in work {
-                    results[*k] = Some(failure(*k, Summary::of(events[*k]), e.again()));
+                    results[*k] = Some(failure(*k, Summary::of(events[*k]), e.clone()));
                 }
                 return Vec::new();
             }
@@ -204,7 +204,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             Err(e) => {
                 for k in &to_release {
                     if unreleased.contains(&events[*k].instance_id) {
-                        results[*k] = Some(failure(*k, Summary::of(events[*k]), e.again()));
+                        results[*k] = Some(failure(*k, Summary::of(events[*k]), e.clone()));
                     }
                 }
             }
@@ -362,19 +362,16 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                         else {
                             continue;
                         };
-                        let e = Error::Aws {
-                            operation: "ec2:DescribeInstances".into(),
-                            code: None,
+                        let e = Error::UnreadableInstance {
+                            instance_id: events[k].instance_id.clone(),
                             message: why,
-                            retryable: false,
                         };
                         failures.push((k, e));
                         asking.retain(|a| *a != k);
                     }
                 }
                 Err(e) => {
-                    let mut errors = std::iter::successors(Some(e), |e| Some(e.again()));
-                    failures.extend(asking.into_iter().zip(&mut errors));
+                    failures.extend(asking.into_iter().map(|k| (k, e.clone())));
                     return (live, failures);
                 }
             }

@@ -571,7 +571,7 @@ mod tests {
                     operation: "route53:ListResourceRecordSets".into(),
                     code: Some("AccessDenied".into()),
                     message: "not authorized".into(),
-                    retryable: false,
+                    kind: crate::error::Failure::Final,
                 });
             }
             self.0.records_in(zone).await

@@ -79,7 +79,7 @@ impl Surroundings {
     /// when its VPC or zones could not be read.
     pub fn targets(&self, config: &Config, facts: &InstanceFacts) -> Result<Targets> {
         if let Some(e) = self.failed.get(&facts.vpc_id) {
-            return Err(e.again());
+            return Err(e.clone());
         }
         Ok(plan::targets(&PlanInput {
             config,
@@ -160,7 +160,7 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
         }
         for (s, needed) in subjects.iter_mut().zip(&needs) {
             if s.failure.is_none() {
-                s.failure = needed.keys().find_map(|z| unread.get(z)).map(Error::again);
+                s.failure = needed.keys().find_map(|z| unread.get(z)).cloned();
             }
         }
         seen

@@ -11,7 +11,6 @@
 //! `within` sets, so every convergence under one invocation sees it.
 
 use super::ROUNDS;
-use crate::apply::is_throttle;
 use crate::error::Error;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
@@ -51,7 +50,7 @@ pub fn next_try(err: &Error, tries: u32, base: Duration, key: &str) -> Option<(D
     }
     let doubled = base.saturating_mul(2u32.saturating_pow(tries.min(16)));
     match deadline() {
-        Some(deadline) if is_throttle(err) => {
+        Some(deadline) if err.is_throttle() => {
             let wait = doubled.min(MAX_THROTTLE_WAIT).mul_f64(jitter(key, tries));
             (Instant::now() + wait < deadline).then_some((wait, true))
         }
@@ -77,7 +76,7 @@ mod tests {
             operation: "route53:ChangeResourceRecordSets".into(),
             code: Some("Throttling".into()),
             message: "Rate exceeded".into(),
-            retryable: true,
+            kind: crate::error::Failure::Throttled,
         }
     }
 
@@ -86,7 +85,7 @@ mod tests {
             operation: "route53:ChangeResourceRecordSets".into(),
             code: Some("InternalFailure".into()),
             message: "HTTP 500".into(),
-            retryable: true,
+            kind: crate::error::Failure::Transient,
         }
     }
 

@@ -461,27 +461,14 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 0
             }
             Sent::NotApplied(e) => {
-                let mut errors = std::iter::successors(Some(e), |e| Some(e.again()));
-                for ((i, z), e) in members.into_iter().zip(&mut errors) {
-                    parts.push((i, z, PartSent::Failed(e)));
-                }
-                0
-            }
-            Sent::Unknown(e) if members.len() == 1 => {
-                if let Some((i, z)) = members.into_iter().next() {
-                    parts.push((i, z, PartSent::Unknown(e)));
+                for (i, z) in members {
+                    parts.push((i, z, PartSent::Failed(e.clone())));
                 }
                 0
             }
             Sent::Unknown(e) => {
                 for (i, z) in members {
-                    let e = Error::Aws {
-                        operation: "route53:ChangeResourceRecordSets".into(),
-                        code: None,
-                        message: format!("the outcome of a merged batch is unknown: {e}"),
-                        retryable: true,
-                    };
-                    parts.push((i, z, PartSent::Unknown(e)));
+                    parts.push((i, z, PartSent::Unknown(e.clone())));
                 }
                 0
             }

@@ -160,7 +160,7 @@ impl<D: Dns + Sync> Dns for RateLimited<D> {
                 operation: "route53:ChangeResourceRecordSets".into(),
                 code: Some("Throttling".into()),
                 message: "Rate exceeded".into(),
-                retryable: true,
+                kind: crate::error::Failure::Throttled,
             });
         }
         self.inner.apply(changes).await

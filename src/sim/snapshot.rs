@@ -196,8 +196,9 @@ async fn registry(
     let stored = match a.registry.all().await {
         Ok(stored) => stored,
         Err(Error::Aws {
-            code: Some(code), ..
-        }) if code == "ResourceNotFoundException" => {
+            kind: crate::error::Failure::NotFound,
+            ..
+        }) => {
             warnings.push(format!(
                 "registry table {table} not found: the snapshot owns no records"
             ));

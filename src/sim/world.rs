@@ -277,7 +277,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(file: &str, what: &str, text: 
 pub fn read_file(path: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_string(),
-        source,
+        source: source.into(),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use super::aws_error;
 use crate::ddns::decide::Counters;
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::model::{
     self, ForeignItem, HostSettings, InstanceState, OwnedRecord, RecordSet, RecordType,
     RegistryItem,
@@ -498,7 +498,7 @@ impl Registry for DynamoRegistry {
             operation: "dynamodb:UpdateItem".into(),
             code: None,
             message: format!("no randomness for the release mark: {e}"),
-            retryable: true,
+            kind: Failure::Transient,
         })?;
         let mark = format!("{}#{}", crate::names::clip(event_id), hex::encode(nonce));
         let request = self
@@ -607,7 +607,7 @@ impl Registry for DynamoRegistry {
                             "{} keys still unprocessed after {UNPROCESSED_ATTEMPTS} attempts (the table is throttled)",
                             keys.keys().len()
                         ),
-                        retryable: true,
+                        kind: Failure::Throttled,
                     });
                 }
                 if attempt > 0 {
@@ -712,7 +712,7 @@ fn request_error(operation: &str, e: impl Display) -> Error {
         operation: operation.into(),
         code: None,
         message: format!("the request could not be built: {e}"),
-        retryable: false,
+        kind: Failure::Final,
     }
 }
 

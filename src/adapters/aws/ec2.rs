@@ -2,7 +2,7 @@
 //! DescribeVpcAttribute.
 
 use super::{aws_error, error_code};
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::model::{InstanceFacts, InstanceListing, InstanceState, VpcFacts};
 use crate::ports::Instances;
 use aws_sdk_ec2::types::{Instance, VpcAttributeName};
@@ -30,7 +30,7 @@ pub fn instance_facts(i: &Instance) -> Result<InstanceFacts> {
         operation: "ec2:DescribeInstances".into(),
         code: None,
         message: format!("instance {id}: {e}"),
-        retryable: false,
+        kind: Failure::Final,
     })?;
     Ok(InstanceFacts {
         instance_id: id.to_string(),

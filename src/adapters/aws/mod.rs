@@ -8,7 +8,7 @@ pub mod route53;
 
 use crate::adapters::cache::Cached;
 use crate::calls::CallLog;
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::registrar::Registrar;
 use crate::Config;
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
@@ -62,34 +62,48 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     tracing::debug!(operation, error = %DisplayErrorContext(&err), "AWS call failed");
-    let (code, message, retryable) = match &err {
+    let (code, message, kind) = match &err {
         SdkError::ServiceError(service) => {
             let code = service.err().code().map(str::to_string);
-            let retryable = code.as_deref().is_some_and(|c| {
-                THROTTLING_ERRORS.contains(&c)
-                        || TRANSIENT_ERRORS.contains(&c)
-                        // Route 53: an earlier change to the zone is still
-                        // being applied (HTTP 400, but it passes).
-                        || c == "PriorRequestNotComplete"
-            }) || service.raw().status().is_server_error();
+            let kind = classify(code.as_deref(), service.raw().status().is_server_error());
             let message = service
                 .err()
                 .message()
                 .map(str::to_string)
                 .unwrap_or_else(|| "no message".into());
-            (code, message, retryable)
+            (code, message, kind)
         }
-        SdkError::TimeoutError(_) => (None, "the call timed out".into(), true),
+        SdkError::TimeoutError(_) => (None, "the call timed out".into(), Failure::NoAnswer),
         SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            (None, error_chain(&err), true)
+            (None, error_chain(&err), Failure::NoAnswer)
         }
-        _ => (None, error_chain(&err), false),
+        _ => (None, error_chain(&err), Failure::Final),
     };
     Error::Aws {
         operation: operation.to_string(),
         code,
         message,
-        retryable,
+        kind,
+    }
+}
+
+/// The kind of a service's answer, by the SDK's own lists of throttling
+/// and transient codes (`aws_runtime::retries::classifiers`, as the SDK's
+/// `AwsErrorCodeClassifier` uses them) and its HTTP status.
+fn classify(code: Option<&str>, server_error: bool) -> Failure {
+    match code {
+        // Route 53: an earlier change to the zone is still being applied
+        // (HTTP 400, but it passes; the change was not made).
+        Some(c) if THROTTLING_ERRORS.contains(&c) || c == "PriorRequestNotComplete" => {
+            Failure::Throttled
+        }
+        Some(c) if TRANSIENT_ERRORS.contains(&c) => Failure::Transient,
+        Some(_) if server_error => Failure::Transient,
+        // A 5xx without a code of the service's: a proxy's, perhaps; the
+        // service may still be at work.
+        None if server_error => Failure::NoAnswer,
+        Some("NoSuchHostedZone" | "ResourceNotFoundException") => Failure::NotFound,
+        _ => Failure::Final,
     }
 }
 
@@ -202,5 +216,51 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         },
         region,
         calls,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// Every failure kind the engine decides on, from the codes and
+    /// statuses AWS answers with: classified here, once.
+    #[rstest]
+    #[case::throttling(Some("Throttling"), false, Failure::Throttled)]
+    #[case::throttling_exception(Some("ThrottlingException"), false, Failure::Throttled)]
+    #[case::request_limit(Some("RequestLimitExceeded"), false, Failure::Throttled)]
+    #[case::prior_request(Some("PriorRequestNotComplete"), false, Failure::Throttled)]
+    #[case::throughput(
+        Some("ProvisionedThroughputExceededException"),
+        false,
+        Failure::Throttled
+    )]
+    #[case::internal_failure(Some("InternalFailure"), true, Failure::Transient)]
+    #[case::service_unavailable(Some("ServiceUnavailable"), true, Failure::Transient)]
+    #[case::any_code_on_a_5xx(Some("SomethingNew"), true, Failure::Transient)]
+    #[case::a_5xx_without_a_code(None, true, Failure::NoAnswer)]
+    #[case::no_such_zone(Some("NoSuchHostedZone"), false, Failure::NotFound)]
+    #[case::no_such_table(Some("ResourceNotFoundException"), false, Failure::NotFound)]
+    #[case::denied(Some("AccessDenied"), false, Failure::Final)]
+    #[case::invalid_input(Some("InvalidInput"), false, Failure::Final)]
+    #[case::condition(Some("ConditionalCheckFailedException"), false, Failure::Final)]
+    fn failures_are_classified_once(
+        #[case] code: Option<&str>,
+        #[case] server_error: bool,
+        #[case] kind: Failure,
+    ) {
+        assert_eq!(classify(code, server_error), kind);
+        assert_eq!(
+            kind.is_retryable(),
+            matches!(
+                kind,
+                Failure::Throttled | Failure::Transient | Failure::NoAnswer
+            )
+        );
+        // A call that may have been made is never taken as not made.
+        assert!(
+            !(kind.changed_nothing() && matches!(kind, Failure::Transient | Failure::NoAnswer))
+        );
     }
 }
