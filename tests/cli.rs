@@ -10,6 +10,8 @@ use std::process::{Output, Stdio};
 
 const WORLD: &str = "fixtures/worlds/split-horizon.json";
 const RUNNING: &str = "fixtures/events/web-1-running.json";
+/// 129 characters: one more than an EC2 tag key may have.
+const LONG_TAG_KEY: &str = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
 
 /// The binary, run from the repository root with no emulator in the
 /// environment (a test never reaches real AWS).
@@ -26,6 +28,7 @@ fn ec2_ddns() -> Command {
         "DDNS_ALLOWED_ZONES",
         "DDNS_DEFAULT_ZONE",
         "DDNS_ON_STOP",
+        "DDNS_CACHE_SECONDS",
     ] {
         cmd.env_remove(var);
     }
@@ -194,8 +197,14 @@ fn an_unreadable_event_file_is_named_in_text_output() {
 #[case::json_and_text(&["replay", "--json", "--text", "--world", WORLD, "x.json"], &[], "cannot be used with")]
 #[case::unknown_flag(&["replay", "--bogus", "x.json"], &[], "unexpected argument '--bogus'")]
 #[case::unknown_command(&["frobnicate"], &[], "unrecognized subcommand 'frobnicate'")]
-#[case::bad_ttl_in_the_environment(&["replay", "--world", WORLD, "x.json"], &[("DDNS_TTL", "soon")], "DDNS_TTL: 'soon' is not a TTL")]
-#[case::bad_ttl_flag(&["replay", "--world", WORLD, "--ttl=-5", "x.json"], &[], "DDNS_TTL: '-5' is not a TTL")]
+#[case::bad_ttl_in_the_environment(&["replay", "--world", WORLD, "x.json"], &[("DDNS_TTL", "soon")], "invalid value 'soon' for '--ttl <SECONDS>': not a whole number; expected whole seconds from 0 to 2147483647 (DDNS_TTL)")]
+#[case::bad_ttl_flag(&["replay", "--world", WORLD, "--ttl=-5", "x.json"], &[], "invalid value '-5' for '--ttl <SECONDS>': out of range; expected whole seconds from 0 to 2147483647 (DDNS_TTL)")]
+#[case::bad_stop_policy(&["replay", "--world", WORLD, "--on-stop", "hibernate", "x.json"], &[], "invalid value 'hibernate' for '--on-stop <POLICY>': not a stop policy; expected deregister")]
+#[case::bad_allowed_zones(&["reconcile", "--world", WORLD], &[("DDNS_ALLOWED_ZONES", "corp.example,bad_zone!")], "'bad_zone!' is no zone id or name; expected ids or names, comma-separated")]
+#[case::bad_default_zone(&["scenario", "fixtures/scenarios/takeover.json"], &[("DDNS_DEFAULT_ZONE", "*.corp.example")], "(DDNS_DEFAULT_ZONE)")]
+#[case::a_long_tag_key(&["replay", "--world", WORLD, "x.json"], &[("DDNS_CNAME_TAG", LONG_TAG_KEY)], "longer than 128 characters; expected an EC2 tag key of 1 to 128 characters (DDNS_CNAME_TAG)")]
+#[case::bad_snapshot_table(&["snapshot", "--table", " "], &[], "invalid value ' ' for '--table <NAME>': empty")]
+#[case::completions_for_an_unknown_shell(&["completions", "tcsh"], &[], "invalid value 'tcsh' for '<SHELL>'")]
 #[case::an_event_given_as_world(&["replay", "--world", RUNNING, "x.json"], &[], "web-1-running.json: detail: unknown field `detail`, expected one of `region`")]
 #[case::snapshot_takes_no_files(&["snapshot", "world.json"], &[], "unexpected argument 'world.json'")]
 #[case::snapshot_takes_no_world(&["snapshot", "--world", WORLD], &[], "unexpected argument '--world'")]
@@ -259,6 +268,113 @@ fn help_exits_0_without_touching_any_account() {
     assert_eq!(o.status.code(), Some(2), "no command is a usage error");
 }
 
+/// Every numeric flag of every command answers a negative or too large
+/// value, from the flag or from its variable, with its valid range (found
+/// by attack: `--ttl -1` got clap's "to pass '-1' as a value, use '-- -1'").
+#[rstest]
+fn numeric_flags_answer_with_their_range(
+    #[values(
+        &["replay", "--world", WORLD, RUNNING][..],
+        &["reconcile", "--world", WORLD][..],
+        &["scenario", "fixtures/scenarios/takeover.json"][..],
+    )]
+    command: &[&str],
+    #[values(
+        ("--ttl", "DDNS_TTL", "whole seconds from 0 to 2147483647"),
+        ("--cache-seconds", "DDNS_CACHE_SECONDS", "whole seconds from 0 (no cache) to 3600"),
+    )]
+    setting: (&str, &str, &str),
+    #[values("-1", "-2147483648", "2147483648", "99999999999999999999999")] value: &str,
+) {
+    let (flag, variable, range) = setting;
+    let expected = format!(
+        "error: invalid value '{value}' for '{flag} <SECONDS>': out of range; expected {range} ({variable})"
+    );
+    let as_flag = ec2_ddns()
+        .args(command)
+        .args([flag, value])
+        .output()
+        .unwrap();
+    let from_env = ec2_ddns()
+        .args(command)
+        .env(variable, value)
+        .output()
+        .unwrap();
+    for o in [as_flag, from_env] {
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with(&expected), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty());
+    }
+}
+
+/// `hosts add --ttl` is the one numeric flag left (src/cli/hosts.rs is
+/// another change's); this runs once it takes `config::ttl_seconds()`.
+#[test]
+#[ignore = "hosts.rs: --ttl waits for config::ttl_seconds() and allow_negative_numbers"]
+fn hosts_add_ttl_answers_with_its_range() {
+    for value in ["-1", "2147483648"] {
+        let o = run(&[
+            "hosts",
+            "add",
+            "home.example.com",
+            "--zone",
+            "example.com",
+            "--ttl",
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("out of range; expected whole seconds from 0 to 2147483647"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+/// A blank variable counts as unset, as the Lambda function reads it (a
+/// CloudFormation parameter left empty sets one): the defaults apply.
+#[test]
+fn blank_variables_count_as_unset() {
+    let o = ec2_ddns()
+        .args(["replay", "--world", WORLD, "--json", RUNNING])
+        .env("DDNS_TTL", "")
+        .env("DDNS_ON_STOP", " ")
+        .env("DDNS_ALLOWED_ZONES", "")
+        .env("DDNS_CACHE_SECONDS", "")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let line = &json_lines(&o)[0];
+    assert!(
+        nonempty(line, "changes").iter().all(|c| c["ttl"] == 60),
+        "the default TTL: {line}"
+    );
+}
+
+/// `completions SHELL` prints a script that knows the commands and the
+/// settings' flags, and nothing on stderr.
+#[rstest]
+fn completions_print_a_script(#[values("bash", "zsh", "fish")] shell: &str) {
+    let o = run(&["completions", shell]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let script = stdout(&o);
+    // fish writes `-l ttl` for --ttl.
+    for word in [
+        "ec2-ddns",
+        "replay",
+        "reconcile",
+        "snapshot",
+        "hosts",
+        "manpage",
+        "ttl",
+        "on-stop",
+        "deregister",
+    ] {
+        assert!(script.contains(word), "{shell}: no {word}");
+    }
+}
+
 /// docs/cli.md shows each command's `--help` verbatim; this keeps them equal.
 #[test]
 fn readme_usage_blocks_match_help() {
@@ -271,6 +387,8 @@ fn readme_usage_blocks_match_help() {
         vec!["snapshot", "--help"],
         vec!["hosts", "--help"],
         vec!["update", "--help"],
+        vec!["completions", "--help"],
+        vec!["manpage", "--help"],
     ] {
         let help = stdout(&run(&args));
         let block = format!("```text\n$ ec2-ddns {}\n{help}```", args.join(" "));

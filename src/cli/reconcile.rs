@@ -2,7 +2,7 @@
 //! function: every instance and registry item converged to the live state.
 
 use super::output::{print, println};
-use super::{render, status, usage_error, AwsArgs, ConfigArgs, OutputArgs};
+use super::{render, status, usage_error, AwsArgs, OutputArgs};
 use crate::adapters::{aws, memory::MemoryAccount};
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::{Reconciled, Registrar};
@@ -32,14 +32,11 @@ pub(crate) struct ReconcileArgs {
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
-    config: ConfigArgs,
+    config: crate::config::ConfigArgs,
 }
 
 pub(crate) async fn run(args: ReconcileArgs) -> ExitCode {
-    let config = match args.config.config() {
-        Ok(c) => c,
-        Err(e) => return usage_error("reconcile", e),
-    };
+    let config = crate::Config::from(args.config.clone());
     match &args.world {
         Some(world_file) => {
             let world = match World::load(world_file) {

@@ -1,7 +1,7 @@
 //! `ec2-ddns replay`: each event file, in order, through the registrar.
 
 use super::output::{print, println};
-use super::{render, status, usage_error, AwsArgs, ConfigArgs, OutputArgs};
+use super::{render, status, usage_error, AwsArgs, OutputArgs};
 use crate::adapters::{aws, memory::MemoryAccount};
 use crate::calls::{self, CallLog};
 use crate::event::{self, Event};
@@ -38,14 +38,11 @@ pub(crate) struct ReplayArgs {
     #[arg(long)]
     stats: bool,
     #[command(flatten)]
-    config: ConfigArgs,
+    config: crate::config::ConfigArgs,
 }
 
 pub(crate) async fn run(args: ReplayArgs) -> ExitCode {
-    let config = match args.config.config() {
-        Ok(c) => c,
-        Err(e) => return usage_error("replay", e),
-    };
+    let config = crate::Config::from(args.config.clone());
     match &args.world {
         Some(world_file) => {
             let world = match World::load(world_file) {

@@ -1,7 +1,7 @@
 //! `ec2-ddns scenario`: a world and its steps, played in memory.
 
 use super::output::{print, println};
-use super::{render, status, usage_error, ConfigArgs, OutputArgs};
+use super::{render, status, usage_error, OutputArgs};
 use crate::adapters::memory::MemoryAccount;
 use crate::sim::scenario::{self, Performed, Scenario};
 use crate::summary::{Outcome, Summary};
@@ -26,14 +26,11 @@ pub(crate) struct ScenarioArgs {
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
-    config: ConfigArgs,
+    config: crate::config::ConfigArgs,
 }
 
 pub(crate) async fn run(args: ScenarioArgs) -> ExitCode {
-    let config = match args.config.config() {
-        Ok(c) => c,
-        Err(e) => return usage_error("scenario", e),
-    };
+    let config = crate::Config::from(args.config.clone());
     let loaded = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => return usage_error("scenario", e),

@@ -2,7 +2,7 @@
 
 use super::output::println;
 use super::render::plural;
-use super::{usage_error, AwsArgs};
+use super::AwsArgs;
 use crate::adapters::aws;
 use crate::calls;
 use crate::sim::snapshot;
@@ -18,24 +18,19 @@ out. Rehearse events on the copy with: ec2-ddns replay --world FILE EVENT.json..
 pub(crate) struct SnapshotArgs {
     #[command(flatten)]
     aws: AwsArgs,
-    /// The registrar's DynamoDB table, read into the world's registry [default: DDNS]
-    #[arg(long, env = "DDNS_TABLE", hide_env_values = true, value_name = "NAME")]
-    table: Option<String>,
+    // The table read into the world's registry.
+    #[command(flatten)]
+    registry: crate::config::TableArgs,
     /// Print the AWS calls made to stderr
     #[arg(long)]
     stats: bool,
 }
 
 pub(crate) async fn run(args: SnapshotArgs) -> ExitCode {
-    let config = match crate::Config::from_lookup(|k| {
-        (k == "DDNS_TABLE").then(|| args.table.clone()).flatten()
-    }) {
-        Ok(c) => c,
-        Err(e) => return usage_error("snapshot", e),
-    };
+    let table = &args.registry.table;
     args.aws.announce("reading only");
-    let account = aws::connect(&args.aws.options(), &config.table).await;
-    let snapshot = match snapshot::snapshot(&account, &config.table).await {
+    let account = aws::connect(&args.aws.options(), table).await;
+    let snapshot = match snapshot::snapshot(&account, table).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("ec2-ddns: snapshot failed: {e}");
