@@ -57,7 +57,8 @@ pub struct Rejection {
     pub reason: String,
 }
 
-/// A wanted record that someone else holds; it is skipped.
+/// A wanted record that is not written, because the name is not free for
+/// it; it is skipped, and the rest goes in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
     pub zone_id: String,
@@ -65,7 +66,29 @@ pub struct Conflict {
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: RecordType,
+    /// Why, in one word a script can match.
+    pub kind: ConflictKind,
+    /// Why, for people: under 200 characters (names and values clipped).
     pub reason: String,
+}
+
+/// Why a wanted record is not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictKind {
+    /// Someone else's record is at the name (any value, an alias, or one
+    /// identical to the wanted one: equal is not ours).
+    Held,
+    /// A CNAME must stand alone, and the name holds (or this subject
+    /// wants) another record there.
+    CnameNotAlone,
+    /// The name is a CNAME, so no other record may share it.
+    NameIsCname,
+    /// An identical record an earlier invocation sent without learning
+    /// whether it applied: never proven this subject's, so left alone.
+    Unsettled,
+    /// Route 53 refused the change on its own.
+    Refused,
 }
 
 /// Route 53 change actions.
@@ -707,11 +730,12 @@ impl Differ<'_> {
     /// Decides one wanted record; true when it will be in place after apply.
     fn want(&mut self, zone: &ZoneInfo, rtype: RecordType, name: &str, value: String) -> bool {
         let record = RecordSet::new(name, rtype.clone(), self.ttl, vec![value]);
-        let conflict = |reason: String| Conflict {
+        let conflict = |kind: ConflictKind, reason: String| Conflict {
             zone_id: zone.id.clone(),
             zone_name: zone.name.clone(),
             name: record.name.clone(),
             rtype: rtype.clone(),
+            kind,
             reason,
         };
         let planned_here: Vec<&RecordSet> = self
@@ -722,11 +746,13 @@ impl Differ<'_> {
             .filter(|r| r.name == record.name)
             .collect();
         if let Some(p) = planned_here.first() {
-            let c = conflict(format!(
-                "this instance already gets {} record at {}; a CNAME must stand alone",
-                p.rtype.with_article(),
-                record.name
-            ));
+            let c = conflict(
+                ConflictKind::CnameNotAlone,
+                format!(
+                    "this instance already gets {} record here; a CNAME must stand alone",
+                    p.rtype.with_article()
+                ),
+            );
             self.plan.conflicts.push(c);
             return false;
         }
@@ -742,19 +768,23 @@ impl Differ<'_> {
         let others: Vec<&RecordSet> = at_name.iter().filter(|r| r.rtype != record.rtype).collect();
         if rtype == RecordType::Cname && !others.is_empty() {
             let types: Vec<String> = others.iter().map(|r| r.rtype.with_article()).collect();
-            self.plan.conflicts.push(conflict(format!(
-                "{} already holds {} record; a CNAME must stand alone",
-                record.name,
-                types.join(" and ")
-            )));
+            self.plan.conflicts.push(conflict(
+                ConflictKind::CnameNotAlone,
+                format!(
+                    "the name already holds {} record; a CNAME must stand alone",
+                    types.join(" and ")
+                ),
+            ));
             return false;
         }
         if let Some(cname) = others.iter().find(|r| r.rtype == RecordType::Cname) {
-            self.plan.conflicts.push(conflict(format!(
-                "{} is a CNAME to {}; no other record may share its name",
-                record.name,
-                cname.values().join(",")
-            )));
+            self.plan.conflicts.push(conflict(
+                ConflictKind::NameIsCname,
+                format!(
+                    "the name is a CNAME to {}; no other record may share it",
+                    clip(&cname.values().join(","))
+                ),
+            ));
             return false;
         }
         let action = match same_type {
@@ -767,15 +797,20 @@ impl Differ<'_> {
                         .iter()
                         .any(|p| p.zone_id == zone.id && p.record == *cur) =>
             {
-                self.plan.conflicts.push(conflict(format!(
-                    "an identical record exists ({cur}); an earlier invocation of this instance sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's and is left alone (delete it by hand if it is, and the next event takes the name)"
-                )));
+                self.plan.conflicts.push(conflict(
+                    ConflictKind::Unsettled,
+                    "an identical record an earlier invocation sent but never learned was applied; unproven, so left alone (delete it by hand to free the name)".into(),
+                ));
                 return false;
             }
             Some(cur) if *cur == record => {
-                self.plan.conflicts.push(conflict(format!(
-                    "an identical record exists that this instance did not write ({cur}); it is left to its owner"
-                )));
+                self.plan.conflicts.push(conflict(
+                    ConflictKind::Held,
+                    format!(
+                        "an identical record this instance did not write ({}); it is left to its owner",
+                        clip(&cur.values().join(","))
+                    ),
+                ));
                 return false;
             }
             Some(cur) if self.is_owned(&zone.id, cur) => {
@@ -790,15 +825,17 @@ impl Differ<'_> {
                 Some(ChangeAction::Create)
             }
             Some(cur) => {
-                self.plan.conflicts.push(conflict(format!(
-                    "{} {} is held by someone else ({}); it is left alone",
-                    cur.name,
-                    cur.rtype,
-                    match cur.alias_target() {
-                        Some(target) => format!("an alias to {target}"),
-                        None => cur.values().join(","),
-                    }
-                )));
+                self.plan.conflicts.push(conflict(
+                    ConflictKind::Held,
+                    format!(
+                        "{} is held by someone else ({}); it is left alone",
+                        cur.rtype,
+                        clip(&match cur.alias_target() {
+                            Some(target) => format!("an alias to {target}"),
+                            None => cur.values().join(","),
+                        })
+                    ),
+                ));
                 return false;
             }
         };

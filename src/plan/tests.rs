@@ -725,10 +725,55 @@ fn an_unsettled_record_found_equal_is_a_conflict_not_a_claim() {
         plan.conflicts[0].reason.contains("never learned"),
         "{plan:?}"
     );
+    assert_eq!(plan.conflicts[0].kind, ConflictKind::Unsettled);
     assert!(!plan.owned_after.contains(&a));
     assert!(
         change_lines(&plan).is_empty(),
         "no PTR without the A: {plan:?}"
+    );
+}
+
+/// Every conflict has a kind a script can match (`"kind": "held"` in
+/// JSON) and a reason under 200 characters, however long the names and
+/// values it meets.
+#[test]
+fn conflicts_have_a_kind_and_a_short_reason() {
+    let long = format!("{}.example.net.", "x".repeat(60));
+    let alias = "api.corp.example.";
+    let t = corp_targets(&[("CNAME", alias)]);
+    let cases = [
+        (
+            rec(alias, "TXT", 60, &"v".repeat(4000)),
+            ConflictKind::CnameNotAlone,
+        ),
+        (rec(alias, "CNAME", 60, &long), ConflictKind::Held),
+        (
+            rec("ip-10-1-2-4.corp.example.", "CNAME", 60, &long),
+            ConflictKind::NameIsCname,
+        ),
+        (
+            rec("ip-10-1-2-4.corp.example.", "A", 60, "10.9.9.9"),
+            ConflictKind::Held,
+        ),
+    ];
+    for (theirs, kind) in cases {
+        let mut current = CurrentRecords::new();
+        current.insert("ZPRIV".into(), vec![theirs.clone()]);
+        let seen = Observed::everything(&t.names_to_read(&[]), &current);
+        let plan = plan_register(&t, &[], &[], &seen, 60);
+        let c = plan
+            .conflicts
+            .iter()
+            .find(|c| c.name == theirs.name)
+            .unwrap_or_else(|| panic!("{theirs}: {plan:?}"));
+        assert_eq!(c.kind, kind, "{theirs}: {c:?}");
+        assert!(c.reason.chars().count() < 200, "{}", c.reason);
+        let json = serde_json::to_value(c).unwrap();
+        assert_eq!(json["kind"], serde_json::to_value(kind).unwrap());
+    }
+    assert_eq!(
+        serde_json::to_value(ConflictKind::CnameNotAlone).unwrap(),
+        "cname-not-alone"
     );
 }
 

@@ -13,7 +13,8 @@ use super::{retry, Registrar, ROUNDS};
 use crate::apply::{self, Sent};
 use crate::error::{Error, Result};
 use crate::model::RecordType;
-use crate::plan::{ChangeAction, Conflict, Observed, Plan, ZoneChanges};
+use crate::names::clip;
+use crate::plan::{ChangeAction, Conflict, ConflictKind, Observed, Plan, ZoneChanges};
 use crate::ports::{Dns, Registry};
 use crate::summary::Summary;
 use tracing::warn;
@@ -183,7 +184,8 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                                 zone_name: unit.zone_name.clone(),
                                 name: c.record.name.clone(),
                                 rtype: c.record.rtype.clone(),
-                                reason: format!("Route 53 refused the change: {err}"),
+                                kind: ConflictKind::Refused,
+                                reason: refusal_reason(&err),
                             }),
                     );
                 }
@@ -192,6 +194,26 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             }
         }
         refused
+    }
+}
+
+/// A refusal in a conflict's few words: Route 53's code and message,
+/// clipped.
+fn refusal_reason(err: &Error) -> String {
+    match err {
+        Error::BatchRefused { code, message, .. } => {
+            format!("Route 53 refused the change: {code}: {}", clip(message))
+        }
+        Error::ZoneChanged { message, .. } => {
+            format!(
+                "Route 53 refused the change: the zone changed ({})",
+                clip(message)
+            )
+        }
+        other => format!(
+            "Route 53 did not take the change: {}",
+            clip(&other.to_string())
+        ),
     }
 }
 

@@ -10,7 +10,7 @@
 use super::book::Book;
 use crate::error::Error;
 use crate::model::{OwnedRecord, RecordType, ZoneInfo};
-use crate::plan::{self, Conflict, Observed, Plan, Targets, ZoneChanges};
+use crate::plan::{self, Conflict, ConflictKind, Observed, Plan, Targets, ZoneChanges};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,6 +109,7 @@ impl HostWants {
             zone_name: self.zone.name.clone(),
             name: self.name.clone(),
             rtype: RecordType::from(rtype.clone()),
+            kind: ConflictKind::Held,
             reason: format!(
                 "the name holds {} this host did not write; it is never overwritten",
                 foreign.join(", ")
