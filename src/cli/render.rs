@@ -219,6 +219,7 @@ mod tests {
         let mut s = Summary::failed(None, &err);
         s.rejected.push(Rejection {
             name: "evil\n\u{1b}[2Jname".into(),
+            kind: crate::plan::RejectionKind::InvalidName,
             reason: "a reason".into(),
         });
         let text = summary_text(&s);

@@ -54,7 +54,39 @@ pub struct PlanInput<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
     pub name: String,
+    /// Why, in one word a script can match.
+    pub kind: RejectionKind,
+    /// Why, for people.
     pub reason: String,
+}
+
+/// Why a wanted name is never written (until its tag or the zones change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectionKind {
+    /// A `ZONE` or `HOSTNAME` tag that gives no usable name.
+    BadTag,
+    /// Not a hostname (RFC 1123), a wildcard, too long.
+    InvalidName,
+    /// Inside `in-addr.arpa.` or `ip6.arpa.`: another address's PTR name.
+    ReverseTree,
+    /// At a zone's apex.
+    Apex,
+    /// Its zone is one `DDNS_ALLOWED_ZONES` leaves out.
+    ZoneNotAllowed,
+    /// In no zone visible to the instance (or only in a public one, and it
+    /// has nothing public to put there).
+    NoZone,
+}
+
+impl RejectionKind {
+    /// The kind of a name that fails the hostname rules.
+    fn of(problem: &names::NameProblem) -> RejectionKind {
+        match problem {
+            names::NameProblem::ReverseTree(_) => RejectionKind::ReverseTree,
+            _ => RejectionKind::InvalidName,
+        }
+    }
 }
 
 /// A wanted record that is not written, because the name is not free for
@@ -425,6 +457,7 @@ fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<Stri
         if tag.trim().is_empty() {
             return Err(Rejection {
                 name: format!("tag {}", clip(&config.zone_tag)),
+                kind: RejectionKind::BadTag,
                 reason: format!(
                     "the {} tag is empty; give a domain such as corp.example, or remove the tag",
                     config.zone_tag
@@ -439,6 +472,7 @@ fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<Stri
         } else if let Err(problem) = names::check_hostname(&domain) {
             return Err(Rejection {
                 name: clip(tag),
+                kind: RejectionKind::BadTag,
                 reason: format!(
                     "the {} tag is not a domain name: {problem}",
                     config.zone_tag
@@ -459,15 +493,25 @@ fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<Stri
 
 /// Checks a name against the zone found for it in one view: `Ok(None)` when
 /// no zone of that view holds it, `Err` when it must never be written.
-fn place(name: &str, zone: Option<&ZoneInfo>, config: &Config) -> Result<Option<ZoneInfo>, String> {
+fn place(
+    name: &str,
+    zone: Option<&ZoneInfo>,
+    config: &Config,
+) -> Result<Option<ZoneInfo>, (RejectionKind, String)> {
     match zone {
-        Some(z) if z.name == name => Err(format!(
-            "{name} is the apex of zone {} ({}); the registrar never writes at a zone apex",
-            z.name, z.id
+        Some(z) if z.name == name => Err((
+            RejectionKind::Apex,
+            format!(
+                "{name} is the apex of zone {} ({}); the registrar never writes at a zone apex",
+                z.name, z.id
+            ),
         )),
-        Some(z) if !config.allows_zone(&z.id, &z.name) => Err(format!(
-            "the zone for {name} is {} ({}), which DDNS_ALLOWED_ZONES leaves out; the name is not written into a parent zone, where that zone would hide it",
-            z.name, z.id
+        Some(z) if !config.allows_zone(&z.id, &z.name) => Err((
+            RejectionKind::ZoneNotAllowed,
+            format!(
+                "the zone for {name} is {} ({}), which DDNS_ALLOWED_ZONES leaves out; not written into a parent zone, where it would be hidden",
+                z.name, z.id
+            ),
         )),
         Some(z) => Ok(Some(z.clone())),
         None => Ok(None),
@@ -497,6 +541,7 @@ pub fn targets(input: &PlanInput) -> Targets {
         Some(tag) if tag.trim().is_empty() => {
             t.rejected.push(Rejection {
                 name: format!("tag {}", clip(&config.hostname_tag)),
+                kind: RejectionKind::BadTag,
                 reason: format!(
                     "the {} tag is empty; give a host name such as web-1 or web-1.corp.example, or remove the tag",
                     config.hostname_tag
@@ -514,6 +559,7 @@ pub fn targets(input: &PlanInput) -> Targets {
             } else {
                 t.rejected.push(Rejection {
                     name: clip(tag),
+                    kind: RejectionKind::BadTag,
                     reason: format!(
                         "the {} tag is a single label and the instance has no home domain; give a full name such as web-1.corp.example",
                         config.hostname_tag
@@ -539,7 +585,7 @@ pub fn targets(input: &PlanInput) -> Targets {
             match place(&ptr_name, zone_for(&ptr_name, zones, true), config) {
                 Ok(Some(zone)) => t.ptr = Some((zone, ptr_name)),
                 Ok(None) => {}
-                Err(reason) => t.notes.push(format!("no PTR: {reason}")),
+                Err((_, reason)) => t.notes.push(format!("no PTR: {reason}")),
             }
         }
     }
@@ -578,6 +624,7 @@ fn host_target(
     if let Err(problem) = names::check_wanted_name(&name) {
         t.rejected.push(Rejection {
             name: clip(&name),
+            kind: RejectionKind::of(&problem),
             reason: problem.to_string(),
         });
         return;
@@ -596,7 +643,7 @@ fn host_target(
         Ok((private_zone, public))
     });
     match placed {
-        Err(reason) => t.rejected.push(Rejection { name, reason }),
+        Err((kind, reason)) => t.rejected.push(Rejection { name, kind, reason }),
         Ok((None, None)) => {
             let public_only =
                 instance.public_ip.is_none() && zone_for(&name, zones, false).is_some();
@@ -605,7 +652,8 @@ fn host_target(
             } else {
                 format!("{name} is outside every zone visible to this instance's VPC")
             };
-            t.rejected.push(Rejection { name, reason });
+            let kind = RejectionKind::NoZone;
+            t.rejected.push(Rejection { name, kind, reason });
         }
         Ok((private_zone, public)) => {
             t.host = Some(HostTarget {
@@ -622,6 +670,7 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Str
     if let Err(problem) = names::check_wanted_name(&alias) {
         t.rejected.push(Rejection {
             name: clip(&alias),
+            kind: RejectionKind::of(&problem),
             reason: problem.to_string(),
         });
         return;
@@ -633,8 +682,9 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Str
         Ok(None)
     };
     match (private_zone, public_zone) {
-        (Err(reason), _) | (_, Err(reason)) => t.rejected.push(Rejection {
+        (Err((kind, reason)), _) | (_, Err((kind, reason))) => t.rejected.push(Rejection {
             name: alias,
+            kind,
             reason,
         }),
         (Ok(None), Ok(None)) => {
@@ -645,6 +695,7 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Str
             };
             t.rejected.push(Rejection {
                 name: alias,
+                kind: RejectionKind::NoZone,
                 reason,
             });
         }

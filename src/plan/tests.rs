@@ -733,6 +733,44 @@ fn an_unsettled_record_found_equal_is_a_conflict_not_a_claim() {
     );
 }
 
+/// Every rejection has a kind a script can match (`"kind": "apex"`).
+#[rstest]
+#[case::empty_zone_tag(&[("ZONE", " ")], "tag ZONE", RejectionKind::BadTag)]
+#[case::zone_tag_not_a_domain(&[("ZONE", "a;b")], "a;b", RejectionKind::BadTag)]
+#[case::empty_hostname_tag(&[("HOSTNAME", "")], "tag HOSTNAME", RejectionKind::BadTag)]
+#[case::invalid_alias(&[("CNAME", "bad_name.corp.example")], "bad_name.corp.example.", RejectionKind::InvalidName)]
+#[case::reverse_tree(&[("CNAME", "5.2.1.10.in-addr.arpa")], "5.2.1.10.in-addr.arpa.", RejectionKind::ReverseTree)]
+#[case::apex(&[("CNAME", "corp.example")], "corp.example.", RejectionKind::Apex)]
+#[case::no_zone(&[("CNAME", "api.elsewhere.example")], "api.elsewhere.example.", RejectionKind::NoZone)]
+fn rejections_have_a_kind(
+    #[case] tags: &[(&str, &str)],
+    #[case] name: &str,
+    #[case] kind: RejectionKind,
+) {
+    let t = corp_targets(tags);
+    let r = t
+        .rejected
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("{name}: {:?}", t.rejected));
+    assert_eq!(r.kind, kind, "{r:?}");
+    assert_eq!(
+        serde_json::to_value(r).unwrap()["kind"],
+        serde_json::to_value(kind).unwrap()
+    );
+}
+
+#[test]
+fn a_zone_left_out_is_its_own_kind() {
+    let t = targets(&PlanInput {
+        config: &allowed(&["ZREV"]),
+        instance: &instance(&[]),
+        vpc: Some(&vpc(Some("corp.example"))),
+        zones: &corp_zones(),
+    });
+    assert_eq!(t.rejected[0].kind, RejectionKind::ZoneNotAllowed, "{t:?}");
+}
+
 /// Every conflict has a kind a script can match (`"kind": "held"` in
 /// JSON) and a reason under 200 characters, however long the names and
 /// values it meets.
