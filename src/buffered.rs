@@ -85,7 +85,7 @@ fn messages(payload: &Value) -> Vec<Message> {
 fn representative<'a>(events: &[&'a InstanceEvent]) -> &'a InstanceEvent {
     let needs_work: Vec<&&InstanceEvent> = events
         .iter()
-        .filter(|e| e.state != Some(InstanceState::Pending))
+        .filter(|e| e.state() != Some(InstanceState::Pending))
         .collect();
     let pool: Vec<&&InstanceEvent> = if needs_work.is_empty() {
         events.iter().collect()

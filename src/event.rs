@@ -47,19 +47,41 @@ struct TagChangeDetail {
 pub struct InstanceEvent {
     pub event_id: String,
     pub instance_id: String,
-    /// The state a state-change event names; `None` for a tag change.
-    pub state: Option<InstanceState>,
-    /// The tag keys a tag-change event names as changed; empty for a state change.
-    pub changed_tags: Vec<String>,
+    pub kind: EventKind,
     /// When AWS says the change happened; absent in some hand-made events.
     pub time: Option<DateTime<Utc>>,
     pub region: Option<String>,
 }
 
+/// What an instance event says happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// "EC2 Instance State-change Notification": the state it names.
+    StateChange(InstanceState),
+    /// "Tag Change on Resource": the tag keys it names as changed.
+    TagChange(Vec<String>),
+}
+
 impl InstanceEvent {
     /// Whether this is a tag change rather than a state change.
     pub fn is_tag_change(&self) -> bool {
-        self.state.is_none()
+        matches!(self.kind, EventKind::TagChange(_))
+    }
+
+    /// The state a state change names; `None` for a tag change.
+    pub fn state(&self) -> Option<InstanceState> {
+        match self.kind {
+            EventKind::StateChange(state) => Some(state),
+            EventKind::TagChange(_) => None,
+        }
+    }
+
+    /// The tag keys a tag change names; none for a state change.
+    pub fn changed_tags(&self) -> &[String] {
+        match &self.kind {
+            EventKind::StateChange(_) => &[],
+            EventKind::TagChange(keys) => keys,
+        }
     }
 }
 
@@ -251,8 +273,7 @@ fn state_change(
     Ok(InstanceEvent {
         event_id: event.id.unwrap_or_default(),
         instance_id: d.instance_id,
-        state: Some(state),
-        changed_tags: Vec::new(),
+        kind: EventKind::StateChange(state),
         time,
         region: event.region,
     })
@@ -302,8 +323,7 @@ fn tag_change(event: EventBridgeEvent<Value>, time: Option<DateTime<Utc>>) -> Re
     Ok(Event::Instance(InstanceEvent {
         event_id,
         instance_id,
-        state: None,
-        changed_tags: d.changed_tag_keys,
+        kind: EventKind::TagChange(d.changed_tag_keys),
         time,
         region: event.region,
     }))
@@ -347,7 +367,7 @@ mod tests {
         state: &str,
     ) {
         let parsed = parse_instance(event(state)).unwrap();
-        let named = parsed.state.expect("a state change names a state");
+        let named = parsed.state().expect("a state change names a state");
         assert_eq!(named.as_str(), state);
         assert!(!parsed.is_tag_change());
         assert_eq!(parsed.instance_id, "i-0abcd1111");
@@ -411,7 +431,7 @@ mod tests {
         let parsed = parse_instance(tag_event()).unwrap();
         assert!(parsed.is_tag_change());
         assert_eq!(parsed.instance_id, "i-0abcd1111");
-        assert_eq!(parsed.changed_tags, ["CNAME", "Owner"]);
+        assert_eq!(parsed.changed_tags(), ["CNAME", "Owner"]);
         assert_eq!(parsed.event_id, "tag-1");
     }
 
@@ -421,7 +441,7 @@ mod tests {
         let read = |f: &str| parse_str(&std::fs::read_to_string(format!("{dir}{f}")).unwrap());
         let tag = read("web-1-tag-cname-added.json").unwrap();
         assert!(
-            matches!(&tag, Event::Instance(e) if e.instance_id == "i-0web1" && e.changed_tags == ["CNAME"]),
+            matches!(&tag, Event::Instance(e) if e.instance_id == "i-0web1" && e.changed_tags() == ["CNAME"]),
             "{tag:?}"
         );
         assert!(matches!(

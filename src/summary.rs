@@ -109,8 +109,8 @@ impl Summary {
 
     /// A summary of `change` with nothing in it yet.
     pub fn of(change: &InstanceEvent) -> Summary {
-        let mut summary = Summary::blank(&change.event_id, &change.instance_id, change.state);
-        summary.changed_tags = change.changed_tags.clone();
+        let mut summary = Summary::blank(&change.event_id, &change.instance_id, change.state());
+        summary.changed_tags = change.changed_tags().to_vec();
         summary
     }
 

@@ -118,12 +118,12 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// Why an event needs no work at all, when it needs none: a tag change
     /// of tags the registrar does not read, or `pending`.
     fn needs_nothing(&self, event: &InstanceEvent) -> Option<String> {
-        if event.is_tag_change() && !self.config.watches_any(&event.changed_tags) {
+        if event.is_tag_change() && !self.config.watches_any(event.changed_tags()) {
             Some(format!(
                 "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
                 self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
             ))
-        } else if event.state == Some(InstanceState::Pending) {
+        } else if event.state() == Some(InstanceState::Pending) {
             Some("state 'pending' needs nothing: the running event follows".into())
         } else {
             None
@@ -146,7 +146,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         // `terminated` is final: no describe; and (unless a dry run) its
         // item is released in the call that reads it, so that its deletes
         // need no write ahead.
-        let terminated = |k: &usize| events[*k].state == Some(InstanceState::Terminated);
+        let terminated = |k: &usize| events[*k].state() == Some(InstanceState::Terminated);
         let to_describe: Vec<usize> = work.iter().copied().filter(|k| !terminated(k)).collect();
         let to_release: Vec<usize> = match self.dry_run {
             true => Vec::new(),
@@ -246,7 +246,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 instance_id: &event.instance_id,
                 event_id: &event.event_id,
                 time: event.time,
-                state: summary.live_state.or(event.state),
+                state: summary.live_state.or(event.state()),
             };
             match intent {
                 Intent::Hold(why) => results[k] = Some(done_with(k, summary.note(why))),
@@ -308,7 +308,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         why: &str,
         known: bool,
     ) -> Summary {
-        if event.state == Some(InstanceState::Terminated) {
+        if event.state() == Some(InstanceState::Terminated) {
             summary.note("no records registered for this instance")
         } else if !known {
             summary.warning(format!(

@@ -138,11 +138,12 @@ fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'st
         }
         // A `running` event before EC2's own view has caught up.
         Some(i)
-            if i.state == InstanceState::Pending && event.state == Some(InstanceState::Running) =>
+            if i.state == InstanceState::Pending
+                && event.state() == Some(InstanceState::Running) =>
         {
             Some("was reported running but is still pending in EC2's view")
         }
-        None if event.state == Some(InstanceState::Running) => {
+        None if event.state() == Some(InstanceState::Running) => {
             Some("was reported running but is not known to EC2 yet")
         }
         _ => None,

@@ -225,7 +225,7 @@ pub fn perform(world: &mut World, step: &Step, second: u32) -> Result<Performed>
                 Some(e) => format!(
                     "{} now {}",
                     e.instance_id,
-                    e.state.map(|s| s.as_str()).unwrap_or_default()
+                    e.state().map(|s| s.as_str()).unwrap_or_default()
                 ),
                 None => String::new(),
             };
