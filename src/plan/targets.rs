@@ -1,0 +1,385 @@
+//! The first planning step: the names an instance wants and the zones they
+//! go to (`docs/records.md`), before any record is read, and so which names
+//! to read.
+
+use super::{Rejection, RejectionKind};
+use crate::config::Config;
+use crate::model::{InstanceFacts, OwnedRecord, VpcFacts, ZoneInfo};
+use crate::names::{self, clip};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// Everything the first planning step needs: the instance, its VPC and the
+/// zones it can see (every public zone, and the private zones associated
+/// with its VPC).
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    pub config: &'a Config,
+    pub instance: &'a InstanceFacts,
+    pub vpc: Option<&'a VpcFacts>,
+    pub zones: &'a [ZoneInfo],
+}
+
+/// Where one host name goes in each view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTarget {
+    pub name: String,
+    pub private_ip: Ipv4Addr,
+    pub private_zone: Option<ZoneInfo>,
+    pub public: Option<(ZoneInfo, Ipv4Addr)>,
+}
+
+/// Where one alias goes in each view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasTarget {
+    pub name: String,
+    pub private_zone: Option<ZoneInfo>,
+    pub public_zone: Option<ZoneInfo>,
+}
+
+/// The first planning step: the names wanted and their zones, before any
+/// record is read. It tells the caller which names to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Targets {
+    pub host: Option<HostTarget>,
+    /// Reverse zone and PTR name, written only if the private host A is.
+    pub ptr: Option<(ZoneInfo, String)>,
+    pub aliases: Vec<AliasTarget>,
+    pub rejected: Vec<Rejection>,
+    /// Things worth telling the user that are not errors.
+    pub notes: Vec<String>,
+    /// Settings that keep written records from working (a VPC without DNS
+    /// support); shown on stderr and logged at warn level.
+    pub warnings: Vec<String>,
+    pub(super) private_dns_name: Option<String>,
+    pub(super) public_dns_name: Option<String>,
+}
+
+impl Targets {
+    /// Every (zone id → names) the second step must see the current records
+    /// of: wanted names, plus the names of records already owned.
+    pub fn names_to_read(&self, owned: &[OwnedRecord]) -> BTreeMap<String, BTreeSet<String>> {
+        let mut read: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut add = |zone: &ZoneInfo, name: &str| {
+            read.entry(zone.id.clone())
+                .or_default()
+                .insert(name.to_string());
+        };
+        if let Some(host) = &self.host {
+            if let Some(z) = &host.private_zone {
+                add(z, &host.name);
+            }
+            if let Some((z, _)) = &host.public {
+                add(z, &host.name);
+            }
+        }
+        if let Some((z, name)) = &self.ptr {
+            add(z, name);
+        }
+        for alias in &self.aliases {
+            for z in [&alias.private_zone, &alias.public_zone]
+                .into_iter()
+                .flatten()
+            {
+                add(z, &alias.name);
+            }
+        }
+        for (zone, names) in names_of(owned) {
+            read.entry(zone).or_default().extend(names);
+        }
+        read
+    }
+}
+
+/// First planning step: the names an instance should have and the zones they
+/// go to, per `docs/records.md`.
+pub fn targets(input: &PlanInput) -> Targets {
+    let config = input.config;
+    let instance = input.instance;
+    let zones = input.zones;
+    let mut t = Targets {
+        private_dns_name: instance.private_dns_name.as_deref().map(names::normalize),
+        public_dns_name: instance.public_dns_name.as_deref().map(names::normalize),
+        ..Targets::default()
+    };
+
+    let home = match home_domain(input, &mut t.notes) {
+        Ok(home) => home,
+        Err(rejection) => {
+            t.rejected.push(rejection);
+            None
+        }
+    };
+    let host_name = match instance.tags.get(&config.hostname_tag) {
+        Some(tag) if tag.trim().is_empty() => {
+            t.rejected.push(Rejection {
+                name: format!("tag {}", clip(&config.hostname_tag)),
+                kind: RejectionKind::BadTag,
+                reason: format!(
+                    "the {} tag is empty; give a host name such as web-1 or web-1.corp.example, or remove the tag",
+                    config.hostname_tag
+                ),
+            });
+            None
+        }
+        Some(tag) => {
+            let name = names::normalize(tag);
+            if name.trim_end_matches('.').contains('.') {
+                Some(name)
+            } else if let Some(home) = &home {
+                // A bare label in HOSTNAME is taken as a label in the home domain.
+                Some(format!("{name}{home}"))
+            } else {
+                t.rejected.push(Rejection {
+                    name: clip(tag),
+                    kind: RejectionKind::BadTag,
+                    reason: format!(
+                        "the {} tag is a single label and the instance has no home domain; give a full name such as web-1.corp.example",
+                        config.hostname_tag
+                    ),
+                });
+                None
+            }
+        }
+        None => match (&home, &t.private_dns_name) {
+            (Some(home), Some(private_dns)) => {
+                names::first_label(private_dns).map(|label| format!("{label}.{home}"))
+            }
+            _ => None,
+        },
+    };
+
+    if let Some(name) = host_name {
+        host_target(&mut t, zones, config, instance, name);
+    }
+    if let Some(host) = &t.host {
+        if host.private_zone.is_some() {
+            let ptr_name = names::reverse_name(host.private_ip);
+            match place(&ptr_name, zone_for(&ptr_name, zones, true), config) {
+                Ok(Some(zone)) => t.ptr = Some((zone, ptr_name)),
+                Ok(None) => {}
+                Err((_, reason)) => t.notes.push(format!("no PTR: {reason}")),
+            }
+        }
+    }
+
+    let mut seen = BTreeSet::new();
+    for alias in instance
+        .tags
+        .get(&config.cname_tag)
+        .map(|v| split_names(v))
+        .unwrap_or_default()
+    {
+        if seen.insert(alias.clone()) {
+            alias_target(&mut t, zones, config, alias);
+        }
+    }
+    if let Some(vpc) = input.vpc {
+        let uses_private = t.host.as_ref().is_some_and(|h| h.private_zone.is_some())
+            || t.aliases.iter().any(|a| a.private_zone.is_some());
+        if uses_private && !(vpc.dns_support && vpc.dns_hostnames) {
+            t.warnings.push(format!(
+                "VPC {} has enableDnsSupport={}, enableDnsHostnames={}: private hosted zones do not resolve inside it until both are true",
+                vpc.vpc_id, vpc.dns_support, vpc.dns_hostnames
+            ));
+        }
+    }
+    t
+}
+
+fn host_target(
+    t: &mut Targets,
+    zones: &[ZoneInfo],
+    config: &Config,
+    instance: &InstanceFacts,
+    name: String,
+) {
+    if let Err(problem) = names::check_wanted_name(&name) {
+        t.rejected.push(Rejection {
+            name: clip(&name),
+            kind: RejectionKind::of(&problem),
+            reason: problem.to_string(),
+        });
+        return;
+    }
+    let Some(private_ip) = instance.private_ip else {
+        t.notes.push(format!(
+            "{name}: the instance has no private IPv4, so it gets no host record"
+        ));
+        return;
+    };
+    let placed = place(&name, zone_for(&name, zones, true), config).and_then(|private_zone| {
+        let public = match instance.public_ip {
+            Some(ip) => place(&name, zone_for(&name, zones, false), config)?.map(|z| (z, ip)),
+            None => None,
+        };
+        Ok((private_zone, public))
+    });
+    match placed {
+        Err((kind, reason)) => t.rejected.push(Rejection { name, kind, reason }),
+        Ok((None, None)) => {
+            let public_only =
+                instance.public_ip.is_none() && zone_for(&name, zones, false).is_some();
+            let reason = if public_only {
+                format!("{name} is only in a public zone, and the instance has no public IPv4 to put there")
+            } else {
+                format!("{name} is outside every zone visible to this instance's VPC")
+            };
+            let kind = RejectionKind::NoZone;
+            t.rejected.push(Rejection { name, kind, reason });
+        }
+        Ok((private_zone, public)) => {
+            t.host = Some(HostTarget {
+                name,
+                private_ip,
+                private_zone,
+                public,
+            });
+        }
+    }
+}
+
+fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: String) {
+    if let Err(problem) = names::check_wanted_name(&alias) {
+        t.rejected.push(Rejection {
+            name: clip(&alias),
+            kind: RejectionKind::of(&problem),
+            reason: problem.to_string(),
+        });
+        return;
+    }
+    let private_zone = place(&alias, zone_for(&alias, zones, true), config);
+    let public_zone = if t.public_dns_name.is_some() {
+        place(&alias, zone_for(&alias, zones, false), config)
+    } else {
+        Ok(None)
+    };
+    match (private_zone, public_zone) {
+        (Err((kind, reason)), _) | (_, Err((kind, reason))) => t.rejected.push(Rejection {
+            name: alias,
+            kind,
+            reason,
+        }),
+        (Ok(None), Ok(None)) => {
+            let reason = if zone_for(&alias, zones, false).is_some() {
+                format!("{alias} is only in a public zone, and the instance has no public DNS name to point it at")
+            } else {
+                format!("{alias} is outside every zone visible to this instance's VPC")
+            };
+            t.rejected.push(Rejection {
+                name: alias,
+                kind: RejectionKind::NoZone,
+                reason,
+            });
+        }
+        (Ok(private_zone), Ok(public_zone)) => t.aliases.push(AliasTarget {
+            name: alias,
+            private_zone,
+            public_zone,
+        }),
+    }
+}
+
+/// The home domain, from the ZONE tag, then DHCP, then the default; AWS's
+/// own suffixes never count. `Err` carries a rejection for a bad ZONE tag.
+fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<String>, Rejection> {
+    let config = input.config;
+    if let Some(tag) = input.instance.tags.get(&config.zone_tag) {
+        let domain = names::normalize(tag);
+        if tag.trim().is_empty() {
+            return Err(Rejection {
+                name: format!("tag {}", clip(&config.zone_tag)),
+                kind: RejectionKind::BadTag,
+                reason: format!(
+                    "the {} tag is empty; give a domain such as corp.example, or remove the tag",
+                    config.zone_tag
+                ),
+            });
+        } else if names::is_aws_default_suffix(&domain) {
+            notes.push(format!(
+                "the {} tag names AWS's own suffix {}, which no zone serves; the home domain comes from the VPC's DHCP options or DDNS_DEFAULT_ZONE",
+                config.zone_tag,
+                clip(tag)
+            ));
+        } else if let Err(problem) = names::check_hostname(&domain) {
+            return Err(Rejection {
+                name: clip(tag),
+                kind: RejectionKind::BadTag,
+                reason: format!(
+                    "the {} tag is not a domain name: {problem}",
+                    config.zone_tag
+                ),
+            });
+        } else {
+            return Ok(Some(domain));
+        }
+    }
+    let dhcp = input
+        .vpc
+        .and_then(|v| v.dhcp_domain.as_deref())
+        .and_then(|d| d.split_whitespace().next())
+        .map(names::normalize)
+        .filter(|d| !names::is_aws_default_suffix(d) && names::check_hostname(d).is_ok());
+    Ok(dhcp.or_else(|| config.default_zone.clone()))
+}
+
+/// Checks a name against the zone found for it in one view: `Ok(None)` when
+/// no zone of that view holds it, `Err` when it must never be written.
+fn place(
+    name: &str,
+    zone: Option<&ZoneInfo>,
+    config: &Config,
+) -> Result<Option<ZoneInfo>, (RejectionKind, String)> {
+    match zone {
+        Some(z) if z.name == name => Err((
+            RejectionKind::Apex,
+            format!(
+                "{name} is the apex of zone {} ({}); the registrar never writes at a zone apex",
+                z.name, z.id
+            ),
+        )),
+        Some(z) if !config.allows_zone(&z.id, &z.name) => Err((
+            RejectionKind::ZoneNotAllowed,
+            format!(
+                "the zone for {name} is {} ({}), which DDNS_ALLOWED_ZONES leaves out; not written into a parent zone, where it would be hidden",
+                z.name, z.id
+            ),
+        )),
+        Some(z) => Ok(Some(z.clone())),
+        None => Ok(None),
+    }
+}
+
+/// The zone for `name` in one view: the visible zone whose name is the
+/// longest suffix of it, label-wise, whether or not it is managed. A name
+/// whose most specific zone is not managed must not fall back to a parent
+/// zone, where the child zone would hide it from every resolver.
+fn zone_for<'z>(name: &str, zones: &'z [ZoneInfo], private: bool) -> Option<&'z ZoneInfo> {
+    zones
+        .iter()
+        .filter(|z| z.private == private && names::is_within(name, &z.name))
+        .max_by_key(|z| names::label_count(&z.name))
+}
+
+/// Splits a tag value into names: commas and white space separate.
+pub fn split_names(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(names::normalize)
+        .collect()
+}
+
+/// Zone id → the names of `records`: what to read to see them.
+pub fn names_of<'r>(
+    records: impl IntoIterator<Item = &'r OwnedRecord>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in records {
+        names
+            .entry(o.zone_id.clone())
+            .or_default()
+            .insert(o.record.name.clone());
+    }
+    names
+}
