@@ -344,7 +344,21 @@ impl World {
             })
     }
 
+    /// Each part of the world in turn (VPCs, subnets, zones, instances, the
+    /// registry's items); the first problem found is the one reported.
     fn check_inner(&self) -> Result<(), (String, String)> {
+        self.check_vpcs()?;
+        self.check_subnets()?;
+        self.check_zones()?;
+        self.check_instances()?;
+        // One table: no two items, ours or others', share a key.
+        let mut owners = Seen::new();
+        self.check_registry(&mut owners)?;
+        self.check_foreign_registry(&mut owners)
+    }
+
+    /// VPCs: each id once.
+    fn check_vpcs(&self) -> Result<(), (String, String)> {
         let mut vpcs = Seen::new();
         for (i, v) in self.vpcs.iter().enumerate() {
             let at = format!("vpcs[{i}].id");
@@ -356,6 +370,11 @@ impl World {
                     )
                 })?;
         }
+        Ok(())
+    }
+
+    /// Subnets: each id once, in a known VPC, its block inside the VPC's.
+    fn check_subnets(&self) -> Result<(), (String, String)> {
         let vpc_ids: Vec<&str> = self.vpcs.iter().map(|v| v.id.as_str()).collect();
         let mut subnets = Seen::new();
         for (i, s) in self.subnets.iter().enumerate() {
@@ -389,6 +408,11 @@ impl World {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Zones: each one as Route 53 would hold it (`check_zone`), each id once.
+    fn check_zones(&self) -> Result<(), (String, String)> {
         let mut zones = Seen::new();
         for (i, z) in self.zones.iter().enumerate() {
             self.check_zone(i, z)?;
@@ -401,6 +425,12 @@ impl World {
                     )
                 })?;
         }
+        Ok(())
+    }
+
+    /// Instances: a well-formed id, each id and name once, in a known
+    /// subnet, the private address inside it.
+    fn check_instances(&self) -> Result<(), (String, String)> {
         let mut instances = Seen::new();
         let mut names_seen = Seen::new();
         let subnet_ids: Vec<&str> = self.subnets.iter().map(|s| s.id.as_str()).collect();
@@ -450,9 +480,15 @@ impl World {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Our registry items: keyed by an instance id, one item per key
+    /// (`owners` remembers the keys), each listed record as
+    /// `check_item_records` wants it.
+    fn check_registry(&self, owners: &mut Seen) -> Result<(), (String, String)> {
         let zones: Vec<ZoneInfo> = self.zones.iter().map(WorldZone::info).collect();
         let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
-        let mut owners = Seen::new();
         for (i, item) in self.registry.iter().enumerate() {
             if !crate::event::is_instance_id(&item.instance_id) {
                 return Err((
@@ -471,53 +507,71 @@ impl World {
                         ),
                     )
                 })?;
-            let listed = item
-                .records
-                .iter()
-                .enumerate()
-                .map(|(j, o)| (format!("records[{j}]"), o))
-                .chain(
-                    item.pending
-                        .iter()
-                        .enumerate()
-                        .map(|(j, o)| (format!("pending[{j}]"), o)),
-                );
-            for (j, owned) in listed {
-                match zones.iter().find(|z| z.id == owned.zone_id) {
-                    None => {
-                        return Err((
-                            format!("registry[{i}].{j}.zone_id"),
-                            format!(
-                                "unknown zone '{}'; expected one of {zone_ids:?}",
-                                clip(&owned.zone_id)
-                            ),
-                        ))
-                    }
-                    Some(z) if z.name != names::normalize(&owned.zone_name) => {
-                        return Err((
-                            format!("registry[{i}].{j}.zone_name"),
-                            format!(
-                                "'{}' is not the name of zone {} ({})",
-                                clip(&owned.zone_name),
-                                z.id,
-                                z.name
-                            ),
-                        ))
-                    }
-                    Some(z) if !names::is_within(&owned.record.name, &z.name) => {
-                        return Err((
-                            format!("registry[{i}].{j}.record.name"),
-                            format!(
-                                "'{}' is not inside zone {}",
-                                clip(&owned.record.name),
-                                z.name
-                            ),
-                        ))
-                    }
-                    Some(_) => {}
+            Self::check_item_records(i, item, &zones, &zone_ids)?;
+        }
+        Ok(())
+    }
+
+    /// Registry item `i`'s records and pending records: each in a known zone
+    /// (`zones`, whose ids are `zone_ids`), under that zone's name, inside it.
+    fn check_item_records(
+        i: usize,
+        item: &RegistryItem,
+        zones: &[ZoneInfo],
+        zone_ids: &[&str],
+    ) -> Result<(), (String, String)> {
+        let listed = item
+            .records
+            .iter()
+            .enumerate()
+            .map(|(j, o)| (format!("records[{j}]"), o))
+            .chain(
+                item.pending
+                    .iter()
+                    .enumerate()
+                    .map(|(j, o)| (format!("pending[{j}]"), o)),
+            );
+        for (j, owned) in listed {
+            match zones.iter().find(|z| z.id == owned.zone_id) {
+                None => {
+                    return Err((
+                        format!("registry[{i}].{j}.zone_id"),
+                        format!(
+                            "unknown zone '{}'; expected one of {zone_ids:?}",
+                            clip(&owned.zone_id)
+                        ),
+                    ))
                 }
+                Some(z) if z.name != names::normalize(&owned.zone_name) => {
+                    return Err((
+                        format!("registry[{i}].{j}.zone_name"),
+                        format!(
+                            "'{}' is not the name of zone {} ({})",
+                            clip(&owned.zone_name),
+                            z.id,
+                            z.name
+                        ),
+                    ))
+                }
+                Some(z) if !names::is_within(&owned.record.name, &z.name) => {
+                    return Err((
+                        format!("registry[{i}].{j}.record.name"),
+                        format!(
+                            "'{}' is not inside zone {}",
+                            clip(&owned.record.name),
+                            z.name
+                        ),
+                    ))
+                }
+                Some(_) => {}
             }
         }
+        Ok(())
+    }
+
+    /// Others' registry items: a key that is not blank, and not the key of
+    /// another item (ours, seen in `owners`, or theirs).
+    fn check_foreign_registry(&self, owners: &mut Seen) -> Result<(), (String, String)> {
         for (i, item) in self.foreign_registry.iter().enumerate() {
             let path = format!("foreign_registry[{i}].instance_id");
             if item.instance_id.trim().is_empty() {
