@@ -174,13 +174,16 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         for (k, e) in failures {
             results[k] = Some(failure(k, Summary::of(events[k]), e));
         }
+        // The items that could not be read fail their events; those
+        // released go on (their release is in, and only finishing them
+        // lists their records as this instance's again).
         let mut items = match items {
             Ok(items) => items,
             Err(e) => {
-                for k in work {
+                for k in work.iter().filter(|k| !to_release.contains(k)) {
                     results[*k] = Some(failure(*k, Summary::of(events[*k]), e.clone()));
                 }
-                return Vec::new();
+                BTreeMap::new()
             }
         };
         // Released: the item as it was, and as it is now. Not released

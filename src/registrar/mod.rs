@@ -376,6 +376,43 @@ mod tests {
         }
     }
 
+    /// A batch whose item reads fail still finishes the terminations it
+    /// released: their release is in, and leaving them would strand their
+    /// records as pending for good.
+    #[tokio::test]
+    async fn a_failed_item_read_does_not_strand_a_release_in_the_same_batch() {
+        use crate::adapters::memory::Fault;
+        let world = serde_json::json!({
+            "vpcs": [{"id": "vpc-1", "cidr": "10.1.0.0/16", "dhcp_domain": "corp.example"}],
+            "subnets": [{"id": "s-1", "vpc": "vpc-1", "cidr": "10.1.2.0/24"}],
+            "zones": [{"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-1"]}],
+            "instances": [
+                {"id": "i-1", "subnet": "s-1", "private_ip": "10.1.2.4"},
+                {"id": "i-2", "subnet": "s-1", "private_ip": "10.1.2.5", "state": "stopped"}
+            ]
+        });
+        let account = MemoryAccount::new(World::parse("two", &world.to_string()).unwrap());
+        let registrar = account.registrar(Config::default());
+        registrar
+            .handle(&change(InstanceState::Running, None))
+            .await
+            .unwrap();
+        account.edit(|w| {
+            w.instances[0].state = InstanceState::Terminated;
+            w.instances[1].state = InstanceState::Running;
+        });
+        let terminated = change(InstanceState::Terminated, None);
+        let mut running = change(InstanceState::Running, None);
+        running.instance_id = "i-2".into();
+        account.inject("dynamodb:GetItem", Fault::Throttling);
+        let summaries = registrar.handle_many(&[&terminated, &running], None).await;
+        assert_eq!(summaries[0].outcome, Outcome::Applied, "{:?}", summaries[0]);
+        assert_eq!(summaries[1].outcome, Outcome::Error, "{:?}", summaries[1]);
+        assert_eq!(summaries[1].retryable, Some(true));
+        assert_eq!(names(&account, "ZPRIV"), Vec::<String>::new());
+        assert!(account.registry_items().is_empty(), "i-1's item removed");
+    }
+
     #[tokio::test]
     async fn an_instance_ec2_does_not_know_is_a_warning() {
         let account = account(serde_json::json!({}));
