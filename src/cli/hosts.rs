@@ -52,7 +52,13 @@ struct AddArgs {
     #[arg(long, value_name = "ZONE")]
     zone: String,
     /// TTL of the host's record, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = crate::config::ttl_seconds(),
+        allow_negative_numbers = true
+    )]
     ttl: u32,
     /// The dyndns2 login [default: the host name]
     #[arg(long, value_name = "NAME")]

@@ -174,11 +174,6 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    /// Numeric flags not yet answering a negative value with their range:
-    /// hosts.rs is another change's (its `--ttl` can take
-    /// `crate::config::ttl_seconds()` and `allow_negative_numbers`).
-    const NOT_YET: &[&str] = &["ec2-ddns hosts add --ttl"];
-
     /// Every numeric flag of every command takes `-1` as its value (not as
     /// a flag), so that its parser answers with the valid range rather than
     /// clap's "to pass '-1' as a value, use '-- -1'" (found by attack).
@@ -197,9 +192,7 @@ mod tests {
             for arg in command.get_arguments() {
                 if numbers.contains(&arg.get_value_parser().type_id()) {
                     let flag = format!("{path} --{}", arg.get_long().unwrap_or_default());
-                    if !NOT_YET.contains(&flag.as_str()) {
-                        assert!(arg.is_allow_negative_numbers_set(), "{flag}");
-                    }
+                    assert!(arg.is_allow_negative_numbers_set(), "{flag}");
                     numeric.push(flag);
                 }
             }
