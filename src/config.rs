@@ -491,7 +491,8 @@ fn tag_key(text: &str) -> std::result::Result<String, Refusal> {
 
 fn home_zone(text: &str) -> std::result::Result<String, Refusal> {
     let zone = names::normalize(text);
-    names::check_hostname(&zone).map(|()| zone).map_err(|p| {
+    // A home domain names hosts: never one inside the reverse trees.
+    names::check_wanted_name(&zone).map(|()| zone).map_err(|p| {
         Refusal::new(
             format!("not a domain name: {p}"),
             "a domain such as corp.example",
@@ -649,6 +650,7 @@ mod tests {
             ("DDNS_ZONE_TAG", &long_key, "is longer than 128 characters; expected an EC2 tag key"),
             ("DDNS_ALLOWED_ZONES", "corp.example,bad_zone!", "'bad_zone!' is no zone id or name"),
             ("DDNS_DEFAULT_ZONE", "*.corp.example", "is not a domain name: wildcard names are never written"),
+            ("DDNS_DEFAULT_ZONE", "10.in-addr.arpa", "is not a domain name: the name is inside in-addr.arpa."),
             ("DDNS_ON_STOP", "hibernate", "'hibernate' is not a stop policy; expected deregister"),
             ("DDNS_CACHE_SECONDS", "a minute", "'a minute' is not a whole number; expected whole seconds from 0 (no cache) to 3600"),
             ("DDNS_CACHE_SECONDS", "3601", "'3601' is out of range"),

@@ -63,7 +63,7 @@ impl std::fmt::Display for NameProblem {
             ),
             NameProblem::ReverseTree(tree) => write!(
                 f,
-                "the name is inside {tree}, where names are addresses' PTR names; use a name in a forward zone"
+                "the name is inside {tree} (addresses' PTR names); use a forward zone"
             ),
         }
     }
