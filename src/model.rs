@@ -128,10 +128,19 @@ pub struct InstanceFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceListing {
     pub instances: Vec<InstanceFacts>,
-    /// Instances EC2 listed that could not be read (an id, or `None` when
-    /// not even that), and why. The reconcile leaves their items alone:
-    /// an instance it cannot read is not an instance that is gone.
-    pub unreadable: Vec<(Option<String>, String)>,
+    /// Instances EC2 listed that could not be read. The reconcile leaves
+    /// their items alone: an instance it cannot read is not an instance
+    /// that is gone.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An instance EC2 listed but that could not be read into facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Its id, or `None` when EC2 did not give even that.
+    pub instance_id: Option<String>,
+    /// Why it could not be read.
+    pub why: String,
 }
 
 impl InstanceFacts {

@@ -6,8 +6,8 @@
 use crate::ddns::decide::Counters;
 use crate::error::Result;
 use crate::model::{
-    InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem, VpcFacts,
-    ZoneInfo,
+    InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
+    Unreadable, VpcFacts, ZoneInfo,
 };
 use crate::plan::ZoneChanges;
 use std::collections::BTreeSet;
@@ -40,9 +40,10 @@ pub trait Instances {
             for id in instance_ids {
                 match self.instance(id).await {
                     Ok(live) => found.instances.extend(live),
-                    Err(e) if !e.is_retryable() => {
-                        found.unreadable.push((Some(id.clone()), e.to_string()))
-                    }
+                    Err(e) if !e.is_retryable() => found.unreadable.push(Unreadable {
+                        instance_id: Some(id.clone()),
+                        why: e.to_string(),
+                    }),
                     Err(e) => return Err(e),
                 }
             }

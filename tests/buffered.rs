@@ -498,10 +498,10 @@ impl ec2_ddns::ports::Instances for OneUnreadable {
     ) -> ec2_ddns::error::Result<ec2_ddns::model::InstanceListing> {
         let mut listing = self.0.instances(ids).await?;
         listing.instances.retain(|i| i.instance_id != "i-00001");
-        listing.unreadable.push((
-            Some("i-00001".into()),
-            "instance i-00001: unknown instance state 'hibernating-ish'".into(),
-        ));
+        listing.unreadable.push(ec2_ddns::model::Unreadable {
+            instance_id: Some("i-00001".into()),
+            why: "instance i-00001: unknown instance state 'hibernating-ish'".into(),
+        });
         Ok(listing)
     }
 }

@@ -170,9 +170,9 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             self.describe_many(events, &to_describe),
             releases
         );
-        let (mut live, failures) = described;
-        for (k, e) in failures {
-            results[k] = Some(failure(k, Summary::of(events[k]), e));
+        let Described { mut live, failures } = described;
+        for EventFailure { event: k, error } in failures {
+            results[k] = Some(failure(k, Summary::of(events[k]), error));
         }
         // The items that could not be read fail their events; those
         // released go on (their release is in, and only finishing them
@@ -213,7 +213,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
         }
 
-        let mut intents: Vec<(usize, Summary, Intent)> = Vec::new();
+        let mut intents: Vec<EventIntent> = Vec::new();
         for k in work.iter().copied() {
             if results[k].is_some() {
                 continue; // failed to describe
@@ -230,19 +230,28 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let facts = live.remove(&event.instance_id);
             summary.live_state = facts.as_ref().map(|i| i.state);
             let intent = plan::intent(facts.as_ref(), self.config.on_stop);
-            intents.push((k, summary, intent));
+            intents.push(EventIntent {
+                event: k,
+                summary,
+                intent,
+            });
         }
 
         let wanting: Vec<&InstanceFacts> = intents
             .iter()
-            .filter_map(|(_, _, intent)| match intent {
+            .filter_map(|one| match &one.intent {
                 Intent::Register(facts) => Some(facts),
                 _ => None,
             })
             .collect();
         let surroundings = Surroundings::read(self, &wanting).await;
         let mut subjects = Vec::new();
-        for (k, summary, intent) in intents {
+        for EventIntent {
+            event: k,
+            summary,
+            intent,
+        } in intents
+        {
             let event = events[k];
             let item = items.remove(&event.instance_id);
             let cause = Cause {
@@ -324,16 +333,11 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     }
 
     /// Describes the instances of `work` together; those EC2 does not show
-    /// ready yet are described again together, with backoff. The failures
-    /// by event index: still not ready at the end is `NotReady`
-    /// (retryable).
-    async fn describe_many(
-        &self,
-        events: &[&InstanceEvent],
-        work: &[usize],
-    ) -> (BTreeMap<String, InstanceFacts>, Vec<(usize, Error)>) {
+    /// ready yet are described again together, with backoff. Still not
+    /// ready at the end is a `NotReady` failure (retryable).
+    async fn describe_many(&self, events: &[&InstanceEvent], work: &[usize]) -> Described {
         let mut live: BTreeMap<String, InstanceFacts> = BTreeMap::new();
-        let mut failures = Vec::new();
+        let mut failures: Vec<EventFailure> = Vec::new();
         let mut asking: Vec<usize> = work.to_vec();
         let mut wait = self.backoff * 5;
         for attempt in 1..=DESCRIBE_ATTEMPTS {
@@ -357,25 +361,26 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                     );
                     // An instance EC2 lists but that cannot be read is not an
                     // instance that is gone: its event fails, nothing changes.
-                    for (id, why) in found.unreadable {
-                        let Some(k) = asking
-                            .iter()
-                            .copied()
-                            .find(|k| Some(&events[*k].instance_id) == id.as_ref())
-                        else {
+                    for unreadable in found.unreadable {
+                        let Some(k) = asking.iter().copied().find(|k| {
+                            Some(&events[*k].instance_id) == unreadable.instance_id.as_ref()
+                        }) else {
                             continue;
                         };
-                        let e = Error::UnreadableInstance {
+                        let error = Error::UnreadableInstance {
                             instance_id: events[k].instance_id.clone(),
-                            message: why,
+                            message: unreadable.why,
                         };
-                        failures.push((k, e));
+                        failures.push(EventFailure { event: k, error });
                         asking.retain(|a| *a != k);
                     }
                 }
                 Err(e) => {
-                    failures.extend(asking.into_iter().map(|k| (k, e.clone())));
-                    return (live, failures);
+                    failures.extend(asking.into_iter().map(|k| EventFailure {
+                        event: k,
+                        error: e.clone(),
+                    }));
+                    return Described { live, failures };
                 }
             }
             asking.retain(|k| not_ready(events[*k], live.get(&events[*k].instance_id)).is_some());
@@ -387,11 +392,11 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                     let event = events[k];
                     let found = live.get(&event.instance_id);
                     if let (Some(why), Some(_)) = (not_ready(event, found), found) {
-                        let e = Error::NotReady {
+                        let error = Error::NotReady {
                             instance_id: event.instance_id.clone(),
                             message: format!("{why} after {DESCRIBE_ATTEMPTS} attempts"),
                         };
-                        failures.push((k, e));
+                        failures.push(EventFailure { event: k, error });
                     }
                 }
                 break;
@@ -403,8 +408,31 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             tokio::time::sleep(wait).await;
             wait *= 2;
         }
-        (live, failures)
+        Described { live, failures }
     }
+}
+
+/// One event to converge and what its instance's live state asks for.
+struct EventIntent {
+    /// The event's index in the batch.
+    event: usize,
+    summary: Summary,
+    intent: Intent,
+}
+
+/// What describing a batch's instances found.
+struct Described {
+    /// The instances EC2 knows, by id.
+    live: BTreeMap<String, InstanceFacts>,
+    /// The events whose instance could not be described, and why.
+    failures: Vec<EventFailure>,
+}
+
+/// An event whose instance could not be described.
+struct EventFailure {
+    /// The event's index in the batch.
+    event: usize,
+    error: Error,
 }
 
 /// The item a release leaves of `before` (`ports::released`).

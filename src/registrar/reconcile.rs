@@ -119,13 +119,14 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let unreadable: BTreeSet<&str> = listing
             .unreadable
             .iter()
-            .filter_map(|(id, _)| id.as_deref())
+            .filter_map(|u| u.instance_id.as_deref())
             .collect();
-        let anonymous = listing.unreadable.iter().any(|(id, _)| id.is_none());
-        for (id, why) in &listing.unreadable {
+        let anonymous = listing.unreadable.iter().any(|u| u.instance_id.is_none());
+        for u in &listing.unreadable {
             warnings.push(format!(
-                "instance {} left alone: {why}",
-                id.as_deref().unwrap_or("(no id)")
+                "instance {} left alone: {}",
+                u.instance_id.as_deref().unwrap_or("(no id)"),
+                u.why
             ));
         }
         let mut items: BTreeMap<String, RegistryItem> = items
@@ -169,25 +170,31 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
 
         // Who is converged, and to what: the items of instances gone, and
         // every instance listed.
-        let mut intents: Vec<(String, Option<InstanceState>, Option<RegistryItem>, Intent)> =
-            Vec::new();
+        let mut intents: Vec<InstanceIntent> = Vec::new();
         let gone: Vec<String> = items
             .keys()
             .filter(|id| !listed.contains(*id))
             .cloned()
             .collect();
-        for id in gone {
-            let item = items.remove(&id);
-            intents.push((id, None, item, plan::intent(None, self.config.on_stop)));
+        for instance_id in gone {
+            intents.push(InstanceIntent {
+                item: items.remove(&instance_id),
+                instance_id,
+                live_state: None,
+                intent: plan::intent(None, self.config.on_stop),
+            });
         }
         for instance in live {
-            let item = items.remove(&instance.instance_id);
-            let intent = plan::intent(Some(&instance), self.config.on_stop);
-            intents.push((instance.instance_id, Some(instance.state), item, intent));
+            intents.push(InstanceIntent {
+                item: items.remove(&instance.instance_id),
+                live_state: Some(instance.state),
+                intent: plan::intent(Some(&instance), self.config.on_stop),
+                instance_id: instance.instance_id,
+            });
         }
         let wanting: Vec<&InstanceFacts> = intents
             .iter()
-            .filter_map(|(_, _, _, intent)| match intent {
+            .filter_map(|one| match &one.intent {
                 Intent::Register(facts) => Some(facts),
                 _ => None,
             })
@@ -195,16 +202,17 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let surroundings = Surroundings::read(self, &wanting).await;
         let mut subjects: Vec<Subject> = Vec::new();
         let mut unreachable: Vec<Summary> = Vec::new();
-        for (id, state, item, intent) in intents {
+        for one in intents {
+            let id = one.instance_id;
             let cause = Cause {
                 instance_id: &id,
                 event_id,
                 time: None,
-                state,
+                state: one.live_state,
             };
             let mut summary = Summary::reconciled(event_id, &id);
-            summary.live_state = state;
-            match (intent, item) {
+            summary.live_state = one.live_state;
+            match (one.intent, one.item) {
                 (Intent::Register(facts), item) => {
                     // A VPC or its zones that cannot be read fail this
                     // instance alone; the rest go on.
@@ -296,6 +304,16 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             warnings,
         }
     }
+}
+
+/// One instance the reconcile looked at (listed, or gone with an item
+/// left): what its live state asks for.
+struct InstanceIntent {
+    instance_id: String,
+    /// EC2's state; `None` for an instance gone.
+    live_state: Option<InstanceState>,
+    item: Option<RegistryItem>,
+    intent: Intent,
 }
 
 /// A record two items own can be only one's: one wrote it, a person deleted

@@ -88,6 +88,20 @@ pub(crate) struct Together {
     pub batches_sent: usize,
 }
 
+/// One subject's changes in one zone: its part of a merged batch, kept
+/// whole in one batch.
+struct Part {
+    /// The subject's index in the engine's list.
+    subject: usize,
+    changes: ZoneChanges,
+}
+
+/// A part and what became of it.
+struct PartOutcome {
+    part: Part,
+    sent: PartSent,
+}
+
 /// What became of one subject's part of a merged batch.
 enum PartSent {
     Applied,
@@ -107,7 +121,7 @@ enum PartSent {
 /// zone, and how many batches went in.
 struct ZoneSent {
     zone_id: String,
-    parts: Vec<(usize, ZoneChanges, PartSent)>,
+    parts: Vec<PartOutcome>,
     seen: Observed,
     batches: usize,
 }
@@ -205,11 +219,14 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         }
 
         // Send every zone at once, merged within limits.
-        let mut by_zone: BTreeMap<String, Vec<(usize, ZoneChanges)>> = BTreeMap::new();
+        let mut by_zone: BTreeMap<String, Vec<Part>> = BTreeMap::new();
         for (i, s) in subjects.iter_mut().enumerate() {
             for z in std::mem::take(&mut s.plan.zones) {
                 if s.active() {
-                    by_zone.entry(z.zone_id.clone()).or_default().push((i, z));
+                    by_zone.entry(z.zone_id.clone()).or_default().push(Part {
+                        subject: i,
+                        changes: z,
+                    });
                 } else {
                     // Not sent: it created nothing and deleted nothing.
                     s.book.not_applied(&z);
@@ -221,30 +238,31 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             self.send_zone(zone_id, members, view, deadline)
         });
         let mut batches_sent = 0;
-        for sent in join_all(sends).await {
-            batches_sent += sent.batches;
-            seen.absorb_zone(&sent.zone_id, sent.seen);
-            for (i, part, what) in sent.parts {
-                let s = &mut subjects[i];
-                match what {
+        for zone in join_all(sends).await {
+            batches_sent += zone.batches;
+            seen.absorb_zone(&zone.zone_id, zone.seen);
+            for PartOutcome { part, sent } in zone.parts {
+                let Part { subject, changes } = part;
+                let s = &mut subjects[subject];
+                match sent {
                     PartSent::Applied => {
-                        s.book.applied(&part);
-                        s.applied.push(part);
+                        s.book.applied(&changes);
+                        s.applied.push(changes);
                     }
                     PartSent::Deferred(refusal) => {
-                        s.book.not_applied(&part);
+                        s.book.not_applied(&changes);
                         s.deferred = true;
-                        s.refused.push((part, refusal));
+                        s.refused.push((changes, refusal));
                     }
                     PartSent::Failed(e) => {
-                        s.book.not_applied(&part);
+                        s.book.not_applied(&changes);
                         s.failure.get_or_insert(e);
                     }
                     PartSent::Unknown(e) => {
                         s.failure.get_or_insert(e);
                     }
                     PartSent::OutOfTime => {
-                        s.book.not_applied(&part);
+                        s.book.not_applied(&changes);
                         s.failure.get_or_insert(Error::OutOfTime {
                             instance_id: s.book.meta.instance_id.clone(),
                         });
@@ -382,7 +400,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
     async fn send_zone(
         &self,
         zone_id: String,
-        members: Vec<(usize, ZoneChanges)>,
+        members: Vec<Part>,
         mut seen: Observed,
         deadline: Option<Instant>,
     ) -> ZoneSent {
@@ -390,7 +408,10 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         let mut batches = 0;
         for chunk in chunks(members) {
             if past(deadline) {
-                parts.extend(chunk.into_iter().map(|(i, z)| (i, z, PartSent::OutOfTime)));
+                parts.extend(chunk.into_iter().map(|part| PartOutcome {
+                    part,
+                    sent: PartSent::OutOfTime,
+                }));
                 continue;
             }
             batches += self.send_merged(chunk, &mut seen, &mut parts).await;
@@ -409,14 +430,14 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
     /// batches that went in.
     async fn send_merged(
         &self,
-        members: Vec<(usize, ZoneChanges)>,
+        members: Vec<Part>,
         seen: &mut Observed,
-        parts: &mut Vec<(usize, ZoneChanges, PartSent)>,
+        parts: &mut Vec<PartOutcome>,
     ) -> usize {
-        let Some((_, first)) = members.first() else {
+        let Some(first) = members.first() else {
             return 0;
         };
-        let batch = merge(first, &members);
+        let batch = merge(&first.changes, &members);
         let mut tries = 0;
         let outcome = loop {
             match apply::send(&self.dns, &batch, seen).await {
@@ -435,7 +456,10 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         };
         match outcome {
             Sent::Applied => {
-                parts.extend(members.into_iter().map(|(i, z)| (i, z, PartSent::Applied)));
+                parts.extend(members.into_iter().map(|part| PartOutcome {
+                    part,
+                    sent: PartSent::Applied,
+                }));
                 1
             }
             Sent::Refused(_) if members.len() > 1 => {
@@ -455,21 +479,26 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 sent
             }
             Sent::Refused(e) => {
-                if let Some((i, z)) = members.into_iter().next() {
-                    parts.push((i, z, PartSent::Deferred(e)));
+                if let Some(part) = members.into_iter().next() {
+                    parts.push(PartOutcome {
+                        part,
+                        sent: PartSent::Deferred(e),
+                    });
                 }
                 0
             }
             Sent::NotApplied(e) => {
-                for (i, z) in members {
-                    parts.push((i, z, PartSent::Failed(e.clone())));
-                }
+                parts.extend(members.into_iter().map(|part| PartOutcome {
+                    part,
+                    sent: PartSent::Failed(e.clone()),
+                }));
                 0
             }
             Sent::Unknown(e) => {
-                for (i, z) in members {
-                    parts.push((i, z, PartSent::Unknown(e.clone())));
-                }
+                parts.extend(members.into_iter().map(|part| PartOutcome {
+                    part,
+                    sent: PartSent::Unknown(e.clone()),
+                }));
                 0
             }
         }
@@ -504,8 +533,8 @@ fn as_creates(batch: &ZoneChanges) -> ZoneChanges {
 /// One batch of several instances' changes in a zone: every DELETE first,
 /// then every CREATE, so a name one instance frees can be taken by another
 /// in the same batch (Route 53 applies a batch's changes in order).
-fn merge(first: &ZoneChanges, members: &[(usize, ZoneChanges)]) -> ZoneChanges {
-    let all = || members.iter().flat_map(|(_, z)| z.changes.iter());
+fn merge(first: &ZoneChanges, members: &[Part]) -> ZoneChanges {
+    let all = || members.iter().flat_map(|m| m.changes.changes.iter());
     let deletes = all().filter(|c| c.action == ChangeAction::Delete);
     let others = all().filter(|c| c.action != ChangeAction::Delete);
     ZoneChanges {
@@ -515,34 +544,61 @@ fn merge(first: &ZoneChanges, members: &[(usize, ZoneChanges)]) -> ZoneChanges {
     }
 }
 
-/// Values and characters of values a part adds to a batch.
-fn weight(part: &ZoneChanges) -> (usize, usize) {
-    part.changes.iter().fold((0, 0), |(n, chars), c| {
-        let values = c.record.values();
-        (
-            n + values.len().max(1),
-            chars + values.iter().map(String::len).sum::<usize>(),
-        )
-    })
+/// What a part adds to a batch, in the units of Route 53's limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Weight {
+    /// Values (a change without values, an alias, counts as one).
+    values: usize,
+    /// Characters of values.
+    characters: usize,
+}
+
+impl Weight {
+    /// Whether a batch this heavy is within Route 53's limits.
+    fn fits(self) -> bool {
+        self.values <= MAX_BATCH_VALUES && self.characters <= MAX_BATCH_CHARACTERS
+    }
+}
+
+impl std::ops::Add for Weight {
+    type Output = Weight;
+    fn add(self, other: Weight) -> Weight {
+        Weight {
+            values: self.values + other.values,
+            characters: self.characters + other.characters,
+        }
+    }
+}
+
+/// What `part` adds to a batch.
+fn weight(part: &ZoneChanges) -> Weight {
+    part.changes
+        .iter()
+        .map(|c| {
+            let values = c.record.values();
+            Weight {
+                values: values.len().max(1),
+                characters: values.iter().map(String::len).sum(),
+            }
+        })
+        .fold(Weight::default(), |total, w| total + w)
 }
 
 /// Members grouped into batches within Route 53's limits, in order; a part
 /// too big for any batch goes alone (and Route 53 says why).
-fn chunks(members: Vec<(usize, ZoneChanges)>) -> Vec<Vec<(usize, ZoneChanges)>> {
-    let mut out: Vec<Vec<(usize, ZoneChanges)>> = Vec::new();
-    let (mut values, mut chars) = (0, 0);
+fn chunks(members: Vec<Part>) -> Vec<Vec<Part>> {
+    let mut out: Vec<Vec<Part>> = Vec::new();
+    let mut filled = Weight::default();
     for member in members {
-        let (v, c) = weight(&member.1);
-        let fits = values + v <= MAX_BATCH_VALUES && chars + c <= MAX_BATCH_CHARACTERS;
+        let w = weight(&member.changes);
         match out.last_mut() {
-            Some(batch) if fits => {
+            Some(batch) if (filled + w).fits() => {
                 batch.push(member);
-                values += v;
-                chars += c;
+                filled = filled + w;
             }
             _ => {
                 out.push(vec![member]);
-                (values, chars) = (v, c);
+                filled = w;
             }
         }
     }
@@ -576,40 +632,44 @@ mod tests {
         }
     }
 
+    fn member(subject: usize, changes: ZoneChanges) -> Part {
+        Part { subject, changes }
+    }
+
     #[test]
     fn batches_stay_within_route_53_s_limits_and_keep_each_part_whole() {
         // 300 parts of 4 one-value changes: 1,200 values → two batches.
-        let members: Vec<_> = (0..300).map(|i| (i, part("Z1", 4, 10))).collect();
+        let members: Vec<_> = (0..300).map(|i| member(i, part("Z1", 4, 10))).collect();
         let batches = chunks(members);
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [250, 50]);
         // Long values: 32,000 characters at most.
-        let members: Vec<_> = (0..10).map(|i| (i, part("Z1", 2, 4000))).collect();
+        let members: Vec<_> = (0..10).map(|i| member(i, part("Z1", 2, 4000))).collect();
         let batches = chunks(members);
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 2]);
         for b in &batches {
-            let (v, c) = b
+            let total = b
                 .iter()
-                .map(|(_, p)| weight(p))
-                .fold((0, 0), |a, w| (a.0 + w.0, a.1 + w.1));
-            assert!(
-                v <= MAX_BATCH_VALUES && c <= MAX_BATCH_CHARACTERS,
-                "{v} {c}"
-            );
+                .map(|m| weight(&m.changes))
+                .fold(Weight::default(), |a, w| a + w);
+            assert!(total.fits(), "{total:?}");
         }
         // A part bigger than a batch goes alone.
         let batches = chunks(vec![
-            (0, part("Z1", 2, 10)),
-            (1, part("Z1", 1001, 1)),
-            (2, part("Z1", 2, 10)),
+            member(0, part("Z1", 2, 10)),
+            member(1, part("Z1", 1001, 1)),
+            member(2, part("Z1", 2, 10)),
         ]);
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1, 1]);
+        // The subjects stay in order, each part whole.
+        let order: Vec<usize> = batches.iter().flatten().map(|m| m.subject).collect();
+        assert_eq!(order, [0, 1, 2]);
     }
 
     #[test]
     fn a_merged_batch_deletes_before_it_creates() {
         let merged = merge(
             &part("Z1", 2, 1),
-            &[(0, part("Z1", 2, 1)), (1, part("Z1", 2, 1))],
+            &[member(0, part("Z1", 2, 1)), member(1, part("Z1", 2, 1))],
         );
         let actions: Vec<_> = merged.changes.iter().map(|c| c.action).collect();
         assert_eq!(

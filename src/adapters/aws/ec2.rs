@@ -3,7 +3,7 @@
 
 use super::{aws_error, error_code};
 use crate::error::{Error, Failure, Result};
-use crate::model::{InstanceFacts, InstanceListing, InstanceState, VpcFacts};
+use crate::model::{InstanceFacts, InstanceListing, InstanceState, Unreadable, VpcFacts};
 use crate::ports::Instances;
 use aws_sdk_ec2::types::{Instance, VpcAttributeName};
 
@@ -103,12 +103,14 @@ impl Ec2 {
             for i in page.reservations().iter().flat_map(|r| r.instances()) {
                 match instance_facts(i) {
                     Ok(facts) if !facts.instance_id.is_empty() => listing.instances.push(facts),
-                    Ok(_) => listing
-                        .unreadable
-                        .push((None, "EC2 listed an instance without an id".into())),
-                    Err(e) => listing
-                        .unreadable
-                        .push((i.instance_id().map(str::to_string), e.to_string())),
+                    Ok(_) => listing.unreadable.push(Unreadable {
+                        instance_id: None,
+                        why: "EC2 listed an instance without an id".into(),
+                    }),
+                    Err(e) => listing.unreadable.push(Unreadable {
+                        instance_id: i.instance_id().map(str::to_string),
+                        why: e.to_string(),
+                    }),
                 }
             }
         }
