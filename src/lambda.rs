@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::event::{self, Event};
 use crate::ports::{Dns, Guards, Instances, Registry};
 use crate::registrar::Registrar;
-use crate::summary::{Outcome, Summary};
+use crate::summary::Summary;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -100,13 +100,11 @@ where
         }
         Ok(Event::Ignored { event_id, reason }) => {
             info!(event = %event_id, "{reason}");
-            let mut summary = Summary::reconciled(&event_id, "").note(reason);
-            summary.outcome = Outcome::NothingToDo;
-            return Ok(to_json(&summary));
+            return Ok(to_json(&Summary::ignored(&event_id, reason)));
         }
         Err(e) => {
             error!(error = %e, "event rejected");
-            return Ok(to_json(&Summary::failed(None, &e)));
+            return Ok(to_json(&Summary::unreadable_event(&e)));
         }
     };
     match registrar.handle(&change).await {
@@ -181,11 +179,7 @@ where
         }
         Err(e) => {
             error!(error = %e, "reconcile failed; not retried");
-            let mut summary = Summary::reconciled(event_id, "");
-            summary.outcome = Outcome::Error;
-            summary.error = Some(e.to_string());
-            summary.retryable = Some(false);
-            Ok(to_json(&summary))
+            Ok(to_json(&Summary::invocation_failed(event_id, &e)))
         }
     }
 }
@@ -307,9 +301,32 @@ mod tests {
         assert_eq!(answer["outcome"], "error", "{answer}");
         assert_eq!(answer["retryable"], false, "{answer}");
         assert!(
+            answer.get("event_id").is_none() && answer.get("instance_id").is_none(),
+            "an event not read names neither: {answer}"
+        );
+        assert!(
             account.calls.take().is_empty(),
             "no AWS call for a bad event"
         );
+    }
+
+    #[tokio::test]
+    async fn an_event_about_no_instance_answers_nothing_to_do_without_an_instance_id() {
+        let account = account();
+        let volume = std::fs::read_to_string("fixtures/events/tag-change-volume.json").unwrap();
+        let answer = handle(
+            &account.registrar(Config::default()),
+            serde_json::from_str(&volume).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer["outcome"], "nothing-to-do", "{answer}");
+        assert_eq!(
+            answer["event_id"], "3c8e2f61-7b5a-4d2e-b1c9-000000000013",
+            "{answer}"
+        );
+        assert!(answer.get("instance_id").is_none(), "{answer}");
+        assert!(account.calls.take().is_empty(), "no AWS call");
     }
 
     #[tokio::test]

@@ -52,7 +52,14 @@ pub struct Summary {
     /// The file the event came from, when the CLI read one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The event's id; empty, and left out of the JSON, when the event
+    /// could not be read.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub event_id: String,
+    /// The instance (or DDNS host's key) the summary is about; empty, and
+    /// left out of the JSON, when it is about none: an ignored event, an
+    /// event that could not be read, a reconcile that failed.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub instance_id: String,
     /// The state the event named; absent for a tag change, a reconcile, or
     /// an event that could not be read.
@@ -86,13 +93,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// A summary with nothing in it yet.
-    fn blank(event_id: &str, instance_id: &str, state: Option<InstanceState>) -> Summary {
+    /// A summary of no event and no instance, with nothing in it yet.
+    fn empty() -> Summary {
         Summary {
             source: None,
-            event_id: event_id.to_string(),
-            instance_id: instance_id.to_string(),
-            state,
+            event_id: String::new(),
+            instance_id: String::new(),
+            state: None,
             changed_tags: Vec::new(),
             live_state: None,
             outcome: Outcome::NothingToDo,
@@ -109,27 +116,65 @@ impl Summary {
 
     /// A summary of `change` with nothing in it yet.
     pub fn of(change: &InstanceEvent) -> Summary {
-        let mut summary = Summary::blank(&change.event_id, &change.instance_id, change.state());
-        summary.changed_tags = change.changed_tags().to_vec();
-        summary
+        Summary {
+            event_id: change.event_id.clone(),
+            instance_id: change.instance_id.clone(),
+            state: change.state(),
+            changed_tags: change.changed_tags().to_vec(),
+            ..Summary::empty()
+        }
     }
 
     /// A summary of what a reconcile (event `event_id`) did to one instance.
     pub fn reconciled(event_id: &str, instance_id: &str) -> Summary {
-        Summary::blank(event_id, instance_id, None)
+        Summary {
+            event_id: event_id.to_string(),
+            instance_id: instance_id.to_string(),
+            ..Summary::empty()
+        }
+    }
+
+    /// The summary of an event that is not about an instance (a tag change
+    /// on a volume): nothing to do, and `reason` says why.
+    pub fn ignored(event_id: &str, reason: impl Into<String>) -> Summary {
+        Summary {
+            event_id: event_id.to_string(),
+            ..Summary::empty()
+        }
+        .note(reason)
     }
 
     /// The summary of an event that failed; `change` is `None` when the
-    /// event itself could not be read.
+    /// event itself could not be read ([`Summary::unreadable_event`]).
     pub fn failed(change: Option<&InstanceEvent>, error: &crate::Error) -> Summary {
-        let mut summary = match change {
-            Some(change) => Summary::of(change),
-            None => Summary::blank("", "", None),
-        };
-        summary.outcome = Outcome::Error;
-        summary.error = Some(error.to_string());
-        summary.retryable = Some(error.is_retryable());
-        summary
+        match change {
+            Some(change) => Summary::of(change).with_error(error),
+            None => Summary::unreadable_event(error),
+        }
+    }
+
+    /// The summary of an event that could not be read: no event id, no
+    /// instance, only the error.
+    pub fn unreadable_event(error: &crate::Error) -> Summary {
+        Summary::empty().with_error(error)
+    }
+
+    /// The summary of an event whose work as a whole failed, not one
+    /// instance's (a schedule's reconcile whose listing failed).
+    pub fn invocation_failed(event_id: &str, error: &crate::Error) -> Summary {
+        Summary {
+            event_id: event_id.to_string(),
+            ..Summary::empty()
+        }
+        .with_error(error)
+    }
+
+    /// The outcome `error`, why, and whether a retry may help.
+    fn with_error(mut self, error: &crate::Error) -> Summary {
+        self.outcome = Outcome::Error;
+        self.error = Some(error.to_string());
+        self.retryable = Some(error.is_retryable());
+        self
     }
 
     /// Fills in a plan's changes and findings and derives the outcome.
@@ -168,5 +213,48 @@ impl Summary {
     pub fn warning(mut self, warning: impl Into<String>) -> Summary {
         self.warnings.push(warning.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    fn json(summary: &Summary) -> serde_json::Value {
+        serde_json::to_value(summary).unwrap()
+    }
+
+    #[test]
+    fn a_summary_of_no_instance_has_no_instance_id_rather_than_an_empty_one() {
+        let ignored = json(&Summary::ignored("e-1", "a tag change on ec2 volume"));
+        assert_eq!(ignored["event_id"], "e-1", "{ignored}");
+        assert_eq!(ignored["outcome"], "nothing-to-do", "{ignored}");
+        assert_eq!(
+            ignored["notes"][0], "a tag change on ec2 volume",
+            "{ignored}"
+        );
+        assert!(ignored.get("instance_id").is_none(), "{ignored}");
+
+        let bad = Error::BadEvent("not JSON".into());
+        let unread = json(&Summary::unreadable_event(&bad));
+        assert_eq!(unread["outcome"], "error", "{unread}");
+        assert_eq!(unread["retryable"], false, "{unread}");
+        assert!(unread.get("event_id").is_none(), "{unread}");
+        assert!(unread.get("instance_id").is_none(), "{unread}");
+        assert_eq!(json(&Summary::failed(None, &bad)), unread);
+
+        let failed = json(&Summary::invocation_failed("s-1", &bad));
+        assert_eq!(failed["event_id"], "s-1", "{failed}");
+        assert_eq!(failed["outcome"], "error", "{failed}");
+        assert_eq!(failed["retryable"], false, "{failed}");
+        assert!(failed.get("instance_id").is_none(), "{failed}");
+    }
+
+    #[test]
+    fn a_summary_of_an_instance_names_it() {
+        let reconciled = json(&Summary::reconciled("s-1", "i-0web1"));
+        assert_eq!(reconciled["event_id"], "s-1", "{reconciled}");
+        assert_eq!(reconciled["instance_id"], "i-0web1", "{reconciled}");
     }
 }

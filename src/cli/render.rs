@@ -206,7 +206,7 @@ mod tests {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory")
                 .into(),
         };
-        let mut s = Summary::failed(None, &err);
+        let mut s = Summary::unreadable_event(&err);
         s.source = Some("missing.json".into());
         let text = summary_text(&s);
         assert!(text.starts_with("missing.json: error\n"), "{text}");
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn control_characters_in_findings_are_escaped() {
         let err = Error::BadEvent("x".into());
-        let mut s = Summary::failed(None, &err);
+        let mut s = Summary::unreadable_event(&err);
         s.rejected.push(Rejection {
             name: "evil\n\u{1b}[2Jname".into(),
             kind: crate::plan::RejectionKind::InvalidName,

@@ -103,16 +103,14 @@ where
             })
         });
         let mut summary = match change {
-            Err(e) => Summary::failed(None, &e),
+            Err(e) => Summary::unreadable_event(&e),
             Ok(Event::Scheduled { event_id, .. }) => {
                 // A schedule's event: the full reconcile, printed as the
                 // reconcile command prints it.
                 all_ok &= super::reconcile::reconcile(registrar, &event_id, json).await;
                 continue;
             }
-            Ok(Event::Ignored { event_id, reason }) => {
-                Summary::reconciled(&event_id, "").note(reason)
-            }
+            Ok(Event::Ignored { event_id, reason }) => Summary::ignored(&event_id, reason),
             Ok(Event::Instance(change)) => match registrar.handle(&change).await {
                 Ok(s) => s,
                 Err(e) => Summary::failed(Some(&change), &e),
