@@ -14,12 +14,12 @@
 
 use clap::Parser;
 use ec2_ddns::adapters::cache::Cached;
-use ec2_ddns::adapters::memory::MemoryAccount;
 use ec2_ddns::event;
 use ec2_ddns::model::InstanceState;
 use ec2_ddns::registrar::Registrar;
 use ec2_ddns::sim::fleet;
 use ec2_ddns::sim::limiter::RateLimited;
+use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::Config;
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -14,11 +14,11 @@
 
 use clap::Parser;
 use ec2_ddns::adapters::cache::Cached;
-use ec2_ddns::adapters::memory::MemoryAccount;
 use ec2_ddns::event;
 use ec2_ddns::model::InstanceState;
 use ec2_ddns::registrar::Registrar;
 use ec2_ddns::sim::latency::Delayed;
+use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::Config;
 use serde::Serialize;

@@ -176,8 +176,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::{Fault, MemoryAccount};
     use crate::model;
+    use crate::sim::memory::{Fault, MemoryAccount};
     use crate::Config;
     use serde_json::json;
 

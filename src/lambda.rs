@@ -242,8 +242,8 @@ fn send_deadline(deadline_ms: u64, now: SystemTime) -> Option<Instant> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::{Fault, MemoryAccount};
     use crate::model::{self, InstanceState};
+    use crate::sim::memory::{Fault, MemoryAccount};
     use crate::Config;
 
     fn account() -> MemoryAccount {

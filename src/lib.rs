@@ -4,13 +4,14 @@
 //! → registry, wired together in `registrar`. Decisions live in pure
 //! modules (`names`, `plan`); AWS sits behind the small traits of `ports`,
 //! implemented by `adapters::aws` and by the in-memory account of
-//! `adapters::memory`. `sim` holds world files, scenarios and snapshots;
+//! `sim::memory`. `sim` holds world files, scenarios and snapshots;
 //! `lambda` the function's handler; `cli` the command line.
 
 pub mod adapters;
 pub mod apply;
 pub mod buffered;
 pub mod calls;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod ddns;

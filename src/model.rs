@@ -514,6 +514,22 @@ pub struct RegistryItem {
     pub host: Option<HostSettings>,
 }
 
+/// A DDNS host's failed proofs and changes in the current abuse window
+/// (`ddns::decide` counts them and says when they block the host). Plain
+/// data of the host's item, so the registry stores it without knowing the
+/// endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Unix seconds the window began; 0: no window yet.
+    pub window_start: i64,
+    pub failures: u32,
+    pub changes: u32,
+}
+
+/// Registry keys of hosts outside EC2 (the DDNS endpoint's) start with
+/// this; an instance's key is its id (`i-…`), which never does.
+pub const HOST_KEY_PREFIX: &str = "host#";
+
 /// What the DDNS endpoint keeps about a host besides the records it owns.
 /// The addresses last set are the item's own records: an update that asks
 /// for the address a settled record already holds makes no call.
@@ -530,7 +546,7 @@ pub struct HostSettings {
     /// The dyndns2 login; `None`: the host name without its trailing dot.
     pub login: Option<String>,
     /// Failed proofs and changes in the current abuse window.
-    pub counters: crate::ddns::decide::Counters,
+    pub counters: Counters,
     /// When the host was added.
     pub created: Option<DateTime<Utc>>,
 }

@@ -1,15 +1,15 @@
 //! The three narrow doors to AWS. Each trait names domain operations, not SDK
-//! calls, so the in-memory account (`adapters::memory`) and the real clients
+//! calls, so the in-memory account (`sim::memory`) and the real clients
 //! (`adapters::aws`) stand in for each other and the registrar cannot tell
 //! them apart.
 
-use crate::ddns::decide::Counters;
+use crate::changes::ZoneChanges;
 use crate::error::Result;
+use crate::model::Counters;
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
     Unreadable, VpcFacts, ZoneInfo,
 };
-use crate::plan::ZoneChanges;
 use std::collections::BTreeSet;
 use std::future::Future;
 

@@ -9,10 +9,10 @@
 mod common;
 
 use common::state_change;
-use ec2_ddns::adapters::memory::{Fault, MemoryAccount};
 use ec2_ddns::event::InstanceEvent;
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
 use ec2_ddns::sim::fleet;
+use ec2_ddns::sim::memory::{Fault, MemoryAccount};
 use ec2_ddns::sim::world::World;
 use ec2_ddns::summary::{Outcome, Summary};
 use ec2_ddns::Config;

@@ -2,10 +2,10 @@
 //! in `fixtures/ddns/` (their secret is `test-secret-not-for-production`)
 //! through the handler, each answer and each zone checked.
 
-use ec2_ddns::adapters::memory::MemoryAccount;
 use ec2_ddns::ddns::{endpoint, manage, request::HttpRequest};
 use ec2_ddns::model::{self, HostSettings, RecordType, RegistryItem};
 use ec2_ddns::ports::Registry;
+use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::{lambda, Config};
 use secrecy::ExposeSecret;

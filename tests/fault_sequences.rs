@@ -31,13 +31,13 @@
 
 mod common;
 
-use ec2_ddns::adapters::memory::{Fault, MemoryAccount, Slot};
 use ec2_ddns::event::InstanceEvent;
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
 use ec2_ddns::model::{OwnedRecord, ZoneInfo};
 use ec2_ddns::plan::{self, Change, ChangeAction, Observed, PlanInput, ZoneChanges};
 use ec2_ddns::ports::Dns;
 use ec2_ddns::registrar::Reconciled;
+use ec2_ddns::sim::memory::{Fault, MemoryAccount, Slot};
 use ec2_ddns::sim::world::World;
 use ec2_ddns::Config;
 use proptest::prelude::*;

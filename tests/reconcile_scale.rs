@@ -7,8 +7,8 @@
 //! calls of each pass are printed (`--nocapture`); the assertions are on
 //! what was written and how it was batched, never on time.
 
-use ec2_ddns::adapters::memory::MemoryAccount;
 use ec2_ddns::model::InstanceState;
+use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::Config;
 

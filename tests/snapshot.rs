@@ -11,7 +11,7 @@
 
 mod common;
 
-use ec2_ddns::adapters::memory::MemoryAccount;
+use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::scenario::{self, Step};
 use ec2_ddns::sim::snapshot::snapshot;
 use ec2_ddns::sim::world::World;

@@ -10,9 +10,9 @@
 //! changed); otherwise a new zone or association is seen within the
 //! cache's time, as docs/configuration.md says (`DDNS_CACHE_SECONDS`).
 
+use crate::changes::ZoneChanges;
 use crate::error::Result;
 use crate::model::{InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneInfo};
-use crate::plan::ZoneChanges;
 use crate::ports::{Dns, Instances};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -131,9 +131,9 @@ impl<T: Dns + Sync> Dns for Cached<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::MemoryAccount;
     use crate::event::{self, Event};
     use crate::registrar::Registrar;
+    use crate::sim::memory::MemoryAccount;
     use crate::Config;
 
     fn fixture(name: &str) -> event::InstanceEvent {

@@ -1,6 +1,6 @@
-//! Implementations of the ports: the real AWS clients, and an account in
-//! memory with AWS's rules (world files, scenarios and tests run on it).
+//! Implementations of the ports for the real account: the AWS clients, and
+//! the warm process's cache in front of them. The account in memory with
+//! AWS's rules is the rehearsal's (`sim::memory`).
 
 pub mod aws;
 pub mod cache;
-pub mod memory;

@@ -3,9 +3,10 @@
 
 use super::output::{print, println};
 use super::{render, status, usage_error, AwsArgs, OutputArgs};
-use crate::adapters::{aws, memory::MemoryAccount};
+use crate::adapters::aws;
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::{Reconciled, Registrar};
+use crate::sim::memory::MemoryAccount;
 use crate::sim::world::World;
 use clap::Args;
 use std::process::ExitCode;

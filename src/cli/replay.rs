@@ -2,11 +2,12 @@
 
 use super::output::{print, println};
 use super::{render, status, usage_error, AwsArgs, OutputArgs};
-use crate::adapters::{aws, memory::MemoryAccount};
+use crate::adapters::aws;
 use crate::calls::{self, CallLog};
 use crate::event::{self, Event};
 use crate::ports::{Dns, Instances, Registry};
 use crate::registrar::Registrar;
+use crate::sim::memory::MemoryAccount;
 use crate::sim::world::{read_file, World};
 use crate::summary::{Outcome, Summary};
 use crate::Error;

@@ -2,7 +2,7 @@
 
 use super::output::{print, println};
 use super::{render, status, usage_error, OutputArgs};
-use crate::adapters::memory::MemoryAccount;
+use crate::sim::memory::MemoryAccount;
 use crate::sim::scenario::{self, Performed, Scenario};
 use crate::summary::{Outcome, Summary};
 use clap::Args;

@@ -44,14 +44,7 @@ pub struct HostState {
     pub counters: Counters,
 }
 
-/// Failed proofs and changes in the current window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Unix seconds the window began; 0: no window yet.
-    pub window_start: i64,
-    pub failures: u32,
-    pub changes: u32,
-}
+pub use crate::model::Counters;
 
 impl Counters {
     /// The counters as of `now`: a window that has passed starts afresh.

@@ -8,9 +8,7 @@ use crate::names::{self, clip};
 use base64::Engine;
 use secrecy::SecretString;
 
-/// Registry keys of hosts start with this, so they never meet an instance
-/// id (`i-…`) and the reconcile leaves them alone.
-pub const HOST_KEY_PREFIX: &str = "host#";
+pub use crate::model::HOST_KEY_PREFIX;
 
 /// Bytes of randomness in a secret: 256 bits.
 const SECRET_BYTES: usize = 32;

@@ -32,16 +32,15 @@
 //! One job per file, in the order a plan is made: `intent.rs` (what the
 //! live state asks for), `targets.rs` (the names wanted and their zones),
 //! `observed.rs` (what was read of the zones), `differ.rs` (wanted against
-//! current and owned), `changes.rs` (the batches sent). This file holds the
+//! current and owned), `crate::changes` (the batches sent, data the adapters share). This file holds the
 //! outcome: [`Plan`], its conflicts and its rejections.
 
-mod changes;
 mod differ;
 mod intent;
 mod observed;
 mod targets;
 
-pub use changes::{Change, ChangeAction, ZoneChanges};
+pub use crate::changes::{Change, ChangeAction, ZoneChanges};
 pub use differ::{plan_deregister, plan_host, plan_register};
 pub use intent::{intent, Intent};
 pub use observed::{CurrentRecords, Observed};

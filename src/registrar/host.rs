@@ -84,6 +84,6 @@ fn cause<'a>(key: &'a str, request_id: &'a str, time: Option<DateTime<Utc>>) -> 
 
 /// The host name inside a host's registry key.
 fn host_name(key: &str) -> &str {
-    key.strip_prefix(crate::ddns::host::HOST_KEY_PREFIX)
+    key.strip_prefix(crate::model::HOST_KEY_PREFIX)
         .unwrap_or(key)
 }

@@ -163,9 +163,9 @@ fn note_left_pending(book: &Book, summary: &mut Summary) {
 
 #[cfg(test)]
 mod tests {
-    use crate::adapters::memory::MemoryAccount;
     use crate::event::{self, InstanceEvent};
     use crate::model::{self, InstanceState};
+    use crate::sim::memory::MemoryAccount;
     use crate::sim::world::World;
     use crate::summary::Outcome;
     use crate::Config;
@@ -306,7 +306,7 @@ mod tests {
     /// crash after it commits leaves the records listed as pending.
     #[tokio::test]
     async fn a_termination_s_release_under_every_fault() {
-        use crate::adapters::memory::Fault;
+        use crate::sim::memory::Fault;
         // (fault, the event succeeds, its records left in the zones (A,
         // CNAME, PTR), of those listed pending)
         let cases = [
@@ -381,7 +381,7 @@ mod tests {
     /// records as pending for good.
     #[tokio::test]
     async fn a_failed_item_read_does_not_strand_a_release_in_the_same_batch() {
-        use crate::adapters::memory::Fault;
+        use crate::sim::memory::Fault;
         let world = serde_json::json!({
             "vpcs": [{"id": "vpc-1", "cidr": "10.1.0.0/16", "dhcp_domain": "corp.example"}],
             "subnets": [{"id": "s-1", "vpc": "vpc-1", "cidr": "10.1.2.0/24"}],

@@ -76,7 +76,7 @@ pub fn expected_records(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::MemoryAccount;
+    use crate::sim::memory::MemoryAccount;
     use crate::Config;
 
     #[tokio::test]

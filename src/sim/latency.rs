@@ -4,11 +4,11 @@
 //! after the other (calls made at once wait together). Figures, never a
 //! timed assertion: `examples/critical_path.rs` prints them.
 
+use crate::changes::ZoneChanges;
 use crate::error::Result;
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, VpcFacts, ZoneInfo,
 };
-use crate::plan::ZoneChanges;
 use crate::ports::{Dns, Instances, Registry, Write};
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -12,9 +12,9 @@
 //! is counted as having met the limit. Time is tokio's, so a rehearsal on a
 //! paused clock measures simulated seconds.
 
+use crate::changes::ZoneChanges;
 use crate::error::{Error, Result};
 use crate::model::{RecordSet, ZoneInfo};
-use crate::plan::ZoneChanges;
 use crate::ports::Dns;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -170,7 +170,7 @@ impl<D: Dns + Sync> Dns for RateLimited<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::MemoryAccount;
+    use crate::sim::memory::MemoryAccount;
 
     fn empty_batch() -> ZoneChanges {
         ZoneChanges {

@@ -5,6 +5,7 @@
 pub mod fleet;
 pub mod latency;
 pub mod limiter;
+pub mod memory;
 pub mod scenario;
 pub mod snapshot;
 pub mod world;

@@ -209,7 +209,7 @@ async fn registry(
     {
         for mut item in stored {
             let id = item.instance_id.clone();
-            if let Some(host) = id.strip_prefix(crate::ddns::host::HOST_KEY_PREFIX) {
+            if let Some(host) = id.strip_prefix(crate::model::HOST_KEY_PREFIX) {
                 warnings.push(format!(
                     "DDNS host {} left out: hosts are not part of world files (their secrets stay in the table)",
                     crate::names::clip(host)

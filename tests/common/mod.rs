@@ -10,13 +10,13 @@
 use ec2_ddns::adapters::aws::{
     self, dynamodb::DynamoRegistry, ec2::Ec2, route53::Route53, ConnectOptions,
 };
-use ec2_ddns::adapters::memory::MemoryAccount;
 use ec2_ddns::calls::CallLog;
 use ec2_ddns::event::{self, InstanceEvent};
 use ec2_ddns::model::{self, InstanceState, RecordSet};
 use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
 use ec2_ddns::ports::{Dns, Instances, Registry};
 use ec2_ddns::registrar::Registrar;
+use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::summary::Summary;
 use ec2_ddns::Config;

@@ -7,10 +7,10 @@
 //! type pair), so those two loop over their tokens here.
 
 use super::{aws_error, error_code};
+use crate::changes::{ChangeAction, ZoneChanges};
 use crate::error::{Error, Result};
 use crate::model::{RecordData, RecordSet, RecordType, ZoneInfo};
 use crate::names;
-use crate::plan::{ChangeAction, ZoneChanges};
 use crate::ports::Dns;
 use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
 use std::collections::BTreeSet;

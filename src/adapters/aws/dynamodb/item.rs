@@ -2,8 +2,8 @@
 //! person can read in the console, and back; an item ec2-ddns did not
 //! write, or cannot read, reads as a foreign item, kept as DynamoDB JSON.
 
-use crate::ddns::decide::Counters;
 use crate::error::Result;
+use crate::model::Counters;
 use crate::model::{
     self, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
 };
@@ -51,7 +51,7 @@ const HOST_ATTRIBUTES: &[&str] = &[
 
 /// Whether `key` is a host's (the DDNS endpoint's) item.
 fn is_host_key(key: &str) -> bool {
-    key.starts_with(crate::ddns::host::HOST_KEY_PREFIX)
+    key.starts_with(crate::model::HOST_KEY_PREFIX)
 }
 
 fn records_list(records: &[OwnedRecord]) -> AV {

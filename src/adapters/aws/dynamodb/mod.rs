@@ -10,8 +10,8 @@ mod item;
 pub use item::{av_to_json, from_item, json_to_av, to_item};
 
 use super::aws_error;
-use crate::ddns::decide::Counters;
 use crate::error::{Error, Failure, Result};
+use crate::model::Counters;
 use crate::model::{ForeignItem, InstanceState, RegistryItem};
 use crate::ports::{Guards, Registry, Write};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;

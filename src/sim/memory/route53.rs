@@ -3,10 +3,10 @@
 //! each record credited to its writer.
 
 use super::{slot, MemoryAccount};
+use crate::changes::{ChangeAction, ZoneChanges};
 use crate::error::{Error, Failure, Result};
 use crate::model::{RecordSet, RecordType, ZoneInfo};
 use crate::names;
-use crate::plan::{ChangeAction, ZoneChanges};
 use crate::ports::Dns;
 use std::collections::BTreeSet;
 
@@ -186,7 +186,7 @@ pub fn apply_strictly(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Change;
+    use crate::changes::Change;
     use rstest::rstest;
     use ChangeAction::*;
 

@@ -3,8 +3,8 @@
 
 use super::registry::Stored;
 use super::MemoryAccount;
-use crate::ddns::decide::Counters;
 use crate::error::Result;
+use crate::model::Counters;
 use crate::ports::Guards;
 
 impl Guards for MemoryAccount {

@@ -1,5 +1,7 @@
 //! The changes a plan sends: Route 53's actions, one change, and one zone's
 //! batch (sent as one compare-and-swap ChangeResourceRecordSets call).
+//! Plain data below the plan, so that the ports and the adapters that
+//! carry a batch need nothing of the planner.
 
 use crate::model::{OwnedRecord, RecordSet};
 use serde::Serialize;
