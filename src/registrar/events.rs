@@ -237,14 +237,8 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             });
         }
 
-        let wanting: Vec<&InstanceFacts> = intents
-            .iter()
-            .filter_map(|one| match &one.intent {
-                Intent::Register(facts) => Some(facts),
-                _ => None,
-            })
-            .collect();
-        let surroundings = Surroundings::read(self, &wanting).await;
+        let surroundings =
+            Surroundings::of_registrations(self, intents.iter().map(|one| &one.intent)).await;
         let mut subjects = Vec::new();
         for EventIntent {
             event: k,

@@ -9,7 +9,7 @@ use super::Registrar;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{InstanceFacts, VpcFacts, ZoneInfo};
-use crate::plan::{self, Observed, PlanInput, Targets};
+use crate::plan::{self, Intent, Observed, PlanInput, Targets};
 use crate::ports::{Dns, Instances};
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +73,22 @@ impl Surroundings {
             }
         }
         surroundings
+    }
+
+    /// Reads the zones and VPC facts of every registration among
+    /// `intents` (the instances that want records), all at once.
+    pub async fn of_registrations<'i, E: Instances + Sync, D: Dns + Sync, R>(
+        registrar: &Registrar<E, D, R>,
+        intents: impl IntoIterator<Item = &'i Intent>,
+    ) -> Surroundings {
+        let wanting: Vec<&InstanceFacts> = intents
+            .into_iter()
+            .filter_map(|intent| match intent {
+                Intent::Register(facts) => Some(facts),
+                _ => None,
+            })
+            .collect();
+        Surroundings::read(registrar, &wanting).await
     }
 
     /// What `facts` should have, in the zones read for it; the failure

@@ -192,14 +192,8 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 instance_id: instance.instance_id,
             });
         }
-        let wanting: Vec<&InstanceFacts> = intents
-            .iter()
-            .filter_map(|one| match &one.intent {
-                Intent::Register(facts) => Some(facts),
-                _ => None,
-            })
-            .collect();
-        let surroundings = Surroundings::read(self, &wanting).await;
+        let surroundings =
+            Surroundings::of_registrations(self, intents.iter().map(|one| &one.intent)).await;
         let mut subjects: Vec<Subject> = Vec::new();
         let mut unreachable: Vec<Summary> = Vec::new();
         for one in intents {

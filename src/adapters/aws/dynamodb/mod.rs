@@ -70,6 +70,28 @@ fn absent_or_unchanged(found: &ForeignItem) -> (String, Names, Values) {
     )
 }
 
+/// A conditional write's answer: its condition failing means another
+/// invocation wrote the item since it was read (a race), any other failure
+/// is the call's.
+fn conditional<T, E>(
+    answer: std::result::Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
+    item: &RegistryItem,
+    operation: &str,
+) -> Result<()>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match answer {
+        Ok(_) => Ok(()),
+        Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
+            Err(Error::RegistryRace {
+                instance_id: item.instance_id.clone(),
+            })
+        }
+        Err(e) => Err(aws_error(operation, e)),
+    }
+}
+
 impl Registry for DynamoRegistry {
     async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
         let out = self
@@ -121,15 +143,7 @@ impl Registry for DynamoRegistry {
             .condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values);
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
-                Err(Error::RegistryRace {
-                    instance_id: item.instance_id.clone(),
-                })
-            }
-            Err(e) => Err(aws_error("dynamodb:PutItem", e)),
-        }
+        conditional(request.send().await, item, "dynamodb:PutItem")
     }
 
     /// One UpdateItem: a `Releasing` mark unique to this call (every
@@ -219,15 +233,7 @@ impl Registry for DynamoRegistry {
             .condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values);
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
-                Err(Error::RegistryRace {
-                    instance_id: item.instance_id.clone(),
-                })
-            }
-            Err(e) => Err(aws_error("dynamodb:DeleteItem", e)),
-        }
+        conditional(request.send().await, item, "dynamodb:DeleteItem")
     }
 
     /// BatchGetItem, 100 keys per call, consistent reads; keys DynamoDB
