@@ -8,7 +8,7 @@
 //! and a refusal there changes their plan.
 
 use super::book::Book;
-use super::subject::Wants;
+use super::subject::{Refusal, Wants};
 use super::{retry, Registrar, ROUNDS};
 use crate::apply::{self, Sent};
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         seen: &mut Observed,
         summary: Summary,
         wants: &Wants,
-        mut refused_before: Vec<(ZoneChanges, Error)>,
+        mut refused_before: Vec<Refusal>,
     ) -> Result<Summary> {
         let deregister = matches!(wants, Wants::Nothing);
         let ttl = self.config.ttl;
@@ -65,11 +65,11 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 let unsent = &batches[i + 1..];
                 // A batch Route 53 refused already, unchanged, is not sent
                 // again: its refusal is taken as it was.
-                let known = refused_before
-                    .iter()
-                    .position(|(r, _)| r.zone_id == batch.zone_id && r.changes == batch.changes);
+                let known = refused_before.iter().position(|r| {
+                    r.changes.zone_id == batch.zone_id && r.changes.changes == batch.changes
+                });
                 let sent = match known {
-                    Some(k) => Sent::Refused(refused_before.remove(k).1),
+                    Some(k) => Sent::Refused(refused_before.remove(k).error),
                     None => apply::send(&self.dns, batch, seen).await,
                 };
                 match sent {

@@ -11,6 +11,7 @@ use super::Registrar;
 use crate::error::{Error, Result};
 use crate::model::RegistryItem;
 use crate::ports::{Registry, Write, MAX_WRITES_AT_ONCE};
+use std::collections::BTreeMap;
 use tracing::warn;
 
 /// The write an item needs: save the book's next item, or remove it.
@@ -67,14 +68,14 @@ impl ItemWrite {
 }
 
 impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
-    /// Makes each subject's item write, as the module docs say; the
-    /// result of each, by subject index.
+    /// Makes each subject's item write (by subject index, one each), as
+    /// the module docs say; the result of each, by subject index.
     pub(crate) async fn write_items(
         &self,
         subjects: &mut [Subject],
-        writes: Vec<(usize, ItemWrite)>,
-    ) -> Vec<(usize, Result<()>)> {
-        let mut results = Vec::with_capacity(writes.len());
+        writes: BTreeMap<usize, ItemWrite>,
+    ) -> BTreeMap<usize, Result<()>> {
+        let mut results = BTreeMap::new();
         let mut writes = writes.into_iter().peekable();
         while writes.peek().is_some() {
             let chunk: Vec<(usize, ItemWrite)> = writes.by_ref().take(MAX_WRITES_AT_ONCE).collect();
@@ -84,7 +85,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
                     Ok(()) => {
                         for (i, w) in chunk {
                             w.made(&mut subjects[i].book);
-                            results.push((i, Ok(())));
+                            results.insert(i, Ok(()));
                         }
                         continue;
                     }
@@ -94,7 +95,8 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
                 }
             }
             for (i, w) in chunk {
-                results.push((i, self.write_item(&mut subjects[i].book, &w).await));
+                let result = self.write_item(&mut subjects[i].book, &w).await;
+                results.insert(i, result);
             }
         }
         results

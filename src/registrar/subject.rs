@@ -118,6 +118,12 @@ impl HostWants {
     }
 }
 
+/// A subject's changes in one zone that Route 53 refused, and its words.
+pub(crate) struct Refusal {
+    pub changes: ZoneChanges,
+    pub error: Error,
+}
+
 /// One subject as the engine converges it, with what became of it.
 pub(crate) struct Subject {
     pub book: Book,
@@ -135,7 +141,7 @@ pub(crate) struct Subject {
     /// own afterwards.
     pub deferred: bool,
     /// Its parts Route 53 refused, and why: not sent again unchanged.
-    pub refused: Vec<(ZoneChanges, Error)>,
+    pub refused: Vec<Refusal>,
     /// The merged pass failed for it and left it to the next convergence.
     pub failure: Option<Error>,
     /// Its item was written ahead: it must be saved again at the end.

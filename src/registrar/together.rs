@@ -33,7 +33,7 @@
 
 use super::items::ItemWrite;
 use super::read::Reads;
-use super::subject::Subject;
+use super::subject::{Refusal, Subject};
 use super::Registrar;
 use crate::apply::{self, Sent};
 use crate::error::{Error, Result};
@@ -252,7 +252,10 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                     PartSent::Deferred(refusal) => {
                         s.book.not_applied(&changes);
                         s.deferred = true;
-                        s.refused.push((changes, refusal));
+                        s.refused.push(Refusal {
+                            changes,
+                            error: refusal,
+                        });
                     }
                     PartSent::Failed(e) => {
                         s.book.not_applied(&changes);
@@ -280,11 +283,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             .filter(|(_, s)| s.active())
             .filter_map(|(i, s)| Some((i, ItemWrite::finishing(&s.book, s.deregister())?)))
             .collect();
-        let mut finished: BTreeMap<usize, Result<()>> = self
-            .write_items(&mut subjects, writes)
-            .await
-            .into_iter()
-            .collect();
+        let mut finished = self.write_items(&mut subjects, writes).await;
         let mut results = Vec::with_capacity(subjects.len());
         for (i, mut s) in subjects.into_iter().enumerate() {
             let deregister = s.deregister();
