@@ -92,18 +92,28 @@ where
     }
 }
 
-impl Registry for DynamoRegistry {
-    async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
+impl DynamoRegistry {
+    /// The item under `key` as the table holds it (a consistent GetItem):
+    /// what `load` reads, and what a release's read-back looks for its
+    /// mark in.
+    async fn stored(&self, key: &str) -> Result<Option<HashMap<String, AV>>> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("InstanceId", s(instance_id))
+            .key("InstanceId", s(key))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| aws_error("dynamodb:GetItem", e))?;
-        Ok(out.item().map(|m| from_item(instance_id, m)))
+        Ok(out.item)
+    }
+}
+
+impl Registry for DynamoRegistry {
+    async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
+        let found = self.stored(instance_id).await?;
+        Ok(found.map(|m| from_item(instance_id, &m)))
     }
 
     /// A consistent scan, all pages. An item without a string `InstanceId`
@@ -198,15 +208,7 @@ impl Registry for DynamoRegistry {
             }
             Err(e) => aws_error("dynamodb:UpdateItem", e),
         };
-        let back = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("InstanceId", s(instance_id))
-            .consistent_read(true)
-            .send()
-            .await;
-        let Some(mut map) = back.ok().and_then(|out| out.item().cloned()) else {
+        let Ok(Some(mut map)) = self.stored(instance_id).await else {
             return Err(err);
         };
         if map.get("Releasing").and_then(|v| v.as_s().ok()) != Some(&mark) {
