@@ -212,7 +212,7 @@ async fn direct(
                 };
                 tally.invocations.fetch_add(1, Ordering::SeqCst);
                 let deadline = Instant::now() + Duration::from_secs(timeout);
-                let failed = ec2_ddns::lambda::handle_until(&env, payload.clone(), Some(deadline))
+                let failed = ec2_ddns_lambda::handle_until(&env, payload.clone(), Some(deadline))
                     .await
                     .is_err();
                 if failed {
@@ -329,7 +329,7 @@ async fn buffered(
                     "awsRegion": "us-east-1"
                 })).collect::<Vec<_>>()});
                 let deadline = Instant::now() + Duration::from_secs(args.timeout);
-                let answer = ec2_ddns::lambda::handle_until(&env, payload, Some(deadline))
+                let answer = ec2_ddns_lambda::handle_until(&env, payload, Some(deadline))
                     .await
                     .unwrap_or_default();
                 let failed: BTreeSet<String> = answer["batchItemFailures"]

@@ -1,30 +1,19 @@
-//! ec2-ddns: dynamic DNS for Amazon Route 53, driven by EC2 state changes.
+//! ec2-ddns's command line (`cli`), and one place to reach every layer.
 //!
-//! The flow is one way: `event` → facts (through `ports`) → `plan` → apply
-//! → registry, wired together in `registrar`. Decisions live in pure
-//! modules (`names`, `plan`); AWS sits behind the small traits of `ports`,
-//! implemented by `adapters::aws` and by the in-memory account of
-//! `sim::memory`. `sim` holds world files, scenarios and snapshots;
-//! `lambda` the function's handler; `cli` the command line.
+//! The layers are the workspace's crates (ARCHITECTURE.md): `ec2-ddns-core`
+//! (model, names, plan, ports, the engine), `ec2-ddns-aws` (the SDK
+//! adapters), `ec2-ddns-sim` (rehearsal) and `ec2-ddns-lambda` (the
+//! function). The command line uses them all; their modules are re-exported
+//! here under the paths the integration tests and examples use
+//! (`ec2_ddns::model`, `ec2_ddns::sim::memory`, `ec2_ddns::adapters::aws`).
 
-pub mod adapters;
-pub mod apply;
-pub mod buffered;
-pub mod calls;
-pub mod changes;
+pub use ec2_ddns_core::*;
+pub use ec2_ddns_sim as sim;
+
+/// The ports' implementations that talk to AWS, and the cache in front of them.
+pub mod adapters {
+    pub use ec2_ddns_aws as aws;
+    pub use ec2_ddns_core::cache;
+}
+
 pub mod cli;
-pub mod config;
-pub mod ddns;
-pub mod error;
-pub mod event;
-pub mod lambda;
-pub mod model;
-pub mod names;
-pub mod plan;
-pub mod ports;
-pub mod registrar;
-pub mod sim;
-pub mod summary;
-
-pub use config::Config;
-pub use error::{Error, Result};

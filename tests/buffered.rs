@@ -548,7 +548,7 @@ async fn an_instance_ec2_cannot_read_fails_alone_and_keeps_its_records() {
 #[tokio::test]
 async fn the_handler_answers_an_sqs_batch_with_its_batch_item_failures() {
     use aws_lambda_events::sqs::SqsEvent;
-    use ec2_ddns::lambda;
+    use ec2_ddns_lambda as lambda;
     use serde_json::json;
     let text = std::fs::read_to_string(common::repo("fixtures/events/sqs-web-1-launch.json"))
         .expect("fixture");

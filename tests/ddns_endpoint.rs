@@ -7,7 +7,8 @@ use ec2_ddns::model::{self, HostSettings, RecordType, RegistryItem};
 use ec2_ddns::ports::Registry;
 use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::world::World;
-use ec2_ddns::{lambda, Config};
+use ec2_ddns::Config;
+use ec2_ddns_lambda as lambda;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 

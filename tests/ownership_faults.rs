@@ -5,7 +5,7 @@
 //!
 //! To make an invocation fail, every change attempt must fail: within one
 //! invocation a change that certainly did not apply is tried again (up to
-//! `ROUNDS` plans, src/registrar.rs), so more faults than that are queued and
+//! `ROUNDS` plans, crates/core/src/registrar/), so more faults than that are queued and
 //! whatever is left is cleared afterwards.
 
 mod common;

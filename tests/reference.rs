@@ -2,6 +2,8 @@
 //! tests/cli.rs): the man pages in docs/man/, and the Lambda function's
 //! reading of its settings from the same `ConfigArgs`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -63,7 +65,7 @@ fn the_man_pages_are_up_to_date() {
 
 /// The real `bootstrap`, started with its settings in the environment.
 fn bootstrap(env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    let mut command = Command::new(common::bootstrap_binary());
     for (key, _) in std::env::vars() {
         if key.starts_with("DDNS_") || key.starts_with("AWS_") {
             command.env_remove(key);
@@ -128,4 +130,31 @@ fn the_lambda_takes_a_blank_setting_as_unset() {
     assert_ne!(status, Some(0), "{stderr}");
     assert!(!stderr.contains("Config {"), "{stderr}");
     assert!(stderr.contains("AWS_LAMBDA"), "{stderr}");
+}
+
+/// The layers of ARCHITECTURE.md, as each crate's `[dependencies]` name
+/// them: core depends on no crate of ours; the function (crates/lambda)
+/// never on the simulator or the command line. The compiler enforces what
+/// the manifests say; this keeps the manifests saying what the design is.
+#[test]
+fn the_crates_depend_only_downward() {
+    let allowed: [(&str, &[&str]); 4] = [
+        ("core", &[]),
+        ("aws", &["ec2-ddns-core"]),
+        ("sim", &["ec2-ddns-core", "ec2-ddns-aws"]),
+        ("lambda", &["ec2-ddns-core", "ec2-ddns-aws"]),
+    ];
+    for (krate, wanted) in allowed {
+        let path = format!("{}/crates/{krate}/Cargo.toml", env!("CARGO_MANIFEST_DIR"));
+        let manifest = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let ours: Vec<&str> = manifest
+            .split("\n[")
+            .find(|section| section.starts_with("dependencies]"))
+            .unwrap_or_else(|| panic!("{path} has no [dependencies]"))
+            .lines()
+            .filter_map(|line| line.split(['.', ' ', '=']).next())
+            .filter(|name| name.starts_with("ec2-ddns"))
+            .collect();
+        assert_eq!(ours, wanted, "{path}: the crates of ours it depends on");
+    }
 }

@@ -6,6 +6,7 @@
 //! some event ended in error or an AWS read failed, 2 for bad usage,
 //! configuration or input files.
 
+pub mod client;
 mod hosts;
 mod output;
 mod reconcile;

@@ -2,7 +2,7 @@
 
 use super::output::println;
 use super::usage_error;
-use crate::ddns::client;
+use crate::cli::client;
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;

@@ -30,6 +30,26 @@ pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// The Lambda function's `bootstrap` (crates/lambda), which cargo builds
+/// into this test's target directory when it tests the workspace: plain
+/// `cargo test` at the root does, and so does ./scripts/test. (It is another
+/// package's binary, so `CARGO_BIN_EXE_bootstrap` can't name it.)
+pub fn bootstrap_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's own path");
+    // target/debug/deps/<test> → target/debug/bootstrap
+    let path = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test runs from target/<profile>/deps")
+        .join(format!("bootstrap{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is not built: test the whole workspace (`cargo test`, or ./scripts/test), or build it first with `cargo build -p ec2-ddns-lambda`",
+        path.display()
+    );
+    path
+}
+
 /// The reason on every test that needs the emulator.
 pub const NEEDS_MOTO: &str = "needs the emulator: run through scripts/test";
 

@@ -88,7 +88,7 @@ impl Function {
         );
         wait_for_port(port);
         let log_file = dir.join("bootstrap.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+        let mut command = Command::new(super::bootstrap_binary());
         command
             .env(
                 "AWS_LAMBDA_RUNTIME_API",

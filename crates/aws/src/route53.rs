@@ -1,0 +1,365 @@
+//! Route 53 through the SDK: zones, the records at given names, and one
+//! ChangeResourceRecordSets per zone.
+//!
+//! ListHostedZones goes through the SDK's paginator. ListHostedZonesByVPC
+//! and ListResourceRecordSets have none (the SDK generates paginators only
+//! for single-token operations, and record listings resume from a name and
+//! type pair), so those two loop over their tokens here.
+
+use super::{aws_error, error_code};
+use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
+use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
+use ec2_ddns_core::error::{Error, Result};
+use ec2_ddns_core::model::{RecordData, RecordSet, RecordType, ZoneInfo};
+use ec2_ddns_core::names;
+use ec2_ddns_core::ports::Dns;
+use std::collections::BTreeSet;
+
+pub struct Route53 {
+    pub client: aws_sdk_route53::Client,
+}
+
+fn bare_id(id: &str) -> String {
+    id.trim_start_matches("/hostedzone/").to_string()
+}
+
+/// Route 53 writes some characters as octal escapes (`\052` for `*`); the
+/// registrar compares names in their plain form.
+fn unescape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+        {
+            if let Ok(code) = u8::from_str_radix(&name[i + 1..i + 4], 8) {
+                out.push(code as char);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    out
+}
+
+/// An SDK record set in the registrar's form.
+fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
+    let name = unescape(rr.name());
+    let rtype = RecordType::from(rr.r#type().as_str());
+    if let Some(alias) = rr.alias_target() {
+        return RecordSet::alias(&name, rtype, alias.dns_name());
+    }
+    let ttl = rr
+        .ttl()
+        .unwrap_or(0)
+        .clamp(0, i64::from(ec2_ddns_core::model::MAX_TTL)) as u32;
+    RecordSet::new(
+        &name,
+        rtype,
+        ttl,
+        rr.resource_records()
+            .iter()
+            .map(|v| v.value().to_string())
+            .collect(),
+    )
+}
+
+/// A batch that could not even be built, so nothing was sent: retrying
+/// would build it the same way.
+fn not_sent(zone_id: &str, message: impl std::fmt::Display) -> Error {
+    Error::BatchRefused {
+        zone_id: zone_id.to_string(),
+        code: "NotSent".into(),
+        message: message.to_string(),
+    }
+}
+
+/// A record set as the SDK sends it. The registrar writes plain record sets
+/// only; an alias in a batch is a bug, refused before anything is sent.
+fn to_sdk(record: &RecordSet, zone_id: &str) -> Result<r53::ResourceRecordSet> {
+    let refuse = |message: String| not_sent(zone_id, message);
+    let RecordData::Values { ttl, values } = &record.data else {
+        return Err(refuse(format!(
+            "{record}: the registrar never writes alias records"
+        )));
+    };
+    let mut rrset = r53::ResourceRecordSet::builder()
+        .name(&record.name)
+        .r#type(RrType::from(record.rtype.as_str()))
+        .ttl(i64::from(*ttl));
+    for v in values {
+        rrset = rrset.resource_records(
+            r53::ResourceRecord::builder()
+                .value(v)
+                .build()
+                .map_err(|e| refuse(format!("{record}: {e}")))?,
+        );
+    }
+    rrset.build().map_err(|e| refuse(format!("{record}: {e}")))
+}
+
+impl Route53 {
+    /// Every hosted zone in the account, all pages.
+    pub async fn all_zones(&self) -> Result<Vec<ZoneInfo>> {
+        let mut zones = Vec::new();
+        let mut pages = self.client.list_hosted_zones().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("route53:ListHostedZones", e))?;
+            zones.extend(page.hosted_zones().iter().map(|z| ZoneInfo {
+                id: bare_id(z.id()),
+                name: names::normalize(&unescape(z.name())),
+                private: z.config().is_some_and(|c| c.private_zone()),
+            }));
+        }
+        Ok(zones)
+    }
+
+    /// Ids of the private zones associated with the VPC, all pages.
+    async fn zone_ids_for_vpc(&self, vpc_id: &str, region: &str) -> Result<BTreeSet<String>> {
+        let mut ids = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_hosted_zones_by_vpc()
+                .vpc_id(vpc_id)
+                .vpc_region(VpcRegion::from(region))
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:ListHostedZonesByVPC", e))?;
+            ids.extend(
+                page.hosted_zone_summaries()
+                    .iter()
+                    .map(|s| bare_id(s.hosted_zone_id())),
+            );
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The record sets at one name: a listing that starts at the name and
+    /// stops as soon as it passes it. `None` when the zone is gone.
+    async fn records_named(&self, zone_id: &str, name: &str) -> Result<Option<Vec<RecordSet>>> {
+        let mut found = Vec::new();
+        let mut start_type: Option<RrType> = None;
+        loop {
+            let result = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .start_record_name(name)
+                .set_start_record_type(start_type.clone())
+                .max_items(20)
+                .send()
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(None),
+                Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
+            };
+            let mut passed = false;
+            for rr in page.resource_record_sets() {
+                let record = to_record(rr);
+                if record.name != name {
+                    passed = true;
+                    break;
+                }
+                found.push(record);
+            }
+            match (
+                page.is_truncated(),
+                page.next_record_name(),
+                page.next_record_type(),
+            ) {
+                (true, Some(next_name), Some(next_type))
+                    if !passed && names::normalize(next_name) == name =>
+                {
+                    start_type = Some(next_type.clone());
+                }
+                _ => break,
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// Every record set in a zone, all pages of 300 (the largest Route 53
+    /// gives): the reconcile, snapshots and tests. A zone that is gone
+    /// holds nothing.
+    pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        let mut records = Vec::new();
+        let mut start: Option<(String, RrType)> = None;
+        loop {
+            let result = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .max_items(300)
+                .set_start_record_name(start.as_ref().map(|s| s.0.clone()))
+                .set_start_record_type(start.as_ref().map(|s| s.1.clone()))
+                .send()
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(Vec::new()),
+                Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
+            };
+            records.extend(page.resource_record_sets().iter().map(to_record));
+            match (
+                page.is_truncated(),
+                page.next_record_name(),
+                page.next_record_type(),
+            ) {
+                (true, Some(name), Some(rtype)) => start = Some((name.to_string(), rtype.clone())),
+                _ => break,
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// Names read one call each at most; more are read by listing the zone.
+const NAMES_READ_ONE_BY_ONE: usize = 10;
+
+impl Dns for Route53 {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
+        let visible = async {
+            match vpc_id {
+                Some(vpc) => self.zone_ids_for_vpc(vpc, region).await,
+                None => Ok(BTreeSet::new()),
+            }
+        };
+        let (all, visible) = tokio::join!(self.all_zones(), visible);
+        let (all, visible) = (all?, visible?);
+        Ok(all
+            .into_iter()
+            .filter(|z| !z.private || visible.contains(&z.id))
+            .collect())
+    }
+
+    /// One name: a listing from that name. Several names: one listing of the
+    /// zone's first page (300 record sets), which for the usual small zone is
+    /// all of it; only names that page cannot settle are listed one by one.
+    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+        let mut records = Vec::new();
+        let mut unsettled: Vec<&String> = names.iter().collect();
+        if names.len() > 1 {
+            let page = match self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .max_items(300)
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("NoSuchHostedZone") => return Ok(Vec::new()),
+                Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
+            };
+            let listed: Vec<RecordSet> =
+                page.resource_record_sets().iter().map(to_record).collect();
+            let last_name = listed.last().map(|r| r.name.clone());
+            unsettled.retain(|name| {
+                let found = listed.iter().any(|r| &&r.name == name);
+                // A truncated page settles a name only if the name's records
+                // are on it and the page does not end inside them.
+                page.is_truncated() && (!found || last_name.as_ref() == Some(*name))
+            });
+            records.extend(
+                listed
+                    .into_iter()
+                    .filter(|r| names.contains(&r.name) && !unsettled.contains(&&r.name)),
+            );
+        }
+        if unsettled.len() > NAMES_READ_ONE_BY_ONE {
+            // A merged batch's names: the whole zone, 300 a page, costs
+            // fewer calls than one read per name.
+            let all = self.records_in(zone_id).await?;
+            return Ok(all
+                .into_iter()
+                .filter(|r| names.contains(&r.name))
+                .collect());
+        }
+        for name in unsettled {
+            match self.records_named(zone_id, name).await? {
+                Some(found) => records.extend(found),
+                None => return Ok(Vec::new()),
+            }
+        }
+        Ok(records)
+    }
+
+    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        self.zone_records(zone_id).await
+    }
+
+    async fn apply(&self, batch: &ZoneChanges) -> Result<()> {
+        let mut changes = Vec::new();
+        for c in &batch.changes {
+            let action = match c.action {
+                ChangeAction::Create => r53::ChangeAction::Create,
+                ChangeAction::Upsert => r53::ChangeAction::Upsert,
+                ChangeAction::Delete => r53::ChangeAction::Delete,
+            };
+            let change = r53::Change::builder()
+                .action(action)
+                .resource_record_set(to_sdk(&c.record, &batch.zone_id)?)
+                .build();
+            changes.push(change.map_err(|e| not_sent(&batch.zone_id, e))?);
+        }
+        let body = r53::ChangeBatch::builder()
+            .comment("ec2-ddns")
+            .set_changes(Some(changes))
+            .build()
+            .map_err(|e| not_sent(&batch.zone_id, e))?;
+        // Sent once, never retried by the SDK: a retry of a batch that
+        // committed before its answer was lost would be refused ("already
+        // exists"), and its records taken for someone else's. The registrar
+        // settles a lost answer by reading, and retries only what it knows
+        // was not applied (`ec2_ddns_core::apply`).
+        let once = aws_sdk_route53::config::Builder::default()
+            .retry_config(aws_sdk_route53::config::retry::RetryConfig::disabled());
+        let result = self
+            .client
+            .change_resource_record_sets()
+            .hosted_zone_id(&batch.zone_id)
+            .change_batch(body)
+            .customize()
+            .config_override(once)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match error_code(&e) {
+                Some(code @ ("InvalidChangeBatch" | "InvalidInput")) => {
+                    let message = aws_sdk_route53::error::ProvideErrorMetadata::message(&e)
+                        .unwrap_or("no message")
+                        .to_string();
+                    tracing::debug!(error = %aws_sdk_route53::error::DisplayErrorContext(&e), "change batch refused");
+                    Err(Error::route53_refusal(&batch.zone_id, code, &message))
+                }
+                _ => Err(aws_error("route53:ChangeResourceRecordSets", e)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unescape_octal() {
+        assert_eq!(super::unescape("\\052.corp.example."), "*.corp.example.");
+        assert_eq!(super::unescape("web.corp.example."), "web.corp.example.");
+    }
+}

@@ -1,0 +1,129 @@
+//! A warm Lambda process's short memory of what rarely changes: the zones
+//! an instance can be written into (and their VPC associations) and each
+//! VPC's DHCP domain and DNS attributes. Kept for `DDNS_CACHE_SECONDS`
+//! (default 60; 0 disables), so a warm invocation makes only the calls it
+//! can't avoid: describe the instance, read and write its item, one change
+//! per zone. Instances, records and registry items are never cached: they
+//! are what the registrar converges.
+//!
+//! A change Route 53 refuses forgets the zones (a zone may have gone or
+//! changed); otherwise a new zone or association is seen within the
+//! cache's time, as docs/configuration.md says (`DDNS_CACHE_SECONDS`).
+
+use crate::changes::ZoneChanges;
+use crate::error::Result;
+use crate::model::{InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneInfo};
+use crate::ports::{Dns, Instances};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Zones visible from a VPC (or none: public only) in a region, and when
+/// they were read.
+type ZoneEntries = HashMap<(Option<String>, String), (Instant, Vec<ZoneInfo>)>;
+
+/// A port with the cache in front of it.
+pub struct Cached<T> {
+    pub inner: T,
+    ttl: Duration,
+    zones: Mutex<ZoneEntries>,
+    vpcs: Mutex<HashMap<String, (Instant, VpcFacts)>>,
+}
+
+impl<T> Cached<T> {
+    /// `inner` behind a cache whose entries live `ttl` (zero: no cache).
+    pub fn new(inner: T, ttl: Duration) -> Cached<T> {
+        Cached {
+            inner,
+            ttl,
+            zones: Mutex::new(HashMap::new()),
+            vpcs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A poisoned lock only means another thread panicked meanwhile; the
+    /// entries are still plain data.
+    fn lock<V>(map: &Mutex<V>) -> MutexGuard<'_, V> {
+        map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn fresh(&self, at: Instant) -> bool {
+        at.elapsed() < self.ttl
+    }
+}
+
+impl<T: Instances + Sync> Instances for Cached<T> {
+    async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
+        self.inner.instance(instance_id).await
+    }
+
+    /// A VPC EC2 does not know is not remembered: it may appear.
+    async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {
+        let hit = Self::lock(&self.vpcs)
+            .get(vpc_id)
+            .filter(|(at, _)| self.fresh(*at))
+            .map(|(_, facts)| facts.clone());
+        if let Some(facts) = hit {
+            return Ok(Some(facts));
+        }
+        let found = self.inner.vpc(vpc_id).await?;
+        if let (Some(facts), false) = (&found, self.ttl.is_zero()) {
+            Self::lock(&self.vpcs).insert(vpc_id.to_string(), (Instant::now(), facts.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn all_instances(&self) -> Result<InstanceListing> {
+        self.inner.all_instances().await
+    }
+
+    async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
+        self.inner.instances(instance_ids).await
+    }
+}
+
+impl<T: Dns + Sync> Dns for Cached<T> {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
+        let key = (vpc_id.map(str::to_string), region.to_string());
+        let hit = Self::lock(&self.zones)
+            .get(&key)
+            .filter(|(at, _)| self.fresh(*at))
+            .map(|(_, zones)| zones.clone());
+        if let Some(zones) = hit {
+            return Ok(zones);
+        }
+        let zones = self.inner.zones_visible_from(vpc_id, region).await?;
+        if !self.ttl.is_zero() {
+            Self::lock(&self.zones).insert(key, (Instant::now(), zones.clone()));
+        }
+        Ok(zones)
+    }
+
+    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+        self.inner.records_at(zone_id, names).await
+    }
+
+    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        self.inner.records_in(zone_id).await
+    }
+
+    async fn apply(&self, changes: &ZoneChanges) -> Result<()> {
+        let result = self.inner.apply(changes).await;
+        // A refusal may mean a zone went or changed; a throttle or a 5xx
+        // says nothing about zones, and forgetting them then would only
+        // add reads while Route 53 asks us to slow down.
+        let zones_may_differ = match &result {
+            Err(crate::Error::ZoneChanged { .. } | crate::Error::BatchRefused { .. }) => true,
+            Err(crate::Error::Aws { kind, .. }) => *kind == crate::error::Failure::NotFound,
+            _ => false,
+        };
+        if zones_may_differ {
+            Self::lock(&self.zones).clear();
+        }
+        result
+    }
+}

@@ -1,0 +1,491 @@
+//! Parses and classifies incoming events. Pure: no AWS call is made for an
+//! event that ends here, and every refusal names the field at fault.
+//!
+//! Three kinds of EventBridge event reach the registrar, and each is only a
+//! hint (`docs/convergence.md`): an EC2 state change and a tag
+//! change both mean "converge this instance now"; a scheduled event means
+//! "converge every instance" (the full reconcile).
+
+use crate::error::{Error, Result};
+use crate::model::{self, InstanceState};
+use crate::names::clip;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The detail-type EventBridge gives EC2 state changes.
+pub const STATE_CHANGE_DETAIL_TYPE: &str = "EC2 Instance State-change Notification";
+/// The detail-type of the tag service's events (source `aws.tag`).
+pub const TAG_CHANGE_DETAIL_TYPE: &str = "Tag Change on Resource";
+/// The detail-type of an EventBridge schedule (source `aws.events`).
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// `detail` of an EC2 state-change event, as EventBridge sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct StateChangeDetail {
+    instance_id: String,
+    state: String,
+}
+
+/// `detail` of a tag-change event. `tags` (the tags after the change) is
+/// not read: the registrar describes the instance, because a later change
+/// may already have overtaken this one.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct TagChangeDetail {
+    service: String,
+    resource_type: String,
+    #[serde(default)]
+    changed_tag_keys: Vec<String>,
+}
+
+/// An event about one instance: a state change or a tag change. Either
+/// way it is a hint to converge that instance to its live state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceEvent {
+    pub event_id: String,
+    pub instance_id: String,
+    pub kind: EventKind,
+    /// When AWS says the change happened; absent in some hand-made events.
+    pub time: Option<DateTime<Utc>>,
+    pub region: Option<String>,
+}
+
+/// What an instance event says happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// "EC2 Instance State-change Notification": the state it names.
+    StateChange(InstanceState),
+    /// "Tag Change on Resource": the tag keys it names as changed.
+    TagChange(Vec<String>),
+}
+
+impl InstanceEvent {
+    /// Whether this is a tag change rather than a state change.
+    pub fn is_tag_change(&self) -> bool {
+        matches!(self.kind, EventKind::TagChange(_))
+    }
+
+    /// The state a state change names; `None` for a tag change.
+    pub fn state(&self) -> Option<InstanceState> {
+        match self.kind {
+            EventKind::StateChange(state) => Some(state),
+            EventKind::TagChange(_) => None,
+        }
+    }
+
+    /// The tag keys a tag change names; none for a state change.
+    pub fn changed_tags(&self) -> &[String] {
+        match &self.kind {
+            EventKind::StateChange(_) => &[],
+            EventKind::TagChange(keys) => keys,
+        }
+    }
+}
+
+/// A parsed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Converge one instance.
+    Instance(InstanceEvent),
+    /// Converge every instance: the full reconcile.
+    Scheduled {
+        event_id: String,
+        time: Option<DateTime<Utc>>,
+    },
+    /// A well-formed event that is not about an EC2 instance (a tag change
+    /// on a volume, say): nothing to do, and no AWS call.
+    Ignored { event_id: String, reason: String },
+}
+
+/// The one builder of EC2 state-change event JSON, in the shape EventBridge
+/// delivers it: scenarios, tests and fixtures all make events here.
+pub fn state_change_json(
+    event_id: &str,
+    instance_id: &str,
+    state: InstanceState,
+    time: Option<DateTime<Utc>>,
+    region: &str,
+) -> Value {
+    let mut event = envelope(event_id, STATE_CHANGE_DETAIL_TYPE, "aws.ec2", time, region);
+    event["resources"] = json!([instance_arn(region, instance_id)]);
+    event["detail"] = json!({"instance-id": instance_id, "state": state.as_str()});
+    event
+}
+
+/// A tag-change event as the tag service sends it for an EC2 instance:
+/// `tags` are the instance's tags after the change.
+pub fn tag_change_json(
+    event_id: &str,
+    instance_id: &str,
+    changed: &[&str],
+    tags: &std::collections::BTreeMap<String, String>,
+    time: Option<DateTime<Utc>>,
+    region: &str,
+) -> Value {
+    let mut event = envelope(event_id, TAG_CHANGE_DETAIL_TYPE, "aws.tag", time, region);
+    event["resources"] = json!([instance_arn(region, instance_id)]);
+    event["detail"] = json!({
+        "changed-tag-keys": changed,
+        "service": "ec2",
+        "resource-type": "instance",
+        "version": 1,
+        "tags": tags,
+    });
+    event
+}
+
+/// The event an EventBridge schedule sends.
+pub fn scheduled_json(event_id: &str, time: Option<DateTime<Utc>>, region: &str) -> Value {
+    let mut event = envelope(event_id, SCHEDULED_DETAIL_TYPE, "aws.events", time, region);
+    event["resources"] = json!([format!(
+        "arn:aws:events:{region}:123456789012:rule/ec2-ddns-reconcile"
+    )]);
+    event
+}
+
+fn envelope(
+    event_id: &str,
+    detail_type: &str,
+    source: &str,
+    time: Option<DateTime<Utc>>,
+    region: &str,
+) -> Value {
+    let mut event = json!({
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "region": region,
+        "resources": [],
+        "detail": {}
+    });
+    if let Some(time) = time {
+        event["time"] = json!(model::format_time(&time));
+    }
+    event
+}
+
+fn instance_arn(region: &str, instance_id: &str) -> String {
+    format!("arn:aws:ec2:{region}:123456789012:instance/{instance_id}")
+}
+
+/// Parses an EventBridge event given as JSON text.
+pub fn parse_str(text: &str) -> Result<Event> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Error::BadEvent(format!("not JSON: {e}")))?;
+    parse(value)
+}
+
+/// Parses an event about one instance; a schedule or an ignored event is a
+/// `BadEvent` here (for callers that only handle instance events).
+pub fn parse_instance(value: Value) -> Result<InstanceEvent> {
+    match parse(value)? {
+        Event::Instance(e) => Ok(e),
+        Event::Scheduled { .. } => Err(Error::BadEvent(
+            "a scheduled event is not about one instance".into(),
+        )),
+        Event::Ignored { reason, .. } => Err(Error::BadEvent(reason)),
+    }
+}
+
+/// Parses an EventBridge event: an EC2 state change, a tag change or a
+/// schedule; anything else is a `BadEvent` that names the field at fault.
+pub fn parse(mut value: Value) -> Result<Event> {
+    let Some(object) = value.as_object_mut() else {
+        return Err(Error::BadEvent(
+            "expected an EventBridge event (a JSON object with source, detail-type and detail)"
+                .into(),
+        ));
+    };
+    // The time is checked here, so that a bad one is named as such rather
+    // than as the whole event failing to parse.
+    let time = match object.remove("time") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => {
+            Some(model::parse_time(&text).map_err(|e| Error::BadEvent(format!("time: {e}")))?)
+        }
+        Some(other) => {
+            return Err(Error::BadEvent(format!(
+                "time: expected an RFC 3339 time such as 2026-11-21T10:00:00Z, found {}",
+                clip(&other.to_string())
+            )))
+        }
+    };
+    let event: EventBridgeEvent<Value> = serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = match e.path().to_string().as_str() {
+            "." => "event".to_string(),
+            path => path.to_string(),
+        };
+        Error::BadEvent(format!(
+            "{at}: {}; expected an EventBridge event with source, detail-type and detail",
+            clip(&e.inner().to_string())
+        ))
+    })?;
+    let event_id = event.id.clone().unwrap_or_default();
+    match (event.source.as_str(), event.detail_type.as_str()) {
+        ("aws.ec2", STATE_CHANGE_DETAIL_TYPE) => state_change(event, time).map(Event::Instance),
+        ("aws.tag", TAG_CHANGE_DETAIL_TYPE) => tag_change(event, time),
+        ("aws.events", SCHEDULED_DETAIL_TYPE) => Ok(Event::Scheduled { event_id, time }),
+        (source, detail_type) => Err(Error::BadEvent(format!(
+            "unsupported event: source '{}', detail-type '{}'; expected an EC2 state change (aws.ec2, '{STATE_CHANGE_DETAIL_TYPE}'), a tag change (aws.tag, '{TAG_CHANGE_DETAIL_TYPE}') or a schedule (aws.events, '{SCHEDULED_DETAIL_TYPE}')",
+            clip(source),
+            clip(detail_type)
+        ))),
+    }
+}
+
+/// `detail` as `T`, or a `BadEvent` naming the field and what was expected.
+fn detail<T: serde::de::DeserializeOwned>(detail: Value, expected: &str) -> Result<T> {
+    serde_path_to_error::deserialize(detail).map_err(|e| {
+        let at = match e.path().to_string().as_str() {
+            "." => "detail".to_string(),
+            path => format!("detail.{path}"),
+        };
+        Error::BadEvent(format!(
+            "{at}: {}; expected {expected}",
+            clip(&e.inner().to_string())
+        ))
+    })
+}
+
+fn state_change(
+    event: EventBridgeEvent<Value>,
+    time: Option<DateTime<Utc>>,
+) -> Result<InstanceEvent> {
+    let d: StateChangeDetail = detail(
+        event.detail,
+        "{\"instance-id\": \"i-…\", \"state\": \"running\"}",
+    )?;
+    if !is_instance_id(&d.instance_id) {
+        return Err(Error::BadEvent(format!(
+            "detail.instance-id '{}' is not an EC2 instance id (i-…)",
+            clip(&d.instance_id)
+        )));
+    }
+    let state: InstanceState = d
+        .state
+        .parse()
+        .map_err(|e| Error::BadEvent(format!("detail.state: {e}")))?;
+    Ok(InstanceEvent {
+        event_id: event.id.unwrap_or_default(),
+        instance_id: d.instance_id,
+        kind: EventKind::StateChange(state),
+        time,
+        region: event.region,
+    })
+}
+
+/// A tag change on an EC2 instance; one on anything else is ignored. The
+/// instance id comes from the ARN in `resources`
+/// (`arn:aws:ec2:REGION:ACCOUNT:instance/i-…`).
+fn tag_change(event: EventBridgeEvent<Value>, time: Option<DateTime<Utc>>) -> Result<Event> {
+    let event_id = event.id.clone().unwrap_or_default();
+    let d: TagChangeDetail = detail(
+        event.detail,
+        "{\"service\": \"ec2\", \"resource-type\": \"instance\", \"changed-tag-keys\": [\"CNAME\"]}",
+    )?;
+    if d.service != "ec2" || d.resource_type != "instance" {
+        return Ok(Event::Ignored {
+            event_id,
+            reason: format!(
+                "a tag change on {} {}, not on an EC2 instance: nothing to do",
+                clip(&d.service),
+                clip(&d.resource_type)
+            ),
+        });
+    }
+    let ids: Vec<&str> = event
+        .resources
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|arn| arn.rsplit_once(":instance/").map(|(_, id)| id))
+        .collect();
+    let instance_id = match ids.as_slice() {
+        [id] if is_instance_id(id) => id.to_string(),
+        [id] => {
+            return Err(Error::BadEvent(format!(
+                "resources: '{}' is not an EC2 instance id (i-…)",
+                clip(id)
+            )))
+        }
+        _ => {
+            return Err(Error::BadEvent(format!(
+                "resources: expected one instance ARN (arn:aws:ec2:REGION:ACCOUNT:instance/i-…), found {}",
+                clip(&format!("{:?}", event.resources.unwrap_or_default()))
+            )))
+        }
+    };
+    Ok(Event::Instance(InstanceEvent {
+        event_id,
+        instance_id,
+        kind: EventKind::TagChange(d.changed_tag_keys),
+        time,
+        region: event.region,
+    }))
+}
+
+/// `i-` followed by 1 to 32 letters or digits. Real ids are hex; world files
+/// may use readable ones.
+pub fn is_instance_id(id: &str) -> bool {
+    id.strip_prefix("i-").is_some_and(|rest| {
+        (1..=32).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn event(state: &str) -> Value {
+        let mut e = state_change_json(
+            "7bf73129-1428-4cd3-a780-95db273d1602",
+            "i-0abcd1111",
+            InstanceState::Running,
+            Some(model::parse_time("2026-11-21T10:15:30Z").unwrap()),
+            "us-east-1",
+        );
+        e["detail"]["state"] = json!(state);
+        e
+    }
+
+    #[rstest]
+    fn every_state_parses(
+        #[values(
+            "running",
+            "stopping",
+            "stopped",
+            "shutting-down",
+            "terminated",
+            "pending"
+        )]
+        state: &str,
+    ) {
+        let parsed = parse_instance(event(state)).unwrap();
+        let named = parsed.state().expect("a state change names a state");
+        assert_eq!(named.as_str(), state);
+        assert!(!parsed.is_tag_change());
+        assert_eq!(parsed.instance_id, "i-0abcd1111");
+        assert_eq!(
+            parsed.time,
+            Some(model::parse_time("2026-11-21T10:15:30Z").unwrap())
+        );
+        assert_eq!(parsed.event_id, "7bf73129-1428-4cd3-a780-95db273d1602");
+    }
+
+    fn with(mut value: Value, edit: impl FnOnce(&mut Value)) -> Value {
+        edit(&mut value);
+        value
+    }
+
+    #[rstest]
+    #[case::other_source(with(event("running"), |e| e["source"] = json!("aws.s3")), "unsupported event")]
+    #[case::unknown_state(with(event("running"), |e| e["detail"]["state"] = json!("exploded")), "detail.state: 'exploded' is not an EC2 instance state")]
+    #[case::hostile_id(with(event("running"), |e| e["detail"]["instance-id"] = json!("i-'; DROP TABLE")), "not an EC2 instance id")]
+    #[case::no_instance_id(with(event("running"), |e| e["detail"] = json!({"state": "running"})), "detail: missing field `instance-id`")]
+    #[case::state_not_a_string(with(event("running"), |e| e["detail"]["state"] = json!(7)), "detail.state: invalid type")]
+    #[case::not_an_object(json!([1, 2]), "expected an EventBridge event")]
+    #[case::no_detail_type(json!({"detail": {}}), "event: missing field `detail-type`")]
+    #[case::time_not_a_time(with(event("running"), |e| e["time"] = json!("yesterday")), "time: 'yesterday' is not an RFC 3339 time")]
+    #[case::time_a_number(with(event("running"), |e| e["time"] = json!(1700000000)), "time: expected an RFC 3339 time")]
+    #[case::control_characters_escaped(with(event("running"), |e| e["source"] = json!("aws.\u{1b}[31m\nevil")), "aws.\\u{1b}[31m\\nevil")]
+    fn bad_events_name_the_field(#[case] value: Value, #[case] needle: &str) {
+        let err = parse(value).map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::BadEvent(_)), "{err}");
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
+    }
+
+    #[test]
+    fn an_event_without_a_time_parses_with_none() {
+        let parsed = parse_instance(with(event("stopped"), |e| {
+            e.as_object_mut().unwrap().remove("time");
+        }))
+        .unwrap();
+        assert_eq!(parsed.time, None);
+        assert!(parse_str("{not json")
+            .unwrap_err()
+            .to_string()
+            .contains("not JSON"));
+    }
+
+    fn tag_event() -> Value {
+        let tags = [("CNAME".to_string(), "api.corp.example".to_string())].into();
+        tag_change_json(
+            "tag-1",
+            "i-0abcd1111",
+            &["CNAME", "Owner"],
+            &tags,
+            Some(model::parse_time("2026-11-21T10:20:00Z").unwrap()),
+            "us-east-1",
+        )
+    }
+
+    #[test]
+    fn a_tag_change_on_an_instance_names_the_instance_and_the_changed_keys() {
+        let parsed = parse_instance(tag_event()).unwrap();
+        assert!(parsed.is_tag_change());
+        assert_eq!(parsed.instance_id, "i-0abcd1111");
+        assert_eq!(parsed.changed_tags(), ["CNAME", "Owner"]);
+        assert_eq!(parsed.event_id, "tag-1");
+    }
+
+    #[test]
+    fn the_shipped_fixtures_parse_as_what_their_names_say() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/");
+        let read = |f: &str| parse_str(&std::fs::read_to_string(format!("{dir}{f}")).unwrap());
+        let tag = read("web-1-tag-cname-added.json").unwrap();
+        assert!(
+            matches!(&tag, Event::Instance(e) if e.instance_id == "i-0web1" && e.changed_tags() == ["CNAME"]),
+            "{tag:?}"
+        );
+        assert!(matches!(
+            read("scheduled.json").unwrap(),
+            Event::Scheduled { .. }
+        ));
+        assert!(matches!(
+            read("tag-change-volume.json").unwrap(),
+            Event::Ignored { .. }
+        ));
+    }
+
+    #[test]
+    fn a_tag_change_on_something_else_is_ignored_and_a_schedule_is_a_reconcile() {
+        let volume = with(tag_event(), |e| {
+            e["detail"]["resource-type"] = json!("volume");
+            e["resources"] = json!(["arn:aws:ec2:us-east-1:123456789012:volume/vol-1"]);
+        });
+        assert!(
+            matches!(parse(volume).unwrap(), Event::Ignored { ref reason, .. } if reason.contains("volume")),
+        );
+        let scheduled = parse(scheduled_json("s-1", None, "us-east-1")).unwrap();
+        assert_eq!(
+            scheduled,
+            Event::Scheduled {
+                event_id: "s-1".into(),
+                time: None
+            }
+        );
+        assert!(parse_instance(scheduled_json("s-1", None, "us-east-1"))
+            .unwrap_err()
+            .to_string()
+            .contains("not about one instance"));
+    }
+
+    #[rstest]
+    #[case::no_resources(with(tag_event(), |e| e["resources"] = json!([])), "resources: expected one instance ARN")]
+    #[case::two_instances(with(tag_event(), |e| e["resources"] = json!(["arn:aws:ec2:r:1:instance/i-1", "arn:aws:ec2:r:1:instance/i-2"])), "expected one instance ARN")]
+    #[case::hostile_id(with(tag_event(), |e| e["resources"] = json!(["arn:aws:ec2:r:1:instance/i-$(reboot)"])), "is not an EC2 instance id")]
+    #[case::keys_not_a_list(with(tag_event(), |e| e["detail"]["changed-tag-keys"] = json!("CNAME")), "detail.changed-tag-keys: invalid type")]
+    #[case::no_service(with(tag_event(), |e| e["detail"] = json!({"resource-type": "instance"})), "detail: missing field `service`")]
+    fn bad_tag_changes_name_the_field(#[case] value: Value, #[case] needle: &str) {
+        let err = parse(value).map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::BadEvent(_)), "{err}");
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
+    }
+}

@@ -1,0 +1,162 @@
+//! The one engine: where sources, facts, plan, apply and registry meet.
+//! Every source (one event, an SQS batch, the reconcile's listing, a DDNS
+//! request) gathers subjects (`subject.rs`) and hands them to the same
+//! engine (`together.rs`): read (`read.rs`), plan, write items
+//! (`items.rs`), send merged per zone, converge a refused subject alone
+//! (`alone.rs`), finish.
+//!
+//! | file          | job                                                    |
+//! |---------------|--------------------------------------------------------|
+//! | `events.rs`   | source: one event or an SQS batch                      |
+//! | `reconcile.rs`| source: every instance and every item                  |
+//! | `host.rs`     | source: a DDNS host's update or removal                |
+//! | `subject.rs`  | a subject and what it wants (instance, host, nothing)  |
+//! | `read.rs`     | zones, VPC facts and records, read at once             |
+//! | `together.rs` | the engine                                             |
+//! | `alone.rs`    | one subject in rounds, after a refusal                 |
+//! | `items.rs`    | the one registry item writer                           |
+//! | `book.rs`     | an item's records as one invocation knows them         |
+//! | `retry.rs`    | when to try a change again, under the deadline         |
+//!
+//! The states a record of an instance goes through, as the registry item
+//! lists it:
+//!
+//! | state     | how it gets there                                                   | what may be done to it                      |
+//! |-----------|---------------------------------------------------------------------|---------------------------------------------|
+//! | wanted    | the plan wants it; nothing listed yet                               | nothing: it is not written yet              |
+//! | pending   | listed *before* the batch that creates it is sent                   | nothing until the batch is settled          |
+//! | owned     | the batch answered OK, or a read in the same invocation proved it   | kept while equal; replaced (DELETE exactly it + CREATE) or deleted |
+//! | releasing | an owned record moved to pending *before* the batch that deletes it | nothing until the batch is settled          |
+//! | unlisted  | deleted (proven), or read changed or gone (someone else's now)      | —                                           |
+//! | unsettled | pending or releasing, and the invocation ended without knowing      | read by the next event: gone or different → unlisted; still equal → stays listed, never deleted, a conflict if wanted |
+//!
+//! A batch whose outcome is settled puts its records back where they
+//! belong: applied → creates owned, deletes unlisted; certainly not applied
+//! → creates unlisted, deletes owned again. So the stored item always lists
+//! every record this instance may have written (owned, or pending), and it
+//! claims as owned only records whose write is proven and that no batch of
+//! ours may have deleted. A crash between any two calls keeps both. One
+//! exception, on purpose: a record two items own (someone deleted it and
+//! an identical one was written again) is let go by both in the reconcile,
+//! because no read can tell whose it is (`reconcile.rs`).
+//!
+//! Every event is a hint: the instance is described and its live state
+//! decides (`plan::intent`); `reconcile.rs` does the same for every
+//! instance at once. An event's time decides nothing: it is only recorded.
+
+use crate::calls::CallLog;
+use crate::config::Config;
+mod alone;
+mod book;
+mod events;
+mod host;
+mod items;
+mod read;
+mod reconcile;
+mod retry;
+mod subject;
+mod together;
+
+pub use retry::within;
+
+pub use reconcile::{Reconciled, Totals};
+
+use crate::event::InstanceEvent;
+use crate::model::{InstanceFacts, InstanceState};
+use crate::summary::Summary;
+use book::Book;
+use std::time::Duration;
+
+/// Plans made per event at most: the first, and one after each refusal or
+/// retried failure. Each refusal teaches the plan something (the names are
+/// read), so a few rounds converge unless the zone keeps changing.
+const ROUNDS: u32 = 4;
+
+/// Describes of an instance per event when EC2 does not know it yet, or
+/// knows it running without a private address (eventual consistency).
+pub(crate) const DESCRIBE_ATTEMPTS: u32 = 3;
+
+/// The registrar, generic over its three ports so the in-memory account
+/// and the real AWS clients are interchangeable.
+pub struct Registrar<E, D, R> {
+    pub ec2: E,
+    pub dns: D,
+    pub registry: R,
+    pub config: Config,
+    /// Region of the VPCs, for private-zone associations.
+    pub region: String,
+    /// Read everything, plan, write nothing.
+    pub dry_run: bool,
+    /// First wait after a throttled change; doubled each time.
+    pub backoff: Duration,
+    /// The clients' call counter, when they count: a reconcile reports it.
+    pub calls: Option<CallLog>,
+}
+
+impl<E, D, R> Registrar<E, D, R> {
+    /// The only way to build one: every adapter (AWS clients, the in-memory
+    /// account, a test's fault-injecting wrapper) comes through here.
+    pub fn new(ec2: E, dns: D, registry: R, config: Config, region: impl Into<String>) -> Self {
+        Registrar {
+            ec2,
+            dns,
+            registry,
+            config,
+            region: region.into(),
+            dry_run: false,
+            backoff: Duration::from_millis(200),
+            calls: None,
+        }
+    }
+
+    /// The same registrar, reporting the calls `calls` counts.
+    pub fn with_calls(mut self, calls: CallLog) -> Self {
+        self.calls = Some(calls);
+        self
+    }
+
+    /// The same registrar, reading and planning but writing nothing.
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// The same registrar, waiting `backoff` (then twice as long, …) after a
+    /// throttled change before it tries again.
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+/// Why a description does not show the instance ready to register yet,
+/// when it does not: EC2 is eventually consistent right after a launch.
+fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'static str> {
+    match live {
+        Some(i) if i.state == InstanceState::Running && i.private_ip.is_none() => {
+            Some("is running but has no private IPv4 address yet")
+        }
+        // A `running` event before EC2's own view has caught up.
+        Some(i)
+            if i.state == InstanceState::Pending
+                && event.state() == Some(InstanceState::Running) =>
+        {
+            Some("was reported running but is still pending in EC2's view")
+        }
+        None if event.state() == Some(InstanceState::Running) => {
+            Some("was reported running but is not known to EC2 yet")
+        }
+        _ => None,
+    }
+}
+
+/// After a deregistration: the records left listed as pending, named, so a
+/// person can delete them if they are stale.
+fn note_left_pending(book: &Book, summary: &mut Summary) {
+    for p in &book.pending {
+        summary.notes.push(format!(
+            "{} {} in {} is left alone and stays listed as pending: an earlier invocation sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's (delete it by hand if it is)",
+            p.record.name, p.record.rtype, p.zone_name
+        ));
+    }
+}

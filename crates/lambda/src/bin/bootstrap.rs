@@ -1,0 +1,28 @@
+//! The Lambda function: configuration and SDK clients are built once, at
+//! cold start, and lent to the handler in `ec2_ddns::lambda` for every
+//! invocation.
+// The handler's future nests deeply enough (generic ports, the apply
+// loop) to pass the default query depth when its layout is computed.
+#![recursion_limit = "256"]
+
+use ec2_ddns_aws::{self as aws, ConnectOptions};
+use ec2_ddns_core::Config;
+
+fn main() -> Result<(), lambda_runtime::Error> {
+    // CloudWatch shows colour codes as text, and the runtime's subscriber
+    // colours text logs unless NO_COLOR is set. Set here, before any thread
+    // exists, so nothing else reads the environment meanwhile.
+    if std::env::var_os("NO_COLOR").is_none() {
+        std::env::set_var("NO_COLOR", "1");
+    }
+    // Honours AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL (else RUST_LOG, else info).
+    lambda_runtime::tracing::init_default_subscriber();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let config = Config::from_env()?;
+            let account = aws::connect(&ConnectOptions::default(), &config.table).await;
+            ec2_ddns_lambda::run(account.cached_registrar(config)).await
+        })
+}

@@ -1,0 +1,239 @@
+//! Route 53 in memory: zones visible from a VPC, record listings, and
+//! change batches applied with Route 53's strict rules (`apply_strictly`),
+//! each record credited to its writer.
+
+use super::{slot, MemoryAccount};
+use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
+use ec2_ddns_core::error::{Error, Failure, Result};
+use ec2_ddns_core::model::{RecordSet, RecordType, ZoneInfo};
+use ec2_ddns_core::names;
+use ec2_ddns_core::ports::Dns;
+use std::collections::BTreeSet;
+
+impl Dns for MemoryAccount {
+    async fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        _region: &str,
+    ) -> Result<Vec<ZoneInfo>> {
+        self.read_call("route53:ListHostedZones", None)?;
+        if vpc_id.is_some() {
+            self.read_call("route53:ListHostedZonesByVPC", None)?;
+        }
+        Ok(self
+            .lock()
+            .world
+            .zones
+            .iter()
+            .filter(|z| !z.private || vpc_id.is_some_and(|v| z.vpcs.iter().any(|zv| zv == v)))
+            .map(|z| z.info())
+            .collect())
+    }
+
+    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+        // As the real client: one listing per zone (a small zone fits one page).
+        self.read_call("route53:ListResourceRecordSets", Some(zone_id))?;
+        let state = self.lock();
+        let Some(zone) = state.world.zones.iter().find(|z| z.info().id == zone_id) else {
+            return Ok(Vec::new());
+        };
+        Ok(zone
+            .records
+            .iter()
+            .filter(|r| names.contains(&r.name))
+            .cloned()
+            .collect())
+    }
+
+    /// One ListResourceRecordSets per page of 300 (the API's largest page).
+    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+        let found = {
+            let state = self.lock();
+            let zone = state.world.zones.iter().find(|z| z.info().id == zone_id);
+            zone.map(|z| z.records.clone()).unwrap_or_default()
+        };
+        self.pages("route53:ListResourceRecordSets", found.len().div_ceil(300))?;
+        Ok(found)
+    }
+
+    async fn apply(&self, batch: &ZoneChanges) -> Result<()> {
+        let operation = "route53:ChangeResourceRecordSets";
+        let after = self.enter(operation, Some(&batch.zone_id))?;
+        {
+            let mut state = self.lock();
+            let Some(zone) = state
+                .world
+                .zones
+                .iter_mut()
+                .find(|z| z.info().id == batch.zone_id)
+            else {
+                return Err(Error::Aws {
+                    operation: operation.into(),
+                    code: Some("NoSuchHostedZone".into()),
+                    message: format!("No hosted zone found with ID: {}", batch.zone_id),
+                    kind: Failure::NotFound,
+                });
+            };
+            // The whole batch passes or nothing changes, as in Route 53.
+            zone.records = apply_strictly(&zone.info().name, &zone.records, batch).map_err(
+                |(code, message)| Error::route53_refusal(&batch.zone_id, code, &message),
+            )?;
+            let writer = state.writer.clone();
+            for c in &batch.changes {
+                let slot = slot(&batch.zone_id, &c.record);
+                match c.action {
+                    ChangeAction::Delete => state.authors.remove(&slot),
+                    ChangeAction::Create | ChangeAction::Upsert => {
+                        state.authors.insert(slot, writer.clone())
+                    }
+                };
+            }
+        }
+        self.leave(operation, after)
+    }
+}
+
+/// The zone's records after `batch`, applied with Route 53's rules; or the
+/// rule it broke, with Route 53's error code and words, and the zone as it
+/// was (a batch is atomic).
+pub fn apply_strictly(
+    zone_name: &str,
+    current: &[RecordSet],
+    batch: &ZoneChanges,
+) -> Result<Vec<RecordSet>, (&'static str, String)> {
+    let mut records = current.to_vec();
+    const INVALID_BATCH: &str = "InvalidChangeBatch";
+    if batch.changes.is_empty() {
+        return Err(("InvalidInput", "1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1".into()));
+    }
+    if batch.changes.len() > 1000 {
+        return Err((
+            INVALID_BATCH,
+            "Number of records in the ChangeBatch exceeds the maximum allowed (1000)".into(),
+        ));
+    }
+    for change in &batch.changes {
+        let r = &change.record;
+        if !names::is_within(&r.name, zone_name) {
+            return Err((
+                INVALID_BATCH,
+                format!(
+                    "[RRSet with DNS name {} is not permitted in zone {zone_name}]",
+                    r.name
+                ),
+            ));
+        }
+        if r.alias_target().is_none() && r.values().is_empty() {
+            return Err((
+                INVALID_BATCH,
+                format!(
+                    "[Invalid Resource Record: RRSet {} {} has no values]",
+                    r.name, r.rtype
+                ),
+            ));
+        }
+        let same = records.iter().position(|x| x.same_slot(r));
+        match change.action {
+            ChangeAction::Delete => match same {
+                Some(i) if records[i] == *r => {
+                    records.remove(i);
+                }
+                Some(_) => {
+                    return Err((INVALID_BATCH, format!(
+                        "[Tried to delete resource record set [name='{}', type='{}'] but the values provided do not match the current values]",
+                        r.name, r.rtype
+                    )))
+                }
+                None => {
+                    return Err((INVALID_BATCH, format!(
+                        "[Tried to delete resource record set [name='{}', type='{}'] but it was not found]",
+                        r.name, r.rtype
+                    )))
+                }
+            },
+            ChangeAction::Create | ChangeAction::Upsert => {
+                if change.action == ChangeAction::Create && same.is_some() {
+                    return Err((INVALID_BATCH, format!(
+                        "[Tried to create resource record set [name='{}', type='{}'] but it already exists]",
+                        r.name, r.rtype
+                    )));
+                }
+                let others: Vec<&RecordSet> =
+                    records.iter().filter(|x| x.name == r.name && x.rtype != r.rtype).collect();
+                let cname_clash = if r.rtype == RecordType::Cname {
+                    !others.is_empty()
+                } else {
+                    others.iter().any(|x| x.rtype == RecordType::Cname)
+                };
+                if cname_clash {
+                    return Err((INVALID_BATCH, format!(
+                        "[RRSet of type {} with DNS name {} is not permitted because a conflicting RRSet of type {} with the same DNS name already exists in zone {zone_name}]",
+                        r.rtype,
+                        r.name,
+                        others.iter().map(|x| x.rtype.as_str()).collect::<Vec<_>>().join(",")
+                    )));
+                }
+                if let Some(i) = same {
+                    records.remove(i);
+                }
+                records.push(r.clone());
+            }
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ec2_ddns_core::changes::Change;
+    use rstest::rstest;
+    use ChangeAction::*;
+
+    fn r(name: &str, rtype: &str, ttl: u32, value: &str) -> RecordSet {
+        RecordSet::new(name, RecordType::from(rtype), ttl, vec![value.into()])
+    }
+
+    fn batch(changes: Vec<(ChangeAction, RecordSet)>) -> ZoneChanges {
+        ZoneChanges {
+            zone_id: "Z1".into(),
+            zone_name: "corp.example.".into(),
+            changes: changes
+                .into_iter()
+                .map(|(action, record)| Change { action, record })
+                .collect(),
+        }
+    }
+
+    /// What Route 53 refuses, the in-memory Route 53 refuses, with its code,
+    /// and the zone is untouched; what it accepts goes through.
+    #[rstest]
+    #[case::create_of_an_existing_record(vec![(Create, r("a.corp.example.", "A", 60, "10.0.0.2"))], Some("already exists"))]
+    #[case::cname_beside_an_a(vec![(Create, r("a.corp.example.", "CNAME", 60, "y.example."))], Some("conflicting RRSet"))]
+    #[case::a_beside_a_cname(vec![(Upsert, r("c.corp.example.", "A", 60, "10.0.0.3"))], Some("conflicting RRSet"))]
+    #[case::delete_with_other_values(vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.9"))], Some("do not match"))]
+    #[case::delete_with_another_ttl(vec![(Delete, r("a.corp.example.", "A", 300, "10.0.0.1"))], Some("do not match"))]
+    #[case::delete_of_a_missing_record(vec![(Delete, r("b.corp.example.", "A", 60, "10.0.0.1"))], Some("not found"))]
+    #[case::name_outside_the_zone(vec![(Create, r("a.xcorp.example.", "A", 60, "10.0.0.1"))], Some("not permitted in zone"))]
+    #[case::empty_batch(vec![], Some("at 'changeBatch.changes'"))]
+    #[case::good_then_bad_applies_nothing(vec![(Create, r("b.corp.example.", "A", 60, "10.0.0.5")), (Delete, r("z.corp.example.", "A", 60, "1.1.1.1"))], Some("not found"))]
+    #[case::delete_then_create_changes_the_type(vec![(Delete, r("c.corp.example.", "CNAME", 60, "x.example.")), (Create, r("c.corp.example.", "A", 60, "10.0.0.7"))], None)]
+    #[case::exact_delete(vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.1"))], None)]
+    fn refuses_what_route53_refuses(
+        #[case] changes: Vec<(ChangeAction, RecordSet)>,
+        #[case] refusal: Option<&str>,
+    ) {
+        let existing = vec![
+            r("a.corp.example.", "A", 60, "10.0.0.1"),
+            r("c.corp.example.", "CNAME", 60, "x.example."),
+        ];
+        match (
+            apply_strictly("corp.example.", &existing, &batch(changes)),
+            refusal,
+        ) {
+            (Err((_, message)), Some(needle)) => assert!(message.contains(needle), "{message}"),
+            (Ok(after), None) => assert_ne!(after, existing),
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! `ec2-ddns snapshot`: a world file written from a live account (or an
+//! emulator), so a user can rehearse events on a copy of their own account
+//! with `replay --world`. Every call here is a read (Describe*, List*, Get*,
+//! Scan), through the SDK's paginators; nothing in the account changes.
+
+use crate::world::{World, WorldInstance, WorldSubnet, WorldVpc, WorldZone};
+use ec2_ddns_aws::{aws_error, ec2, AwsAccount};
+use ec2_ddns_core::error::Error;
+use ec2_ddns_core::error::Result;
+use ec2_ddns_core::model::{ForeignItem, OwnedRecord, RegistryItem};
+use ec2_ddns_core::ports::Registry;
+use std::collections::BTreeSet;
+
+/// A world read from an account, and what could not be carried into it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub world: World,
+    /// One line per thing left out or suspicious, for stderr.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the account behind `account` into a world. `table` is the
+/// registrar's DynamoDB table; a missing table means an empty registry.
+pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
+    let mut warnings = Vec::new();
+    let vpcs = vpcs(account, &mut warnings).await?;
+    let vpc_ids: BTreeSet<String> = vpcs.iter().map(|v| v.id.clone()).collect();
+    let subnets = subnets(account, &mut warnings).await?;
+    let instances = instances(account, &mut warnings).await?;
+    let zones = zones(account, &vpc_ids, &mut warnings).await?;
+    let zone_ids: BTreeSet<String> = zones.iter().map(|z| z.info().id).collect();
+    let (registry, foreign_registry) = registry(account, table, &zone_ids, &mut warnings).await?;
+    Ok(Snapshot {
+        world: World {
+            region: account.region.clone(),
+            account: None,
+            vpcs,
+            subnets,
+            zones,
+            instances,
+            registry,
+            foreign_registry,
+        },
+        warnings,
+    })
+}
+
+async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc>> {
+    let mut found = Vec::new();
+    let mut pages = a.ec2.client.describe_vpcs().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("ec2:DescribeVpcs", e))?;
+        for v in page.vpcs() {
+            let (Some(id), Some(cidr)) = (v.vpc_id(), v.cidr_block()) else {
+                continue;
+            };
+            match cidr.parse() {
+                Ok(cidr) => found.push((
+                    id.to_string(),
+                    cidr,
+                    v.dhcp_options_id().map(str::to_string),
+                )),
+                Err(e) => warnings.push(format!("VPC {id} left out: {e}")),
+            }
+        }
+    }
+    let mut vpcs = Vec::new();
+    for (id, cidr, options) in found {
+        // The same reads the registrar makes, so the snapshot sees the VPC
+        // exactly as an event would.
+        let facts = a.ec2.vpc_facts(&id, options.as_deref()).await?;
+        vpcs.push(WorldVpc {
+            id,
+            cidr,
+            dns_support: facts.dns_support,
+            dns_hostnames: facts.dns_hostnames,
+            dhcp_domain: facts.dhcp_domain,
+        });
+    }
+    vpcs.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(vpcs)
+}
+
+async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldSubnet>> {
+    let mut subnets = Vec::new();
+    let mut pages = a.ec2.client.describe_subnets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("ec2:DescribeSubnets", e))?;
+        for s in page.subnets() {
+            let (Some(id), Some(vpc), Some(cidr)) = (s.subnet_id(), s.vpc_id(), s.cidr_block())
+            else {
+                continue;
+            };
+            match cidr.parse() {
+                Ok(cidr) => subnets.push(WorldSubnet {
+                    id: id.to_string(),
+                    vpc: vpc.to_string(),
+                    cidr,
+                    public: s.map_public_ip_on_launch().unwrap_or(false),
+                }),
+                Err(e) => warnings.push(format!("subnet {id} left out: {e}")),
+            }
+        }
+    }
+    subnets.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(subnets)
+}
+
+async fn instances(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldInstance>> {
+    let mut instances = Vec::new();
+    let mut pages = a.ec2.client.describe_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
+        for i in page.reservations().iter().flat_map(|r| r.instances()) {
+            let facts = match ec2::instance_facts(i) {
+                Ok(facts) => facts,
+                Err(e) => {
+                    warnings.push(format!("instance left out: {e}"));
+                    continue;
+                }
+            };
+            match WorldInstance::from_facts(&facts) {
+                Some(inst) => instances.push(inst),
+                None => warnings.push(format!(
+                    "instance {} ({}) left out: it has no subnet or private IPv4 address",
+                    facts.instance_id, facts.state
+                )),
+            }
+        }
+    }
+    instances.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(instances)
+}
+
+async fn zones(
+    a: &AwsAccount,
+    vpc_ids: &BTreeSet<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<WorldZone>> {
+    let mut zones = Vec::new();
+    for info in a.dns.all_zones().await? {
+        let mut vpcs = Vec::new();
+        if info.private {
+            let zone = a
+                .dns
+                .client
+                .get_hosted_zone()
+                .id(&info.id)
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:GetHostedZone", e))?;
+            for v in zone.vpcs() {
+                let (Some(id), region) = (v.vpc_id(), v.vpc_region().map(|r| r.as_str())) else {
+                    continue;
+                };
+                if vpc_ids.contains(id) && region.is_none_or(|r| r == a.region) {
+                    vpcs.push(id.to_string());
+                }
+            }
+            if vpcs.is_empty() {
+                warnings.push(format!(
+                    "private zone {} ({}) left out: none of its VPCs is in {}",
+                    info.name, info.id, a.region
+                ));
+                continue;
+            }
+            vpcs.sort();
+        }
+        let records = a
+            .dns
+            .zone_records(&info.id)
+            .await?
+            .into_iter()
+            .filter(|r| !r.is_apex_housekeeping(&info.name))
+            .collect();
+        zones.push(WorldZone {
+            id: info.id,
+            name: info.name,
+            private: info.private,
+            vpcs,
+            records,
+        });
+    }
+    zones.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    Ok(zones)
+}
+
+async fn registry(
+    a: &AwsAccount,
+    table: &str,
+    zone_ids: &BTreeSet<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<RegistryItem>, Vec<ForeignItem>)> {
+    let mut items = Vec::new();
+    let mut foreign = Vec::new();
+    let stored = match a.registry.all().await {
+        Ok(stored) => stored,
+        Err(Error::Aws {
+            kind: ec2_ddns_core::error::Failure::NotFound,
+            ..
+        }) => {
+            warnings.push(format!(
+                "registry table {table} not found: the snapshot owns no records"
+            ));
+            return Ok((Vec::new(), Vec::new()));
+        }
+        Err(e) => return Err(e),
+    };
+    {
+        for mut item in stored {
+            let id = item.instance_id.clone();
+            if let Some(host) = id.strip_prefix(ec2_ddns_core::model::HOST_KEY_PREFIX) {
+                warnings.push(format!(
+                    "DDNS host {} left out: hosts are not part of world files (their secrets stay in the table)",
+                    ec2_ddns_core::names::clip(host)
+                ));
+                continue;
+            }
+            if !ec2_ddns_core::event::is_instance_id(&id) {
+                warnings.push(format!(
+                    "registry item '{}' left out: not an instance id",
+                    ec2_ddns_core::names::clip(&id)
+                ));
+                continue;
+            }
+            if let Some(found) = item.replaces.take() {
+                warnings.push(found.note());
+                foreign.push(found);
+                continue;
+            }
+            let instance_id = item.instance_id.clone();
+            let mut known = |owned: &OwnedRecord| {
+                let known = zone_ids.contains(&owned.zone_id);
+                if !known {
+                    warnings.push(format!(
+                        "{instance_id}: record {} left out: zone {} is not in the snapshot",
+                        owned.record, owned.zone_id
+                    ));
+                }
+                known
+            };
+            item.records.retain(&mut known);
+            item.pending.retain(&mut known);
+            items.push(item);
+        }
+    }
+    items.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    foreign.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    Ok((items, foreign))
+}

@@ -1,0 +1,895 @@
+//! World files: a JSON description of an account (VPCs, subnets, zones with
+//! their records, instances, the registry table) that the in-memory account
+//! loads, so the real handler can run with no AWS account. `snapshot`
+//! writes the same format from a live account.
+//!
+//! Loading checks everything AWS itself would refuse to hold (two record sets
+//! with one name and type, a CNAME beside another record, an address outside
+//! its subnet, …), so a rehearsal never runs on an account that could not
+//! exist. Each problem is an error naming the file, the JSON path and what
+//! was expected. This is the only validation of world files: the moto seeder
+//! trusts what this accepts.
+
+use ec2_ddns_core::error::{Error, Result};
+use ec2_ddns_core::model::{
+    ForeignItem, InstanceFacts, InstanceState, RecordSet, RecordType, RegistryItem, VpcFacts,
+    ZoneInfo,
+};
+use ec2_ddns_core::names::{self, clip};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+fn yes() -> bool {
+    true
+}
+fn default_region() -> String {
+    "us-east-1".into()
+}
+fn running() -> InstanceState {
+    InstanceState::Running
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An IPv4 network in CIDR notation (`10.1.0.0/16`), as VPCs and subnets have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cidr {
+    network: Ipv4Addr,
+    prefix: u8,
+}
+
+impl Cidr {
+    fn mask(&self) -> u32 {
+        u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0)
+    }
+
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == u32::from(self.network)
+    }
+
+    /// Whether `other` lies wholly inside this network.
+    pub fn covers(&self, other: &Cidr) -> bool {
+        other.prefix >= self.prefix && self.contains(other.network)
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let expected = "expected an IPv4 network such as 10.1.0.0/16";
+        let (ip, prefix) = s
+            .split_once('/')
+            .ok_or_else(|| format!("'{}' is not a CIDR block; {expected}", clip(s)))?;
+        let network: Ipv4Addr = ip.parse().map_err(|_| {
+            format!(
+                "'{}' is not a CIDR block: '{}' is not an IPv4 address; {expected}",
+                clip(s),
+                clip(ip)
+            )
+        })?;
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or_else(|| {
+            format!(
+                "'{}' is not a CIDR block: the prefix length must be 0 to 32; {expected}",
+                clip(s)
+            )
+        })?;
+        let cidr = Cidr { network, prefix };
+        let bare = Ipv4Addr::from(u32::from(network) & cidr.mask());
+        if bare != network {
+            return Err(format!(
+                "'{s}' has host bits set; the network is {bare}/{prefix}"
+            ));
+        }
+        Ok(cidr)
+    }
+}
+
+impl TryFrom<String> for Cidr {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Cidr> for String {
+    fn from(c: Cidr) -> String {
+        c.to_string()
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// An account, as far as the registrar can see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub vpcs: Vec<WorldVpc>,
+    #[serde(default)]
+    pub subnets: Vec<WorldSubnet>,
+    #[serde(default)]
+    pub zones: Vec<WorldZone>,
+    #[serde(default)]
+    pub instances: Vec<WorldInstance>,
+    /// What the registrar already owns (its DynamoDB table), so a rehearsal
+    /// on a snapshot of a live account deletes and keeps what the real one
+    /// would. Loaded into the in-memory registry, not kept in the world.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<RegistryItem>,
+    /// Items in the registry table that ec2-ddns did not write, such as the
+    /// Python aws-lambda-ddns-function's (`InstanceAttributes`, no
+    /// `Version`), with their attributes in DynamoDB JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_registry: Vec<ForeignItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldVpc {
+    pub id: String,
+    pub cidr: Cidr,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub dns_support: bool,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub dns_hostnames: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhcp_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldSubnet {
+    pub id: String,
+    pub vpc: String,
+    pub cidr: Cidr,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub public: bool,
+}
+
+/// A hosted zone; each record is `{"name", "type", "ttl", "values"}`, or
+/// `{"name", "type", "alias"}` for a Route 53 alias.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldZone {
+    pub id: String,
+    pub name: String,
+    pub private: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpcs: Vec<String>,
+    #[serde(default)]
+    pub records: Vec<RecordSet>,
+}
+
+impl WorldZone {
+    /// The zone as the planner sees it: bare id, normalized name.
+    pub fn info(&self) -> ZoneInfo {
+        ZoneInfo {
+            id: self.id.trim_start_matches("/hostedzone/").to_string(),
+            name: names::normalize(&self.name),
+            private: self.private,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldInstance {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub subnet: String,
+    pub private_ip: Ipv4Addr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<Ipv4Addr>,
+    #[serde(default = "running")]
+    pub state: InstanceState,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    /// When the instance was last started (RFC 3339); among instances that
+    /// want the same free name, the earliest gets it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "ec2_ddns_core::model::opt_time"
+    )]
+    pub launch_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl WorldInstance {
+    /// The instance as a world file holds it; `None` for one with no subnet
+    /// or private address (terminated, or not yet placed), which no event
+    /// could register. The `Name` tag becomes `name`, so scenario steps can
+    /// say `stop web-1`; `World::instance_facts` puts the tag back.
+    pub fn from_facts(facts: &InstanceFacts) -> Option<WorldInstance> {
+        let mut tags = facts.tags.clone();
+        Some(WorldInstance {
+            id: facts.instance_id.clone(),
+            name: tags.remove("Name"),
+            subnet: facts.subnet_id.clone()?,
+            private_ip: facts.private_ip?,
+            public_ip: facts.public_ip,
+            state: facts.state,
+            tags,
+            private_dns_name: facts.private_dns_name.clone(),
+            public_dns_name: facts.public_dns_name.clone(),
+            launch_time: facts.launch_time,
+        })
+    }
+}
+
+/// Parses a JSON file that must hold one object (`what` names it for the
+/// error), naming the file and the path of any problem
+/// (`instances[0].tags`) with what was expected.
+pub fn parse_json<T: serde::de::DeserializeOwned>(file: &str, what: &str, text: &str) -> Result<T> {
+    let bad = |path: String, message: String| Error::BadFile {
+        file: file.to_string(),
+        path,
+        message,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| bad("(top)".into(), format!("not JSON: {e}")))?;
+    if !value.is_object() {
+        let found = match value {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Err(bad(
+            "(top)".into(),
+            format!("expected {what} (a JSON object), found {found}"),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        bad(
+            if path == "." { "(top)".into() } else { path },
+            e.into_inner().to_string(),
+        )
+    })
+}
+
+/// Reads a file to a string, naming it on failure.
+pub fn read_file(path: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_string(),
+        source: source.into(),
+    })
+}
+
+/// Remembers where each key was first seen, to name both places of a duplicate.
+struct Seen(BTreeMap<String, String>);
+
+impl Seen {
+    fn new() -> Seen {
+        Seen(BTreeMap::new())
+    }
+
+    /// `Err(first place)` when `key` was seen before.
+    fn first(&mut self, key: String, at: String) -> Result<(), String> {
+        match self.0.get(&key) {
+            Some(first) => Err(first.clone()),
+            None => {
+                self.0.insert(key, at);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl World {
+    /// An account with nothing in it.
+    pub fn empty(region: &str) -> World {
+        World {
+            region: region.to_string(),
+            account: None,
+            vpcs: Vec::new(),
+            subnets: Vec::new(),
+            zones: Vec::new(),
+            instances: Vec::new(),
+            registry: Vec::new(),
+            foreign_registry: Vec::new(),
+        }
+    }
+
+    /// Loads and checks a world file.
+    pub fn load(path: &str) -> Result<World> {
+        World::parse(path, &read_file(path)?)
+    }
+
+    /// Parses and checks a world given as text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<World> {
+        let world: World = parse_json(
+            file,
+            "a world with region, vpcs, subnets, zones and instances",
+            text,
+        )?;
+        world.check(file)?;
+        Ok(world)
+    }
+
+    /// Everything a JSON schema cannot say: references resolve, ids are
+    /// unique, addresses lie in their networks, zones hold what Route 53
+    /// would let them hold.
+    pub fn check(&self, file: &str) -> Result<()> {
+        self.check_inner()
+            .map_err(|(path, message)| Error::BadFile {
+                file: file.to_string(),
+                path,
+                message,
+            })
+    }
+
+    /// Each part of the world in turn (VPCs, subnets, zones, instances, the
+    /// registry's items); the first problem found is the one reported.
+    fn check_inner(&self) -> Result<(), (String, String)> {
+        self.check_vpcs()?;
+        self.check_subnets()?;
+        self.check_zones()?;
+        self.check_instances()?;
+        // One table: no two items, ours or others', share a key.
+        let mut owners = Seen::new();
+        self.check_registry(&mut owners)?;
+        self.check_foreign_registry(&mut owners)
+    }
+
+    /// VPCs: each id once.
+    fn check_vpcs(&self) -> Result<(), (String, String)> {
+        let mut vpcs = Seen::new();
+        for (i, v) in self.vpcs.iter().enumerate() {
+            let at = format!("vpcs[{i}].id");
+            vpcs.first(v.id.clone(), format!("vpcs[{i}]"))
+                .map_err(|first| {
+                    (
+                        at,
+                        format!("VPC id '{}' appears twice (first at {first})", clip(&v.id)),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Subnets: each id once, in a known VPC, its block inside the VPC's.
+    fn check_subnets(&self) -> Result<(), (String, String)> {
+        let vpc_ids: Vec<&str> = self.vpcs.iter().map(|v| v.id.as_str()).collect();
+        let mut subnets = Seen::new();
+        for (i, s) in self.subnets.iter().enumerate() {
+            subnets
+                .first(s.id.clone(), format!("subnets[{i}]"))
+                .map_err(|first| {
+                    (
+                        format!("subnets[{i}].id"),
+                        format!(
+                            "subnet id '{}' appears twice (first at {first})",
+                            clip(&s.id)
+                        ),
+                    )
+                })?;
+            let vpc = self.vpcs.iter().find(|v| v.id == s.vpc).ok_or_else(|| {
+                (
+                    format!("subnets[{i}].vpc"),
+                    format!(
+                        "unknown VPC '{}'; expected one of {vpc_ids:?}",
+                        clip(&s.vpc)
+                    ),
+                )
+            })?;
+            if !vpc.cidr.covers(&s.cidr) {
+                return Err((
+                    format!("subnets[{i}].cidr"),
+                    format!(
+                        "{} is not inside VPC {} ({}); a subnet's block lies within its VPC's",
+                        s.cidr, vpc.id, vpc.cidr
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Zones: each one as Route 53 would hold it (`check_zone`), each id once.
+    fn check_zones(&self) -> Result<(), (String, String)> {
+        let mut zones = Seen::new();
+        for (i, z) in self.zones.iter().enumerate() {
+            self.check_zone(i, z)?;
+            zones
+                .first(z.info().id, format!("zones[{i}]"))
+                .map_err(|first| {
+                    (
+                        format!("zones[{i}].id"),
+                        format!("zone id '{}' appears twice (first at {first})", clip(&z.id)),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Instances: a well-formed id, each id and name once, in a known
+    /// subnet, the private address inside it.
+    fn check_instances(&self) -> Result<(), (String, String)> {
+        let mut instances = Seen::new();
+        let mut names_seen = Seen::new();
+        let subnet_ids: Vec<&str> = self.subnets.iter().map(|s| s.id.as_str()).collect();
+        for (i, inst) in self.instances.iter().enumerate() {
+            if !ec2_ddns_core::event::is_instance_id(&inst.id) {
+                return Err((
+                    format!("instances[{i}].id"),
+                    format!(
+                        "'{}' is not an instance id; expected i- and 1 to 32 letters or digits",
+                        clip(&inst.id)
+                    ),
+                ));
+            }
+            instances
+                .first(inst.id.clone(), format!("instances[{i}]"))
+                .map_err(|first| {
+                    (
+                        format!("instances[{i}].id"),
+                        format!("'{}' appears twice (first at {first})", inst.id),
+                    )
+                })?;
+            if let Some(name) = &inst.name {
+                names_seen.first(name.clone(), format!("instances[{i}]")).map_err(|first| {
+                    (format!("instances[{i}].name"), format!("'{}' is also the name of {first}; scenario steps find instances by name, so names are unique", clip(name)))
+                })?;
+            }
+            let subnet = self
+                .subnets
+                .iter()
+                .find(|s| s.id == inst.subnet)
+                .ok_or_else(|| {
+                    (
+                        format!("instances[{i}].subnet"),
+                        format!(
+                            "unknown subnet '{}'; expected one of {subnet_ids:?}",
+                            clip(&inst.subnet)
+                        ),
+                    )
+                })?;
+            if !subnet.cidr.contains(inst.private_ip) {
+                return Err((
+                    format!("instances[{i}].private_ip"),
+                    format!(
+                        "{} is not inside subnet {} ({})",
+                        inst.private_ip, subnet.id, subnet.cidr
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Our registry items: keyed by an instance id, one item per key
+    /// (`owners` remembers the keys), each listed record as
+    /// `check_item_records` wants it.
+    fn check_registry(&self, owners: &mut Seen) -> Result<(), (String, String)> {
+        let zones: Vec<ZoneInfo> = self.zones.iter().map(WorldZone::info).collect();
+        let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+        for (i, item) in self.registry.iter().enumerate() {
+            if !ec2_ddns_core::event::is_instance_id(&item.instance_id) {
+                return Err((
+                    format!("registry[{i}].instance_id"),
+                    format!("'{}' is not an instance id", clip(&item.instance_id)),
+                ));
+            }
+            owners
+                .first(item.instance_id.clone(), format!("registry[{i}]"))
+                .map_err(|first| {
+                    (
+                        format!("registry[{i}].instance_id"),
+                        format!(
+                            "'{}' has two registry items (first at {first})",
+                            item.instance_id
+                        ),
+                    )
+                })?;
+            Self::check_item_records(i, item, &zones, &zone_ids)?;
+        }
+        Ok(())
+    }
+
+    /// Registry item `i`'s records and pending records: each in a known zone
+    /// (`zones`, whose ids are `zone_ids`), under that zone's name, inside it.
+    fn check_item_records(
+        i: usize,
+        item: &RegistryItem,
+        zones: &[ZoneInfo],
+        zone_ids: &[&str],
+    ) -> Result<(), (String, String)> {
+        let listed = item
+            .records
+            .iter()
+            .enumerate()
+            .map(|(j, o)| (format!("records[{j}]"), o))
+            .chain(
+                item.pending
+                    .iter()
+                    .enumerate()
+                    .map(|(j, o)| (format!("pending[{j}]"), o)),
+            );
+        for (j, owned) in listed {
+            match zones.iter().find(|z| z.id == owned.zone_id) {
+                None => {
+                    return Err((
+                        format!("registry[{i}].{j}.zone_id"),
+                        format!(
+                            "unknown zone '{}'; expected one of {zone_ids:?}",
+                            clip(&owned.zone_id)
+                        ),
+                    ))
+                }
+                Some(z) if z.name != names::normalize(&owned.zone_name) => {
+                    return Err((
+                        format!("registry[{i}].{j}.zone_name"),
+                        format!(
+                            "'{}' is not the name of zone {} ({})",
+                            clip(&owned.zone_name),
+                            z.id,
+                            z.name
+                        ),
+                    ))
+                }
+                Some(z) if !names::is_within(&owned.record.name, &z.name) => {
+                    return Err((
+                        format!("registry[{i}].{j}.record.name"),
+                        format!(
+                            "'{}' is not inside zone {}",
+                            clip(&owned.record.name),
+                            z.name
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Others' registry items: a key that is not blank, and not the key of
+    /// another item (ours, seen in `owners`, or theirs).
+    fn check_foreign_registry(&self, owners: &mut Seen) -> Result<(), (String, String)> {
+        for (i, item) in self.foreign_registry.iter().enumerate() {
+            let path = format!("foreign_registry[{i}].instance_id");
+            if item.instance_id.trim().is_empty() {
+                return Err((path, "is empty; give the item's InstanceId".into()));
+            }
+            owners
+                .first(item.instance_id.clone(), format!("foreign_registry[{i}]"))
+                .map_err(|first| {
+                    (
+                        path,
+                        format!(
+                            "'{}' has two registry items (first at {first})",
+                            clip(&item.instance_id)
+                        ),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    fn check_zone(&self, i: usize, z: &WorldZone) -> Result<(), (String, String)> {
+        let zone_name = names::normalize(&z.name);
+        names::check_hostname(&zone_name).map_err(|p| {
+            (
+                format!("zones[{i}].name"),
+                format!("'{}' is not a zone name: {p}", clip(&z.name)),
+            )
+        })?;
+        match (z.private, z.vpcs.is_empty()) {
+            (true, true) => {
+                return Err((
+                    format!("zones[{i}].vpcs"),
+                    "a private zone needs at least one associated VPC".into(),
+                ))
+            }
+            (false, false) => {
+                return Err((
+                    format!("zones[{i}].vpcs"),
+                    "a public zone is not associated with VPCs; remove vpcs or set private: true"
+                        .into(),
+                ))
+            }
+            _ => {}
+        }
+        let mut associated = BTreeSet::new();
+        for (j, v) in z.vpcs.iter().enumerate() {
+            if !self.vpcs.iter().any(|known| known.id == *v) {
+                let vpc_ids: Vec<&str> = self.vpcs.iter().map(|v| v.id.as_str()).collect();
+                return Err((
+                    format!("zones[{i}].vpcs[{j}]"),
+                    format!("unknown VPC '{}'; expected one of {vpc_ids:?}", clip(v)),
+                ));
+            }
+            if !associated.insert(v) {
+                return Err((
+                    format!("zones[{i}].vpcs[{j}]"),
+                    format!("VPC '{v}' is listed twice"),
+                ));
+            }
+        }
+        let mut slots = Seen::new();
+        for (j, r) in z.records.iter().enumerate() {
+            let at = format!("zones[{i}].records[{j}]");
+            if !names::is_within(&r.name, &zone_name) {
+                return Err((
+                    format!("{at}.name"),
+                    format!("'{}' is not inside zone '{zone_name}'", clip(&r.name)),
+                ));
+            }
+            slots.first(format!("{} {}", r.name, r.rtype), at.clone()).map_err(|first| {
+                (at.clone(), format!("a second {} record set at {} (first at {first}); one record set holds all values of a name and type", r.rtype, r.name))
+            })?;
+            if r.rtype == RecordType::Cname && r.name == zone_name {
+                return Err((
+                    at,
+                    format!("a CNAME at the zone apex {zone_name}; Route 53 refuses it"),
+                ));
+            }
+            let beside = z.records.iter().find(|o| {
+                o.name == r.name
+                    && o.rtype != r.rtype
+                    && (o.rtype == RecordType::Cname || r.rtype == RecordType::Cname)
+            });
+            if let Some(other) = beside {
+                return Err((
+                    at,
+                    format!(
+                        "{} holds a CNAME and {} record; a CNAME stands alone at its name",
+                        r.name,
+                        if other.rtype == RecordType::Cname {
+                            r.rtype.with_article()
+                        } else {
+                            other.rtype.with_article()
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The instance whose id or `name` is `who`.
+    pub fn find_instance(&self, who: &str) -> Option<&WorldInstance> {
+        self.instances
+            .iter()
+            .find(|i| i.id == who || i.name.as_deref() == Some(who))
+    }
+
+    /// The instance whose id or `name` is `who`, to change it.
+    pub fn find_instance_mut(&mut self, who: &str) -> Option<&mut WorldInstance> {
+        self.instances
+            .iter_mut()
+            .find(|i| i.id == who || i.name.as_deref() == Some(who))
+    }
+
+    fn vpc_of_subnet(&self, subnet: &str) -> Option<&WorldVpc> {
+        let s = self.subnets.iter().find(|s| s.id == subnet)?;
+        self.vpcs.iter().find(|v| v.id == s.vpc)
+    }
+
+    /// The instance as DescribeInstances would show it, with AWS's default
+    /// DNS names where the world does not give them.
+    pub fn instance_facts(&self, inst: &WorldInstance) -> InstanceFacts {
+        let vpc = self.vpc_of_subnet(&inst.subnet);
+        let dashed = |ip: Ipv4Addr| ip.to_string().replace('.', "-");
+        let private_dns = inst.private_dns_name.clone().unwrap_or_else(|| {
+            if self.region == "us-east-1" {
+                format!("ip-{}.ec2.internal", dashed(inst.private_ip))
+            } else {
+                format!(
+                    "ip-{}.{}.compute.internal",
+                    dashed(inst.private_ip),
+                    self.region
+                )
+            }
+        });
+        let public_dns = inst.public_dns_name.clone().or_else(|| {
+            let ip = inst.public_ip?;
+            if !vpc.is_some_and(|v| v.dns_hostnames) {
+                return None;
+            }
+            Some(if self.region == "us-east-1" {
+                format!("ec2-{}.compute-1.amazonaws.com", dashed(ip))
+            } else {
+                format!("ec2-{}.{}.compute.amazonaws.com", dashed(ip), self.region)
+            })
+        });
+        let mut tags = inst.tags.clone();
+        if let Some(name) = &inst.name {
+            tags.entry("Name".into()).or_insert_with(|| name.clone());
+        }
+        InstanceFacts {
+            instance_id: inst.id.clone(),
+            state: inst.state,
+            vpc_id: vpc.map(|v| v.id.clone()),
+            subnet_id: Some(inst.subnet.clone()),
+            private_ip: Some(inst.private_ip),
+            public_ip: inst.public_ip,
+            private_dns_name: Some(private_dns),
+            public_dns_name: public_dns.filter(|d| !d.is_empty()),
+            tags,
+            launch_time: inst.launch_time,
+        }
+    }
+
+    pub fn vpc_facts(&self, vpc_id: &str) -> Option<VpcFacts> {
+        let v = self.vpcs.iter().find(|v| v.id == vpc_id)?;
+        Some(VpcFacts {
+            vpc_id: v.id.clone(),
+            dhcp_domain: v.dhcp_domain.clone(),
+            dns_support: v.dns_support,
+            dns_hostnames: v.dns_hostnames,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// A small valid world; each case breaks one thing in it.
+    fn base() -> serde_json::Value {
+        serde_json::json!({
+            "region": "us-east-1",
+            "vpcs": [{"id": "vpc-1", "cidr": "10.0.0.0/16"}],
+            "subnets": [{"id": "s-1", "vpc": "vpc-1", "cidr": "10.0.1.0/24"}],
+            "zones": [
+                {"id": "Z1", "name": "corp.example.", "private": true, "vpcs": ["vpc-1"],
+                 "records": [{"name": "db.corp.example.", "type": "A", "ttl": 300, "values": ["10.0.9.9"]}]},
+                {"id": "Z2", "name": "corp.example.", "private": false}
+            ],
+            "instances": [{"id": "i-1", "name": "web", "subnet": "s-1", "private_ip": "10.0.1.5"}],
+            "registry": [{"instance_id": "i-1", "version": 1, "last_event_time": "2026-11-21T10:00:00Z",
+                          "records": [{"zone_id": "Z1", "zone_name": "corp.example.",
+                                       "record": {"name": "ip-10-0-1-5.corp.example.", "type": "A", "ttl": 60, "values": ["10.0.1.5"]}}]}]
+        })
+    }
+
+    fn load(value: &serde_json::Value) -> Result<World> {
+        World::parse("w.json", &value.to_string())
+    }
+
+    #[test]
+    fn the_base_world_loads() {
+        let world = load(&base()).unwrap();
+        assert_eq!(
+            world.instances[0].state,
+            InstanceState::Running,
+            "state defaults to running"
+        );
+        assert_eq!(
+            world.registry[0]
+                .last_event_time
+                .map(|t| ec2_ddns_core::model::format_time(&t))
+                .as_deref(),
+            Some("2026-11-21T10:00:00Z")
+        );
+    }
+
+    type Edit = fn(&mut serde_json::Value);
+
+    /// Appends to the array at `key` (indexing past the end would panic).
+    fn push(w: &mut serde_json::Value, key: &str, item: serde_json::Value) {
+        if let Some(list) = w[key].as_array_mut() {
+            list.push(item);
+        }
+    }
+
+    #[rstest]
+    #[case::an_array_as_the_world(|w: &mut serde_json::Value| *w = serde_json::json!([]), "(top): expected a world")]
+    #[case::duplicate_vpc(|w: &mut serde_json::Value| push(w, "vpcs", w["vpcs"][0].clone()), "vpcs[1].id: VPC id 'vpc-1' appears twice (first at vpcs[0])")]
+    #[case::duplicate_subnet(|w: &mut serde_json::Value| push(w, "subnets", w["subnets"][0].clone()), "subnets[1].id: subnet id 's-1' appears twice")]
+    #[case::duplicate_zone(|w: &mut serde_json::Value| w["zones"][1]["id"] = "/hostedzone/Z1".into(), "zones[1].id: zone id '/hostedzone/Z1' appears twice")]
+    #[case::two_record_sets_one_name_and_type(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "DB.corp.example", "type": "A", "ttl": 60, "values": ["10.0.9.8"]})), "zones[0].records[1]: a second A record set at db.corp.example.")]
+    #[case::cname_beside_another_record(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "db.corp.example.", "type": "CNAME", "ttl": 60, "values": ["x.example."]})), "a CNAME stands alone")]
+    #[case::zone_name_empty(|w: &mut serde_json::Value| w["zones"][0]["name"] = "".into(), "zones[0].name: '' is not a zone name: the name is empty")]
+    #[case::zone_name_empty_label(|w: &mut serde_json::Value| w["zones"][0]["name"] = "bad..example".into(), "zones[0].name: 'bad..example' is not a zone name: the name has an empty label")]
+    #[case::zone_name_wildcard(|w: &mut serde_json::Value| w["zones"][0]["name"] = "*.x".into(), "zones[0].name: '*.x' is not a zone name: wildcard")]
+    #[case::a_value_not_an_ip(|w: &mut serde_json::Value| w["zones"][0]["records"][0]["values"][0] = "banana".into(), "zones[0].records[0]: value 'banana' of an A record is not an IPv4 address")]
+    #[case::negative_ttl(|w: &mut serde_json::Value| w["zones"][0]["records"][0]["ttl"] = (-1).into(), "zones[0].records[0]: ttl -1 is out of range")]
+    #[case::ip_outside_its_subnet(|w: &mut serde_json::Value| w["instances"][0]["private_ip"] = "10.0.2.5".into(), "instances[0].private_ip: 10.0.2.5 is not inside subnet s-1 (10.0.1.0/24)")]
+    #[case::cidr_banana(|w: &mut serde_json::Value| w["vpcs"][0]["cidr"] = "banana".into(), "vpcs[0].cidr: 'banana' is not a CIDR block")]
+    #[case::cidr_with_host_bits(|w: &mut serde_json::Value| w["subnets"][0]["cidr"] = "10.0.1.7/24".into(), "subnets[0].cidr: '10.0.1.7/24' has host bits set")]
+    #[case::subnet_outside_its_vpc(|w: &mut serde_json::Value| w["subnets"][0]["cidr"] = "10.9.1.0/24".into(), "subnets[0].cidr: 10.9.1.0/24 is not inside VPC vpc-1")]
+    #[case::registry_time_garbage(|w: &mut serde_json::Value| w["registry"][0]["last_event_time"] = "garbage".into(), "registry[0].last_event_time: 'garbage' is not an RFC 3339 time")]
+    #[case::registry_unknown_zone(|w: &mut serde_json::Value| w["registry"][0]["records"][0]["zone_id"] = "Z9".into(), "registry[0].records[0].zone_id: unknown zone 'Z9'")]
+    #[case::registry_typo(|w: &mut serde_json::Value| w["registry"][0]["verison"] = 2.into(), "registry[0].verison: unknown field `verison`, expected one of")]
+    #[case::unknown_subnet(|w: &mut serde_json::Value| w["instances"][0]["subnet"] = "s-2".into(), "instances[0].subnet: unknown subnet 's-2'")]
+    #[case::unknown_state(|w: &mut serde_json::Value| w["instances"][0]["state"] = "runing".into(), "instances[0].state: unknown variant `runing`")]
+    #[case::public_zone_with_vpcs(|w: &mut serde_json::Value| w["zones"][1]["vpcs"] = serde_json::json!(["vpc-1"]), "zones[1].vpcs: a public zone is not associated with VPCs")]
+    #[case::record_outside_its_zone(|w: &mut serde_json::Value| w["zones"][0]["records"][0]["name"] = "db.xcorp.example.".into(), "zones[0].records[0].name: 'db.xcorp.example.' is not inside zone")]
+    #[case::typo_in_a_vpc(|w: &mut serde_json::Value| w["vpcs"][0]["dhcp_domian"] = "x".into(), "vpcs[0].dhcp_domian: unknown field `dhcp_domian`, expected one of")]
+    #[case::duplicate_names(|w: &mut serde_json::Value| { let mut second = w["instances"][0].clone(); second["id"] = "i-2".into(); second["private_ip"] = "10.0.1.6".into(); push(w, "instances", second); }, "instances[1].name: 'web' is also the name of instances[0]")]
+    fn broken_worlds_name_the_file_path_and_what_was_expected(
+        #[case] edit: Edit,
+        #[case] needle: &str,
+    ) {
+        let mut world = base();
+        edit(&mut world);
+        let err = load(&world).expect_err(needle).to_string();
+        assert!(err.starts_with("w.json: "), "{err}");
+        assert!(err.contains(needle), "{err}\n  lacks: {needle}");
+    }
+
+    #[test]
+    fn instances_from_facts_keep_what_an_event_needs() {
+        let mut facts = InstanceFacts::bare("i-1", InstanceState::Running);
+        facts.subnet_id = Some("s-1".into());
+        facts.private_ip = Some(Ipv4Addr::new(10, 0, 1, 5));
+        facts.tags = BTreeMap::from([
+            ("Name".into(), "web".into()),
+            ("CNAME".into(), "api".into()),
+        ]);
+        let inst = WorldInstance::from_facts(&facts).unwrap();
+        assert_eq!(inst.name.as_deref(), Some("web"));
+        assert!(!inst.tags.contains_key("Name"));
+        let world = World::empty("us-east-1");
+        assert_eq!(
+            world.instance_facts(&inst).tags,
+            facts.tags,
+            "Name comes back"
+        );
+        let placeless = InstanceFacts {
+            subnet_id: None,
+            ..facts
+        };
+        assert!(WorldInstance::from_facts(&placeless).is_none());
+    }
+
+    #[test]
+    fn default_dns_names_follow_aws() {
+        let mut w = base();
+        w["region"] = "eu-west-1".into();
+        w["instances"][0]["public_ip"] = "34.1.2.3".into();
+        let world = load(&w).unwrap();
+        let facts = world.instance_facts(&world.instances[0]);
+        assert_eq!(
+            facts.private_dns_name.as_deref(),
+            Some("ip-10-0-1-5.eu-west-1.compute.internal")
+        );
+        assert_eq!(
+            facts.public_dns_name.as_deref(),
+            Some("ec2-34-1-2-3.eu-west-1.compute.amazonaws.com")
+        );
+        assert_eq!(facts.vpc_id.as_deref(), Some("vpc-1"));
+        assert_eq!(facts.tags.get("Name").map(String::as_str), Some("web"));
+    }
+
+    #[rstest]
+    #[case("10.0.0.0/8", "10.255.1.1", true)]
+    #[case("10.0.0.0/8", "11.0.0.1", false)]
+    #[case("0.0.0.0/0", "192.168.1.1", true)]
+    #[case("10.1.2.4/32", "10.1.2.4", true)]
+    fn cidr_membership(#[case] cidr: &str, #[case] ip: &str, #[case] inside: bool) {
+        assert_eq!(
+            cidr.parse::<Cidr>().unwrap().contains(ip.parse().unwrap()),
+            inside
+        );
+    }
+}
