@@ -132,7 +132,7 @@ fn records_wrong(account: &MemoryAccount, expected: &BTreeSet<(String, String)>)
                 .filter(|i| i.records.iter().any(|o| o.zone_id == zone && o.record == r))
                 .count();
             unowned += usize::from(listed != 1);
-            actual.insert((zone.clone(), r.to_string()));
+            actual.insert((zone.to_string(), r.to_string()));
         }
     }
     expected.symmetric_difference(&actual).count() + unowned

@@ -71,7 +71,7 @@ fn check_invariants(account: &MemoryAccount) {
     let items = account.registry_items();
     for (zone_id, records) in &zones {
         for r in records {
-            let slot = (zone_id.clone(), r.name.clone(), r.rtype.to_string());
+            let slot = ec2_ddns::sim::memory::Slot::of(zone_id, r);
             if authors.get(&slot).map(String::as_str) != Some("ec2-ddns") {
                 continue;
             }
@@ -193,7 +193,7 @@ async fn a_batch_of_a_hundred_launches_with_no_conflict_takes_one_change_per_zon
     let written: std::collections::BTreeSet<(String, String)> = account
         .zone_records()
         .into_iter()
-        .flat_map(|(z, rs)| rs.into_iter().map(move |r| (z.clone(), r.to_string())))
+        .flat_map(|(z, rs)| rs.into_iter().map(move |r| (z.to_string(), r.to_string())))
         .collect();
     assert_eq!(written, expected, "every record lands");
 }

@@ -32,8 +32,8 @@
 mod common;
 
 use ec2_ddns::event::InstanceEvent;
+use ec2_ddns::model::{DnsName, OwnedRecord, ZoneInfo};
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
-use ec2_ddns::model::{OwnedRecord, ZoneInfo};
 use ec2_ddns::plan::{self, Change, ChangeAction, Observed, PlanInput, ZoneChanges};
 use ec2_ddns::ports::Dns;
 use ec2_ddns::registrar::Reconciled;
@@ -203,11 +203,7 @@ impl Play {
         let foreign = account
             .zone_records()
             .into_iter()
-            .flat_map(|(zone, records)| {
-                records
-                    .into_iter()
-                    .map(move |r| ((zone.clone(), r.name.clone(), r.rtype.to_string()), r))
-            })
+            .flat_map(|(zone, records)| records.into_iter().map(move |r| (Slot::of(&zone, &r), r)))
             .collect();
         Play {
             account,
@@ -377,9 +373,9 @@ impl Play {
             .filter(|(_, author)| author.starts_with("i-") || author == "reconcile")
             .filter_map(|(slot, _)| {
                 let record = zones
-                    .get(&slot.0)?
+                    .get(&slot.zone_id)?
                     .iter()
-                    .find(|r| r.name == slot.1 && r.rtype.to_string() == slot.2)?
+                    .find(|r| r.name == slot.name && r.rtype == slot.rtype)?
                     .clone();
                 Some((slot, record))
             })
@@ -390,8 +386,8 @@ impl Play {
     fn foreign_change(&mut self, action: ChangeAction, zone: &str, record: RecordSet) -> bool {
         self.account.set_writer("foreign");
         let batch = ZoneChanges {
-            zone_id: zone.to_string(),
-            zone_name: String::new(),
+            zone_id: zone.into(),
+            zone_name: DnsName::default(),
             changes: vec![Change { action, record }],
         };
         self.runtime.block_on(self.account.apply(&batch)).is_ok()
@@ -440,7 +436,7 @@ impl Play {
             Op::PersonDelete(k) => {
                 if let Some((slot, record)) = self.ours(*k) {
                     prop_assert!(
-                        self.foreign_change(ChangeAction::Delete, &slot.0, record.clone()),
+                        self.foreign_change(ChangeAction::Delete, &slot.zone_id, record.clone()),
                         "a person could not delete {slot:?}"
                     );
                     self.vacated.insert(slot, record);
@@ -455,7 +451,7 @@ impl Play {
                     let theirs =
                         RecordSet::new(&record.name, record.rtype.clone(), 120, vec![value.into()]);
                     prop_assert!(
-                        self.foreign_change(ChangeAction::Upsert, &slot.0, theirs.clone()),
+                        self.foreign_change(ChangeAction::Upsert, &slot.zone_id, theirs.clone()),
                         "a person could not repoint {slot:?}"
                     );
                     self.foreign.insert(slot.clone(), theirs);
@@ -477,18 +473,10 @@ impl Play {
             }
             Op::ForeignCreate(k) => {
                 let (zone, record) = foreign_record(*k);
-                let slot = (
-                    zone.to_string(),
-                    record.name.clone(),
-                    record.rtype.to_string(),
-                );
+                let slot = Slot::of(&zone.into(), &record);
                 let aba = self.vacated.get(&slot) == Some(&record);
                 if !aba && self.foreign_change(ChangeAction::Create, zone, record.clone()) {
-                    let slot = (
-                        zone.to_string(),
-                        record.name.clone(),
-                        record.rtype.to_string(),
-                    );
+                    let slot = Slot::of(&zone.into(), &record);
                     self.foreign.insert(slot, record);
                 }
             }
@@ -501,7 +489,7 @@ impl Play {
                         .map(|(s, r)| (s.clone(), r.clone()))
                         .expect("a foreign record");
                     prop_assert!(
-                        self.foreign_change(ChangeAction::Delete, &slot.0, record),
+                        self.foreign_change(ChangeAction::Delete, &slot.zone_id, record),
                         "the foreign writer could not delete its own {slot:?}: someone changed it"
                     );
                     self.foreign.remove(&slot);
@@ -518,9 +506,9 @@ impl Play {
         let items = self.account.registry_items();
         let holds = |slot: &Slot| -> Option<&RecordSet> {
             zones
-                .get(&slot.0)?
+                .get(&slot.zone_id)?
                 .iter()
-                .find(|r| r.name == slot.1 && r.rtype.to_string() == slot.2)
+                .find(|r| r.name == slot.name && r.rtype == slot.rtype)
         };
         for (slot, record) in &self.foreign {
             prop_assert_eq!(
@@ -553,7 +541,7 @@ impl Play {
                 .iter()
                 .filter(|(_, item)| {
                     item.listed()
-                        .any(|o| o.zone_id == slot.0 && o.record == *record)
+                        .any(|o| o.zone_id == slot.zone_id && o.record == *record)
                 })
                 .map(|(id, _)| id)
                 .collect();
@@ -567,7 +555,7 @@ impl Play {
                     .filter(|(_, item)| {
                         item.records
                             .iter()
-                            .any(|o| o.zone_id == slot.0 && o.record == *record)
+                            .any(|o| o.zone_id == slot.zone_id && o.record == *record)
                     })
                     .map(|(id, _)| id)
                     .collect();
@@ -580,7 +568,7 @@ impl Play {
                         prop_assert!(
                             false,
                             "{record} in {} written by a reconcile is owned by {owning:?} and listed by {listing:?}: not one item's",
-                            slot.0
+                            slot.zone_id
                         );
                         unreachable!()
                     }
@@ -590,7 +578,7 @@ impl Play {
                 prop_assert!(
                     listing.contains(&author),
                     "{record} in {} written by {author} is not listed in its item: {:?}",
-                    slot.0,
+                    slot.zone_id,
                     items.get(author)
                 );
                 writer_of.insert(slot.clone(), author.clone());
@@ -599,11 +587,7 @@ impl Play {
         let mut owners: BTreeMap<Slot, &String> = BTreeMap::new();
         for (id, item) in &items {
             for owned in &item.records {
-                let slot = (
-                    owned.zone_id.clone(),
-                    owned.record.name.clone(),
-                    owned.record.rtype.to_string(),
-                );
+                let slot = Slot::of(&owned.zone_id, &owned.record);
                 // A record a person deleted from under this instance and
                 // someone wrote again identically: its claim cannot be told
                 // from a true one until a reconcile sees both claims.
@@ -694,7 +678,7 @@ impl Play {
                 let reported = summary.is_some_and(|s| {
                     s.conflicts.iter().any(|c| {
                         (c.zone_id == w.zone_id && c.name == w.record.name)
-                            || Some(&c.name) == host.as_ref()
+                            || host.as_deref() == Some(c.name.as_str())
                     }) || s.rejected.iter().any(|r| r.name == w.record.name)
                 });
                 prop_assert!(

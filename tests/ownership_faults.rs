@@ -16,6 +16,7 @@ use ec2_ddns::model::InstanceState::{Running, Terminated};
 use ec2_ddns::model::{OwnedRecord, RecordType, RegistryItem};
 use ec2_ddns::plan::ChangeAction;
 use ec2_ddns::ports::{Dns, Instances, Registry};
+use ec2_ddns::sim::memory::Slot;
 use ec2_ddns::summary::{Outcome, Summary};
 
 /// More failed change calls than one invocation makes.
@@ -30,9 +31,9 @@ fn listed<E, D, R>(env: &Env<E, D, R>, records: &[OwnedRecord]) -> Vec<String> {
             let zone = env
                 .zones
                 .iter()
-                .find(|(_, real)| **real == o.zone_id)
+                .find(|(_, real)| o.zone_id == **real)
                 .map(|(world, _)| world.clone())
-                .unwrap_or_else(|| o.zone_id.clone());
+                .unwrap_or_else(|| o.zone_id.to_string());
             format!("{zone} {}", o.record)
         })
         .collect();
@@ -174,7 +175,7 @@ where
     );
     if let Some(authors) = faults.authors() {
         let slot = |zone: &str, name: &str, rtype: &str| {
-            (env.zone(zone), name.to_string(), rtype.to_string())
+            Slot::new(&env.zone(zone), name, RecordType::from(rtype.to_string()))
         };
         assert_eq!(
             authors

@@ -167,7 +167,7 @@ where
     env.registrar
         .dns
         .apply(&ZoneChanges {
-            zone_id: zone.clone(),
+            zone_id: zone.as_str().into(),
             zone_name: "build.internal.example.".into(),
             changes: vec![Change {
                 action: ChangeAction::Upsert,

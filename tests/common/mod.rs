@@ -89,7 +89,7 @@ fn zone_names(world: &World) -> BTreeMap<String, String> {
     world
         .zones
         .iter()
-        .map(|z| (z.id.clone(), z.info().name))
+        .map(|z| (z.id.clone(), z.info().name.to_string()))
         .collect()
 }
 
@@ -367,8 +367,8 @@ pub async fn moto_set_tag(ec2: &aws_sdk_ec2::Client, instance_id: &str, key: &st
 impl Env<Ec2, Route53, DynamoRegistry> {
     async fn change(&self, zone_id: &str, action: ChangeAction, record: &RecordSet) {
         let batch = ZoneChanges {
-            zone_id: zone_id.to_string(),
-            zone_name: String::new(),
+            zone_id: zone_id.into(),
+            zone_name: Default::default(),
             changes: vec![Change {
                 action,
                 record: record.clone(),

@@ -10,17 +10,12 @@ use super::{aws_error, error_code};
 use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
 use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
 use ec2_ddns_core::error::{Error, Result};
-use ec2_ddns_core::model::{RecordData, RecordSet, RecordType, ZoneInfo};
-use ec2_ddns_core::names;
+use ec2_ddns_core::model::{DnsName, RecordData, RecordSet, RecordType, ZoneId, ZoneInfo};
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
 
 pub struct Route53 {
     pub client: aws_sdk_route53::Client,
-}
-
-fn bare_id(id: &str) -> String {
-    id.trim_start_matches("/hostedzone/").to_string()
 }
 
 /// Route 53 writes some characters as octal escapes (`\052` for `*`); the
@@ -110,8 +105,8 @@ impl Route53 {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_error("route53:ListHostedZones", e))?;
             zones.extend(page.hosted_zones().iter().map(|z| ZoneInfo {
-                id: bare_id(z.id()),
-                name: names::normalize(&unescape(z.name())),
+                id: ZoneId::new(z.id()),
+                name: DnsName::new(&unescape(z.name())),
                 private: z.config().is_some_and(|c| c.private_zone()),
             }));
         }
@@ -119,7 +114,7 @@ impl Route53 {
     }
 
     /// Ids of the private zones associated with the VPC, all pages.
-    async fn zone_ids_for_vpc(&self, vpc_id: &str, region: &str) -> Result<BTreeSet<String>> {
+    async fn zone_ids_for_vpc(&self, vpc_id: &str, region: &str) -> Result<BTreeSet<ZoneId>> {
         let mut ids = BTreeSet::new();
         let mut token: Option<String> = None;
         loop {
@@ -135,7 +130,7 @@ impl Route53 {
             ids.extend(
                 page.hosted_zone_summaries()
                     .iter()
-                    .map(|s| bare_id(s.hosted_zone_id())),
+                    .map(|s| ZoneId::new(s.hosted_zone_id())),
             );
             match page.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_string()),
@@ -147,7 +142,11 @@ impl Route53 {
 
     /// The record sets at one name: a listing that starts at the name and
     /// stops as soon as it passes it. `None` when the zone is gone.
-    async fn records_named(&self, zone_id: &str, name: &str) -> Result<Option<Vec<RecordSet>>> {
+    async fn records_named(
+        &self,
+        zone_id: &ZoneId,
+        name: &DnsName,
+    ) -> Result<Option<Vec<RecordSet>>> {
         let mut found = Vec::new();
         let mut start_type: Option<RrType> = None;
         loop {
@@ -168,7 +167,7 @@ impl Route53 {
             let mut passed = false;
             for rr in page.resource_record_sets() {
                 let record = to_record(rr);
-                if record.name != name {
+                if record.name != *name {
                     passed = true;
                     break;
                 }
@@ -180,7 +179,7 @@ impl Route53 {
                 page.next_record_type(),
             ) {
                 (true, Some(next_name), Some(next_type))
-                    if !passed && names::normalize(next_name) == name =>
+                    if !passed && DnsName::new(next_name) == *name =>
                 {
                     start_type = Some(next_type.clone());
                 }
@@ -251,9 +250,13 @@ impl Dns for Route53 {
     /// One name: a listing from that name. Several names: one listing of the
     /// zone's first page (300 record sets), which for the usual small zone is
     /// all of it; only names that page cannot settle are listed one by one.
-    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+    async fn records_at(
+        &self,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
+    ) -> Result<Vec<RecordSet>> {
         let mut records = Vec::new();
-        let mut unsettled: Vec<&String> = names.iter().collect();
+        let mut unsettled: Vec<&DnsName> = names.iter().collect();
         if names.len() > 1 {
             let page = match self
                 .client
@@ -300,7 +303,7 @@ impl Dns for Route53 {
         Ok(records)
     }
 
-    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+    async fn records_in(&self, zone_id: &ZoneId) -> Result<Vec<RecordSet>> {
         self.zone_records(zone_id).await
     }
 

@@ -168,7 +168,7 @@ pub fn units(batch: &ZoneChanges) -> Vec<ZoneChanges> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RecordType;
+    use crate::model::{DnsName, RecordType};
     use std::collections::BTreeSet;
 
     fn r(name: &str, value: &str) -> RecordSet {
@@ -191,8 +191,8 @@ mod tests {
 
     fn seen(names: &[&str], records: &[RecordSet]) -> Observed {
         let mut seen = Observed::default();
-        let names: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
-        seen.learn("Z", &names, records.to_vec());
+        let names: BTreeSet<DnsName> = names.iter().map(|n| DnsName::new(n)).collect();
+        seen.learn(&"Z".into(), &names, records.to_vec());
         seen
     }
 

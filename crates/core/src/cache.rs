@@ -12,7 +12,9 @@
 
 use crate::changes::ZoneChanges;
 use crate::error::Result;
-use crate::model::{InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneInfo};
+use crate::model::{
+    DnsName, InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneId, ZoneInfo,
+};
 use crate::ports::{Dns, Instances};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -103,11 +105,15 @@ impl<T: Dns + Sync> Dns for Cached<T> {
         Ok(zones)
     }
 
-    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+    async fn records_at(
+        &self,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
+    ) -> Result<Vec<RecordSet>> {
         self.inner.records_at(zone_id, names).await
     }
 
-    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+    async fn records_in(&self, zone_id: &ZoneId) -> Result<Vec<RecordSet>> {
         self.inner.records_in(zone_id).await
     }
 

@@ -3,7 +3,7 @@
 //! Plain data below the plan, so that the ports and the adapters that
 //! carry a batch need nothing of the planner.
 
-use crate::model::{OwnedRecord, RecordSet};
+use crate::model::{DnsName, OwnedRecord, RecordSet, ZoneId};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -46,8 +46,8 @@ pub struct Change {
 /// name can change type (CNAME → A) within one batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ZoneChanges {
-    pub zone_id: String,
-    pub zone_name: String,
+    pub zone_id: ZoneId,
+    pub zone_name: DnsName,
     pub changes: Vec<Change>,
 }
 
@@ -74,7 +74,7 @@ impl ZoneChanges {
     }
 
     /// The names this batch touches: what to read when its outcome is in doubt.
-    pub fn names(&self) -> BTreeSet<String> {
+    pub fn names(&self) -> BTreeSet<DnsName> {
         self.changes.iter().map(|c| c.record.name.clone()).collect()
     }
 }

@@ -9,6 +9,7 @@
 //! wanted, naming the variable, never a surprise later.
 
 use crate::error::{Error, Result};
+use crate::ids::{DnsName, ZoneId, ZoneRef};
 use crate::model::MAX_TTL;
 use crate::names;
 use clap::builder::{PossibleValue, TypedValueParser};
@@ -26,9 +27,9 @@ pub struct Config {
     pub cname_tag: String,
     pub hostname_tag: String,
     /// Zone names (normalized) or ids the registrar may write to; empty: all.
-    pub allowed_zones: Vec<String>,
+    pub allowed_zones: Vec<ZoneRef>,
     /// Home domain when neither the ZONE tag nor DHCP gives one.
-    pub default_zone: Option<String>,
+    pub default_zone: Option<DnsName>,
     /// What a stopped instance keeps (`DDNS_ON_STOP`).
     pub on_stop: OnStop,
     /// How long a warm Lambda process remembers zones and VPC facts
@@ -112,12 +113,8 @@ impl Config {
     }
 
     /// Whether a zone may be written to, by id or by name.
-    pub fn allows_zone(&self, id: &str, name: &str) -> bool {
-        self.allowed_zones.is_empty()
-            || self
-                .allowed_zones
-                .iter()
-                .any(|z| z.eq_ignore_ascii_case(id) || *z == names::normalize(name))
+    pub fn allows_zone(&self, id: &ZoneId, name: &DnsName) -> bool {
+        self.allowed_zones.is_empty() || self.allowed_zones.iter().any(|z| z.names(id, name))
     }
 }
 
@@ -188,7 +185,7 @@ pub struct ConfigArgs {
         value_name = "NAME",
         value_parser = Setting::new(home_zone)
     )]
-    pub default_zone: Option<String>,
+    pub default_zone: Option<DnsName>,
     /// What a stopped instance keeps: deregister (nothing) or keep (its private records)
     #[arg(
         long,
@@ -232,7 +229,7 @@ pub struct TableArgs {
 /// `DDNS_ALLOWED_ZONES` as checked: hosted zone ids and normalized zone
 /// names; empty: every zone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ZoneList(pub Vec<String>);
+pub struct ZoneList(pub Vec<ZoneRef>);
 
 impl From<ConfigArgs> for Config {
     fn from(args: ConfigArgs) -> Config {
@@ -489,7 +486,7 @@ fn tag_key(text: &str) -> std::result::Result<String, Refusal> {
     }
 }
 
-fn home_zone(text: &str) -> std::result::Result<String, Refusal> {
+fn home_zone(text: &str) -> std::result::Result<DnsName, Refusal> {
     let zone = names::normalize(text);
     // A home domain names hosts: never one inside the reverse trees.
     names::check_wanted_name(&zone).map(|()| zone).map_err(|p| {
@@ -513,7 +510,7 @@ fn zone_list(text: &str) -> std::result::Result<ZoneList, Refusal> {
     text.split([',', ' '])
         .filter(|item| !item.is_empty())
         .map(zone_ref)
-        .collect::<Option<Vec<String>>>()
+        .collect::<Option<Vec<ZoneRef>>>()
         .map(ZoneList)
         .ok_or_else(|| {
             let bad = text
@@ -532,13 +529,14 @@ fn zone_list(text: &str) -> std::result::Result<ZoneList, Refusal> {
 
 /// A zone id (`Z123…`, optionally `/hostedzone/Z123…`) stays an id; anything
 /// with a dot is a zone name and is normalized.
-fn zone_ref(item: &str) -> Option<String> {
-    let id = item.trim_start_matches("/hostedzone/");
+fn zone_ref(item: &str) -> Option<ZoneRef> {
+    let id = ZoneId::new(item);
     if !id.contains('.') && id.starts_with('Z') && id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Some(id.to_string());
+        return Some(ZoneRef::Id(id));
     }
-    let name = names::normalize(item);
-    (name.ends_with(".in-addr.arpa.") || names::check_hostname(&name).is_ok()).then_some(name)
+    let name = DnsName::new(item);
+    (name.ends_with(".in-addr.arpa.") || names::check_hostname(&name).is_ok())
+        .then_some(ZoneRef::Name(name))
 }
 
 #[cfg(test)]
@@ -603,12 +601,17 @@ mod tests {
         assert_eq!(c.hostname_tag, "HOSTNAME", "blank means unset");
         assert_eq!(
             c.allowed_zones,
-            vec!["corp.example.", "Z0ABC", "10.in-addr.arpa."]
+            vec![
+                ZoneRef::Name("corp.example.".into()),
+                ZoneRef::Id("Z0ABC".into()),
+                ZoneRef::Name("10.in-addr.arpa.".into())
+            ]
         );
         assert_eq!(c.default_zone.as_deref(), Some("corp.example."));
-        assert!(c.allows_zone("Z0ABC", "other.example."));
-        assert!(c.allows_zone("Z9", "CORP.example"));
-        assert!(!c.allows_zone("Z9", "other.example."));
+        assert!(c.allows_zone(&"Z0ABC".into(), &"other.example.".into()));
+        assert!(c.allows_zone(&"z0abc".into(), &"other.example.".into()));
+        assert!(c.allows_zone(&"Z9".into(), &"CORP.example".into()));
+        assert!(!c.allows_zone(&"Z9".into(), &"other.example.".into()));
         assert_eq!(c.on_stop, OnStop::Deregister, "the default");
         let keep = config(&[("DDNS_ON_STOP", "Keep")]).unwrap();
         assert_eq!(keep.on_stop, OnStop::Keep);

@@ -16,6 +16,7 @@ pub mod config;
 pub mod ddns;
 pub mod error;
 pub mod event;
+pub mod ids;
 pub mod model;
 pub mod names;
 pub mod plan;

@@ -2,6 +2,7 @@
 //! No SDK types cross this line, so planning stays pure and testable, and
 //! no field holds a placeholder: what was not read is not here.
 
+pub use crate::ids::{DnsName, NamesByZone, ZoneId};
 use crate::names;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -179,10 +180,8 @@ pub struct VpcFacts {
 /// zones associated with its VPC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoneInfo {
-    /// Bare id, without the `/hostedzone/` prefix.
-    pub id: String,
-    /// Normalized name (lower-case, trailing dot).
-    pub name: String,
+    pub id: ZoneId,
+    pub name: DnsName,
     pub private: bool,
 }
 
@@ -259,7 +258,7 @@ pub const MAX_TTL: u32 = 2_147_483_647;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordData {
     Values { ttl: u32, values: Vec<String> },
-    Alias { target: String },
+    Alias { target: DnsName },
 }
 
 /// One resource record set, in the form in which records are stored and
@@ -268,7 +267,7 @@ pub enum RecordData {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RecordSetWire", into = "RecordSetWire")]
 pub struct RecordSet {
-    pub name: String,
+    pub name: DnsName,
     pub rtype: RecordType,
     pub data: RecordData,
 }
@@ -279,14 +278,14 @@ impl RecordSet {
         let mut values: Vec<String> = values
             .iter()
             .map(|v| match rtype {
-                RecordType::Cname | RecordType::Ptr => names::normalize(v),
+                RecordType::Cname | RecordType::Ptr => names::normalize(v).into(),
                 _ => v.trim().to_string(),
             })
             .collect();
         values.sort();
         values.dedup();
         RecordSet {
-            name: names::normalize(name),
+            name: DnsName::new(name),
             rtype,
             data: RecordData::Values { ttl, values },
         }
@@ -295,10 +294,10 @@ impl RecordSet {
     /// An alias record set pointing at `target`.
     pub fn alias(name: &str, rtype: RecordType, target: &str) -> Self {
         RecordSet {
-            name: names::normalize(name),
+            name: DnsName::new(name),
             rtype,
             data: RecordData::Alias {
-                target: names::normalize(target),
+                target: DnsName::new(target),
             },
         }
     }
@@ -371,10 +370,10 @@ impl From<RecordSet> for RecordSetWire {
     fn from(r: RecordSet) -> Self {
         let (ttl, values, alias) = match r.data {
             RecordData::Values { ttl, values } => (Some(i64::from(ttl)), Some(values), None),
-            RecordData::Alias { target } => (None, None, Some(target)),
+            RecordData::Alias { target } => (None, None, Some(target.into())),
         };
         RecordSetWire {
-            name: r.name,
+            name: r.name.into(),
             rtype: r.rtype.to_string(),
             ttl,
             values,
@@ -461,8 +460,8 @@ fn check_values(rtype: &RecordType, values: &[String]) -> Result<(), String> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OwnedRecord {
-    pub zone_id: String,
-    pub zone_name: String,
+    pub zone_id: ZoneId,
+    pub zone_name: DnsName,
     pub record: RecordSet,
 }
 
@@ -535,9 +534,8 @@ pub const HOST_KEY_PREFIX: &str = "host#";
 /// for the address a settled record already holds makes no call.
 #[derive(Debug, Clone, Default)]
 pub struct HostSettings {
-    pub zone_id: String,
-    /// Normalized, with the trailing dot.
-    pub zone_name: String,
+    pub zone_id: ZoneId,
+    pub zone_name: DnsName,
     pub ttl: u32,
     /// Compared in constant time; never logged: a `SecretString`, whose
     /// `Debug` prints `[REDACTED]`, exposed only where it is used (the

@@ -1,13 +1,14 @@
 //! DNS names as Route 53 sees them: lower-case, absolute (trailing dot),
 //! compared label by label. Everything here is pure.
 
+use crate::ids::DnsName;
 use std::net::Ipv4Addr;
 
 /// Lower-cases a name, trims spaces and adds the trailing dot, so that
-/// `Corp.Example` and `corp.example.` compare equal everywhere.
-pub fn normalize(name: &str) -> String {
-    let trimmed = name.trim().trim_end_matches('.').to_ascii_lowercase();
-    format!("{trimmed}.")
+/// `Corp.Example` and `corp.example.` compare equal everywhere: a
+/// [`DnsName`], the only form names are compared in.
+pub fn normalize(name: &str) -> DnsName {
+    DnsName::new(name)
 }
 
 /// The labels of a normalized name, without the empty root label.
@@ -159,9 +160,8 @@ pub fn escape_controls(s: &str) -> String {
 }
 
 /// `10.1.2.4` → `4.2.1.10.in-addr.arpa.`
-pub fn reverse_name(ip: Ipv4Addr) -> String {
-    let [a, b, c, d] = ip.octets();
-    format!("{d}.{c}.{b}.{a}.in-addr.arpa.")
+pub fn reverse_name(ip: Ipv4Addr) -> DnsName {
+    DnsName::reverse_of(ip)
 }
 
 /// The first label of a DNS name: `ip-10-1-2-4` of `ip-10-1-2-4.ec2.internal`.

@@ -5,7 +5,7 @@
 
 use crate::changes::ZoneChanges;
 use crate::error::Result;
-use crate::model::Counters;
+use crate::model::{Counters, DnsName, ZoneId};
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
     Unreadable, VpcFacts, ZoneInfo,
@@ -65,12 +65,12 @@ pub trait Dns {
     /// no longer exists holds nothing.
     fn records_at(
         &self,
-        zone_id: &str,
-        names: &BTreeSet<String>,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
     ) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
     /// Every record set of a zone, all pages (the reconcile lists each zone
     /// it needs once). A zone that no longer exists holds nothing.
-    fn records_in(&self, zone_id: &str) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
+    fn records_in(&self, zone_id: &ZoneId) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
     /// Applies one zone's changes as one atomic batch.
     fn apply(&self, changes: &ZoneChanges) -> impl Future<Output = Result<()>> + Send;
 }

@@ -2,7 +2,7 @@
 //! the Lambda function.
 
 use crate::event::InstanceEvent;
-use crate::model::{InstanceState, RecordSet};
+use crate::model::{DnsName, InstanceState, RecordSet, ZoneId};
 use crate::plan::{ChangeAction, Conflict, Plan, Rejection};
 use serde::Serialize;
 
@@ -39,8 +39,8 @@ impl Outcome {
 /// reading (`zone_id`, `zone_name`, `action`, `name`, `type`, `ttl`, `values`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeLine {
-    pub zone_id: String,
-    pub zone_name: String,
+    pub zone_id: ZoneId,
+    pub zone_name: DnsName,
     pub action: ChangeAction,
     #[serde(flatten)]
     pub record: RecordSet,

@@ -439,16 +439,16 @@ impl ec2_ddns_core::ports::Dns for OneZoneDenied {
     }
     async fn records_at(
         &self,
-        zone: &str,
-        names: &std::collections::BTreeSet<String>,
+        zone: &ec2_ddns_core::model::ZoneId,
+        names: &std::collections::BTreeSet<ec2_ddns_core::model::DnsName>,
     ) -> ec2_ddns_core::Result<Vec<ec2_ddns_core::model::RecordSet>> {
         self.0.records_at(zone, names).await
     }
     async fn records_in(
         &self,
-        zone: &str,
+        zone: &ec2_ddns_core::model::ZoneId,
     ) -> ec2_ddns_core::Result<Vec<ec2_ddns_core::model::RecordSet>> {
-        if zone == self.1 {
+        if *zone == self.1 {
             return Err(ec2_ddns_core::Error::Aws {
                 operation: "route53:ListResourceRecordSets".into(),
                 code: Some("AccessDenied".into()),

@@ -93,7 +93,7 @@ mod tests {
             .flat_map(|(zone, records)| {
                 records
                     .into_iter()
-                    .map(move |r| (zone.clone(), r.to_string()))
+                    .map(move |r| (zone.to_string(), r.to_string()))
             })
             .collect();
         assert_eq!(written, expected_records(0..3, 60));

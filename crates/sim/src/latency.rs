@@ -7,7 +7,8 @@
 use ec2_ddns_core::changes::ZoneChanges;
 use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::{
-    InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, VpcFacts, ZoneInfo,
+    DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, VpcFacts,
+    ZoneId, ZoneInfo,
 };
 use ec2_ddns_core::ports::{Dns, Instances, Registry, Write};
 use std::collections::BTreeSet;
@@ -62,12 +63,16 @@ impl<T: Dns + Sync> Dns for Delayed<T> {
         self.inner.zones_visible_from(vpc_id, region).await
     }
 
-    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+    async fn records_at(
+        &self,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
+    ) -> Result<Vec<RecordSet>> {
         self.wait().await;
         self.inner.records_at(zone_id, names).await
     }
 
-    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+    async fn records_in(&self, zone_id: &ZoneId) -> Result<Vec<RecordSet>> {
         self.wait().await;
         self.inner.records_in(zone_id).await
     }

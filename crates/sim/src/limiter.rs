@@ -14,7 +14,7 @@
 
 use ec2_ddns_core::changes::ZoneChanges;
 use ec2_ddns_core::error::{Error, Result};
-use ec2_ddns_core::model::{RecordSet, ZoneInfo};
+use ec2_ddns_core::model::{DnsName, RecordSet, ZoneId, ZoneInfo};
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -134,12 +134,16 @@ impl<D: Dns + Sync> Dns for RateLimited<D> {
         self.inner.zones_visible_from(vpc_id, region).await
     }
 
-    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+    async fn records_at(
+        &self,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
+    ) -> Result<Vec<RecordSet>> {
         self.read_token().await;
         self.inner.records_at(zone_id, names).await
     }
 
-    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+    async fn records_in(&self, zone_id: &ZoneId) -> Result<Vec<RecordSet>> {
         self.read_token().await;
         self.inner.records_in(zone_id).await
     }
@@ -201,7 +205,7 @@ mod tests {
         );
         // A read waits for its token (simulated time passes) instead.
         let before = Instant::now();
-        dns.records_in("Z0CORPPRIVATE").await.unwrap();
+        dns.records_in(&"Z0CORPPRIVATE".into()).await.unwrap();
         assert!(Instant::now() - before >= Duration::from_millis(499));
         assert_eq!(dns.counts().reads_delayed, 1);
     }

@@ -20,7 +20,7 @@
 use crate::world::{parse_json, read_file, World};
 use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::event::{self, InstanceEvent};
-use ec2_ddns_core::model::{InstanceState, RecordSet, RecordType, MAX_TTL};
+use ec2_ddns_core::model::{DnsName, InstanceState, RecordSet, RecordType, MAX_TTL};
 use ec2_ddns_core::names::{self, clip};
 use serde::Deserialize;
 use std::path::Path;
@@ -52,7 +52,7 @@ pub enum Step {
     Lose(Box<Step>),
     /// A person deletes a record set.
     DeleteRecord {
-        name: String,
+        name: DnsName,
         rtype: RecordType,
         zone: Option<String>,
     },

@@ -7,7 +7,7 @@ use crate::world::{World, WorldInstance, WorldSubnet, WorldVpc, WorldZone};
 use ec2_ddns_aws::{aws_error, ec2, AwsAccount};
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::error::Result;
-use ec2_ddns_core::model::{ForeignItem, OwnedRecord, RegistryItem};
+use ec2_ddns_core::model::{ForeignItem, OwnedRecord, RegistryItem, ZoneId};
 use ec2_ddns_core::ports::Registry;
 use std::collections::BTreeSet;
 
@@ -28,7 +28,7 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
     let subnets = subnets(account, &mut warnings).await?;
     let instances = instances(account, &mut warnings).await?;
     let zones = zones(account, &vpc_ids, &mut warnings).await?;
-    let zone_ids: BTreeSet<String> = zones.iter().map(|z| z.info().id).collect();
+    let zone_ids: BTreeSet<ZoneId> = zones.iter().map(|z| z.info().id).collect();
     let (registry, foreign_registry) = registry(account, table, &zone_ids, &mut warnings).await?;
     Ok(Snapshot {
         world: World {
@@ -174,8 +174,8 @@ async fn zones(
             .filter(|r| !r.is_apex_housekeeping(&info.name))
             .collect();
         zones.push(WorldZone {
-            id: info.id,
-            name: info.name,
+            id: info.id.into(),
+            name: info.name.into(),
             private: info.private,
             vpcs,
             records,
@@ -188,7 +188,7 @@ async fn zones(
 async fn registry(
     a: &AwsAccount,
     table: &str,
-    zone_ids: &BTreeSet<String>,
+    zone_ids: &BTreeSet<ZoneId>,
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<RegistryItem>, Vec<ForeignItem>)> {
     let mut items = Vec::new();

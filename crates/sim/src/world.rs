@@ -12,8 +12,8 @@
 
 use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::model::{
-    ForeignItem, InstanceFacts, InstanceState, RecordSet, RecordType, RegistryItem, VpcFacts,
-    ZoneInfo,
+    DnsName, ForeignItem, InstanceFacts, InstanceState, RecordSet, RecordType, RegistryItem,
+    VpcFacts, ZoneId, ZoneInfo,
 };
 use ec2_ddns_core::names::{self, clip};
 use serde::{Deserialize, Serialize};
@@ -183,8 +183,8 @@ impl WorldZone {
     /// The zone as the planner sees it: bare id, normalized name.
     pub fn info(&self) -> ZoneInfo {
         ZoneInfo {
-            id: self.id.trim_start_matches("/hostedzone/").to_string(),
-            name: names::normalize(&self.name),
+            id: ZoneId::new(&self.id),
+            name: DnsName::new(&self.name),
             private: self.private,
         }
     }
@@ -417,7 +417,7 @@ impl World {
         for (i, z) in self.zones.iter().enumerate() {
             self.check_zone(i, z)?;
             zones
-                .first(z.info().id, format!("zones[{i}]"))
+                .first(z.info().id.to_string(), format!("zones[{i}]"))
                 .map_err(|first| {
                     (
                         format!("zones[{i}].id"),

@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue as AV;
 use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::Counters;
 use ec2_ddns_core::model::{
-    self, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
+    self, DnsName, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
+    ZoneId,
 };
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -192,8 +193,8 @@ fn records_from(map: &HashMap<String, AV>, key: &str) -> Result<Vec<OwnedRecord>
             })
             .collect::<Result<Vec<String>, String>>()?;
         records.push(OwnedRecord {
-            zone_id: get_s(m, "ZoneId", i)?,
-            zone_name: get_s(m, "ZoneName", i)?,
+            zone_id: ZoneId::new(&get_s(m, "ZoneId", i)?),
+            zone_name: DnsName::new(&get_s(m, "ZoneName", i)?),
             record: RecordSet::new(
                 &get_s(m, "Name", i)?,
                 RecordType::from(get_s(m, "Type", i)?),
@@ -282,8 +283,8 @@ fn host_settings(map: &HashMap<String, AV>) -> Result<HostSettings, String> {
         return Err(format!("Ttl {ttl} is over {}", model::MAX_TTL));
     }
     Ok(HostSettings {
-        zone_id: text("Zone")?,
-        zone_name: text("ZoneName")?,
+        zone_id: ZoneId::new(&text("Zone")?),
+        zone_name: DnsName::new(&text("ZoneName")?),
         ttl,
         secret: text("Secret")?.into(),
         login: map.get("Login").map(|_| text("Login")).transpose()?,

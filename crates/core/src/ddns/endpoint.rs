@@ -187,7 +187,7 @@ where
                 let outcome = one(registrar, host, &proof, source, request_id, now).await;
                 report(host, source, &outcome);
                 lines.push(outcome.line());
-                decided.push((name, outcome));
+                decided.push((name.to_string(), outcome));
             }
             return dyndns2_answer(200, &lines);
         }

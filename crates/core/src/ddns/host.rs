@@ -4,6 +4,7 @@
 //! ownership of its record come next.
 
 use crate::error::{Error, Result};
+use crate::ids::DnsName;
 use crate::names::{self, clip};
 use base64::Engine;
 use secrecy::SecretString;
@@ -21,7 +22,7 @@ pub fn host_key(host: &str) -> String {
 /// The host name a DDNS client may update, normalized: a valid hostname
 /// strictly inside `zone` (not its apex), not a wildcard. The error says
 /// which rule it breaks.
-pub fn check_host_name(host: &str, zone: &str) -> Result<String> {
+pub fn check_host_name(host: &str, zone: &str) -> Result<DnsName> {
     let name = names::normalize(host);
     let zone = names::normalize(zone);
     let refuse = |why: String| Error::Config {

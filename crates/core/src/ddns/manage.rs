@@ -7,7 +7,7 @@
 use super::decide::Counters;
 use super::host::{check_host_name, host_key, new_secret, HOST_KEY_PREFIX};
 use crate::error::{Error, Result};
-use crate::model::{HostSettings, RecordType, RegistryItem, ZoneInfo};
+use crate::model::{DnsName, HostSettings, RecordType, RegistryItem, ZoneInfo};
 use crate::names;
 use crate::ports::{Dns, Registry};
 use crate::registrar::Registrar;
@@ -214,7 +214,7 @@ where
         let Some(settings) = &item.host else {
             continue;
         };
-        let names = BTreeSet::from([name.to_string()]);
+        let names = BTreeSet::from([DnsName::new(name)]);
         let found = registrar.dns.records_at(&settings.zone_id, &names).await?;
         let last_update = item
             .last_event_time
@@ -230,7 +230,7 @@ where
             let owned = item.records.iter().any(|o| o.record == *record);
             lines.push(HostLine {
                 host: name.to_string(),
-                zone: settings.zone_name.clone(),
+                zone: settings.zone_name.to_string(),
                 rtype: record.rtype.to_string(),
                 value: record.values().join(","),
                 owned,
@@ -240,7 +240,7 @@ where
         if !any {
             lines.push(HostLine {
                 host: name.to_string(),
-                zone: settings.zone_name.clone(),
+                zone: settings.zone_name.to_string(),
                 rtype: "-".into(),
                 value: "-".into(),
                 owned: false,

@@ -4,10 +4,10 @@
 //! deregistration.
 
 use super::{
-    Change, ChangeAction, Conflict, ConflictKind, CurrentRecords, Observed, Plan, Targets,
-    ZoneChanges,
+    Change, ChangeAction, Conflict, ConflictKind, CurrentRecords, Observed, Plan, PtrTarget,
+    PublicHost, Targets, ZoneChanges,
 };
-use crate::model::{OwnedRecord, RecordSet, RecordType, ZoneInfo};
+use crate::model::{DnsName, OwnedRecord, RecordSet, RecordType, ZoneId, ZoneInfo};
 use crate::names::{self, clip};
 use std::collections::BTreeMap;
 
@@ -34,11 +34,11 @@ pub fn plan_register(
         if let Some(z) = &h.private_zone {
             candidate_slots.push(slot(z, &h.name, RecordType::A));
         }
-        if let Some((z, _)) = &h.public {
+        if let Some(PublicHost { zone: z, .. }) = &h.public {
             candidate_slots.push(slot(z, &h.name, RecordType::A));
         }
     }
-    if let Some((z, name)) = &targets.ptr {
+    if let Some(PtrTarget { zone: z, name }) = &targets.ptr {
         candidate_slots.push(slot(z, name, RecordType::Ptr));
     }
     for a in &targets.aliases {
@@ -59,7 +59,7 @@ pub fn plan_register(
         .filter(|o| plan.deletes(o))
         .map(|o| (o.zone_id.as_str(), &o.record))
         .collect();
-    let effective: BTreeMap<String, Vec<RecordSet>> = current
+    let effective: BTreeMap<ZoneId, Vec<RecordSet>> = current
         .iter()
         .map(|(zone, records)| {
             let kept = records
@@ -80,22 +80,29 @@ pub fn plan_register(
         plan,
     };
 
-    let mut private_host: Option<String> = None;
-    let mut public_host: Option<String> = None;
+    let mut private_host: Option<DnsName> = None;
+    let mut public_host: Option<DnsName> = None;
     if let Some(h) = &targets.host {
         if let Some(z) = &h.private_zone {
             if d.want(z, RecordType::A, &h.name, h.private_ip.to_string()) {
                 private_host = Some(h.name.clone());
             }
         }
-        if let Some((z, ip)) = &h.public {
+        if let Some(PublicHost { zone: z, ip }) = &h.public {
             if d.want(z, RecordType::A, &h.name, ip.to_string()) {
                 public_host = Some(h.name.clone());
             }
         }
     }
-    if let (Some((zone, ptr_name)), Some(host)) = (&targets.ptr, &private_host) {
-        d.want(zone, RecordType::Ptr, ptr_name, host.clone());
+    if let (
+        Some(PtrTarget {
+            zone,
+            name: ptr_name,
+        }),
+        Some(host),
+    ) = (&targets.ptr, &private_host)
+    {
+        d.want(zone, RecordType::Ptr, ptr_name, host.to_string());
     }
     for alias in &targets.aliases {
         if let Some(z) = &alias.private_zone {
@@ -104,7 +111,7 @@ pub fn plan_register(
                 .or_else(|| targets.private_dns_name.clone())
             {
                 Some(value) => {
-                    d.want(z, RecordType::Cname, &alias.name, value);
+                    d.want(z, RecordType::Cname, &alias.name, value.into());
                 }
                 None => d.plan.notes.push(format!(
                     "{}: no private host name or private DNS name to point the alias at",
@@ -117,7 +124,7 @@ pub fn plan_register(
                 .clone()
                 .or_else(|| targets.public_dns_name.clone())
             {
-                d.want(z, RecordType::Cname, &alias.name, value);
+                d.want(z, RecordType::Cname, &alias.name, value.into());
             }
         }
     }
@@ -207,9 +214,9 @@ struct Differ<'a> {
     /// Records an earlier invocation sent without learning the outcome.
     unsettled: &'a [OwnedRecord],
     /// Current records, less the owned ones this plan deletes.
-    current: BTreeMap<String, Vec<RecordSet>>,
+    current: BTreeMap<ZoneId, Vec<RecordSet>>,
     /// zone id → records this plan will hold after apply.
-    planned: BTreeMap<String, Vec<RecordSet>>,
+    planned: BTreeMap<ZoneId, Vec<RecordSet>>,
     plan: Plan,
 }
 
@@ -359,17 +366,17 @@ fn push_change(
 
 fn push_change_by_id(
     zones: &mut Vec<ZoneChanges>,
-    zone_id: &str,
-    zone_name: &str,
+    zone_id: &ZoneId,
+    zone_name: &DnsName,
     action: ChangeAction,
     record: RecordSet,
 ) {
-    let idx = match zones.iter().position(|z| z.zone_id == zone_id) {
+    let idx = match zones.iter().position(|z| z.zone_id == *zone_id) {
         Some(i) => i,
         None => {
             zones.push(ZoneChanges {
-                zone_id: zone_id.to_string(),
-                zone_name: zone_name.to_string(),
+                zone_id: zone_id.clone(),
+                zone_name: zone_name.clone(),
                 changes: Vec::new(),
             });
             zones.len() - 1

@@ -44,9 +44,12 @@ pub use crate::changes::{Change, ChangeAction, ZoneChanges};
 pub use differ::{plan_deregister, plan_host, plan_register};
 pub use intent::{intent, Intent};
 pub use observed::{CurrentRecords, Observed};
-pub use targets::{names_of, split_names, targets, AliasTarget, HostTarget, PlanInput, Targets};
+pub use targets::{
+    names_of, split_names, targets, AliasTarget, HostTarget, PlanInput, PtrTarget, PublicHost,
+    Targets,
+};
 
-use crate::model::{OwnedRecord, RecordType};
+use crate::model::{DnsName, OwnedRecord, RecordType, ZoneId};
 use crate::names;
 use serde::Serialize;
 // What tests.rs (`use super::*`) took from this file's imports before the split.
@@ -98,9 +101,9 @@ impl RejectionKind {
 /// it; it is skipped, and the rest goes in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
-    pub zone_id: String,
-    pub zone_name: String,
-    pub name: String,
+    pub zone_id: ZoneId,
+    pub zone_name: DnsName,
+    pub name: DnsName,
     #[serde(rename = "type")]
     pub rtype: RecordType,
     /// Why, in one word a script can match.

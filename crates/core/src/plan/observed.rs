@@ -2,72 +2,73 @@
 //! at the names not read (see [`crate::plan`]).
 
 use super::{ChangeAction, ZoneChanges};
-use crate::model::{OwnedRecord, RecordSet};
+use crate::model::NamesByZone;
+use crate::model::{DnsName, OwnedRecord, RecordSet, ZoneId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Records as read from the zones: zone id → the record sets found at the
 /// names that were asked for.
-pub type CurrentRecords = BTreeMap<String, Vec<RecordSet>>;
+pub type CurrentRecords = BTreeMap<ZoneId, Vec<RecordSet>>;
 
 /// What the registrar has read of the zones, name by name. A name not read
 /// is assumed to hold what this instance owns there and nothing else (see
 /// the docs of [`crate::plan`]); a compare-and-swap batch finds out if it does not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observed {
-    read: BTreeMap<String, BTreeSet<String>>,
+    read: BTreeMap<ZoneId, BTreeSet<DnsName>>,
     /// Zones listed whole (the reconcile): every name in them is read.
-    whole: BTreeSet<String>,
+    whole: BTreeSet<ZoneId>,
     records: CurrentRecords,
 }
 
 impl Observed {
     /// Everything at these names, read from Route 53: `found` replaces what
     /// was known there before.
-    pub fn learn(&mut self, zone_id: &str, names: &BTreeSet<String>, found: Vec<RecordSet>) {
-        let records = self.records.entry(zone_id.to_string()).or_default();
+    pub fn learn(&mut self, zone_id: &ZoneId, names: &BTreeSet<DnsName>, found: Vec<RecordSet>) {
+        let records = self.records.entry(zone_id.clone()).or_default();
         records.retain(|r| !names.contains(&r.name));
         records.extend(found.into_iter().filter(|r| names.contains(&r.name)));
         self.read
-            .entry(zone_id.to_string())
+            .entry(zone_id.clone())
             .or_default()
             .extend(names.iter().cloned());
     }
 
     /// Every record of a zone, listed whole: every name in it is read,
     /// those not found hold nothing.
-    pub fn learn_zone(&mut self, zone_id: &str, found: Vec<RecordSet>) {
-        self.records.insert(zone_id.to_string(), found);
-        self.whole.insert(zone_id.to_string());
+    pub fn learn_zone(&mut self, zone_id: &ZoneId, found: Vec<RecordSet>) {
+        self.records.insert(zone_id.clone(), found);
+        self.whole.insert(zone_id.clone());
     }
 
     /// What was read of one zone alone: each zone's sends run at once, each
     /// with its own view, given back by [`Observed::absorb_zone`].
-    pub fn zone(&self, zone_id: &str) -> Observed {
+    pub fn zone(&self, zone_id: &ZoneId) -> Observed {
         let mut one = Observed::default();
         if let Some(names) = self.read.get(zone_id) {
-            one.read.insert(zone_id.to_string(), names.clone());
+            one.read.insert(zone_id.clone(), names.clone());
         }
         if self.whole.contains(zone_id) {
-            one.whole.insert(zone_id.to_string());
+            one.whole.insert(zone_id.clone());
         }
         if let Some(records) = self.records.get(zone_id) {
-            one.records.insert(zone_id.to_string(), records.clone());
+            one.records.insert(zone_id.clone(), records.clone());
         }
         one
     }
 
     /// Takes back what `one` (a view from [`Observed::zone`]) knows of
     /// that zone, in place of what this knew.
-    pub fn absorb_zone(&mut self, zone_id: &str, mut one: Observed) {
+    pub fn absorb_zone(&mut self, zone_id: &ZoneId, mut one: Observed) {
         match one.read.remove(zone_id) {
-            Some(names) => self.read.insert(zone_id.to_string(), names),
+            Some(names) => self.read.insert(zone_id.clone(), names),
             None => self.read.remove(zone_id),
         };
         if one.whole.contains(zone_id) {
-            self.whole.insert(zone_id.to_string());
+            self.whole.insert(zone_id.clone());
         }
         match one.records.remove(zone_id) {
-            Some(records) => self.records.insert(zone_id.to_string(), records),
+            Some(records) => self.records.insert(zone_id.clone(), records),
             None => self.records.remove(zone_id),
         };
     }
@@ -98,10 +99,7 @@ impl Observed {
     }
 
     /// Of `wanted` (zone id → names), the names not read yet.
-    pub fn unread(
-        &self,
-        wanted: BTreeMap<String, BTreeSet<String>>,
-    ) -> BTreeMap<String, BTreeSet<String>> {
+    pub fn unread(&self, wanted: NamesByZone) -> NamesByZone {
         wanted
             .into_iter()
             .map(|(zone, names)| {
@@ -154,7 +152,7 @@ impl Observed {
     /// An observer that has read every name in `current` (tests, and the
     /// dry run, which reads everything it plans over).
     pub fn everything(
-        names: &BTreeMap<String, BTreeSet<String>>,
+        names: &BTreeMap<ZoneId, BTreeSet<DnsName>>,
         current: &CurrentRecords,
     ) -> Observed {
         let mut seen = Observed::default();

@@ -4,6 +4,7 @@
 
 use super::{Rejection, RejectionKind};
 use crate::config::Config;
+use crate::model::{DnsName, NamesByZone};
 use crate::model::{InstanceFacts, OwnedRecord, VpcFacts, ZoneInfo};
 use crate::names::{self, clip};
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,16 +24,30 @@ pub struct PlanInput<'a> {
 /// Where one host name goes in each view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostTarget {
-    pub name: String,
+    pub name: DnsName,
     pub private_ip: Ipv4Addr,
     pub private_zone: Option<ZoneInfo>,
-    pub public: Option<(ZoneInfo, Ipv4Addr)>,
+    pub public: Option<PublicHost>,
+}
+
+/// The public view of a host name: its public zone and address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicHost {
+    pub zone: ZoneInfo,
+    pub ip: Ipv4Addr,
+}
+
+/// The PTR of the private address: its reverse zone and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtrTarget {
+    pub zone: ZoneInfo,
+    pub name: DnsName,
 }
 
 /// Where one alias goes in each view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasTarget {
-    pub name: String,
+    pub name: DnsName,
     pub private_zone: Option<ZoneInfo>,
     pub public_zone: Option<ZoneInfo>,
 }
@@ -42,8 +57,8 @@ pub struct AliasTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Targets {
     pub host: Option<HostTarget>,
-    /// Reverse zone and PTR name, written only if the private host A is.
-    pub ptr: Option<(ZoneInfo, String)>,
+    /// Written only if the private host A is.
+    pub ptr: Option<PtrTarget>,
     pub aliases: Vec<AliasTarget>,
     pub rejected: Vec<Rejection>,
     /// Things worth telling the user that are not errors.
@@ -51,29 +66,29 @@ pub struct Targets {
     /// Settings that keep written records from working (a VPC without DNS
     /// support); shown on stderr and logged at warn level.
     pub warnings: Vec<String>,
-    pub(super) private_dns_name: Option<String>,
-    pub(super) public_dns_name: Option<String>,
+    pub(super) private_dns_name: Option<DnsName>,
+    pub(super) public_dns_name: Option<DnsName>,
 }
 
 impl Targets {
     /// Every (zone id → names) the second step must see the current records
     /// of: wanted names, plus the names of records already owned.
-    pub fn names_to_read(&self, owned: &[OwnedRecord]) -> BTreeMap<String, BTreeSet<String>> {
-        let mut read: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    pub fn names_to_read(&self, owned: &[OwnedRecord]) -> NamesByZone {
+        let mut read: NamesByZone = BTreeMap::new();
         let mut add = |zone: &ZoneInfo, name: &str| {
             read.entry(zone.id.clone())
                 .or_default()
-                .insert(name.to_string());
+                .insert(DnsName::new(name));
         };
         if let Some(host) = &self.host {
             if let Some(z) = &host.private_zone {
                 add(z, &host.name);
             }
-            if let Some((z, _)) = &host.public {
+            if let Some(PublicHost { zone: z, .. }) = &host.public {
                 add(z, &host.name);
             }
         }
-        if let Some((z, name)) = &self.ptr {
+        if let Some(PtrTarget { zone: z, name }) = &self.ptr {
             add(z, name);
         }
         for alias in &self.aliases {
@@ -128,7 +143,7 @@ pub fn targets(input: &PlanInput) -> Targets {
                 Some(name)
             } else if let Some(home) = &home {
                 // A bare label in HOSTNAME is taken as a label in the home domain.
-                Some(format!("{name}{home}"))
+                Some(DnsName::new(&format!("{name}{home}")))
             } else {
                 t.rejected.push(Rejection {
                     name: clip(tag),
@@ -142,9 +157,8 @@ pub fn targets(input: &PlanInput) -> Targets {
             }
         }
         None => match (&home, &t.private_dns_name) {
-            (Some(home), Some(private_dns)) => {
-                names::first_label(private_dns).map(|label| format!("{label}.{home}"))
-            }
+            (Some(home), Some(private_dns)) => names::first_label(private_dns)
+                .map(|label| DnsName::new(&format!("{label}.{home}"))),
             _ => None,
         },
     };
@@ -156,7 +170,12 @@ pub fn targets(input: &PlanInput) -> Targets {
         if host.private_zone.is_some() {
             let ptr_name = names::reverse_name(host.private_ip);
             match place(&ptr_name, zone_for(&ptr_name, zones, true), config) {
-                Ok(Some(zone)) => t.ptr = Some((zone, ptr_name)),
+                Ok(Some(zone)) => {
+                    t.ptr = Some(PtrTarget {
+                        zone,
+                        name: ptr_name,
+                    })
+                }
                 Ok(None) => {}
                 Err((_, reason)) => t.notes.push(format!("no PTR: {reason}")),
             }
@@ -192,7 +211,7 @@ fn host_target(
     zones: &[ZoneInfo],
     config: &Config,
     instance: &InstanceFacts,
-    name: String,
+    name: DnsName,
 ) {
     if let Err(problem) = names::check_wanted_name(&name) {
         t.rejected.push(Rejection {
@@ -210,13 +229,18 @@ fn host_target(
     };
     let placed = place(&name, zone_for(&name, zones, true), config).and_then(|private_zone| {
         let public = match instance.public_ip {
-            Some(ip) => place(&name, zone_for(&name, zones, false), config)?.map(|z| (z, ip)),
+            Some(ip) => place(&name, zone_for(&name, zones, false), config)?
+                .map(|zone| PublicHost { zone, ip }),
             None => None,
         };
         Ok((private_zone, public))
     });
     match placed {
-        Err((kind, reason)) => t.rejected.push(Rejection { name, kind, reason }),
+        Err((kind, reason)) => t.rejected.push(Rejection {
+            name: name.to_string(),
+            kind,
+            reason,
+        }),
         Ok((None, None)) => {
             let public_only =
                 instance.public_ip.is_none() && zone_for(&name, zones, false).is_some();
@@ -226,7 +250,11 @@ fn host_target(
                 format!("{name} is outside every zone visible to this instance's VPC")
             };
             let kind = RejectionKind::NoZone;
-            t.rejected.push(Rejection { name, kind, reason });
+            t.rejected.push(Rejection {
+                name: name.to_string(),
+                kind,
+                reason,
+            });
         }
         Ok((private_zone, public)) => {
             t.host = Some(HostTarget {
@@ -239,7 +267,7 @@ fn host_target(
     }
 }
 
-fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: String) {
+fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: DnsName) {
     if let Err(problem) = names::check_wanted_name(&alias) {
         t.rejected.push(Rejection {
             name: clip(&alias),
@@ -256,7 +284,7 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Str
     };
     match (private_zone, public_zone) {
         (Err((kind, reason)), _) | (_, Err((kind, reason))) => t.rejected.push(Rejection {
-            name: alias,
+            name: alias.to_string(),
             kind,
             reason,
         }),
@@ -267,7 +295,7 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Str
                 format!("{alias} is outside every zone visible to this instance's VPC")
             };
             t.rejected.push(Rejection {
-                name: alias,
+                name: alias.to_string(),
                 kind: RejectionKind::NoZone,
                 reason,
             });
@@ -282,7 +310,7 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Str
 
 /// The home domain, from the ZONE tag, then DHCP, then the default; AWS's
 /// own suffixes never count. `Err` carries a rejection for a bad ZONE tag.
-fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<String>, Rejection> {
+fn home_domain(input: &PlanInput, notes: &mut Vec<String>) -> Result<Option<DnsName>, Rejection> {
     let config = input.config;
     if let Some(tag) = input.instance.tags.get(&config.zone_tag) {
         let domain = names::normalize(tag);
@@ -362,7 +390,7 @@ fn zone_for<'z>(name: &str, zones: &'z [ZoneInfo], private: bool) -> Option<&'z 
 }
 
 /// Splits a tag value into names: commas and white space separate.
-pub fn split_names(value: &str) -> Vec<String> {
+pub fn split_names(value: &str) -> Vec<DnsName> {
     value
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
@@ -371,10 +399,8 @@ pub fn split_names(value: &str) -> Vec<String> {
 }
 
 /// Zone id → the names of `records`: what to read to see them.
-pub fn names_of<'r>(
-    records: impl IntoIterator<Item = &'r OwnedRecord>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+pub fn names_of<'r>(records: impl IntoIterator<Item = &'r OwnedRecord>) -> NamesByZone {
+    let mut names: NamesByZone = BTreeMap::new();
     for o in records {
         names
             .entry(o.zone_id.clone())

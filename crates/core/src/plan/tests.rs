@@ -3,8 +3,10 @@
 //! never hides the others.
 
 use super::*;
+use crate::ids::ZoneRef;
 use crate::model::{
-    InstanceFacts, InstanceState, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneInfo,
+    DnsName, InstanceFacts, InstanceState, OwnedRecord, RecordSet, RecordType, VpcFacts, ZoneId,
+    ZoneInfo,
 };
 use rstest::rstest;
 
@@ -136,7 +138,7 @@ fn run(case: &Case) -> Plan {
     let mut current = CurrentRecords::new();
     for (zone_id, r) in &case.current {
         current
-            .entry(zone_id.to_string())
+            .entry(ZoneId::new(zone_id))
             .or_default()
             .push(r.clone());
     }
@@ -304,7 +306,7 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
     })]
 #[case::a_zone_outside_ddns_allowed_zones_is_not_managed(Case {
         what: "a zone outside DDNS_ALLOWED_ZONES is not managed",
-        config: Config { allowed_zones: vec!["ZREV".into()], ..Config::default() },
+        config: Config { allowed_zones: vec![ZoneRef::Id("ZREV".into())], ..Config::default() },
         rejected: &["ip-10-1-2-4.corp.example."],
         ..Case::default()
     })]
@@ -491,7 +493,7 @@ fn register(#[case] case: Case) {
         "{}: changes",
         case.what
     );
-    let got_conflicts = sorted(plan.conflicts.iter().map(|c| c.name.clone()));
+    let got_conflicts = sorted(plan.conflicts.iter().map(|c| c.name.to_string()));
     assert_eq!(
         got_conflicts,
         sorted(case.conflicts.iter().map(|s| s.to_string())),
@@ -616,11 +618,11 @@ fn deregister_deletes_only_what_is_as_written() {
     let all = [a, ptr, alias];
     let names = BTreeMap::from([
         (
-            "ZPRIV".to_string(),
+            ZoneId::new("ZPRIV"),
             BTreeSet::from([all[0].record.name.clone(), all[2].record.name.clone()]),
         ),
         (
-            "ZREV".to_string(),
+            ZoneId::new("ZREV"),
             BTreeSet::from([all[1].record.name.clone()]),
         ),
     ]);
@@ -649,7 +651,7 @@ fn names_to_read_cover_wanted_and_owned() {
         "ZPRIV",
         rec("old.corp.example.", "CNAME", 60, "x.corp.example."),
     )]);
-    let priv_names: Vec<&str> = read["ZPRIV"].iter().map(String::as_str).collect();
+    let priv_names: Vec<&str> = read["ZPRIV"].iter().map(DnsName::as_str).collect();
     assert_eq!(
         priv_names,
         [
@@ -915,7 +917,7 @@ mod hosts {
         ];
         for (what, ip, owned, current, changes, conflicts) in cases {
             let mut seen = Observed::default();
-            seen.learn_zone("ZDYN", current);
+            seen.learn_zone(&"ZDYN".into(), current);
             let plan = plan_host(
                 &dyn_zone(),
                 "home.dyn.example",

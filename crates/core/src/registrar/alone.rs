@@ -143,7 +143,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 zone_id: plan
                     .zones
                     .first()
-                    .map(|z| z.zone_id.clone())
+                    .map(|z| z.zone_id.to_string())
                     .unwrap_or_default(),
                 message: format!("the zones kept changing over {ROUNDS} plans"),
             }));

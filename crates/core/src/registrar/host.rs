@@ -8,7 +8,7 @@ use super::read::Reads;
 use super::subject::{HostWants, Subject, Wants};
 use super::Registrar;
 use crate::error::Result;
-use crate::model::{HostSettings, RegistryItem, ZoneInfo};
+use crate::model::{DnsName, HostSettings, RegistryItem, ZoneInfo};
 use crate::ports::{Dns, Registry};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
@@ -34,7 +34,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                 name: settings.zone_name.clone(),
                 private: false,
             },
-            name: host_name(&key).to_string(),
+            name: DnsName::new(host_name(&key)),
             ip,
             ttl: settings.ttl,
         });

@@ -8,6 +8,7 @@ use super::subject::Subject;
 use super::Registrar;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::model::{DnsName, NamesByZone, ZoneId};
 use crate::model::{InstanceFacts, VpcFacts, ZoneInfo};
 use crate::plan::{self, Intent, Observed, PlanInput, Targets};
 use crate::ports::{Dns, Instances};
@@ -118,9 +119,8 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
     /// Reads what the subjects' plans need, every zone at once. A subject
     /// that needs a zone that could not be read gets that failure.
     pub(crate) async fn read_for(&self, subjects: &mut [Subject], reads: Reads) -> Observed {
-        let touched: Vec<BTreeMap<String, BTreeSet<String>>> =
-            subjects.iter().map(Subject::names_touched).collect();
-        let needs: Vec<BTreeMap<String, BTreeSet<String>>> = match reads {
+        let touched: Vec<NamesByZone> = subjects.iter().map(Subject::names_touched).collect();
+        let needs: Vec<NamesByZone> = match reads {
             Reads::WholeZones => touched,
             Reads::Names => {
                 // A name several subjects touch (an alias two instances
@@ -128,7 +128,7 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
                 // that their plans hand it over in one merged change;
                 // unread, each would plan as if alone, and Route 53 would
                 // refuse all but one.
-                let mut touches: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+                let mut touches: BTreeMap<(&ZoneId, &DnsName), usize> = BTreeMap::new();
                 for (zone, name) in touched.iter().flat_map(each_name) {
                     *touches.entry((zone, name)).or_default() += 1;
                 }
@@ -139,10 +139,7 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
                         let mut names = s.names_needed();
                         for (zone, name) in each_name(all) {
                             if self.dry_run || touches[&(zone, name)] > 1 {
-                                names
-                                    .entry(zone.to_string())
-                                    .or_default()
-                                    .insert(name.to_string());
+                                names.entry(zone.clone()).or_default().insert(name.clone());
                             }
                         }
                         names
@@ -150,12 +147,12 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
                     .collect()
             }
         };
-        let mut wanted: BTreeMap<&String, BTreeSet<&String>> = BTreeMap::new();
+        let mut wanted: BTreeMap<&ZoneId, BTreeSet<&DnsName>> = BTreeMap::new();
         for (zone, names) in needs.iter().flatten() {
             wanted.entry(zone).or_default().extend(names);
         }
         let calls = wanted.into_iter().map(|(zone_id, names)| async move {
-            let names: BTreeSet<String> = names.into_iter().cloned().collect();
+            let names: BTreeSet<DnsName> = names.into_iter().cloned().collect();
             let found = match reads {
                 Reads::WholeZones => self.dns.records_in(zone_id).await,
                 Reads::Names => self.dns.records_at(zone_id, &names).await,
@@ -163,7 +160,7 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
             (zone_id.clone(), names, found)
         });
         let mut seen = Observed::default();
-        let mut unread: BTreeMap<String, Error> = BTreeMap::new();
+        let mut unread: BTreeMap<ZoneId, Error> = BTreeMap::new();
         for (zone_id, names, found) in join_all(calls).await {
             match (found, reads) {
                 (Ok(records), Reads::WholeZones) => seen.learn_zone(&zone_id, records),
@@ -184,8 +181,8 @@ impl<E: Sync, D: Dns + Sync, R: Sync> Registrar<E, D, R> {
 }
 
 /// Every (zone, name) of a zone → names map.
-fn each_name(names: &BTreeMap<String, BTreeSet<String>>) -> impl Iterator<Item = (&str, &str)> {
+fn each_name(names: &NamesByZone) -> impl Iterator<Item = (&ZoneId, &DnsName)> {
     names
         .iter()
-        .flat_map(|(zone, names)| names.iter().map(move |n| (zone.as_str(), n.as_str())))
+        .flat_map(|(zone, names)| names.iter().map(move |n| (zone, n)))
 }

@@ -19,7 +19,7 @@ use super::together::{failed, Converged};
 use super::Registrar;
 use crate::error::Result;
 use crate::event::is_instance_id;
-use crate::model::{InstanceFacts, InstanceState, RegistryItem};
+use crate::model::{InstanceFacts, InstanceState, RegistryItem, ZoneId};
 use crate::plan::{self, ChangeAction, Intent};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::{Outcome, Summary};
@@ -315,7 +315,7 @@ struct InstanceIntent {
 /// values, so no one can tell them apart). Neither may delete it on the
 /// strength of its value, so both let it go, and it is left to a person.
 fn disown_double_claims(subjects: &mut [Subject]) {
-    let mut claims: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut claims: BTreeMap<(ZoneId, String), Vec<usize>> = BTreeMap::new();
     for (i, s) in subjects.iter().enumerate() {
         for o in &s.book.owned {
             claims

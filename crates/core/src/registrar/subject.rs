@@ -9,11 +9,11 @@
 
 use super::book::Book;
 use crate::error::Error;
+use crate::model::{DnsName, NamesByZone, ZoneId};
 use crate::model::{OwnedRecord, RecordType, ZoneInfo};
 use crate::plan::{self, Conflict, ConflictKind, Observed, Plan, Targets, ZoneChanges};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// What a subject wants now, as its live state says.
@@ -33,7 +33,7 @@ pub(crate) enum Wants {
 #[derive(Debug, Clone)]
 pub(crate) struct HostWants {
     pub zone: ZoneInfo,
-    pub name: String,
+    pub name: DnsName,
     pub ip: IpAddr,
     pub ttl: u32,
 }
@@ -63,24 +63,24 @@ impl Wants {
     }
 
     /// The names, per zone, its plan may touch, given what it lists.
-    fn names_touched(&self, listed: &[OwnedRecord]) -> BTreeMap<String, BTreeSet<String>> {
+    fn names_touched(&self, listed: &[OwnedRecord]) -> NamesByZone {
         let mut names = match self {
             Wants::Instance(t) => return t.names_to_read(listed),
             Wants::Nothing | Wants::Host(_) => plan::names_of(listed),
         };
-        for (zone, name) in self.must_read() {
-            names.entry(zone).or_default().insert(name);
+        if let Some((zone, name)) = self.must_read() {
+            names.entry(zone.clone()).or_default().insert(name.clone());
         }
         names
     }
 
-    /// Names its plan cannot be made without reading (not just assumed
-    /// from what it owns): a host's name, which is its own only if
-    /// everything at it is.
-    fn must_read(&self) -> Vec<(String, String)> {
+    /// The name its plan cannot be made without reading (not just assumed
+    /// from what it owns), with its zone: a host's name, which is its own
+    /// only if everything at it is.
+    fn must_read(&self) -> Option<(&ZoneId, &DnsName)> {
         match self {
-            Wants::Host(h) => vec![(h.zone.id.clone(), h.name.clone())],
-            Wants::Nothing | Wants::Instance(_) => Vec::new(),
+            Wants::Host(h) => Some((&h.zone.id, &h.name)),
+            Wants::Nothing | Wants::Instance(_) => None,
         }
     }
 }
@@ -200,17 +200,17 @@ impl Subject {
 
     /// The names, per zone, its plan may touch: those it wants and those
     /// it lists (owned or pending).
-    pub fn names_touched(&self) -> BTreeMap<String, BTreeSet<String>> {
+    pub fn names_touched(&self) -> NamesByZone {
         self.wants.names_touched(&self.listed())
     }
 
     /// The names it needs read before planning when the zones are not
     /// listed whole: its unsettled records (to settle them) and the names
     /// its plan cannot assume.
-    pub fn names_needed(&self) -> BTreeMap<String, BTreeSet<String>> {
+    pub fn names_needed(&self) -> NamesByZone {
         let mut names = plan::names_of(&self.book.pending);
-        for (zone, name) in self.wants.must_read() {
-            names.entry(zone).or_default().insert(name);
+        if let Some((zone, name)) = self.wants.must_read() {
+            names.entry(zone.clone()).or_default().insert(name.clone());
         }
         names
     }

@@ -37,7 +37,7 @@ use super::subject::{Refusal, Subject};
 use super::Registrar;
 use crate::apply::{self, Sent};
 use crate::error::{Error, Result};
-use crate::model::OwnedRecord;
+use crate::model::{OwnedRecord, ZoneId};
 use crate::plan::{Change, ChangeAction, Observed, Plan, ZoneChanges};
 use crate::ports::{Dns, Registry};
 use crate::summary::{Outcome, Summary};
@@ -120,7 +120,7 @@ enum PartSent {
 /// One zone's sends: what became of each part, what was read of the
 /// zone, and how many batches went in.
 struct ZoneSent {
-    zone_id: String,
+    zone_id: ZoneId,
     parts: Vec<PartOutcome>,
     seen: Observed,
     batches: usize,
@@ -219,7 +219,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         }
 
         // Send every zone at once, merged within limits.
-        let mut by_zone: BTreeMap<String, Vec<Part>> = BTreeMap::new();
+        let mut by_zone: BTreeMap<ZoneId, Vec<Part>> = BTreeMap::new();
         for (i, s) in subjects.iter_mut().enumerate() {
             for z in std::mem::take(&mut s.plan.zones) {
                 if s.active() {
@@ -398,7 +398,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
     /// `seen` is what was read of this zone.
     async fn send_zone(
         &self,
-        zone_id: String,
+        zone_id: ZoneId,
         members: Vec<Part>,
         mut seen: Observed,
         deadline: Option<Instant>,

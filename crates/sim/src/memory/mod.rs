@@ -28,15 +28,39 @@ pub use route53::apply_strictly;
 
 use crate::world::World;
 use ec2_ddns_core::calls::CallLog;
-use ec2_ddns_core::model::{RecordSet, RegistryItem};
+use ec2_ddns_core::model::{DnsName, RecordSet, RecordType, RegistryItem, ZoneId};
 use ec2_ddns_core::registrar::Registrar;
 use ec2_ddns_core::Config;
 use registry::Stored;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// A record set's slot in a zone: zone id, name and type.
-pub type Slot = (String, String, String);
+/// A record set's slot in a zone: what Route 53 keeps one record set at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slot {
+    pub zone_id: ZoneId,
+    pub name: DnsName,
+    pub rtype: RecordType,
+}
+
+impl Slot {
+    pub fn new(zone_id: &str, name: &str, rtype: RecordType) -> Slot {
+        Slot {
+            zone_id: ZoneId::new(zone_id),
+            name: DnsName::new(name),
+            rtype,
+        }
+    }
+
+    /// The slot `record` takes in the zone.
+    pub fn of(zone_id: &ZoneId, record: &RecordSet) -> Slot {
+        Slot {
+            zone_id: zone_id.clone(),
+            name: record.name.clone(),
+            rtype: record.rtype.clone(),
+        }
+    }
+}
 
 #[derive(Debug)]
 struct State {
@@ -84,7 +108,7 @@ impl MemoryAccount {
                 let id = z.info().id;
                 z.records
                     .iter()
-                    .map(move |r| (slot(&id, r), "world".to_string()))
+                    .map(move |r| (Slot::of(&id, r), "world".to_string()))
             })
             .collect();
         MemoryAccount {
@@ -160,7 +184,7 @@ impl MemoryAccount {
     }
 
     /// Zone id → its records, sorted.
-    pub fn zone_records(&self) -> BTreeMap<String, Vec<RecordSet>> {
+    pub fn zone_records(&self) -> BTreeMap<ZoneId, Vec<RecordSet>> {
         self.lock()
             .world
             .zones
@@ -172,8 +196,4 @@ impl MemoryAccount {
             })
             .collect()
     }
-}
-
-fn slot(zone_id: &str, r: &RecordSet) -> Slot {
-    (zone_id.to_string(), r.name.clone(), r.rtype.to_string())
 }

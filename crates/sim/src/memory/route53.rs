@@ -2,10 +2,10 @@
 //! change batches applied with Route 53's strict rules (`apply_strictly`),
 //! each record credited to its writer.
 
-use super::{slot, MemoryAccount};
+use super::{MemoryAccount, Slot};
 use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
 use ec2_ddns_core::error::{Error, Failure, Result};
-use ec2_ddns_core::model::{RecordSet, RecordType, ZoneInfo};
+use ec2_ddns_core::model::{DnsName, RecordSet, RecordType, ZoneId, ZoneInfo};
 use ec2_ddns_core::names;
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
@@ -30,11 +30,15 @@ impl Dns for MemoryAccount {
             .collect())
     }
 
-    async fn records_at(&self, zone_id: &str, names: &BTreeSet<String>) -> Result<Vec<RecordSet>> {
+    async fn records_at(
+        &self,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
+    ) -> Result<Vec<RecordSet>> {
         // As the real client: one listing per zone (a small zone fits one page).
         self.read_call("route53:ListResourceRecordSets", Some(zone_id))?;
         let state = self.lock();
-        let Some(zone) = state.world.zones.iter().find(|z| z.info().id == zone_id) else {
+        let Some(zone) = state.world.zones.iter().find(|z| z.info().id == *zone_id) else {
             return Ok(Vec::new());
         };
         Ok(zone
@@ -46,10 +50,10 @@ impl Dns for MemoryAccount {
     }
 
     /// One ListResourceRecordSets per page of 300 (the API's largest page).
-    async fn records_in(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
+    async fn records_in(&self, zone_id: &ZoneId) -> Result<Vec<RecordSet>> {
         let found = {
             let state = self.lock();
-            let zone = state.world.zones.iter().find(|z| z.info().id == zone_id);
+            let zone = state.world.zones.iter().find(|z| z.info().id == *zone_id);
             zone.map(|z| z.records.clone()).unwrap_or_default()
         };
         self.pages("route53:ListResourceRecordSets", found.len().div_ceil(300))?;
@@ -80,7 +84,7 @@ impl Dns for MemoryAccount {
             )?;
             let writer = state.writer.clone();
             for c in &batch.changes {
-                let slot = slot(&batch.zone_id, &c.record);
+                let slot = Slot::of(&batch.zone_id, &c.record);
                 match c.action {
                     ChangeAction::Delete => state.authors.remove(&slot),
                     ChangeAction::Create | ChangeAction::Upsert => {

@@ -1,0 +1,345 @@
+//! Identifiers that can only hold what they name, in the one form every
+//! comparison uses: a DNS name lower-case and absolute, a hosted zone's id
+//! bare, a registry item's key by the kind of subject it belongs to. Built
+//! from text only through their constructors (deserializing included), so
+//! no code needs to remember to normalize before it compares.
+
+use crate::names;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::ops::Deref;
+
+/// A DNS name as Route 53 compares it: trimmed, lower-case, absolute (one
+/// trailing dot). `Corp.Example` and `corp.example.` are the same
+/// `DnsName`. It says nothing about whether the name is a valid hostname:
+/// `names::check_*` decide that, where a name is wanted.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct DnsName(String);
+
+impl DnsName {
+    /// `name` normalized.
+    pub fn new(name: &str) -> DnsName {
+        let trimmed = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        DnsName(format!("{trimmed}."))
+    }
+
+    /// `10.1.2.4` → `4.2.1.10.in-addr.arpa.`, the name of its PTR record.
+    pub fn reverse_of(ip: Ipv4Addr) -> DnsName {
+        let [a, b, c, d] = ip.octets();
+        DnsName(format!("{d}.{c}.{b}.{a}.in-addr.arpa."))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when this name is `zone` or lies below it, label-wise:
+    /// `a.xcorp.example.` is not inside `corp.example.`.
+    pub fn is_within(&self, zone: &DnsName) -> bool {
+        names::is_within(&self.0, &zone.0)
+    }
+
+    /// Inside a reverse tree (`in-addr.arpa.`, `ip6.arpa.`).
+    pub fn is_reverse(&self) -> bool {
+        self.0 == "in-addr.arpa."
+            || self.0 == "ip6.arpa."
+            || self.0.ends_with(".in-addr.arpa.")
+            || self.0.ends_with(".ip6.arpa.")
+    }
+}
+
+impl Deref for DnsName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for DnsName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Maps and sets keyed by `DnsName` can be read with a `&str` that is
+/// already normalized (`String` and `DnsName` hash and order alike).
+impl Borrow<str> for DnsName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for DnsName {
+    fn from(name: &str) -> DnsName {
+        DnsName::new(name)
+    }
+}
+
+impl From<&String> for DnsName {
+    fn from(name: &String) -> DnsName {
+        DnsName::new(name)
+    }
+}
+
+impl From<String> for DnsName {
+    fn from(name: String) -> DnsName {
+        DnsName::new(&name)
+    }
+}
+
+impl From<DnsName> for String {
+    fn from(name: DnsName) -> String {
+        name.0
+    }
+}
+
+/// For the SDK's builders, which take `impl Into<String>`.
+impl From<&DnsName> for String {
+    fn from(name: &DnsName) -> String {
+        name.0.clone()
+    }
+}
+
+impl PartialEq<str> for DnsName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for DnsName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for DnsName {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<DnsName> for String {
+    fn eq(&self, other: &DnsName) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<DnsName> for &str {
+    fn eq(&self, other: &DnsName) -> bool {
+        *self == other.0
+    }
+}
+
+impl fmt::Display for DnsName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for DnsName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for DnsName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Read names are normalized like built ones: a world file's or a stored
+/// item's `Corp.Example` is `corp.example.`.
+impl<'de> Deserialize<'de> for DnsName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DnsName, D::Error> {
+        String::deserialize(d).map(|s| DnsName::new(&s))
+    }
+}
+
+/// A zone named by its id or by its name, as `DDNS_ALLOWED_ZONES` and
+/// `--zone` take them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ZoneRef {
+    Id(ZoneId),
+    Name(DnsName),
+}
+
+impl ZoneRef {
+    /// Whether this names the zone `id` / `name`: ids compare without
+    /// regard to case, as people type them.
+    pub fn names(&self, id: &ZoneId, name: &DnsName) -> bool {
+        match self {
+            ZoneRef::Id(wanted) => wanted.eq_ignore_ascii_case(id),
+            ZoneRef::Name(wanted) => wanted == name,
+        }
+    }
+}
+
+impl fmt::Display for ZoneRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZoneRef::Id(id) => id.fmt(f),
+            ZoneRef::Name(name) => name.fmt(f),
+        }
+    }
+}
+
+/// Names per zone: what a subject touches or needs read, what a read
+/// covers.
+pub type NamesByZone = std::collections::BTreeMap<ZoneId, std::collections::BTreeSet<DnsName>>;
+
+/// A hosted zone's id, bare (`Z0ABC…`): Route 53 answers
+/// `/hostedzone/Z0ABC…` in some places and takes either, so the prefix is
+/// dropped once, here.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ZoneId(String);
+
+impl ZoneId {
+    pub fn new(id: &str) -> ZoneId {
+        ZoneId(id.trim().trim_start_matches("/hostedzone/").to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for ZoneId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ZoneId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for ZoneId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ZoneId {
+    fn from(id: &str) -> ZoneId {
+        ZoneId::new(id)
+    }
+}
+
+impl From<&String> for ZoneId {
+    fn from(id: &String) -> ZoneId {
+        ZoneId::new(id)
+    }
+}
+
+impl From<String> for ZoneId {
+    fn from(id: String) -> ZoneId {
+        ZoneId::new(&id)
+    }
+}
+
+impl From<ZoneId> for String {
+    fn from(id: ZoneId) -> String {
+        id.0
+    }
+}
+
+impl From<&ZoneId> for String {
+    fn from(id: &ZoneId) -> String {
+        id.0.clone()
+    }
+}
+
+impl PartialEq<str> for ZoneId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ZoneId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for ZoneId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl fmt::Display for ZoneId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ZoneId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for ZoneId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ZoneId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ZoneId, D::Error> {
+        String::deserialize(d).map(|s| ZoneId::new(&s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_normalized_however_it_is_built() {
+        for (input, want) in [
+            ("Corp.Example", "corp.example."),
+            ("corp.example.", "corp.example."),
+            ("  corp.example..", "corp.example."),
+        ] {
+            assert_eq!(DnsName::new(input), want, "{input}");
+            assert_eq!(DnsName::from(input.to_string()), want, "{input}");
+            let read: DnsName = serde_json::from_value(input.into()).unwrap();
+            assert_eq!(read, want, "{input}");
+            assert_eq!(serde_json::to_value(&read).unwrap(), want);
+        }
+        assert_eq!(
+            DnsName::reverse_of("10.1.2.4".parse().unwrap()),
+            "4.2.1.10.in-addr.arpa."
+        );
+    }
+
+    #[test]
+    fn reverse_names_are_known() {
+        for (name, want) in [
+            ("5.2.1.10.in-addr.arpa", true),
+            ("in-addr.arpa", true),
+            ("1.0.ip6.arpa.", true),
+            ("arpa.", false),
+            ("in-addr.arpa.example.", false),
+            ("corp.example", false),
+        ] {
+            assert_eq!(DnsName::new(name).is_reverse(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_zone_id_is_bare() {
+        for input in ["Z0ABC", "/hostedzone/Z0ABC", " Z0ABC "] {
+            assert_eq!(ZoneId::new(input), "Z0ABC", "{input}");
+            let read: ZoneId = serde_json::from_value(input.into()).unwrap();
+            assert_eq!(read, "Z0ABC", "{input}");
+        }
+    }
+}
