@@ -63,7 +63,7 @@ async fn account() -> MemoryAccount {
 async fn add_host(account: &MemoryAccount, name: &str) {
     account
         .save(&RegistryItem {
-            instance_id: format!("host#{name}"),
+            key: ec2_ddns::model::RegistryKey::host(name),
             version: 1,
             host: Some(HostSettings {
                 zone_id: PUBLIC.into(),

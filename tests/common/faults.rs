@@ -197,9 +197,9 @@ pub async fn moto_env(endpoint: &str, world_file: &str) -> MotoEnv {
             serde_json::from_str(&text).expect("attributes back");
         let id = env
             .instances
-            .get(&found.instance_id)
+            .get(&found.key.stored())
             .cloned()
-            .unwrap_or_else(|| found.instance_id.clone());
+            .unwrap_or_else(|| found.key.stored());
         let mut request = env
             .registrar
             .registry
@@ -239,7 +239,7 @@ impl<E: Instances + Sync, D: Dns + ZoneDump + Sync, R: Registry + Sync> Env<E, D
     pub async fn item(&self, world_id: &str) -> Option<RegistryItem> {
         self.registrar
             .registry
-            .load(&self.instance(world_id))
+            .load(&self.instance(world_id).as_str().into())
             .await
             .unwrap_or_else(|e| panic!("[{}] load the item of {world_id}: {e}", self.backend))
     }

@@ -470,7 +470,7 @@ impl<E: Instances + Sync, D: Dns + ZoneDump + Sync, R: Registry + Sync> Env<E, D
     pub async fn owns(&self, world_id: &str) -> usize {
         self.registrar
             .registry
-            .load(&self.instance(world_id))
+            .load(&self.instance(world_id).as_str().into())
             .await
             .unwrap()
             .map(|i| i.records.len())

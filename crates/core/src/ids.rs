@@ -186,6 +186,126 @@ impl fmt::Display for ZoneRef {
     }
 }
 
+/// A registry item's key: whose item it is. Stored as the table's
+/// partition key (`InstanceId`), as text: an instance's id as it is
+/// (`i-…`), a host outside EC2 (the DDNS endpoint's) as `host#NAME.`, a
+/// nonce the endpoint has seen as `nonce#NAME.#NONCE`. A new kind of
+/// subject gets a prefix of its own, so no key can be mistaken for
+/// another kind's.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RegistryKey {
+    Instance(String),
+    Host(DnsName),
+    Nonce { host: DnsName, nonce: String },
+}
+
+impl RegistryKey {
+    pub const HOST_PREFIX: &'static str = "host#";
+    pub const NONCE_PREFIX: &'static str = "nonce#";
+
+    /// The key stored as `text`, exactly: it reads back as the same text.
+    /// Text without a known prefix, or with a name not in the form this
+    /// tool writes (`host#Foo`), is kept as an instance's key, whose id
+    /// checks (`event::is_instance_id`) then refuse it: an item someone
+    /// else keyed so is never taken for a host's.
+    pub fn parse(text: &str) -> RegistryKey {
+        let normal = |name: &str| DnsName::new(name).as_str() == name;
+        if let Some(host) = text.strip_prefix(Self::HOST_PREFIX).filter(|h| normal(h)) {
+            return RegistryKey::Host(DnsName::new(host));
+        }
+        if let Some((host, nonce)) = text
+            .strip_prefix(Self::NONCE_PREFIX)
+            .and_then(|rest| rest.split_once('#'))
+            .filter(|(host, _)| normal(host))
+        {
+            return RegistryKey::Nonce {
+                host: DnsName::new(host),
+                nonce: nonce.to_string(),
+            };
+        }
+        RegistryKey::Instance(text.to_string())
+    }
+
+    /// A host's key: `host#` and its name, normalized.
+    pub fn host(name: &str) -> RegistryKey {
+        RegistryKey::Host(DnsName::new(name))
+    }
+
+    /// The text stored in the table.
+    pub fn stored(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn instance_id(&self) -> Option<&str> {
+        match self {
+            RegistryKey::Instance(id) => Some(id),
+            RegistryKey::Host(_) | RegistryKey::Nonce { .. } => None,
+        }
+    }
+
+    pub fn host_name(&self) -> Option<&DnsName> {
+        match self {
+            RegistryKey::Host(name) => Some(name),
+            RegistryKey::Instance(_) | RegistryKey::Nonce { .. } => None,
+        }
+    }
+}
+
+impl Default for RegistryKey {
+    fn default() -> RegistryKey {
+        RegistryKey::Instance(String::new())
+    }
+}
+
+impl From<&str> for RegistryKey {
+    fn from(text: &str) -> RegistryKey {
+        RegistryKey::parse(text)
+    }
+}
+
+impl fmt::Display for RegistryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryKey::Instance(id) => f.write_str(id),
+            RegistryKey::Host(name) => write!(f, "{}{name}", Self::HOST_PREFIX),
+            RegistryKey::Nonce { host, nonce } => {
+                write!(f, "{}{host}#{nonce}", Self::NONCE_PREFIX)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RegistryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+/// Compared with stored text (which parses back to exactly one key).
+impl PartialEq<str> for RegistryKey {
+    fn eq(&self, other: &str) -> bool {
+        *self == RegistryKey::parse(other)
+    }
+}
+
+impl PartialEq<&str> for RegistryKey {
+    fn eq(&self, other: &&str) -> bool {
+        *self == RegistryKey::parse(other)
+    }
+}
+
+impl Serialize for RegistryKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RegistryKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RegistryKey, D::Error> {
+        String::deserialize(d).map(|s| RegistryKey::parse(&s))
+    }
+}
+
 /// Names per zone: what a subject touches or needs read, what a read
 /// covers.
 pub type NamesByZone = std::collections::BTreeMap<ZoneId, std::collections::BTreeSet<DnsName>>;
@@ -332,6 +452,42 @@ mod tests {
         ] {
             assert_eq!(DnsName::new(name).is_reverse(), want, "{name}");
         }
+    }
+
+    #[test]
+    fn a_registry_key_reads_back_as_it_is_stored() {
+        for (stored, want) in [
+            ("i-0abc", RegistryKey::Instance("i-0abc".into())),
+            (
+                "host#home.dyn.example.",
+                RegistryKey::host("Home.Dyn.Example"),
+            ),
+            (
+                "nonce#home.dyn.example.#n1",
+                RegistryKey::Nonce {
+                    host: "home.dyn.example.".into(),
+                    nonce: "n1".into(),
+                },
+            ),
+        ] {
+            let key = RegistryKey::parse(stored);
+            assert_eq!(key, want, "{stored}");
+            assert_eq!(key.stored(), stored);
+            assert_eq!(serde_json::to_value(&key).unwrap(), stored);
+        }
+        assert_eq!(RegistryKey::parse("i-1").instance_id(), Some("i-1"));
+        // Not as this tool writes it: kept as it is, never a host's.
+        for odd in [
+            "host#Home.example",
+            "host#home.example",
+            "nonce#X#1",
+            "task#1",
+        ] {
+            let key = RegistryKey::parse(odd);
+            assert_eq!(key.stored(), odd);
+            assert_eq!(key.host_name(), None, "{odd}");
+        }
+        assert_eq!(RegistryKey::parse("host#h.example.").instance_id(), None);
     }
 
     #[test]

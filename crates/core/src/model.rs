@@ -2,7 +2,7 @@
 //! No SDK types cross this line, so planning stays pure and testable, and
 //! no field holds a placeholder: what was not read is not here.
 
-pub use crate::ids::{DnsName, NamesByZone, ZoneId};
+pub use crate::ids::{DnsName, NamesByZone, RegistryKey, ZoneId};
 use crate::names;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -480,7 +480,10 @@ pub struct OwnedRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryItem {
-    pub instance_id: String,
+    /// Whose item: an instance's, a host's. World files hold instances'
+    /// items only, and call it `instance_id`.
+    #[serde(rename = "instance_id")]
+    pub key: RegistryKey,
     pub records: Vec<OwnedRecord>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<OwnedRecord>,
@@ -524,10 +527,6 @@ pub struct Counters {
     pub failures: u32,
     pub changes: u32,
 }
-
-/// Registry keys of hosts outside EC2 (the DDNS endpoint's) start with
-/// this; an instance's key is its id (`i-…`), which never does.
-pub const HOST_KEY_PREFIX: &str = "host#";
 
 /// What the DDNS endpoint keeps about a host besides the records it owns.
 /// The addresses last set are the item's own records: an update that asks
@@ -583,7 +582,7 @@ impl RegistryItem {
     /// How a foreign or damaged item reads: it owns nothing we can prove.
     pub fn foreign(found: ForeignItem) -> RegistryItem {
         RegistryItem {
-            instance_id: found.instance_id.clone(),
+            key: found.key.clone(),
             replaces: Some(found),
             ..RegistryItem::default()
         }
@@ -602,7 +601,9 @@ impl RegistryItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForeignItem {
-    pub instance_id: String,
+    /// The item's `InstanceId`, as the table keys it.
+    #[serde(rename = "instance_id")]
+    pub key: RegistryKey,
     /// The item's attributes other than `InstanceId`, in DynamoDB JSON
     /// (`{"S": "…"}`, `{"M": {…}}`, …; binary values as lists of bytes).
     #[serde(default)]
@@ -618,7 +619,7 @@ impl ForeignItem {
         let names: Vec<&str> = self.attributes.keys().map(String::as_str).collect();
         format!(
             "the registry item for {} is not one ec2-ddns wrote ({}; attributes: {}); it owns nothing that can be proven, so records it may name are left alone, and the item is replaced (or removed) only while it is unchanged",
-            self.instance_id,
+            self.key,
             self.why,
             if names.is_empty() { "none".to_string() } else { names.join(", ") }
         )

@@ -5,7 +5,7 @@
 
 use crate::changes::ZoneChanges;
 use crate::error::Result;
-use crate::model::{Counters, DnsName, ZoneId};
+use crate::model::{Counters, DnsName, RegistryKey, ZoneId};
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
     Unreadable, VpcFacts, ZoneInfo,
@@ -80,7 +80,7 @@ pub trait Registry {
     /// The instance's item. One that ec2-ddns did not write, or cannot read,
     /// comes back as [`RegistryItem::foreign`]: it owns nothing, and its
     /// `replaces` holds it whole. Never an error for what the item holds.
-    fn load(&self, instance_id: &str) -> impl Future<Output = Result<Option<RegistryItem>>> + Send;
+    fn load(&self, key: &RegistryKey) -> impl Future<Output = Result<Option<RegistryItem>>> + Send;
     /// Saves `item` if the stored item still has version `item.version - 1`;
     /// for version 1, if there is none, or it is still exactly
     /// `item.replaces`. Else `Error::RegistryRace`.
@@ -88,19 +88,19 @@ pub trait Registry {
     /// Removes the item if it is still at `item.version` (or still exactly
     /// `item.replaces`); no item is fine.
     fn remove(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send;
-    /// The items of `instance_ids` that exist, each as `load` gives it
+    /// The items of `keys` that exist, each as `load` gives it
     /// (buffered mode: batched reads within DynamoDB's limits).
     fn load_many(
         &self,
-        instance_ids: &[String],
+        keys: &[RegistryKey],
     ) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send
     where
         Self: Sync,
     {
         async move {
             let mut found = Vec::new();
-            for id in instance_ids {
-                found.extend(self.load(id).await?);
+            for key in keys {
+                found.extend(self.load(key).await?);
             }
             Ok(found)
         }
@@ -134,7 +134,7 @@ pub trait Registry {
     /// its item ahead as any convergence does.
     fn release(
         &self,
-        _instance_id: &str,
+        _key: &RegistryKey,
         _event_id: &str,
         _state: InstanceState,
     ) -> impl Future<Output = Result<Option<RegistryItem>>> + Send {
@@ -177,9 +177,10 @@ pub enum Write<'a> {
 }
 
 impl Write<'_> {
-    pub fn instance_id(&self) -> &str {
+    /// The key of the item written.
+    pub fn key(&self) -> &RegistryKey {
         match self {
-            Write::Save(item) | Write::Remove(item) => &item.instance_id,
+            Write::Save(item) | Write::Remove(item) => &item.key,
         }
     }
 }

@@ -7,8 +7,8 @@
 use ec2_ddns_core::changes::ZoneChanges;
 use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::{
-    DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, VpcFacts,
-    ZoneId, ZoneInfo,
+    DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, RegistryKey,
+    VpcFacts, ZoneId, ZoneInfo,
 };
 use ec2_ddns_core::ports::{Dns, Instances, Registry, Write};
 use std::collections::BTreeSet;
@@ -84,9 +84,9 @@ impl<T: Dns + Sync> Dns for Delayed<T> {
 }
 
 impl<T: Registry + Sync> Registry for Delayed<T> {
-    async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
+    async fn load(&self, key: &RegistryKey) -> Result<Option<RegistryItem>> {
         self.wait().await;
-        self.inner.load(instance_id).await
+        self.inner.load(key).await
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
@@ -99,9 +99,9 @@ impl<T: Registry + Sync> Registry for Delayed<T> {
         self.inner.remove(item).await
     }
 
-    async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
+    async fn load_many(&self, keys: &[RegistryKey]) -> Result<Vec<RegistryItem>> {
         self.wait().await;
-        self.inner.load_many(instance_ids).await
+        self.inner.load_many(keys).await
     }
 
     async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
@@ -111,12 +111,12 @@ impl<T: Registry + Sync> Registry for Delayed<T> {
 
     async fn release(
         &self,
-        instance_id: &str,
+        key: &RegistryKey,
         event_id: &str,
         state: InstanceState,
     ) -> Result<Option<RegistryItem>> {
         self.wait().await;
-        self.inner.release(instance_id, event_id, state).await
+        self.inner.release(key, event_id, state).await
     }
 
     async fn all(&self) -> Result<Vec<RegistryItem>> {

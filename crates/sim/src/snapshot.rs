@@ -208,8 +208,8 @@ async fn registry(
     };
     {
         for mut item in stored {
-            let id = item.instance_id.clone();
-            if let Some(host) = id.strip_prefix(ec2_ddns_core::model::HOST_KEY_PREFIX) {
+            let id = item.key.stored();
+            if let Some(host) = item.key.host_name() {
                 warnings.push(format!(
                     "DDNS host {} left out: hosts are not part of world files (their secrets stay in the table)",
                     ec2_ddns_core::names::clip(host)
@@ -228,7 +228,7 @@ async fn registry(
                 foreign.push(found);
                 continue;
             }
-            let instance_id = item.instance_id.clone();
+            let instance_id = item.key.clone();
             let mut known = |owned: &OwnedRecord| {
                 let known = zone_ids.contains(&owned.zone_id);
                 if !known {
@@ -244,7 +244,7 @@ async fn registry(
             items.push(item);
         }
     }
-    items.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
-    foreign.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+    items.sort_by_key(|item| item.key.stored());
+    foreign.sort_by_key(|item| item.key.stored());
     Ok((items, foreign))
 }

@@ -490,21 +490,18 @@ impl World {
         let zones: Vec<ZoneInfo> = self.zones.iter().map(WorldZone::info).collect();
         let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
         for (i, item) in self.registry.iter().enumerate() {
-            if !ec2_ddns_core::event::is_instance_id(&item.instance_id) {
+            if !ec2_ddns_core::event::is_instance_id(&item.key.stored()) {
                 return Err((
                     format!("registry[{i}].instance_id"),
-                    format!("'{}' is not an instance id", clip(&item.instance_id)),
+                    format!("'{}' is not an instance id", clip(&item.key.stored())),
                 ));
             }
             owners
-                .first(item.instance_id.clone(), format!("registry[{i}]"))
+                .first(item.key.stored(), format!("registry[{i}]"))
                 .map_err(|first| {
                     (
                         format!("registry[{i}].instance_id"),
-                        format!(
-                            "'{}' has two registry items (first at {first})",
-                            item.instance_id
-                        ),
+                        format!("'{}' has two registry items (first at {first})", item.key),
                     )
                 })?;
             Self::check_item_records(i, item, &zones, &zone_ids)?;
@@ -574,17 +571,17 @@ impl World {
     fn check_foreign_registry(&self, owners: &mut Seen) -> Result<(), (String, String)> {
         for (i, item) in self.foreign_registry.iter().enumerate() {
             let path = format!("foreign_registry[{i}].instance_id");
-            if item.instance_id.trim().is_empty() {
+            if item.key.stored().trim().is_empty() {
                 return Err((path, "is empty; give the item's InstanceId".into()));
             }
             owners
-                .first(item.instance_id.clone(), format!("foreign_registry[{i}]"))
+                .first(item.key.stored(), format!("foreign_registry[{i}]"))
                 .map_err(|first| {
                     (
                         path,
                         format!(
                             "'{}' has two registry items (first at {first})",
-                            clip(&item.instance_id)
+                            clip(&item.key.stored())
                         ),
                     )
                 })?;

@@ -7,7 +7,7 @@ use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::Counters;
 use ec2_ddns_core::model::{
     self, DnsName, ForeignItem, HostSettings, OwnedRecord, RecordSet, RecordType, RegistryItem,
-    ZoneId,
+    RegistryKey, ZoneId,
 };
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -51,8 +51,8 @@ const HOST_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Whether `key` is a host's (the DDNS endpoint's) item.
-fn is_host_key(key: &str) -> bool {
-    key.starts_with(ec2_ddns_core::model::HOST_KEY_PREFIX)
+fn is_host_key(key: &RegistryKey) -> bool {
+    matches!(key, RegistryKey::Host(_))
 }
 
 fn records_list(records: &[OwnedRecord]) -> AV {
@@ -82,7 +82,7 @@ fn records_list(records: &[OwnedRecord]) -> AV {
 /// The item as stored: plain attributes a person can read in the console.
 pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
     let mut map = HashMap::from([
-        ("InstanceId".to_string(), s(&item.instance_id)),
+        ("InstanceId".to_string(), s(&item.key.stored())),
         ("Records".to_string(), records_list(&item.records)),
         ("Version".to_string(), AV::N(item.version.to_string())),
     ]);
@@ -123,8 +123,8 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
 /// attributes it does not know) or cannot read is a foreign item: it owns
 /// nothing that can be proven, and the reason goes into the note. Never an
 /// error: such an item must not wedge its instance.
-pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> RegistryItem {
-    let host = is_host_key(instance_id);
+pub fn from_item(key: &RegistryKey, map: &HashMap<String, AV>) -> RegistryItem {
+    let host = is_host_key(key);
     let unknown: Vec<&str> = map
         .keys()
         .map(String::as_str)
@@ -140,12 +140,12 @@ pub fn from_item(instance_id: &str, map: &HashMap<String, AV>) -> RegistryItem {
     } else if !map.contains_key("Version") {
         Err("it has no Version".to_string())
     } else {
-        ours(instance_id, map)
+        ours(key, map)
     };
     match why {
         Ok(item) => item,
         Err(why) => RegistryItem::foreign(ForeignItem {
-            instance_id: instance_id.to_string(),
+            key: key.clone(),
             // A damaged host's secret is not kept: nothing replaces or
             // removes a host's item on the strength of a foreign copy, and
             // a copy may end up in a note or a log.
@@ -207,7 +207,7 @@ fn records_from(map: &HashMap<String, AV>, key: &str) -> Result<Vec<OwnedRecord>
 }
 
 /// One of our items; `Err` says what is damaged.
-fn ours(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem, String> {
+fn ours(key: &RegistryKey, map: &HashMap<String, AV>) -> Result<RegistryItem, String> {
     let get_s = |k: &str| map.get(k).and_then(|v| v.as_s().ok()).cloned();
     let version = map
         .get("Version")
@@ -245,7 +245,7 @@ fn ours(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem, St
         pending.dedup();
     }
     Ok(RegistryItem {
-        instance_id: instance_id.to_string(),
+        key: key.clone(),
         records,
         pending,
         last_event_time: typed(map, "LastEventTime", model::parse_time)?,
@@ -256,7 +256,7 @@ fn ours(instance_id: &str, map: &HashMap<String, AV>) -> Result<RegistryItem, St
         public_ip: typed(map, "PublicIp", address)?,
         vpc_id: get_s("VpcId"),
         replaces: None,
-        host: if is_host_key(instance_id) {
+        host: if is_host_key(key) {
             Some(host_settings(map)?)
         } else {
             None
@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn host_items_round_trip_and_host_attributes_belong_to_hosts_only() {
         let host = RegistryItem {
-            instance_id: "host#home.dyn.example.".into(),
+            key: "host#home.dyn.example.".into(),
             version: 4,
             last_event_time: model::parse_time("2026-11-21T10:00:00Z").ok(),
             host: Some(HostSettings {
@@ -393,30 +393,30 @@ mod tests {
             }),
             ..RegistryItem::default()
         };
-        assert_eq!(from_item(&host.instance_id, &to_item(&host)), host);
+        assert_eq!(from_item(&host.key, &to_item(&host)), host);
         assert!(
             !format!("{host:?}").contains("s3cret"),
             "Debug hides the secret"
         );
         let mut no_secret = to_item(&host);
         no_secret.remove("Secret");
-        let read = from_item(&host.instance_id, &no_secret);
+        let read = from_item(&host.key, &no_secret);
         assert!(read.host.is_none() && read.replaces.is_some(), "{read:?}");
         assert!(read.replaces.unwrap().note().contains("Secret is missing"));
         let mut bad_ttl = to_item(&host);
         bad_ttl.insert("Ttl".into(), s("sixty"));
-        let read = from_item(&host.instance_id, &bad_ttl);
+        let read = from_item(&host.key, &bad_ttl);
         let found = read.replaces.expect("damaged");
         assert!(!found.attributes.contains_key("Secret"), "{found:?}");
         assert!(!format!("{found:?}").contains("s3cret"));
         // An instance's item with a host's attribute is not ours.
         let mut odd = to_item(&RegistryItem {
-            instance_id: "i-0abc".into(),
+            key: "i-0abc".into(),
             version: 1,
             ..RegistryItem::default()
         });
         odd.insert("Secret".into(), s("x"));
-        assert!(from_item("i-0abc", &odd).replaces.is_some());
+        assert!(from_item(&"i-0abc".into(), &odd).replaces.is_some());
     }
 
     /// What `release` leaves in the table (its lists untouched beside the
@@ -431,7 +431,7 @@ mod tests {
             record: RecordSet::new(name, RecordType::A, 60, vec!["10.0.0.1".into()]),
         };
         let before = RegistryItem {
-            instance_id: "i-0abc".into(),
+            key: "i-0abc".into(),
             records: vec![record("b.corp.example."), record("c.corp.example.")],
             pending: vec![record("a.corp.example.")],
             last_event_time: model::parse_time("2026-11-21T10:00:00Z").ok(),
@@ -446,7 +446,7 @@ mod tests {
         table.insert("LastState".into(), s("terminated"));
         let released =
             ec2_ddns_core::ports::released(&before, "evt-9", model::InstanceState::Terminated);
-        assert_eq!(from_item("i-0abc", &table), released);
+        assert_eq!(from_item(&"i-0abc".into(), &table), released);
         assert!(released.records.is_empty());
         assert_eq!(released.pending.len(), 3);
         // A save writes the lists whole, without the mark.
@@ -456,7 +456,7 @@ mod tests {
     #[test]
     fn items_round_trip_and_bad_items_are_reported() {
         let item = RegistryItem {
-            instance_id: "i-0abc".into(),
+            key: "i-0abc".into(),
             records: vec![OwnedRecord {
                 zone_id: "Z1".into(),
                 zone_name: "corp.example.".into(),
@@ -473,10 +473,13 @@ mod tests {
             version: 3,
             ..RegistryItem::default()
         };
-        assert_eq!(from_item("i-0abc", &to_item(&item)), item);
+        assert_eq!(from_item(&"i-0abc".into(), &to_item(&item)), item);
         let mut with_pending = item.clone();
         with_pending.pending = item.records.clone();
-        assert_eq!(from_item("i-0abc", &to_item(&with_pending)), with_pending);
+        assert_eq!(
+            from_item(&"i-0abc".into(), &to_item(&with_pending)),
+            with_pending
+        );
         for (key, value, needle) in [
             (
                 "LastEventTime",
@@ -509,7 +512,7 @@ mod tests {
         ] {
             let mut broken = to_item(&item);
             broken.insert(key.into(), value);
-            let read = from_item("i-0abc", &broken);
+            let read = from_item(&"i-0abc".into(), &broken);
             let found = read.replaces.as_ref().expect("read as foreign");
             assert!(read.records.is_empty() && read.version == 0, "{read:?}");
             assert!(found.note().contains(needle), "{}", found.note());
@@ -538,7 +541,7 @@ mod tests {
                 )])),
             ),
         ]);
-        let read = from_item("i-0abc", &python);
+        let read = from_item(&"i-0abc".into(), &python);
         assert!(read
             .replaces
             .as_ref()

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::AttributeValue as AV;
 use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem};
 use ec2_ddns_core::error::{Error, Failure, Result};
 use ec2_ddns_core::model::Counters;
-use ec2_ddns_core::model::{ForeignItem, InstanceState, RegistryItem};
+use ec2_ddns_core::model::{DnsName, ForeignItem, InstanceState, RegistryItem, RegistryKey};
 use ec2_ddns_core::ports::{Guards, Registry, Write};
 use item::s;
 use std::collections::HashMap;
@@ -25,9 +25,6 @@ pub struct DynamoRegistry {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
 }
-
-/// Keys of the endpoint's nonces start with this.
-pub const NONCE_KEY_PREFIX: &str = "nonce#";
 
 /// The attribute the table's TTL reads (Unix seconds): nonces carry it.
 pub const EXPIRES_AT: &str = "ExpiresAt";
@@ -85,7 +82,7 @@ where
         Ok(_) => Ok(()),
         Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
             Err(Error::RegistryRace {
-                instance_id: item.instance_id.clone(),
+                instance_id: item.key.to_string(),
             })
         }
         Err(e) => Err(aws_error(operation, e)),
@@ -96,12 +93,12 @@ impl DynamoRegistry {
     /// The item under `key` as the table holds it (a consistent GetItem):
     /// what `load` reads, and what a release's read-back looks for its
     /// mark in.
-    async fn stored(&self, key: &str) -> Result<Option<HashMap<String, AV>>> {
+    async fn stored(&self, key: &RegistryKey) -> Result<Option<HashMap<String, AV>>> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("InstanceId", s(key))
+            .key("InstanceId", s(&key.stored()))
             .consistent_read(true)
             .send()
             .await
@@ -111,9 +108,9 @@ impl DynamoRegistry {
 }
 
 impl Registry for DynamoRegistry {
-    async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
-        let found = self.stored(instance_id).await?;
-        Ok(found.map(|m| from_item(instance_id, &m)))
+    async fn load(&self, key: &RegistryKey) -> Result<Option<RegistryItem>> {
+        let found = self.stored(key).await?;
+        Ok(found.map(|m| from_item(key, &m)))
     }
 
     /// A consistent scan, all pages. An item without a string `InstanceId`
@@ -135,8 +132,9 @@ impl Registry for DynamoRegistry {
                     .and_then(|v| v.as_s().ok())
                     .map(String::as_str)
                     .unwrap_or_default();
-                if !id.starts_with(NONCE_KEY_PREFIX) {
-                    items.push(from_item(id, map));
+                let key = RegistryKey::parse(id);
+                if !matches!(key, RegistryKey::Nonce { .. }) {
+                    items.push(from_item(&key, map));
                 }
             }
         }
@@ -167,7 +165,7 @@ impl Registry for DynamoRegistry {
     /// and its lists are still as they were.
     async fn release(
         &self,
-        instance_id: &str,
+        key: &RegistryKey,
         event_id: &str,
         state: InstanceState,
     ) -> Result<Option<RegistryItem>> {
@@ -187,7 +185,7 @@ impl Registry for DynamoRegistry {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("InstanceId", s(instance_id))
+            .key("InstanceId", s(&key.stored()))
             .update_expression(
                 "SET Releasing = :mark, Version = Version + :one, LastEventId = :event, LastState = :state",
             )
@@ -204,7 +202,7 @@ impl Registry for DynamoRegistry {
             Ok(out) => {
                 return Ok(out
                     .attributes()
-                    .map(|old| from_item(instance_id, old))
+                    .map(|old| from_item(key, old))
                     .filter(|item| item.replaces.is_none()))
             }
             Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {
@@ -212,7 +210,7 @@ impl Registry for DynamoRegistry {
             }
             Err(e) => aws_error("dynamodb:UpdateItem", e),
         };
-        let Ok(Some(mut map)) = self.stored(instance_id).await else {
+        let Ok(Some(mut map)) = self.stored(key).await else {
             return Err(err);
         };
         if map.get("Releasing").and_then(|v| v.as_s().ok()) != Some(&mark) {
@@ -220,7 +218,7 @@ impl Registry for DynamoRegistry {
         }
         // The item as it was: without the mark, at the version before.
         map.remove("Releasing");
-        let item = from_item(instance_id, &map);
+        let item = from_item(key, &map);
         Ok(
             (item.replaces.is_none() && item.version > 1).then(|| RegistryItem {
                 version: item.version - 1,
@@ -235,7 +233,7 @@ impl Registry for DynamoRegistry {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("InstanceId", s(&item.instance_id))
+            .key("InstanceId", s(&item.key.stored()))
             .condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values);
@@ -244,16 +242,16 @@ impl Registry for DynamoRegistry {
 
     /// BatchGetItem, 100 keys per call, consistent reads; keys DynamoDB
     /// leaves unprocessed (throttled) are asked again, a few times.
-    async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
+    async fn load_many(&self, keys: &[RegistryKey]) -> Result<Vec<RegistryItem>> {
         // One item (an event in direct mode) is a GetItem.
-        if let [only] = instance_ids {
+        if let [only] = keys {
             return Ok(self.load(only).await?.into_iter().collect());
         }
         let mut found = Vec::new();
-        for chunk in instance_ids.chunks(KEYS_PER_BATCH_GET) {
+        for chunk in keys.chunks(KEYS_PER_BATCH_GET) {
             let keys: Vec<HashMap<String, AV>> = chunk
                 .iter()
-                .map(|id| HashMap::from([("InstanceId".to_string(), s(id))]))
+                .map(|key| HashMap::from([("InstanceId".to_string(), s(&key.stored()))]))
                 .collect();
             let mut ask = Some(
                 KeysAndAttributes::builder()
@@ -294,7 +292,7 @@ impl Registry for DynamoRegistry {
                     .flatten()
                 {
                     if let Some(id) = map.get("InstanceId").and_then(|v| v.as_s().ok()) {
-                        found.push(from_item(id, map));
+                        found.push(from_item(&RegistryKey::parse(id), map));
                     }
                 }
                 ask = out
@@ -330,7 +328,7 @@ impl Registry for DynamoRegistry {
                     let (condition, names, values) = remove_condition(item);
                     Delete::builder()
                         .table_name(&self.table)
-                        .key("InstanceId", s(&item.instance_id))
+                        .key("InstanceId", s(&item.key.stored()))
                         .condition_expression(condition)
                         .set_expression_attribute_names(names)
                         .set_expression_attribute_values(values)
@@ -363,7 +361,7 @@ impl Registry for DynamoRegistry {
                     .and_then(|i| writes.get(i));
                 match raced {
                     Some(write) => Err(Error::RegistryRace {
-                        instance_id: write.instance_id().to_string(),
+                        instance_id: write.key().to_string(),
                     }),
                     None => Err(aws_error(operation, e)),
                 }
@@ -427,7 +425,11 @@ impl Guards for DynamoRegistry {
     /// A conditional PutItem: no item under the nonce's key, or one that
     /// has expired but that DynamoDB's TTL has not deleted yet.
     async fn first_use(&self, host: &str, nonce: &str, now: i64, expires_at: i64) -> Result<bool> {
-        let key = format!("{NONCE_KEY_PREFIX}{host}#{nonce}");
+        let key = RegistryKey::Nonce {
+            host: DnsName::new(host),
+            nonce: nonce.to_string(),
+        }
+        .stored();
         let request = self
             .client
             .put_item()

@@ -340,9 +340,9 @@ async fn save_counters<E, D, R: Guards>(
     item: &RegistryItem,
     counters: Counters,
 ) {
-    let saved = registrar.registry.count(&item.instance_id, counters).await;
+    let saved = registrar.registry.count(&item.key.stored(), counters).await;
     if let Err(e) = saved {
-        warn!(host = %item.instance_id, error = %e, "could not save the host's failure count");
+        warn!(host = %item.key, error = %e, "could not save the host's failure count");
     }
 }
 

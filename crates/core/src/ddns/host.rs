@@ -4,19 +4,17 @@
 //! ownership of its record come next.
 
 use crate::error::{Error, Result};
-use crate::ids::DnsName;
+use crate::ids::{DnsName, RegistryKey};
 use crate::names::{self, clip};
 use base64::Engine;
 use secrecy::SecretString;
-
-pub use crate::model::HOST_KEY_PREFIX;
 
 /// Bytes of randomness in a secret: 256 bits.
 const SECRET_BYTES: usize = 32;
 
 /// The registry key of a host (its normalized name behind the prefix).
-pub fn host_key(host: &str) -> String {
-    format!("{HOST_KEY_PREFIX}{}", names::normalize(host))
+pub fn host_key(host: &str) -> RegistryKey {
+    RegistryKey::host(host)
 }
 
 /// The host name a DDNS client may update, normalized: a valid hostname

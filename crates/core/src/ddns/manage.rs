@@ -5,9 +5,9 @@
 //! `rotate`, for the command to print once.
 
 use super::decide::Counters;
-use super::host::{check_host_name, host_key, new_secret, HOST_KEY_PREFIX};
+use super::host::{check_host_name, host_key, new_secret};
 use crate::error::{Error, Result};
-use crate::model::{DnsName, HostSettings, RecordType, RegistryItem, ZoneInfo};
+use crate::model::{HostSettings, RecordType, RegistryItem, ZoneInfo};
 use crate::names;
 use crate::ports::{Dns, Registry};
 use crate::registrar::Registrar;
@@ -166,7 +166,7 @@ where
         None => new_secret()?,
     };
     let item = RegistryItem {
-        instance_id: key,
+        key,
         version: 1,
         host: Some(HostSettings {
             zone_id: zone.id,
@@ -208,13 +208,13 @@ where
 {
     let mut lines = Vec::new();
     for item in registrar.registry.all().await? {
-        let Some(name) = item.instance_id.strip_prefix(HOST_KEY_PREFIX) else {
+        let Some(name) = item.key.host_name() else {
             continue;
         };
         let Some(settings) = &item.host else {
             continue;
         };
-        let names = BTreeSet::from([DnsName::new(name)]);
+        let names = BTreeSet::from([name.clone()]);
         let found = registrar.dns.records_at(&settings.zone_id, &names).await?;
         let last_update = item
             .last_event_time
@@ -222,7 +222,7 @@ where
             .map(crate::model::format_time)
             .unwrap_or_else(|| "-".into());
         let mut any = false;
-        for record in found.iter().filter(|r| r.name == name) {
+        for record in found.iter().filter(|r| r.name == *name) {
             if !matches!(record.rtype, RecordType::A | RecordType::Aaaa) {
                 continue;
             }
@@ -275,7 +275,7 @@ where
     R: Registry + Sync,
 {
     let (item, _) = load_host(&registrar.registry, host).await?;
-    let key = item.instance_id.clone();
+    let key = item.key.clone();
     let summary = registrar.remove_host(item, "hosts-remove", now).await?;
     let kept = match registrar.registry.load(&key).await? {
         Some(kept) => kept.listed().map(|o| o.record.to_string()).collect(),

@@ -105,8 +105,8 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                             self.finish(book, deregister).await?;
                             return Err(err);
                         }
-                        let key = &book.meta.instance_id;
-                        match retry::next_try(&err, tries, self.backoff, key) {
+                        let key = book.meta.key.to_string();
+                        match retry::next_try(&err, tries, self.backoff, &key) {
                             Some((wait, free)) => {
                                 warn!(zone = %batch.zone_id, error = %err, wait_ms = wait.as_millis() as u64, "change not applied; trying again");
                                 tokio::time::sleep(wait).await;

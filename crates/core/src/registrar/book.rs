@@ -3,7 +3,7 @@
 //! between owned and pending here (the table of states is in the module
 //! docs of `registrar`).
 
-use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem};
+use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem, RegistryKey};
 use crate::plan::{Plan, ZoneChanges};
 use chrono::{DateTime, Utc};
 
@@ -27,9 +27,9 @@ pub(crate) struct Book {
 }
 
 /// What started this convergence, as the item remembers it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Cause<'a> {
-    pub instance_id: &'a str,
+    pub key: RegistryKey,
     pub event_id: &'a str,
     /// The event's time; `None` for a reconcile or an event without one.
     pub time: Option<DateTime<Utc>>,
@@ -50,7 +50,7 @@ impl Book {
             .and_then(|i| i.last_event_time)
             .max(change.time);
         let mut meta = stored.clone().unwrap_or_default();
-        meta.instance_id = change.instance_id.to_string();
+        meta.key = change.key;
         meta.last_event_time = last_event_time;
         meta.last_event_id = Some(change.event_id.to_string());
         if change.state.is_some() {
@@ -205,13 +205,13 @@ mod tests {
         let x = record("x.corp.example.");
         let y = record("y.corp.example.");
         let stored = RegistryItem {
-            instance_id: "i-1".into(),
+            key: "i-1".into(),
             pending: vec![x.clone()],
             version: 2,
             ..RegistryItem::default()
         };
         let cause = Cause {
-            instance_id: "i-1",
+            key: "i-1".into(),
             event_id: "e",
             time: None,
             state: None,

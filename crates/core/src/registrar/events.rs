@@ -20,7 +20,7 @@ use super::together::Converged;
 use super::{not_ready, Registrar, DESCRIBE_ATTEMPTS};
 use crate::error::{Error, Result};
 use crate::event::InstanceEvent;
-use crate::model::{InstanceFacts, InstanceState, RegistryItem};
+use crate::model::{InstanceFacts, InstanceState, RegistryItem, RegistryKey};
 use crate::plan::{self, Intent};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::Summary;
@@ -152,13 +152,13 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             true => Vec::new(),
             false => work.iter().copied().filter(terminated).collect(),
         };
-        let releases = join_all(to_release.iter().map(|k| {
-            let event = events[*k];
-            self.registry.release(
-                &event.instance_id,
-                &event.event_id,
-                InstanceState::Terminated,
-            )
+        let release_keys: Vec<RegistryKey> = to_release
+            .iter()
+            .map(|k| RegistryKey::Instance(events[*k].instance_id.clone()))
+            .collect();
+        let releases = join_all(to_release.iter().zip(&release_keys).map(|(k, key)| {
+            self.registry
+                .release(key, &events[*k].event_id, InstanceState::Terminated)
         }));
         let to_load: Vec<String> = work
             .iter()
@@ -249,7 +249,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let event = events[k];
             let item = items.remove(&event.instance_id);
             let cause = Cause {
-                instance_id: &event.instance_id,
+                key: RegistryKey::Instance(event.instance_id.clone()),
                 event_id: &event.event_id,
                 time: event.time,
                 state: summary.live_state.or(event.state()),
@@ -297,11 +297,9 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         if ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let found = self.registry.load_many(ids).await?;
-        Ok(found
-            .into_iter()
-            .map(|i| (i.instance_id.clone(), i))
-            .collect())
+        let keys: Vec<RegistryKey> = ids.iter().cloned().map(RegistryKey::Instance).collect();
+        let found = self.registry.load_many(&keys).await?;
+        Ok(found.into_iter().map(|i| (i.key.to_string(), i)).collect())
     }
 
     /// The summary of an instance to deregister that has no item: nothing

@@ -8,7 +8,7 @@ use super::read::Reads;
 use super::subject::{HostWants, Subject, Wants};
 use super::Registrar;
 use crate::error::Result;
-use crate::model::{DnsName, HostSettings, RegistryItem, ZoneInfo};
+use crate::model::{HostSettings, RegistryItem, RegistryKey, ZoneInfo};
 use crate::ports::{Dns, Registry};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
@@ -27,18 +27,18 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         request_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Summary> {
-        let key = item.instance_id.clone();
+        let key = item.key.clone();
         let wants = Wants::Host(HostWants {
             zone: ZoneInfo {
                 id: settings.zone_id.clone(),
                 name: settings.zone_name.clone(),
                 private: false,
             },
-            name: DnsName::new(host_name(&key)),
+            name: key.host_name().cloned().unwrap_or_default(),
             ip,
             ttl: settings.ttl,
         });
-        let mut book = Book::open(cause(&key, request_id, None), Some(item));
+        let mut book = Book::open(cause(key, request_id, None), Some(item));
         book.meta.host = Some(settings);
         book.stamp_applied = Some(now);
         self.converge_host(book, request_id, wants).await
@@ -53,14 +53,14 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         request_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Summary> {
-        let key = item.instance_id.clone();
-        let book = Book::open(cause(&key, request_id, Some(now)), Some(item));
+        let key = item.key.clone();
+        let book = Book::open(cause(key, request_id, Some(now)), Some(item));
         self.converge_host(book, request_id, Wants::Nothing).await
     }
 
     /// The host as the engine's one subject.
     async fn converge_host(&self, book: Book, request_id: &str, wants: Wants) -> Result<Summary> {
-        let summary = Summary::reconciled(request_id, &book.meta.instance_id);
+        let summary = Summary::reconciled(request_id, &book.meta.key.to_string());
         let subject = Subject::new(book, summary.clone(), wants, 0);
         let done = self
             .converge_subjects(vec![subject], Reads::Names, None)
@@ -73,17 +73,11 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
     }
 }
 
-fn cause<'a>(key: &'a str, request_id: &'a str, time: Option<DateTime<Utc>>) -> Cause<'a> {
+fn cause(key: RegistryKey, request_id: &str, time: Option<DateTime<Utc>>) -> Cause<'_> {
     Cause {
-        instance_id: key,
+        key,
         event_id: request_id,
         time,
         state: None,
     }
-}
-
-/// The host name inside a host's registry key.
-fn host_name(key: &str) -> &str {
-    key.strip_prefix(crate::model::HOST_KEY_PREFIX)
-        .unwrap_or(key)
 }

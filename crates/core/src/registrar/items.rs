@@ -111,7 +111,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
         };
         let result = match result {
             Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => {
-                match self.registry.load(&w.item().instance_id).await {
+                match self.registry.load(&w.item().key).await {
                     Ok(back) if w.shown_by(back.as_ref()) => Ok(()),
                     _ => Err(err),
                 }

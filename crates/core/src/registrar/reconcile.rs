@@ -19,7 +19,7 @@ use super::together::{failed, Converged};
 use super::Registrar;
 use crate::error::Result;
 use crate::event::is_instance_id;
-use crate::model::{InstanceFacts, InstanceState, RegistryItem, ZoneId};
+use crate::model::{InstanceFacts, InstanceState, RegistryItem, RegistryKey, ZoneId};
 use crate::plan::{self, ChangeAction, Intent};
 use crate::ports::{Dns, Instances, Registry};
 use crate::summary::{Outcome, Summary};
@@ -106,8 +106,10 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .map(|i| i.instance_id.clone())
             .collect();
         for item in &items {
-            let id = &item.instance_id;
-            if is_instance_id(id) && !listed_ids.contains(id) {
+            let Some(id) = item.key.instance_id().filter(|id| is_instance_id(id)) else {
+                continue;
+            };
+            if !listed_ids.contains(id) {
                 if let Some(found) = self.ec2.instance(id).await? {
                     listing.instances.push(found);
                 }
@@ -131,8 +133,10 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         }
         let mut items: BTreeMap<String, RegistryItem> = items
             .into_iter()
-            .filter(|i| is_instance_id(&i.instance_id))
-            .map(|i| (i.instance_id.clone(), i))
+            .filter_map(|i| {
+                let id = i.key.instance_id().filter(|id| is_instance_id(id))?;
+                Some((id.to_string(), i))
+            })
             .collect();
         let items_seen = items.len();
         // Items ec2-ddns did not write (the Python function's), or cannot
@@ -199,7 +203,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         for one in intents {
             let id = one.instance_id;
             let cause = Cause {
-                instance_id: &id,
+                key: RegistryKey::Instance(id.clone()),
                 event_id,
                 time: None,
                 state: one.live_state,
@@ -327,7 +331,7 @@ fn disown_double_claims(subjects: &mut [Subject]) {
     for ((zone_id, record), who) in claims.into_iter().filter(|(_, w)| w.len() > 1) {
         let ids: Vec<String> = who
             .iter()
-            .map(|i| subjects[*i].book.meta.instance_id.clone())
+            .map(|i| subjects[*i].book.meta.key.to_string())
             .collect();
         for i in who {
             let s = &mut subjects[i];

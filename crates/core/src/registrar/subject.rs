@@ -184,7 +184,7 @@ impl Subject {
             !self.deregister(),
             self.launch_time.is_none(),
             self.launch_time,
-            self.book.meta.instance_id.clone(),
+            self.book.meta.key.to_string(),
         )
     }
 

@@ -212,7 +212,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             match result {
                 Ok(()) => s.ahead = true,
                 Err(e) => {
-                    warn!(subject = %s.book.meta.instance_id, error = %e, "could not write the registry item ahead; left to the next convergence");
+                    warn!(subject = %s.book.meta.key, error = %e, "could not write the registry item ahead; left to the next convergence");
                     s.failure = Some(e);
                 }
             }
@@ -267,7 +267,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                     PartSent::OutOfTime => {
                         s.book.not_applied(&changes);
                         s.failure.get_or_insert(Error::OutOfTime {
-                            instance_id: s.book.meta.instance_id.clone(),
+                            instance_id: s.book.meta.key.to_string(),
                         });
                     }
                 }
@@ -293,7 +293,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             };
             if s.deferred && s.failure.is_none() && past(deadline) {
                 s.failure = Some(Error::OutOfTime {
-                    instance_id: s.book.meta.instance_id.clone(),
+                    instance_id: s.book.meta.key.to_string(),
                 });
             }
             let result = if let Some(e) = s.failure.take() {

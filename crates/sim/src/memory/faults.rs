@@ -177,7 +177,7 @@ mod tests {
     async fn injected_faults_strike_once_before_or_after_the_commit() {
         let account = MemoryAccount::new(World::empty("us-east-1"));
         let item = RegistryItem {
-            instance_id: "i-1".into(),
+            key: "i-1".into(),
             version: 1,
             ..RegistryItem::default()
         };
@@ -192,13 +192,13 @@ mod tests {
             "{err}"
         );
         assert!(
-            account.load("i-1").await.unwrap().is_none(),
+            account.load(&"i-1".into()).await.unwrap().is_none(),
             "throttled: nothing saved"
         );
         let err = account.save(&item).await.unwrap_err();
         assert!(err.to_string().contains("InternalFailure"), "{err}");
         assert_eq!(
-            account.load("i-1").await.unwrap(),
+            account.load(&"i-1".into()).await.unwrap(),
             Some(item),
             "saved, then the answer was lost"
         );

@@ -96,10 +96,10 @@ impl MemoryAccount {
     pub fn new(mut world: World) -> MemoryAccount {
         let mut registry: BTreeMap<String, Stored> = std::mem::take(&mut world.registry)
             .into_iter()
-            .map(|item| (item.instance_id.clone(), Stored::Ours(Box::new(item))))
+            .map(|item| (item.key.stored(), Stored::Ours(Box::new(item))))
             .collect();
         for found in std::mem::take(&mut world.foreign_registry) {
-            registry.insert(found.instance_id.clone(), Stored::Foreign(found));
+            registry.insert(found.key.stored(), Stored::Foreign(found));
         }
         let authors = world
             .zones

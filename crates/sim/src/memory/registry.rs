@@ -3,7 +3,7 @@
 
 use super::{MemoryAccount, State};
 use ec2_ddns_core::error::{Error, Failure, Result};
-use ec2_ddns_core::model::{ForeignItem, InstanceState, RegistryItem};
+use ec2_ddns_core::model::{ForeignItem, InstanceState, RegistryItem, RegistryKey};
 use ec2_ddns_core::ports::{Registry, Write, MAX_WRITES_AT_ONCE};
 use std::collections::BTreeSet;
 
@@ -32,9 +32,9 @@ impl Stored {
 }
 
 impl Registry for MemoryAccount {
-    async fn load(&self, instance_id: &str) -> Result<Option<RegistryItem>> {
+    async fn load(&self, key: &RegistryKey) -> Result<Option<RegistryItem>> {
         let after = self.enter("dynamodb:GetItem", None)?;
-        let item = self.lock().registry.get(instance_id).map(Stored::read);
+        let item = self.lock().registry.get(&key.stored()).map(Stored::read);
         self.leave("dynamodb:GetItem", after)?;
         Ok(item)
     }
@@ -52,20 +52,20 @@ impl Registry for MemoryAccount {
 
     /// One BatchGetItem per 100 keys (DynamoDB's limit); one key is a
     /// GetItem, as the real client makes it.
-    async fn load_many(&self, instance_ids: &[String]) -> Result<Vec<RegistryItem>> {
-        if let [only] = instance_ids {
+    async fn load_many(&self, keys: &[RegistryKey]) -> Result<Vec<RegistryItem>> {
+        if let [only] = keys {
             return Ok(self.load(only).await?.into_iter().collect());
         }
         let operation = "dynamodb:BatchGetItem";
         let mut found = Vec::new();
-        for chunk in instance_ids.chunks(ec2_ddns_aws::dynamodb::KEYS_PER_BATCH_GET) {
+        for chunk in keys.chunks(ec2_ddns_aws::dynamodb::KEYS_PER_BATCH_GET) {
             let after = self.enter(operation, None)?;
             {
                 let state = self.lock();
                 found.extend(
                     chunk
                         .iter()
-                        .filter_map(|id| state.registry.get(id))
+                        .filter_map(|key| state.registry.get(&key.stored()))
                         .map(Stored::read),
                 );
             }
@@ -77,7 +77,7 @@ impl Registry for MemoryAccount {
     /// One TransactWriteItems: every condition holds, or nothing is written.
     async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
         let operation = "dynamodb:TransactWriteItems";
-        let ids: BTreeSet<&str> = writes.iter().map(Write::instance_id).collect();
+        let ids: BTreeSet<&RegistryKey> = writes.iter().map(Write::key).collect();
         if writes.len() > MAX_WRITES_AT_ONCE || ids.len() < writes.len() {
             return Err(Error::Aws {
                 operation: operation.into(),
@@ -121,11 +121,13 @@ impl Registry for MemoryAccount {
     /// client does.
     async fn release(
         &self,
-        instance_id: &str,
+        key: &RegistryKey,
         event_id: &str,
         state: InstanceState,
     ) -> Result<Option<RegistryItem>> {
         let operation = "dynamodb:UpdateItem";
+        let instance_id = key.stored();
+        let instance_id = instance_id.as_str();
         let after = self.enter(operation, None)?;
         let (mark, before) = {
             let mut now = self.lock();
@@ -180,7 +182,7 @@ impl State {
     /// it read (or nothing, or exactly the foreign item it read); a remove
     /// finds the item as read, or none.
     fn check(&self, write: &Write<'_>) -> Result<()> {
-        let stored = self.registry.get(write.instance_id());
+        let stored = self.registry.get(&write.key().stored());
         let allowed = match (write, stored) {
             (Write::Save(item), None) => item.version <= 1,
             (Write::Save(item), Some(stored)) => {
@@ -193,22 +195,22 @@ impl State {
             Ok(())
         } else {
             Err(Error::RegistryRace {
-                instance_id: write.instance_id().to_string(),
+                instance_id: write.key().to_string(),
             })
         }
     }
 
     fn write(&mut self, write: &Write<'_>) {
-        self.releasing.remove(write.instance_id());
+        self.releasing.remove(&write.key().stored());
         match write {
             Write::Save(item) => {
                 let mut saved = (*item).clone();
                 saved.replaces = None;
                 self.registry
-                    .insert(item.instance_id.clone(), Stored::Ours(Box::new(saved)));
+                    .insert(item.key.stored(), Stored::Ours(Box::new(saved)));
             }
             Write::Remove(item) => {
-                self.registry.remove(&item.instance_id);
+                self.registry.remove(&item.key.stored());
             }
         }
     }
@@ -223,7 +225,7 @@ mod tests {
     async fn registry_refuses_stale_versions() {
         let account = MemoryAccount::new(World::empty("us-east-1"));
         let mut item = RegistryItem {
-            instance_id: "i-1".into(),
+            key: "i-1".into(),
             version: 1,
             ..RegistryItem::default()
         };
@@ -243,13 +245,13 @@ mod tests {
             Err(Error::RegistryRace { .. })
         ));
         account.remove(&item).await.unwrap();
-        assert!(account.load("i-1").await.unwrap().is_none());
+        assert!(account.load(&"i-1".into()).await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn a_world_registry_becomes_the_registry_table() {
         let item = RegistryItem {
-            instance_id: "i-1".into(),
+            key: "i-1".into(),
             version: 4,
             ..RegistryItem::default()
         };
@@ -257,7 +259,10 @@ mod tests {
             registry: vec![item.clone()],
             ..World::empty("us-east-1")
         });
-        assert_eq!(account.load("i-1").await.unwrap(), Some(item.clone()));
+        assert_eq!(
+            account.load(&"i-1".into()).await.unwrap(),
+            Some(item.clone())
+        );
         assert!(
             account.world().registry.is_empty(),
             "held once, in the table"
