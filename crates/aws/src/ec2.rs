@@ -117,9 +117,9 @@ impl Ec2 {
         Ok(())
     }
 
-    /// `(enableDnsSupport, enableDnsHostnames)`: one attribute per call, so
-    /// the two run concurrently.
-    pub(crate) async fn dns_attributes(&self, vpc_id: &str) -> Result<(bool, bool)> {
+    /// `enableDnsSupport` and `enableDnsHostnames`: one attribute per call,
+    /// so the two run concurrently.
+    pub(crate) async fn dns_attributes(&self, vpc_id: &str) -> Result<DnsAttributes> {
         let attribute = |name: VpcAttributeName| {
             self.client
                 .describe_vpc_attribute()
@@ -133,16 +133,16 @@ impl Ec2 {
         );
         let support = support.map_err(|e| aws_error("ec2:DescribeVpcAttribute", e))?;
         let hostnames = hostnames.map_err(|e| aws_error("ec2:DescribeVpcAttribute", e))?;
-        Ok((
-            support
+        Ok(DnsAttributes {
+            support: support
                 .enable_dns_support()
                 .and_then(|a| a.value())
                 .unwrap_or(false),
-            hostnames
+            hostnames: hostnames
                 .enable_dns_hostnames()
                 .and_then(|a| a.value())
                 .unwrap_or(false),
-        ))
+        })
     }
 
     /// A VPC's facts from its description (which names its DHCP option set):
@@ -157,14 +157,20 @@ impl Ec2 {
             },
             self.dns_attributes(vpc_id)
         );
-        let (dns_support, dns_hostnames) = attributes?;
+        let attributes = attributes?;
         Ok(VpcFacts {
             vpc_id: vpc_id.to_string(),
             dhcp_domain: dhcp_domain?,
-            dns_support,
-            dns_hostnames,
+            dns_support: attributes.support,
+            dns_hostnames: attributes.hostnames,
         })
     }
+}
+
+/// A VPC's two DNS attributes.
+pub(crate) struct DnsAttributes {
+    support: bool,
+    hostnames: bool,
 }
 
 impl Instances for Ec2 {

@@ -548,12 +548,15 @@ mod tests {
             .unwrap()
             .note()
             .contains("InstanceAttributes"));
-        let (condition, names, values) = unchanged_condition(read.replaces.as_ref().unwrap());
+        let condition = unchanged_condition(read.replaces.as_ref().unwrap());
         assert_eq!(
-            condition,
+            condition.expression,
             "attribute_exists(InstanceId) AND attribute_not_exists(Version) AND #f0 = :f0"
         );
-        assert_eq!(names["#f0"], "InstanceAttributes");
-        assert_eq!(values[":f0"], python["InstanceAttributes"]);
+        assert_eq!(condition.names.unwrap()["#f0"], "InstanceAttributes");
+        assert_eq!(
+            condition.values.unwrap()[":f0"],
+            python["InstanceAttributes"]
+        );
     }
 }

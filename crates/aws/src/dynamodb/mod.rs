@@ -31,9 +31,7 @@ pub const EXPIRES_AT: &str = "ExpiresAt";
 
 /// The condition that the item under this key is still exactly `found`:
 /// no `Version` (so not ours), and every attribute equal.
-fn unchanged_condition(
-    found: &ForeignItem,
-) -> (String, HashMap<String, String>, HashMap<String, AV>) {
+fn unchanged_condition(found: &ForeignItem) -> Condition {
     let mut parts = vec!["attribute_exists(InstanceId)".to_string()];
     let mut names = HashMap::new();
     let mut values = HashMap::new();
@@ -50,20 +48,44 @@ fn unchanged_condition(
             None => parts.push(format!("attribute_exists(#f{i})")),
         }
     }
-    (parts.join(" AND "), names, values)
+    Condition::new(
+        parts.join(" AND "),
+        Some(names).filter(|n| !n.is_empty()),
+        Some(values).filter(|v| !v.is_empty()),
+    )
 }
 
 type Names = Option<HashMap<String, String>>;
 type Values = Option<HashMap<String, AV>>;
 
+/// A conditional write's condition, as the SDK's builders take it.
+struct Condition {
+    expression: String,
+    names: Names,
+    values: Values,
+}
+
+impl Condition {
+    fn new(expression: impl Into<String>, names: Names, values: Values) -> Condition {
+        Condition {
+            expression: expression.into(),
+            names,
+            values,
+        }
+    }
+}
+
 /// The condition for replacing or removing a foreign item: no item, or
 /// still exactly the one read. (The SDK refuses empty maps, hence `None`.)
-fn absent_or_unchanged(found: &ForeignItem) -> (String, Names, Values) {
-    let (condition, names, values) = unchanged_condition(found);
-    (
-        format!("attribute_not_exists(InstanceId) OR ({condition})"),
-        Some(names).filter(|n| !n.is_empty()),
-        Some(values).filter(|v| !v.is_empty()),
+fn absent_or_unchanged(found: &ForeignItem) -> Condition {
+    let unchanged = unchanged_condition(found);
+    Condition::new(
+        format!(
+            "attribute_not_exists(InstanceId) OR ({})",
+            unchanged.expression
+        ),
+        unchanged.names,
+        unchanged.values,
     )
 }
 
@@ -142,7 +164,11 @@ impl Registry for DynamoRegistry {
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
-        let (condition, names, values) = save_condition(item);
+        let Condition {
+            expression: condition,
+            names,
+            values,
+        } = save_condition(item);
         let request = self
             .client
             .put_item()
@@ -228,7 +254,11 @@ impl Registry for DynamoRegistry {
     }
 
     async fn remove(&self, item: &RegistryItem) -> Result<()> {
-        let (condition, names, values) = remove_condition(item);
+        let Condition {
+            expression: condition,
+            names,
+            values,
+        } = remove_condition(item);
         let request = self
             .client
             .delete_item()
@@ -314,7 +344,11 @@ impl Registry for DynamoRegistry {
         for write in writes {
             let built = match write {
                 Write::Save(item) => {
-                    let (condition, names, values) = save_condition(item);
+                    let Condition {
+                        expression: condition,
+                        names,
+                        values,
+                    } = save_condition(item);
                     Put::builder()
                         .table_name(&self.table)
                         .set_item(Some(to_item(item)))
@@ -325,7 +359,11 @@ impl Registry for DynamoRegistry {
                         .map(|p| TransactWriteItem::builder().put(p).build())
                 }
                 Write::Remove(item) => {
-                    let (condition, names, values) = remove_condition(item);
+                    let Condition {
+                        expression: condition,
+                        names,
+                        values,
+                    } = remove_condition(item);
                     Delete::builder()
                         .table_name(&self.table)
                         .key("InstanceId", s(&item.key.stored()))
@@ -389,13 +427,13 @@ const UNPROCESSED_ATTEMPTS: u32 = 5;
 /// `save`'s condition: the stored item is still the version this one
 /// follows; for a first version, there is none, or it is still exactly the
 /// foreign item read.
-fn save_condition(item: &RegistryItem) -> (String, Names, Values) {
+fn save_condition(item: &RegistryItem) -> Condition {
     let previous = item.version.saturating_sub(1);
     match (&item.replaces, previous) {
         (Some(found), 0) => absent_or_unchanged(found),
-        (None, 0) => ("attribute_not_exists(InstanceId)".into(), None, None),
-        _ => (
-            "Version = :previous".into(),
+        (None, 0) => Condition::new("attribute_not_exists(InstanceId)", None, None),
+        _ => Condition::new(
+            "Version = :previous",
             None,
             Some(HashMap::from([(
                 ":previous".to_string(),
@@ -407,11 +445,11 @@ fn save_condition(item: &RegistryItem) -> (String, Names, Values) {
 
 /// `remove`'s condition: no item, or still the version (or the foreign
 /// item) read.
-fn remove_condition(item: &RegistryItem) -> (String, Names, Values) {
+fn remove_condition(item: &RegistryItem) -> Condition {
     match &item.replaces {
         Some(found) => absent_or_unchanged(found),
-        None => (
-            "attribute_not_exists(InstanceId) OR Version = :version".into(),
+        None => Condition::new(
+            "attribute_not_exists(InstanceId) OR Version = :version",
             None,
             Some(HashMap::from([(
                 ":version".to_string(),

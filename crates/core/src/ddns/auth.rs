@@ -96,7 +96,7 @@ pub fn is_sha256_hex(text: &str) -> bool {
 /// The login and password of an `Authorization: Basic …` header; `None`
 /// for any other scheme, bad base64, text that is not UTF-8, or no colon.
 /// The password is the host's secret when it is right: kept as one.
-pub fn basic_credentials(header: &str) -> Option<(String, SecretString)> {
+pub fn basic_credentials(header: &str) -> Option<BasicCredentials> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -106,7 +106,17 @@ pub fn basic_credentials(header: &str) -> Option<(String, SecretString)> {
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (login, password) = text.split_once(':')?;
-    Some((login.to_string(), password.into()))
+    Some(BasicCredentials {
+        login: login.to_string(),
+        password: password.into(),
+    })
+}
+
+/// What an `Authorization: Basic …` header carries.
+#[derive(Debug)]
+pub struct BasicCredentials {
+    pub login: String,
+    pub password: SecretString,
 }
 
 /// Whether two secrets (or logins) are equal, in constant time (lengths
@@ -280,7 +290,8 @@ mod tests {
     ) {
         let got = basic_credentials(header);
         assert_eq!(
-            got.as_ref().map(|(l, p)| (l.as_str(), p.expose_secret())),
+            got.as_ref()
+                .map(|c| (c.login.as_str(), c.password.expose_secret())),
             want,
             "{header}"
         );

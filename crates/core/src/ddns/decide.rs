@@ -103,14 +103,25 @@ pub enum Decision {
     Abuse,
 }
 
-/// Decides an ask for `host` from `source` at `now` (Unix seconds), and
-/// returns the host's counters to store. A failed proof counts a failure;
+/// What [`decide`] says of an ask: the decision, and the host's counters
+/// to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub decision: Decision,
+    pub counters: Counters,
+}
+
+/// Decides an ask for `host` from `source` at `now` (Unix seconds), with
+/// the host's counters to store. A failed proof counts a failure;
 /// a change counts a change; a blocked host is answered `abuse` without its
 /// proof being checked, so it cannot be probed meanwhile.
-pub fn decide(host: &HostState, proof: &Proof, source: IpAddr, now: i64) -> (Decision, Counters) {
+pub fn decide(host: &HostState, proof: &Proof, source: IpAddr, now: i64) -> Decided {
     let mut counters = host.counters.at(now);
     if counters.blocked() {
-        return (Decision::Abuse, counters);
+        return Decided {
+            decision: Decision::Abuse,
+            counters,
+        };
     }
     let checked = check(host, proof, source, now);
     let decision = match checked {
@@ -131,7 +142,7 @@ pub fn decide(host: &HostState, proof: &Proof, source: IpAddr, now: i64) -> (Dec
             }
         }
     };
-    (decision, counters)
+    Decided { decision, counters }
 }
 
 /// The address a valid proof asks for, or why the proof fails.
@@ -217,7 +228,10 @@ mod tests {
             host_as_sent: "home.dyn.example",
             hash: &hash,
         };
-        assert_eq!(decide(&host(), &legacy, src(), NOW).0, Decision::Set(src()));
+        assert_eq!(
+            decide(&host(), &legacy, src(), NOW).decision,
+            Decision::Set(src())
+        );
 
         let v6: IpAddr = "2001:db8::7".parse().unwrap();
         let sig = auth::signature(
@@ -234,7 +248,10 @@ mod tests {
             nonce: "n1",
             signature: &sig,
         };
-        assert_eq!(decide(&host(), &signed, src(), NOW).0, Decision::Set(v6));
+        assert_eq!(
+            decide(&host(), &signed, src(), NOW).decision,
+            Decision::Set(v6)
+        );
 
         let myip: IpAddr = "198.51.100.4".parse().unwrap();
         let basic = Proof::Basic {
@@ -242,7 +259,10 @@ mod tests {
             password: &"s3cret".into(),
             myip: Some(myip),
         };
-        assert_eq!(decide(&host(), &basic, src(), NOW).0, Decision::Set(myip));
+        assert_eq!(
+            decide(&host(), &basic, src(), NOW).decision,
+            Decision::Set(myip)
+        );
         let custom = HostState {
             login: Some("router".into()),
             ..host()
@@ -252,7 +272,10 @@ mod tests {
             password: &"s3cret".into(),
             myip: None,
         };
-        assert_eq!(decide(&custom, &basic, src(), NOW).0, Decision::Set(src()));
+        assert_eq!(
+            decide(&custom, &basic, src(), NOW).decision,
+            Decision::Set(src())
+        );
     }
 
     #[test]
@@ -296,7 +319,7 @@ mod tests {
             },
         ];
         for proof in &cases {
-            let (decision, counters) = decide(&host(), proof, src(), NOW);
+            let Decided { decision, counters } = decide(&host(), proof, src(), NOW);
             assert!(
                 matches!(decision, Decision::BadAuth(_)),
                 "{proof:?}: {decision:?}"
@@ -316,7 +339,7 @@ mod tests {
             password: &"s3cret".into(),
             myip: None,
         };
-        let (decision, counters) = decide(&known, &basic, src(), NOW);
+        let Decided { decision, counters } = decide(&known, &basic, src(), NOW);
         assert_eq!(decision, Decision::Unchanged(src()));
         assert_eq!(counters.changes, 0);
         // The other family is separate: an IPv6 is a change.
@@ -326,7 +349,7 @@ mod tests {
             myip: Some("2001:db8::1".parse().unwrap()),
         };
         assert!(matches!(
-            decide(&known, &v6, src(), NOW).0,
+            decide(&known, &v6, src(), NOW).decision,
             Decision::Set(_)
         ));
     }
@@ -345,18 +368,19 @@ mod tests {
         };
         let mut state = host();
         for n in 0..MAX_FAILURES {
-            let (decision, counters) = decide(&state, &basic_bad, src(), NOW + i64::from(n));
+            let Decided { decision, counters } =
+                decide(&state, &basic_bad, src(), NOW + i64::from(n));
             assert!(matches!(decision, Decision::BadAuth(_)));
             state.counters = counters;
         }
         // Blocked: even the right secret answers abuse, and is not checked.
         assert_eq!(
-            decide(&state, &basic_good, src(), NOW + 100).0,
+            decide(&state, &basic_good, src(), NOW + 100).decision,
             Decision::Abuse
         );
         // The window passes.
         assert_eq!(
-            decide(&state, &basic_good, src(), NOW + WINDOW_SECONDS).0,
+            decide(&state, &basic_good, src(), NOW + WINDOW_SECONDS).decision,
             Decision::Set(src())
         );
 
@@ -368,13 +392,13 @@ mod tests {
                 password: &"s3cret".into(),
                 myip: Some(ip),
             };
-            let (decision, counters) = decide(&state, &proof, src(), NOW + i64::from(n));
+            let Decided { decision, counters } = decide(&state, &proof, src(), NOW + i64::from(n));
             assert_eq!(decision, Decision::Set(ip));
             state.counters = counters;
             state.last_ipv4 = Some(ip);
         }
         assert_eq!(
-            decide(&state, &basic_good, src(), NOW + 60).0,
+            decide(&state, &basic_good, src(), NOW + 60).decision,
             Decision::Abuse
         );
     }

@@ -248,7 +248,10 @@ where
     };
     let state = host_state(&name, &item, &settings);
     let unix = now.timestamp();
-    let (decision, mut counters) = decide::decide(&state, proof, source, unix);
+    let decide::Decided {
+        decision,
+        mut counters,
+    } = decide::decide(&state, proof, source, unix);
     let ip = match decision {
         Decision::Abuse => return Outcome::Abuse,
         Decision::BadAuth(why) => {

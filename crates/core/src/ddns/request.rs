@@ -346,7 +346,7 @@ fn query_pairs(query: &str) -> Option<Vec<(String, String)>> {
 }
 
 fn dyndns2(request: &HttpRequest) -> Result<Ask, Refusal> {
-    let Some((login, password)) = request
+    let Some(auth::BasicCredentials { login, password }) = request
         .headers
         .get("authorization")
         .and_then(|h| auth::basic_credentials(h))

@@ -107,7 +107,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                         }
                         let key = book.meta.key.to_string();
                         match retry::next_try(&err, tries, self.backoff, &key) {
-                            Some((wait, free)) => {
+                            Some(retry::NextTry { wait, free }) => {
                                 warn!(zone = %batch.zone_id, error = %err, wait_ms = wait.as_millis() as u64, "change not applied; trying again");
                                 tokio::time::sleep(wait).await;
                                 tries += 1;

@@ -40,11 +40,18 @@ pub fn deadline() -> Option<Instant> {
     DEADLINE.try_with(|d| *d).ok()
 }
 
+/// When to try a failed change again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextTry {
+    pub wait: Duration,
+    /// This try costs no planning round (a throttle, with time left).
+    pub free: bool,
+}
+
 /// The wait before try `tries + 1` of a change that failed with `err`
 /// (`key` spreads the jitter: an instance or a zone), or `None` to stop
-/// trying. `free` is whether this try costs no planning round (a throttle
-/// with time left).
-pub fn next_try(err: &Error, tries: u32, base: Duration, key: &str) -> Option<(Duration, bool)> {
+/// trying.
+pub fn next_try(err: &Error, tries: u32, base: Duration, key: &str) -> Option<NextTry> {
     if !err.is_retryable() || tries + 1 >= MAX_TRIES {
         return None;
     }
@@ -52,9 +59,12 @@ pub fn next_try(err: &Error, tries: u32, base: Duration, key: &str) -> Option<(D
     match deadline() {
         Some(deadline) if err.is_throttle() => {
             let wait = doubled.min(MAX_THROTTLE_WAIT).mul_f64(jitter(key, tries));
-            (Instant::now() + wait < deadline).then_some((wait, true))
+            (Instant::now() + wait < deadline).then_some(NextTry { wait, free: true })
         }
-        _ if tries + 1 < ROUNDS => Some((doubled.mul_f64(jitter(key, tries)), false)),
+        _ if tries + 1 < ROUNDS => Some(NextTry {
+            wait: doubled.mul_f64(jitter(key, tries)),
+            free: false,
+        }),
         _ => None,
     }
 }
@@ -98,7 +108,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(30);
         within(Some(deadline), async {
             // A throttle with time left costs no round, waits at most 7.5 s.
-            let (wait, free) = next_try(&throttled(), 10, base, "i-1").unwrap();
+            let NextTry { wait, free } = next_try(&throttled(), 10, base, "i-1").unwrap();
             assert!(free && wait < Duration::from_millis(7500), "{wait:?}");
             // A 500 gets the rounds, deadline or not.
             assert_eq!(next_try(&failed_500(), ROUNDS - 1, base, "i-1"), None);

@@ -9,7 +9,7 @@
 
 use super::book::Book;
 use crate::error::Error;
-use crate::model::{DnsName, NamesByZone, ZoneId};
+use crate::model::{DnsName, NamesByZone};
 use crate::model::{OwnedRecord, RecordType, ZoneInfo};
 use crate::plan::{self, Conflict, ConflictKind, Observed, Plan, Targets, ZoneChanges};
 use crate::summary::Summary;
@@ -68,8 +68,8 @@ impl Wants {
             Wants::Instance(t) => return t.names_to_read(listed),
             Wants::Nothing | Wants::Host(_) => plan::names_of(listed),
         };
-        if let Some((zone, name)) = self.must_read() {
-            names.entry(zone.clone()).or_default().insert(name.clone());
+        for (zone, more) in self.must_read() {
+            names.entry(zone).or_default().extend(more);
         }
         names
     }
@@ -77,12 +77,24 @@ impl Wants {
     /// The name its plan cannot be made without reading (not just assumed
     /// from what it owns), with its zone: a host's name, which is its own
     /// only if everything at it is.
-    fn must_read(&self) -> Option<(&ZoneId, &DnsName)> {
+    fn must_read(&self) -> NamesByZone {
         match self {
-            Wants::Host(h) => Some((&h.zone.id, &h.name)),
-            Wants::Nothing | Wants::Instance(_) => None,
+            Wants::Host(h) => NamesByZone::from([(h.zone.id.clone(), [h.name.clone()].into())]),
+            Wants::Nothing | Wants::Instance(_) => NamesByZone::new(),
         }
     }
+}
+
+/// Where a subject stands among claimants of one name: compared field by
+/// field, in this order. Deregistrations first (a name they free can be
+/// handed over in the same pass), then the earliest launched (unknown
+/// launch times last), ties by key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClaimOrder {
+    registers: bool,
+    launch_unknown: bool,
+    launch_time: Option<DateTime<Utc>>,
+    key: String,
 }
 
 impl HostWants {
@@ -176,16 +188,14 @@ impl Subject {
     }
 
     /// The order in which subjects plan, so that every source hands a
-    /// contested name to the same claimant: deregistrations first (a name
-    /// they free can be handed over in the same pass), then the earliest
-    /// launched (unknown launch times last), ties by key.
-    pub fn claim_order(&self) -> (bool, bool, Option<DateTime<Utc>>, String) {
-        (
-            !self.deregister(),
-            self.launch_time.is_none(),
-            self.launch_time,
-            self.book.meta.key.to_string(),
-        )
+    /// contested name to the same claimant.
+    pub fn claim_order(&self) -> ClaimOrder {
+        ClaimOrder {
+            registers: !self.deregister(),
+            launch_unknown: self.launch_time.is_none(),
+            launch_time: self.launch_time,
+            key: self.book.meta.key.to_string(),
+        }
     }
 
     /// Every record its item lists, proven or not.
@@ -209,8 +219,8 @@ impl Subject {
     /// its plan cannot assume.
     pub fn names_needed(&self) -> NamesByZone {
         let mut names = plan::names_of(&self.book.pending);
-        if let Some((zone, name)) = self.wants.must_read() {
-            names.entry(zone.clone()).or_default().insert(name.clone());
+        for (zone, more) in self.wants.must_read() {
+            names.entry(zone).or_default().extend(more);
         }
         names
     }

@@ -442,7 +442,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             match apply::send(&self.dns, &batch, seen).await {
                 Sent::NotApplied(e) => {
                     match super::retry::next_try(&e, tries, self.backoff, &batch.zone_id) {
-                        Some((wait, _)) => {
+                        Some(super::retry::NextTry { wait, .. }) => {
                             warn!(zone = %batch.zone_id, error = %e, wait_ms = wait.as_millis() as u64, "merged batch not applied; trying again");
                             tokio::time::sleep(wait).await;
                             tries += 1;
