@@ -3,9 +3,11 @@
 //! live account).
 
 pub mod fleet;
+pub mod gate;
 pub mod latency;
 pub mod limiter;
 pub mod memory;
 pub mod scenario;
+pub mod schedule;
 pub mod snapshot;
 pub mod world;
