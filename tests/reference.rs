@@ -91,6 +91,7 @@ fn bootstrap(env: &[(&str, &str)]) -> (Option<i32>, String) {
 /// checks: a bad value stops it at start-up with an error that names the
 /// variable and its valid range.
 #[test]
+#[ignore = "needs the bootstrap binary: run through scripts/test, which builds it"]
 fn the_lambda_refuses_a_bad_setting_at_start_up() {
     for (variable, value, says) in [
         (
@@ -121,6 +122,7 @@ fn the_lambda_refuses_a_bad_setting_at_start_up() {
 /// A blank variable is unset for the Lambda function too: start-up goes
 /// past the settings (and stops later, with no Lambda runtime to talk to).
 #[test]
+#[ignore = "needs the bootstrap binary: run through scripts/test, which builds it"]
 fn the_lambda_takes_a_blank_setting_as_unset() {
     let (status, stderr) = bootstrap(&[
         ("DDNS_TTL", ""),

@@ -30,10 +30,11 @@ pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// The Lambda function's `bootstrap` (crates/lambda), which cargo builds
-/// into this test's target directory when it tests the workspace: plain
-/// `cargo test` at the root does, and so does ./scripts/test. (It is another
-/// package's binary, so `CARGO_BIN_EXE_bootstrap` can't name it.)
+/// The Lambda function's `bootstrap` (crates/lambda), built into this
+/// test's target directory by ./scripts/test before the tests run (`cargo
+/// build -p ec2-ddns-lambda`): it is another package's binary, so
+/// `CARGO_BIN_EXE_bootstrap` can't name it and `cargo test` does not build
+/// it as a program.
 pub fn bootstrap_binary() -> PathBuf {
     let test = std::env::current_exe().expect("the test's own path");
     // target/debug/deps/<test> → target/debug/bootstrap
@@ -44,7 +45,7 @@ pub fn bootstrap_binary() -> PathBuf {
         .join(format!("bootstrap{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
-        "{} is not built: test the whole workspace (`cargo test`, or ./scripts/test), or build it first with `cargo build -p ec2-ddns-lambda`",
+        "{} is not built: run ./scripts/test, or build it first with `cargo build -p ec2-ddns-lambda`",
         path.display()
     );
     path

@@ -39,11 +39,16 @@ struct Waiting {
     go: oneshot::Sender<()>,
 }
 
+/// What runs as a call gets its turn, before the call: a test names the
+/// writer of the in-memory account after the invocation.
+type OnTurn = Arc<dyn Fn(&Step) + Send + Sync>;
+
 /// Gives the calls of the invocations [`run`] drives their turns. Clones
 /// share the queue.
 #[derive(Clone, Default)]
 pub struct Scheduler {
     waiting: Arc<Mutex<Vec<Waiting>>>,
+    on_turn: Option<OnTurn>,
 }
 
 /// The gate of one invocation's ports: each call waits for its turn.
@@ -68,12 +73,28 @@ impl Gate for Turn {
         });
         // A scheduler dropped mid-run lets the call through.
         let _ = wait.await;
+        // Nothing else runs until this call has: only one is let through
+        // at a time, and it runs in the poll that follows.
+        if let Some(on_turn) = &self.scheduler.on_turn {
+            on_turn(&Step {
+                invocation: self.invocation,
+                operation,
+            });
+        }
     }
 }
 
 impl Scheduler {
     pub fn new() -> Scheduler {
         Scheduler::default()
+    }
+
+    /// A scheduler that calls `on_turn` as each call gets its turn.
+    pub fn with_on_turn(on_turn: impl Fn(&Step) + Send + Sync + 'static) -> Scheduler {
+        Scheduler {
+            on_turn: Some(Arc::new(on_turn)),
+            ..Scheduler::default()
+        }
     }
 
     /// `inner` as the ports of invocation `invocation`.
