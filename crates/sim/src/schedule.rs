@@ -173,8 +173,9 @@ pub async fn run<T>(
 #[derive(Debug, Default)]
 pub struct Exhaustive {
     prefix: Vec<usize>,
-    /// (choice, options) at each step of the run under way.
-    taken: Vec<(usize, usize)>,
+    /// (choice, options, the invocation chosen) at each step of the run
+    /// under way.
+    taken: Vec<(usize, usize, usize)>,
     runs: u64,
 }
 
@@ -186,9 +187,9 @@ impl Exhaustive {
     /// Moves to the next order; `false` when every one has run.
     pub fn advance(&mut self) -> bool {
         self.runs += 1;
-        while let Some((choice, options)) = self.taken.pop() {
+        while let Some((choice, options, _)) = self.taken.pop() {
             if choice + 1 < options {
-                self.prefix = self.taken.iter().map(|(c, _)| *c).collect();
+                self.prefix = self.taken.iter().map(|(c, _, _)| *c).collect();
                 self.prefix.push(choice + 1);
                 self.taken.clear();
                 return true;
@@ -202,27 +203,51 @@ impl Exhaustive {
         self.runs
     }
 
-    /// The choices of the run under way: with [`Replay`], the same run.
+    /// Which invocation went at each step of the run under way: with
+    /// [`Replay`], the same run.
     pub fn choices(&self) -> Vec<usize> {
-        self.taken.iter().map(|(c, _)| *c).collect()
+        self.taken.iter().map(|(_, _, who)| *who).collect()
     }
 }
 
+/// The walk chooses which invocation goes next, not which of its calls:
+/// the calls one invocation makes at once (each zone's read, each zone's
+/// change) go in the order it made them. Its zones are different
+/// resources, so their order among themselves changes nothing another
+/// invocation can see; the number of orders stays that of interleaving
+/// two sequences. ([`Seeded`] chooses among every waiting call.)
 impl Chooser for Exhaustive {
     fn choose(&mut self, waiting: &[Step]) -> usize {
+        let mut firsts: Vec<usize> = Vec::new();
+        for (k, step) in waiting.iter().enumerate() {
+            if !firsts
+                .iter()
+                .any(|&f| waiting[f].invocation == step.invocation)
+            {
+                firsts.push(k);
+            }
+        }
         let choice = self.prefix.get(self.taken.len()).copied().unwrap_or(0);
-        self.taken.push((choice, waiting.len()));
-        choice
+        let choice = choice.min(firsts.len() - 1);
+        self.taken
+            .push((choice, firsts.len(), waiting[firsts[choice]].invocation));
+        firsts[choice]
     }
 }
 
-/// The choices of a run, again (then the first step each time).
+/// A run again, from which invocation went at each step (its earliest
+/// waiting call), as [`Exhaustive::choices`] gives them; then the first
+/// waiting call each time.
 #[derive(Debug, Clone, Default)]
 pub struct Replay(pub std::collections::VecDeque<usize>);
 
 impl Chooser for Replay {
-    fn choose(&mut self, _waiting: &[Step]) -> usize {
-        self.0.pop_front().unwrap_or(0)
+    fn choose(&mut self, waiting: &[Step]) -> usize {
+        let who = self.0.pop_front();
+        waiting
+            .iter()
+            .position(|step| Some(step.invocation) == who)
+            .unwrap_or(0)
     }
 }
 

@@ -1,0 +1,491 @@
+//! The one promise when invocations run at once: two invocations on one
+//! in-memory account, every order of their AWS calls (`sim::schedule`'s
+//! exhaustive walk). After every order:
+//!
+//! 1. no record someone else wrote was changed or deleted;
+//! 2. every record an invocation wrote is listed by a registry item (owned
+//!    or pending), so a later convergence can always delete it;
+//! 3. no two items own the same record;
+//! 4. no invocation panicked; each ended in a summary or a retryable error;
+//!
+//! and after the two, one reconcile converges and a second changes
+//! nothing. Where no name is contested, what the zones hold then is what a
+//! reconcile of the same live state on a fresh account writes.
+//!
+//! The walk chooses which invocation goes next (the calls one invocation
+//! makes at once go in the order it made them: `schedule::Exhaustive`).
+//! Each case prints how many orders it ran: all of them, or the first
+//! `INTERLEAVINGS` (default 3,000) of a case with more.
+
+use ec2_ddns::event::{self, InstanceEvent};
+use ec2_ddns::model::{InstanceState, RecordSet, ZoneId};
+use ec2_ddns::registrar::Registrar;
+use ec2_ddns::sim::memory::{MemoryAccount, Slot};
+use ec2_ddns::sim::schedule::{self, Exhaustive, Invocation, Scheduled, Scheduler};
+use ec2_ddns::sim::world::World;
+use ec2_ddns::summary::Summary;
+use ec2_ddns::{Config, Error};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const REGION: &str = "us-east-1";
+
+/// One VPC, its private zone with a record someone else keeps, the public
+/// zone and the reverse zone; instances as each case wants them.
+fn world(instances: serde_json::Value) -> World {
+    let world = serde_json::json!({
+        "region": REGION,
+        "vpcs": [{"id": "vpc-a", "cidr": "10.1.0.0/16", "dhcp_domain": "corp.example"}],
+        "subnets": [{"id": "subnet-a", "vpc": "vpc-a", "cidr": "10.1.2.0/24"}],
+        "zones": [
+            {"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-a"],
+             "records": [{"name": "db.corp.example.", "type": "A", "ttl": 300, "values": ["10.1.9.9"]}]},
+            {"id": "ZPUB", "name": "corp.example.", "private": false},
+            {"id": "ZREV", "name": "10.in-addr.arpa.", "private": true, "vpcs": ["vpc-a"]}
+        ],
+        "instances": instances
+    });
+    World::parse("interleavings", &world.to_string()).expect("a valid world")
+}
+
+type Ports = Scheduled<MemoryAccount>;
+
+/// Invocation `i`'s registrar: its calls wait for their turns.
+fn registrar(
+    scheduler: &Scheduler,
+    account: &MemoryAccount,
+    i: usize,
+) -> Registrar<Ports, Ports, Ports> {
+    Registrar::new(
+        scheduler.ports(account.clone(), i),
+        scheduler.ports(account.clone(), i),
+        scheduler.ports(account.clone(), i),
+        Config::default(),
+        REGION,
+    )
+    .with_backoff(Duration::from_millis(10))
+}
+
+fn state(id: &str, event_id: &str, state: InstanceState) -> InstanceEvent {
+    event::parse_instance(event::state_change_json(event_id, id, state, None, REGION))
+        .expect("a state change")
+}
+
+fn tag_change(id: &str, event_id: &str, tags: &[(&str, &str)]) -> InstanceEvent {
+    let tags: BTreeMap<String, String> = tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let changed: Vec<&str> = tags.keys().map(String::as_str).collect();
+    event::parse_instance(event::tag_change_json(
+        event_id, id, &changed, &tags, None, REGION,
+    ))
+    .expect("a tag change")
+}
+
+/// What an invocation ended in: its summaries, or the error that fails it
+/// (Lambda delivers it again).
+type Ended = Result<Vec<Summary>, Error>;
+
+/// Writes `account`'s changes as `writer` from now on.
+fn writing_as(account: &MemoryAccount, writer: &str) {
+    account.set_writer(writer);
+}
+
+/// The records someone else keeps: authored by the world or a person.
+fn foreign(account: &MemoryAccount) -> BTreeMap<Slot, Option<RecordSet>> {
+    let zones = account.zone_records();
+    account
+        .authors()
+        .into_iter()
+        .filter(|(_, author)| {
+            !author.starts_with("inv") && author != "setup" && author != "reconcile"
+        })
+        .map(|(slot, _)| {
+            let held = held(&zones, &slot);
+            (slot, held)
+        })
+        .collect()
+}
+
+fn held(zones: &BTreeMap<ZoneId, Vec<RecordSet>>, slot: &Slot) -> Option<RecordSet> {
+    zones
+        .get(&slot.zone_id)?
+        .iter()
+        .find(|r| r.name == slot.name && r.rtype == slot.rtype)
+        .cloned()
+}
+
+/// Invariants 1 to 3; the order's steps in the message.
+fn check_promise(account: &MemoryAccount, before: &BTreeMap<Slot, Option<RecordSet>>, order: &str) {
+    let zones = account.zone_records();
+    for (slot, record) in before {
+        assert_eq!(
+            &held(&zones, slot),
+            record,
+            "someone else's record at {slot:?} changed; order {order}"
+        );
+    }
+    let items = account.registry_items();
+    let authors = account.authors();
+    let mut owners: BTreeMap<(ZoneId, String), Vec<&str>> = BTreeMap::new();
+    for (key, item) in &items {
+        for o in &item.records {
+            owners
+                .entry((o.zone_id.clone(), o.record.to_string()))
+                .or_default()
+                .push(key);
+        }
+    }
+    for (record, who) in &owners {
+        assert!(who.len() <= 1, "{record:?} owned by {who:?}; order {order}");
+    }
+    for (slot, author) in &authors {
+        if before.contains_key(slot) {
+            continue;
+        }
+        let Some(record) = held(&zones, slot) else {
+            continue;
+        };
+        let listed = items.values().any(|item| {
+            item.listed()
+                .any(|o| o.zone_id == slot.zone_id && o.record == record)
+        });
+        assert!(
+            listed,
+            "{record} in {} written by {author} is listed by no item; order {order}",
+            slot.zone_id
+        );
+    }
+}
+
+/// A reconcile converges (no error), and a second changes nothing.
+async fn converge(account: &MemoryAccount, order: &str) {
+    writing_as(account, "reconcile");
+    let registrar = account.registrar(Config::default());
+    let first = registrar.reconcile("converge").await;
+    let first = first.unwrap_or_else(|e| panic!("the reconcile failed: {e}; order {order}"));
+    assert!(
+        first.summaries.iter().all(|s| s.error.is_none()),
+        "{:?}; order {order}",
+        first.summaries
+    );
+    let second = registrar
+        .reconcile("again")
+        .await
+        .expect("a second reconcile");
+    let changed: Vec<&Summary> = second
+        .summaries
+        .iter()
+        .filter(|s| !s.changes.is_empty())
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "the second reconcile changed {changed:?}; order {order}"
+    );
+}
+
+/// What a reconcile of `account`'s live state writes on a fresh account
+/// (the world's own records, no item): the zones as convergence leaves them.
+async fn fresh(world: &World, live: &MemoryAccount) -> BTreeMap<ZoneId, Vec<RecordSet>> {
+    let mut world = world.clone();
+    world.instances = live.world().instances;
+    world.registry.clear();
+    let account = MemoryAccount::new(world);
+    account
+        .registrar(Config::default())
+        .reconcile("fresh")
+        .await
+        .expect("a fresh reconcile");
+    account.zone_records()
+}
+
+/// A case: the world, what runs before the two (sequentially), the two
+/// invocations, and a check of their outcomes.
+struct Case<'a> {
+    name: &'a str,
+    world: World,
+    /// Run before the two, alone (registers what the case starts from).
+    before: Vec<InstanceEvent>,
+    /// Changes the live state after `before` (a termination, new tags).
+    live: &'a dyn Fn(&mut World),
+    /// Whether the zones after convergence must be what a fresh reconcile
+    /// writes (no name contested).
+    same_as_fresh: bool,
+}
+
+/// Every order of `invocations` (built anew for each run), with the
+/// invariants after each; returns the number of orders.
+async fn explore<F>(
+    case: &Case<'_>,
+    invocations: F,
+    check: impl Fn(&MemoryAccount, &[Ended], &str),
+) -> u64
+where
+    F: for<'r> Fn(&'r [Registrar<Ports, Ports, Ports>; 2]) -> Vec<Invocation<'r, Ended>>,
+{
+    let mut walk = Exhaustive::new();
+    loop {
+        let account = MemoryAccount::new(case.world.clone());
+        writing_as(&account, "setup");
+        let setup = account.registrar(Config::default());
+        for event in &case.before {
+            setup.handle(event).await.expect("the setup converges");
+        }
+        account.edit(case.live);
+        let before = foreign(&account);
+        let writers = account.clone();
+        let scheduler = Scheduler::with_on_turn(move |step| {
+            writers.set_writer(&format!("inv{}", step.invocation));
+        });
+        let registrars = [
+            registrar(&scheduler, &account, 0),
+            registrar(&scheduler, &account, 1),
+        ];
+        let (ended, trace) = schedule::run(&scheduler, invocations(&registrars), &mut walk).await;
+        let order: String = trace
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (i, end) in ended.iter().enumerate() {
+            if let Err(e) = end {
+                assert!(
+                    e.is_retryable(),
+                    "invocation {i} failed for good: {e}; order {order}"
+                );
+            }
+        }
+        check_promise(&account, &before, &order);
+        check(&account, &ended, &order);
+        converge(&account, &order).await;
+        check_promise(&account, &before, &order);
+        if case.same_as_fresh {
+            assert_eq!(
+                account.zone_records(),
+                fresh(&case.world, &account).await,
+                "converged zones differ from a fresh reconcile's; order {order}"
+            );
+        }
+        if !walk.advance() {
+            eprintln!("{}: all {} orders", case.name, walk.runs());
+            return walk.runs();
+        }
+        if walk.runs() == budget() {
+            eprintln!(
+                "{}: the first {} orders (more exist; INTERLEAVINGS raises the budget)",
+                case.name,
+                walk.runs()
+            );
+            return walk.runs();
+        }
+    }
+}
+
+/// How many orders a case runs at most: `INTERLEAVINGS`, else 3,000.
+fn budget() -> u64 {
+    std::env::var("INTERLEAVINGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000)
+}
+
+fn one(end: Result<Summary, Error>) -> Ended {
+    end.map(|s| vec![s])
+}
+
+fn running_world(tags: serde_json::Value) -> World {
+    world(serde_json::json!([
+        {"id": "i-1", "subnet": "subnet-a", "private_ip": "10.1.2.4", "public_ip": "54.0.0.1", "tags": tags}
+    ]))
+}
+
+#[tokio::test(start_paused = true)]
+async fn running_and_a_tag_change_at_once() {
+    let case = Case {
+        name: "running + tag change",
+        world: running_world(serde_json::json!({})),
+        before: vec![],
+        live: &|w: &mut World| {
+            w.instances[0].tags.insert("CNAME".into(), "api".into());
+        },
+        same_as_fresh: true,
+    };
+    let runs = explore(
+        &case,
+        |r| {
+            vec![
+                Box::pin(async {
+                    one(r[0]
+                        .handle(&state("i-1", "e-run", InstanceState::Running))
+                        .await)
+                }),
+                Box::pin(async {
+                    one(r[1]
+                        .handle(&tag_change("i-1", "e-tag", &[("CNAME", "api")]))
+                        .await)
+                }),
+            ]
+        },
+        |_, _, _| {},
+    )
+    .await;
+    assert!(runs > 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn running_and_terminated_at_once_in_both_delivery_orders() {
+    for terminated_first in [false, true] {
+        let case = Case {
+            name: if terminated_first {
+                "terminated + running"
+            } else {
+                "running + terminated"
+            },
+            world: running_world(serde_json::json!({"CNAME": "api"})),
+            before: vec![state("i-1", "e-0", InstanceState::Running)],
+            live: &|w: &mut World| w.instances[0].state = InstanceState::Terminated,
+            same_as_fresh: true,
+        };
+        let runs = explore(
+            &case,
+            move |r| {
+                // Invocation 0 is delivered (and asks) first.
+                let [first, second] = if terminated_first {
+                    [InstanceState::Terminated, InstanceState::Running]
+                } else {
+                    [InstanceState::Running, InstanceState::Terminated]
+                };
+                vec![
+                    Box::pin(async move { one(r[0].handle(&state("i-1", "e-a", first)).await) }),
+                    Box::pin(async move { one(r[1].handle(&state("i-1", "e-b", second)).await) }),
+                ]
+            },
+            |account, _, order| {
+                // Converged or not, nothing of i-1 may be left unlisted
+                // (checked above); once reconciled, nothing is left at all.
+                let _ = (account, order);
+            },
+        )
+        .await;
+        assert!(runs > 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_instances_claim_one_alias_at_once() {
+    let case = Case {
+        name: "two claim one alias",
+        world: world(serde_json::json!([
+            {"id": "i-1", "subnet": "subnet-a", "private_ip": "10.1.2.4", "tags": {"CNAME": "api"}, "launch_time": "2026-01-01T00:00:00Z"},
+            {"id": "i-2", "subnet": "subnet-a", "private_ip": "10.1.2.5", "tags": {"CNAME": "api"}, "launch_time": "2026-01-02T00:00:00Z"}
+        ])),
+        before: vec![],
+        live: &|_: &mut World| {},
+        same_as_fresh: false,
+    };
+    let runs = explore(
+        &case,
+        |r| {
+            vec![
+                Box::pin(async {
+                    one(r[0]
+                        .handle(&state("i-1", "e-1", InstanceState::Running))
+                        .await)
+                }),
+                Box::pin(async {
+                    one(r[1]
+                        .handle(&state("i-2", "e-2", InstanceState::Running))
+                        .await)
+                }),
+            ]
+        },
+        |account, ended, order| {
+            let zones = account.zone_records();
+            let cnames: Vec<&RecordSet> = zones[&ZoneId::new("ZPRIV")]
+                .iter()
+                .filter(|r| r.name == "api.corp.example.")
+                .collect();
+            assert!(cnames.len() <= 1, "{cnames:?}; order {order}");
+            let owners: Vec<String> = account
+                .registry_items()
+                .into_iter()
+                .filter(|(_, item)| {
+                    item.records
+                        .iter()
+                        .any(|o| o.record.name == "api.corp.example.")
+                })
+                .map(|(key, _)| key)
+                .collect();
+            assert!(owners.len() <= 1, "api owned by {owners:?}; order {order}");
+            // The one without it says why (a conflict), unless it failed
+            // retryably and the next delivery will.
+            if owners.len() == 1 {
+                let loser = if owners[0] == "i-1" { 1 } else { 0 };
+                if let Ok(summaries) = &ended[loser] {
+                    assert!(
+                        summaries
+                            .iter()
+                            .any(|s| s.conflicts.iter().any(|c| c.name == "api.corp.example.")),
+                        "the other claimant reports no conflict: {summaries:?}; order {order}"
+                    );
+                }
+            }
+        },
+    )
+    .await;
+    assert!(runs > 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_event_and_the_reconcile_at_once() {
+    let case = Case {
+        name: "event + reconcile",
+        world: running_world(serde_json::json!({"CNAME": "api"})),
+        before: vec![],
+        live: &|_: &mut World| {},
+        same_as_fresh: true,
+    };
+    let runs = explore(
+        &case,
+        |r| {
+            vec![
+                Box::pin(async {
+                    one(r[0]
+                        .handle(&state("i-1", "e-run", InstanceState::Running))
+                        .await)
+                }),
+                Box::pin(async { r[1].reconcile("schedule").await.map(|done| done.summaries) }),
+            ]
+        },
+        |_, _, _| {},
+    )
+    .await;
+    assert!(runs > 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_reconciles_at_once() {
+    let case = Case {
+        name: "reconcile + reconcile",
+        world: world(serde_json::json!([
+            {"id": "i-1", "subnet": "subnet-a", "private_ip": "10.1.2.4", "tags": {"CNAME": "api"}},
+            {"id": "i-2", "subnet": "subnet-a", "private_ip": "10.1.2.5", "state": "terminated"}
+        ])),
+        before: vec![],
+        live: &|_: &mut World| {},
+        same_as_fresh: true,
+    };
+    let runs = explore(
+        &case,
+        |r| {
+            vec![
+                Box::pin(async { r[0].reconcile("s-1").await.map(|done| done.summaries) }),
+                Box::pin(async { r[1].reconcile("s-2").await.map(|done| done.summaries) }),
+            ]
+        },
+        |_, _, _| {},
+    )
+    .await;
+    assert!(runs > 1);
+}
