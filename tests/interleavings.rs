@@ -489,3 +489,49 @@ async fn two_reconciles_at_once() {
     .await;
     assert!(runs > 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_and_a_single_event_for_an_instance_in_it_at_once() {
+    let case = Case {
+        name: "batch + single event",
+        world: world(serde_json::json!([
+            {"id": "i-1", "subnet": "subnet-a", "private_ip": "10.1.2.4", "tags": {"CNAME": "api"}},
+            {"id": "i-2", "subnet": "subnet-a", "private_ip": "10.1.2.5"}
+        ])),
+        before: vec![],
+        live: &|_: &mut World| {},
+        same_as_fresh: true,
+    };
+    let runs = explore(
+        &case,
+        |r| {
+            vec![
+                // The engine's batch path, as buffered mode calls it for an
+                // SQS batch naming both instances.
+                Box::pin(async {
+                    let one = state("i-1", "e-b1", InstanceState::Running);
+                    let two = state("i-2", "e-b2", InstanceState::Running);
+                    Ok(r[0].handle_many(&[&one, &two], None).await)
+                }),
+                Box::pin(async {
+                    one(r[1]
+                        .handle(&state("i-1", "e-1", InstanceState::Running))
+                        .await)
+                }),
+            ]
+        },
+        |_, ended, order| {
+            // A batch never fails as a whole; an instance in it that could
+            // not be converged says whether a retry may help.
+            if let Ok(summaries) = &ended[0] {
+                for s in summaries {
+                    if let Some(e) = &s.error {
+                        assert_eq!(s.retryable, Some(true), "{e}; order {order}");
+                    }
+                }
+            }
+        },
+    )
+    .await;
+    assert!(runs > 1);
+}
