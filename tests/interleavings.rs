@@ -665,8 +665,10 @@ async fn a_dual_stack_client_sets_ipv4_and_ipv6_at_once() {
     assert!(runs > 1);
 }
 
+/// Bug 2, fixed: the endpoint stored a host's failure count as the value
+/// it had read plus one, so two failed proofs at once counted one. It is
+/// now an increment (`Guards::count_failure`).
 #[tokio::test(start_paused = true)]
-#[ignore = "issue 19, bug 2 (open): the endpoint stores a host's failure count as an absolute value, so two failed proofs at once count one; the fix is an atomic increment"]
 async fn failed_proofs_at_once_are_each_counted() {
     let runs = explore(
         &ddns_case("DDNS two failed proofs"),

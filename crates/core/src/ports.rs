@@ -5,7 +5,7 @@
 
 use crate::changes::ZoneChanges;
 use crate::error::Result;
-use crate::model::{Counters, DnsName, RegistryKey, ZoneId};
+use crate::model::{DnsName, RegistryKey, ZoneId};
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
     Unreadable, VpcFacts, ZoneInfo,
@@ -199,8 +199,17 @@ pub trait Guards {
         now: i64,
         expires_at: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Stores a host's abuse counters in
-    /// its item without moving the item's version, so a failed proof never
-    /// makes an update in flight lose its race. A host that is gone is fine.
-    fn count(&self, host_key: &str, counters: Counters) -> impl Future<Output = Result<()>> + Send;
+    /// Counts one failed proof of a host in its item, at once with any
+    /// other (an increment, never a value read earlier and written back, so
+    /// parallel requests lose no count), without moving the item's version
+    /// (so a failed proof never makes an update in flight lose its race).
+    /// The window is the one that began less than `window_seconds` before
+    /// `now`, else a new one begins now with this failure. A host that is
+    /// gone is fine.
+    fn count_failure(
+        &self,
+        host_key: &str,
+        now: i64,
+        window_seconds: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
 }

@@ -6,8 +6,8 @@
 use ec2_ddns_core::changes::ZoneChanges;
 use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::{
-    Counters, DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem,
-    RegistryKey, VpcFacts, ZoneId, ZoneInfo,
+    DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, RegistryKey,
+    VpcFacts, ZoneId, ZoneInfo,
 };
 use ec2_ddns_core::ports::{Dns, Guards, Instances, Registry, Write};
 use std::collections::BTreeSet;
@@ -126,8 +126,10 @@ impl<T: Guards + Sync, G: Gate + Sync> Guards for Gated<T, G> {
         self.inner.first_use(host, nonce, now, expires_at).await
     }
 
-    async fn count(&self, host_key: &str, counters: Counters) -> Result<()> {
+    async fn count_failure(&self, host_key: &str, now: i64, window_seconds: i64) -> Result<()> {
         self.gate.before("dynamodb:UpdateItem").await;
-        self.inner.count(host_key, counters).await
+        self.inner
+            .count_failure(host_key, now, window_seconds)
+            .await
     }
 }

@@ -14,7 +14,6 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem};
 use ec2_ddns_core::error::{Error, Failure, Result};
-use ec2_ddns_core::model::Counters;
 use ec2_ddns_core::model::{DnsName, ForeignItem, InstanceState, RegistryItem, RegistryKey};
 use ec2_ddns_core::ports::{Guards, Registry, Write};
 use item::s;
@@ -485,21 +484,49 @@ impl Guards for DynamoRegistry {
     }
 
     /// An UpdateItem of the three counters only, while the host exists.
-    async fn count(&self, host_key: &str, counters: Counters) -> Result<()> {
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("InstanceId", s(host_key))
-            .update_expression("SET WindowStart = :w, Failures = :f, Changes = :c")
-            .condition_expression("attribute_exists(Secret)")
-            .expression_attribute_values(":w", AV::N(counters.window_start.to_string()))
-            .expression_attribute_values(":f", AV::N(counters.failures.to_string()))
-            .expression_attribute_values(":c", AV::N(counters.changes.to_string()));
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => Ok(()),
-            Err(e) => Err(aws_error("dynamodb:UpdateItem", e)),
+    /// An `ADD` to the window that is still open, else a new window with
+    /// this failure: each a conditional UpdateItem, so two requests at once
+    /// never both open a window, and none overwrites another's count. A
+    /// window opened by another request between the two is added to.
+    async fn count_failure(&self, host_key: &str, now: i64, window_seconds: i64) -> Result<()> {
+        let operation = "dynamodb:UpdateItem";
+        let cutoff = AV::N((now - window_seconds).to_string());
+        for _ in 0..3 {
+            let add = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("InstanceId", s(host_key))
+                .update_expression("ADD Failures :one")
+                .condition_expression("attribute_exists(Secret) AND WindowStart > :cutoff")
+                .expression_attribute_values(":one", AV::N("1".into()))
+                .expression_attribute_values(":cutoff", cutoff.clone());
+            match add.send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {}
+                Err(e) => return Err(aws_error(operation, e)),
+            }
+            let open = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("InstanceId", s(host_key))
+                .update_expression("SET WindowStart = :now, Failures = :one, Changes = :zero")
+                .condition_expression(
+                    "attribute_exists(Secret) AND (attribute_not_exists(WindowStart) OR WindowStart <= :cutoff)",
+                )
+                .expression_attribute_values(":now", AV::N(now.to_string()))
+                .expression_attribute_values(":one", AV::N("1".into()))
+                .expression_attribute_values(":zero", AV::N("0".into()))
+                .expression_attribute_values(":cutoff", cutoff.clone());
+            match open.send().await {
+                Ok(_) => return Ok(()),
+                // Another request opened the window meanwhile (add to it),
+                // or the host is gone (nothing to count).
+                Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {}
+                Err(e) => return Err(aws_error(operation, e)),
+            }
         }
+        Ok(())
     }
 }

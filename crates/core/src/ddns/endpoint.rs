@@ -6,7 +6,7 @@
 //! `911` / 503 ("try again later"), bad input a 4xx with a reason.
 
 use super::answer::{dyndns2_answer, json_answer, json_get, refusal};
-use super::decide::{self, Counters, Decision, HostState, Proof, NOT_THIS_LOGIN};
+use super::decide::{self, Decision, HostState, Proof, NOT_THIS_LOGIN};
 use super::host::host_key;
 use super::request::{self, Ask, HttpRequest};
 use crate::model::{HostSettings, RecordType, RegistryItem};
@@ -248,14 +248,11 @@ where
     };
     let state = host_state(&name, &item, &settings);
     let unix = now.timestamp();
-    let decide::Decided {
-        decision,
-        mut counters,
-    } = decide::decide(&state, proof, source, unix);
+    let decide::Decided { decision, counters } = decide::decide(&state, proof, source, unix);
     let ip = match decision {
         Decision::Abuse => return Outcome::Abuse,
         Decision::BadAuth(why) => {
-            save_counters(registrar, &item, counters).await;
+            count_failure(registrar, &item, unix).await;
             return if why == NOT_THIS_LOGIN {
                 Outcome::NotThisLogin
             } else {
@@ -273,11 +270,9 @@ where
         {
             Ok(true) => {}
             Ok(false) => {
-                counters.failures += 1;
-                if matches!(decision, Decision::Set(_)) {
-                    counters.changes -= 1;
-                }
-                save_counters(registrar, &item, counters).await;
+                // A replay is a failed proof (the change it counted is
+                // not made, and the item is not written).
+                count_failure(registrar, &item, unix).await;
                 return Outcome::Replay;
             }
             Err(e) => return Outcome::Failed(e.to_string()),
@@ -335,15 +330,19 @@ pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> H
     }
 }
 
-/// Saves a failure count apart from the item's version (`Guards::count`),
-/// so a bad proof never makes an update in flight lose its race. An AWS
-/// error loses one count at worst: logged, never the answer's concern.
-async fn save_counters<E, D, R: Guards>(
+/// Counts a failed proof apart from the item's version
+/// (`Guards::count_failure`), so a bad proof never makes an update in
+/// flight lose its race, and parallel ones lose no count. An AWS error
+/// loses one count at worst: logged, never the answer's concern.
+async fn count_failure<E, D, R: Guards>(
     registrar: &Registrar<E, D, R>,
     item: &RegistryItem,
-    counters: Counters,
+    now: i64,
 ) {
-    let saved = registrar.registry.count(&item.key.stored(), counters).await;
+    let saved = registrar
+        .registry
+        .count_failure(&item.key.stored(), now, decide::WINDOW_SECONDS)
+        .await;
     if let Err(e) = saved {
         warn!(host = %item.key, error = %e, "could not save the host's failure count");
     }

@@ -24,12 +24,23 @@ impl Guards for MemoryAccount {
         Ok(fresh)
     }
 
-    async fn count(&self, host_key: &str, counters: Counters) -> Result<()> {
+    /// One UpdateItem, as the real table's increment: a failure added to
+    /// the window still open, else a new window with it.
+    async fn count_failure(&self, host_key: &str, now: i64, window_seconds: i64) -> Result<()> {
         let operation = "dynamodb:UpdateItem";
         let after = self.enter(operation, None)?;
         if let Some(Stored::Ours(item)) = self.lock().registry.get_mut(host_key) {
             if let Some(host) = item.host.as_mut() {
-                host.counters = counters;
+                let c = &mut host.counters;
+                if c.window_start > now - window_seconds {
+                    c.failures += 1;
+                } else {
+                    *c = Counters {
+                        window_start: now,
+                        failures: 1,
+                        changes: 0,
+                    };
+                }
             }
         }
         self.leave(operation, after)
