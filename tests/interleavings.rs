@@ -623,8 +623,12 @@ fn ddns_case(name: &str) -> Case<'_> {
 /// flight) within its first few orders: the IPv4 update writes its A ahead,
 /// the IPv6 update reads the zone before that A lands, drops the pending A
 /// from the item it saves, and the A lands listed by no item.
+///
+/// Bug 1 is open, so this test is built only with the `known-bugs`
+/// feature (`cargo test --features known-bugs --test interleavings`),
+/// where it fails; its fix will build it always.
+#[cfg(feature = "known-bugs")]
 #[tokio::test(start_paused = true)]
-#[ignore = "issue 19, bug 1 (open): a pending record settled away while its change is still in flight strands it; the fix is the next step"]
 async fn a_dual_stack_client_sets_ipv4_and_ipv6_at_once() {
     let runs = explore(
         &ddns_case("DDNS IPv4 + IPv6"),
