@@ -619,15 +619,12 @@ fn ddns_case(name: &str) -> Case<'_> {
     }
 }
 
-/// Finds bug 1 (a pending record settled away while its change is in
+/// Found bug 1 (a pending record settled away while its change is in
 /// flight) within its first few orders: the IPv4 update writes its A ahead,
-/// the IPv6 update reads the zone before that A lands, drops the pending A
-/// from the item it saves, and the A lands listed by no item.
-///
-/// Bug 1 is open, so this test is built only with the `known-bugs`
-/// feature (`cargo test --features known-bugs --test interleavings`),
-/// where it fails; its fix will build it always.
-#[cfg(feature = "known-bugs")]
+/// the IPv6 update reads the zone before that A lands and drops the
+/// pending A from the item it saves, the A lands, and the IPv4 update's
+/// finish loses its race: the A was listed by no item. A finish that loses
+/// its race now writes what it proved on top of the newer item.
 #[tokio::test(start_paused = true)]
 async fn a_dual_stack_client_sets_ipv4_and_ipv6_at_once() {
     let runs = explore(
@@ -691,4 +688,48 @@ async fn failed_proofs_at_once_are_each_counted() {
     )
     .await;
     assert!(runs > 1);
+}
+
+/// Bug 1's order, replayed: the IPv4 update's A must stay listed although
+/// the IPv6 update settled it away before it landed.
+#[tokio::test(start_paused = true)]
+async fn a_record_settled_away_while_its_change_is_in_flight_stays_listed() {
+    use ec2_ddns::sim::schedule::Replay;
+    let account = MemoryAccount::new(world(serde_json::json!([])));
+    add_host(&account, "home.corp.example.").await;
+    let before = foreign(&account);
+    let writers = account.clone();
+    let scheduler = Scheduler::with_on_turn(move |step| {
+        writers.set_writer(&format!("inv{}", step.invocation));
+    });
+    let r = [
+        registrar(&scheduler, &account, 0),
+        registrar(&scheduler, &account, 1),
+    ];
+    // 0:GetItem 0:ListRRS 0:PutItem 1:GetItem 1:ListRRS 0:Change 1:PutItem
+    // 0:PutItem (its finish loses the race) …
+    let order = [0, 0, 0, 1, 1, 0, 1, 0];
+    let invocations: Vec<Invocation<'_, (u16, String)>> = vec![
+        Box::pin(serve(&r[0], "set-legacy")),
+        Box::pin(serve(&r[1], "set-ipv6")),
+    ];
+    let (answers, trace) = schedule::run(&scheduler, invocations, &mut Replay(order.into())).await;
+    let order: String = trace
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        order.starts_with("0:dynamodb:GetItem 0:route53:ListResourceRecordSets 0:dynamodb:PutItem 1:dynamodb:GetItem 1:route53:ListResourceRecordSets 0:route53:ChangeResourceRecordSets 1:dynamodb:PutItem 0:dynamodb:PutItem"),
+        "the order of bug 1: {order}"
+    );
+    check_promise(&account, &before, &order);
+    assert_eq!(answers[0].0, 201, "{answers:?}");
+    let item = &account.registry_items()["host#home.corp.example."];
+    assert!(
+        item.records
+            .iter()
+            .any(|o| o.record.to_string().contains("203.0.113.7")),
+        "the A is owned: {item:?}"
+    );
 }

@@ -24,6 +24,10 @@ pub(crate) struct Book {
     /// DDNS host's "last update": the time its record last changed, not
     /// the time of a request that was refused).
     pub stamp_applied: Option<DateTime<Utc>>,
+    /// What this invocation's applied batches created and deleted: proven
+    /// by Route 53, whatever another invocation wrote to the item since.
+    pub created_here: Vec<OwnedRecord>,
+    pub deleted_here: Vec<OwnedRecord>,
 }
 
 /// What started this convergence, as the item remembers it.
@@ -63,6 +67,8 @@ impl Book {
             stamp_applied: None,
             pending,
             meta,
+            created_here: Vec::new(),
+            deleted_here: Vec::new(),
         }
     }
 
@@ -120,12 +126,49 @@ impl Book {
         let deleted: Vec<OwnedRecord> = batch.deletes().collect();
         self.owned.retain(|o| !deleted.contains(o));
         self.pending.retain(|p| !deleted.contains(p));
+        self.created_here.retain(|c| !deleted.contains(c));
+        self.deleted_here.extend(deleted);
         for created in batch.creates() {
             self.pending.retain(|p| *p != created);
+            self.deleted_here.retain(|d| *d != created);
             if !self.owned.contains(&created) {
-                self.owned.push(created);
+                self.owned.push(created.clone());
+            }
+            if !self.created_here.contains(&created) {
+                self.created_here.push(created);
             }
         }
+    }
+
+    /// The item another invocation wrote since this one read it (`newer`;
+    /// `None`: it removed it), with what this invocation proved on top:
+    /// its creates owned, its deletes gone. So a record this invocation
+    /// wrote stays listed even when the other settled it away while its
+    /// change was still in flight. `None` when there is nothing to add, or
+    /// the newer item is not one of ours.
+    pub fn merged_into(&self, newer: Option<&RegistryItem>) -> Option<RegistryItem> {
+        if self.created_here.is_empty() && self.deleted_here.is_empty() {
+            return None;
+        }
+        let mut item = match newer {
+            Some(newer) if newer.replaces.is_some() => return None,
+            Some(newer) => newer.clone(),
+            None => RegistryItem {
+                records: Vec::new(),
+                pending: Vec::new(),
+                version: 0,
+                replaces: None,
+                ..self.meta.clone()
+            },
+        };
+        let gone = |r: &OwnedRecord| self.deleted_here.contains(r) || self.created_here.contains(r);
+        item.records.retain(|r| !gone(r));
+        item.pending.retain(|r| !gone(r));
+        item.records.extend(self.created_here.iter().cloned());
+        item.records.sort();
+        item.pending.sort();
+        item.version += 1;
+        Some(item)
     }
 
     /// A batch certainly changed nothing: its creates are not pending

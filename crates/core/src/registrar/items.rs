@@ -14,6 +14,9 @@ use crate::ports::{Registry, Write, MAX_WRITES_AT_ONCE};
 use std::collections::BTreeMap;
 use tracing::warn;
 
+/// Times a lost race is settled by writing on top of the newer item.
+const MERGES: usize = 3;
+
 /// The write an item needs: save the book's next item, or remove it.
 pub(crate) enum ItemWrite {
     Save(RegistryItem),
@@ -104,24 +107,54 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
 
     /// One item write alone, confirmed by a read when its answer is a race
     /// or an AWS failure; the book follows when it is made.
+    /// One item write. A lost answer is settled by reading the item back.
+    /// A lost race, after this invocation's batches changed records, is
+    /// settled by writing what they proved on top of the newer item
+    /// ([`Book::merged_into`]; a few times at most): another invocation
+    /// may have settled a pending record away while this one's change was
+    /// still in flight, and a record this one wrote must stay listed.
     async fn write_item(&self, book: &mut Book, w: &ItemWrite) -> Result<()> {
-        let result = match w {
-            ItemWrite::Save(item) => self.registry.save(item).await,
-            ItemWrite::Remove(item) => self.registry.remove(item).await,
-        };
-        let result = match result {
-            Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => {
-                match self.registry.load(&w.item().key).await {
-                    Ok(back) if w.shown_by(back.as_ref()) => Ok(()),
-                    _ => Err(err),
+        let mut merged: Option<ItemWrite> = None;
+        for _ in 0..MERGES + 1 {
+            let w = merged.as_ref().unwrap_or(w);
+            let result = match w {
+                ItemWrite::Save(item) => self.registry.save(item).await,
+                ItemWrite::Remove(item) => self.registry.remove(item).await,
+            };
+            let err = match result {
+                Ok(()) => {
+                    w.made(book);
+                    if merged.is_some() {
+                        // The book goes on from the item as written.
+                        let item = w.item();
+                        book.owned = item.records.clone();
+                        book.pending = item.pending.clone();
+                    }
+                    return Ok(());
                 }
+                Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => err,
+                Err(other) => return Err(other),
+            };
+            let back = match self.registry.load(&w.item().key).await {
+                Ok(back) => back,
+                Err(_) => return Err(err),
+            };
+            if w.shown_by(back.as_ref()) {
+                w.made(book);
+                return Ok(());
             }
-            other => other,
-        };
-        if result.is_ok() {
-            w.made(book);
+            let raced = matches!(err, Error::RegistryRace { .. });
+            match book.merged_into(back.as_ref()).filter(|_| raced) {
+                Some(item) => {
+                    warn!(subject = %book.meta.key, "another invocation wrote the item meanwhile; writing what this one proved on top of it");
+                    merged = Some(ItemWrite::Save(item));
+                }
+                None => return Err(err),
+            }
         }
-        result
+        Err(Error::RegistryRace {
+            instance_id: book.meta.key.to_string(),
+        })
     }
 
     /// Writes the book's item ahead of its changes.
