@@ -50,6 +50,20 @@ fn world(instances: serde_json::Value) -> World {
 
 type Ports = Scheduled<MemoryAccount>;
 
+/// A scheduler over `account` that names the account's writer after the
+/// invocation whose call goes, and the two invocations' registrars.
+fn two_registrars(account: &MemoryAccount) -> (Scheduler, [Registrar<Ports, Ports, Ports>; 2]) {
+    let writers = account.clone();
+    let scheduler = Scheduler::with_on_turn(move |step| {
+        writers.set_writer(&format!("inv{}", step.invocation));
+    });
+    let registrars = [
+        registrar(&scheduler, account, 0),
+        registrar(&scheduler, account, 1),
+    ];
+    (scheduler, registrars)
+}
+
 /// Invocation `i`'s registrar: its calls wait for their turns.
 fn registrar(
     scheduler: &Scheduler,
@@ -263,14 +277,7 @@ where
         }
         account.edit(case.live);
         let before = foreign(&account);
-        let writers = account.clone();
-        let scheduler = Scheduler::with_on_turn(move |step| {
-            writers.set_writer(&format!("inv{}", step.invocation));
-        });
-        let registrars = [
-            registrar(&scheduler, &account, 0),
-            registrar(&scheduler, &account, 1),
-        ];
+        let (scheduler, registrars) = two_registrars(&account);
         let (ended, trace) = schedule::run(&scheduler, invocations(&registrars), &mut walk).await;
         let order: String = trace
             .iter()
@@ -698,14 +705,7 @@ async fn a_record_settled_away_while_its_change_is_in_flight_stays_listed() {
     let account = MemoryAccount::new(world(serde_json::json!([])));
     add_host(&account, "home.corp.example.").await;
     let before = foreign(&account);
-    let writers = account.clone();
-    let scheduler = Scheduler::with_on_turn(move |step| {
-        writers.set_writer(&format!("inv{}", step.invocation));
-    });
-    let r = [
-        registrar(&scheduler, &account, 0),
-        registrar(&scheduler, &account, 1),
-    ];
+    let (scheduler, r) = two_registrars(&account);
     // 0:GetItem 0:ListRRS 0:PutItem 1:GetItem 1:ListRRS 0:Change 1:PutItem
     // 0:PutItem (its finish loses the race) …
     let order = [0, 0, 0, 1, 1, 0, 1, 0];

@@ -4,7 +4,7 @@
     python tests/emulator/strict_moto.py -H 127.0.0.1 -p PORT
 
 Same flags and behaviour as `moto_server` (this runs moto's own `main`, so
-every service and `/moto-api/reset` work as usual), with two changes.
+every service and `/moto-api/reset` work as usual), with three changes.
 
 1. Strict ChangeResourceRecordSets. moto 5.2.5 accepts batches that Route 53
    refuses, and refuses one that Route 53 accepts, so code tested against it
@@ -53,6 +53,11 @@ every service and `/moto-api/reset` work as usual), with two changes.
    signing name of the request (`route53`, `dynamodb`, `ec2`), the action comes
    from X-Amz-Target (JSON services), the Action= form field (query services),
    or, for Route 53, POST .../hostedzone/ID/rrset (the only REST operation named).
+
+3. Atomic DynamoDB. The server is threaded, and moto checks a write's
+   condition and then makes the write, so two parallel conditional writes or
+   ADDs can both pass against the same old item and one is lost; DynamoDB
+   makes each write atomically. DynamoDB requests are served one at a time.
 """
 
 from __future__ import annotations
@@ -161,6 +166,7 @@ Route53Backend.change_resource_record_sets = strict_change_resource_record_sets
 # --- 2. Fault injection -----------------------------------------------------------
 
 FAULT_KINDS = ("before", "after", "throttle")
+_dynamodb_lock = threading.Lock()  # see FaultInjector.__call__, change 3
 ROUTE53_RRSET = re.compile(r"^/*2013-04-01/hostedzone/[^/]+/rrset/?$")
 
 
@@ -282,6 +288,20 @@ class FaultInjector:
             return self.app(environ, start_response)
         op = operation(environ)
         kind = self.take(op)
+        if kind is None and op and op.startswith("dynamodb:"):
+            # 3. Atomic DynamoDB. The server is threaded and moto checks a
+            # write's condition and makes the write in two steps, so two
+            # parallel conditional writes (or two ADDs) can both pass their
+            # check against the same old item; DynamoDB makes each write
+            # atomically. One DynamoDB request at a time, answered whole.
+            with _dynamodb_lock:
+                answer = self.app(environ, start_response)
+                try:
+                    body = b"".join(answer)
+                finally:
+                    if hasattr(answer, "close"):
+                        answer.close()
+            return [body]
         if kind is None:
             return self.app(environ, start_response)
         if kind == "after":  # let moto do the work, then throw its answer away
