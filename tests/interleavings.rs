@@ -327,6 +327,27 @@ fn one(end: Result<Summary, Error>) -> Ended {
     end.map(|s| vec![s])
 }
 
+/// Invocation: `registrar` handles `event`.
+fn handling<'r>(
+    registrar: &'r Registrar<Ports, Ports, Ports>,
+    event: InstanceEvent,
+) -> Invocation<'r, Ended> {
+    Box::pin(async move { one(registrar.handle(&event).await) })
+}
+
+/// Invocation: `registrar` runs the scheduled reconcile.
+fn reconciling<'r>(
+    registrar: &'r Registrar<Ports, Ports, Ports>,
+    event_id: &'static str,
+) -> Invocation<'r, Ended> {
+    Box::pin(async move {
+        registrar
+            .reconcile(event_id)
+            .await
+            .map(|done| done.summaries)
+    })
+}
+
 fn running_world(tags: serde_json::Value) -> World {
     world(serde_json::json!([
         {"id": "i-1", "subnet": "subnet-a", "private_ip": "10.1.2.4", "public_ip": "54.0.0.1", "tags": tags}
@@ -349,16 +370,8 @@ async fn running_and_a_tag_change_at_once() {
         &case,
         |r| {
             vec![
-                Box::pin(async {
-                    one(r[0]
-                        .handle(&state("i-1", "e-run", InstanceState::Running))
-                        .await)
-                }),
-                Box::pin(async {
-                    one(r[1]
-                        .handle(&tag_change("i-1", "e-tag", &[("CNAME", "api")]))
-                        .await)
-                }),
+                handling(&r[0], state("i-1", "e-run", InstanceState::Running)),
+                handling(&r[1], tag_change("i-1", "e-tag", &[("CNAME", "api")])),
             ]
         },
         |_, _, _| {},
@@ -392,8 +405,8 @@ async fn running_and_terminated_at_once_in_both_delivery_orders() {
                     [InstanceState::Running, InstanceState::Terminated]
                 };
                 vec![
-                    Box::pin(async move { one(r[0].handle(&state("i-1", "e-a", first)).await) }),
-                    Box::pin(async move { one(r[1].handle(&state("i-1", "e-b", second)).await) }),
+                    handling(&r[0], state("i-1", "e-a", first)),
+                    handling(&r[1], state("i-1", "e-b", second)),
                 ]
             },
             |account, _, order| {
@@ -424,16 +437,8 @@ async fn two_instances_claim_one_alias_at_once() {
         &case,
         |r| {
             vec![
-                Box::pin(async {
-                    one(r[0]
-                        .handle(&state("i-1", "e-1", InstanceState::Running))
-                        .await)
-                }),
-                Box::pin(async {
-                    one(r[1]
-                        .handle(&state("i-2", "e-2", InstanceState::Running))
-                        .await)
-                }),
+                handling(&r[0], state("i-1", "e-1", InstanceState::Running)),
+                handling(&r[1], state("i-2", "e-2", InstanceState::Running)),
             ]
         },
         |account, ended, order| {
@@ -487,12 +492,8 @@ async fn an_event_and_the_reconcile_at_once() {
         &case,
         |r| {
             vec![
-                Box::pin(async {
-                    one(r[0]
-                        .handle(&state("i-1", "e-run", InstanceState::Running))
-                        .await)
-                }),
-                Box::pin(async { r[1].reconcile("schedule").await.map(|done| done.summaries) }),
+                handling(&r[0], state("i-1", "e-run", InstanceState::Running)),
+                reconciling(&r[1], "schedule"),
             ]
         },
         |_, _, _| {},
@@ -516,12 +517,7 @@ async fn two_reconciles_at_once() {
     };
     let runs = explore(
         &case,
-        |r| {
-            vec![
-                Box::pin(async { r[0].reconcile("s-1").await.map(|done| done.summaries) }),
-                Box::pin(async { r[1].reconcile("s-2").await.map(|done| done.summaries) }),
-            ]
-        },
+        |r| vec![reconciling(&r[0], "s-1"), reconciling(&r[1], "s-2")],
         |_, _, _| {},
     )
     .await;
@@ -552,11 +548,7 @@ async fn a_batch_and_a_single_event_for_an_instance_in_it_at_once() {
                     let two = state("i-2", "e-b2", InstanceState::Running);
                     Ok(r[0].handle_many(&[&one, &two], None).await)
                 }),
-                Box::pin(async {
-                    one(r[1]
-                        .handle(&state("i-1", "e-1", InstanceState::Running))
-                        .await)
-                }),
+                handling(&r[1], state("i-1", "e-1", InstanceState::Running)),
             ]
         },
         |_, ended, order| {
