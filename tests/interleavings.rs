@@ -16,12 +16,14 @@
 //! makes at once go in the order it made them: `schedule::Exhaustive`).
 //! Each case prints how many orders it ran: all of them, or the first
 //! `INTERLEAVINGS` (default 3,000) of a case with more.
+//! `INTERLEAVINGS_SEEDS=N` runs N random orders over every waiting call
+//! instead (`schedule::Seeded`, seeds 0 to N-1; a failure names its seed).
 
 use ec2_ddns::event::{self, InstanceEvent};
 use ec2_ddns::model::{InstanceState, RecordSet, ZoneId};
 use ec2_ddns::registrar::Registrar;
 use ec2_ddns::sim::memory::{MemoryAccount, Slot};
-use ec2_ddns::sim::schedule::{self, Exhaustive, Invocation, Scheduled, Scheduler};
+use ec2_ddns::sim::schedule::{self, Exhaustive, Invocation, Scheduled, Scheduler, Seeded};
 use ec2_ddns::sim::world::World;
 use ec2_ddns::summary::Summary;
 use ec2_ddns::{Config, Error};
@@ -265,6 +267,12 @@ where
     T: Ended_,
 {
     let mut walk = Exhaustive::new();
+    // INTERLEAVINGS_SEEDS=N: N random orders over every waiting call
+    // instead (seeds 0..N, each printed on failure), beside the walk.
+    let seeds: Option<u64> = std::env::var("INTERLEAVINGS_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut seed = 0;
     loop {
         let account = MemoryAccount::new(case.world.clone());
         writing_as(&account, "setup");
@@ -278,12 +286,22 @@ where
         account.edit(case.live);
         let before = foreign(&account);
         let (scheduler, registrars) = two_registrars(&account);
-        let (ended, trace) = schedule::run(&scheduler, invocations(&registrars), &mut walk).await;
+        let (ended, trace) = match seeds {
+            Some(_) => {
+                let mut seeded = Seeded::new(seed);
+                schedule::run(&scheduler, invocations(&registrars), &mut seeded).await
+            }
+            None => schedule::run(&scheduler, invocations(&registrars), &mut walk).await,
+        };
         let order: String = trace
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" ");
+        let order = match seeds {
+            Some(_) => format!("(INTERLEAVINGS_SEEDS seed {seed}) {order}"),
+            None => order,
+        };
         for (i, end) in ended.iter().enumerate() {
             if let Some(e) = end.failed_for_good() {
                 panic!("invocation {i} failed for good: {e}; order {order}");
@@ -299,6 +317,14 @@ where
                 fresh(&case.world, &account).await,
                 "converged zones differ from a fresh reconcile's; order {order}"
             );
+        }
+        if let Some(n) = seeds {
+            seed += 1;
+            if seed == n {
+                eprintln!("{}: {n} seeded orders over every call", case.name);
+                return n;
+            }
+            continue;
         }
         if !walk.advance() {
             eprintln!("{}: all {} orders", case.name, walk.runs());
