@@ -4,7 +4,6 @@
 //! from text only through their constructors (deserializing included), so
 //! no code needs to remember to normalize before it compares.
 
-use crate::names;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
 use std::fmt;
@@ -14,7 +13,8 @@ use std::ops::Deref;
 /// A DNS name as Route 53 compares it: trimmed, lower-case, absolute (one
 /// trailing dot). `Corp.Example` and `corp.example.` are the same
 /// `DnsName`. It says nothing about whether the name is a valid hostname:
-/// `names::check_*` decide that, where a name is wanted.
+/// `names::check_*` decide that (the reverse trees included), where a name
+/// is wanted.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct DnsName(String);
 
@@ -33,20 +33,6 @@ impl DnsName {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// True when this name is `zone` or lies below it, label-wise:
-    /// `a.xcorp.example.` is not inside `corp.example.`.
-    pub fn is_within(&self, zone: &DnsName) -> bool {
-        names::is_within(&self.0, &zone.0)
-    }
-
-    /// Inside a reverse tree (`in-addr.arpa.`, `ip6.arpa.`).
-    pub fn is_reverse(&self) -> bool {
-        self.0 == "in-addr.arpa."
-            || self.0 == "ip6.arpa."
-            || self.0.ends_with(".in-addr.arpa.")
-            || self.0.ends_with(".ip6.arpa.")
     }
 }
 
@@ -438,20 +424,6 @@ mod tests {
             DnsName::reverse_of("10.1.2.4".parse().unwrap()),
             "4.2.1.10.in-addr.arpa."
         );
-    }
-
-    #[test]
-    fn reverse_names_are_known() {
-        for (name, want) in [
-            ("5.2.1.10.in-addr.arpa", true),
-            ("in-addr.arpa", true),
-            ("1.0.ip6.arpa.", true),
-            ("arpa.", false),
-            ("in-addr.arpa.example.", false),
-            ("corp.example", false),
-        ] {
-            assert_eq!(DnsName::new(name).is_reverse(), want, "{name}");
-        }
     }
 
     #[test]

@@ -55,8 +55,16 @@ impl ItemWrite {
     }
 
     /// The book, once this write is made.
-    fn made(&self, book: &mut Book) {
+    /// The book after this write is made. A merged write (another
+    /// invocation's item with this one's proofs on top) also gives the book
+    /// its lists, so that a later write goes on from them.
+    fn made(&self, book: &mut Book, merged: bool) {
         book.stored = self.stored();
+        if merged {
+            let item = self.item();
+            book.owned = item.records.clone();
+            book.pending = item.pending.clone();
+        }
     }
 
     /// The write that finishes a book: removed when a deregistration
@@ -87,7 +95,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
                 match self.registry.write_all(&all).await {
                     Ok(()) => {
                         for (i, w) in chunk {
-                            w.made(&mut subjects[i].book);
+                            w.made(&mut subjects[i].book, false);
                             results.insert(i, Ok(()));
                         }
                         continue;
@@ -105,9 +113,8 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
         results
     }
 
-    /// One item write alone, confirmed by a read when its answer is a race
-    /// or an AWS failure; the book follows when it is made.
-    /// One item write. A lost answer is settled by reading the item back.
+    /// One item write alone; the book follows when it is made. A lost
+    /// answer is settled by reading the item back.
     /// A lost race, after this invocation's batches changed records, is
     /// settled by writing what they proved on top of the newer item
     /// ([`Book::merged_into`]; a few times at most): another invocation
@@ -123,13 +130,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
             };
             let err = match result {
                 Ok(()) => {
-                    w.made(book);
-                    if merged.is_some() {
-                        // The book goes on from the item as written.
-                        let item = w.item();
-                        book.owned = item.records.clone();
-                        book.pending = item.pending.clone();
-                    }
+                    w.made(book, merged.is_some());
                     return Ok(());
                 }
                 Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => err,
@@ -140,7 +141,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
                 Err(_) => return Err(err),
             };
             if w.shown_by(back.as_ref()) {
-                w.made(book);
+                w.made(book, merged.is_some());
                 return Ok(());
             }
             let raced = matches!(err, Error::RegistryRace { .. });
