@@ -751,3 +751,196 @@ async fn a_record_settled_away_while_its_change_is_in_flight_stays_listed() {
         "the A is owned: {item:?}"
     );
 }
+
+/// Bug 3 (found by the concurrent property test, seed 0xec2dd5 of
+/// `tests/fault_sequences.rs`): one invocation writes its record ahead as
+/// pending and sends it; another for the same instance reads the item and
+/// the zone before that change lands, finds the record absent and settles
+/// it away; the change lands and its invocation dies before it saves. The
+/// record was listed by no item. A pending record read absent now stays
+/// listed while its change may still be on its way (`model::IN_FLIGHT`).
+/// Here the other is the instance's stop, which wants nothing.
+#[tokio::test(start_paused = true)]
+async fn a_record_whose_writer_dies_after_another_read_it_absent_stays_listed() {
+    use ec2_ddns::sim::fault_plan::FaultPlan;
+    use ec2_ddns::sim::gate::Gated;
+    use ec2_ddns::sim::memory::Fault;
+    use ec2_ddns::sim::schedule::{Chooser, Step};
+
+    /// Invocation 0 until it waits to send its change; then 1 until it has
+    /// read the zone; then 0's change (it commits, and 0 dies); then 1.
+    struct Race {
+        one_read_the_zone: bool,
+    }
+    impl Chooser for Race {
+        fn choose(&mut self, waiting: &[Step]) -> usize {
+            let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
+            let zero_sends = waiting
+                .iter()
+                .any(|s| s.invocation == 0 && s.operation == "route53:ChangeResourceRecordSets");
+            if !zero_sends {
+                return of(0).or(of(1)).unwrap_or(0);
+            }
+            if !self.one_read_the_zone {
+                if let Some(k) = of(1) {
+                    self.one_read_the_zone =
+                        waiting[k].operation == "route53:ListResourceRecordSets";
+                    return k;
+                }
+            }
+            of(0).unwrap_or(0)
+        }
+    }
+
+    let account = MemoryAccount::new(running_world(serde_json::json!({})));
+    let before = foreign(&account);
+    let writers = account.clone();
+    let scheduler = Scheduler::with_on_turn(move |step| {
+        writers.set_writer(&format!("inv{}", step.invocation));
+        // The instance stops between 0's description and 1's: 1 wants
+        // nothing, so it lists only what it finds.
+        if step.invocation == 1 {
+            writers.edit(|w| w.instances[0].state = InstanceState::Stopped);
+        }
+    });
+    let ports = |i: usize, plan: FaultPlan| Gated {
+        inner: account.clone(),
+        gate: (scheduler.turn(i), plan),
+    };
+    let registrar = |i: usize, plan: FaultPlan| {
+        let p = ports(i, plan);
+        Registrar::new(p.clone(), p.clone(), p, Config::default(), REGION)
+            .with_backoff(Duration::from_millis(10))
+    };
+    // Its calls: GetItem, DescribeInstances, ListHostedZones (…), the
+    // write-ahead PutItem, then the changes; the first change dies.
+    let crash = Fault::Crash { after_commit: true };
+    let dying = registrar(0, FaultPlan::on("route53:ChangeResourceRecordSets", crash));
+    let reader = registrar(1, FaultPlan::none());
+    let first = state("i-1", "e-1", InstanceState::Running);
+    let stopped = state("i-1", "e-2", InstanceState::Stopped);
+    let invocations: Vec<Invocation<'_, Ended>> = vec![
+        Box::pin(async { one(dying.handle(&first).await) }),
+        Box::pin(async { one(reader.handle(&stopped).await) }),
+    ];
+    let mut race = Race {
+        one_read_the_zone: false,
+    };
+    let (ended, trace) = schedule::run(&scheduler, invocations, &mut race).await;
+    let order: String = trace
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let read = order.find("1:route53:ListResourceRecordSets");
+    let sent = order.find("0:route53:ChangeResourceRecordSets");
+    assert!(
+        read.is_some() && sent.is_some() && read < sent,
+        "the race: 1 reads the zone before 0's change lands: {order}"
+    );
+    assert!(ended[0].is_err(), "invocation 0 died: {:?}", ended[0]);
+    check_promise(&account, &before, &order);
+    converge(&account, &order).await;
+    check_promise(&account, &before, &order);
+}
+
+/// Bug 4 (found by the concurrent property test, seed 0x1 with 20,000
+/// sequences): the same `stopped` event handled twice at once (a
+/// duplicate delivery, or a batch holding it beside the single event).
+/// Both read the item; the first writes it ahead and deletes the A; a
+/// person creates an equal A; the second's write-ahead loses the race, and
+/// the item it reads back equals the one it meant to write (same version,
+/// same lists, same event), so it took the write as its own and deleted
+/// the person's A. Every save now carries a `WriteId` of its own.
+#[tokio::test(start_paused = true)]
+async fn a_duplicate_event_at_once_never_deletes_what_a_person_wrote_meanwhile() {
+    use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
+    use ec2_ddns::ports::Dns;
+    use ec2_ddns::sim::schedule::{Chooser, Step};
+
+    /// 1 reads; then 0 until its first change is made; then the person;
+    /// then 1, then 0.
+    struct Duplicate {
+        zero_changed: bool,
+    }
+    impl Chooser for Duplicate {
+        fn choose(&mut self, waiting: &[Step]) -> usize {
+            let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
+            let writes = |s: &Step| {
+                s.operation.starts_with("route53:Change") || s.operation == "dynamodb:PutItem"
+            };
+            if let Some(k) = of(1).filter(|&k| !writes(&waiting[k])) {
+                return k;
+            }
+            if !self.zero_changed {
+                if let Some(k) = of(0) {
+                    self.zero_changed = waiting[k].operation.starts_with("route53:Change");
+                    return k;
+                }
+            }
+            of(2).or(of(1)).or(of(0)).unwrap_or(0)
+        }
+    }
+
+    let account = MemoryAccount::new(running_world(serde_json::json!({})));
+    writing_as(&account, "setup");
+    account
+        .registrar(Config::default())
+        .handle(&state("i-1", "e-0", InstanceState::Running))
+        .await
+        .expect("registered");
+    account.edit(|w| w.instances[0].state = InstanceState::Stopped);
+    let a = account.zone_records()[&ZoneId::new("ZPRIV")]
+        .iter()
+        .find(|r| r.name == "ip-10-1-2-4.corp.example.")
+        .cloned()
+        .expect("the instance's A");
+    let writers = account.clone();
+    let scheduler = Scheduler::with_on_turn(move |step| match step.invocation {
+        2 => writers.set_writer("person"),
+        i => writers.set_writer(&format!("inv{i}")),
+    });
+    let [first, second] = [
+        registrar(&scheduler, &account, 0),
+        registrar(&scheduler, &account, 1),
+    ];
+    let person = scheduler.ports(account.clone(), 2);
+    let stopped = state("i-1", "e-stop", InstanceState::Stopped);
+    let equal_a = ZoneChanges {
+        zone_id: "ZPRIV".into(),
+        zone_name: "corp.example.".into(),
+        changes: vec![Change {
+            action: ChangeAction::Create,
+            record: a.clone(),
+        }],
+    };
+    let invocations: Vec<Invocation<'_, Ended>> = vec![
+        Box::pin(async { one(first.handle(&stopped).await) }),
+        Box::pin(async { one(second.handle(&stopped).await) }),
+        Box::pin(async { person.apply(&equal_a).await.map(|()| Vec::new()) }),
+    ];
+    let mut chooser = Duplicate {
+        zero_changed: false,
+    };
+    let (ended, trace) = schedule::run(&scheduler, invocations, &mut chooser).await;
+    let order: String = trace
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        ended[2].is_ok(),
+        "the person's A went in: {:?}; {order}",
+        ended[2]
+    );
+    let slot = Slot::new("ZPRIV", "ip-10-1-2-4.corp.example.", a.rtype.clone());
+    assert_eq!(
+        held(&account.zone_records(), &slot),
+        Some(a),
+        "the person's A is gone; order {order}"
+    );
+    assert_eq!(account.authors()[&slot], "person", "order {order}");
+    let before = foreign(&account);
+    converge(&account, &order).await;
+    check_promise(&account, &before, &order);
+}

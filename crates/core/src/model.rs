@@ -465,6 +465,12 @@ pub struct OwnedRecord {
     pub record: RecordSet,
 }
 
+/// How long after a record is written ahead its change may still land: an
+/// invocation sends no change after its deadline, and Lambda ends every
+/// invocation within 15 minutes; five more cover clocks that differ and
+/// a request still on its way.
+pub const IN_FLIGHT: chrono::TimeDelta = chrono::TimeDelta::minutes(20);
+
 /// The registry item of one instance: what it owns, what it may have
 /// written, and the last event applied. In a world file a typo in a field
 /// name is an error, and fields left out take their defaults (no records,
@@ -487,6 +493,13 @@ pub struct RegistryItem {
     pub records: Vec<OwnedRecord>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<OwnedRecord>,
+    /// When `pending` last gained a record about to be sent: until
+    /// [`IN_FLIGHT`] has passed, a pending record read absent may still be
+    /// on its way (another invocation's change), so it stays listed.
+    /// `None` with no pending record, or in an item written before this
+    /// was kept (its pending records are old).
+    #[serde(with = "opt_time", skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<DateTime<Utc>>,
     /// Time of the newest event applied. It only moves forward: an event
     /// without a time leaves it as it is.
     #[serde(with = "opt_time", skip_serializing_if = "Option::is_none")]
@@ -514,6 +527,13 @@ pub struct RegistryItem {
     /// secret is never written to one.
     #[serde(skip)]
     pub host: Option<HostSettings>,
+    /// Unique to the save that wrote the item: a save whose answer was
+    /// lost reads the item back to learn whether it was made, and two
+    /// invocations handling the same event would otherwise write equal
+    /// items (same version, same lists). Bookkeeping, never in a world
+    /// file.
+    #[serde(skip)]
+    pub write_id: Option<String>,
 }
 
 /// A DDNS host's failed proofs and changes in the current abuse window

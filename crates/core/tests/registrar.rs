@@ -513,3 +513,52 @@ async fn a_zone_the_reconcile_cannot_list_fails_only_the_instances_that_need_it(
         "nothing written ahead for i-2"
     );
 }
+
+/// A change that died before Route 53 made it leaves its records pending
+/// and absent. For `model::IN_FLIGHT` after it was written ahead, another
+/// invocation keeps them listed (a change of another invocation may still
+/// land); after that, the next one settles them away, and a termination
+/// removes the item.
+#[tokio::test]
+async fn pending_records_read_absent_are_kept_while_in_flight_then_settled_away() {
+    use ec2_ddns_sim::memory::Fault;
+    use std::sync::Arc;
+    let account = account(serde_json::json!({}));
+    let written_ahead = chrono::Utc::now();
+    let at = |minutes: i64| -> ec2_ddns_core::registrar::Clock {
+        Arc::new(move || written_ahead + chrono::TimeDelta::minutes(minutes))
+    };
+    account.inject(
+        "route53:ChangeResourceRecordSets",
+        Fault::Crash {
+            after_commit: false,
+        },
+    );
+    let registrar = |minutes| account.registrar(Config::default()).with_clock(at(minutes));
+    let died = registrar(0)
+        .handle(&change(InstanceState::Running, None))
+        .await;
+    assert!(died.is_err(), "{died:?}");
+    account.revive();
+    let item = |account: &MemoryAccount| account.registry_items().get("i-1").cloned();
+    let pending = item(&account).expect("written ahead").pending;
+    assert!(!pending.is_empty() && names(&account, "ZPRIV").is_empty());
+
+    account.edit(|w| w.instances[0].state = InstanceState::Terminated);
+    let terminated = change(InstanceState::Terminated, None);
+    let summary = registrar(5).handle(&terminated).await.expect("handled");
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("is not there, but stays listed as pending until")),
+        "{:?}",
+        summary.notes
+    );
+    let kept = item(&account).expect("kept: the records may still land");
+    assert_eq!(kept.pending, pending);
+    assert_eq!(kept.pending_since, Some(written_ahead));
+
+    registrar(21).handle(&terminated).await.expect("handled");
+    assert_eq!(item(&account), None, "settled away, and nothing left");
+}

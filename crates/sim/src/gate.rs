@@ -1,10 +1,11 @@
 //! Something in front of every port call of an account: a delay (the
-//! critical path, `latency`), or a turn given by a scheduler (invocations
-//! interleaved, `schedule`). One wrapper forwards every port; a [`Gate`]
-//! says what happens before each call.
+//! critical path, `latency`), a turn given by a scheduler (invocations
+//! interleaved, `schedule`), or one invocation's own faults (`fault_plan`).
+//! One wrapper forwards every port; a [`Gate`] says what happens before
+//! each call, and whether the call's answer is lost after it commits.
 
 use ec2_ddns_core::changes::ZoneChanges;
-use ec2_ddns_core::error::Result;
+use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::model::{
     DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, RegistryKey,
     VpcFacts, ZoneId, ZoneInfo,
@@ -14,9 +15,47 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 /// What runs before each call; `operation` names the port call as the AWS
-/// operation it stands for (`route53:ChangeResourceRecordSets`).
+/// operation it stands for (`route53:ChangeResourceRecordSets`). An `Err`
+/// is the call's answer, and the call is not made.
 pub trait Gate {
-    fn before(&self, operation: &'static str) -> impl Future<Output = ()> + Send;
+    fn before(&self, operation: &'static str) -> impl Future<Output = Result<Pass>> + Send;
+}
+
+/// What a gate lets a call do.
+#[derive(Debug)]
+pub enum Pass {
+    /// Make the call; its answer is the answer.
+    Go,
+    /// Make the call, then answer this error instead: the change commits
+    /// and its answer is lost (a 500 after the commit, a crash).
+    ThenFail(Error),
+}
+
+impl Pass {
+    /// The answer the caller gets for a call that answered `result`.
+    pub fn answer<T>(self, result: Result<T>) -> Result<T> {
+        match self {
+            Pass::Go => result,
+            Pass::ThenFail(err) => Err(err),
+        }
+    }
+
+    /// Both gates' passes: the first lost answer wins.
+    fn and(self, other: Pass) -> Pass {
+        match self {
+            Pass::Go => other,
+            lost => lost,
+        }
+    }
+}
+
+/// Two gates, the first before the second (a turn, then a fault).
+impl<A: Gate + Sync, B: Gate + Sync> Gate for (A, B) {
+    async fn before(&self, operation: &'static str) -> Result<Pass> {
+        let first = self.0.before(operation).await?;
+        let second = self.1.before(operation).await?;
+        Ok(first.and(second))
+    }
 }
 
 /// `inner` with `gate` before each call.
@@ -28,23 +67,23 @@ pub struct Gated<T, G> {
 
 impl<T: Instances + Sync, G: Gate + Sync> Instances for Gated<T, G> {
     async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
-        self.gate.before("ec2:DescribeInstances").await;
-        self.inner.instance(instance_id).await
+        let pass = self.gate.before("ec2:DescribeInstances").await?;
+        pass.answer(self.inner.instance(instance_id).await)
     }
 
     async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {
-        self.gate.before("ec2:DescribeVpcs").await;
-        self.inner.vpc(vpc_id).await
+        let pass = self.gate.before("ec2:DescribeVpcs").await?;
+        pass.answer(self.inner.vpc(vpc_id).await)
     }
 
     async fn all_instances(&self) -> Result<InstanceListing> {
-        self.gate.before("ec2:DescribeInstances").await;
-        self.inner.all_instances().await
+        let pass = self.gate.before("ec2:DescribeInstances").await?;
+        pass.answer(self.inner.all_instances().await)
     }
 
     async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
-        self.gate.before("ec2:DescribeInstances").await;
-        self.inner.instances(instance_ids).await
+        let pass = self.gate.before("ec2:DescribeInstances").await?;
+        pass.answer(self.inner.instances(instance_ids).await)
     }
 }
 
@@ -54,8 +93,8 @@ impl<T: Dns + Sync, G: Gate + Sync> Dns for Gated<T, G> {
         vpc_id: Option<&str>,
         region: &str,
     ) -> Result<Vec<ZoneInfo>> {
-        self.gate.before("route53:ListHostedZones").await;
-        self.inner.zones_visible_from(vpc_id, region).await
+        let pass = self.gate.before("route53:ListHostedZones").await?;
+        pass.answer(self.inner.zones_visible_from(vpc_id, region).await)
     }
 
     async fn records_at(
@@ -63,45 +102,45 @@ impl<T: Dns + Sync, G: Gate + Sync> Dns for Gated<T, G> {
         zone_id: &ZoneId,
         names: &BTreeSet<DnsName>,
     ) -> Result<Vec<RecordSet>> {
-        self.gate.before("route53:ListResourceRecordSets").await;
-        self.inner.records_at(zone_id, names).await
+        let pass = self.gate.before("route53:ListResourceRecordSets").await?;
+        pass.answer(self.inner.records_at(zone_id, names).await)
     }
 
     async fn records_in(&self, zone_id: &ZoneId) -> Result<Vec<RecordSet>> {
-        self.gate.before("route53:ListResourceRecordSets").await;
-        self.inner.records_in(zone_id).await
+        let pass = self.gate.before("route53:ListResourceRecordSets").await?;
+        pass.answer(self.inner.records_in(zone_id).await)
     }
 
     async fn apply(&self, changes: &ZoneChanges) -> Result<()> {
-        self.gate.before("route53:ChangeResourceRecordSets").await;
-        self.inner.apply(changes).await
+        let pass = self.gate.before("route53:ChangeResourceRecordSets").await?;
+        pass.answer(self.inner.apply(changes).await)
     }
 }
 
 impl<T: Registry + Sync, G: Gate + Sync> Registry for Gated<T, G> {
     async fn load(&self, key: &RegistryKey) -> Result<Option<RegistryItem>> {
-        self.gate.before("dynamodb:GetItem").await;
-        self.inner.load(key).await
+        let pass = self.gate.before("dynamodb:GetItem").await?;
+        pass.answer(self.inner.load(key).await)
     }
 
     async fn save(&self, item: &RegistryItem) -> Result<()> {
-        self.gate.before("dynamodb:PutItem").await;
-        self.inner.save(item).await
+        let pass = self.gate.before("dynamodb:PutItem").await?;
+        pass.answer(self.inner.save(item).await)
     }
 
     async fn remove(&self, item: &RegistryItem) -> Result<()> {
-        self.gate.before("dynamodb:DeleteItem").await;
-        self.inner.remove(item).await
+        let pass = self.gate.before("dynamodb:DeleteItem").await?;
+        pass.answer(self.inner.remove(item).await)
     }
 
     async fn load_many(&self, keys: &[RegistryKey]) -> Result<Vec<RegistryItem>> {
-        self.gate.before("dynamodb:BatchGetItem").await;
-        self.inner.load_many(keys).await
+        let pass = self.gate.before("dynamodb:BatchGetItem").await?;
+        pass.answer(self.inner.load_many(keys).await)
     }
 
     async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
-        self.gate.before("dynamodb:TransactWriteItems").await;
-        self.inner.write_all(writes).await
+        let pass = self.gate.before("dynamodb:TransactWriteItems").await?;
+        pass.answer(self.inner.write_all(writes).await)
     }
 
     async fn release(
@@ -110,26 +149,28 @@ impl<T: Registry + Sync, G: Gate + Sync> Registry for Gated<T, G> {
         event_id: &str,
         state: InstanceState,
     ) -> Result<Option<RegistryItem>> {
-        self.gate.before("dynamodb:UpdateItem").await;
-        self.inner.release(key, event_id, state).await
+        let pass = self.gate.before("dynamodb:UpdateItem").await?;
+        pass.answer(self.inner.release(key, event_id, state).await)
     }
 
     async fn all(&self) -> Result<Vec<RegistryItem>> {
-        self.gate.before("dynamodb:Scan").await;
-        self.inner.all().await
+        let pass = self.gate.before("dynamodb:Scan").await?;
+        pass.answer(self.inner.all().await)
     }
 }
 
 impl<T: Guards + Sync, G: Gate + Sync> Guards for Gated<T, G> {
     async fn first_use(&self, host: &str, nonce: &str, now: i64, expires_at: i64) -> Result<bool> {
-        self.gate.before("dynamodb:PutItem").await;
-        self.inner.first_use(host, nonce, now, expires_at).await
+        let pass = self.gate.before("dynamodb:PutItem").await?;
+        pass.answer(self.inner.first_use(host, nonce, now, expires_at).await)
     }
 
     async fn count_failure(&self, host_key: &str, now: i64, window_seconds: i64) -> Result<()> {
-        self.gate.before("dynamodb:UpdateItem").await;
-        self.inner
-            .count_failure(host_key, now, window_seconds)
-            .await
+        let pass = self.gate.before("dynamodb:UpdateItem").await?;
+        pass.answer(
+            self.inner
+                .count_failure(host_key, now, window_seconds)
+                .await,
+        )
     }
 }

@@ -4,7 +4,8 @@
 //! after the other (calls made at once wait together). Figures, never a
 //! timed assertion: `examples/critical_path.rs` prints them.
 
-use crate::gate::{Gate, Gated};
+use crate::gate::{Gate, Gated, Pass};
+use ec2_ddns_core::error::Result;
 use std::time::Duration;
 
 /// A delay before each call.
@@ -12,8 +13,9 @@ use std::time::Duration;
 pub struct Delay(pub Duration);
 
 impl Gate for Delay {
-    async fn before(&self, _operation: &'static str) {
+    async fn before(&self, _operation: &'static str) -> Result<Pass> {
         tokio::time::sleep(self.0).await;
+        Ok(Pass::Go)
     }
 }
 

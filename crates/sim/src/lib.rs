@@ -2,6 +2,7 @@
 //! life of a fleet, played on a world) and snapshots (a world read from a
 //! live account).
 
+pub mod fault_plan;
 pub mod fleet;
 pub mod gate;
 pub mod latency;

@@ -12,7 +12,8 @@
 //! retry's backoff resumes when no call is waiting for its turn: the
 //! paused clock moves only when every invocation waits on it.
 
-use crate::gate::{Gate, Gated};
+use crate::gate::{Gate, Gated, Pass};
+use ec2_ddns_core::error::Result;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -62,7 +63,7 @@ pub struct Turn {
 pub type Scheduled<T> = Gated<T, Turn>;
 
 impl Gate for Turn {
-    async fn before(&self, operation: &'static str) {
+    async fn before(&self, operation: &'static str) -> Result<Pass> {
         let (go, wait) = oneshot::channel();
         self.scheduler.lock().push(Waiting {
             step: Step {
@@ -81,6 +82,7 @@ impl Gate for Turn {
                 operation,
             });
         }
+        Ok(Pass::Go)
     }
 }
 
@@ -101,10 +103,16 @@ impl Scheduler {
     pub fn ports<T>(&self, inner: T, invocation: usize) -> Scheduled<T> {
         Gated {
             inner,
-            gate: Turn {
-                scheduler: self.clone(),
-                invocation,
-            },
+            gate: self.turn(invocation),
+        }
+    }
+
+    /// The gate of invocation `invocation`, to combine with another (its
+    /// faults: `Gated { inner, gate: (turn, plan) }`).
+    pub fn turn(&self, invocation: usize) -> Turn {
+        Turn {
+            scheduler: self.clone(),
+            invocation,
         }
     }
 

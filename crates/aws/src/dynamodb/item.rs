@@ -27,6 +27,8 @@ const OUR_ATTRIBUTES: &[&str] = &[
     "InstanceId",
     "Records",
     "Pending",
+    "PendingSince",
+    "WriteId",
     "Version",
     "LastEventTime",
     "LastEventId",
@@ -91,10 +93,16 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
     }
     opt(
         &mut map,
+        "PendingSince",
+        item.pending_since.as_ref().map(model::format_time),
+    );
+    opt(
+        &mut map,
         "LastEventTime",
         item.last_event_time.as_ref().map(model::format_time),
     );
     opt(&mut map, "LastEventId", item.last_event_id.as_ref());
+    opt(&mut map, "WriteId", item.write_id.as_ref());
     opt(&mut map, "LastState", item.last_state);
     opt(&mut map, "PrivateIp", item.private_ip);
     opt(&mut map, "PublicIp", item.public_ip);
@@ -249,7 +257,9 @@ fn ours(key: &RegistryKey, map: &HashMap<String, AV>) -> Result<RegistryItem, St
         records,
         pending,
         last_event_time: typed(map, "LastEventTime", model::parse_time)?,
+        pending_since: typed(map, "PendingSince", model::parse_time)?,
         last_event_id: get_s("LastEventId"),
+        write_id: get_s("WriteId"),
         last_state: typed(map, "LastState", str::parse)?,
         version,
         private_ip: typed(map, "PrivateIp", address)?,
@@ -476,6 +486,7 @@ mod tests {
         assert_eq!(from_item(&"i-0abc".into(), &to_item(&item)), item);
         let mut with_pending = item.clone();
         with_pending.pending = item.records.clone();
+        with_pending.pending_since = model::parse_time("2026-11-21T10:00:01Z").ok();
         assert_eq!(
             from_item(&"i-0abc".into(), &to_item(&with_pending)),
             with_pending
@@ -485,6 +496,11 @@ mod tests {
                 "LastEventTime",
                 s("garbage"),
                 "LastEventTime: 'garbage' is not an RFC 3339 time",
+            ),
+            (
+                "PendingSince",
+                s("soon"),
+                "PendingSince: 'soon' is not an RFC 3339 time",
             ),
             (
                 "LastState",

@@ -55,7 +55,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             }
             // Written ahead unless the table lists it all already (the
             // merged pass wrote it before a refusal sent the subject here).
-            if book.prepare(&plan) && !book.lists_as_stored() {
+            if book.prepare(&plan, (self.clock)()) && !book.lists_as_stored() {
                 self.save(book).await?;
             }
             let mut again = false;

@@ -3,7 +3,9 @@
 //! between owned and pending here (the table of states is in the module
 //! docs of `registrar`).
 
-use crate::model::{InstanceFacts, InstanceState, OwnedRecord, RegistryItem, RegistryKey};
+use crate::model::{
+    InstanceFacts, InstanceState, OwnedRecord, RegistryItem, RegistryKey, IN_FLIGHT,
+};
 use crate::plan::{Plan, ZoneChanges};
 use chrono::{DateTime, Utc};
 
@@ -28,6 +30,21 @@ pub(crate) struct Book {
     /// by Route 53, whatever another invocation wrote to the item since.
     pub created_here: Vec<OwnedRecord>,
     pub deleted_here: Vec<OwnedRecord>,
+}
+
+/// A new save's [`RegistryItem::write_id`]: random, else (no randomness
+/// on this machine) the time and a count, unique within this process.
+fn write_id() -> String {
+    let mut bytes = [0u8; 8];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Err(_) => {
+            static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+            format!("{nanos:x}-{n}")
+        }
+    }
 }
 
 /// What started this convergence, as the item remembers it.
@@ -84,11 +101,14 @@ impl Book {
         owned.sort();
         let mut pending = self.pending.clone();
         pending.sort();
+        let pending_since = self.meta.pending_since.filter(|_| !pending.is_empty());
         RegistryItem {
             records: owned,
             pending,
+            pending_since,
             version: self.stored.as_ref().map_or(0, |i| i.version) + 1,
             replaces: self.stored.as_ref().and_then(|i| i.replaces.clone()),
+            write_id: Some(write_id()),
             ..self.meta.clone()
         }
     }
@@ -102,6 +122,7 @@ impl Book {
             s.replaces.is_none()
                 && s.records == next.records
                 && s.pending == next.pending
+                && s.pending_since == next.pending_since
                 && s.host == next.host
         })
     }
@@ -113,6 +134,7 @@ impl Book {
             s.replaces.is_none()
                 && s.records == next.records
                 && s.pending == next.pending
+                && s.pending_since == next.pending_since
                 && s.last_event_time == next.last_event_time
                 && s.host == next.host
         })
@@ -168,7 +190,35 @@ impl Book {
         item.records.sort();
         item.pending.sort();
         item.version += 1;
+        item.write_id = Some(write_id());
         Some(item)
+    }
+
+    /// Reads showed `absent` records gone: an owned one is no one's now
+    /// (the caller warns), a pending one was never created, or was
+    /// deleted. Except a record pending when the item was opened and
+    /// dated less than [`IN_FLIGHT`] before `now`: the invocation that
+    /// wrote it ahead may still be sending it, and if it lands after this
+    /// read and that invocation dies before it saves, only this listing
+    /// keeps it. The owned records that went, returned.
+    pub fn settle_absent(
+        &mut self,
+        absent: impl Fn(&OwnedRecord) -> bool,
+        now: DateTime<Utc>,
+    ) -> Vec<OwnedRecord> {
+        let in_flight = self
+            .stored
+            .as_ref()
+            .and_then(|s| s.pending_since)
+            .is_some_and(|since| now < since + IN_FLIGHT);
+        let at_open = &self.pending_at_open;
+        self.pending
+            .retain(|p| !absent(p) || (in_flight && at_open.contains(p)));
+        let (kept, vanished) = std::mem::take(&mut self.owned)
+            .into_iter()
+            .partition(|o| !absent(o));
+        self.owned = kept;
+        vanished
     }
 
     /// A batch certainly changed nothing: its creates are not pending
@@ -192,15 +242,20 @@ impl Book {
     /// what they delete moves from owned to pending, so that whatever
     /// becomes of them the item lists every record we may have written,
     /// and claims none that may be gone (a crash after a DELETE commits
-    /// must not leave a claim on a name someone may take next). `true` when
-    /// the item must be saved first.
-    pub fn prepare(&mut self, plan: &Plan) -> bool {
+    /// must not leave a claim on a name someone may take next). A batch
+    /// that creates anything dates the pending records `now`: another
+    /// invocation that reads one absent before it lands keeps it listed
+    /// ([`Book::settle_absent`]). `true` when the item must be saved first.
+    pub fn prepare(&mut self, plan: &Plan, now: DateTime<Utc>) -> bool {
         let mut changed = false;
         for created in plan.creates() {
             if !self.pending.contains(&created) {
                 self.pending.push(created);
-                changed = true;
             }
+            changed = true;
+        }
+        if changed {
+            self.meta.pending_since = Some(now);
         }
         for zone in &plan.zones {
             for deleted in zone.deletes() {
@@ -229,6 +284,16 @@ mod tests {
         }
     }
 
+    /// An event for i-1, without a time or a state.
+    fn cause() -> Cause<'static> {
+        Cause {
+            key: "i-1".into(),
+            event_id: "e",
+            time: None,
+            state: None,
+        }
+    }
+
     fn creating(r: &OwnedRecord) -> ZoneChanges {
         ZoneChanges {
             zone_id: r.zone_id.clone(),
@@ -253,19 +318,13 @@ mod tests {
             version: 2,
             ..RegistryItem::default()
         };
-        let cause = Cause {
-            key: "i-1".into(),
-            event_id: "e",
-            time: None,
-            state: None,
-        };
-        let mut book = Book::open(cause, Some(stored));
+        let mut book = Book::open(cause(), Some(stored));
         book.pending.clear(); // read absent: settled away
         let plan = Plan {
             zones: vec![creating(&x), creating(&y)],
             ..Plan::default()
         };
-        book.prepare(&plan);
+        book.prepare(&plan, Utc::now());
         assert_eq!(book.pending, [x.clone(), y.clone()]);
         book.not_applied(&creating(&x));
         book.not_applied(&creating(&y));
@@ -274,5 +333,57 @@ mod tests {
             [x],
             "x was pending when opened; y only by this invocation"
         );
+    }
+
+    /// A pending record read absent: settled away, unless it was pending
+    /// when the item was opened and dated within `IN_FLIGHT` (another
+    /// invocation may still be sending it). Owned records read absent go.
+    #[rstest::rstest]
+    #[case::fresh_and_at_open(Some(1), true, true)]
+    #[case::just_inside(Some(19), true, true)]
+    #[case::stale(Some(21), true, false)]
+    #[case::undated_old_item(None, true, false)]
+    #[case::added_by_this_invocation(Some(1), false, false)]
+    fn a_pending_record_read_absent(
+        #[case] minutes_ago: Option<i64>,
+        #[case] at_open: bool,
+        #[case] kept: bool,
+    ) {
+        let now = Utc::now();
+        let x = record("x.corp.example.");
+        let owned = record("owned.corp.example.");
+        let stored = RegistryItem {
+            key: "i-1".into(),
+            records: vec![owned.clone()],
+            pending: if at_open { vec![x.clone()] } else { vec![] },
+            pending_since: minutes_ago.map(|m| now - chrono::TimeDelta::minutes(m)),
+            version: 2,
+            ..RegistryItem::default()
+        };
+        let mut book = Book::open(cause(), Some(stored));
+        if !at_open {
+            book.pending.push(x.clone());
+        }
+        let vanished = book.settle_absent(|_| true, now);
+        assert_eq!(vanished, [owned]);
+        assert!(book.owned.is_empty());
+        assert_eq!(book.pending.contains(&x), kept, "{:?}", book.pending);
+    }
+
+    /// A batch that creates dates the pending records; a save with none
+    /// pending carries no date.
+    #[test]
+    fn creating_dates_the_pending_records() {
+        let x = record("x.corp.example.");
+        let mut book = Book::open(cause(), None);
+        let now = Utc::now();
+        let plan = Plan {
+            zones: vec![creating(&x)],
+            ..Plan::default()
+        };
+        assert!(book.prepare(&plan, now));
+        assert_eq!(book.next().pending_since, Some(now));
+        book.applied(&creating(&x));
+        assert_eq!(book.next().pending_since, None, "nothing pending");
     }
 }

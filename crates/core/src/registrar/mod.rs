@@ -91,7 +91,13 @@ pub struct Registrar<E, D, R> {
     pub backoff: Duration,
     /// The clients' call counter, when they count: a reconcile reports it.
     pub calls: Option<CallLog>,
+    /// The wall clock: when a record is written ahead, and whether one
+    /// listed pending may still be on its way ([`crate::model::IN_FLIGHT`]).
+    pub clock: Clock,
 }
+
+/// A wall clock; tests move one by hand.
+pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 impl<E, D, R> Registrar<E, D, R> {
     /// The only way to build one: every adapter (AWS clients, the in-memory
@@ -106,7 +112,14 @@ impl<E, D, R> Registrar<E, D, R> {
             dry_run: false,
             backoff: Duration::from_millis(200),
             calls: None,
+            clock: std::sync::Arc::new(chrono::Utc::now),
         }
+    }
+
+    /// The same registrar, reading the time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The same registrar, reporting the calls `calls` counts.
@@ -151,12 +164,23 @@ fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'st
 }
 
 /// After a deregistration: the records left listed as pending, named, so a
-/// person can delete them if they are stale.
-fn note_left_pending(book: &Book, summary: &mut Summary) {
+/// person can delete them if they are stale. One read absent is only
+/// waited out (`model::IN_FLIGHT`): there is nothing to delete.
+fn note_left_pending(book: &Book, seen: &crate::plan::Observed, summary: &mut Summary) {
     for p in &book.pending {
-        summary.notes.push(format!(
-            "{} {} in {} is left alone and stays listed as pending: an earlier invocation sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's (delete it by hand if it is)",
-            p.record.name, p.record.rtype, p.zone_name
-        ));
+        let until = book
+            .meta
+            .pending_since
+            .map(|since| crate::model::format_time(&(since + crate::model::IN_FLIGHT)));
+        summary.notes.push(match (seen.holds(p), until) {
+            (Some(false), Some(until)) => format!(
+                "{} {} in {} is not there, but stays listed as pending until {until}: another invocation may still be sending it",
+                p.record.name, p.record.rtype, p.zone_name
+            ),
+            _ => format!(
+                "{} {} in {} is left alone and stays listed as pending: an earlier invocation sent it but never learned whether Route 53 applied it, so it cannot be proven this instance's (delete it by hand if it is)",
+                p.record.name, p.record.rtype, p.zone_name
+            ),
+        });
     }
 }

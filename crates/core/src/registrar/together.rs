@@ -37,7 +37,7 @@ use super::subject::{Refusal, Subject};
 use super::Registrar;
 use crate::apply::{self, Sent};
 use crate::error::{Error, Result};
-use crate::model::{OwnedRecord, ZoneId};
+use crate::model::ZoneId;
 use crate::plan::{Change, ChangeAction, Observed, Plan, ZoneChanges};
 use crate::ports::{Dns, Registry};
 use crate::summary::{Outcome, Summary};
@@ -155,13 +155,9 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         // What was read settles unsettled records (no call), and shows which
         // owned records vanished: those are no one's now, before anyone
         // plans (else a claimant's planned record would look like theirs).
+        let now = (self.clock)();
         for s in &mut subjects {
-            s.book.pending.retain(|p| seen.holds(p) != Some(false));
-            let (kept, vanished): (Vec<OwnedRecord>, Vec<OwnedRecord>) =
-                std::mem::take(&mut s.book.owned)
-                    .into_iter()
-                    .partition(|o| seen.holds(o) != Some(false));
-            s.book.owned = kept;
+            let vanished = s.book.settle_absent(|r| seen.holds(r) == Some(false), now);
             for o in vanished {
                 s.summary.warnings.push(format!(
                     "{} {} in {} changed or vanished since this instance wrote it; no longer owned",
@@ -173,7 +169,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
         let mut ahead: Vec<usize> = Vec::new();
         for (i, (s, plan)) in subjects.iter_mut().zip(plans).enumerate() {
             s.book.owned.retain(|o| !plan.dropped.contains(o));
-            if !self.dry_run && s.failure.is_none() && s.book.prepare(&plan) {
+            if !self.dry_run && s.failure.is_none() && s.book.prepare(&plan, now) {
                 // Written ahead, unless the table lists it all already.
                 match s.book.lists_as_stored() {
                     true => s.ahead = true,
@@ -322,7 +318,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             results.push(match result {
                 Ok(mut done) => {
                     if deregister {
-                        super::note_left_pending(&s.book, &mut done);
+                        super::note_left_pending(&s.book, &seen, &mut done);
                     }
                     Converged {
                         tag: s.tag,

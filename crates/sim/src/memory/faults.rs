@@ -24,7 +24,7 @@ pub enum Fault {
 }
 
 impl Fault {
-    fn error(&self, operation: &str, zone_id: Option<&str>) -> Error {
+    pub(crate) fn error(&self, operation: &str, zone_id: Option<&str>) -> Error {
         match self {
             Fault::Throttling => Error::Aws {
                 operation: operation.into(),
@@ -47,7 +47,7 @@ impl Fault {
     }
 
     /// Whether the call's change is made before the fault strikes.
-    fn after_commit(&self) -> bool {
+    pub(crate) fn after_commit(&self) -> bool {
         matches!(
             self,
             Fault::InternalError { after_commit: true } | Fault::Crash { after_commit: true }
@@ -56,7 +56,7 @@ impl Fault {
 }
 
 /// What a call made by a dead invocation gets: no answer at all.
-fn crashed(operation: &str) -> Error {
+pub(crate) fn crashed(operation: &str) -> Error {
     Error::Aws {
         operation: operation.into(),
         code: None,

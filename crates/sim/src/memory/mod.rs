@@ -18,7 +18,7 @@
 //! table and its conditional writes) and `guards` (the DDNS endpoint's).
 
 mod ec2;
-mod faults;
+pub(crate) mod faults;
 mod guards;
 mod registry;
 mod route53;
