@@ -19,8 +19,9 @@ pub(crate) struct Book {
     pub pending: Vec<OwnedRecord>,
     /// Everything else the next save writes (event, addresses).
     pub meta: RegistryItem,
-    /// Pending when the item was opened: another invocation (an event and
-    /// the reconcile, or two events) may still be sending these.
+    /// Pending when the item was opened, or in another invocation's item
+    /// this one's write was merged into: that invocation (an event and the
+    /// reconcile, or two events) may still be sending these.
     pub pending_at_open: Vec<OwnedRecord>,
     /// When set, a batch that applies moves the item's time to this (a
     /// DDNS host's "last update": the time its record last changed, not

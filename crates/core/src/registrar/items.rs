@@ -54,16 +54,23 @@ impl ItemWrite {
         back == self.stored().as_ref()
     }
 
-    /// The book, once this write is made.
     /// The book after this write is made. A merged write (another
     /// invocation's item with this one's proofs on top) also gives the book
-    /// its lists, so that a later write goes on from them.
+    /// its lists, so that a later write goes on from them; the records the
+    /// other listed pending are then, as those pending at the opening are,
+    /// records another invocation may still be sending (a refusal of this
+    /// one's equal CREATE must not unlist them).
     fn made(&self, book: &mut Book, merged: bool) {
         book.stored = self.stored();
         if merged {
             let item = self.item();
             book.owned = item.records.clone();
             book.pending = item.pending.clone();
+            for p in &item.pending {
+                if !book.pending_at_open.contains(p) {
+                    book.pending_at_open.push(p.clone());
+                }
+            }
         }
     }
 
@@ -170,5 +177,62 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
             Some(w) => self.write_item(book, &w).await,
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OwnedRecord, RecordSet, RecordType};
+    use crate::plan::{Change, ChangeAction, ZoneChanges};
+    use crate::registrar::book::Cause;
+
+    fn cname(target: &str) -> OwnedRecord {
+        OwnedRecord {
+            zone_id: "Z1".into(),
+            zone_name: "corp.example.".into(),
+            record: RecordSet::new(
+                "api.corp.example.",
+                RecordType::Cname,
+                60,
+                vec![target.into()],
+            ),
+        }
+    }
+
+    /// Bug 5 (the concurrent property test, seed 0x1 with 20,000
+    /// sequences): this invocation's write lost the item's race and was
+    /// merged into the other's item, which listed the other's CNAME as
+    /// pending; this invocation then sent the same CNAME and was refused
+    /// (the other's had landed). The refusal unlisted the CNAME, as if
+    /// only this invocation had ever listed it, and the other died before
+    /// it saved. A merged item's pending records now count as another's.
+    #[test]
+    fn a_refused_create_keeps_what_a_merged_item_listed_pending() {
+        let theirs = cname("ip-10-1-2-4.ec2.internal.");
+        let cause = Cause {
+            key: "i-1".into(),
+            event_id: "e",
+            time: None,
+            state: None,
+        };
+        let mut book = Book::open(cause, None);
+        let newer = RegistryItem {
+            key: "i-1".into(),
+            pending: vec![theirs.clone()],
+            version: 2,
+            ..RegistryItem::default()
+        };
+        ItemWrite::Save(newer).made(&mut book, true);
+        let same = ZoneChanges {
+            zone_id: theirs.zone_id.clone(),
+            zone_name: theirs.zone_name.clone(),
+            changes: vec![Change {
+                action: ChangeAction::Create,
+                record: theirs.record.clone(),
+            }],
+        };
+        book.not_applied(&same);
+        assert_eq!(book.pending, [theirs]);
     }
 }
