@@ -293,11 +293,7 @@ where
             }
             None => schedule::run(&scheduler, invocations(&registrars), &mut walk).await,
         };
-        let order: String = trace
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let order = schedule::order(&trace);
         let order = match seeds {
             Some(_) => format!("(INTERLEAVINGS_SEEDS seed {seed}) {order}"),
             None => order,
@@ -732,11 +728,7 @@ async fn a_record_settled_away_while_its_change_is_in_flight_stays_listed() {
         Box::pin(serve(&r[1], "set-ipv6")),
     ];
     let (answers, trace) = schedule::run(&scheduler, invocations, &mut Replay(order.into())).await;
-    let order: String = trace
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let order = schedule::order(&trace);
     assert!(
         order.starts_with("0:dynamodb:GetItem 0:route53:ListResourceRecordSets 0:dynamodb:PutItem 1:dynamodb:GetItem 1:route53:ListResourceRecordSets 0:route53:ChangeResourceRecordSets 1:dynamodb:PutItem 0:dynamodb:PutItem"),
         "the order of bug 1: {order}"
@@ -765,32 +757,27 @@ async fn a_record_whose_writer_dies_after_another_read_it_absent_stays_listed() 
     use ec2_ddns::sim::fault_plan::FaultPlan;
     use ec2_ddns::sim::gate::Gated;
     use ec2_ddns::sim::memory::Fault;
-    use ec2_ddns::sim::schedule::{Chooser, Step};
+    use ec2_ddns::sim::schedule::{ByRule, Step};
 
-    /// Invocation 0 until it waits to send its change; then 1 until it has
-    /// read the zone; then 0's change (it commits, and 0 dies); then 1.
-    struct Race {
-        one_read_the_zone: bool,
-    }
-    impl Chooser for Race {
-        fn choose(&mut self, waiting: &[Step]) -> usize {
-            let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
-            let zero_sends = waiting
-                .iter()
-                .any(|s| s.invocation == 0 && s.operation == "route53:ChangeResourceRecordSets");
-            if !zero_sends {
-                return of(0).or(of(1)).unwrap_or(0);
-            }
-            if !self.one_read_the_zone {
-                if let Some(k) = of(1) {
-                    self.one_read_the_zone =
-                        waiting[k].operation == "route53:ListResourceRecordSets";
-                    return k;
-                }
-            }
-            of(0).unwrap_or(0)
+    // Invocation 0 until it waits to send its change; then 1 until it has
+    // read the zone; then 0's change (it commits, and 0 dies); then 1.
+    let mut one_read_the_zone = false;
+    let mut race = ByRule(|waiting: &[Step]| {
+        let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
+        let zero_sends = waiting
+            .iter()
+            .any(|s| s.invocation == 0 && s.operation == "route53:ChangeResourceRecordSets");
+        if !zero_sends {
+            return of(0).or(of(1)).unwrap_or(0);
         }
-    }
+        if !one_read_the_zone {
+            if let Some(k) = of(1) {
+                one_read_the_zone = waiting[k].operation == "route53:ListResourceRecordSets";
+                return k;
+            }
+        }
+        of(0).unwrap_or(0)
+    });
 
     let account = MemoryAccount::new(running_world(serde_json::json!({})));
     let before = foreign(&account);
@@ -823,15 +810,8 @@ async fn a_record_whose_writer_dies_after_another_read_it_absent_stays_listed() 
         Box::pin(async { one(dying.handle(&first).await) }),
         Box::pin(async { one(reader.handle(&stopped).await) }),
     ];
-    let mut race = Race {
-        one_read_the_zone: false,
-    };
     let (ended, trace) = schedule::run(&scheduler, invocations, &mut race).await;
-    let order: String = trace
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let order = schedule::order(&trace);
     let read = order.find("1:route53:ListResourceRecordSets");
     let sent = order.find("0:route53:ChangeResourceRecordSets");
     assert!(
@@ -856,31 +836,27 @@ async fn a_record_whose_writer_dies_after_another_read_it_absent_stays_listed() 
 async fn a_duplicate_event_at_once_never_deletes_what_a_person_wrote_meanwhile() {
     use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
     use ec2_ddns::ports::Dns;
-    use ec2_ddns::sim::schedule::{Chooser, Step};
+    use ec2_ddns::sim::schedule::{ByRule, Step};
 
-    /// 1 reads; then 0 until its first change is made; then the person;
-    /// then 1, then 0.
-    struct Duplicate {
-        zero_changed: bool,
-    }
-    impl Chooser for Duplicate {
-        fn choose(&mut self, waiting: &[Step]) -> usize {
-            let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
-            let writes = |s: &Step| {
-                s.operation.starts_with("route53:Change") || s.operation == "dynamodb:PutItem"
-            };
-            if let Some(k) = of(1).filter(|&k| !writes(&waiting[k])) {
+    // 1 reads; then 0 until its first change is made; then the person;
+    // then 1, then 0.
+    let mut zero_changed = false;
+    let mut chooser = ByRule(|waiting: &[Step]| {
+        let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
+        let writes = |s: &Step| {
+            s.operation.starts_with("route53:Change") || s.operation == "dynamodb:PutItem"
+        };
+        if let Some(k) = of(1).filter(|&k| !writes(&waiting[k])) {
+            return k;
+        }
+        if !zero_changed {
+            if let Some(k) = of(0) {
+                zero_changed = waiting[k].operation.starts_with("route53:Change");
                 return k;
             }
-            if !self.zero_changed {
-                if let Some(k) = of(0) {
-                    self.zero_changed = waiting[k].operation.starts_with("route53:Change");
-                    return k;
-                }
-            }
-            of(2).or(of(1)).or(of(0)).unwrap_or(0)
         }
-    }
+        of(2).or(of(1)).or(of(0)).unwrap_or(0)
+    });
 
     let account = MemoryAccount::new(running_world(serde_json::json!({})));
     writing_as(&account, "setup");
@@ -919,15 +895,8 @@ async fn a_duplicate_event_at_once_never_deletes_what_a_person_wrote_meanwhile()
         Box::pin(async { one(second.handle(&stopped).await) }),
         Box::pin(async { person.apply(&equal_a).await.map(|()| Vec::new()) }),
     ];
-    let mut chooser = Duplicate {
-        zero_changed: false,
-    };
     let (ended, trace) = schedule::run(&scheduler, invocations, &mut chooser).await;
-    let order: String = trace
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let order = schedule::order(&trace);
     assert!(
         ended[2].is_ok(),
         "the person's A went in: {:?}; {order}",
@@ -959,24 +928,20 @@ async fn an_equal_record_written_while_a_create_fails_is_never_taken() {
     use ec2_ddns::sim::fault_plan::FaultPlan;
     use ec2_ddns::sim::gate::Gated;
     use ec2_ddns::sim::memory::Fault;
-    use ec2_ddns::sim::schedule::{Chooser, Step};
+    use ec2_ddns::sim::schedule::{ByRule, Step};
 
-    /// 0 until its first change call has failed; then the person; then 0.
-    struct Meanwhile {
-        zero_sent: bool,
-    }
-    impl Chooser for Meanwhile {
-        fn choose(&mut self, waiting: &[Step]) -> usize {
-            let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
-            if !self.zero_sent {
-                if let Some(k) = of(0) {
-                    self.zero_sent = waiting[k].operation.starts_with("route53:Change");
-                    return k;
-                }
+    // 0 until its first change call has failed; then the person; then 0.
+    let mut zero_sent = false;
+    let mut chooser = ByRule(|waiting: &[Step]| {
+        let of = |i: usize| waiting.iter().position(|s| s.invocation == i);
+        if !zero_sent {
+            if let Some(k) = of(0) {
+                zero_sent = waiting[k].operation.starts_with("route53:Change");
+                return k;
             }
-            of(1).or(of(0)).unwrap_or(0)
         }
-    }
+        of(1).or(of(0)).unwrap_or(0)
+    });
 
     // No public address: an A in ZPRIV and a PTR in ZREV.
     let world = world(serde_json::json!([
@@ -1045,13 +1010,8 @@ async fn an_equal_record_written_while_a_create_fails_is_never_taken() {
             Ok(Vec::new())
         }),
     ];
-    let mut chooser = Meanwhile { zero_sent: false };
     let (ended, trace) = schedule::run(&scheduler, invocations, &mut chooser).await;
-    let order: String = trace
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let order = schedule::order(&trace);
     assert!(
         ended[1].is_ok(),
         "the person's records went in: {ended:?}; {order}"

@@ -243,6 +243,25 @@ impl Chooser for Exhaustive {
     }
 }
 
+/// A test's own rule, as a closure over the waiting steps (its state
+/// captured): to force one order a bug needs.
+pub struct ByRule<F>(pub F);
+
+impl<F: FnMut(&[Step]) -> usize> Chooser for ByRule<F> {
+    fn choose(&mut self, waiting: &[Step]) -> usize {
+        (self.0)(waiting)
+    }
+}
+
+/// The steps of a run, as a line a failure message can show.
+pub fn order(trace: &[Step]) -> String {
+    trace
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A run again, from which invocation went at each step (its earliest
 /// waiting call), as [`Exhaustive::choices`] gives them; then the first
 /// waiting call each time.
