@@ -222,12 +222,13 @@ enum Job {
     /// The full reconcile, as the schedule runs it.
     Reconcile,
     /// A person deletes (`theirs: None`) or repoints a record an instance
-    /// wrote; `vacates`: the play listed it in `vacated` for this change.
+    /// wrote; the play lists it in `vacated` for this change, and
+    /// `vacated_before` is what it listed at the slot before.
     Person {
         slot: Slot,
         record: RecordSet,
         theirs: Option<RecordSet>,
-        vacates: bool,
+        vacated_before: Option<RecordSet>,
     },
     /// The foreign writer creates a record, or deletes one of its own.
     Foreign {
@@ -518,9 +519,9 @@ impl Play {
             (
                 Job::Person {
                     slot,
-                    record,
                     theirs,
-                    vacates,
+                    vacated_before,
+                    ..
                 },
                 Outcome::Changed(done),
             ) => {
@@ -532,11 +533,13 @@ impl Play {
                     if let Some(theirs) = theirs {
                         self.foreign.insert(slot, theirs);
                     }
-                } else if vacates {
+                } else {
                     // Nothing was vacated after all.
-                    self.vacated.remove(&slot);
+                    match vacated_before {
+                        Some(before) => self.vacated.insert(slot, before),
+                        None => self.vacated.remove(&slot),
+                    };
                 }
-                let _ = record;
             }
             (
                 Job::Foreign {
@@ -587,15 +590,12 @@ impl Play {
         if !self.touched.insert(slot.clone()) {
             return None;
         }
-        let vacates = !self.vacated.contains_key(&slot);
-        if vacates {
-            self.vacated.insert(slot.clone(), record.clone());
-        }
+        let vacated_before = self.vacated.insert(slot.clone(), record.clone());
         Some(Job::Person {
             slot,
             record,
             theirs,
-            vacates,
+            vacated_before,
         })
     }
 
@@ -1232,6 +1232,20 @@ fn recorded_concurrent_sequences_converge() {
                         (Op::ForeignDelete(0), None),
                     ],
                     16099992568060026513,
+                ),
+                alone(Op::ForeignCreate(3)),
+            ],
+        ),
+        (
+            "bug 7, seed 0x5: a write ahead merged into another's item let its DELETE go while the item still listed the record as owned",
+            vec![
+                together(
+                    vec![
+                        (Op::ForeignCreate(1), None),
+                        (Op::Start(1, false), Some((12, Fault::Throttling))),
+                        (Op::Batch(1), None),
+                    ],
+                    11671465446269259114,
                 ),
                 alone(Op::ForeignCreate(3)),
             ],

@@ -191,6 +191,9 @@ impl Book {
         item.records.sort();
         item.pending.sort();
         item.version += 1;
+        if item.pending.is_empty() {
+            item.pending_since = None;
+        }
         item.write_id = Some(write_id());
         Some(item)
     }

@@ -87,11 +87,14 @@ impl ItemWrite {
 
 impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
     /// Makes each subject's item write (by subject index, one each), as
-    /// the module docs say; the result of each, by subject index.
+    /// the module docs say; the result of each, by subject index. With
+    /// `ahead`, the writes list what batches about to go change
+    /// ([`Registrar::save`] says why a merged one then fails).
     pub(crate) async fn write_items(
         &self,
         subjects: &mut [Subject],
         writes: BTreeMap<usize, ItemWrite>,
+        ahead: bool,
     ) -> BTreeMap<usize, Result<()>> {
         let mut results = BTreeMap::new();
         let mut writes = writes.into_iter().peekable();
@@ -113,8 +116,9 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
                 }
             }
             for (i, w) in chunk {
-                let result = self.write_item(&mut subjects[i].book, &w).await;
-                results.insert(i, result);
+                let book = &mut subjects[i].book;
+                let result = self.write_item(book, &w).await;
+                results.insert(i, written(result, ahead, book));
             }
         }
         results
@@ -127,7 +131,8 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
     /// ([`Book::merged_into`]; a few times at most): another invocation
     /// may have settled a pending record away while this one's change was
     /// still in flight, and a record this one wrote must stay listed.
-    async fn write_item(&self, book: &mut Book, w: &ItemWrite) -> Result<()> {
+    /// `Ok(true)` when the write made was such a merge.
+    async fn write_item(&self, book: &mut Book, w: &ItemWrite) -> Result<bool> {
         let mut merged: Option<ItemWrite> = None;
         for _ in 0..MERGES + 1 {
             let w = merged.as_ref().unwrap_or(w);
@@ -138,7 +143,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
             let err = match result {
                 Ok(()) => {
                     w.made(book, merged.is_some());
-                    return Ok(());
+                    return Ok(merged.is_some());
                 }
                 Err(err @ (Error::RegistryRace { .. } | Error::Aws { .. })) => err,
                 Err(other) => return Err(other),
@@ -149,7 +154,7 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
             };
             if w.shown_by(back.as_ref()) {
                 w.made(book, merged.is_some());
-                return Ok(());
+                return Ok(merged.is_some());
             }
             let raced = matches!(err, Error::RegistryRace { .. });
             match book.merged_into(back.as_ref()).filter(|_| raced) {
@@ -165,18 +170,32 @@ impl<E: Sync, D: Sync, R: Registry + Sync> Registrar<E, D, R> {
         })
     }
 
-    /// Writes the book's item ahead of its changes.
+    /// Writes the book's item ahead of its changes. A write merged into
+    /// another invocation's item saved what this one proved, but not what
+    /// its next batches change (a record they delete is still listed as
+    /// owned there): they must not go, so that is a lost race, retryable.
     pub(crate) async fn save(&self, book: &mut Book) -> Result<()> {
-        self.write_item(book, &ItemWrite::Save(book.next())).await
+        let result = self.write_item(book, &ItemWrite::Save(book.next())).await;
+        written(result, true, book)
     }
 
     /// Saves the item, or removes it when a deregistration leaves nothing
     /// listed; nothing when the stored item already says it all.
     pub(crate) async fn finish(&self, book: &mut Book, deregister: bool) -> Result<()> {
         match ItemWrite::finishing(book, deregister) {
-            Some(w) => self.write_item(book, &w).await,
+            Some(w) => self.write_item(book, &w).await.map(|_| ()),
             None => Ok(()),
         }
+    }
+}
+
+/// A write's result for its caller: a merged write ahead is a lost race.
+fn written(result: Result<bool>, ahead: bool, book: &Book) -> Result<()> {
+    match result {
+        Ok(true) if ahead => Err(Error::RegistryRace {
+            instance_id: book.meta.key.to_string(),
+        }),
+        other => other.map(|_| ()),
     }
 }
 

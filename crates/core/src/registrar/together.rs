@@ -202,7 +202,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             .iter()
             .map(|i| (*i, ItemWrite::Save(subjects[*i].book.next())))
             .collect();
-        let results = self.write_items(&mut subjects, writes).await;
+        let results = self.write_items(&mut subjects, writes, true).await;
         for (i, result) in results {
             let s = &mut subjects[i];
             match result {
@@ -279,7 +279,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
             .filter(|(_, s)| s.active())
             .filter_map(|(i, s)| Some((i, ItemWrite::finishing(&s.book, s.deregister())?)))
             .collect();
-        let mut finished = self.write_items(&mut subjects, writes).await;
+        let mut finished = self.write_items(&mut subjects, writes, false).await;
         let mut results = Vec::with_capacity(subjects.len());
         for (i, mut s) in subjects.into_iter().enumerate() {
             let deregister = s.deregister();
