@@ -1,7 +1,8 @@
 //! A DDNS host's failure counter in the real table's adapter, on the
 //! strict emulator: parallel failed proofs are each counted (an increment,
 //! never a value written back), a window that has passed starts anew, and
-//! the item's version does not move. (The in-memory account's is checked
+//! the item's version moves with each (so a save that read the item
+//! before, a good update's, cannot write an old count back). (The in-memory account's is checked
 //! with every interleaving in tests/interleavings.rs.)
 
 mod common;
@@ -41,7 +42,10 @@ async fn parallel_failed_proofs_are_each_counted_in_the_table() {
     let item = registry.load(&key).await.unwrap().expect("the host");
     let counters = item.host.expect("host settings").counters;
     assert_eq!(counters.failures, 3, "{counters:?}");
-    assert_eq!(item.version, 1, "the version did not move");
+    assert_eq!(
+        item.version, 4,
+        "the version moved once a failure: a save that read the item before fails its condition"
+    );
     // An hour later the window has passed: a new one, with this failure.
     count(T + WINDOW_SECONDS + 5).await.expect("counted");
     let counters = registry

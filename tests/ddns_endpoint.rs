@@ -238,15 +238,16 @@ async fn too_many_failures_block_the_host_until_the_window_passes() {
 }
 
 #[tokio::test]
-async fn a_failure_is_counted_without_moving_the_items_version() {
+async fn a_failure_is_counted_and_moves_the_items_version() {
     let account = account().await;
     let key = format!("host#{HOST}");
     let before = account.registry_items()[&key].clone();
     assert_eq!(serve(&account, "set-legacy-wrong-hash", 0).await.0, 401);
     let after = account.registry_items()[&key].clone();
     assert_eq!(
-        after.version, before.version,
-        "an update in flight keeps its race"
+        after.version,
+        before.version + 1,
+        "an update in flight loses its race rather than write the old count back"
     );
     assert_eq!(after.host.as_ref().unwrap().counters.failures, 1);
     // A name given many times in one dyndns2 request counts once.

@@ -711,6 +711,34 @@ async fn failed_proofs_at_once_are_each_counted() {
     assert!(runs > 1);
 }
 
+/// Bug 8: a good update and a failed proof of one host at once. The
+/// update read the item, the failure was counted (an increment that left
+/// the version alone), and the update's save, conditional on the version
+/// only, wrote the whole item back with the old count: the failure was
+/// lost. Counting a failure now moves the version, so the update loses its
+/// race (the client tries again) instead.
+#[tokio::test(start_paused = true)]
+async fn an_update_and_a_failed_proof_at_once_count_the_failure() {
+    let runs = explore(
+        &ddns_case("DDNS update + failed proof"),
+        |r| {
+            vec![
+                Box::pin(serve(&r[0], "set-legacy")),
+                Box::pin(serve(&r[1], "set-legacy-wrong-hash")),
+            ]
+        },
+        |account, answers, order| {
+            let failed = answers.iter().filter(|(status, _)| *status == 401).count();
+            assert_eq!(failed, 1, "{answers:?}; order {order}");
+            let item = &account.registry_items()["host#home.corp.example."];
+            let counted = item.host.as_ref().map_or(0, |h| h.counters.failures);
+            assert_eq!(counted, 1, "{answers:?}; order {order}");
+        },
+    )
+    .await;
+    assert!(runs > 1);
+}
+
 /// Bug 1's order, replayed: the IPv4 update's A must stay listed although
 /// the IPv6 update settled it away before it landed.
 #[tokio::test(start_paused = true)]

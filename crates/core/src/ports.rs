@@ -201,8 +201,10 @@ pub trait Guards {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Counts one failed proof of a host in its item, at once with any
     /// other (an increment, never a value read earlier and written back, so
-    /// parallel requests lose no count), without moving the item's version
-    /// (so a failed proof never makes an update in flight lose its race).
+    /// parallel requests lose no count). It moves the item's version: a
+    /// good update in flight, which read the item before and saves it whole,
+    /// loses its race (the client is told to try again) rather than write
+    /// the old count back.
     /// The window is the one that began less than `window_seconds` before
     /// `now`, else a new one begins now with this failure. A host that is
     /// gone is fine.

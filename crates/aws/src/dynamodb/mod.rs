@@ -497,7 +497,7 @@ impl Guards for DynamoRegistry {
                 .update_item()
                 .table_name(&self.table)
                 .key("InstanceId", s(host_key))
-                .update_expression("ADD Failures :one")
+                .update_expression("ADD Failures :one, Version :one")
                 .condition_expression("attribute_exists(Secret) AND WindowStart > :cutoff")
                 .expression_attribute_values(":one", AV::N("1".into()))
                 .expression_attribute_values(":cutoff", cutoff.clone());
@@ -511,7 +511,9 @@ impl Guards for DynamoRegistry {
                 .update_item()
                 .table_name(&self.table)
                 .key("InstanceId", s(host_key))
-                .update_expression("SET WindowStart = :now, Failures = :one, Changes = :zero")
+                .update_expression(
+                    "SET WindowStart = :now, Failures = :one, Changes = :zero ADD Version :one",
+                )
                 .condition_expression(
                     "attribute_exists(Secret) AND (attribute_not_exists(WindowStart) OR WindowStart <= :cutoff)",
                 )

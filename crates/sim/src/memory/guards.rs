@@ -31,6 +31,9 @@ impl Guards for MemoryAccount {
         let after = self.enter(operation, None)?;
         if let Some(Stored::Ours(item)) = self.lock().registry.get_mut(host_key) {
             if let Some(host) = item.host.as_mut() {
+                // The version moves, as the real table's: a save that read
+                // the item before must not write the old count back.
+                item.version += 1;
                 let c = &mut host.counters;
                 if c.window_start > now - window_seconds {
                     c.failures += 1;
