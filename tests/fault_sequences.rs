@@ -351,7 +351,8 @@ struct Play {
     invocations: usize,
     /// Steps that ran two or three jobs at once: concurrent schedules.
     together: usize,
-    /// The slots a person changes in the step being prepared.
+    /// The slots a person or the foreign writer changes in the step being
+    /// prepared.
     touched: std::collections::BTreeSet<Slot>,
 }
 
@@ -584,8 +585,9 @@ impl Play {
     }
 
     /// A person changes `record`, which an instance wrote, at `slot`:
-    /// deletes it, or (`theirs`) makes it their own. One person's change a
-    /// slot in a step: two at once would each count on the other's.
+    /// deletes it, or (`theirs`) makes it their own. One change of someone
+    /// else's a slot in a step: two at once would each count on the
+    /// other's (a person's UPSERT overwrites anyone's).
     fn person(&mut self, slot: Slot, record: RecordSet, theirs: Option<RecordSet>) -> Option<Job> {
         if !self.touched.insert(slot.clone()) {
             return None;
@@ -675,6 +677,9 @@ impl Play {
             Op::ForeignCreate(k) => {
                 let (zone, record) = foreign_record(*k);
                 let slot = Slot::of(&zone.into(), &record);
+                if !self.touched.insert(slot.clone()) {
+                    return None;
+                }
                 // Never the record a person deleted from under an instance,
                 // identical: see `vacated`.
                 (self.vacated.get(&slot) != Some(&record)).then_some(Job::Foreign {
@@ -688,6 +693,9 @@ impl Play {
                     return None;
                 }
                 let slot = self.foreign.keys().nth(k % self.foreign.len())?.clone();
+                if !self.touched.insert(slot.clone()) {
+                    return None;
+                }
                 // No longer checked: it is being deleted.
                 let record = self.foreign.remove(&slot)?;
                 Some(Job::Foreign {
@@ -1248,6 +1256,23 @@ fn recorded_concurrent_sequences_converge() {
                     11671465446269259114,
                 ),
                 alone(Op::ForeignCreate(3)),
+            ],
+        ),
+        (
+            "bug 9, seed 0x8: a DELETE answered 500 after it went in, an equal record written at once, the read took it for ours not deleted",
+            vec![
+                alone(Op::ForeignCreate(4)),
+                alone(Op::Start(0, false)),
+                together(
+                    vec![
+                        (Op::ForeignCreate(3), None),
+                        (
+                            Op::Stop(0, false),
+                            Some((3, Fault::InternalError { after_commit: true })),
+                        ),
+                    ],
+                    3732763705265038547,
+                ),
             ],
         ),
     ];

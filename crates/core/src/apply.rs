@@ -9,8 +9,8 @@
 //! | throttled (`Throttling`, `PriorRequestNotComplete`) or a 4xx | nothing changed | dropped from pending |
 //! | 5xx, time-out, network failure           | unknown: the names are read  | see below                 |
 //! | … read: every change in, one of them the deletion of our own record | applied | owned          |
-//! | … read: no change in, after a 5xx answer | nothing changed              | dropped from pending      |
-//! | … read: creates alone found in, some, or the read failed | unknown      | stay pending              |
+//! | … read: creates alone, none in, after a 5xx answer | nothing changed    | dropped from pending      |
+//! | … read: creates alone found in, a deleted record still there, some, or the read failed | unknown | stay pending |
 //!
 //! A refusal can be trusted to mean "nothing changed" only because the
 //! change call is made once: the AWS client does not retry it by itself
@@ -108,11 +108,18 @@ pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> 
 /// else deletes. One proof is enough, because a batch is atomic: had any
 /// CREATE in it met someone's record, nothing would have changed. A batch
 /// of creates alone stays unknown: its records stay pending, never owned
-/// on the strength of their value.
+/// on the strength of their value. "Not applied" likewise needs every slot
+/// to look untouched *and* one created record found absent, which no one
+/// else can fake: the batch is atomic, so nothing of it went in, and the
+/// records it meant to delete, still there, are still ours. A batch of
+/// deletes alone found still there stays unknown: each may be an equal
+/// record someone wrote after our delete went in (found by the concurrent
+/// property test), so it stays pending, never deleted.
 pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
     let mut applied = true;
     let mut proven = false;
     let mut untouched = true;
+    let mut proven_untouched = false;
     let mut slots: Vec<(&RecordSet, Vec<&Change>)> = Vec::new();
     for c in &batch.changes {
         match slots.iter_mut().find(|(r, _)| r.same_slot(&c.record)) {
@@ -135,10 +142,11 @@ pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
             ChangeAction::Delete => holds(&first.record),
             ChangeAction::Create | ChangeAction::Upsert => !holds(&last.record),
         };
+        proven_untouched |= before_ok && last.action != ChangeAction::Delete;
         applied &= after_ok;
         untouched &= before_ok;
     }
-    match (applied && proven, untouched) {
+    match (applied && proven, untouched && proven_untouched) {
         (true, false) => Some(true),
         (false, true) => Some(false),
         _ => None,
@@ -214,7 +222,11 @@ mod tests {
                 vec![new.clone(), other.clone()],
                 Some(true),
             ),
-            ("as before", vec![old.clone()], Some(false)),
+            (
+                "as before: b absent, so (atomic) nothing went in",
+                vec![old.clone()],
+                Some(false),
+            ),
             (
                 "half: someone else wrote b",
                 vec![old.clone(), other.clone()],
@@ -244,6 +256,18 @@ mod tests {
             settled(&create_only, &seen(&["b.corp.example."], &[])),
             Some(false),
             "a plain CREATE not there: not applied"
+        );
+        let delete_only = batch(&[(Delete, old.clone())]);
+        let at_a = |records: &[RecordSet]| seen(&["a.corp.example."], records);
+        assert_eq!(
+            settled(&delete_only, &at_a(std::slice::from_ref(&old))),
+            None,
+            "a DELETE found still there: not applied, or applied and an equal record written since"
+        );
+        assert_eq!(
+            settled(&delete_only, &at_a(&[])),
+            Some(true),
+            "a DELETE found gone: applied (or someone deleted it first: gone either way)"
         );
         assert_eq!(
             settled(&swap, &Observed::default()),
