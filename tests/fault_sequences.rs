@@ -222,13 +222,13 @@ enum Job {
     /// The full reconcile, as the schedule runs it.
     Reconcile,
     /// A person deletes (`theirs: None`) or repoints a record an instance
-    /// wrote; the play lists it in `vacated` for this change, and
-    /// `vacated_before` is what it listed at the slot before.
+    /// wrote; `vacates`: the play listed it in `vacated` for this change
+    /// (it was not listed already).
     Person {
         slot: Slot,
         record: RecordSet,
         theirs: Option<RecordSet>,
-        vacated_before: Option<RecordSet>,
+        vacates: bool,
     },
     /// The foreign writer creates a record, or deletes one of its own.
     Foreign {
@@ -343,8 +343,9 @@ struct Play {
     /// never re-creates one identical: no one can tell that record from the
     /// one the instance wrote (Route 53 compares values), so the instance
     /// would delete it later as its own. docs/convergence.md,
-    /// says so.
-    vacated: BTreeMap<Slot, RecordSet>,
+    /// says so. By slot and record: twins' equal slots hold different
+    /// records over time, and each vacated one counts.
+    vacated: std::collections::BTreeSet<(Slot, RecordSet)>,
     /// After the final reconcile: no excuse for a double claim is left.
     converged: bool,
     clock: u32,
@@ -376,7 +377,7 @@ impl Play {
             sent: Vec::new(),
             failed: Vec::new(),
             foreign,
-            vacated: BTreeMap::new(),
+            vacated: Default::default(),
             converged: false,
             clock: 0,
             invocations: 0,
@@ -521,7 +522,8 @@ impl Play {
                 Job::Person {
                     slot,
                     theirs,
-                    vacated_before,
+                    record,
+                    vacates,
                     ..
                 },
                 Outcome::Changed(done),
@@ -536,10 +538,9 @@ impl Play {
                     }
                 } else {
                     // Nothing was vacated after all.
-                    match vacated_before {
-                        Some(before) => self.vacated.insert(slot, before),
-                        None => self.vacated.remove(&slot),
-                    };
+                    if vacates {
+                        self.vacated.remove(&(slot, record));
+                    }
                 }
             }
             (
@@ -592,12 +593,12 @@ impl Play {
         if !self.touched.insert(slot.clone()) {
             return None;
         }
-        let vacated_before = self.vacated.insert(slot.clone(), record.clone());
+        let vacates = self.vacated.insert((slot.clone(), record.clone()));
         Some(Job::Person {
             slot,
             record,
             theirs,
-            vacated_before,
+            vacates,
         })
     }
 
@@ -682,7 +683,7 @@ impl Play {
                 }
                 // Never the record a person deleted from under an instance,
                 // identical: see `vacated`.
-                (self.vacated.get(&slot) != Some(&record)).then_some(Job::Foreign {
+                (!self.vacated.contains(&(slot.clone(), record.clone()))).then_some(Job::Foreign {
                     slot,
                     record,
                     create: true,
@@ -730,7 +731,7 @@ impl Play {
                 slot,
                 record,
                 create: true,
-            } => self.vacated.get(slot) != Some(record),
+            } => !self.vacated.contains(&(slot.clone(), record.clone())),
             _ => true,
         });
         let together = jobs.len() > 1;
@@ -795,7 +796,7 @@ impl Play {
                 continue;
             }
             let record = holds(slot).expect("authored slots hold a record");
-            if self.vacated.get(slot) == Some(record) {
+            if self.vacated.contains(&(slot.clone(), record.clone())) {
                 // Written again identically after a person deleted it: a
                 // reconcile that sees two claims lets both go (left to a
                 // person), so it may be listed by no one.
@@ -855,7 +856,7 @@ impl Play {
                 // A record a person deleted from under this instance and
                 // someone wrote again identically: its claim cannot be told
                 // from a true one until a reconcile sees both claims.
-                let aba = self.vacated.get(&slot) == Some(&owned.record);
+                let aba = self.vacated.contains(&(slot.clone(), owned.record.clone()));
                 if holds(&slot) == Some(&owned.record) && !aba {
                     let writer = writer_of.get(&slot);
                     prop_assert_eq!(
