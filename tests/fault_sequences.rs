@@ -1276,6 +1276,22 @@ fn recorded_concurrent_sequences_converge() {
                 ),
             ],
         ),
+        (
+            "bug 10, seed 0x10: twins (one address, two VPCs) handed a name over in one reconcile; one gave its PTR up after the other had read it held, so a second reconcile was needed",
+            vec![
+                alone(Op::Start(2, false)),
+                together(
+                    vec![(Op::Start(0, false), None), (Op::Tag(2, 1, 0, false), None)],
+                    0,
+                ),
+                together(
+                    vec![(Op::Tag(0, 1, 0, false), None), (Op::Tag(1, 1, 0, false), None)],
+                    0,
+                ),
+                Step::alone(Op::Tag(2, 2, 0, false), Some((0, Fault::Throttling))),
+                alone(Op::Start(1, false)),
+            ],
+        ),
     ];
     for (what, steps) in recorded {
         let mut play = Play::new();

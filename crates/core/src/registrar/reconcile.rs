@@ -86,6 +86,13 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// [`Registrar::reconcile`], sending no change after `deadline`: the
     /// instances left are reported failed (retryable) and nothing is left
     /// half-done.
+    ///
+    /// One pass converges every instance; a second follows only when the
+    /// first left an instance in conflict over a name another instance's
+    /// changes in that pass freed or took (a name handed over between
+    /// instances with equal records: one gives its PTR up after the other
+    /// reads it held), so that one reconcile leaves what the live state
+    /// wants (found by the concurrent property test, seed 0x10).
     pub async fn reconcile_until(
         &self,
         event_id: &str,
@@ -94,6 +101,26 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         if let Some(calls) = &self.calls {
             calls.take();
         }
+        let mut pass = self.reconcile_pass(event_id, deadline).await?;
+        if !self.dry_run && another_pass_helps(&pass.summaries) {
+            let again = self.reconcile_pass(event_id, deadline).await?;
+            pass = pass.then(again);
+        }
+        Ok(self.reconciled(
+            pass.summaries,
+            pass.batches_sent,
+            pass.instances_seen,
+            pass.items_seen,
+            pass.warnings,
+        ))
+    }
+
+    /// One pass of the reconcile: every instance listed and every item.
+    async fn reconcile_pass(
+        &self,
+        event_id: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Pass> {
         let mut warnings = Vec::new();
         // Items first, instances second: an item the scan sees belongs to
         // an instance launched before the listing, so the listing shows it
@@ -246,13 +273,13 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .map(Converged::into_summary)
             .chain(unreachable)
             .collect();
-        Ok(self.reconciled(
+        Ok(Pass {
             summaries,
-            done.batches_sent,
+            batches_sent: done.batches_sent,
             instances_seen,
             items_seen,
             warnings,
-        ))
+        })
     }
 
     fn reconciled(
@@ -302,6 +329,78 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             warnings,
         }
     }
+}
+
+/// What one pass of the reconcile did.
+struct Pass {
+    summaries: Vec<Summary>,
+    batches_sent: usize,
+    instances_seen: usize,
+    items_seen: usize,
+    warnings: Vec<String>,
+}
+
+impl Pass {
+    /// This pass, then `again`: each instance's changes of both, and what
+    /// the second found (conflicts, rejections, outcome).
+    fn then(self, again: Pass) -> Pass {
+        let mut first: BTreeMap<String, Summary> = self
+            .summaries
+            .into_iter()
+            .map(|s| (s.instance_id.clone(), s))
+            .collect();
+        let mut summaries = Vec::new();
+        for mut second in again.summaries {
+            if let Some(mut before) = first.remove(&second.instance_id) {
+                before.changes.append(&mut second.changes);
+                second.changes = before.changes;
+                for note in before.notes.into_iter().rev() {
+                    if !second.notes.contains(&note) {
+                        second.notes.insert(0, note);
+                    }
+                }
+                for warning in before.warnings.into_iter().rev() {
+                    if !second.warnings.contains(&warning) {
+                        second.warnings.insert(0, warning);
+                    }
+                }
+                if second.outcome == Outcome::NothingToDo && !second.changes.is_empty() {
+                    second.outcome = Outcome::Applied;
+                }
+            }
+            summaries.push(second);
+        }
+        summaries.extend(first.into_values());
+        let mut warnings = self.warnings;
+        for w in again.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        Pass {
+            summaries,
+            batches_sent: self.batches_sent + again.batches_sent,
+            instances_seen: self.instances_seen,
+            items_seen: self.items_seen,
+            warnings,
+        }
+    }
+}
+
+/// Whether an instance ended in conflict over a name that another
+/// instance's changes in the same pass touched: what it read may be gone.
+fn another_pass_helps(summaries: &[Summary]) -> bool {
+    summaries.iter().any(|s| {
+        s.conflicts.iter().any(|c| {
+            summaries.iter().any(|other| {
+                other.instance_id != s.instance_id
+                    && other
+                        .changes
+                        .iter()
+                        .any(|ch| ch.zone_id == c.zone_id && ch.record.name == c.name)
+            })
+        })
+    })
 }
 
 /// One instance the reconcile looked at (listed, or gone with an item
