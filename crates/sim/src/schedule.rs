@@ -253,6 +253,12 @@ impl<F: FnMut(&[Step]) -> usize> Chooser for ByRule<F> {
     }
 }
 
+/// The first waiting step of invocation `invocation`, if it waits: for a
+/// [`ByRule`] chooser.
+pub fn first_waiting(waiting: &[Step], invocation: usize) -> Option<usize> {
+    waiting.iter().position(|s| s.invocation == invocation)
+}
+
 /// The steps of a run, as a line a failure message can show.
 pub fn order(trace: &[Step]) -> String {
     trace
