@@ -53,12 +53,32 @@ fn world(instances: serde_json::Value) -> World {
 type Ports = Scheduled<MemoryAccount>;
 
 /// A scheduler over `account` that names the account's writer after the
-/// invocation whose call goes, and the two invocations' registrars.
-fn two_registrars(account: &MemoryAccount) -> (Scheduler, [Registrar<Ports, Ports, Ports>; 2]) {
+/// invocation whose call goes ("invN"; `person`'s calls, "person").
+fn naming_writers(account: &MemoryAccount, person: Option<usize>) -> Scheduler {
     let writers = account.clone();
-    let scheduler = Scheduler::with_on_turn(move |step| {
-        writers.set_writer(&format!("inv{}", step.invocation));
-    });
+    Scheduler::with_on_turn(move |step| match step.invocation {
+        i if Some(i) == person => writers.set_writer("person"),
+        i => writers.set_writer(&format!("inv{i}")),
+    })
+}
+
+/// One change batch creating `record` in `zone`, as a person sends it.
+fn creating(zone: &str, record: RecordSet) -> ec2_ddns::plan::ZoneChanges {
+    use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
+    ZoneChanges {
+        zone_id: zone.into(),
+        zone_name: DnsName::default(),
+        changes: vec![Change {
+            action: ChangeAction::Create,
+            record,
+        }],
+    }
+}
+
+/// [`naming_writers`] without a person, and the two invocations'
+/// registrars.
+fn two_registrars(account: &MemoryAccount) -> (Scheduler, [Registrar<Ports, Ports, Ports>; 2]) {
+    let scheduler = naming_writers(account, None);
     let registrars = [
         registrar(&scheduler, account, 0),
         registrar(&scheduler, account, 1),
@@ -871,7 +891,6 @@ async fn a_record_whose_writer_dies_after_another_read_it_absent_stays_listed() 
 /// the person's A. Every save now carries a `WriteId` of its own.
 #[tokio::test(start_paused = true)]
 async fn a_duplicate_event_at_once_never_deletes_what_a_person_wrote_meanwhile() {
-    use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
     use ec2_ddns::ports::Dns;
     use ec2_ddns::sim::schedule::{ByRule, Step};
 
@@ -908,25 +927,14 @@ async fn a_duplicate_event_at_once_never_deletes_what_a_person_wrote_meanwhile()
         .find(|r| r.name == "ip-10-1-2-4.corp.example.")
         .cloned()
         .expect("the instance's A");
-    let writers = account.clone();
-    let scheduler = Scheduler::with_on_turn(move |step| match step.invocation {
-        2 => writers.set_writer("person"),
-        i => writers.set_writer(&format!("inv{i}")),
-    });
+    let scheduler = naming_writers(&account, Some(2));
     let [first, second] = [
         registrar(&scheduler, &account, 0),
         registrar(&scheduler, &account, 1),
     ];
     let person = scheduler.ports(account.clone(), 2);
     let stopped = state("i-1", "e-stop", InstanceState::Stopped);
-    let equal_a = ZoneChanges {
-        zone_id: "ZPRIV".into(),
-        zone_name: "corp.example.".into(),
-        changes: vec![Change {
-            action: ChangeAction::Create,
-            record: a.clone(),
-        }],
-    };
+    let equal_a = creating("ZPRIV", a.clone());
     let invocations: Vec<Invocation<'_, Ended>> = vec![
         Box::pin(async { one(first.handle(&stopped).await) }),
         Box::pin(async { one(second.handle(&stopped).await) }),
@@ -959,7 +967,6 @@ async fn a_duplicate_event_at_once_never_deletes_what_a_person_wrote_meanwhile()
 /// lost answer now stays pending: never owned, never deleted.
 #[tokio::test(start_paused = true)]
 async fn an_equal_record_written_while_a_create_fails_is_never_taken() {
-    use ec2_ddns::plan::{Change, ChangeAction, ZoneChanges};
     use ec2_ddns::ports::Dns;
     use ec2_ddns::sim::fault_plan::FaultPlan;
     use ec2_ddns::sim::gate::Gated;
@@ -985,17 +992,13 @@ async fn an_equal_record_written_while_a_create_fails_is_never_taken() {
     ]));
     let account = MemoryAccount::new(world.clone());
     let wanted = fresh(&world, &account).await;
-    let equal = |zone: &str| ZoneChanges {
-        zone_id: zone.into(),
-        zone_name: DnsName::default(),
-        changes: vec![Change {
-            action: ChangeAction::Create,
-            record: wanted[&ZoneId::new(zone)]
-                .iter()
-                .find(|r| !world.zones.iter().any(|z| z.records.contains(r)))
-                .cloned()
-                .expect("the instance's record"),
-        }],
+    let equal = |zone: &str| {
+        let record = wanted[&ZoneId::new(zone)]
+            .iter()
+            .find(|r| !world.zones.iter().any(|z| z.records.contains(r)))
+            .cloned()
+            .expect("the instance's record");
+        creating(zone, record)
     };
     // An earlier attempt died before its changes were made: its records
     // are listed pending, so this one reads their names (free) first.
@@ -1012,11 +1015,7 @@ async fn an_equal_record_written_while_a_create_fails_is_never_taken() {
         .await;
     assert!(died.is_err(), "{died:?}");
     account.revive();
-    let writers = account.clone();
-    let scheduler = Scheduler::with_on_turn(move |step| match step.invocation {
-        1 => writers.set_writer("person"),
-        i => writers.set_writer(&format!("inv{i}")),
-    });
+    let scheduler = naming_writers(&account, Some(1));
     let failing = FaultPlan::on(
         "route53:ChangeResourceRecordSets",
         Fault::InternalError {
