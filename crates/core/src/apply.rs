@@ -8,9 +8,10 @@
 //! | refused (`InvalidChangeBatch`, …)        | nothing changed              | dropped from pending      |
 //! | throttled (`Throttling`, `PriorRequestNotComplete`) or a 4xx | nothing changed | dropped from pending |
 //! | 5xx, time-out, network failure           | unknown: the names are read  | see below                 |
-//! | … read: every change in, one of them the deletion of our own record | applied | owned          |
+//! | … read: deletes alone, every one gone     | applied (gone either way)    | unlisted                  |
 //! | … read: creates alone, none in, after a 5xx answer | nothing changed    | dropped from pending      |
-//! | … read: creates alone found in, a deleted record still there, some, or the read failed | unknown | stay pending |
+//! | … read: a swap, our old record still there and its new one absent, after a 5xx answer | nothing changed | creates dropped, deletes owned again |
+//! | … read: anything else (a created record found in, a deleted one still there, some, or the read failed) | unknown | stay pending |
 //!
 //! A refusal can be trusted to mean "nothing changed" only because the
 //! change call is made once: the AWS client does not retry it by itself
@@ -26,8 +27,8 @@ use crate::ports::Dns;
 /// What became of one batch.
 #[derive(Debug)]
 pub enum Sent {
-    /// Route 53 answered OK, or a read after a lost answer showed the whole
-    /// batch in place.
+    /// Route 53 answered OK, or a read after a lost answer showed every
+    /// record of a batch of deletes alone gone.
     Applied,
     /// Route 53 refused the batch: nothing changed. Its names were read.
     Refused(Error),
@@ -98,26 +99,34 @@ pub async fn send<D: Dns>(dns: &D, batch: &ZoneChanges, seen: &mut Observed) -> 
 /// record must be gone; and for "not applied", each slot must look as it did
 /// before the batch.
 ///
-/// An equal record after a CREATE proves nothing: someone may have held it
-/// all along (the CREATE would then have been refused), or written it while
-/// the call was failing, even at a name read free just before (another
-/// instance with the same address in a shared zone, a person: found by the
-/// concurrent property test). So the batch counts as applied only when
-/// every slot looks applied *and* at least one slot proves it: our own
-/// record deleted there (alone, or swapped for the new value), which no one
-/// else deletes. One proof is enough, because a batch is atomic: had any
-/// CREATE in it met someone's record, nothing would have changed. A batch
-/// of creates alone stays unknown: its records stay pending, never owned
-/// on the strength of their value. "Not applied" likewise needs every slot
-/// to look untouched *and* one created record found absent, which no one
-/// else can fake: the batch is atomic, so nothing of it went in, and the
-/// records it meant to delete, still there, are still ours. A batch of
-/// deletes alone found still there stays unknown: each may be an equal
-/// record someone wrote after our delete went in (found by the concurrent
-/// property test), so it stays pending, never deleted.
+/// A record found equal to one the batch creates proves nothing: someone
+/// may have held it all along (the CREATE would then have been refused),
+/// or written it while the call was failing (another instance with the
+/// same address in a shared zone, a person: found by the concurrent
+/// property test). Not even beside our own record found deleted: a person
+/// may have deleted that one before the call, so that Route 53 refused
+/// the batch, while someone else wrote the new value (bug 11, seed 0xf).
+/// So only a batch of deletes alone is settled as applied, when every
+/// record it deletes is gone: by us or by someone, it is gone either way,
+/// and nothing is claimed. A batch that creates stays unknown: its records
+/// stay pending, never owned on the strength of their value (a stale record
+/// for a person to delete, never someone else's taken).
+///
+/// "Not applied" needs every slot to look untouched *and* one created
+/// record found absent, which no one else can fake: the batch is atomic,
+/// so nothing of it went in, and the records it meant to delete, still
+/// there, are still ours. (Unless, in the second the call took, someone
+/// deleted the record it created and wrote our old one back: two changes
+/// at one name, which no read can tell; docs/convergence.md says so.) A
+/// batch of deletes alone found still there stays unknown: each may be an
+/// equal record someone wrote after our delete went in (found by the
+/// concurrent property test), so it stays pending, never deleted.
 pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
-    let mut applied = true;
-    let mut proven = false;
+    let creates = batch
+        .changes
+        .iter()
+        .any(|c| c.action != ChangeAction::Delete);
+    let mut gone = true;
     let mut untouched = true;
     let mut proven_untouched = false;
     let mut slots: Vec<(&RecordSet, Vec<&Change>)> = Vec::new();
@@ -132,21 +141,15 @@ pub fn settled(batch: &ZoneChanges, seen: &Observed) -> Option<bool> {
         let holds = |r: &RecordSet| found.contains(&r);
         let first = changes.first()?;
         let last = changes.last()?;
-        let swapped_ours = first.action == ChangeAction::Delete;
-        let after_ok = match last.action {
-            ChangeAction::Delete => !found.iter().any(|r| r.same_slot(slot)),
-            ChangeAction::Create | ChangeAction::Upsert => holds(&last.record),
-        };
-        proven |= after_ok && swapped_ours;
+        gone &= !found.iter().any(|r| r.same_slot(slot));
         let before_ok = match first.action {
             ChangeAction::Delete => holds(&first.record),
             ChangeAction::Create | ChangeAction::Upsert => !holds(&last.record),
         };
         proven_untouched |= before_ok && last.action != ChangeAction::Delete;
-        applied &= after_ok;
         untouched &= before_ok;
     }
-    match (applied && proven, untouched && proven_untouched) {
+    match (!creates && gone, untouched && proven_untouched) {
         (true, false) => Some(true),
         (false, true) => Some(false),
         _ => None,
@@ -218,9 +221,9 @@ mod tests {
         let names = ["a.corp.example.", "b.corp.example."];
         let cases: &[(&str, Vec<RecordSet>, Option<bool>)] = &[
             (
-                "all in, and a swapped: atomic, so b is ours",
+                "all in, a swapped: or someone deleted old first (the batch refused) and wrote new and b",
                 vec![new.clone(), other.clone()],
-                Some(true),
+                None,
             ),
             (
                 "as before: b absent, so (atomic) nothing went in",
@@ -243,8 +246,8 @@ mod tests {
                 &swap_only,
                 &seen(&["a.corp.example."], std::slice::from_ref(&new))
             ),
-            Some(true),
-            "compare-and-swap: our old value gone, the new one there"
+            None,
+            "our old value gone, the new one there: our swap, or someone deleted old (the swap refused) and wrote new (bug 11)"
         );
         let create_only = batch(&[(Create, other.clone())]);
         assert_eq!(

@@ -25,7 +25,7 @@
 //! |-----------|---------------------------------------------------------------------|---------------------------------------------|
 //! | wanted    | the plan wants it; nothing listed yet                               | nothing: it is not written yet              |
 //! | pending   | listed *before* the batch that creates it is sent                   | nothing until the batch is settled          |
-//! | owned     | the batch answered OK, or a read in the same invocation proved it   | kept while equal; replaced (DELETE exactly it + CREATE) or deleted |
+//! | owned     | the batch answered OK (a read after a lost answer proves no record ours) | kept while equal; replaced (DELETE exactly it + CREATE) or deleted |
 //! | releasing | an owned record moved to pending *before* the batch that deletes it | nothing until the batch is settled          |
 //! | unlisted  | deleted (proven), or read changed or gone (someone else's now)      | —                                           |
 //! | unsettled | pending or releasing, and the invocation ended without knowing      | read by the next event: gone or different → unlisted; still equal → stays listed, never deleted, a conflict if wanted |
