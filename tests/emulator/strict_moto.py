@@ -4,7 +4,7 @@
     python tests/emulator/strict_moto.py -H 127.0.0.1 -p PORT
 
 Same flags and behaviour as `moto_server` (this runs moto's own `main`, so
-every service and `/moto-api/reset` work as usual), with three changes.
+every service and `/moto-api/reset` work as usual), with these changes.
 
 1. Strict ChangeResourceRecordSets. moto 5.2.5 accepts batches that Route 53
    refuses, and refuses one that Route 53 accepts, so code tested against it
@@ -58,6 +58,32 @@ every service and `/moto-api/reset` work as usual), with three changes.
    condition and then makes the write, so two parallel conditional writes or
    ADDs can both pass against the same old item and one is lost; DynamoDB
    makes each write atomically. DynamoDB requests are served one at a time.
+
+4. What the SAM template (infra/template.yaml, expanded to plain
+   CloudFormation) needs of moto's CloudFormation and EventBridge, for
+   tests/infra/test_stack.py. Each is named `MOTO GAP 4x` where it is patched:
+   4a. AWS::Lambda::Url: moto's CloudFormation does not know the type, and
+       `Fn::GetAtt` of it in Outputs fails with an AttributeError in
+       validate_outputs (None.has_cfn_attr). A model creates the function URL
+       through moto's Lambda backend (Ref: the function's ARN; GetAtt
+       FunctionUrl, FunctionArn).
+   4b. AWS::Lambda::EventInvokeConfig, AWS::SQS::QueuePolicy,
+       AWS::IAM::RolePolicy, AWS::CloudWatch::Alarm: unknown types, which
+       moto skips with a warning and still reports CREATE_COMPLETE. Models
+       make them through moto's own backends (PutFunctionEventInvokeConfig,
+       the queue's Policy attribute, PutRolePolicy, PutMetricAlarm), so they
+       can be read back.
+   4c. ListStackResources lists a blank entry (no logical id, type or status
+       of its own) for each resource whose Condition is false; CloudFormation
+       lists only the resources it created.
+   4d. Lambda functions: moto's CloudFormation drops Architectures,
+       DeadLetterConfig and LoggingConfig, and its functions keep neither of
+       the last two; they are kept and shown by GetFunctionConfiguration.
+   4e. TestEventPattern answers with an empty body (moto's handler is a stub);
+       it answers {"Result": true|false} from moto's own EventPattern matcher,
+       the one its rules use, after EventBridge's checks of the event's
+       required fields (ValidationException) and of the pattern
+       (InvalidEventPatternException).
 """
 
 from __future__ import annotations
@@ -316,6 +342,268 @@ class FaultInjector:
         start_response(status, headers)
         return [data]
 
+
+# --- 4. CloudFormation and EventBridge for the SAM template ------------------------
+# Imported here, after the Route 53 patch, so that the models below join moto's
+# list of CloudFormation models (CloudFormationModel.__subclasses__(), read on
+# the first stack) before any stack is made.
+
+from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.awslambda.utils import get_backend as lambda_backend  # noqa: E402
+from moto.cloudformation import models as cfn_models  # noqa: E402
+from moto.cloudformation import parsing as cfn_parsing  # noqa: E402
+from moto.cloudwatch.models import cloudwatch_backends  # noqa: E402
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+from moto.events.exceptions import InvalidEventPatternException  # noqa: E402
+from moto.events.exceptions import ValidationException as EventsValidationException  # noqa: E402
+from moto.events.models import EventPattern  # noqa: E402
+from moto.events.responses import EventsHandler  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.sqs.models import sqs_backends  # noqa: E402
+from moto.utilities.utils import get_partition  # noqa: E402
+
+
+class _Made:
+    """What the models below share: a physical id, GetAtt from a dict, and a delete
+    that undoes the creation (moto's stack deletion calls `delete` on each resource).
+    Each model also derives from CloudFormationModel itself: moto finds its models
+    among that class's direct subclasses."""
+
+    ATTRIBUTES: tuple[str, ...] = ()
+
+    def __init__(self, physical_id: str, attributes: dict[str, Any] | None = None,
+                 undo: Any = None):
+        self.physical_id = physical_id
+        self.attributes = attributes or {}
+        self.undo = undo
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+        if attribute_name not in self.attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.attributes[attribute_name]
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        if not self.undo:
+            return
+        try:
+            self.undo()
+        except Exception as err:
+            # What it undoes went with a resource deleted first (its function, queue or role).
+            if not re.search(r"NotFound|NoSuch|Unknown", f"{type(err).__name__} {getattr(err, 'code', '')}"):
+                raise
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> None:
+        """Not used: `delete` above is."""
+
+
+class FunctionUrlModel(_Made, CloudFormationModel):
+    """MOTO GAP 4a: AWS::Lambda::Url, through moto's CreateFunctionUrlConfig."""
+
+    __module__ = "moto.awslambda.models"  # moto files a model under its service's module
+    ATTRIBUTES = ("FunctionUrl", "FunctionArn")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Url"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = lambda_backend(account_id, region_name)
+        config = {k: props[k] for k in ("AuthType", "Cors", "InvokeMode") if k in props}
+        url = backend.create_function_url_config(props["TargetFunctionArn"], config).to_dict()
+        return cls(url["FunctionArn"],
+                   {"FunctionUrl": url["FunctionUrl"], "FunctionArn": url["FunctionArn"]},
+                   lambda: backend.delete_function_url_config(url["FunctionArn"]))
+
+
+class EventInvokeConfigModel(_Made, CloudFormationModel):
+    """MOTO GAP 4b: AWS::Lambda::EventInvokeConfig (moto keeps one, for $LATEST)."""
+
+    __module__ = "moto.awslambda.models"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::EventInvokeConfig"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = lambda_backend(account_id, region_name)
+        config: dict[str, Any] = {k: int(props[k]) for k in
+                                  ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if k in props}
+        if props.get("DestinationConfig"):
+            config["DestinationConfig"] = props["DestinationConfig"]
+        function = props["FunctionName"]
+        backend.put_function_event_invoke_config(function, config)
+        return cls(f"{function}:{props.get('Qualifier', '$LATEST')}", None,
+                   lambda: backend.delete_function_event_invoke_config(function))
+
+
+class QueuePolicyModel(_Made, CloudFormationModel):
+    """MOTO GAP 4b: AWS::SQS::QueuePolicy, as each queue's Policy attribute."""
+
+    __module__ = "moto.sqs.models"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = sqs_backends[account_id][region_name]
+        names = [url.rstrip("/").rsplit("/", 1)[-1] for url in props["Queues"]]  # Ref: the URL
+        for name in names:
+            backend.set_queue_attributes(name, {"Policy": json.dumps(props["PolicyDocument"])})
+
+        def undo() -> None:
+            for name in names:
+                if name in backend.queues:  # the queue may have gone first
+                    backend.set_queue_attributes(name, {"Policy": ""})
+        return cls(resource_name, None, undo)
+
+
+class RolePolicyModel(_Made, CloudFormationModel):
+    """MOTO GAP 4b: AWS::IAM::RolePolicy, through moto's PutRolePolicy."""
+
+    __module__ = "moto.iam.models"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::IAM::RolePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = iam_backends[account_id][get_partition(region_name)]
+        role, name = props["RoleName"], props["PolicyName"]
+        backend.put_role_policy(role, name, json.dumps(props["PolicyDocument"]))
+
+        def undo() -> None:
+            if role in {r.name for r in backend.roles.values()}:  # the role may have gone first
+                backend.delete_role_policy(role, name)
+        return cls(resource_name, None, undo)
+
+
+class AlarmModel(_Made, CloudFormationModel):
+    """MOTO GAP 4b: AWS::CloudWatch::Alarm (single-metric alarms), through PutMetricAlarm."""
+
+    __module__ = "moto.cloudwatch.models"
+    ATTRIBUTES = ("Arn",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        p = cloudformation_json["Properties"]
+        backend = cloudwatch_backends[account_id][region_name]
+        name = p.get("AlarmName") or resource_name
+        alarm = backend.put_metric_alarm(
+            name=name,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p["ComparisonOperator"],
+            evaluation_periods=int(p["EvaluationPeriods"]),
+            period=int(p["Period"]) if "Period" in p else None,
+            threshold=float(p["Threshold"]) if "Threshold" in p else None,
+            statistic=p.get("Statistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in p.get("Dimensions", [])],
+            alarm_actions=p.get("AlarmActions", []),
+            datapoints_to_alarm=int(p["DatapointsToAlarm"]) if "DatapointsToAlarm" in p else None,
+            extended_statistic=p.get("ExtendedStatistic"),
+            ok_actions=p.get("OKActions", []),
+            insufficient_data_actions=p.get("InsufficientDataActions", []),
+            unit=p.get("Unit"),
+            actions_enabled=str(p.get("ActionsEnabled", True)).lower() == "true",
+            treat_missing_data=p.get("TreatMissingData"),
+        )
+        return cls(name, {"Arn": alarm.alarm_arn}, lambda: backend.delete_alarms([name]))
+
+
+# The list is cached on first use; a stack made before this import (none is) would
+# have missed the models above.
+cfn_parsing.get_model_list.cache_clear()
+cfn_parsing.get_model_map.cache_clear()
+cfn_parsing.get_name_type_map.cache_clear()
+
+# MOTO GAP 4c: resources not created (Condition false) are None in the stack's map.
+cfn_models.Stack.stack_resources = property(  # type: ignore[assignment]
+    lambda self: [r for r in self.resource_map.values() if r is not None])
+
+# MOTO GAP 4d: Architectures, DeadLetterConfig and LoggingConfig of a function.
+_KEPT = ("DeadLetterConfig", "LoggingConfig")
+_function_init = LambdaFunction.__init__
+_function_configuration = LambdaFunction.get_configuration
+_function_from_cfn = LambdaFunction.create_from_cloudformation_json.__func__
+
+
+def _init_keeping(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any,
+                  **kwargs: Any) -> None:
+    _function_init(self, account_id, spec, *args, **kwargs)
+    self.ec2ddns_kept = {k: spec[k] for k in _KEPT if spec.get(k)}
+
+
+def _configuration_keeping(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    config = _function_configuration(self, *args, **kwargs)
+    config.update(getattr(self, "ec2ddns_kept", {}))
+    return config
+
+
+def _from_cfn_keeping(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
+                      account_id: str, region_name: str, **kwargs: Any) -> LambdaFunction:
+    fn = _function_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name,
+                            **kwargs)
+    props = cloudformation_json["Properties"]
+    if props.get("Architectures"):
+        fn.architectures = list(props["Architectures"])
+    fn.ec2ddns_kept = {k: props[k] for k in _KEPT if props.get(k)}
+    return fn
+
+
+LambdaFunction.__init__ = _init_keeping  # type: ignore[method-assign]
+LambdaFunction.get_configuration = _configuration_keeping  # type: ignore[method-assign]
+LambdaFunction.create_from_cloudformation_json = classmethod(_from_cfn_keeping)  # type: ignore[method-assign]
+
+# MOTO GAP 4e: TestEventPattern through moto's EventPattern matcher.
+_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+def test_event_pattern(self: EventsHandler) -> str:
+    pattern = EventPattern.load(self._get_param("EventPattern"))  # InvalidEventPatternException
+    try:
+        event = json.loads(self._get_param("Event") or "")
+    except ValueError:
+        event = None
+    if not isinstance(event, dict) or any(f not in event for f in _EVENT_FIELDS):
+        raise EventsValidationException("Parameter Event is not valid.")
+    return json.dumps({"Result": pattern.matches_event(event)})
+
+
+EventsHandler.test_event_pattern = test_event_pattern  # type: ignore[method-assign]
+assert InvalidEventPatternException  # raised by EventPattern.load for a bad pattern
 
 _DomainDispatcherApplication = moto.server.DomainDispatcherApplication
 moto.server.DomainDispatcherApplication = (  # moto's main builds its app with this name

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks strict_moto.py: its Route 53 rules, the re-create fix and fault injection.
+"""Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
+the CloudFormation and EventBridge patches (4a-4e) the SAM template's stack tests need.
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -11,6 +12,7 @@ attempt per call (no retries), so each injected fault is seen exactly once.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -19,6 +21,7 @@ import sys
 import time
 import urllib.request
 import uuid
+import zipfile
 from typing import Any, Callable
 
 import boto3
@@ -223,10 +226,122 @@ def run(ep: str) -> None:
     check("reset clears moto", r53.list_hosted_zones()["HostedZones"], [])
 
 
+# A stack of each type patch 4a-4b adds (the Url's GetAtt in Outputs, the other types
+# read back through their services), a resource whose Condition is false (4c), and a
+# function whose architecture, dead-letter queue and logging must be kept (4d).
+PATCHED_TYPES_TEMPLATE = {
+    "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+    "Resources": {
+        "Queue": {"Type": "AWS::SQS::Queue"},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Code": {"S3Bucket": "code", "S3Key": "f.zip"}, "Handler": "bootstrap",
+            "Runtime": "provided.al2023", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Architectures": ["arm64"], "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": ["Queue", "Arn"]}},
+            "LoggingConfig": {"LogFormat": "JSON", "ApplicationLogLevel": "INFO"}}},
+        "Url": {"Type": "AWS::Lambda::Url", "Properties": {
+            "TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "NONE"}},
+        "Invoke": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 1,
+            "MaximumEventAgeInSeconds": 600}},
+        "QueuePolicy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "Queue"}], "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Queue", "Arn"]}}]}}},
+        "RolePolicy": {"Type": "AWS::IAM::RolePolicy", "Properties": {
+            "RoleName": {"Ref": "Role"}, "PolicyName": "extra", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:ReceiveMessage",
+                                                        "Resource": {"Fn::GetAtt": ["Queue", "Arn"]}}]}}},
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "fn-errors", "Namespace": "AWS/Lambda", "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "Fn"}}], "Statistic": "Sum",
+            "Period": 300, "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": ["arn:aws:sns:us-east-1:123456789012:t"]}},
+        "NotMade": {"Type": "AWS::SQS::Queue", "Condition": "Never"},
+    },
+    "Outputs": {"UrlOut": {"Value": {"Fn::GetAtt": ["Url", "FunctionUrl"]}},
+                "AlarmArn": {"Value": {"Fn::GetAtt": ["Alarm", "Arn"]}}},
+}
+
+
+def run_cloudformation(ep: str) -> None:
+    """Patches 4a-4e."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
+              aws_secret_access_key="testing", config=cfg)
+    cfn, s3, lam, sqs, iam, cw, events = (boto3.client(s, **kw) for s in (
+        "cloudformation", "s3", "lambda", "sqs", "iam", "cloudwatch", "events"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\n")
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="f.zip", Body=buf.getvalue())
+
+    status, code, message, _ = outcome(lambda: cfn.create_stack(
+        StackName="patched", TemplateBody=json.dumps(PATCHED_TYPES_TEMPLATE), Capabilities=["CAPABILITY_IAM"]))
+    check("4a-4b: the stack is created", (status, code, message), (200, None, None))
+    stack = cfn.describe_stacks(StackName="patched")["Stacks"][0]
+    check("4a-4b: CREATE_COMPLETE", stack["StackStatus"], "CREATE_COMPLETE")
+    summaries = cfn.list_stack_resources(StackName="patched")["StackResourceSummaries"]
+    resources = {r["LogicalResourceId"]: r.get("PhysicalResourceId") for r in summaries}
+    check("4c: only the resources made are listed", sorted(resources),
+          sorted(set(PATCHED_TYPES_TEMPLATE["Resources"]) - {"NotMade"}))
+    fn = resources.get("Fn", "")
+    url = lam.get_function_url_config(FunctionName=fn)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    check("4a: the function URL exists", url["AuthType"], "NONE")
+    check("4a: Fn::GetAtt FunctionUrl in Outputs", outputs.get("UrlOut"), url["FunctionUrl"])
+    invoke = lam.get_function_event_invoke_config(FunctionName=fn)
+    check("4b: EventInvokeConfig", (invoke["MaximumRetryAttempts"], invoke["MaximumEventAgeInSeconds"]), (1, 600))
+    policy = sqs.get_queue_attributes(QueueUrl=resources["Queue"], AttributeNames=["Policy"])["Attributes"]
+    check("4b: QueuePolicy", json.loads(policy["Policy"])["Statement"][0]["Action"], "sqs:SendMessage")
+    role_policy = iam.get_role_policy(RoleName=resources["Role"], PolicyName="extra")["PolicyDocument"]
+    check("4b: RolePolicy", role_policy["Statement"][0]["Action"], "sqs:ReceiveMessage")
+    alarm = cw.describe_alarms(AlarmNames=["fn-errors"])["MetricAlarms"]
+    check("4b: Alarm", [(a["MetricName"], a["Dimensions"], a["EvaluationPeriods"], a.get("DatapointsToAlarm"),
+                         a.get("TreatMissingData"), a["AlarmActions"]) for a in alarm],
+          [("Errors", [{"Name": "FunctionName", "Value": fn}], 3, 2, "notBreaching",
+            ["arn:aws:sns:us-east-1:123456789012:t"])])
+    check("4b: Fn::GetAtt Arn of an alarm", outputs.get("AlarmArn"), alarm[0]["AlarmArn"] if alarm else None)
+    config = lam.get_function_configuration(FunctionName=fn)
+    queue_arn = sqs.get_queue_attributes(QueueUrl=resources["Queue"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    check("4d: kept", (config.get("Architectures"), config.get("DeadLetterConfig"), config.get("LoggingConfig")),
+          (["arm64"], {"TargetArn": queue_arn}, {"LogFormat": "JSON", "ApplicationLogLevel": "INFO"}))
+    lam.create_function(FunctionName="by-api", Runtime="provided.al2023", Handler="bootstrap",
+                        Role=config["Role"], Code={"S3Bucket": "code", "S3Key": "f.zip"},
+                        LoggingConfig={"LogFormat": "JSON"})
+    check("4d: kept by CreateFunction too",
+          lam.get_function_configuration(FunctionName="by-api").get("LoggingConfig"), {"LogFormat": "JSON"})
+
+    check("the stack deletes", outcome(lambda: cfn.delete_stack(StackName="patched"))[:2], (200, None))
+    check("its alarm is gone", cw.describe_alarms(AlarmNames=["fn-errors"])["MetricAlarms"], [])
+    check("its function URL is gone", outcome(lambda: lam.get_function_url_config(FunctionName=fn))[1],
+          "ResourceNotFoundException")
+
+    # 4e: TestEventPattern.
+    event = {"version": "0", "id": "1", "detail-type": "EC2 Instance State-change Notification",
+             "source": "aws.ec2", "account": "123456789012", "time": "2026-11-21T10:00:00Z",
+             "region": "us-east-1", "resources": [], "detail": {"state": "running", "tags": ["a", "b"]}}
+    pattern = {"source": ["aws.ec2"], "detail": {"state": ["running", "stopped"]}}
+
+    def test(p: Any, e: Any) -> Any:
+        return events.test_event_pattern(EventPattern=json.dumps(p), Event=json.dumps(e))["Result"]
+    check("4e: a matching event", test(pattern, event), True)
+    check("4e: another state", test(pattern, {**event, "detail": {"state": "pending"}}), False)
+    check("4e: an array field matches on any element", test({"detail": {"tags": ["b", "z"]}}, event), True)
+    check("4e: an event without its required fields", outcome(lambda: test(pattern, {"source": "aws.ec2"}))[1:3],
+          ("ValidationException", "Parameter Event is not valid."))
+    check("4e: a bad pattern", outcome(lambda: test({"source": []}, event))[1], "InvalidEventPatternException")
+
+
 def main() -> None:
     proc, ep = start_server()
     try:
         run(ep)
+        run_cloudformation(ep)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

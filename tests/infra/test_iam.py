@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Each IAM role of infra/template.yaml grants the AWS calls its code makes, and nothing else.
+
+    .venv/bin/python tests/infra/test_iam.py
+
+Run by scripts/test (no emulator needed). Prints, per role, each action granted and
+why (the port method and adapter that call it, or what Lambda itself does with the
+role), each failure, and exits 1 if a check failed.
+
+The calls come from the Rust source (rust_calls.py): every SDK call in crates/aws/src
+(`.client.<operation>()`, snake_case to the IAM action, compared case-insensitively:
+list_hosted_zones_by_vpc is route53:ListHostedZonesByVPC), attributed to the port
+methods that make it (`impl Registry for DynamoRegistry { fn save ... }`);
+TransactWriteItems, no IAM action, needs those of its items (PutItem, DeleteItem).
+Which port methods each role's code reaches is followed from crates/lambda: the
+registrar's from the registrar's methods the handler calls (`registrar.handle(...)`,
+`registrar.reconcile_until(...)`, ...), the DDNS endpoint's from the endpoint function
+it calls (`ddns::endpoint::serve_counted`), through crates/core/src by name.
+
+Also checked: ChangeResourceRecordSets carries Route 53's condition keys, with the
+record types the code writes (the RecordType variants of crates/core/src/model.rs for
+the registrar; those crates/core/src/ddns uses for the endpoint) and the actions
+CREATE and DELETE only, and no code outside tests builds an UPSERT.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rust_calls  # noqa: E402
+import sam  # noqa: E402
+
+counts = {"passed": 0, "failed": 0}
+LAMBDA_SRC = os.path.join(rust_calls.ROOT, "crates", "lambda", "src")
+
+# What Lambda itself does with a function's role: not calls of the code.
+LOGS = {"logs:CreateLogStream": "Lambda writes the function's logs",
+        "logs:PutLogEvents": "Lambda writes the function's logs"}
+REGISTRAR_SERVICE = {
+    **LOGS,
+    "sqs:SendMessage": "Lambda sends failed asynchronous events to the DeadLetterQueue",
+    "sqs:ReceiveMessage": "the event source mapping polls EventQueue (buffered mode)",
+    "sqs:DeleteMessage": "the event source mapping polls EventQueue (buffered mode)",
+    "sqs:GetQueueAttributes": "the event source mapping polls EventQueue (buffered mode)",
+    "sqs:ChangeMessageVisibility": "the event source mapping polls EventQueue (buffered mode)",
+}
+ENDPOINT_SERVICE = dict(LOGS)
+
+
+def check(what: str, got: Any, want: Any) -> bool:
+    ok = got == want
+    counts["passed" if ok else "failed"] += 1
+    if not ok:
+        print(f"FAIL: {what}: got {got!r}, want {want!r}", file=sys.stderr)
+    return ok
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The Allow statements of a role: its inline Policies and the AWS::IAM::RolePolicy and
+    AWS::IAM::Policy resources attached to it."""
+    resources = template["Resources"]
+    docs = [p["PolicyDocument"] for p in resources[role]["Properties"].get("Policies", [])]
+    for resource in resources.values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::RolePolicy" and props.get("RoleName") == {"Ref": role}:
+            docs.append(props["PolicyDocument"])
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and {"Ref": role} in props.get("Roles", []):
+            docs.append(props["PolicyDocument"])
+    statements = [s for d in docs for s in as_list(d["Statement"])]
+    for s in statements:
+        check(f"{role}: {s.get('Sid')}: Allow only", s.get("Effect"), "Allow")
+    return statements
+
+
+def granted(statements: list[dict[str, Any]]) -> dict[str, str]:
+    """Action (lowercase) -> action as written."""
+    return {a.lower(): a for s in statements for a in as_list(s["Action"])}
+
+
+def non_test_text(src_dir: str) -> str:
+    """The Rust under `src_dir`, comments, strings and #[cfg(test)] modules blanked."""
+    parts = []
+    for base, _, files in os.walk(src_dir):
+        for name in sorted(files):
+            if not name.endswith(".rs") or name == "tests.rs" or name.endswith("_tests.rs"):
+                continue
+            with open(os.path.join(base, name), encoding="utf-8") as f:
+                text = rust_calls.strip(f.read())
+            for a, b in reversed(rust_calls.test_blocks(text)):
+                text = text[:a] + " " * (b - a) + text[b:]
+            parts.append(text)
+    return "\n".join(parts)
+
+
+def entries() -> tuple[list[str], list[str]]:
+    """(the registrar's entries into crates/core, the endpoint's) as crates/lambda calls them."""
+    text = non_test_text(LAMBDA_SRC)
+    endpoint = sorted(set(re.findall(r"\bendpoint\s*::\s*(\w+)\s*\(", text)))
+    registrar = sorted(set(re.findall(r"\bregistrar\s*\.\s*(\w+)\s*\(", text))
+                       | set(re.findall(r"\bregistrar\s*::\s*([a-z_]\w*)\s*\(", text)))
+    return registrar, endpoint
+
+
+def required(reached: set[str], ports: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Action (lowercase) -> the port methods that call it."""
+    need: dict[str, list[str]] = {}
+    for qualified, ops in sorted(ports.items()):
+        if qualified.split("::")[1] in reached:
+            for op in ops:
+                need.setdefault(op.lower(), []).append(qualified)
+    return need
+
+
+def compare(role: str, statements: list[dict[str, Any]], need: dict[str, list[str]],
+            service: dict[str, str], report: list[str]) -> None:
+    have = granted(statements)
+    allowed = dict(need)
+    for action, why in service.items():
+        allowed.setdefault(action.lower(), [f"({why})"])
+    missing = sorted(set(need) - set(have))
+    extra = sorted(set(have) - set(allowed))
+    check(f"{role}: every action the code calls is granted", missing, [])
+    check(f"{role}: nothing is granted that neither the code nor Lambda uses",
+          [have[a] for a in extra], [])
+    report.append(f"== {role}: {len(have)} actions granted, {len(need)} called by the code")
+    for action in sorted(set(have) | set(need)):
+        shown = have.get(action, action)
+        mark = "" if action in have else "  NOT GRANTED"
+        report.append(f"  {shown:<38} {', '.join(allowed.get(action, ['NOT CALLED']))}{mark}")
+
+
+def change_condition(statements: list[dict[str, Any]], role: str) -> dict[str, Any]:
+    changes = [s for s in statements if "route53:changeresourcerecordsets" in
+               {a.lower() for a in as_list(s["Action"])}]
+    check(f"{role}: one statement grants ChangeResourceRecordSets", len(changes), 1)
+    check(f"{role}: ChangeResourceRecordSets alone in its statement",
+          [as_list(s["Action"]) for s in changes], [["route53:ChangeResourceRecordSets"]])
+    return changes[0].get("Condition", {}) if changes else {}
+
+
+def record_types_of(text: str) -> set[str]:
+    """`RecordType::Aaaa` -> AAAA, by crates/core/src/model.rs's own names."""
+    with open(os.path.join(rust_calls.CORE_SRC, "model.rs"), encoding="utf-8") as f:
+        names = dict(re.findall(r'RecordType::(\w+)\s*=>\s*"([A-Z]+)"', f.read()))
+    return {names[v] for v in re.findall(r"RecordType::(\w+)", text) if v in names}
+
+
+def main() -> int:
+    template = sam.load()
+    report: list[str] = []
+
+    ports, adapters, _ = rust_calls.adapter_calls()
+    called_by_adapters = {op.lower() for ops in adapters.values() for op in ops}
+    called_by_ports = {op.lower() for ops in ports.values() for op in ops}
+    check("every SDK call in crates/aws is made by a port method",
+          sorted(called_by_adapters - called_by_ports), [])
+
+    registrar_entries, endpoint_entries = entries()
+    check("crates/lambda calls the DDNS endpoint", endpoint_entries, ["serve_counted"])
+    check("crates/lambda calls the registrar", bool(registrar_entries), True)
+    registrar_ports, _ = rust_calls.reachable_port_methods(registrar_entries)
+    endpoint_ports, through = rust_calls.reachable_port_methods(endpoint_entries)
+    # The endpoint's functions take no Instances port (`E: Sync`): the compiler keeps EC2 out.
+    instances = {q.split("::")[1] for q in ports if q.startswith("Instances::")}
+    check("the endpoint reaches no EC2 call", sorted(endpoint_ports & instances), [])
+
+    # The registrar's role: FunctionRole (and EventQueuePolling, attached to it).
+    registrar_statements = role_statements(template, "FunctionRole")
+    compare("FunctionRole (registrar)", registrar_statements, required(registrar_ports, ports),
+            REGISTRAR_SERVICE, report)
+    endpoint_statements = role_statements(template, "DdnsEndpointRole")
+    compare("DdnsEndpointRole (DDNS endpoint)", endpoint_statements, required(endpoint_ports, ports),
+            ENDPOINT_SERVICE, report)
+    report.append(f"  (the endpoint's code, followed from {', '.join(endpoint_entries)}: "
+                  f"{len(through)} functions of crates/core; port methods {', '.join(sorted(endpoint_ports))})")
+    report.append(f"  (the registrar's, from registrar.{', registrar.'.join(registrar_entries)}: "
+                  f"port methods {', '.join(sorted(registrar_ports))})")
+
+    # Lambda's own uses are backed by the template: the DLQ, and the queue polling.
+    function = template["Resources"]["Function"]["Properties"]
+    check("Function sends failed events to DeadLetterQueue (sqs:SendMessage)",
+          function.get("DeadLetterQueue", {}).get("TargetArn"), {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]})
+    check("the queue polling is granted where the event source mapping exists",
+          (template["Resources"]["EventQueuePolling"].get("Condition"),
+           template["Resources"]["EventSourceMapping"].get("Condition")), ("IsBuffered", "IsBuffered"))
+
+    # Route 53's condition keys on ChangeResourceRecordSets.
+    core_text = non_test_text(rust_calls.CORE_SRC)
+    aws_text = non_test_text(rust_calls.AWS_SRC)
+    with open(os.path.join(rust_calls.CORE_SRC, "model.rs"), encoding="utf-8") as f:
+        all_types = set(re.findall(r'RecordType::\w+\s*=>\s*"([A-Z]+)"', f.read()))
+    ddns_text = "\n".join(non_test_text(os.path.join(rust_calls.CORE_SRC, "ddns")).splitlines())
+    for role, statements, types in (("FunctionRole", registrar_statements, all_types),
+                                    ("DdnsEndpointRole", endpoint_statements, record_types_of(ddns_text))):
+        condition = change_condition(statements, role)
+        equals = condition.get("ForAllValues:StringEquals", {})
+        check(f"{role}: record types (route53:ChangeResourceRecordSetsRecordTypes)",
+              sorted(equals.get("route53:ChangeResourceRecordSetsRecordTypes", [])), sorted(types))
+        check(f"{role}: actions (route53:ChangeResourceRecordSetsActions)",
+              sorted(equals.get("route53:ChangeResourceRecordSetsActions", [])), ["CREATE", "DELETE"])
+        report.append(f"  {role}: ChangeResourceRecordSets only for {', '.join(sorted(types))}; CREATE and DELETE")
+    names = change_condition(endpoint_statements, "DdnsEndpointRole").get("ForAllValues:StringLike", {})
+    check("DdnsEndpointRole: record names (route53:ChangeResourceRecordSetsNormalizedRecordNames)",
+          names.get("route53:ChangeResourceRecordSetsNormalizedRecordNames", {}).get("Fn::If", [None])[0],
+          "HasDdnsZoneNames")
+
+    # No UPSERT: crates/core's ChangeAction::Upsert appears outside tests only in match arms
+    # (`ChangeAction::Upsert =>`, `| ChangeAction::Upsert`), never built.
+    built = []
+    for name, text in (("crates/core", core_text), ("crates/aws", aws_text),
+                       ("crates/lambda", non_test_text(LAMBDA_SRC))):
+        for m in re.finditer(r"(?<!r53::)\bChangeAction\s*::\s*Upsert\b", text):
+            after = text[m.end():m.end() + 20].lstrip()
+            before = text[max(0, m.start() - 20):m.start()].rstrip()
+            if not (after.startswith("=>") or after.startswith("|") or before.endswith("|")):
+                line = text.count("\n", 0, m.start()) + 1
+                built.append(f"{name} (line {line} of its files joined)")
+    check("no code outside tests builds a ChangeAction::Upsert", built, [])
+
+    print("\n".join(report))
+    print(f"test_iam: {counts['passed']} checks passed, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""The SAM template, deployed in an emulated account: moto's CloudFormation.
+
+    MOTO_ENDPOINT=http://127.0.0.1:PORT .venv/bin/python tests/infra/test_stack.py
+
+Run by scripts/test against the strict launcher (tests/emulator/strict_moto.py,
+whose patches 4a-4e this needs). It checks, printing each failure and the
+resources of each mode, and exits 1 if any check failed:
+
+1. The Serverless Application Repository's SemanticVersion (the template's
+   Metadata) is the workspace's version in Cargo.toml.
+2. infra/template.yaml, expanded to plain CloudFormation by aws-sam-translator
+   (with CodeUri set to a dummy zip uploaded to a moto S3 bucket), is created
+   as a stack for each mode of sam.MODES: CREATE_COMPLETE, exactly the
+   expected resources (listed), each found in its service, and the settings
+   that matter read back (rule targets, environment, logging, alarms, URL).
+3. Each stack's EventBridge rules, read back from moto, are tested with
+   TestEventPattern against fixtures/events/*.json and the events in the SQS
+   fixture's messages: each event the function handles matches exactly the
+   rule meant for it, and the others (an instance `pending`, a tag change of
+   a key no rule reads, a volume's tag change, another service's event, the
+   schedule's own event) match none.
+4. The stacks delete (DELETE_COMPLETE), and their alarms go with them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import zipfile
+from typing import Any
+
+import boto3
+import botocore.config
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sam  # noqa: E402
+
+counts = {"passed": 0, "failed": 0}
+BUCKET, KEY = "ec2-ddns-code", "bootstrap.zip"
+EXISTING_TOPIC = "existing-alarms"
+
+# What each part of the template creates (logical ids), by the conditions that make it.
+BASE = {"Table", "DeadLetterQueue", "DeadLetterQueuePolicy", "LogGroup", "FunctionRole",
+        "Function", "FunctionEventInvokeConfig", "StateChangeRule", "TagChangeRule",
+        "ReconcileRule", "ReconcileRulePermission"}
+DIRECT = {"StateChangeRulePermission", "TagChangeRulePermission"}
+BUFFERED = {"EventQueue", "EventDeadLetterQueue", "EventQueuePolicy", "EventQueuePolling",
+            "EventSourceMapping"}
+DDNS = {"DdnsEndpointLogGroup", "DdnsEndpointRole", "DdnsEndpointFunction", "DdnsEndpointUrl",
+        "DdnsEndpointUrlPermission", "DdnsEndpointInvokePermission"}
+ALARMS = {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "DeadLetterQueueAlarm",
+          "ConflictsAlarm", "RetryableFailuresAlarm", "ReconcileRepairsAlarm"}
+BUFFERED_ALARMS = {"EventDeadLetterQueueAlarm", "EventQueueAgeAlarm"}
+DDNS_ALARMS = {"DdnsEndpointErrorsAlarm", "DdnsEndpointThrottlesAlarm", "DdnsRefusalsAlarm"}
+
+# The instance states the function acts on (crates/core/src/event.rs); `pending` is not one.
+HANDLED_STATES = {"running", "stopping", "stopped", "shutting-down", "terminated"}
+# Which rule each fixture is meant for; None: no rule may match it. malformed.json is not
+# JSON, so no event EventBridge could carry: left out.
+FIXTURE_RULE = {
+    "web-1-running.json": "StateChangeRule",
+    "web-1-stopping.json": "StateChangeRule",
+    "web-1-stopped.json": "StateChangeRule",
+    "web-1-shutting-down.json": "StateChangeRule",
+    "web-1-terminated.json": "StateChangeRule",
+    "web-1-pending.json": None,
+    "web-1-tag-cname-added.json": "TagChangeRule",
+    "web-1-tag-owner-changed.json": None,
+    "tag-change-volume.json": None,
+    "not-ec2.json": None,
+    # The schedule's event reaches the function through ReconcileRule's schedule, which
+    # has no pattern; no pattern rule may take it too.
+    "scheduled.json": None,
+}
+NOT_EVENTS = {"malformed.json"}
+
+
+def check(what: str, got: Any, want: Any) -> bool:
+    ok = got == want
+    counts["passed" if ok else "failed"] += 1
+    if not ok:
+        print(f"FAIL: {what}: got {repr(got)[:400]}, want {repr(want)[:400]}", file=sys.stderr)
+    return ok
+
+
+def expected(params: dict[str, str]) -> set[str]:
+    buffered = params.get("BufferedMode") == "true"
+    ddns = params.get("DdnsEndpoint") == "true"
+    alarms = bool(params.get("AlarmEmail") or params.get("AlarmTopicArn"))
+    want = BASE | (BUFFERED if buffered else DIRECT)
+    if ddns:
+        want |= DDNS
+    if alarms:
+        want |= ALARMS | (BUFFERED_ALARMS if buffered else set()) | (DDNS_ALARMS if ddns else set())
+        if params.get("AlarmEmail") and not params.get("AlarmTopicArn"):
+            want.add("AlarmTopic")
+    if params.get("Dashboard") == "true":
+        want.add("MetricsDashboard")
+    if params.get("ReconcileSchedule") == "0":
+        want -= {"ReconcileRule", "ReconcileRulePermission"}
+    return want
+
+
+def cargo_version() -> str:
+    with open(os.path.join(sam.ROOT, "Cargo.toml"), encoding="utf-8") as f:
+        text = f.read()
+    section = re.search(r"^\[workspace\.package\]\n(.*?)(?=^\[)", text, re.S | re.M)
+    version = section and re.search(r'^version\s*=\s*"([^"]+)"', section.group(1), re.M)
+    if not version:
+        sys.exit("test_stack: no version in Cargo.toml's [workspace.package]")
+    return version.group(1)
+
+
+class Account:
+    """boto3 clients on moto, one attempt per call."""
+
+    def __init__(self, endpoint: str):
+        config = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+        self.kw = dict(endpoint_url=endpoint, region_name=sam.REGION, config=config,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.clients: dict[str, Any] = {}
+
+    def __getattr__(self, service: str) -> Any:
+        if service.startswith("_") or service in ("kw", "clients"):
+            raise AttributeError(service)
+        name = service.rstrip("_").replace("_", "-")
+        if name not in self.clients:
+            self.clients[name] = boto3.client(name, **self.kw)
+        return self.clients[name]
+
+
+def upload_code(aws: Account) -> None:
+    """A dummy zip where `sam package` would have put the built one."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\nexit 1\n")
+    aws.s3.create_bucket(Bucket=BUCKET)
+    aws.s3.put_object(Bucket=BUCKET, Key=KEY, Body=buf.getvalue())
+
+
+def found(aws: Account, stack: str, logical: str, rtype: str, physical: str,
+          resources: dict[str, tuple[str, str]]) -> None:
+    """The resource exists in its service (a read of it succeeds)."""
+    def phys(lid: str) -> str:
+        return resources[lid][1]
+    reads = {
+        "AWS::DynamoDB::Table": lambda: aws.dynamodb.describe_table(TableName=physical),
+        "AWS::SQS::Queue": lambda: aws.sqs.get_queue_attributes(QueueUrl=physical),
+        "AWS::Logs::LogGroup": lambda: next(
+            g for g in aws.logs.describe_log_groups(logGroupNamePrefix=physical)["logGroups"]
+            if g["logGroupName"] == physical),
+        "AWS::IAM::Role": lambda: aws.iam.get_role(RoleName=physical),
+        "AWS::Lambda::Function": lambda: aws.lambda_.get_function(FunctionName=physical),
+        "AWS::Lambda::Permission": lambda: None,  # read with the function's policy below
+        "AWS::Lambda::EventSourceMapping": lambda: aws.lambda_.get_event_source_mapping(UUID=physical),
+        "AWS::Events::Rule": lambda: aws.events.describe_rule(Name=physical),
+        "AWS::SNS::Topic": lambda: aws.sns.get_topic_attributes(TopicArn=physical),
+        "AWS::CloudWatch::Alarm": lambda: aws.cloudwatch.describe_alarms(AlarmNames=[physical])["MetricAlarms"][0],
+        "AWS::CloudWatch::Dashboard": lambda: aws.cloudwatch.get_dashboard(DashboardName=physical),
+        "AWS::Lambda::Url": lambda: aws.lambda_.get_function_url_config(FunctionName=physical),
+        "AWS::Lambda::EventInvokeConfig": lambda: aws.lambda_.get_function_event_invoke_config(
+            FunctionName=phys("Function")),
+        "AWS::SQS::QueuePolicy": lambda: None,  # read with the queues' Policy below
+        "AWS::IAM::RolePolicy": lambda: aws.iam.get_role_policy(
+            RoleName=phys("FunctionRole"), PolicyName="ec2-ddns-event-queue"),
+    }
+    try:
+        if rtype not in reads:
+            raise KeyError(f"no read for {rtype}")
+        reads[rtype]()
+        check(f"{stack}: {logical} ({rtype}) exists", True, True)
+    except Exception as err:  # noqa: BLE001 - reported as a failed check
+        check(f"{stack}: {logical} ({rtype}) exists", repr(err), "found")
+
+
+def settings(aws: Account, stack: str, params: dict[str, str],
+             resources: dict[str, tuple[str, str]], outputs: dict[str, str]) -> None:
+    """What each mode sets, read back from the services."""
+    def phys(lid: str) -> str:
+        return resources[lid][1]
+    buffered = params.get("BufferedMode") == "true"
+    namespace = params.get("MetricsNamespace", "ec2-ddns")
+
+    fn = aws.lambda_.get_function_configuration(FunctionName=phys("Function"))
+    env = fn.get("Environment", {}).get("Variables", {})
+    check(f"{stack}: function metrics namespace", env.get("DDNS_METRICS_NAMESPACE"), namespace)
+    check(f"{stack}: function table", env.get("DDNS_TABLE"), phys("Table"))
+    check(f"{stack}: function logging", fn.get("LoggingConfig"),
+          {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": phys("LogGroup")})
+    check(f"{stack}: function architecture", fn.get("Architectures"), ["arm64"])
+    check(f"{stack}: function runtime", (fn.get("Runtime"), fn.get("Handler")),
+          ("provided.al2023", "bootstrap"))
+    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=phys("DeadLetterQueue"), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    check(f"{stack}: function dead-letter queue", fn.get("DeadLetterConfig"), {"TargetArn": dlq_arn})
+    invoke = aws.lambda_.get_function_event_invoke_config(FunctionName=phys("Function"))
+    check(f"{stack}: asynchronous retries", (invoke.get("MaximumRetryAttempts"),
+          invoke.get("MaximumEventAgeInSeconds")), (2, 3600))
+    dlq_policy = aws.sqs.get_queue_attributes(QueueUrl=phys("DeadLetterQueue"),
+                                              AttributeNames=["Policy"])["Attributes"].get("Policy", "")
+    check(f"{stack}: dead-letter queue policy lets EventBridge in",
+          "events.amazonaws.com" in dlq_policy, True)
+
+    # The instance rules target the queue (buffered) or the function; the schedule the function.
+    target = (aws.sqs.get_queue_attributes(QueueUrl=phys("EventQueue"), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+              if buffered else fn["FunctionArn"])
+    for rule in ("StateChangeRule", "TagChangeRule", "ReconcileRule"):
+        if rule not in resources:
+            continue
+        targets = aws.events.list_targets_by_rule(Rule=phys(rule))["Targets"]
+        want = fn["FunctionArn"] if rule == "ReconcileRule" else target
+        check(f"{stack}: {rule} targets", [t["Arn"] for t in targets], [want])
+        check(f"{stack}: {rule} dead letters", [t.get("DeadLetterConfig", {}).get("Arn") for t in targets], [dlq_arn])
+    if "ReconcileRule" in resources:
+        minutes = params.get("ReconcileSchedule", "5")
+        check(f"{stack}: reconcile schedule", aws.events.describe_rule(Name=phys("ReconcileRule")).get("ScheduleExpression"),
+              "rate(1 minute)" if minutes == "1" else f"rate({minutes} minutes)")
+    policy = json.loads(aws.lambda_.get_policy(FunctionName=phys("Function"))["Policy"])
+    check(f"{stack}: function invoked by EventBridge rules",
+          sum(1 for s in policy["Statement"] if s.get("Principal", {}).get("Service") == "events.amazonaws.com"),
+          1 + (0 if buffered else 2) if "ReconcileRule" in resources else (0 if buffered else 2))
+
+    if buffered:
+        maps = aws.lambda_.list_event_source_mappings(EventSourceArn=target)["EventSourceMappings"]
+        check(f"{stack}: event source mapping", [(m["FunctionArn"], m["BatchSize"], m.get("FunctionResponseTypes"))
+                                                 for m in maps],
+              [(fn["FunctionArn"], int(params.get("BatchSize", "1000")), ["ReportBatchItemFailures"])])
+        qpolicy = aws.sqs.get_queue_attributes(QueueUrl=phys("EventQueue"), AttributeNames=["Policy"])["Attributes"].get("Policy", "")
+        check(f"{stack}: event queue policy lets EventBridge in", "events.amazonaws.com" in qpolicy, True)
+        polling = json.loads(json.dumps(aws.iam.get_role_policy(RoleName=phys("FunctionRole"), PolicyName="ec2-ddns-event-queue")["PolicyDocument"]))
+        check(f"{stack}: the role may poll the queue", sorted(polling["Statement"][0]["Action"]),
+              ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
+
+    if params.get("DdnsEndpoint") == "true":
+        ep = aws.lambda_.get_function_configuration(FunctionName=phys("DdnsEndpointFunction"))
+        check(f"{stack}: endpoint role", ep["Role"], aws.iam.get_role(RoleName=phys("DdnsEndpointRole"))["Role"]["Arn"])
+        check(f"{stack}: endpoint metrics namespace",
+              ep.get("Environment", {}).get("Variables", {}).get("DDNS_METRICS_NAMESPACE"), namespace)
+        url = aws.lambda_.get_function_url_config(FunctionName=phys("DdnsEndpointFunction"))
+        check(f"{stack}: endpoint URL auth", url["AuthType"], "NONE")
+        check(f"{stack}: endpoint URL output (Fn::GetAtt of AWS::Lambda::Url)",
+              outputs.get("DdnsEndpointUrl"), url["FunctionUrl"])
+        statements = json.loads(aws.lambda_.get_policy(FunctionName=phys("DdnsEndpointFunction"))["Policy"])["Statement"]
+        check(f"{stack}: endpoint URL permissions (InvokeFunctionUrl, InvokeFunction)",
+              sorted(s["Action"] for s in statements), ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"])
+
+    if "AlarmTopic" in resources:
+        subs = aws.sns.list_subscriptions_by_topic(TopicArn=phys("AlarmTopic"))["Subscriptions"]
+        check(f"{stack}: alarm e-mail subscription", [(s["Protocol"], s["Endpoint"]) for s in subs],
+              [("email", params["AlarmEmail"])])
+    alarm_ids = sorted(lid for lid, (t, _) in resources.items() if t == "AWS::CloudWatch::Alarm")
+    if alarm_ids:
+        topic = params.get("AlarmTopicArn") or phys("AlarmTopic")
+        check(f"{stack}: alarm topic output", outputs.get("AlarmTopicArn"), topic)
+        functions = {phys("Function"): "Function"}
+        if "DdnsEndpointFunction" in resources:
+            functions[phys("DdnsEndpointFunction")] = "DdnsEndpointFunction"
+        for lid in alarm_ids:
+            alarm = aws.cloudwatch.describe_alarms(AlarmNames=[phys(lid)])["MetricAlarms"][0]
+            check(f"{stack}: {lid} notifies", (alarm.get("AlarmActions"), alarm.get("OKActions")), ([topic], [topic]))
+            dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+            if alarm["Namespace"] == namespace:
+                check(f"{stack}: {lid} reads the function's own metric",
+                      sorted(dims) == ["Function"] and dims["Function"] in functions, True)
+                check(f"{stack}: {lid} counts: no data is no trouble", alarm.get("TreatMissingData"), "notBreaching")
+            elif alarm["Namespace"] == "AWS/Lambda":
+                check(f"{stack}: {lid} reads a function", dims.get("FunctionName") in functions, True)
+        retry = aws.cloudwatch.describe_alarms(AlarmNames=[phys("RetryableFailuresAlarm")])["MetricAlarms"][0]
+        check(f"{stack}: retryable failures: in 3 consecutive 5-minute periods",
+              (retry["Period"], retry["EvaluationPeriods"], retry.get("DatapointsToAlarm"), retry["Threshold"],
+               retry["ComparisonOperator"]), (300, 3, 3, 1.0, "GreaterThanOrEqualToThreshold"))
+
+    if "MetricsDashboard" in resources:
+        body = json.loads(aws.cloudwatch.get_dashboard(DashboardName=phys("MetricsDashboard"))["DashboardBody"])
+        titles = [w["properties"]["title"] for w in body["widgets"]]
+        check(f"{stack}: dashboard widgets", len(titles), 9 + (1 if buffered else 0)
+              + (3 if params.get("DdnsEndpoint") == "true" else 0))
+        text = json.dumps(body)
+        for metric in ("Events", "RecordsCreated", "RecordsDeleted", "Conflicts", "Rejections",
+                       "RetryableFailures", "ReconcileRepairs", "Route53Throttles", "ColdStarts",
+                       "AwsCalls", "DdnsRequests", "DdnsRefusals"):
+            check(f"{stack}: dashboard shows {metric}", f'"{metric}"' in text or f'\\"{metric}\\"' in text, True)
+
+
+def rules_match_the_right_events(aws: Account, stack: str, resources: dict[str, tuple[str, str]],
+                                 table: list[str]) -> None:
+    patterns = {}
+    for lid, (rtype, physical) in resources.items():
+        if rtype != "AWS::Events::Rule":
+            continue
+        rule = aws.events.describe_rule(Name=physical)
+        if rule.get("EventPattern"):
+            patterns[lid] = rule["EventPattern"]
+        else:
+            check(f"{stack}: {lid} is the schedule", lid, "ReconcileRule")
+    check(f"{stack}: pattern rules", sorted(patterns), ["StateChangeRule", "TagChangeRule"])
+
+    events: list[tuple[str, dict[str, Any], str | None]] = []
+    directory = os.path.join(sam.ROOT, "fixtures", "events")
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json") or name in NOT_EVENTS:
+            continue
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            event = json.load(f)
+        if "Records" in event:  # an SQS batch: each message's body is an EventBridge event
+            for i, record in enumerate(event["Records"]):
+                body = json.loads(record["body"])
+                want = "StateChangeRule" if body["detail"].get("state") in HANDLED_STATES else None
+                events.append((f"{name}[{i}] ({body['detail'].get('state')})", body, want))
+            continue
+        if name not in FIXTURE_RULE:
+            check(f"fixture {name} has an expected rule in FIXTURE_RULE", False, True)
+            continue
+        events.append((name, event, FIXTURE_RULE[name]))
+
+    for name, event, want in events:
+        matched = sorted(lid for lid, pattern in patterns.items()
+                         if aws.events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"])
+        check(f"{stack}: {name} matches", matched, [want] if want else [])
+        if table is not None:
+            table.append(f"  {name:<44} -> {', '.join(matched) or '(no rule)'}")
+
+
+def main() -> int:
+    endpoint = os.environ.get("MOTO_ENDPOINT")
+    if not endpoint:
+        sys.exit("test_stack: set MOTO_ENDPOINT (scripts/test does)")
+    aws = Account(endpoint)
+
+    # 1. The SAR version is the crate's.
+    template = sam.load()
+    version = template["Metadata"]["AWS::ServerlessRepo::Application"]["SemanticVersion"]
+    check("SemanticVersion (infra/template.yaml) == Cargo.toml workspace version", version, cargo_version())
+    check("SAR license", template["Metadata"]["AWS::ServerlessRepo::Application"]["SpdxLicenseId"], "Apache-2.0")
+
+    translated = sam.translate(template, code_uri=f"s3://{BUCKET}/{KEY}")
+    check("the translation leaves no SAM resource", sorted({r["Type"] for r in translated["Resources"].values()
+                                                            if r["Type"].startswith("AWS::Serverless::")}), [])
+    upload_code(aws)
+    aws.sns.create_topic(Name=EXISTING_TOPIC)
+    body = json.dumps(translated)
+
+    stacks = []
+    matrix: list[str] = []
+    for mode, params in sam.MODES.items():
+        stack = f"ec2-ddns-{mode}"
+        params = {"TableName": f"ddns-{mode}", **params}
+        try:
+            aws.cloudformation.create_stack(
+                StackName=stack, TemplateBody=body, Capabilities=["CAPABILITY_IAM"],
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
+            status = aws.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+        except Exception as err:  # noqa: BLE001 - reported
+            status = f"refused: {err}"
+        if not check(f"{stack}: status", status, "CREATE_COMPLETE"):
+            continue
+        stacks.append(stack)
+        summaries = aws.cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        check(f"{stack}: every listed resource has a logical id", all(s["LogicalResourceId"] for s in summaries), True)
+        resources = {s["LogicalResourceId"]: (s["ResourceType"], s.get("PhysicalResourceId", "")) for s in summaries}
+        want = expected(params)
+        check(f"{stack}: resources", sorted(resources), sorted(want))
+        print(f"== {mode}: {status}, {len(resources)} resources ({', '.join(f'{k}={v}' for k, v in params.items())})")
+        for lid in sorted(resources):
+            rtype, physical = resources[lid]
+            print(f"  {lid:<30} {rtype:<34} {physical}")
+        if set(resources) != want:
+            continue
+        for lid, (rtype, physical) in resources.items():
+            found(aws, stack, lid, rtype, physical, resources)
+        outputs = {o["OutputKey"]: o["OutputValue"]
+                   for o in aws.cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
+        try:
+            settings(aws, stack, params, resources, outputs)
+            rules_match_the_right_events(aws, stack, resources, matrix if mode == "default" else None)
+        except Exception as err:  # noqa: BLE001 - reported
+            check(f"{stack}: settings and rules read back", repr(err), "no error")
+
+    if matrix:
+        print("== EventBridge rules (TestEventPattern), the same in every mode:")
+        print("\n".join(matrix))
+
+    for stack in stacks:
+        alarms_before = [a["AlarmName"] for a in aws.cloudwatch.describe_alarms()["MetricAlarms"]
+                         if a["AlarmName"].startswith(stack + "-")]
+        try:
+            aws.cloudformation.delete_stack(StackName=stack)
+            status = aws.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+        except Exception as err:  # noqa: BLE001 - a deleted stack may no longer be described
+            status = "DELETE_COMPLETE" if "does not exist" in str(err) else f"error: {err}"
+        check(f"{stack}: deleted", status, "DELETE_COMPLETE")
+        left = [a["AlarmName"] for a in aws.cloudwatch.describe_alarms()["MetricAlarms"]
+                if a["AlarmName"] in alarms_before]
+        check(f"{stack}: its alarms went with it", left, [])
+
+    print(f"test_stack: {counts['passed']} checks passed, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
