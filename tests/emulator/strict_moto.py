@@ -84,6 +84,9 @@ every service and `/moto-api/reset` work as usual), with these changes.
        the one its rules use, after EventBridge's checks of the event's
        required fields (ValidationException) and of the pattern
        (InvalidEventPatternException).
+   4f. An AWS::IAM::Role's inline Policies reach moto as dicts, which it keeps,
+       so GetRolePolicy answers Python's repr of the document instead of JSON;
+       they are kept as JSON.
 """
 
 from __future__ import annotations
@@ -358,6 +361,7 @@ from moto.events.exceptions import InvalidEventPatternException  # noqa: E402
 from moto.events.exceptions import ValidationException as EventsValidationException  # noqa: E402
 from moto.events.models import EventPattern  # noqa: E402
 from moto.events.responses import EventsHandler  # noqa: E402
+from moto.iam.models import Role as IamRole  # noqa: E402
 from moto.iam.models import iam_backends  # noqa: E402
 from moto.sqs.models import sqs_backends  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
@@ -603,6 +607,19 @@ def test_event_pattern(self: EventsHandler) -> str:
 
 
 EventsHandler.test_event_pattern = test_event_pattern  # type: ignore[method-assign]
+
+# MOTO GAP 4f: an AWS::IAM::Role's inline Policies, as CloudFormation hands them over, are
+# dicts; moto keeps them so and GetRolePolicy answers Python's repr of one, not JSON.
+_put_policy = IamRole.put_policy
+
+
+def _put_policy_as_json(self: IamRole, policy_name: str, policy_json: Any) -> None:
+    if not isinstance(policy_json, str):
+        policy_json = json.dumps(policy_json)
+    _put_policy(self, policy_name, policy_json)
+
+
+IamRole.put_policy = _put_policy_as_json  # type: ignore[method-assign]
 assert InvalidEventPatternException  # raised by EventPattern.load for a bad pattern
 
 _DomainDispatcherApplication = moto.server.DomainDispatcherApplication

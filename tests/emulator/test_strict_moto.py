@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
-the CloudFormation and EventBridge patches (4a-4e) the SAM template's stack tests need.
+the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need.
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -235,7 +235,9 @@ PATCHED_TYPES_TEMPLATE = {
         "Queue": {"Type": "AWS::SQS::Queue"},
         "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}}},
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]},
+            "Policies": [{"PolicyName": "inline", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}}]}},
         "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
             "Code": {"S3Bucket": "code", "S3Key": "f.zip"}, "Handler": "bootstrap",
             "Runtime": "provided.al2023", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
@@ -268,7 +270,7 @@ PATCHED_TYPES_TEMPLATE = {
 
 
 def run_cloudformation(ep: str) -> None:
-    """Patches 4a-4e."""
+    """Patches 4a-4f."""
     cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
     kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
               aws_secret_access_key="testing", config=cfg)
@@ -298,6 +300,9 @@ def run_cloudformation(ep: str) -> None:
     check("4b: EventInvokeConfig", (invoke["MaximumRetryAttempts"], invoke["MaximumEventAgeInSeconds"]), (1, 600))
     policy = sqs.get_queue_attributes(QueueUrl=resources["Queue"], AttributeNames=["Policy"])["Attributes"]
     check("4b: QueuePolicy", json.loads(policy["Policy"])["Statement"][0]["Action"], "sqs:SendMessage")
+    inline = iam.get_role_policy(RoleName=resources["Role"], PolicyName="inline")["PolicyDocument"]
+    check("4f: a role's inline policy reads back as JSON", inline["Statement"][0]["Action"]
+          if isinstance(inline, dict) else inline, "logs:PutLogEvents")
     role_policy = iam.get_role_policy(RoleName=resources["Role"], PolicyName="extra")["PolicyDocument"]
     check("4b: RolePolicy", role_policy["Statement"][0]["Action"], "sqs:ReceiveMessage")
     alarm = cw.describe_alarms(AlarmNames=["fn-errors"])["MetricAlarms"]

@@ -4,7 +4,7 @@
     MOTO_ENDPOINT=http://127.0.0.1:PORT .venv/bin/python tests/infra/test_stack.py
 
 Run by scripts/test against the strict launcher (tests/emulator/strict_moto.py,
-whose patches 4a-4e this needs). It checks, printing each failure and the
+whose patches 4a-4f this needs). It checks, printing each failure and the
 resources of each mode, and exits 1 if any check failed:
 
 1. The Serverless Application Repository's SemanticVersion (the template's
@@ -199,6 +199,15 @@ def settings(aws: Account, stack: str, params: dict[str, str],
     invoke = aws.lambda_.get_function_event_invoke_config(FunctionName=phys("Function"))
     check(f"{stack}: asynchronous retries", (invoke.get("MaximumRetryAttempts"),
           invoke.get("MaximumEventAgeInSeconds")), (2, 3600))
+    role_policy = aws.iam.get_role_policy(RoleName=phys("FunctionRole"), PolicyName="ec2-ddns")["PolicyDocument"]
+    change = next(s for s in role_policy["Statement"] if s.get("Sid") == "ChangeRecords")
+    check(f"{stack}: the function may change records in HostedZoneIds (else every zone)", change["Resource"],
+          [f"arn:*:route53:::hostedzone/{sam.ZONE_ID}"] if params.get("HostedZoneIds")
+          else "arn:aws:route53:::hostedzone/*")
+    check(f"{stack}: the function changes records by CREATE and DELETE, of its four types",
+          change["Condition"], {"ForAllValues:StringEquals": {
+              "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME", "PTR"],
+              "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE"]}})
     dlq_policy = aws.sqs.get_queue_attributes(QueueUrl=phys("DeadLetterQueue"),
                                               AttributeNames=["Policy"])["Attributes"].get("Policy", "")
     check(f"{stack}: dead-letter queue policy lets EventBridge in",
@@ -230,7 +239,7 @@ def settings(aws: Account, stack: str, params: dict[str, str],
               [(fn["FunctionArn"], int(params.get("BatchSize", "1000")), ["ReportBatchItemFailures"])])
         qpolicy = aws.sqs.get_queue_attributes(QueueUrl=phys("EventQueue"), AttributeNames=["Policy"])["Attributes"].get("Policy", "")
         check(f"{stack}: event queue policy lets EventBridge in", "events.amazonaws.com" in qpolicy, True)
-        polling = json.loads(json.dumps(aws.iam.get_role_policy(RoleName=phys("FunctionRole"), PolicyName="ec2-ddns-event-queue")["PolicyDocument"]))
+        polling = aws.iam.get_role_policy(RoleName=phys("FunctionRole"), PolicyName="ec2-ddns-event-queue")["PolicyDocument"]
         check(f"{stack}: the role may poll the queue", sorted(polling["Statement"][0]["Action"]),
               ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
 
@@ -243,6 +252,13 @@ def settings(aws: Account, stack: str, params: dict[str, str],
         check(f"{stack}: endpoint URL auth", url["AuthType"], "NONE")
         check(f"{stack}: endpoint URL output (Fn::GetAtt of AWS::Lambda::Url)",
               outputs.get("DdnsEndpointUrl"), url["FunctionUrl"])
+        role_policy = aws.iam.get_role_policy(RoleName=phys("DdnsEndpointRole"), PolicyName="ec2-ddns-endpoint")["PolicyDocument"]
+        change = next(s for s in role_policy["Statement"] if s.get("Sid") == "ChangeRecords")
+        check(f"{stack}: endpoint may change records only in its zone", change["Resource"],
+              [f"arn:*:route53:::hostedzone/{sam.ZONE_ID}"])
+        check(f"{stack}: endpoint may change only names under DdnsZoneNames",
+              change["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"],
+              [f"*.{sam.ZONE_NAME}"])
         statements = json.loads(aws.lambda_.get_policy(FunctionName=phys("DdnsEndpointFunction"))["Policy"])["Statement"]
         check(f"{stack}: endpoint URL permissions (InvokeFunctionUrl, InvokeFunction)",
               sorted(s["Action"] for s in statements), ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"])
