@@ -102,8 +102,10 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
         "one bootstrap process served all five invocations"
     );
 
-    // AWS_LAMBDA_LOG_FORMAT=JSON: every log line is a JSON object, and the
-    // handler's own lines are there (one "event handled" per handled event).
+    // AWS_LAMBDA_LOG_FORMAT=JSON: every line on stdout is a JSON object:
+    // log lines with Powertools' keys (one "event handled" per handled
+    // event, the invocation's request id on each, a cold start only in
+    // the first invocation), and the metrics' embedded-metric-format lines.
     let log = std::fs::read_to_string(&log_file).unwrap();
     let lines: Vec<serde_json::Value> = log
         .lines()
@@ -111,23 +113,51 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
             serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"))
         })
         .collect();
-    let handled = lines
+    let (metrics, logs): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l.get("_aws").is_some());
+    let handled: Vec<_> = logs
         .iter()
-        .filter(|l| l["fields"]["message"] == "event handled")
-        .count();
-    assert_eq!(handled, 3, "running, duplicate, terminated: {log}");
+        .filter(|l| l["message"] == "event handled")
+        .collect();
+    assert_eq!(handled.len(), 3, "running, duplicate, terminated: {log}");
+    for line in &handled {
+        for key in [
+            "level",
+            "timestamp",
+            "service",
+            "cold_start",
+            "function_request_id",
+        ] {
+            assert!(line.get(key).is_some(), "{key} missing: {line}");
+        }
+    }
+    assert_eq!(handled[0]["cold_start"], true, "{log}");
+    assert_eq!(handled[1]["cold_start"], false, "{log}");
     assert!(
-        lines
-            .iter()
-            .any(|l| l["level"] == "ERROR" && l["fields"]["message"] == "event rejected"),
+        logs.iter()
+            .any(|l| l["level"] == "ERROR" && l["message"] == "event rejected"),
         "the foreign event is logged as rejected: {log}"
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| l["fields"]["message"] == "reconcile done"),
+        logs.iter().any(|l| l["message"] == "reconcile done"),
         "the reconcile logs its totals: {log}"
     );
+    assert_eq!(
+        logs.iter()
+            .filter(|l| l["message"] == "record changed")
+            .count(),
+        10,
+        "web-1's 5 records created, then deleted: {log}"
+    );
+    // One line of totals per invocation, the function named.
+    let totals: Vec<_> = metrics
+        .iter()
+        .filter(|m| m.get("RecordsCreated").is_some())
+        .collect();
+    assert_eq!(totals.len(), 5, "five invocations so far: {log}");
+    assert!(totals.iter().all(|m| m["Function"] == "_"), "{log}");
+    assert_eq!(totals[0]["RecordsCreated"], 5, "{log}");
+    assert_eq!(totals[0]["ColdStarts"], 1, "{log}");
+    assert_eq!(totals[4]["RecordsDeleted"], 5, "{log}");
 
     // Buffered mode: an SQS batch (pending, running, the running again)
     // converges web-1 once and names no message to deliver again; the

@@ -7,10 +7,13 @@ pub mod ec2;
 pub mod route53;
 
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
-use aws_sdk_ec2::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_ec2::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_sdk_ec2::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::Error as AttemptError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use ec2_ddns_core::cache::Cached;
 use ec2_ddns_core::calls::CallLog;
@@ -21,9 +24,51 @@ use ec2_ddns_core::Config;
 /// Counts every attempt of every call a client makes, as
 /// `service:Operation` (`route53:ChangeResourceRecordSets`): the one place
 /// AWS calls are counted, registered once per client in [`connect`]. A retry
-/// by the SDK is a call too: it costs time and quota like the first.
+/// by the SDK is a call too: it costs time and quota like the first. On a
+/// client told how to read its errors ([`CallCounter::with_throttles`]:
+/// Route 53's), each attempt the service throttled is counted as well, the
+/// ones the SDK retried away included: the function's `Route53Throttles`
+/// metric says how near the account is to its rate before anything fails.
 #[derive(Debug, Clone)]
-pub struct CallCounter(pub CallLog);
+pub struct CallCounter {
+    log: CallLog,
+    error_code: Option<ErrorCode>,
+}
+
+/// Reads the service's error code out of a failed attempt's error, which
+/// an interceptor only sees type-erased: it tries the error types of one
+/// client's operations (`route53::attempt_error_code`).
+pub type ErrorCode = for<'a> fn(&'a AttemptError) -> Option<&'a str>;
+
+impl CallCounter {
+    pub fn new(log: CallLog) -> CallCounter {
+        CallCounter {
+            log,
+            error_code: None,
+        }
+    }
+
+    /// Also counts the attempts throttled, reading their codes with `code`.
+    pub fn with_throttles(self, code: ErrorCode) -> CallCounter {
+        CallCounter {
+            error_code: Some(code),
+            ..self
+        }
+    }
+}
+
+/// The operation an attempt is of, as `service:Operation`. The SDK names
+/// services as people write them ("Route 53").
+fn operation(cfg: &ConfigBag) -> Option<String> {
+    let meta = cfg.load::<Metadata>()?;
+    let service: String = meta
+        .service()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Some(format!("{service}:{}", meta.name()))
+}
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -36,15 +81,30 @@ impl Intercept for CallCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(meta) = cfg.load::<Metadata>() {
-            // The SDK names services as people write them ("Route 53").
-            let service: String = meta
-                .service()
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            self.0.count(&format!("{service}:{}", meta.name()));
+        if let Some(operation) = operation(cfg) {
+            self.log.count(&operation);
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(error_code) = self.error_code else {
+            return Ok(());
+        };
+        let code = match context.output_or_error() {
+            Some(Err(e)) => e.as_operation_error().and_then(error_code),
+            _ => None,
+        };
+        // Throttled by the same list that classifies a failure once.
+        if code.is_some() && classify(code, false) == Failure::Throttled {
+            if let Some(operation) = operation(cfg) {
+                self.log.throttled(&operation);
+            }
         }
         Ok(())
     }
@@ -189,7 +249,7 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-east-1".to_string());
     let calls = CallLog::default();
-    let counter = CallCounter(calls.clone());
+    let counter = CallCounter::new(calls.clone());
     let ec2 = aws_sdk_ec2::config::Builder::from(&shared)
         .interceptor(counter.clone())
         .build();
@@ -198,7 +258,7 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
     // of only backing off each attempt.
     let route53 = aws_sdk_route53::config::Builder::from(&shared)
         .retry_config(aws_sdk_route53::config::retry::RetryConfig::adaptive())
-        .interceptor(counter.clone())
+        .interceptor(counter.clone().with_throttles(route53::attempt_error_code))
         .build();
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
         .interceptor(counter)
@@ -261,6 +321,76 @@ mod tests {
         // A call that may have been made is never taken as not made.
         assert!(
             !(kind.changed_nothing() && matches!(kind, Failure::Transient | Failure::NoAnswer))
+        );
+    }
+
+    /// A local stand-in for Route 53 that throttles the first `throttles`
+    /// requests and then lists no zones; each request on its own
+    /// connection, so the test needs nothing but the standard library.
+    fn route53_stand_in(throttles: usize) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for n in 0..=throttles {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => request.extend_from_slice(&buf[..read]),
+                    }
+                }
+                let (status, body) = if n < throttles {
+                    ("400 Bad Request", "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>")
+                } else {
+                    ("200 OK", "<?xml version=\"1.0\"?><ListHostedZonesResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><HostedZones></HostedZones><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesResponse>")
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        url
+    }
+
+    /// Route 53 throttles twice and the SDK's retries take the call
+    /// through: three calls counted, and the two throttles, although no
+    /// error ever reached the adapter.
+    #[tokio::test]
+    async fn throttles_the_sdk_retried_away_are_counted() {
+        let calls = CallLog::default();
+        let config = aws_sdk_route53::Config::builder()
+            .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+            .endpoint_url(route53_stand_in(2))
+            .region(aws_sdk_route53::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_route53::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            ))
+            .retry_config(
+                aws_sdk_route53::config::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(std::time::Duration::from_millis(1)),
+            )
+            .interceptor(
+                CallCounter::new(calls.clone()).with_throttles(route53::attempt_error_code),
+            )
+            .build();
+        let client = aws_sdk_route53::Client::from_conf(config);
+        let listed = client.list_hosted_zones().send().await;
+        assert!(listed.is_ok(), "{listed:?}");
+        assert_eq!(
+            calls.take(),
+            [("route53:ListHostedZones".to_string(), 3)].into()
+        );
+        assert_eq!(
+            calls.take_throttled(),
+            [("route53:ListHostedZones".to_string(), 2)].into()
         );
     }
 }

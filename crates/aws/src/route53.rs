@@ -63,6 +63,36 @@ fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
     )
 }
 
+/// The service's error code of a failed attempt of one of the calls this
+/// adapter makes, for the call counter's throttles (`CallCounter`), which
+/// sees the error type-erased. A call added to the adapter is added here,
+/// or its throttles go uncounted (its calls still are).
+pub fn attempt_error_code(
+    err: &aws_smithy_runtime_api::client::interceptors::context::Error,
+) -> Option<&str> {
+    use aws_sdk_route53::operation::{
+        change_resource_record_sets::ChangeResourceRecordSetsError,
+        list_hosted_zones::ListHostedZonesError,
+        list_hosted_zones_by_vpc::ListHostedZonesByVPCError,
+        list_resource_record_sets::ListResourceRecordSetsError,
+    };
+    fn code<E>(err: &aws_smithy_runtime_api::client::interceptors::context::Error) -> Option<&str>
+    where
+        E: aws_sdk_route53::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + std::fmt::Debug
+            + 'static,
+    {
+        err.downcast_ref::<E>()?.code()
+    }
+    code::<ChangeResourceRecordSetsError>(err)
+        .or_else(|| code::<ListResourceRecordSetsError>(err))
+        .or_else(|| code::<ListHostedZonesError>(err))
+        .or_else(|| code::<ListHostedZonesByVPCError>(err))
+}
+
 /// A batch that could not even be built, so nothing was sent: retrying
 /// would build it the same way.
 fn not_sent(zone_id: &str, message: impl std::fmt::Display) -> Error {

@@ -6,8 +6,10 @@ use crate::model::{DnsName, InstanceState, RecordSet, ZoneId};
 use crate::plan::{ChangeAction, Conflict, Plan, Rejection};
 use serde::Serialize;
 
-/// The overall result of one event, most serious first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The overall result of one event, most serious first: ordered so, the
+/// least of several outcomes (`min`) is the most serious, the outcome of
+/// work made of several (a reconcile, a DDNS request naming several hosts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// The event could not be handled; `error` says why.
@@ -249,6 +251,21 @@ mod tests {
         assert_eq!(failed["outcome"], "error", "{failed}");
         assert_eq!(failed["retryable"], false, "{failed}");
         assert!(failed.get("instance_id").is_none(), "{failed}");
+    }
+
+    #[test]
+    fn the_least_of_several_outcomes_is_the_most_serious() {
+        use Outcome::*;
+        let table = [
+            (vec![Applied, NothingToDo], Applied),
+            (vec![NothingToDo, Conflict, Applied], Conflict),
+            (vec![Rejected, Conflict], Conflict),
+            (vec![Applied, Error, Conflict], Error),
+            (vec![NothingToDo], NothingToDo),
+        ];
+        for (outcomes, most_serious) in table {
+            assert_eq!(outcomes.iter().min(), Some(&most_serious), "{outcomes:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! at a time, and every record change of the batch merged per zone into as
 //! few Route 53 calls as its limits allow.
 
+use crate::tally::{Kind, Tally};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsMessage};
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::event::{self, Event, InstanceEvent};
@@ -101,11 +102,14 @@ fn representative<'a>(events: &[&'a InstanceEvent]) -> &'a InstanceEvent {
 
 /// Handles a batch; the answer is an [`SqsBatchResponse`] as JSON,
 /// `{"batchItemFailures": [{"itemIdentifier": …}]}`, naming only the
-/// messages of retryable failures.
+/// messages of retryable failures. Each message is one event in `tally`
+/// (kind `sqs`), with the outcome of the work that answered it: its
+/// instance's, the reconcile's, or its own when it was not an event.
 pub async fn handle_batch<E, D, R>(
     registrar: &Registrar<E, D, R>,
     payload: &Value,
     deadline: Option<Instant>,
+    tally: &mut Tally,
 ) -> Value
 where
     E: Instances + Sync,
@@ -122,9 +126,13 @@ where
                 .or_default()
                 .push((m.id.as_str(), change)),
             Ok(Event::Scheduled { event_id, .. }) => scheduled.push((m.id.as_str(), event_id)),
-            Ok(Event::Ignored { reason, .. }) => info!(message = %m.id, "{reason}"),
+            Ok(Event::Ignored { reason, .. }) => {
+                info!(message_id = %m.id, "{reason}");
+                tally.event(Kind::Sqs, Outcome::NothingToDo);
+            }
             Err(e) => {
-                error!(message = %m.id, error = %e, "message rejected: not an event this function handles; not redelivered")
+                error!(message_id = %m.id, error = %e, "message rejected: not an event this function handles; not redelivered");
+                tally.event(Kind::Sqs, Outcome::Error);
             }
         }
     }
@@ -143,6 +151,10 @@ where
         for w in &summary.warnings {
             warn!(instance = %instance_id, "{w}");
         }
+        crate::summarized(tally, summary);
+        for _ in group.iter() {
+            tally.event(Kind::Sqs, summary.outcome);
+        }
         match (summary.outcome, summary.retryable) {
             (Outcome::Error, Some(true)) => {
                 warn!(instance = %instance_id, error = summary.error.as_deref().unwrap_or_default(), "batch: retryable failure; its messages are delivered again");
@@ -157,15 +169,23 @@ where
         }
     }
     if let Some((_, event_id)) = scheduled.last() {
-        match registrar.reconcile_until(event_id, deadline).await {
+        let outcome = match crate::reconcile_counted(registrar, event_id, deadline, tally).await {
             Ok(done) => {
-                info!(totals = %serde_json::to_string(&done.totals).unwrap_or_default(), "batch: reconcile done")
+                info!(totals = %serde_json::to_string(&done.totals).unwrap_or_default(), "batch: reconcile done");
+                crate::reconcile_outcome(&done)
             }
             Err(e) if e.is_retryable() => {
                 warn!(error = %e, "batch: reconcile failed; its messages are delivered again");
                 failed.extend(scheduled.iter().map(|(id, _)| *id));
+                Outcome::Error
             }
-            Err(e) => error!(error = %e, "batch: reconcile failed; not retried"),
+            Err(e) => {
+                error!(error = %e, "batch: reconcile failed; not retried");
+                Outcome::Error
+            }
+        };
+        for _ in &scheduled {
+            tally.event(Kind::Sqs, outcome);
         }
     }
     let mut answer = SqsBatchResponse::default();
@@ -242,7 +262,7 @@ mod tests {
         ]);
         assert!(is_sqs_batch(&batch));
         account.calls.take();
-        let answer = handle_batch(&registrar, &batch, None).await;
+        let answer = handle_batch(&registrar, &batch, None, &mut Tally::default()).await;
         assert_eq!(failures(&answer), Vec::<String>::new(), "{answer}");
         let calls = account.calls.take();
         assert_eq!(
@@ -265,7 +285,7 @@ mod tests {
             ),
             ("t2", "{}".to_string()),
         ]);
-        let answer = handle_batch(&registrar, &batch, None).await;
+        let answer = handle_batch(&registrar, &batch, None, &mut Tally::default()).await;
         assert_eq!(failures(&answer), ["t1"], "{answer}");
         assert_eq!(
             answer,
@@ -295,14 +315,20 @@ mod tests {
         ]);
         // Damaged: attributes must be a map of strings.
         batch["Records"][0]["attributes"] = json!(7);
-        let answer = handle_batch(&registrar, &batch, None).await;
+        let answer = handle_batch(&registrar, &batch, None, &mut Tally::default()).await;
         assert_eq!(answer, json!({"batchItemFailures": []}), "not redelivered");
         assert_eq!(messages(&batch)[0].id, "d1", "named by its messageId still");
         assert!(messages(&batch)[0].event.is_err());
         let owned = account.registry_items()["i-0web1"].records.len();
         assert_eq!(owned, 5, "the good message converged web-1");
         // No Records at all, or a record without messageId or body.
-        let answer = handle_batch(&registrar, &json!({"Records": [{}]}), None).await;
+        let answer = handle_batch(
+            &registrar,
+            &json!({"Records": [{}]}),
+            None,
+            &mut Tally::default(),
+        )
+        .await;
         assert_eq!(answer, json!({"batchItemFailures": []}));
         assert_eq!(messages(&json!({"Records": [{}]}))[0].id, "#0");
     }

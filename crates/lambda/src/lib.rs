@@ -1,21 +1,34 @@
 //! The Lambda handler, generic over the ports so its two outcomes (answer
 //! with a summary, or fail the invocation so Lambda retries) are unit-tested
 //! on the in-memory account. `bin/bootstrap.rs` only builds the AWS clients
-//! and hands them to [`run`].
+//! and hands them to [`run`]. Each invocation is counted as it goes
+//! ([`tally`]) for its CloudWatch metrics ([`metrics`]), and logs one line
+//! per record it changes, every line with the invocation's keys ([`logs`]).
 
 pub mod buffered;
+#[cfg(test)]
+mod capture;
+pub mod logs;
+pub mod metrics;
+pub mod tally;
+#[cfg(test)]
+mod telemetry_tests;
 
 use ec2_ddns_core::ddns;
+use ec2_ddns_core::ddns::endpoint::{Answer, Served};
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::event::{self, Event};
 use ec2_ddns_core::ports::{Dns, Guards, Instances, Registry};
-use ec2_ddns_core::registrar::Registrar;
-use ec2_ddns_core::summary::Summary;
+use ec2_ddns_core::registrar::{Reconciled, Registrar};
+use ec2_ddns_core::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use metrics::Emitter;
 use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tally::{most_serious, Kind, Tally};
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{error, info, warn, Instrument};
 
 /// What Lambda reports as `errorType` for a failed invocation: the kind of
 /// failure (`ec2_ddns::Aws`, …), so a dead-letter queue can be read at a
@@ -60,13 +73,29 @@ where
     D: Dns + Sync,
     R: Registry + Guards + Sync,
 {
-    ec2_ddns_core::registrar::within(deadline, dispatch(registrar, payload, deadline)).await
+    handle_counted(registrar, payload, deadline, &mut Tally::default()).await
+}
+
+/// [`handle_until`], counting into `tally` what the invocation did.
+pub async fn handle_counted<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    payload: Value,
+    deadline: Option<Instant>,
+    tally: &mut Tally,
+) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Guards + Sync,
+{
+    ec2_ddns_core::registrar::within(deadline, dispatch(registrar, payload, deadline, tally)).await
 }
 
 async fn dispatch<E, D, R>(
     registrar: &Registrar<E, D, R>,
     payload: Value,
     deadline: Option<Instant>,
+    tally: &mut Tally,
 ) -> Result<Value, Error>
 where
     E: Instances + Sync,
@@ -74,45 +103,66 @@ where
     R: Registry + Guards + Sync,
 {
     if ddns::request::is_function_url(&payload) {
-        return Ok(ddns_request(registrar, payload).await);
+        return Ok(ddns_request(registrar, payload, tally).await);
     }
     if crate::buffered::is_sqs_batch(&payload) {
-        return Ok(crate::buffered::handle_batch(registrar, &payload, deadline).await);
+        return Ok(crate::buffered::handle_batch(registrar, &payload, deadline, tally).await);
     }
     let change = match event::parse(payload) {
         Ok(Event::Instance(change)) => change,
         Ok(Event::Scheduled { event_id, .. }) => {
-            return reconcile(registrar, &event_id, deadline).await
+            return reconcile(registrar, &event_id, deadline, tally).await
         }
         Ok(Event::Ignored { event_id, reason }) => {
             info!(event = %event_id, "{reason}");
+            tally.event(Kind::Other, Outcome::NothingToDo);
             return Ok(to_json(&Summary::ignored(&event_id, reason)));
         }
         Err(e) => {
             error!(error = %e, "event rejected");
+            tally.event(Kind::Other, Outcome::Error);
             return Ok(to_json(&Summary::unreadable_event(&e)));
         }
     };
+    let kind = Kind::of(&change);
     match registrar.handle(&change).await {
         Ok(summary) => {
             for w in &summary.warnings {
                 warn!(instance = %change.instance_id, "{w}");
             }
+            summarized(tally, &summary);
+            tally.event(kind, summary.outcome);
             Ok(to_json(&summary))
         }
         Err(e) if e.is_retryable() => {
             warn!(error = %e, instance = %change.instance_id, "retryable failure; the invocation fails so the event is delivered again");
+            tally.failure(&e);
+            tally.event(kind, Outcome::Error);
             Err(e)
         }
         Err(e) => {
             error!(error = %e, instance = %change.instance_id, "event failed; not retried");
-            Ok(to_json(&Summary::failed(Some(&change), &e)))
+            let summary = Summary::failed(Some(&change), &e);
+            summarized(tally, &summary);
+            tally.event(kind, summary.outcome);
+            Ok(to_json(&summary))
         }
     }
 }
 
-/// One request to the DDNS endpoint.
-async fn ddns_request<E, D, R>(registrar: &Registrar<E, D, R>, payload: Value) -> Value
+/// Counts a summary and logs each record it changed.
+fn summarized(tally: &mut Tally, summary: &Summary) {
+    tally.summary(summary);
+    logs::changes(summary);
+}
+
+/// One request to the DDNS endpoint: one event, whose outcome is its most
+/// serious answer's.
+async fn ddns_request<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    payload: Value,
+    tally: &mut Tally,
+) -> Value
 where
     E: Sync,
     D: Dns + Sync,
@@ -123,16 +173,31 @@ where
         .and_then(Value::as_str)
         .map(|id| ec2_ddns_core::names::clip(id).to_string())
         .unwrap_or_else(|| "ddns".to_string());
-    let response = match ddns::request::HttpRequest::from_function_url(payload) {
+    let served = match ddns::request::HttpRequest::from_function_url(payload) {
         Ok(request) => {
-            ddns::endpoint::serve(registrar, &request, &request_id, chrono::Utc::now()).await
+            ddns::endpoint::serve_counted(registrar, &request, &request_id, chrono::Utc::now())
+                .await
         }
         Err(refused) => {
             info!(status = refused.status, reason = %refused.reason, "request refused");
-            ddns::answer::refusal(&refused)
+            Served {
+                response: ddns::answer::refusal(&refused),
+                answers: vec![Answer::Unreadable],
+                summaries: Vec::new(),
+            }
         }
     };
-    ddns::answer::to_json(&response)
+    for summary in &served.summaries {
+        summarized(tally, summary);
+    }
+    for answer in &served.answers {
+        tally.answer(answer);
+    }
+    tally.event(
+        Kind::Ddns,
+        most_serious(served.answers.iter().map(Answer::outcome)),
+    );
+    ddns::answer::to_json(&served.response)
 }
 
 /// The full reconcile. Each instance reported is logged as one line; the
@@ -142,13 +207,14 @@ async fn reconcile<E, D, R>(
     registrar: &Registrar<E, D, R>,
     event_id: &str,
     deadline: Option<Instant>,
+    tally: &mut Tally,
 ) -> Result<Value, Error>
 where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
 {
-    match registrar.reconcile_until(event_id, deadline).await {
+    match reconcile_counted(registrar, event_id, deadline, tally).await {
         Ok(done) => {
             for w in &done.warnings {
                 warn!("{w}");
@@ -157,17 +223,55 @@ where
             for s in &reported {
                 info!(instance = %s.instance_id, outcome = s.outcome.as_str(), summary = %serde_json::to_string(s).unwrap_or_default(), "reconciled");
             }
+            tally.event(Kind::Scheduled, reconcile_outcome(&done));
             Ok(serde_json::json!({"totals": done.totals, "instances": reported}))
         }
         Err(e) if e.is_retryable() => {
             warn!(error = %e, "reconcile failed; the invocation fails so the schedule's event is delivered again");
+            tally.event(Kind::Scheduled, Outcome::Error);
             Err(e)
         }
         Err(e) => {
             error!(error = %e, "reconcile failed; not retried");
+            tally.event(Kind::Scheduled, Outcome::Error);
             Ok(to_json(&Summary::invocation_failed(event_id, &e)))
         }
     }
+}
+
+/// Runs the reconcile and counts what it did: each instance's summary, the
+/// records it repaired, its calls. The reconcile reports its own calls and
+/// starts by clearing the log, so the calls made before it are taken first.
+pub(crate) async fn reconcile_counted<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    event_id: &str,
+    deadline: Option<Instant>,
+    tally: &mut Tally,
+) -> Result<Reconciled, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    if let Some(calls) = &registrar.calls {
+        tally.calls(calls.take());
+    }
+    let done = registrar.reconcile_until(event_id, deadline).await;
+    match &done {
+        Ok(done) => {
+            for summary in &done.summaries {
+                summarized(tally, summary);
+            }
+            tally.reconciled(&done.totals);
+        }
+        Err(e) => tally.failure(e),
+    }
+    done
+}
+
+/// A reconcile's outcome: its most serious instance's.
+pub(crate) fn reconcile_outcome(done: &Reconciled) -> Outcome {
+    most_serious(done.summaries.iter().map(|s| s.outcome))
 }
 
 /// A summary as the invocation's answer. Serializing plain data cannot
@@ -175,6 +279,88 @@ where
 fn to_json(summary: &Summary) -> Value {
     serde_json::to_value(summary)
         .unwrap_or_else(|e| serde_json::json!({"outcome": "error", "error": e.to_string()}))
+}
+
+/// One process serving invocations, one at a time: the first is its cold
+/// start, and each one's metrics go to `metrics` (none outside Lambda).
+pub struct Function {
+    invocations: AtomicUsize,
+    metrics: Option<Emitter>,
+}
+
+impl Function {
+    pub fn new(metrics: Option<Emitter>) -> Function {
+        Function {
+            invocations: AtomicUsize::new(0),
+            metrics,
+        }
+    }
+
+    /// Metrics on stdout inside Lambda (`metrics::Settings::from_env`).
+    pub fn from_env() -> Function {
+        Function::new(Emitter::from_env())
+    }
+
+    /// Serves one invocation: handles it within its span (every line
+    /// logged carries the request id, trace id and cold start), logs its
+    /// AWS calls, and writes its metrics before answering.
+    pub async fn invoke<E, D, R>(
+        &self,
+        registrar: &Registrar<E, D, R>,
+        event: LambdaEvent<Value>,
+    ) -> Result<Value, Diagnostic>
+    where
+        E: Instances + Sync,
+        D: Dns + Sync,
+        R: Registry + Guards + Sync,
+    {
+        let cold_start = self.invocations.fetch_add(1, Ordering::Relaxed) == 0;
+        let span = logs::invocation_span(&event.context, cold_start);
+        self.serve(registrar, event, cold_start)
+            .instrument(span)
+            .await
+    }
+
+    async fn serve<E, D, R>(
+        &self,
+        registrar: &Registrar<E, D, R>,
+        event: LambdaEvent<Value>,
+        cold_start: bool,
+    ) -> Result<Value, Diagnostic>
+    where
+        E: Instances + Sync,
+        D: Dns + Sync,
+        R: Registry + Guards + Sync,
+    {
+        let deadline = send_deadline(event.context.deadline, SystemTime::now());
+        let mut tally = Tally {
+            cold_start,
+            ..Tally::default()
+        };
+        if let Some(calls) = &registrar.calls {
+            calls.take();
+            calls.take_throttled();
+        }
+        let answer = handle_counted(registrar, event.payload, deadline, &mut tally).await;
+        // One invocation at a time per process: what the log counted since
+        // the start is this invocation's (a reconcile's are in the tally).
+        if let Some(calls) = &registrar.calls {
+            tally.calls(calls.take());
+            tally.throttles(calls.take_throttled());
+        }
+        if !tally.aws_calls.is_empty() {
+            info!(
+                aws_calls = tally.aws_calls_total(),
+                by_operation = %serde_json::to_string(&tally.aws_calls).unwrap_or_default(),
+                route53_throttles = tally.route53_throttles(),
+                "invocation done"
+            );
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.emit(&tally, SystemTime::now());
+        }
+        answer.map_err(diagnostic)
+    }
 }
 
 /// Serves invocations until the runtime stops, with one registrar (and so
@@ -185,26 +371,10 @@ where
     D: Dns + Sync,
     R: Registry + Guards + Sync,
 {
-    let registrar = &registrar;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = send_deadline(event.context.deadline, SystemTime::now());
-        if let Some(calls) = &registrar.calls {
-            calls.take();
-        }
-        let answer = handle_until(registrar, event.payload, deadline).await;
-        // One invocation at a time per process: what the log counted since
-        // the start is this invocation's (a reconcile reports its own).
-        if let Some(calls) = &registrar.calls {
-            let counts = calls.take();
-            if !counts.is_empty() {
-                info!(
-                    aws_calls = counts.values().sum::<usize>(),
-                    by_operation = %serde_json::to_string(&counts).unwrap_or_default(),
-                    "invocation done"
-                );
-            }
-        }
-        answer.map_err(diagnostic)
+    let function = Function::from_env();
+    let (registrar, function) = (&registrar, &function);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        function.invoke(registrar, event)
     }))
     .await
 }

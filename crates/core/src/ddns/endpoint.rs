@@ -3,7 +3,10 @@
 //! signed ask's nonce once, sets the record through the registrar (the same
 //! ownership rules, write-ahead and settling as an instance's records) and
 //! answers in the ask's protocol (`answer`). Never fails: AWS trouble is
-//! `911` / 503 ("try again later"), bad input a 4xx with a reason.
+//! `911` / 503 ("try again later"), bad input a 4xx with a reason. What
+//! each answer came to ([`Answer`]) and the records it changed go back to
+//! the caller with the response ([`Served`]): the function counts them
+//! (its metrics) and logs the changes, as it does an event's.
 
 use super::answer::{dyndns2_answer, json_answer, json_get, refusal};
 use super::decide::{self, Decision, HostState, Proof, NOT_THIS_LOGIN};
@@ -13,6 +16,7 @@ use crate::model::{HostSettings, RecordType, RegistryItem};
 use crate::names;
 use crate::ports::{Dns, Guards, Registry};
 use crate::registrar::Registrar;
+use crate::summary::{self, Summary};
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
@@ -48,7 +52,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The word dyndns2 clients parse (and the metric's dimension).
+    /// The word dyndns2 clients parse (and the `Outcome` dimension of the
+    /// function's `DdnsRequests` metric).
     pub fn word(&self) -> &'static str {
         match self {
             Outcome::Set(_) => "good",
@@ -113,6 +118,98 @@ impl Outcome {
     }
 }
 
+/// What one answer of the endpoint came to, as the function counts it: a
+/// request is answered once, except a dyndns2 request naming several
+/// hosts, answered once per host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The `get` ask: the caller's address, nothing decided.
+    Get,
+    /// A request refused before any host was looked at: not a request of
+    /// any protocol, or one missing what its protocol needs (a 4xx).
+    Unreadable,
+    /// How the ask about one host ended.
+    Host(Outcome),
+}
+
+impl Answer {
+    /// The `Outcome` dimension of `DdnsRequests`: the dyndns2 word
+    /// (`good`, `nochg`, `badauth`, …), `get`, or `refused` for a request
+    /// refused unread.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Answer::Get => "get",
+            Answer::Unreadable => "refused",
+            Answer::Host(outcome) => outcome.word(),
+        }
+    }
+
+    /// Whether the endpoint refused the caller (`DdnsRefusals`): a request
+    /// it cannot read, a name that is not one, a host it does not serve or
+    /// not under this login, a proof that does not hold or is replayed, a
+    /// host blocked for abuse. What the caller may be doing wrong or
+    /// trying, not what failed on our side (`911`) or what someone else's
+    /// record stopped (a name held by another: `nohost` too, but a
+    /// conflict).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Answer::Unreadable => true,
+            Answer::Get => false,
+            Answer::Host(outcome) => matches!(
+                outcome,
+                Outcome::NotAName
+                    | Outcome::UnknownHost
+                    | Outcome::NotThisLogin
+                    | Outcome::BadAuth(_)
+                    | Outcome::Replay
+                    | Outcome::Abuse
+            ),
+        }
+    }
+
+    /// The answer in an event summary's words, so that one `Events` metric
+    /// by `Outcome` speaks for events and requests alike: a record set is
+    /// `applied`, a record already right (or a `get`) `nothing-to-do`, a
+    /// name another holds or Route 53 refused `conflict` (as the
+    /// registrar's summary says), a refusal `rejected`, our failure `error`.
+    pub fn outcome(&self) -> summary::Outcome {
+        match self {
+            Answer::Get | Answer::Host(Outcome::Unchanged(_)) => summary::Outcome::NothingToDo,
+            Answer::Host(Outcome::Set(_)) => summary::Outcome::Applied,
+            Answer::Host(Outcome::Refused(_) | Outcome::DnsError(_)) => summary::Outcome::Conflict,
+            Answer::Host(Outcome::Busy | Outcome::Failed(_)) => summary::Outcome::Error,
+            Answer::Unreadable
+            | Answer::Host(
+                Outcome::NotAName
+                | Outcome::UnknownHost
+                | Outcome::NotThisLogin
+                | Outcome::BadAuth(_)
+                | Outcome::Replay
+                | Outcome::Abuse,
+            ) => summary::Outcome::Rejected,
+        }
+    }
+}
+
+/// A request served: the response, what each answer came to, and the
+/// registrar's summary of each record set (what changed, for the log).
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub response: LambdaFunctionUrlResponse,
+    pub answers: Vec<Answer>,
+    pub summaries: Vec<Summary>,
+}
+
+impl Served {
+    fn answered(response: LambdaFunctionUrlResponse, answer: Answer) -> Served {
+        Served {
+            response,
+            answers: vec![answer],
+            summaries: Vec::new(),
+        }
+    }
+}
+
 /// Answers one function URL request. `request_id` names the writes in the
 /// registry item (as an event id does); `now` is the server's clock.
 pub async fn serve<E, D, R>(
@@ -126,19 +223,34 @@ where
     D: Dns + Sync,
     R: Registry + Guards + Sync,
 {
+    serve_counted(registrar, request, request_id, now)
+        .await
+        .response
+}
+
+/// [`serve`], with what the request came to.
+pub async fn serve_counted<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    request: &HttpRequest,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Served
+where
+    E: Sync,
+    D: Dns + Sync,
+    R: Registry + Guards + Sync,
+{
     let source = request.source_ip;
     let ask = match request::parse(request) {
         Ok(ask) => ask,
         Err(refused) => {
             info!(status = refused.status, reason = %refused.reason, "request refused");
-            metric("refused");
-            return refusal(&refused);
+            return Served::answered(refusal(&refused), Answer::Unreadable);
         }
     };
     let (host, proof) = match &ask {
         Ask::Get => {
-            metric("get");
-            return json_get(&source.to_string());
+            return Served::answered(json_get(&source.to_string()), Answer::Get);
         }
         Ask::LegacySet { host, hash } => (
             host,
@@ -173,6 +285,7 @@ where
             // answered on each of its lines.
             let mut decided: Vec<(String, Outcome)> = Vec::new();
             let mut lines = Vec::new();
+            let mut summaries = Vec::new();
             for host in hosts {
                 let name = names::normalize(host);
                 if let Some((_, outcome)) = decided.iter().find(|(n, _)| *n == name) {
@@ -184,21 +297,31 @@ where
                     password,
                     myip: *myip,
                 };
-                let outcome = one(registrar, host, &proof, source, request_id, now).await;
+                let (outcome, summary) =
+                    one(registrar, host, &proof, source, request_id, now).await;
                 report(host, source, &outcome);
                 lines.push(outcome.line());
+                summaries.extend(summary);
                 decided.push((name.to_string(), outcome));
             }
-            return dyndns2_answer(200, &lines);
+            return Served {
+                response: dyndns2_answer(200, &lines),
+                answers: decided.into_iter().map(|(_, o)| Answer::Host(o)).collect(),
+                summaries,
+            };
         }
     };
-    let outcome = one(registrar, host, &proof, source, request_id, now).await;
+    let (outcome, summary) = one(registrar, host, &proof, source, request_id, now).await;
     report(host, source, &outcome);
     let (status, success, message) = outcome.json(host);
-    json_answer(status, success, &message)
+    Served {
+        response: json_answer(status, success, &message),
+        answers: vec![Answer::Host(outcome)],
+        summaries: summary.into_iter().collect(),
+    }
 }
 
-/// Logs and counts how one ask ended.
+/// Logs how one ask ended.
 fn report(host: &str, source: IpAddr, outcome: &Outcome) {
     let name = names::clip(host);
     match outcome {
@@ -210,10 +333,10 @@ fn report(host: &str, source: IpAddr, outcome: &Outcome) {
         }
         other => info!(host = %name, source = %source, outcome = other.word(), "update answered"),
     }
-    metric(outcome.word());
 }
 
-/// One ask about one host.
+/// One ask about one host, and the registrar's summary when it set the
+/// record (what changed).
 async fn one<E, D, R>(
     registrar: &Registrar<E, D, R>,
     host: &str,
@@ -221,7 +344,7 @@ async fn one<E, D, R>(
     source: IpAddr,
     request_id: &str,
     now: DateTime<Utc>,
-) -> Outcome
+) -> (Outcome, Option<Summary>)
 where
     E: Sync,
     D: Dns + Sync,
@@ -229,13 +352,13 @@ where
 {
     let name = names::normalize(host);
     if names::check_wanted_name(&name).is_err() {
-        return Outcome::NotAName;
+        return (Outcome::NotAName, None);
     }
     let key = host_key(&name);
     let item = match registrar.registry.load(&key).await {
         Ok(Some(item)) => item,
-        Ok(None) => return Outcome::UnknownHost,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Ok(None) => return (Outcome::UnknownHost, None),
+        Err(e) => return (Outcome::Failed(e.to_string()), None),
     };
     let Some(settings) = item.host.clone() else {
         let why = item
@@ -244,20 +367,21 @@ where
             .map(|f| f.note())
             .unwrap_or_else(|| "it has no host settings".into());
         warn!(host = %name, "the host's registry item cannot be read: {why}");
-        return Outcome::UnknownHost;
+        return (Outcome::UnknownHost, None);
     };
     let state = host_state(&name, &item, &settings);
     let unix = now.timestamp();
     let decide::Decided { decision, counters } = decide::decide(&state, proof, source, unix);
     let ip = match decision {
-        Decision::Abuse => return Outcome::Abuse,
+        Decision::Abuse => return (Outcome::Abuse, None),
         Decision::BadAuth(why) => {
             count_failure(registrar, &item, unix).await;
-            return if why == NOT_THIS_LOGIN {
+            let outcome = if why == NOT_THIS_LOGIN {
                 Outcome::NotThisLogin
             } else {
                 Outcome::BadAuth(why)
             };
+            return (outcome, None);
         }
         Decision::Set(ip) | Decision::Unchanged(ip) => ip,
     };
@@ -273,13 +397,13 @@ where
                 // A replay is a failed proof (the change it counted is
                 // not made, and the item is not written).
                 count_failure(registrar, &item, unix).await;
-                return Outcome::Replay;
+                return (Outcome::Replay, None);
             }
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return (Outcome::Failed(e.to_string()), None),
         }
     }
     if let Decision::Unchanged(ip) = decision {
-        return Outcome::Unchanged(ip);
+        return (Outcome::Unchanged(ip), None);
     }
     let settings = HostSettings {
         counters,
@@ -289,15 +413,18 @@ where
         .set_host_address(item, settings, ip, request_id, now)
         .await
     {
-        Ok(summary) => match summary.conflicts.first() {
-            None => Outcome::Set(ip),
-            Some(c) if c.reason.starts_with("Route 53 refused") => {
-                Outcome::DnsError(c.reason.clone())
-            }
-            Some(c) => Outcome::Refused(format!("{} {}: {}", c.name, c.rtype, c.reason)),
-        },
-        Err(crate::Error::RegistryRace { .. }) => Outcome::Busy,
-        Err(e) => Outcome::Failed(e.to_string()),
+        Ok(summary) => {
+            let outcome = match summary.conflicts.first() {
+                None => Outcome::Set(ip),
+                Some(c) if c.reason.starts_with("Route 53 refused") => {
+                    Outcome::DnsError(c.reason.clone())
+                }
+                Some(c) => Outcome::Refused(format!("{} {}: {}", c.name, c.rtype, c.reason)),
+            };
+            (outcome, Some(summary))
+        }
+        Err(crate::Error::RegistryRace { .. }) => (Outcome::Busy, None),
+        Err(e) => (Outcome::Failed(e.to_string()), None),
     }
 }
 
@@ -348,24 +475,76 @@ async fn count_failure<E, D, R: Guards>(
     }
 }
 
-/// One CloudWatch metric (embedded metric format, on stdout) per answer,
-/// by outcome: failures, abuse and changes can be graphed and alarmed on
-/// without an API call. Only inside Lambda, where stdout is the log.
-fn metric(outcome: &str) {
-    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_none() {
-        return;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use summary::Outcome as O;
+
+    /// Every way an answer can end: its `DdnsRequests` word, whether it
+    /// counts as a refusal, and its `Events` outcome.
+    #[test]
+    fn each_answer_has_one_word_one_refusal_flag_and_one_event_outcome() {
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let table = [
+            (Answer::Get, "get", false, O::NothingToDo),
+            (Answer::Unreadable, "refused", true, O::Rejected),
+            (Answer::Host(Outcome::Set(ip)), "good", false, O::Applied),
+            (
+                Answer::Host(Outcome::Unchanged(ip)),
+                "nochg",
+                false,
+                O::NothingToDo,
+            ),
+            (
+                Answer::Host(Outcome::NotAName),
+                "notfqdn",
+                true,
+                O::Rejected,
+            ),
+            (
+                Answer::Host(Outcome::UnknownHost),
+                "nohost",
+                true,
+                O::Rejected,
+            ),
+            (
+                Answer::Host(Outcome::NotThisLogin),
+                "nohost",
+                true,
+                O::Rejected,
+            ),
+            (
+                Answer::Host(Outcome::BadAuth("bad hash")),
+                "badauth",
+                true,
+                O::Rejected,
+            ),
+            (Answer::Host(Outcome::Replay), "badauth", true, O::Rejected),
+            (Answer::Host(Outcome::Abuse), "abuse", true, O::Rejected),
+            (
+                Answer::Host(Outcome::Refused("held by another".into())),
+                "nohost",
+                false,
+                O::Conflict,
+            ),
+            (
+                Answer::Host(Outcome::DnsError("Route 53 refused".into())),
+                "dnserr",
+                false,
+                O::Conflict,
+            ),
+            (Answer::Host(Outcome::Busy), "911", false, O::Error),
+            (
+                Answer::Host(Outcome::Failed("throttled".into())),
+                "911",
+                false,
+                O::Error,
+            ),
+        ];
+        for (answer, word, refusal, outcome) in table {
+            assert_eq!(answer.word(), word, "{answer:?}");
+            assert_eq!(answer.is_refusal(), refusal, "{answer:?}");
+            assert_eq!(answer.outcome(), outcome, "{answer:?}");
+        }
     }
-    let line = serde_json::json!({
-        "_aws": {
-            "Timestamp": Utc::now().timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": "ec2-ddns",
-                "Dimensions": [["Outcome"]],
-                "Metrics": [{"Name": "DdnsRequests", "Unit": "Count"}]
-            }]
-        },
-        "Outcome": outcome,
-        "DdnsRequests": 1
-    });
-    println!("{line}");
 }

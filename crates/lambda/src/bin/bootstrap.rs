@@ -9,14 +9,10 @@ use ec2_ddns_aws::{self as aws, ConnectOptions};
 use ec2_ddns_core::Config;
 
 fn main() -> Result<(), lambda_runtime::Error> {
-    // CloudWatch shows colour codes as text, and the runtime's subscriber
-    // colours text logs unless NO_COLOR is set. Set here, before any thread
-    // exists, so nothing else reads the environment meanwhile.
-    if std::env::var_os("NO_COLOR").is_none() {
-        std::env::set_var("NO_COLOR", "1");
-    }
-    // Honours AWS_LAMBDA_LOG_FORMAT=JSON and AWS_LAMBDA_LOG_LEVEL (else RUST_LOG, else info).
-    lambda_runtime::tracing::init_default_subscriber();
+    // JSON lines with Powertools' keys under AWS_LAMBDA_LOG_FORMAT=JSON,
+    // plain text (never colour codes) otherwise; the filter is
+    // AWS_LAMBDA_LOG_LEVEL, else RUST_LOG, else info.
+    ec2_ddns_lambda::logs::init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -1,7 +1,7 @@
 //! Fault injection: what an injected failure looks like, how tests plan
 //! one, and the bookkeeping every call of the in-memory account goes
-//! through (counting it, meeting its fault before or after it commits, and
-//! failing every call after a crash).
+//! through (counting it and its throttle, meeting its fault before or after
+//! it commits, and failing every call after a crash).
 
 use super::MemoryAccount;
 use ec2_ddns_core::error::{Error, Failure, Result};
@@ -129,8 +129,11 @@ impl MemoryAccount {
         match fault {
             Some(fault) if fault.after_commit() => Ok(Some(fault)),
             Some(fault) => {
-                if matches!(fault, Fault::Crash { .. }) {
-                    state.crashed = true;
+                match fault {
+                    Fault::Crash { .. } => state.crashed = true,
+                    // As the SDK's interceptor counts them on the real clients.
+                    Fault::Throttling => self.calls.throttled(operation),
+                    _ => {}
                 }
                 Err(fault.error(operation, zone_id))
             }
@@ -203,5 +206,10 @@ mod tests {
             "saved, then the answer was lost"
         );
         assert_eq!(account.calls.take()["dynamodb:PutItem"], 2);
+        assert_eq!(
+            account.calls.take_throttled(),
+            [("dynamodb:PutItem".to_string(), 1)].into(),
+            "the throttle is counted, the 500 is not"
+        );
     }
 }
