@@ -234,7 +234,7 @@ fn usage_errors_exit_2_with_a_short_message(
 
 #[test]
 fn help_exits_0_without_touching_any_account() {
-    for command in ["replay", "scenario", "snapshot"] {
+    for command in ["replay", "scenario", "snapshot", "status"] {
         let long = run(&[command, "--help"]);
         for args in [vec![command, "-h"], vec!["help", command]] {
             // An unreachable endpoint in the environment: help must not try it.
@@ -382,6 +382,7 @@ fn readme_usage_blocks_match_help() {
         vec!["--help"],
         vec!["replay", "--help"],
         vec!["reconcile", "--help"],
+        vec!["status", "--help"],
         vec!["scenario", "--help"],
         vec!["snapshot", "--help"],
         vec!["hosts", "--help"],

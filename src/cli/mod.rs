@@ -4,7 +4,8 @@
 //!
 //! Exit status: 0 when every event was handled (conflicts included), 1 when
 //! some event ended in error or an AWS read failed, 2 for bad usage,
-//! configuration or input files.
+//! configuration or input files. `status` answers with its verdict: 0
+//! healthy, 1 not, 2 bad usage or a failed read.
 
 pub mod client;
 mod hosts;
@@ -15,6 +16,7 @@ pub mod render;
 mod replay;
 mod scenario;
 mod snapshot;
+mod status;
 mod update;
 
 use crate::adapters::aws::ConnectOptions;
@@ -27,7 +29,7 @@ use std::process::ExitCode;
     name = "ec2-ddns",
     version,
     max_term_width = 100,
-    after_help = "The commands run the registrar the Lambda function runs, against a world file (an account in\nmemory), an emulator, or the account in your environment.\n\nExit status: 0 every event handled (conflicts included), 1 some event ended in error or an AWS\nread failed, 2 bad usage, configuration or input file. More: ec2-ddns help COMMAND, docs/cli.md."
+    after_help = "The commands run the registrar the Lambda function runs, against a world file (an account in\nmemory), an emulator, or the account in your environment.\n\nExit status: 0 every event handled (conflicts included), 1 some event ended in error or an AWS\nread failed, 2 bad usage, configuration or input file (status: 0 healthy, 1 not, 2 a failed read).\nMore: ec2-ddns help COMMAND, docs/cli.md."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,6 +40,7 @@ pub struct Cli {
 enum Command {
     Replay(replay::ReplayArgs),
     Reconcile(reconcile::ReconcileArgs),
+    Status(status::StatusArgs),
     Scenario(scenario::ScenarioArgs),
     Snapshot(snapshot::SnapshotArgs),
     Hosts(hosts::HostsArgs),
@@ -135,6 +138,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Replay(args) => replay::run(args).await,
             Command::Reconcile(args) => reconcile::run(args).await,
+            Command::Status(args) => status::run(args).await,
             Command::Scenario(args) => scenario::run(args).await,
             Command::Snapshot(args) => snapshot::run(args).await,
             Command::Hosts(args) => hosts::run(args).await,

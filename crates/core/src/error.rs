@@ -102,6 +102,11 @@ pub enum Error {
         message: String,
     },
 
+    /// A read-only command (`status`) met a write: refused before it
+    /// reached AWS, so nothing was written. A bug, never the user's doing.
+    #[error("{operation} refused: this command only reads, so nothing was written; please report this as a bug")]
+    ReadOnly { operation: String },
+
     /// Reading a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -181,6 +186,7 @@ impl Error {
             Error::Host { .. } => "Host",
             Error::BadFile { .. } => "BadFile",
             Error::Io { .. } => "Io",
+            Error::ReadOnly { .. } => "ReadOnly",
         }
     }
 

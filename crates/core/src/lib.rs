@@ -22,6 +22,7 @@ pub mod names;
 pub mod plan;
 pub mod ports;
 pub mod registrar;
+pub mod status;
 pub mod summary;
 
 pub use config::Config;

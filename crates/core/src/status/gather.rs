@@ -1,0 +1,364 @@
+//! The reads behind a status report. The plan is the engine's own: the
+//! instance is converged as an event would converge it (a hint naming a
+//! tag the registrar reads: the live state decides, as for any event),
+//! and a host as its next update of the same address would be, both in
+//! dry run on ports that refuse every write ([`ReadOnly`]). Then the
+//! names the item lists and the names in conflict are read, and
+//! `decide.rs` judges.
+
+use super::decide::{self, Evidence, Foreign};
+use super::read_only::ReadOnly;
+use super::{
+    Asked, HostView, InstanceView, ItemView, Listed, Planned, RecordStatus, Status, SubjectKind,
+    VpcView, ZoneView,
+};
+use crate::config::Config;
+use crate::error::Result;
+use crate::event::{EventKind, InstanceEvent};
+use crate::ids::{DnsName, NamesByZone, RegistryKey, ZoneId};
+use crate::model::{format_time, InstanceFacts, RecordSet, RecordType, RegistryItem};
+use crate::ports::{Dns, Instances, Registry};
+use crate::registrar::Registrar;
+use futures_util::future::join_all;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// The event id the dry run's summary carries.
+const STATUS_EVENT: &str = "status";
+
+/// The status of `asked`, read through `registrar`'s ports and settings.
+/// Nothing is written, whatever `registrar` is (its dry-run flag is not
+/// needed): the engine runs on read-only ports. `Err` when a read fails.
+pub async fn status<E, D, R>(registrar: &Registrar<E, D, R>, asked: &Asked) -> Result<Status>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    let dry = Registrar::new(
+        ReadOnly(&registrar.ec2),
+        ReadOnly(&registrar.dns),
+        ReadOnly(&registrar.registry),
+        registrar.config.clone(),
+        registrar.region.clone(),
+    )
+    .with_dry_run(true)
+    .with_backoff(registrar.backoff)
+    .with_clock(registrar.clock.clone());
+    match asked {
+        Asked::Instance(id) => instance(&dry, id).await,
+        Asked::Host(name) => host(&dry, name).await,
+    }
+}
+
+/// An instance: its item and EC2's view, its VPC, the dry run of an event
+/// about it, then its records.
+async fn instance<E, D, R>(dry: &Registrar<E, D, R>, id: &str) -> Result<Status>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    let key = RegistryKey::Instance(id.to_string());
+    let (item, live) = tokio::try_join!(dry.registry.load(&key), dry.ec2.instance(id))?;
+    let vpc = match live.as_ref().and_then(|i| i.vpc_id.as_deref()) {
+        Some(vpc_id) => Some(vpc_view(dry, vpc_id).await?),
+        None => None,
+    };
+    let mut plan = Planned::default();
+    // Neither EC2 nor the registry knows it: there is nothing to plan.
+    if live.is_some() || item.is_some() {
+        plan.add(
+            &dry.handle(&converge_now(id, &dry.config, &dry.region))
+                .await?,
+        );
+    }
+    let judged = Judged {
+        kind: SubjectKind::Instance,
+        known: live.is_some(),
+        item: item.as_ref(),
+        plan: &plan,
+    };
+    let (records, foreign) = judged.read(&dry.dns, NamesByZone::new()).await?;
+    Ok(judged.report(
+        id,
+        &dry.region,
+        records,
+        &foreign,
+        live.as_ref().map(|i| instance_view(i, &dry.config)),
+        vpc,
+    ))
+}
+
+/// A DDNS host: its item, the dry run of an update that sets each address
+/// it holds again, then its records and everything at its name.
+async fn host<E, D, R>(dry: &Registrar<E, D, R>, name: &DnsName) -> Result<Status>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+{
+    let item = dry.registry.load(&RegistryKey::Host(name.clone())).await?;
+    let mut plan = Planned::default();
+    let mut at_name = NamesByZone::new();
+    if let Some((item, settings)) = item.as_ref().and_then(|i| Some((i, i.host.clone()?))) {
+        at_name
+            .entry(settings.zone_id.clone())
+            .or_default()
+            .insert(name.clone());
+        let now = (dry.clock)();
+        for ip in addresses(item, &settings.zone_id, name) {
+            let summary = dry
+                .set_host_address(item.clone(), settings.clone(), ip, STATUS_EVENT, now)
+                .await?;
+            plan.add(&summary);
+        }
+    }
+    let judged = Judged {
+        kind: SubjectKind::Host,
+        known: item.is_some(),
+        item: item.as_ref(),
+        plan: &plan,
+    };
+    let (records, foreign) = judged.read(&dry.dns, at_name).await?;
+    let mut status = judged.report(name, &dry.region, records, &foreign, None, None);
+    if item.is_none() {
+        status.listed_by = listing(&dry.registry, name).await?;
+    }
+    Ok(status)
+}
+
+/// The event the dry run converges an instance with: a change of a tag
+/// the registrar reads. Like every event it is only a hint (the live
+/// state decides), and unlike a state change it is never held back
+/// (`pending`) or taken for a termination.
+fn converge_now(id: &str, config: &Config, region: &str) -> InstanceEvent {
+    InstanceEvent {
+        event_id: STATUS_EVENT.into(),
+        instance_id: id.into(),
+        kind: EventKind::TagChange(vec![config.zone_tag.clone()]),
+        time: None,
+        region: Some(region.into()),
+    }
+}
+
+/// The addresses a host's item lists at its name (one per family, owned
+/// first): what its next update of the same address would set.
+fn addresses(item: &RegistryItem, zone_id: &ZoneId, name: &DnsName) -> Vec<IpAddr> {
+    let mut found: Vec<IpAddr> = Vec::new();
+    for o in item.listed() {
+        if o.zone_id != *zone_id
+            || o.record.name != *name
+            || !matches!(o.record.rtype, RecordType::A | RecordType::Aaaa)
+        {
+            continue;
+        }
+        let ip = match o.record.values() {
+            [one] => one.parse::<IpAddr>().ok(),
+            _ => None,
+        };
+        if let Some(ip) = ip.filter(|ip| !found.iter().any(|f| f.is_ipv4() == ip.is_ipv4())) {
+            found.push(ip);
+        }
+    }
+    found
+}
+
+/// The keys of the items that list a record at `name`: when a name is no
+/// DDNS host, the instance that owns it is the one to ask about.
+async fn listing<R: Registry + Sync>(registry: &R, name: &DnsName) -> Result<Vec<String>> {
+    let mut keys: Vec<String> = registry
+        .all()
+        .await?
+        .into_iter()
+        .filter(|i| i.listed().any(|o| o.record.name == *name))
+        .map(|i| i.key.to_string())
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// A VPC's DNS attributes and its private zones, read at once.
+async fn vpc_view<E, D, R>(dry: &Registrar<E, D, R>, vpc_id: &str) -> Result<VpcView>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+{
+    let (facts, zones) = tokio::try_join!(
+        dry.ec2.vpc(vpc_id),
+        dry.dns.zones_visible_from(Some(vpc_id), &dry.region)
+    )?;
+    Ok(VpcView {
+        vpc_id: vpc_id.to_string(),
+        dns_support: facts.as_ref().map(|f| f.dns_support),
+        dns_hostnames: facts.as_ref().map(|f| f.dns_hostnames),
+        dhcp_domain: facts.and_then(|f| f.dhcp_domain),
+        private_zones: zones
+            .into_iter()
+            .filter(|z| z.private)
+            .map(|z| ZoneView {
+                zone_id: z.id,
+                zone_name: z.name,
+            })
+            .collect(),
+    })
+}
+
+/// EC2's view, with only the tags the registrar reads (and `Name`).
+fn instance_view(i: &InstanceFacts, config: &Config) -> InstanceView {
+    let read = [&config.zone_tag, &config.cname_tag, &config.hostname_tag];
+    InstanceView {
+        instance_id: i.instance_id.clone(),
+        name: i.tags.get("Name").cloned(),
+        state: i.state,
+        private_ip: i.private_ip,
+        public_ip: i.public_ip,
+        private_dns_name: i.private_dns_name.clone(),
+        vpc_id: i.vpc_id.clone(),
+        tags: i
+            .tags
+            .iter()
+            .filter(|(k, _)| read.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+/// The item as stored, without a host's secret or counters.
+fn item_view(item: &RegistryItem) -> ItemView {
+    ItemView {
+        key: item.key.to_string(),
+        version: item.version,
+        last_event_id: item.last_event_id.clone(),
+        last_event_time: item.last_event_time.as_ref().map(format_time),
+        last_state: item.last_state,
+        private_ip: item.private_ip,
+        public_ip: item.public_ip,
+        vpc_id: item.vpc_id.clone(),
+        pending_since: item.pending_since.as_ref().map(format_time),
+        foreign: item.replaces.as_ref().map(|f| f.note()),
+        host: item.host.as_ref().map(|h| HostView {
+            zone_id: h.zone_id.clone(),
+            zone_name: h.zone_name.clone(),
+            ttl: h.ttl,
+            created: h.created.as_ref().map(format_time),
+        }),
+    }
+}
+
+/// A subject with its item and plan, to be judged against Route 53.
+struct Judged<'a> {
+    kind: SubjectKind,
+    known: bool,
+    item: Option<&'a RegistryItem>,
+    plan: &'a Planned,
+}
+
+impl Judged<'_> {
+    /// Reads the names the item lists, the names in conflict and `more`,
+    /// every zone at once: each listed record's standing, and the records
+    /// that block the conflicts.
+    async fn read<D: Dns + Sync>(
+        &self,
+        dns: &D,
+        mut more: NamesByZone,
+    ) -> Result<(Vec<RecordStatus>, Vec<Foreign>)> {
+        let listed: Vec<(Listed, &crate::model::OwnedRecord)> = self
+            .item
+            .map(|i| {
+                let owned = i.records.iter().map(|o| (Listed::Owned, o));
+                owned
+                    .chain(i.pending.iter().map(|o| (Listed::Pending, o)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (_, o) in &listed {
+            more.entry(o.zone_id.clone())
+                .or_default()
+                .insert(o.record.name.clone());
+        }
+        for c in &self.plan.conflicts {
+            more.entry(c.zone_id.clone())
+                .or_default()
+                .insert(c.name.clone());
+        }
+        let reads = more.iter().map(|(zone_id, names)| async move {
+            (zone_id.clone(), dns.records_at(zone_id, names).await)
+        });
+        let mut seen: BTreeMap<ZoneId, Vec<RecordSet>> = BTreeMap::new();
+        for (zone_id, found) in join_all(reads).await {
+            seen.insert(zone_id, found?);
+        }
+        let at = |zone_id: &ZoneId, name: &DnsName| -> Vec<RecordSet> {
+            seen.get(zone_id)
+                .map(|records| {
+                    records
+                        .iter()
+                        .filter(|r| r.name == *name)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let records = listed
+            .iter()
+            .map(|(how, o)| {
+                let standing = decide::standing(&o.record, &at(&o.zone_id, &o.record.name));
+                RecordStatus::of(*how, o, standing)
+            })
+            .collect();
+        let all_listed: Vec<crate::model::OwnedRecord> = self
+            .item
+            .map(|i| i.listed().cloned().collect())
+            .unwrap_or_default();
+        let mut foreign: Vec<Foreign> = Vec::new();
+        for c in &self.plan.conflicts {
+            for record in decide::foreign_at(c, self.kind, &at(&c.zone_id, &c.name), &all_listed) {
+                let f = Foreign {
+                    zone_id: c.zone_id.clone(),
+                    zone_name: c.zone_name.clone(),
+                    record,
+                };
+                if !foreign.contains(&f) {
+                    foreign.push(f);
+                }
+            }
+        }
+        Ok((records, foreign))
+    }
+
+    /// The report, with the verdict, its reason and its fixes decided.
+    fn report(
+        &self,
+        subject: &str,
+        region: &str,
+        records: Vec<RecordStatus>,
+        foreign: &[Foreign],
+        instance: Option<InstanceView>,
+        vpc: Option<VpcView>,
+    ) -> Status {
+        let evidence = Evidence {
+            kind: self.kind,
+            known: self.known,
+            has_item: self.item.is_some(),
+            records: &records,
+            plan: self.plan,
+            foreign,
+        };
+        let verdict = decide::verdict(&evidence);
+        Status {
+            subject: subject.to_string(),
+            kind: self.kind,
+            region: region.to_string(),
+            verdict,
+            reason: decide::explain(&evidence, verdict),
+            fixes: decide::fixes(&evidence),
+            instance,
+            vpc,
+            item: self.item.map(item_view),
+            records,
+            plan: self.plan.clone(),
+            listed_by: Vec::new(),
+        }
+    }
+}
