@@ -39,6 +39,7 @@ pub fn instance_facts(i: &Instance) -> Result<InstanceFacts> {
         subnet_id: nonempty(i.subnet_id()),
         private_ip: i.private_ip_address().and_then(|ip| ip.parse().ok()),
         public_ip: i.public_ip_address().and_then(|ip| ip.parse().ok()),
+        ipv6: primary_ipv6(i),
         private_dns_name: nonempty(i.private_dns_name()),
         public_dns_name: nonempty(i.public_dns_name()),
         tags: i
@@ -55,6 +56,27 @@ pub fn instance_facts(i: &Instance) -> Result<InstanceFacts> {
             .launch_time()
             .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
     })
+}
+
+/// The instance's primary IPv6 address: `Ipv6Address` when EC2 gives it,
+/// else the primary network interface's (device index 0) address marked
+/// primary, else its first. Older responses (and moto) leave out
+/// `Ipv6Address`; the interface carries the same address.
+fn primary_ipv6(i: &Instance) -> Option<std::net::Ipv6Addr> {
+    if let Some(ip) = i.ipv6_address().and_then(|ip| ip.parse().ok()) {
+        return Some(ip);
+    }
+    let eni = i
+        .network_interfaces()
+        .iter()
+        .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0))?;
+    let addresses = eni.ipv6_addresses();
+    addresses
+        .iter()
+        .find(|a| a.is_primary_ipv6() == Some(true))
+        .or_else(|| addresses.first())
+        .and_then(|a| a.ipv6_address())
+        .and_then(|ip| ip.parse().ok())
 }
 
 impl Ec2 {

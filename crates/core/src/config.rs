@@ -35,6 +35,10 @@ pub struct Config {
     /// How long a warm Lambda process remembers zones and VPC facts
     /// (`DDNS_CACHE_SECONDS`; 0: not at all).
     pub cache_seconds: u64,
+    /// Whether an instance's IPv6 address also goes into the public view
+    /// (`DDNS_PUBLIC_IPV6`, default true): IPv6 addresses are global, so
+    /// the same address answers inside and outside the VPC.
+    pub public_ipv6: bool,
 }
 
 /// What happens to a stopped (or stopping) instance's records.
@@ -208,6 +212,17 @@ pub struct ConfigArgs {
         allow_negative_numbers = true
     )]
     pub cache_seconds: u64,
+    /// Whether an instance's IPv6 address also gets an AAAA in a public zone: true or false
+    #[arg(
+        long,
+        env = "DDNS_PUBLIC_IPV6",
+        hide_env_values = true,
+        value_name = "BOOL",
+        default_value_t = true,
+        value_parser = Setting::new(switch),
+        action = clap::ArgAction::Set
+    )]
+    pub public_ipv6: bool,
 }
 
 /// The registry table alone, apart so that a command that needs no other
@@ -243,6 +258,7 @@ impl From<ConfigArgs> for Config {
             default_zone: args.default_zone,
             on_stop: args.on_stop,
             cache_seconds: args.cache_seconds,
+            public_ipv6: args.public_ipv6,
         }
     }
 }
@@ -506,6 +522,15 @@ fn stop_policy(text: &str) -> std::result::Result<OnStop, Refusal> {
     })
 }
 
+/// An on/off setting: `true` or `false` (any case; also `yes`/`no`, `1`/`0`).
+fn switch(text: &str) -> std::result::Result<bool, Refusal> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(Refusal::new("not true or false", "true or false")),
+    }
+}
+
 fn zone_list(text: &str) -> std::result::Result<ZoneList, Refusal> {
     text.split([',', ' '])
         .filter(|item| !item.is_empty())
@@ -577,6 +602,27 @@ mod tests {
         assert!(c.allowed_zones.is_empty(), "every zone");
         assert_eq!(c.default_zone, None);
         assert_eq!((c.on_stop, c.cache_seconds), (OnStop::Deregister, 60));
+        assert!(
+            c.public_ipv6,
+            "IPv6 addresses are global: public by default"
+        );
+    }
+
+    #[test]
+    fn the_public_ipv6_switch_reads_true_and_false() {
+        for (value, want) in [
+            ("false", false),
+            ("FALSE", false),
+            (" no ", false),
+            ("0", false),
+            ("true", true),
+            ("Yes", true),
+            ("1", true),
+            ("", true),
+        ] {
+            let c = config(&[("DDNS_PUBLIC_IPV6", value)]).unwrap();
+            assert_eq!(c.public_ipv6, want, "{value:?}");
+        }
     }
 
     #[test]
@@ -658,6 +704,7 @@ mod tests {
             ("DDNS_CACHE_SECONDS", "a minute", "'a minute' is not a whole number; expected whole seconds from 0 (no cache) to 3600"),
             ("DDNS_CACHE_SECONDS", "3601", "'3601' is out of range"),
             ("DDNS_CACHE_SECONDS", "-60", "'-60' is out of range"),
+            ("DDNS_PUBLIC_IPV6", "private", "'private' is not true or false; expected true or false"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert!(matches!(&err, Error::Config { variable, .. } if variable == var), "{err:?}");
@@ -673,6 +720,11 @@ mod tests {
     /// alone (`crates/lambda/src/metrics.rs`; the command line writes no
     /// metrics).
     const NOT_SETTINGS: [&str; 1] = ["DDNS_METRICS_NAMESPACE"];
+
+    /// Settings the stack does not pass yet, so the function runs on their
+    /// defaults: `DDNS_PUBLIC_IPV6` (issue 21; the template's owner adds
+    /// the parameter).
+    const NOT_IN_THE_STACK_YET: [&str; 1] = ["DDNS_PUBLIC_IPV6"];
 
     /// What the Lambda function and the CLI are given: every `DDNS_*`
     /// variable of the stack's function is a setting (or one of
@@ -694,7 +746,10 @@ mod tests {
                     && !NOT_SETTINGS.contains(&key.as_str())
             })
             .collect();
-        let settings: BTreeSet<String> = variables().into_iter().collect();
+        let settings: BTreeSet<String> = variables()
+            .into_iter()
+            .filter(|v| !NOT_IN_THE_STACK_YET.contains(&v.as_str()) || set.contains(v))
+            .collect();
         assert_eq!(set, settings);
     }
 
@@ -729,7 +784,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 9);
+        assert_eq!(variables().len(), 10);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

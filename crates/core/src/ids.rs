@@ -31,6 +31,20 @@ impl DnsName {
         DnsName(format!("{d}.{c}.{b}.{a}.in-addr.arpa."))
     }
 
+    /// `2001:db8::7` → `7.0.0.0.…8.b.d.0.1.0.0.2.ip6.arpa.`: every nibble of
+    /// the address, lowest first (RFC 3596's nibble format).
+    pub fn reverse_of_v6(ip: std::net::Ipv6Addr) -> DnsName {
+        let mut name = String::with_capacity(72);
+        for byte in ip.octets().iter().rev() {
+            for nibble in [byte & 0x0f, byte >> 4] {
+                name.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+                name.push('.');
+            }
+        }
+        name.push_str("ip6.arpa.");
+        DnsName(name)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -117,6 +117,10 @@ pub struct InstanceFacts {
     pub subnet_id: Option<String>,
     pub private_ip: Option<Ipv4Addr>,
     pub public_ip: Option<Ipv4Addr>,
+    /// The primary IPv6 address (EC2's `Ipv6Address`, else the primary
+    /// network interface's first): global, so it serves both views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Addr>,
     pub private_dns_name: Option<String>,
     pub public_dns_name: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -155,6 +159,7 @@ impl InstanceFacts {
             subnet_id: None,
             private_ip: None,
             public_ip: None,
+            ipv6: None,
             private_dns_name: None,
             public_dns_name: None,
             tags: BTreeMap::new(),

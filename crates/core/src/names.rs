@@ -164,6 +164,15 @@ pub fn reverse_name(ip: Ipv4Addr) -> DnsName {
     DnsName::reverse_of(ip)
 }
 
+/// The PTR name of an address in either family: `in-addr.arpa.` for IPv4,
+/// `ip6.arpa.` in nibble format for IPv6.
+pub fn reverse_name_of(ip: std::net::IpAddr) -> DnsName {
+    match ip {
+        std::net::IpAddr::V4(v4) => DnsName::reverse_of(v4),
+        std::net::IpAddr::V6(v6) => DnsName::reverse_of_v6(v6),
+    }
+}
+
 /// The first label of a DNS name: `ip-10-1-2-4` of `ip-10-1-2-4.ec2.internal`.
 pub fn first_label(name: &str) -> Option<&str> {
     name.split('.').next().filter(|l| !l.is_empty())
@@ -179,6 +188,35 @@ pub fn is_aws_default_suffix(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PTR names, both families: IPv6 in nibble format, every nibble
+    /// written (zeros too), lowest first, lower-case hex.
+    #[rstest::rstest]
+    #[case::v4("10.1.2.4", "4.2.1.10.in-addr.arpa.")]
+    #[case::v4_zeros("10.0.0.1", "1.0.0.10.in-addr.arpa.")]
+    #[case::v6_doc(
+        "2001:db8::7",
+        "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+    )]
+    #[case::v6_rfc3596(
+        "4321:0:1:2:3:4:567:89ab",
+        "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa."
+    )]
+    #[case::v6_upper_hex(
+        "2600:1F18:ABCD::A",
+        "a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa."
+    )]
+    #[case::v6_all_zero(
+        "::",
+        "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa."
+    )]
+    fn reverse_names_of_both_families(#[case] ip: &str, #[case] want: &str) {
+        let name = reverse_name_of(ip.parse().unwrap());
+        assert_eq!(name.as_str(), want);
+        if ip.contains(':') {
+            assert_eq!(label_count(&name), 34, "32 nibbles, ip6, arpa");
+        }
+    }
 
     #[test]
     fn normalize_cases() {

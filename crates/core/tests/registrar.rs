@@ -307,6 +307,7 @@ impl ec2_ddns_core::ports::Instances for LaggingEc2 {
                     f.state = InstanceState::Pending;
                 } else {
                     f.private_ip = None;
+                    f.ipv6 = None;
                 }
             }
         }
@@ -414,7 +415,8 @@ async fn a_running_instance_without_an_address_is_described_again_then_fails_ret
             let err = result.expect_err("still no address after 3 describes");
             assert!(err.is_retryable(), "{err}");
             assert!(
-                err.to_string().contains("no private IPv4 address yet"),
+                err.to_string()
+                    .contains("no private IPv4 or IPv6 address yet"),
                 "{err}"
             );
             assert_eq!(described, 3);
@@ -561,4 +563,41 @@ async fn pending_records_read_absent_are_kept_while_in_flight_then_settled_away(
 
     registrar(21).handle(&terminated).await.expect("handled");
     assert_eq!(item(&account), None, "settled away, and nothing left");
+}
+
+/// An IPv6-only instance (no private IPv4) is ready on the first describe:
+/// it used to be described again and fail retryably on every `running`
+/// event, forever. It gets its AAAA and its ip6.arpa PTR, named by the
+/// label of its resource-based host name.
+#[tokio::test]
+async fn an_ipv6_only_instance_registers_on_the_first_describe() {
+    let world = serde_json::json!({
+        "vpcs": [{"id": "vpc-1", "cidr": "10.1.0.0/16", "ipv6_cidr": "2600:1f18:abcd:100::/56", "dhcp_domain": "corp.example"}],
+        "subnets": [{"id": "s-1", "vpc": "vpc-1", "cidr": "10.1.2.0/24", "ipv6_cidr": "2600:1f18:abcd:102::/64"}],
+        "zones": [
+            {"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-1"]},
+            {"id": "ZREV6", "name": "1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.", "private": true, "vpcs": ["vpc-1"]}
+        ],
+        "instances": [{"id": "i-1", "subnet": "s-1", "ipv6": "2600:1f18:abcd:102::9"}]
+    });
+    let account =
+        MemoryAccount::new(World::parse("test world", &world.to_string()).expect("valid world"));
+    let s = account
+        .registrar(Config::default())
+        .handle(&change(
+            InstanceState::Running,
+            Some("2026-11-21T10:00:00Z"),
+        ))
+        .await
+        .expect("registered, not retried");
+    assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+    assert_eq!(account.calls.take()["ec2:DescribeInstances"], 1);
+    assert_eq!(
+        names(&account, "ZPRIV"),
+        ["i-1.corp.example. AAAA 60 2600:1f18:abcd:102::9"]
+    );
+    assert_eq!(
+        names(&account, "ZREV6"),
+        ["9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa. PTR 60 i-1.corp.example."]
+    );
 }

@@ -59,19 +59,27 @@ async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc
                     id.to_string(),
                     cidr,
                     v.dhcp_options_id().map(str::to_string),
+                    first_ipv6_block(v.ipv6_cidr_block_association_set().iter().map(|a| {
+                        let state = a
+                            .ipv6_cidr_block_state()
+                            .and_then(|s| s.state())
+                            .map(|s| s.as_str());
+                        (a.ipv6_cidr_block(), state)
+                    })),
                 )),
                 Err(e) => warnings.push(format!("VPC {id} left out: {e}")),
             }
         }
     }
     let mut vpcs = Vec::new();
-    for (id, cidr, options) in found {
+    for (id, cidr, options, ipv6_cidr) in found {
         // The same reads the registrar makes, so the snapshot sees the VPC
         // exactly as an event would.
         let facts = a.ec2.vpc_facts(&id, options.as_deref()).await?;
         vpcs.push(WorldVpc {
             id,
             cidr,
+            ipv6_cidr,
             dns_support: facts.dns_support,
             dns_hostnames: facts.dns_hostnames,
             dhcp_domain: facts.dhcp_domain,
@@ -79,6 +87,16 @@ async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc
     }
     vpcs.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(vpcs)
+}
+
+/// The first associated IPv6 block of a VPC or subnet (EC2 lists blocks
+/// being disassociated too); one that does not parse is skipped.
+fn first_ipv6_block<'a>(
+    blocks: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Option<crate::world::Cidr6> {
+    blocks
+        .filter(|(_, state)| state.is_none_or(|s| s == "associated"))
+        .find_map(|(block, _)| block?.parse().ok())
 }
 
 async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldSubnet>> {
@@ -96,6 +114,15 @@ async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<World
                     id: id.to_string(),
                     vpc: vpc.to_string(),
                     cidr,
+                    ipv6_cidr: first_ipv6_block(s.ipv6_cidr_block_association_set().iter().map(
+                        |a| {
+                            let state = a
+                                .ipv6_cidr_block_state()
+                                .and_then(|s| s.state())
+                                .map(|s| s.as_str());
+                            (a.ipv6_cidr_block(), state)
+                        },
+                    )),
                     public: s.map_public_ip_on_launch().unwrap_or(false),
                 }),
                 Err(e) => warnings.push(format!("subnet {id} left out: {e}")),
@@ -122,7 +149,7 @@ async fn instances(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<Wor
             match WorldInstance::from_facts(&facts) {
                 Some(inst) => instances.push(inst),
                 None => warnings.push(format!(
-                    "instance {} ({}) left out: it has no subnet or private IPv4 address",
+                    "instance {} ({}) left out: it has no subnet, or neither a private IPv4 nor an IPv6 address",
                     facts.instance_id, facts.state
                 )),
             }

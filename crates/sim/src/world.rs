@@ -19,7 +19,7 @@ use ec2_ddns_core::names::{self, clip};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 fn yes() -> bool {
@@ -114,6 +114,84 @@ impl fmt::Display for Cidr {
     }
 }
 
+/// An IPv6 network in CIDR notation (`2600:1f18:abcd:100::/56`), as a
+/// VPC's and a subnet's IPv6 block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cidr6 {
+    network: Ipv6Addr,
+    prefix: u8,
+}
+
+impl Cidr6 {
+    fn mask(&self) -> u128 {
+        u128::MAX
+            .checked_shl(128 - u32::from(self.prefix))
+            .unwrap_or(0)
+    }
+
+    pub fn contains(&self, ip: Ipv6Addr) -> bool {
+        u128::from(ip) & self.mask() == u128::from(self.network)
+    }
+
+    /// Whether `other` lies wholly inside this network.
+    pub fn covers(&self, other: &Cidr6) -> bool {
+        other.prefix >= self.prefix && self.contains(other.network)
+    }
+}
+
+impl FromStr for Cidr6 {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let expected = "expected an IPv6 network such as 2600:1f18:abcd:100::/56";
+        let (ip, prefix) = s
+            .split_once('/')
+            .ok_or_else(|| format!("'{}' is not an IPv6 CIDR block; {expected}", clip(s)))?;
+        let network: Ipv6Addr = ip.parse().map_err(|_| {
+            format!(
+                "'{}' is not an IPv6 CIDR block: '{}' is not an IPv6 address; {expected}",
+                clip(s),
+                clip(ip)
+            )
+        })?;
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 128).ok_or_else(|| {
+            format!(
+                "'{}' is not an IPv6 CIDR block: the prefix length must be 0 to 128; {expected}",
+                clip(s)
+            )
+        })?;
+        let cidr = Cidr6 { network, prefix };
+        let bare = Ipv6Addr::from(u128::from(network) & cidr.mask());
+        if bare != network {
+            return Err(format!(
+                "'{}' has host bits set; the network is {bare}/{prefix}",
+                clip(s)
+            ));
+        }
+        Ok(cidr)
+    }
+}
+
+impl TryFrom<String> for Cidr6 {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Cidr6> for String {
+    fn from(c: Cidr6) -> String {
+        c.to_string()
+    }
+}
+
+impl fmt::Display for Cidr6 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
 /// An account, as far as the registrar can see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +225,9 @@ pub struct World {
 pub struct WorldVpc {
     pub id: String,
     pub cidr: Cidr,
+    /// The VPC's IPv6 block, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr: Option<Cidr6>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub dns_support: bool,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
@@ -161,6 +242,9 @@ pub struct WorldSubnet {
     pub id: String,
     pub vpc: String,
     pub cidr: Cidr,
+    /// The subnet's IPv6 block, inside its VPC's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr: Option<Cidr6>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub public: bool,
 }
@@ -197,9 +281,14 @@ pub struct WorldInstance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub subnet: String,
-    pub private_ip: Ipv4Addr,
+    /// The primary private IPv4; absent for an IPv6-only instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<Ipv4Addr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<Ipv4Addr>,
+    /// The primary IPv6 address, inside the subnet's IPv6 block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Addr>,
     #[serde(default = "running")]
     pub state: InstanceState,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -220,17 +309,21 @@ pub struct WorldInstance {
 
 impl WorldInstance {
     /// The instance as a world file holds it; `None` for one with no subnet
-    /// or private address (terminated, or not yet placed), which no event
-    /// could register. The `Name` tag becomes `name`, so scenario steps can
+    /// or no address of either family (terminated, or not yet placed),
+    /// which no event could register. The `Name` tag becomes `name`, so scenario steps can
     /// say `stop web-1`; `World::instance_facts` puts the tag back.
     pub fn from_facts(facts: &InstanceFacts) -> Option<WorldInstance> {
         let mut tags = facts.tags.clone();
         Some(WorldInstance {
             id: facts.instance_id.clone(),
             name: tags.remove("Name"),
-            subnet: facts.subnet_id.clone()?,
-            private_ip: facts.private_ip?,
+            subnet: facts
+                .subnet_id
+                .clone()
+                .filter(|_| facts.private_ip.is_some() || facts.ipv6.is_some())?,
+            private_ip: facts.private_ip,
             public_ip: facts.public_ip,
+            ipv6: facts.ipv6,
             state: facts.state,
             tags,
             private_dns_name: facts.private_dns_name.clone(),
@@ -407,6 +500,21 @@ impl World {
                     ),
                 ));
             }
+            if let Some(block) = &s.ipv6_cidr {
+                let within = vpc.ipv6_cidr.is_some_and(|v| v.covers(block));
+                if !within {
+                    let vpc_block = vpc
+                        .ipv6_cidr
+                        .map_or("no IPv6 block".to_string(), |b| b.to_string());
+                    return Err((
+                        format!("subnets[{i}].ipv6_cidr"),
+                        format!(
+                            "{block} is not inside VPC {}'s IPv6 block ({vpc_block}); give the VPC an ipv6_cidr that holds it",
+                            vpc.id
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -470,14 +578,33 @@ impl World {
                         ),
                     )
                 })?;
-            if !subnet.cidr.contains(inst.private_ip) {
-                return Err((
+            match (inst.private_ip, inst.ipv6) {
+                (None, None) => return Err((
                     format!("instances[{i}].private_ip"),
-                    format!(
-                        "{} is not inside subnet {} ({})",
-                        inst.private_ip, subnet.id, subnet.cidr
-                    ),
-                ));
+                    "missing; an instance has a private IPv4, an IPv6 address (\"ipv6\"), or both"
+                        .into(),
+                )),
+                (Some(ip), _) if !subnet.cidr.contains(ip) => {
+                    return Err((
+                        format!("instances[{i}].private_ip"),
+                        format!("{ip} is not inside subnet {} ({})", subnet.id, subnet.cidr),
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(ip) = inst.ipv6 {
+                if !subnet.ipv6_cidr.is_some_and(|b| b.contains(ip)) {
+                    let block = subnet
+                        .ipv6_cidr
+                        .map_or("no IPv6 block".to_string(), |b| b.to_string());
+                    return Err((
+                        format!("instances[{i}].ipv6"),
+                        format!(
+                            "{ip} is not inside subnet {}'s IPv6 block ({block})",
+                            subnet.id
+                        ),
+                    ));
+                }
             }
         }
         Ok(())
@@ -694,15 +821,17 @@ impl World {
     pub fn instance_facts(&self, inst: &WorldInstance) -> InstanceFacts {
         let vpc = self.vpc_of_subnet(&inst.subnet);
         let dashed = |ip: Ipv4Addr| ip.to_string().replace('.', "-");
+        // EC2 names an instance by its IPv4 (`ip-10-1-2-4`); one without
+        // IPv4 gets a resource-based name (`i-0abc….region.compute.internal`).
         let private_dns = inst.private_dns_name.clone().unwrap_or_else(|| {
-            if self.region == "us-east-1" {
-                format!("ip-{}.ec2.internal", dashed(inst.private_ip))
+            let label = match inst.private_ip {
+                Some(ip) => format!("ip-{}", dashed(ip)),
+                None => inst.id.clone(),
+            };
+            if self.region == "us-east-1" && inst.private_ip.is_some() {
+                format!("{label}.ec2.internal")
             } else {
-                format!(
-                    "ip-{}.{}.compute.internal",
-                    dashed(inst.private_ip),
-                    self.region
-                )
+                format!("{label}.{}.compute.internal", self.region)
             }
         });
         let public_dns = inst.public_dns_name.clone().or_else(|| {
@@ -725,8 +854,9 @@ impl World {
             state: inst.state,
             vpc_id: vpc.map(|v| v.id.clone()),
             subnet_id: Some(inst.subnet.clone()),
-            private_ip: Some(inst.private_ip),
+            private_ip: inst.private_ip,
             public_ip: inst.public_ip,
+            ipv6: inst.ipv6,
             private_dns_name: Some(private_dns),
             public_dns_name: public_dns.filter(|d| !d.is_empty()),
             tags,

@@ -32,13 +32,23 @@ pub fn plan_register(
     };
     if let Some(h) = &targets.host {
         if let Some(z) = &h.private_zone {
-            candidate_slots.push(slot(z, &h.name, RecordType::A));
+            if h.private_ip.is_some() {
+                candidate_slots.push(slot(z, &h.name, RecordType::A));
+            }
+            if h.ipv6.is_some() {
+                candidate_slots.push(slot(z, &h.name, RecordType::Aaaa));
+            }
         }
-        if let Some(PublicHost { zone: z, .. }) = &h.public {
-            candidate_slots.push(slot(z, &h.name, RecordType::A));
+        if let Some(PublicHost { zone: z, ip, ipv6 }) = &h.public {
+            if ip.is_some() {
+                candidate_slots.push(slot(z, &h.name, RecordType::A));
+            }
+            if ipv6.is_some() {
+                candidate_slots.push(slot(z, &h.name, RecordType::Aaaa));
+            }
         }
     }
-    if let Some(PtrTarget { zone: z, name }) = &targets.ptr {
+    for PtrTarget { zone: z, name, .. } in &targets.ptrs {
         candidate_slots.push(slot(z, name, RecordType::Ptr));
     }
     for a in &targets.aliases {
@@ -80,29 +90,42 @@ pub fn plan_register(
         plan,
     };
 
+    // The host name counts as written in a view when its A or its AAAA
+    // is; a PTR needs the host record of its own address's family.
     let mut private_host: Option<DnsName> = None;
     let mut public_host: Option<DnsName> = None;
+    let mut private_a = false;
+    let mut private_aaaa = false;
     if let Some(h) = &targets.host {
         if let Some(z) = &h.private_zone {
-            if d.want(z, RecordType::A, &h.name, h.private_ip.to_string()) {
+            if let Some(ip) = h.private_ip {
+                private_a = d.want(z, RecordType::A, &h.name, ip.to_string());
+            }
+            if let Some(ip) = h.ipv6 {
+                private_aaaa = d.want(z, RecordType::Aaaa, &h.name, ip.to_string());
+            }
+            if private_a || private_aaaa {
                 private_host = Some(h.name.clone());
             }
         }
-        if let Some(PublicHost { zone: z, ip }) = &h.public {
-            if d.want(z, RecordType::A, &h.name, ip.to_string()) {
+        if let Some(PublicHost { zone: z, ip, ipv6 }) = &h.public {
+            let a = ip.is_some_and(|ip| d.want(z, RecordType::A, &h.name, ip.to_string()));
+            let aaaa = ipv6.is_some_and(|ip| d.want(z, RecordType::Aaaa, &h.name, ip.to_string()));
+            if a || aaaa {
                 public_host = Some(h.name.clone());
             }
         }
     }
-    if let (
-        Some(PtrTarget {
-            zone,
-            name: ptr_name,
-        }),
-        Some(host),
-    ) = (&targets.ptr, &private_host)
-    {
-        d.want(zone, RecordType::Ptr, ptr_name, host.to_string());
+    if let Some(host) = &private_host {
+        for ptr in &targets.ptrs {
+            let host_written = match ptr.ip {
+                std::net::IpAddr::V4(_) => private_a,
+                std::net::IpAddr::V6(_) => private_aaaa,
+            };
+            if host_written {
+                d.want(&ptr.zone, RecordType::Ptr, &ptr.name, host.to_string());
+            }
+        }
     }
     for alias in &targets.aliases {
         if let Some(z) = &alias.private_zone {
@@ -245,7 +268,10 @@ impl Differ<'_> {
             .flatten()
             .filter(|r| r.name == record.name)
             .collect();
-        if let Some(p) = planned_here.first() {
+        // An A and an AAAA share a name; a CNAME shares it with nothing.
+        if let Some(p) = planned_here.iter().find(|p| {
+            rtype == RecordType::Cname || p.rtype == RecordType::Cname || p.rtype == rtype
+        }) {
             let c = conflict(
                 ConflictKind::CnameNotAlone,
                 format!(

@@ -24,8 +24,9 @@ pub fn intent(live: Option<&InstanceFacts>, on_stop: OnStop) -> Intent {
         return Intent::Deregister("the instance is gone".into());
     };
     match (instance.state, on_stop) {
-        (InstanceState::Running, _) if instance.private_ip.is_none() => Intent::Hold(
-            "the instance is running but has no private IPv4 address yet; its records wait for the next convergence".into(),
+        // An IPv6-only instance has no private IPv4, and is registered.
+        (InstanceState::Running, _) if instance.private_ip.is_none() && instance.ipv6.is_none() => Intent::Hold(
+            "the instance is running but has no private IPv4 or IPv6 address yet; its records wait for the next convergence".into(),
         ),
         (InstanceState::Running, _) => Intent::Register(instance.clone()),
         (InstanceState::Pending, _) => {
@@ -62,6 +63,7 @@ mod tests {
     fn instance(state: InstanceState, private_ip: bool) -> InstanceFacts {
         let mut i = InstanceFacts::bare("i-1", state);
         i.private_ip = private_ip.then_some(Ipv4Addr::new(10, 1, 2, 4));
+        i.ipv6 = None;
         i.public_ip = Some(Ipv4Addr::new(54, 1, 2, 4));
         i.public_dns_name = Some("ec2-54-1-2-4.compute-1.amazonaws.com".into());
         i
@@ -98,5 +100,22 @@ mod tests {
             Intent::Hold(_) => 'H',
         };
         assert_eq!(got, expected, "{state:?} {on_stop:?}");
+    }
+
+    /// An IPv6-only instance (no private IPv4) is registered by its IPv6
+    /// address; one with neither address waits.
+    #[test]
+    fn an_ipv6_only_instance_is_registered() {
+        let mut i = instance(InstanceState::Running, false);
+        i.ipv6 = Some("2001:db8::7".parse().unwrap());
+        assert!(matches!(
+            intent(Some(&i), OnStop::Deregister),
+            Intent::Register(_)
+        ));
+        i.ipv6 = None;
+        assert!(matches!(
+            intent(Some(&i), OnStop::Deregister),
+            Intent::Hold(_)
+        ));
     }
 }

@@ -8,7 +8,7 @@ use crate::model::{DnsName, NamesByZone};
 use crate::model::{InstanceFacts, OwnedRecord, VpcFacts, ZoneInfo};
 use crate::names::{self, clip};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Everything the first planning step needs: the instance, its VPC and the
 /// zones it can see (every public zone, and the private zones associated
@@ -21,27 +21,33 @@ pub struct PlanInput<'a> {
     pub zones: &'a [ZoneInfo],
 }
 
-/// Where one host name goes in each view.
+/// Where one host name goes in each view: an A for the private IPv4 and
+/// an AAAA for the IPv6 address, at least one of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostTarget {
     pub name: DnsName,
-    pub private_ip: Ipv4Addr,
+    pub private_ip: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
     pub private_zone: Option<ZoneInfo>,
     pub public: Option<PublicHost>,
 }
 
-/// The public view of a host name: its public zone and address.
+/// The public view of a host name: its public zone and addresses (the
+/// public IPv4, and the IPv6 unless `DDNS_PUBLIC_IPV6=false`; at least one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicHost {
     pub zone: ZoneInfo,
-    pub ip: Ipv4Addr,
+    pub ip: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
 }
 
-/// The PTR of the private address: its reverse zone and name.
+/// The PTR of one address: its reverse zone and name, and the address
+/// (whose host record, A or AAAA, must be written for the PTR to be).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PtrTarget {
     pub zone: ZoneInfo,
     pub name: DnsName,
+    pub ip: IpAddr,
 }
 
 /// Where one alias goes in each view.
@@ -57,8 +63,10 @@ pub struct AliasTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Targets {
     pub host: Option<HostTarget>,
-    /// Written only if the private host A is.
-    pub ptr: Option<PtrTarget>,
+    /// The PTRs of the private IPv4 (`in-addr.arpa.`) and of the IPv6
+    /// (`ip6.arpa.`), in that order; each written only if the private host
+    /// record of its family (A, AAAA) is.
+    pub ptrs: Vec<PtrTarget>,
     pub aliases: Vec<AliasTarget>,
     pub rejected: Vec<Rejection>,
     /// Things worth telling the user that are not errors.
@@ -88,7 +96,7 @@ impl Targets {
                 add(z, &host.name);
             }
         }
-        if let Some(PtrTarget { zone: z, name }) = &self.ptr {
+        for PtrTarget { zone: z, name, .. } in &self.ptrs {
             add(z, name);
         }
         for alias in &self.aliases {
@@ -168,16 +176,18 @@ pub fn targets(input: &PlanInput) -> Targets {
     }
     if let Some(host) = &t.host {
         if host.private_zone.is_some() {
-            let ptr_name = names::reverse_name(host.private_ip);
-            match place(&ptr_name, zone_for(&ptr_name, zones, true), config) {
-                Ok(Some(zone)) => {
-                    t.ptr = Some(PtrTarget {
+            let addresses = [host.private_ip.map(IpAddr::V4), host.ipv6.map(IpAddr::V6)];
+            for ip in addresses.into_iter().flatten() {
+                let ptr_name = names::reverse_name_of(ip);
+                match place(&ptr_name, zone_for(&ptr_name, zones, true), config) {
+                    Ok(Some(zone)) => t.ptrs.push(PtrTarget {
                         zone,
                         name: ptr_name,
-                    })
+                        ip,
+                    }),
+                    Ok(None) => {}
+                    Err((_, reason)) => t.notes.push(format!("no PTR: {reason}")),
                 }
-                Ok(None) => {}
-                Err((_, reason)) => t.notes.push(format!("no PTR: {reason}")),
             }
         }
     }
@@ -221,17 +231,24 @@ fn host_target(
         });
         return;
     }
-    let Some(private_ip) = instance.private_ip else {
+    let private_ip = instance.private_ip;
+    let ipv6 = instance.ipv6;
+    if private_ip.is_none() && ipv6.is_none() {
         t.notes.push(format!(
-            "{name}: the instance has no private IPv4, so it gets no host record"
+            "{name}: the instance has no private IPv4 or IPv6 address, so it gets no host record"
         ));
         return;
-    };
+    }
+    let (public_ip, public_ipv6) = public_addresses(instance, config);
     let placed = place(&name, zone_for(&name, zones, true), config).and_then(|private_zone| {
-        let public = match instance.public_ip {
-            Some(ip) => place(&name, zone_for(&name, zones, false), config)?
-                .map(|zone| PublicHost { zone, ip }),
-            None => None,
+        let public = if public_ip.is_some() || public_ipv6.is_some() {
+            place(&name, zone_for(&name, zones, false), config)?.map(|zone| PublicHost {
+                zone,
+                ip: public_ip,
+                ipv6: public_ipv6,
+            })
+        } else {
+            None
         };
         Ok((private_zone, public))
     });
@@ -242,10 +259,16 @@ fn host_target(
             reason,
         }),
         Ok((None, None)) => {
-            let public_only =
-                instance.public_ip.is_none() && zone_for(&name, zones, false).is_some();
+            let public_only = public_ip.is_none()
+                && public_ipv6.is_none()
+                && zone_for(&name, zones, false).is_some();
             let reason = if public_only {
-                format!("{name} is only in a public zone, and the instance has no public IPv4 to put there")
+                let what = if ipv6.is_some() {
+                    "no public IPv4, and DDNS_PUBLIC_IPV6=false keeps its IPv6 address out of public zones"
+                } else {
+                    "no public IPv4"
+                };
+                format!("{name} is only in a public zone, and the instance has {what} to put there")
             } else {
                 format!("{name} is outside every zone visible to this instance's VPC")
             };
@@ -260,6 +283,7 @@ fn host_target(
             t.host = Some(HostTarget {
                 name,
                 private_ip,
+                ipv6,
                 private_zone,
                 public,
             });
@@ -277,7 +301,11 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Dns
         return;
     }
     let private_zone = place(&alias, zone_for(&alias, zones, true), config);
-    let public_zone = if t.public_dns_name.is_some() {
+    // The public view takes an alias when there is something public to
+    // point it at: the public DNS name, or the host's own public records.
+    let public_target =
+        t.public_dns_name.is_some() || t.host.as_ref().is_some_and(|h| h.public.is_some());
+    let public_zone = if public_target {
         place(&alias, zone_for(&alias, zones, false), config)
     } else {
         Ok(None)
@@ -306,6 +334,19 @@ fn alias_target(t: &mut Targets, zones: &[ZoneInfo], config: &Config, alias: Dns
             public_zone,
         }),
     }
+}
+
+/// The addresses the public view gets: the public IPv4, and the IPv6
+/// address unless `DDNS_PUBLIC_IPV6=false` (it is global, so it answers
+/// from outside as from inside).
+fn public_addresses(
+    instance: &InstanceFacts,
+    config: &Config,
+) -> (Option<Ipv4Addr>, Option<Ipv6Addr>) {
+    (
+        instance.public_ip,
+        instance.ipv6.filter(|_| config.public_ipv6),
+    )
 }
 
 /// The home domain, from the ZONE tag, then DHCP, then the default; AWS's

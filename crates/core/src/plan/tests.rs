@@ -36,6 +36,7 @@ fn instance(tags: &[(&str, &str)]) -> InstanceFacts {
         subnet_id: Some("subnet-1".into()),
         private_ip: Some("10.1.2.4".parse().unwrap()),
         public_ip: None,
+        ipv6: None,
         private_dns_name: Some("ip-10-1-2-4.ec2.internal".into()),
         public_dns_name: None,
         tags: tags
@@ -50,6 +51,36 @@ fn public(mut i: InstanceFacts) -> InstanceFacts {
     i.public_ip = Some("54.1.2.3".parse().unwrap());
     i.public_dns_name = Some("ec2-54-1-2-3.compute-1.amazonaws.com".into());
     i
+}
+
+/// The instance with the primary IPv6 address 2001:db8:1:2::4 too.
+fn dual(mut i: InstanceFacts) -> InstanceFacts {
+    i.ipv6 = Some("2001:db8:1:2::4".parse().unwrap());
+    i
+}
+
+/// An IPv6-only instance: no private IPv4, and the resource-based private
+/// DNS name EC2 gives such an instance.
+fn v6_only(mut i: InstanceFacts) -> InstanceFacts {
+    i.private_ip = None;
+    i.private_dns_name = Some("i-0web1.us-east-1.compute.internal".into());
+    dual(i)
+}
+
+/// The nibble PTR name of 2001:db8:1:2::4.
+const PTR6: &str = "4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.";
+
+/// corp.example. in both views, the /8 IPv4 reverse zone, and the /32 and
+/// /64 IPv6 reverse zones (the /64 is the more specific).
+fn dual_zones() -> Vec<ZoneInfo> {
+    let mut zones = corp_zones();
+    zones.push(zone("ZREV6W", "8.b.d.0.1.0.0.2.ip6.arpa.", true));
+    zones.push(zone(
+        "ZREV6",
+        "2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
+        true,
+    ));
+    zones
 }
 
 fn vpc(domain: Option<&str>) -> VpcFacts {
@@ -480,6 +511,116 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
         "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR web.corp.example.",
     ],
     says: &["vanished since it was written"],
+    ..Case::default()
+})]
+#[case::ipv6_dual_stack_gets_aaaa_beside_a_and_both_ptrs(Case {
+    what: "IPv6: a dual-stack instance gets an AAAA beside its A, and both PTRs (the most specific ip6.arpa zone); its IPv6 goes public by default",
+    instance: dual(instance(&[])),
+    zones: dual_zones(),
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPUB CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        "ZREV6 CREATE 4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    ..Case::default()
+})]
+#[case::ipv6_with_a_public_ipv4_both_public_records(Case {
+    what: "IPv6 with a public IPv4: the public view gets the A and the AAAA; aliases point at the host name in both views",
+    instance: dual(public(instance(&[("CNAME", "api.corp.example")]))),
+    zones: dual_zones(),
+    changes: &[
+        "ZPRIV CREATE api.corp.example. CNAME ip-10-1-2-4.corp.example.",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPUB CREATE api.corp.example. CNAME ip-10-1-2-4.corp.example.",
+        "ZPUB CREATE ip-10-1-2-4.corp.example. A 54.1.2.3",
+        "ZPUB CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        "ZREV6 CREATE 4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    ..Case::default()
+})]
+#[case::ipv6_public_switch_off_keeps_the_aaaa_private(Case {
+    what: "DDNS_PUBLIC_IPV6=false: the AAAA stays in the private view; a public-only alias has nothing to point at",
+    instance: dual(instance(&[("CNAME", "api.corp.example, www.public.example")])),
+    zones: { let mut z = dual_zones(); z.push(zone("ZP2", "public.example.", false)); z },
+    config: Config { public_ipv6: false, ..Config::default() },
+    changes: &[
+        "ZPRIV CREATE api.corp.example. CNAME ip-10-1-2-4.corp.example.",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+        "ZREV6 CREATE 4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    rejected: &["www.public.example."],
+    ..Case::default()
+})]
+#[case::ipv6_only_instance_is_registered_by_its_resource_name(Case {
+    what: "IPv6-only: AAAA in both views, the ip6.arpa PTR, the label from the resource-based name, aliases to the host name",
+    instance: v6_only(instance(&[("CNAME", "api.corp.example")])),
+    zones: dual_zones(),
+    changes: &[
+        "ZPRIV CREATE api.corp.example. CNAME i-0web1.corp.example.",
+        "ZPRIV CREATE i-0web1.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPUB CREATE api.corp.example. CNAME i-0web1.corp.example.",
+        "ZPUB CREATE i-0web1.corp.example. AAAA 2001:db8:1:2::4",
+        "ZREV6 CREATE 4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR i-0web1.corp.example.",
+    ],
+    ..Case::default()
+})]
+#[case::ipv6_only_public_only_name_with_the_switch_off(Case {
+    what: "IPv6-only, a name only in a public zone, DDNS_PUBLIC_IPV6=false: rejected, saying why",
+    instance: v6_only(instance(&[("HOSTNAME", "web.public.example")])),
+    zones: vec![zone("ZP2", "public.example.", false)],
+    config: Config { public_ipv6: false, ..Config::default() },
+    rejected: &["web.public.example."],
+    says: &["DDNS_PUBLIC_IPV6=false keeps its IPv6 address out of public zones"],
+    ..Case::default()
+})]
+#[case::ipv6_foreign_aaaa_is_a_conflict_the_a_still_goes_in(Case {
+    what: "a foreign AAAA at the host name: a conflict; the A and its PTR still go in, the ip6.arpa PTR waits",
+    instance: dual(instance(&[])),
+    zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZREV", "10.in-addr.arpa.", true), zone("ZREV6", "8.b.d.0.1.0.0.2.ip6.arpa.", true)],
+    current: vec![("ZPRIV", rec("ip-10-1-2-4.corp.example.", "AAAA", 60, "2001:db8::99"))],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    conflicts: &["ip-10-1-2-4.corp.example."],
+    ..Case::default()
+})]
+#[case::ipv6_an_owned_aaaa_follows_a_new_address(Case {
+    what: "an owned AAAA follows a new IPv6 address (DELETE exactly + CREATE); the old PTR goes, the new one comes",
+    instance: dual(instance(&[])),
+    zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZREV6", "8.b.d.0.1.0.0.2.ip6.arpa.", true)],
+    owned: vec![
+        owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "AAAA", 60, "2001:db8:1:2::3")),
+        OwnedRecord { zone_id: "ZREV6".into(), zone_name: "8.b.d.0.1.0.0.2.ip6.arpa.".into(), record: rec("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "PTR", 60, "ip-10-1-2-4.corp.example.") },
+    ],
+    current: vec![
+        ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "AAAA", 60, "2001:db8:1:2::3")),
+        ("ZREV6", rec("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "PTR", 60, "ip-10-1-2-4.corp.example.")),
+    ],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPRIV DELETE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::3",
+        "ZREV6 CREATE 4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR ip-10-1-2-4.corp.example.",
+        "ZREV6 DELETE 3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    ..Case::default()
+})]
+#[case::ipv6_a_public_ip6_arpa_zone_takes_no_ptr(Case {
+    what: "an ip6.arpa zone that is public (or not associated) takes no PTR",
+    instance: dual(instance(&[])),
+    zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZREV6PUB", "8.b.d.0.1.0.0.2.ip6.arpa.", false)],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+    ],
     ..Case::default()
 })]
 fn register(#[case] case: Case) {
@@ -946,4 +1087,26 @@ mod hosts {
             }
         }
     }
+}
+
+/// An instance's PTR targets: its IPv4's, then its IPv6's, each in the
+/// most specific visible private reverse zone of its tree.
+#[test]
+fn ptr_targets_are_the_ipv4_then_the_ipv6() {
+    let zones = dual_zones();
+    let config = Config::default();
+    let v = vpc(Some("corp.example"));
+    let i = dual(instance(&[]));
+    let t = targets(&PlanInput {
+        config: &config,
+        instance: &i,
+        vpc: Some(&v),
+        zones: &zones,
+    });
+    let got: Vec<(&str, &str)> = t
+        .ptrs
+        .iter()
+        .map(|p| (p.zone.id.as_str(), p.name.as_str()))
+        .collect();
+    assert_eq!(got, [("ZREV", "4.2.1.10.in-addr.arpa."), ("ZREV6", PTR6)]);
 }

@@ -146,8 +146,12 @@ impl<E, D, R> Registrar<E, D, R> {
 /// when it does not: EC2 is eventually consistent right after a launch.
 fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'static str> {
     match live {
-        Some(i) if i.state == InstanceState::Running && i.private_ip.is_none() => {
-            Some("is running but has no private IPv4 address yet")
+        // An IPv6-only instance (no private IPv4) is ready: its IPv6
+        // address is what it is registered by.
+        Some(i)
+            if i.state == InstanceState::Running && i.private_ip.is_none() && i.ipv6.is_none() =>
+        {
+            Some("is running but has no private IPv4 or IPv6 address yet")
         }
         // A `running` event before EC2's own view has caught up.
         Some(i)
