@@ -26,10 +26,11 @@ AWS_SRC = os.path.join(ROOT, "crates", "aws", "src")
 CORE_SRC = os.path.join(ROOT, "crates", "core", "src")
 
 # The SDK client each adapter file uses, by the service's IAM prefix.
-SERVICE_OF_FILE = {"ec2.rs": "ec2", "route53.rs": "route53", "dynamodb": "dynamodb"}
+SERVICE_OF_FILE = {"ec2.rs": "ec2", "route53.rs": "route53", "dynamodb": "dynamodb",
+                   "autoscaling.rs": "autoscaling"}
 # The receivers crates/core calls the ports through (`self.registry.save(...)`).
-PORT_RECEIVERS = ("registry", "dns", "ec2", "instances")
-PORT_TRAITS = ("Instances", "Dns", "Registry", "Guards")
+PORT_RECEIVERS = ("registry", "dns", "ec2", "instances", "hooks")
+PORT_TRAITS = ("Instances", "Dns", "Registry", "Guards", "LifecycleHooks")
 # Keywords and macros that look like calls.
 NOT_CALLS = {"if", "while", "for", "match", "return", "loop", "fn", "let", "in", "as", "move",
              "async", "await", "Some", "Ok", "Err", "None", "Box", "Vec", "String", "format",

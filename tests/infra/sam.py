@@ -32,6 +32,7 @@ MODES: dict[str, dict[str, str]] = {
     "ddns-endpoint": dict(DDNS),
     "alarms-email": {"AlarmEmail": "ops@example.com"},
     "alarms-topic": {"AlarmTopicArn": f"arn:aws:sns:{REGION}:123456789012:existing-alarms"},
+    "lifecycle-hooks": {"LifecycleHooks": "true", "HookOnConflict": "abandon"},
     "all": {
         **DDNS,
         "BufferedMode": "true",
@@ -41,6 +42,7 @@ MODES: dict[str, dict[str, str]] = {
         "ReconcileSchedule": "1",
         "MetricsNamespace": "ec2-ddns/all",
         "OnStop": "keep",
+        "LifecycleHooks": "true",
     },
 }
 

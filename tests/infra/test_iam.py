@@ -75,6 +75,9 @@ def role_statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and {"Ref": role} in props.get("Roles", []):
             docs.append(props["PolicyDocument"])
     statements = [s for d in docs for s in as_list(d["Statement"])]
+    # A statement under a condition (`!If [HasLifecycleHooks, STATEMENT, !Ref AWS::NoValue]`)
+    # is granted in the stacks that have it: the code may make the call in any stack.
+    statements = [s["Fn::If"][1] if "Fn::If" in s else s for s in statements]
     for s in statements:
         check(f"{role}: {s.get('Sid')}: Allow only", s.get("Effect"), "Allow")
     return statements

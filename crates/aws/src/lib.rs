@@ -2,6 +2,7 @@
 //! the AWS SDK. Clients are built once (`connect`) and reused for every
 //! event; each carries one interceptor that counts its calls.
 
+pub mod autoscaling;
 pub mod dynamodb;
 pub mod ec2;
 pub mod route53;
@@ -187,11 +188,14 @@ pub fn error_code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
     err.code()
 }
 
-/// The three real ports, the region they were built for and their call log.
+/// The real ports, the region they were built for and their call log.
 pub struct AwsAccount {
     pub ec2: ec2::Ec2,
     pub dns: route53::Route53,
     pub registry: dynamodb::DynamoRegistry,
+    /// Auto Scaling's lifecycle hooks (the registrar does not hold it: only
+    /// the handler completes hooks).
+    pub hooks: autoscaling::AutoScaling,
     pub region: String,
     pub calls: CallLog,
 }
@@ -261,6 +265,9 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         .interceptor(counter.clone().with_throttles(route53::attempt_error_code))
         .build();
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(counter.clone())
+        .build();
+    let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared)
         .interceptor(counter)
         .build();
     AwsAccount {
@@ -273,6 +280,9 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         registry: dynamodb::DynamoRegistry {
             client: aws_sdk_dynamodb::Client::from_conf(dynamodb),
             table: table.to_string(),
+        },
+        hooks: autoscaling::AutoScaling {
+            client: aws_sdk_autoscaling::Client::from_conf(autoscaling),
         },
         region,
         calls,

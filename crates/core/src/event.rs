@@ -1,10 +1,12 @@
 //! Parses and classifies incoming events. Pure: no AWS call is made for an
 //! event that ends here, and every refusal names the field at fault.
 //!
-//! Three kinds of EventBridge event reach the registrar, and each is only a
-//! hint (`docs/convergence.md`): an EC2 state change and a tag
-//! change both mean "converge this instance now"; a scheduled event means
-//! "converge every instance" (the full reconcile).
+//! Four kinds of EventBridge event reach the registrar, and each is only a
+//! hint (`docs/convergence.md`): an EC2 state change, a tag change and an
+//! Auto Scaling lifecycle action all mean "converge this instance now"
+//! (a lifecycle action also waits for its hook to be completed,
+//! `crate::lifecycle`); a scheduled event means "converge every instance"
+//! (the full reconcile).
 
 use crate::error::{Error, Result};
 use crate::model::{self, InstanceState};
@@ -20,6 +22,13 @@ pub const STATE_CHANGE_DETAIL_TYPE: &str = "EC2 Instance State-change Notificati
 pub const TAG_CHANGE_DETAIL_TYPE: &str = "Tag Change on Resource";
 /// The detail-type of an EventBridge schedule (source `aws.events`).
 pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// The detail-type of an Auto Scaling launch lifecycle action (source
+/// `aws.autoscaling`): an instance waits in `Pending:Wait` for its hook.
+pub const LAUNCH_ACTION_DETAIL_TYPE: &str = "EC2 Instance-launch Lifecycle Action";
+/// The detail-type of an Auto Scaling terminate lifecycle action: the
+/// instance, still running, waits in `Terminating:Wait` for its hook.
+pub const TERMINATE_ACTION_DETAIL_TYPE: &str = "EC2 Instance-terminate Lifecycle Action";
 
 /// `detail` of an EC2 state-change event, as EventBridge sends it.
 #[derive(Debug, Deserialize)]
@@ -41,8 +50,95 @@ struct TagChangeDetail {
     changed_tag_keys: Vec<String>,
 }
 
-/// An event about one instance: a state change or a tag change. Either
-/// way it is a hint to converge that instance to its live state.
+/// `detail` of a lifecycle action, as Auto Scaling sends it to EventBridge
+/// (`NotificationMetadata`, `Origin` and `Destination` are not read: the
+/// live state decides, whatever the hook was for).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LifecycleDetail {
+    lifecycle_action_token: String,
+    auto_scaling_group_name: String,
+    lifecycle_hook_name: String,
+    #[serde(rename = "EC2InstanceId")]
+    ec2_instance_id: String,
+    lifecycle_transition: String,
+}
+
+/// Which way an instance is going through its Auto Scaling group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Transition {
+    /// `autoscaling:EC2_INSTANCE_LAUNCHING`: register, then continue.
+    Launching,
+    /// `autoscaling:EC2_INSTANCE_TERMINATING`: deregister, then continue,
+    /// so the name is gone before the instance is.
+    Terminating,
+}
+
+impl Transition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Launching => "launch",
+            Transition::Terminating => "terminate",
+        }
+    }
+}
+
+/// A lifecycle action's token: the proof that completes the action. Never
+/// printed whole ([`std::fmt::Debug`] and [`std::fmt::Display`] show its
+/// first 8 characters): whoever holds it can complete the action.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LifecycleToken(String);
+
+impl LifecycleToken {
+    pub fn new(token: impl Into<String>) -> LifecycleToken {
+        LifecycleToken(token.into())
+    }
+
+    /// The whole token, for the one call that needs it.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for LifecycleToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: String = self.0.chars().take(8).collect();
+        write!(f, "{}…", clip(&shown))
+    }
+}
+
+impl std::fmt::Debug for LifecycleToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LifecycleToken({self})")
+    }
+}
+
+/// An Auto Scaling lifecycle action waiting on a hook for one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleAction {
+    pub transition: Transition,
+    pub group: String,
+    pub hook: String,
+    pub instance_id: String,
+    pub token: LifecycleToken,
+}
+
+impl std::fmt::Display for LifecycleAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} hook {} of Auto Scaling group {} (token {})",
+            self.transition.as_str(),
+            clip(&self.hook),
+            clip(&self.group),
+            self.token
+        )
+    }
+}
+
+/// An event about one instance: a state change, a tag change or a
+/// lifecycle action. Either way it is a hint to converge that instance to
+/// its live state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceEvent {
     pub event_id: String,
@@ -60,6 +156,9 @@ pub enum EventKind {
     StateChange(InstanceState),
     /// "Tag Change on Resource": the tag keys it names as changed.
     TagChange(Vec<String>),
+    /// "EC2 Instance-launch/terminate Lifecycle Action": an Auto Scaling
+    /// hook waits for the instance's records (or their removal).
+    Lifecycle(LifecycleAction),
 }
 
 impl InstanceEvent {
@@ -68,19 +167,52 @@ impl InstanceEvent {
         matches!(self.kind, EventKind::TagChange(_))
     }
 
-    /// The state a state change names; `None` for a tag change.
+    /// The state a state change names; `None` for a tag change or a
+    /// lifecycle action.
     pub fn state(&self) -> Option<InstanceState> {
         match self.kind {
             EventKind::StateChange(state) => Some(state),
-            EventKind::TagChange(_) => None,
+            EventKind::TagChange(_) | EventKind::Lifecycle(_) => None,
         }
     }
 
-    /// The tag keys a tag change names; none for a state change.
+    /// The tag keys a tag change names; none for any other event.
     pub fn changed_tags(&self) -> &[String] {
         match &self.kind {
-            EventKind::StateChange(_) => &[],
             EventKind::TagChange(keys) => keys,
+            EventKind::StateChange(_) | EventKind::Lifecycle(_) => &[],
+        }
+    }
+
+    /// The lifecycle action this event waits on, if it is one.
+    pub fn lifecycle(&self) -> Option<&LifecycleAction> {
+        match &self.kind {
+            EventKind::Lifecycle(action) => Some(action),
+            _ => None,
+        }
+    }
+
+    /// Whether the instance is leaving for good, so its records go
+    /// whatever EC2 shows now: a `terminated` state change, or a terminate
+    /// lifecycle action (the instance is still running then, and its hook
+    /// waits for the name to be gone).
+    pub fn is_final(&self) -> bool {
+        match &self.kind {
+            EventKind::StateChange(state) => *state == InstanceState::Terminated,
+            EventKind::Lifecycle(action) => action.transition == Transition::Terminating,
+            EventKind::TagChange(_) => false,
+        }
+    }
+
+    /// Whether the event says the instance runs (or is about to), so that
+    /// EC2 not showing it ready yet is worth describing it again: a
+    /// `running` state change, or a launch lifecycle action (EC2 may still
+    /// show it `pending` while its group waits in `Pending:Wait`).
+    pub fn expects_running(&self) -> bool {
+        match &self.kind {
+            EventKind::StateChange(state) => *state == InstanceState::Running,
+            EventKind::Lifecycle(action) => action.transition == Transition::Launching,
+            EventKind::TagChange(_) => false,
         }
     }
 }
@@ -133,6 +265,45 @@ pub fn tag_change_json(
         "resource-type": "instance",
         "version": 1,
         "tags": tags,
+    });
+    event
+}
+
+/// A lifecycle action as Auto Scaling sends it to EventBridge (the group's
+/// ARN in `resources`).
+pub fn lifecycle_json(
+    event_id: &str,
+    action: &LifecycleAction,
+    time: Option<DateTime<Utc>>,
+    region: &str,
+) -> Value {
+    let (detail_type, transition, origin, destination) = match action.transition {
+        Transition::Launching => (
+            LAUNCH_ACTION_DETAIL_TYPE,
+            "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "EC2",
+            "AutoScalingGroup",
+        ),
+        Transition::Terminating => (
+            TERMINATE_ACTION_DETAIL_TYPE,
+            "autoscaling:EC2_INSTANCE_TERMINATING",
+            "AutoScalingGroup",
+            "EC2",
+        ),
+    };
+    let mut event = envelope(event_id, detail_type, "aws.autoscaling", time, region);
+    event["resources"] = json!([format!(
+        "arn:aws:autoscaling:{region}:123456789012:autoScalingGroup:5a0c1d2e-0000-4000-8000-000000000001:autoScalingGroupName/{}",
+        action.group
+    )]);
+    event["detail"] = json!({
+        "LifecycleActionToken": action.token.secret(),
+        "AutoScalingGroupName": action.group,
+        "LifecycleHookName": action.hook,
+        "EC2InstanceId": action.instance_id,
+        "LifecycleTransition": transition,
+        "Origin": origin,
+        "Destination": destination,
     });
     event
 }
@@ -230,8 +401,11 @@ pub fn parse(mut value: Value) -> Result<Event> {
         ("aws.ec2", STATE_CHANGE_DETAIL_TYPE) => state_change(event, time).map(Event::Instance),
         ("aws.tag", TAG_CHANGE_DETAIL_TYPE) => tag_change(event, time),
         ("aws.events", SCHEDULED_DETAIL_TYPE) => Ok(Event::Scheduled { event_id, time }),
+        ("aws.autoscaling", LAUNCH_ACTION_DETAIL_TYPE | TERMINATE_ACTION_DETAIL_TYPE) => {
+            lifecycle_action(event, time).map(Event::Instance)
+        }
         (source, detail_type) => Err(Error::BadEvent(format!(
-            "unsupported event: source '{}', detail-type '{}'; expected an EC2 state change (aws.ec2, '{STATE_CHANGE_DETAIL_TYPE}'), a tag change (aws.tag, '{TAG_CHANGE_DETAIL_TYPE}') or a schedule (aws.events, '{SCHEDULED_DETAIL_TYPE}')",
+            "unsupported event: source '{}', detail-type '{}'; expected an EC2 state change (aws.ec2, '{STATE_CHANGE_DETAIL_TYPE}'), a tag change (aws.tag, '{TAG_CHANGE_DETAIL_TYPE}'), a lifecycle action (aws.autoscaling, '{LAUNCH_ACTION_DETAIL_TYPE}' or '{TERMINATE_ACTION_DETAIL_TYPE}') or a schedule (aws.events, '{SCHEDULED_DETAIL_TYPE}')",
             clip(source),
             clip(detail_type)
         ))),
@@ -327,6 +501,64 @@ fn tag_change(event: EventBridgeEvent<Value>, time: Option<DateTime<Utc>>) -> Re
         time,
         region: event.region,
     }))
+}
+
+/// A lifecycle action. Its transition must agree with its detail-type: a
+/// launch hook completed as a terminate one (or the reverse) would act on
+/// the wrong belief, so a mismatch is refused, as is an empty token, group
+/// or hook (nothing could complete the action).
+fn lifecycle_action(
+    event: EventBridgeEvent<Value>,
+    time: Option<DateTime<Utc>>,
+) -> Result<InstanceEvent> {
+    let d: LifecycleDetail = detail(
+        event.detail,
+        "{\"LifecycleActionToken\": \"…\", \"AutoScalingGroupName\": \"…\", \"LifecycleHookName\": \"…\", \"EC2InstanceId\": \"i-…\", \"LifecycleTransition\": \"autoscaling:EC2_INSTANCE_LAUNCHING\"}",
+    )?;
+    if !is_instance_id(&d.ec2_instance_id) {
+        return Err(Error::BadEvent(format!(
+            "detail.EC2InstanceId '{}' is not an EC2 instance id (i-…)",
+            clip(&d.ec2_instance_id)
+        )));
+    }
+    let (transition, expected) = match event.detail_type.as_str() {
+        LAUNCH_ACTION_DETAIL_TYPE => (Transition::Launching, "autoscaling:EC2_INSTANCE_LAUNCHING"),
+        _ => (
+            Transition::Terminating,
+            "autoscaling:EC2_INSTANCE_TERMINATING",
+        ),
+    };
+    if d.lifecycle_transition != expected {
+        return Err(Error::BadEvent(format!(
+            "detail.LifecycleTransition: expected {expected} for detail-type '{}', found '{}'",
+            event.detail_type,
+            clip(&d.lifecycle_transition)
+        )));
+    }
+    for (field, value) in [
+        ("LifecycleActionToken", &d.lifecycle_action_token),
+        ("AutoScalingGroupName", &d.auto_scaling_group_name),
+        ("LifecycleHookName", &d.lifecycle_hook_name),
+    ] {
+        if value.trim().is_empty() {
+            return Err(Error::BadEvent(format!(
+                "detail.{field}: expected a non-empty string, found an empty one"
+            )));
+        }
+    }
+    Ok(InstanceEvent {
+        event_id: event.id.unwrap_or_default(),
+        instance_id: d.ec2_instance_id.clone(),
+        kind: EventKind::Lifecycle(LifecycleAction {
+            transition,
+            group: d.auto_scaling_group_name,
+            hook: d.lifecycle_hook_name,
+            instance_id: d.ec2_instance_id,
+            token: LifecycleToken::new(d.lifecycle_action_token),
+        }),
+        time,
+        region: event.region,
+    })
 }
 
 /// `i-` followed by 1 to 32 letters or digits. Real ids are hex; world files
@@ -475,6 +707,81 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not about one instance"));
+    }
+
+    #[test]
+    fn the_lifecycle_fixtures_parse_as_lifecycle_actions_and_hide_their_token() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/");
+        let read = |f: &str| {
+            parse_instance(
+                serde_json::from_str(&std::fs::read_to_string(format!("{dir}{f}")).unwrap())
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let launch = read("asg-launch-lifecycle.json");
+        let action = launch.lifecycle().expect("a lifecycle action");
+        assert_eq!(action.transition, Transition::Launching);
+        assert_eq!(
+            (action.group.as_str(), action.hook.as_str()),
+            ("web", "ec2-ddns-launch")
+        );
+        assert_eq!(launch.instance_id, "i-0web1");
+        assert!(launch.expects_running() && !launch.is_final());
+        assert_eq!(launch.state(), None);
+        assert_eq!(
+            action.token.secret(),
+            "c613620e-07e2-4ed2-a9e2-ef8258911ade"
+        );
+        for shown in [format!("{launch:?}"), action.to_string()] {
+            assert!(
+                !shown.contains("07e2-4ed2"),
+                "the token is never shown whole: {shown}"
+            );
+            assert!(shown.contains("c613620e…"), "{shown}");
+        }
+        let terminate = read("asg-terminate-lifecycle.json");
+        assert_eq!(
+            terminate.lifecycle().unwrap().transition,
+            Transition::Terminating
+        );
+        assert!(terminate.is_final() && !terminate.expects_running());
+        // The builder writes the same shape.
+        let again = parse_instance(lifecycle_json(
+            "x",
+            terminate.lifecycle().unwrap(),
+            None,
+            "us-east-1",
+        ))
+        .unwrap();
+        assert_eq!(again.lifecycle(), terminate.lifecycle());
+    }
+
+    fn launch_event() -> Value {
+        let action = LifecycleAction {
+            transition: Transition::Launching,
+            group: "web".into(),
+            hook: "h".into(),
+            instance_id: "i-0abcd1111".into(),
+            token: LifecycleToken::new("tok-123456789"),
+        };
+        lifecycle_json("l-1", &action, None, "us-east-1")
+    }
+
+    #[rstest]
+    #[case::wrong_transition(with(launch_event(), |e| e["detail"]["LifecycleTransition"] = json!("autoscaling:EC2_INSTANCE_TERMINATING")), "detail.LifecycleTransition: expected autoscaling:EC2_INSTANCE_LAUNCHING")]
+    #[case::test_notification(with(launch_event(), |e| e["detail"]["LifecycleTransition"] = json!("autoscaling:TEST_NOTIFICATION")), "found 'autoscaling:TEST_NOTIFICATION'")]
+    #[case::no_token(with(launch_event(), |e| { e["detail"].as_object_mut().unwrap().remove("LifecycleActionToken"); }), "detail: missing field `LifecycleActionToken`")]
+    #[case::empty_token(with(launch_event(), |e| e["detail"]["LifecycleActionToken"] = json!(" ")), "detail.LifecycleActionToken: expected a non-empty string")]
+    #[case::empty_hook(with(launch_event(), |e| e["detail"]["LifecycleHookName"] = json!("")), "detail.LifecycleHookName")]
+    #[case::hostile_id(with(launch_event(), |e| e["detail"]["EC2InstanceId"] = json!("i-$(reboot)")), "detail.EC2InstanceId 'i-$(reboot)' is not an EC2 instance id")]
+    #[case::id_a_number(with(launch_event(), |e| e["detail"]["EC2InstanceId"] = json!(7)), "detail.EC2InstanceId: invalid type")]
+    #[case::other_detail_type(with(launch_event(), |e| e["detail-type"] = json!("EC2 Instance Launch Successful")), "unsupported event")]
+    fn bad_lifecycle_actions_name_the_field(#[case] value: Value, #[case] needle: &str) {
+        let err = parse(value).map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::BadEvent(_)), "{err}");
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
+        assert!(!err.to_string().contains("tok-123456789"), "{err}");
     }
 
     #[rstest]

@@ -17,6 +17,7 @@ pub mod ddns;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod plan;

@@ -1,10 +1,12 @@
-//! The three narrow doors to AWS. Each trait names domain operations, not SDK
+//! The narrow doors to AWS. Each trait names domain operations, not SDK
 //! calls, so the in-memory account (`sim::memory`) and the real clients
 //! (`adapters::aws`) stand in for each other and the registrar cannot tell
 //! them apart.
 
 use crate::changes::ZoneChanges;
 use crate::error::Result;
+use crate::event::LifecycleAction;
+use crate::lifecycle::{Completion, HookResult};
 use crate::model::{DnsName, RegistryKey, ZoneId};
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
@@ -214,4 +216,18 @@ pub trait Guards {
         now: i64,
         window_seconds: i64,
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Auto Scaling: the lifecycle hooks an instance waits on.
+pub trait LifecycleHooks {
+    /// Completes `action` with `result` (CompleteLifecycleAction, by its
+    /// token). [`Completion::NotWaiting`] when Auto Scaling holds no such
+    /// action any more (completed before: a duplicate delivery, or a retry
+    /// after an answer lost; or its heartbeat timed out): nothing is left
+    /// to do, and that is not an error.
+    fn complete(
+        &self,
+        action: &LifecycleAction,
+        result: HookResult,
+    ) -> impl Future<Output = Result<Completion>> + Send;
 }

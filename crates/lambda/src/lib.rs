@@ -17,8 +17,9 @@ mod telemetry_tests;
 use ec2_ddns_core::ddns;
 use ec2_ddns_core::ddns::endpoint::{Answer, Served};
 use ec2_ddns_core::error::Error;
-use ec2_ddns_core::event::{self, Event};
-use ec2_ddns_core::ports::{Dns, Guards, Instances, Registry};
+use ec2_ddns_core::event::{self, Event, InstanceEvent};
+use ec2_ddns_core::lifecycle::{self, HookOutcome, NoHooks};
+use ec2_ddns_core::ports::{Dns, Guards, Instances, LifecycleHooks, Registry};
 use ec2_ddns_core::registrar::{Reconciled, Registrar};
 use ec2_ddns_core::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -76,7 +77,9 @@ where
     handle_counted(registrar, payload, deadline, &mut Tally::default()).await
 }
 
-/// [`handle_until`], counting into `tally` what the invocation did.
+/// [`handle_until`], counting into `tally` what the invocation did. A
+/// lifecycle action is converged, and its hook left to its timeout (no
+/// Auto Scaling client here: [`handle_hooked`] has one).
 pub async fn handle_counted<E, D, R>(
     registrar: &Registrar<E, D, R>,
     payload: Value,
@@ -88,11 +91,17 @@ where
     D: Dns + Sync,
     R: Registry + Guards + Sync,
 {
-    ec2_ddns_core::registrar::within(deadline, dispatch(registrar, payload, deadline, tally)).await
+    handle_hooked(registrar, &NoHooks, payload, deadline, tally).await
 }
 
-async fn dispatch<E, D, R>(
+/// [`handle_counted`], completing the lifecycle actions of Auto Scaling
+/// events through `hooks` once their instance is converged
+/// (`ec2_ddns_core::lifecycle`): a failure a retry may fix fails the
+/// invocation, so Lambda delivers the event again, and the hook's
+/// heartbeat timeout bounds the wait.
+pub async fn handle_hooked<E, D, R, H>(
     registrar: &Registrar<E, D, R>,
+    hooks: &H,
     payload: Value,
     deadline: Option<Instant>,
     tally: &mut Tally,
@@ -101,6 +110,27 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Guards + Sync,
+    H: LifecycleHooks + Sync,
+{
+    ec2_ddns_core::registrar::within(
+        deadline,
+        dispatch(registrar, hooks, payload, deadline, tally),
+    )
+    .await
+}
+
+async fn dispatch<E, D, R, H>(
+    registrar: &Registrar<E, D, R>,
+    hooks: &H,
+    payload: Value,
+    deadline: Option<Instant>,
+    tally: &mut Tally,
+) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Guards + Sync,
+    H: LifecycleHooks + Sync,
 {
     if ddns::request::is_function_url(&payload) {
         return Ok(ddns_request(registrar, payload, tally).await);
@@ -125,7 +155,31 @@ where
         }
     };
     let kind = Kind::of(&change);
-    match registrar.handle(&change).await {
+    let converged = match change.lifecycle() {
+        Some(action) => {
+            let hooked = lifecycle::handle(registrar, hooks, &change, action).await;
+            tally.hook(&hooked.hook);
+            match hooked.hook {
+                // The convergence's own failure, or the completion's: the
+                // event comes again, and the hook waits.
+                HookOutcome::Retry(e) => Err(hooked.converged.err().unwrap_or(e)),
+                _ => hooked.converged,
+            }
+        }
+        None => registrar.handle(&change).await,
+    };
+    answered(&change, kind, converged, tally)
+}
+
+/// The invocation's answer for one instance event: its summary, or a
+/// retryable failure that fails the invocation.
+fn answered(
+    change: &InstanceEvent,
+    kind: Kind,
+    converged: Result<Summary, Error>,
+    tally: &mut Tally,
+) -> Result<Value, Error> {
+    match converged {
         Ok(summary) => {
             for w in &summary.warnings {
                 warn!(instance = %change.instance_id, "{w}");
@@ -142,7 +196,7 @@ where
         }
         Err(e) => {
             error!(error = %e, instance = %change.instance_id, "event failed; not retried");
-            let summary = Summary::failed(Some(&change), &e);
+            let summary = Summary::failed(Some(change), &e);
             summarized(tally, &summary);
             tally.event(kind, summary.outcome);
             Ok(to_json(&summary))
@@ -314,16 +368,33 @@ impl Function {
         D: Dns + Sync,
         R: Registry + Guards + Sync,
     {
+        self.invoke_hooked(registrar, &NoHooks, event).await
+    }
+
+    /// [`Function::invoke`], completing lifecycle actions through `hooks`.
+    pub async fn invoke_hooked<E, D, R, H>(
+        &self,
+        registrar: &Registrar<E, D, R>,
+        hooks: &H,
+        event: LambdaEvent<Value>,
+    ) -> Result<Value, Diagnostic>
+    where
+        E: Instances + Sync,
+        D: Dns + Sync,
+        R: Registry + Guards + Sync,
+        H: LifecycleHooks + Sync,
+    {
         let cold_start = self.invocations.fetch_add(1, Ordering::Relaxed) == 0;
         let span = logs::invocation_span(&event.context, cold_start);
-        self.serve(registrar, event, cold_start)
+        self.serve(registrar, hooks, event, cold_start)
             .instrument(span)
             .await
     }
 
-    async fn serve<E, D, R>(
+    async fn serve<E, D, R, H>(
         &self,
         registrar: &Registrar<E, D, R>,
+        hooks: &H,
         event: LambdaEvent<Value>,
         cold_start: bool,
     ) -> Result<Value, Diagnostic>
@@ -331,6 +402,7 @@ impl Function {
         E: Instances + Sync,
         D: Dns + Sync,
         R: Registry + Guards + Sync,
+        H: LifecycleHooks + Sync,
     {
         let deadline = send_deadline(event.context.deadline, SystemTime::now());
         let mut tally = Tally {
@@ -341,7 +413,7 @@ impl Function {
             calls.take();
             calls.take_throttled();
         }
-        let answer = handle_counted(registrar, event.payload, deadline, &mut tally).await;
+        let answer = handle_hooked(registrar, hooks, event.payload, deadline, &mut tally).await;
         // One invocation at a time per process: what the log counted since
         // the start is this invocation's (a reconcile's are in the tally).
         if let Some(calls) = &registrar.calls {
@@ -364,17 +436,22 @@ impl Function {
 }
 
 /// Serves invocations until the runtime stops, with one registrar (and so
-/// one set of clients) for all of them.
-pub async fn run<E, D, R>(registrar: Registrar<E, D, R>) -> Result<(), lambda_runtime::Error>
+/// one set of clients) for all of them, and `hooks` to complete Auto
+/// Scaling's lifecycle actions.
+pub async fn run<E, D, R, H>(
+    registrar: Registrar<E, D, R>,
+    hooks: H,
+) -> Result<(), lambda_runtime::Error>
 where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Guards + Sync,
+    H: LifecycleHooks + Sync,
 {
     let function = Function::from_env();
-    let (registrar, function) = (&registrar, &function);
+    let (registrar, hooks, function) = (&registrar, &hooks, &function);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        function.invoke(registrar, event)
+        function.invoke_hooked(registrar, hooks, event)
     }))
     .await
 }

@@ -13,7 +13,10 @@
 //!   `DdnsRefusals`, zeros included (an alarm then always has data);
 //! - one per kind and outcome of the events handled, `Events` by
 //!   `[["Function", "Kind", "Outcome"]]`;
-//! - one per DDNS answer word, `DdnsRequests` by `[["Function", "Outcome"]]`.
+//! - one per DDNS answer word, `DdnsRequests` by `[["Function", "Outcome"]]`;
+//! - one per result of the lifecycle actions handled, `LifecycleHooks` by
+//!   `[["Function", "Result"]]` (`CONTINUE`, `ABANDON`, `NotWaiting`,
+//!   `Retry`, `Error`).
 //!
 //! The names are a contract (alarms are written against them): renaming
 //! one breaks someone's alarm.
@@ -133,6 +136,14 @@ pub fn lines(tally: &Tally, settings: &Settings, timestamp_ms: i64) -> Vec<Value
             timestamp_ms,
             &[("Outcome", word)],
             &[("DdnsRequests", *n)],
+        ));
+    }
+    for (result, n) in &tally.hooks {
+        lines.push(document(
+            settings,
+            timestamp_ms,
+            &[("Result", result)],
+            &[("LifecycleHooks", *n)],
         ));
     }
     lines

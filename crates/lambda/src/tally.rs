@@ -11,6 +11,7 @@ use ec2_ddns_core::changes::ChangeAction;
 use ec2_ddns_core::ddns::endpoint::Answer;
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::event::InstanceEvent;
+use ec2_ddns_core::lifecycle::HookOutcome;
 use ec2_ddns_core::registrar::Totals;
 use ec2_ddns_core::summary::{Outcome, Summary};
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ pub enum Kind {
     StateChange,
     /// A tag change on an instance.
     TagChange,
+    /// An Auto Scaling lifecycle action (launch or terminate).
+    Lifecycle,
     /// The schedule's event: the full reconcile.
     Scheduled,
     /// One message of an SQS batch (buffered mode), whatever it holds.
@@ -38,6 +41,7 @@ impl Kind {
         match self {
             Kind::StateChange => "state-change",
             Kind::TagChange => "tag-change",
+            Kind::Lifecycle => "lifecycle",
             Kind::Scheduled => "scheduled",
             Kind::Sqs => "sqs",
             Kind::Ddns => "ddns",
@@ -49,6 +53,8 @@ impl Kind {
     pub fn of(event: &InstanceEvent) -> Kind {
         if event.is_tag_change() {
             Kind::TagChange
+        } else if event.lifecycle().is_some() {
+            Kind::Lifecycle
         } else {
             Kind::StateChange
         }
@@ -83,6 +89,9 @@ pub struct Tally {
     /// the caller ([`Answer::is_refusal`]).
     pub ddns_requests: BTreeMap<&'static str, usize>,
     pub ddns_refusals: usize,
+    /// Lifecycle actions by what became of them (`CONTINUE`, `ABANDON`,
+    /// `NotWaiting`, `Retry`, `Error`): the `LifecycleHooks` metric.
+    pub hooks: BTreeMap<&'static str, usize>,
     /// AWS calls by operation (every attempt), and the throttled ones.
     pub aws_calls: BTreeMap<String, usize>,
     pub throttled: BTreeMap<String, usize>,
@@ -128,6 +137,12 @@ impl Tally {
         if let Some(calls) = &totals.aws_calls_by_operation {
             self.calls(calls.clone());
         }
+    }
+
+    /// What became of one lifecycle action (a failure to complete it for
+    /// good is its own `Result`, `Error`: the hook's timeout decides then).
+    pub fn hook(&mut self, outcome: &HookOutcome) {
+        *self.hooks.entry(outcome.as_str()).or_default() += 1;
     }
 
     /// One answer of the DDNS endpoint.

@@ -42,7 +42,10 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         )?;
         info!(
             instance = %summary.instance_id,
-            state = summary.state.map(|s| s.as_str()).unwrap_or("tag change"),
+            state = summary.state.map(|s| s.as_str()).unwrap_or(match event.lifecycle() {
+                Some(_) => "lifecycle action",
+                None => "tag change",
+            }),
             live_state = summary.live_state.map(|s| s.as_str()).unwrap_or("-"),
             outcome = summary.outcome.as_str(),
             changes = summary.changes.len(),
@@ -143,10 +146,11 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         if work.is_empty() {
             return Vec::new();
         }
-        // `terminated` is final: no describe; and (unless a dry run) its
-        // item is released in the call that reads it, so that its deletes
-        // need no write ahead.
-        let terminated = |k: &usize| events[*k].state() == Some(InstanceState::Terminated);
+        // `terminated` is final, and so is a terminate lifecycle action
+        // (the instance still runs, but its group waits for its name to
+        // go): no describe; and (unless a dry run) its item is released in
+        // the call that reads it, so that its deletes need no write ahead.
+        let terminated = |k: &usize| events[*k].is_final();
         let to_describe: Vec<usize> = work.iter().copied().filter(|k| !terminated(k)).collect();
         let to_release: Vec<usize> = match self.dry_run {
             true => Vec::new(),
@@ -229,7 +233,15 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
             let facts = live.remove(&event.instance_id);
             summary.live_state = facts.as_ref().map(|i| i.state);
-            let intent = plan::intent(facts.as_ref(), self.config.on_stop);
+            let intent = match event.lifecycle() {
+                // Its own intent: whatever EC2 shows, the group is taking
+                // the instance out, and its hook waits for the name to go.
+                Some(action) if event.is_final() => Intent::Deregister(format!(
+                    "its Auto Scaling group {} is terminating it",
+                    crate::names::clip(&action.group)
+                )),
+                _ => plan::intent(facts.as_ref(), self.config.on_stop),
+            };
             intents.push(EventIntent {
                 event: k,
                 summary,
@@ -312,7 +324,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         why: &str,
         known: bool,
     ) -> Summary {
-        if event.state() == Some(InstanceState::Terminated) {
+        if event.is_final() {
             summary.note("no records registered for this instance")
         } else if !known {
             summary.warning(format!(

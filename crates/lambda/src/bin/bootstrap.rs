@@ -19,6 +19,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .block_on(async {
             let config = Config::from_env()?;
             let account = aws::connect(&ConnectOptions::default(), &config.table).await;
-            ec2_ddns_lambda::run(account.cached_registrar(config)).await
+            let hooks = account.hooks.clone();
+            ec2_ddns_lambda::run(account.cached_registrar(config), hooks).await
         })
 }

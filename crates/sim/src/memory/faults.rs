@@ -83,6 +83,13 @@ impl MemoryAccount {
         state.faults.clear();
     }
 
+    /// Every call made so far, in order (`service:Operation`), a crashed
+    /// invocation's refused calls left out: what order the engine called
+    /// AWS in.
+    pub fn journal(&self) -> Vec<String> {
+        self.lock().journal.clone()
+    }
+
     /// The next call of `operation` (`route53:ChangeResourceRecordSets`)
     /// meets `fault`; several queue up in order.
     pub fn inject(&self, operation: &str, fault: Fault) {
@@ -112,6 +119,7 @@ impl MemoryAccount {
             return Err(crashed(operation));
         }
         self.calls.count(operation);
+        state.journal.push(operation.to_string());
         let n = state.calls_made;
         state.calls_made += 1;
         let in_zone = zone_id.map(|z| format!("{operation}@{z}"));

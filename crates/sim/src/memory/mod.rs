@@ -14,15 +14,18 @@
 //! check that no one's record was touched by another.
 //!
 //! One file per job: `faults` (injection and the bookkeeping of every
-//! call), `ec2`, `route53` (the strict change rules), `registry` (the
-//! table and its conditional writes) and `guards` (the DDNS endpoint's).
+//! call, in order), `ec2`, `route53` (the strict change rules), `registry`
+//! (the table and its conditional writes), `guards` (the DDNS endpoint's)
+//! and `autoscaling` (lifecycle hooks).
 
+mod autoscaling;
 mod ec2;
 pub(crate) mod faults;
 mod guards;
 mod registry;
 mod route53;
 
+pub use autoscaling::Completed;
 pub use faults::Fault;
 pub use route53::apply_strictly;
 
@@ -80,6 +83,10 @@ struct State {
     /// lists untouched beside a `Releasing` mark). Any save or removal of
     /// the item clears it.
     releasing: BTreeMap<String, (String, RegistryItem)>,
+    /// Every call made, in order (`faults::enter`).
+    journal: Vec<String>,
+    /// Auto Scaling's lifecycle hooks (`autoscaling`).
+    hooks: autoscaling::Hooks,
 }
 
 /// A handle on one in-memory account; clone it for each port.
@@ -123,6 +130,8 @@ impl MemoryAccount {
                 writer: "someone".into(),
                 authors,
                 releasing: BTreeMap::new(),
+                journal: Vec::new(),
+                hooks: autoscaling::Hooks::default(),
             })),
             calls: CallLog::default(),
         }

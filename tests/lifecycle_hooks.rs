@@ -1,0 +1,309 @@
+//! Auto Scaling lifecycle hooks through the Lambda handler, on the
+//! in-memory account (strict: it refuses a hook the group does not have,
+//! answers "not waiting" for a token it does not hold, and keeps every call
+//! in order): a launch hook is completed only after the instance's records
+//! and its item are written, a terminate hook only after they are deleted;
+//! a crash between the records and the completion is retried without a
+//! second record; a failure for good continues (or abandons, when asked);
+//! a failure a retry may fix completes nothing.
+
+use ec2_ddns::event::{self, LifecycleAction, Transition};
+use ec2_ddns::model::InstanceState;
+use ec2_ddns::sim::memory::{Fault, MemoryAccount};
+use ec2_ddns::Config;
+use ec2_ddns_core::config::HookOnConflict;
+use ec2_ddns_core::lifecycle::HookResult;
+use ec2_ddns_lambda::tally::Tally;
+use serde_json::Value;
+
+const COMPLETE: &str = "autoscaling:CompleteLifecycleAction";
+
+fn payload(action: &LifecycleAction, id: &str) -> Value {
+    event::lifecycle_json(id, action, None, "us-east-1")
+}
+
+/// One invocation of the handler with `account` behind every port, the
+/// hooks included.
+async fn invoke(
+    account: &MemoryAccount,
+    config: Config,
+    payload: Value,
+) -> (Result<Value, ec2_ddns::Error>, Tally) {
+    let registrar = account.registrar(config);
+    let mut tally = Tally::default();
+    let answer =
+        ec2_ddns_lambda::handle_hooked(&registrar, account, payload, None, &mut tally).await;
+    (answer, tally)
+}
+
+/// The position of the last call of `operation` in the journal.
+fn last(journal: &[String], operation: &str) -> usize {
+    journal
+        .iter()
+        .rposition(|c| c == operation)
+        .unwrap_or_else(|| panic!("no {operation} in {journal:?}"))
+}
+
+fn record_count(account: &MemoryAccount) -> usize {
+    account.zone_records().values().map(Vec::len).sum()
+}
+
+#[tokio::test]
+async fn a_launch_hook_is_completed_only_after_the_records_and_the_item_are_written() {
+    let account = MemoryAccount::fixture("split-horizon");
+    let before = record_count(&account);
+    let action = account.start_lifecycle_action(
+        "web",
+        "ec2-ddns-launch",
+        "i-0web1",
+        Transition::Launching,
+        "c613620e-07e2-4ed2-a9e2-ef8258911ade",
+    );
+    let (answer, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    let answer = answer.expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(
+        record_count(&account),
+        before + 5,
+        "host A ×2, CNAME ×2, PTR"
+    );
+
+    let completions = account.lifecycle_completions();
+    assert_eq!(completions.len(), 1);
+    assert_eq!(completions[0].result, HookResult::Continue);
+    assert_eq!(completions[0].instance_id, "i-0web1");
+
+    let journal = account.journal();
+    let completed = last(&journal, COMPLETE);
+    assert_eq!(
+        completed,
+        journal.len() - 1,
+        "completing the hook is the last call: {journal:?}"
+    );
+    assert!(last(&journal, "route53:ChangeResourceRecordSets") < completed);
+    assert!(
+        last(&journal, "dynamodb:PutItem") < completed,
+        "the item is saved first"
+    );
+    assert_eq!(completions[0].call, completed);
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    assert!(account.lifecycle_waiting().is_empty());
+
+    // The figure for BENCHMARKS.md: the calls of one lifecycle launch, in order.
+    println!("lifecycle launch: {} AWS calls, in order:", journal.len());
+    for (n, call) in journal.iter().enumerate() {
+        println!("  {:>2}. {call}", n + 1);
+    }
+    // The token is never shown whole, in the answer as anywhere.
+    assert!(!answer.to_string().contains("07e2-4ed2"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_terminate_hook_deletes_the_records_of_the_running_instance_before_completing() {
+    let account = MemoryAccount::fixture("split-horizon");
+    let before = record_count(&account);
+    let launch = account.start_lifecycle_action(
+        "web",
+        "launch",
+        "i-0web1",
+        Transition::Launching,
+        "t-launch",
+    );
+    invoke(&account, Config::default(), payload(&launch, "l-1"))
+        .await
+        .0
+        .unwrap();
+    assert_eq!(record_count(&account), before + 5);
+    account.journal(); // (the launch's calls stay in the journal; only later ones matter)
+    let start = account.journal().len();
+
+    // The instance still runs while its group waits in Terminating:Wait.
+    let terminate = account.start_lifecycle_action(
+        "web",
+        "terminate",
+        "i-0web1",
+        Transition::Terminating,
+        "t-terminate",
+    );
+    let (answer, tally) = invoke(&account, Config::default(), payload(&terminate, "t-1")).await;
+    let answer = answer.expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(
+        record_count(&account),
+        before,
+        "every record it owned is gone"
+    );
+    assert!(
+        !account.registry_items().contains_key("i-0web1"),
+        "and its item"
+    );
+
+    let journal = account.journal()[start..].to_vec();
+    let completed = last(&journal, COMPLETE);
+    assert!(
+        last(&journal, "route53:ChangeResourceRecordSets") < completed,
+        "{journal:?}"
+    );
+    assert!(
+        last(&journal, "dynamodb:DeleteItem") < completed,
+        "{journal:?}"
+    );
+    assert!(
+        !journal.contains(&"ec2:DescribeInstances".to_string()),
+        "a terminate action decides without describing: {journal:?}"
+    );
+    let completions = account.lifecycle_completions();
+    assert_eq!(
+        completions.last().map(|c| (c.transition, c.result)),
+        Some((Transition::Terminating, HookResult::Continue))
+    );
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+}
+
+#[tokio::test]
+async fn a_crash_before_the_completion_is_retried_without_a_second_record() {
+    let account = MemoryAccount::fixture("split-horizon");
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    account.inject(
+        COMPLETE,
+        Fault::Crash {
+            after_commit: false,
+        },
+    );
+    let (first, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    let err = first.expect_err("the invocation died at CompleteLifecycleAction");
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(tally.hooks, [("Retry", 1)].into());
+    assert!(account.lifecycle_completions().is_empty());
+    let zones = account.zone_records();
+
+    // Lambda delivers the event again: nothing to write, the hook completed.
+    account.revive();
+    let (again, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    let again = again.expect("answered");
+    assert_eq!(again["outcome"], "nothing-to-do", "{again}");
+    assert_eq!(
+        account.zone_records(),
+        zones,
+        "no record written twice, none lost"
+    );
+    assert_eq!(account.lifecycle_completions().len(), 1);
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+}
+
+#[tokio::test]
+async fn a_completion_whose_answer_was_lost_is_not_waiting_on_the_retry() {
+    let account = MemoryAccount::fixture("split-horizon");
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    account.inject(COMPLETE, Fault::InternalError { after_commit: true });
+    let (first, _) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    assert!(first.expect_err("the answer was lost").is_retryable());
+    assert_eq!(
+        account.lifecycle_completions().len(),
+        1,
+        "it was completed all the same"
+    );
+    let (again, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    assert_eq!(again.expect("answered")["outcome"], "nothing-to-do");
+    assert_eq!(tally.hooks, [("NotWaiting", 1)].into());
+    assert_eq!(account.lifecycle_completions().len(), 1);
+}
+
+#[tokio::test]
+async fn a_conflict_continues_by_default_and_abandons_when_asked() {
+    for (policy, result, label) in [
+        (HookOnConflict::Continue, HookResult::Continue, "CONTINUE"),
+        (HookOnConflict::Abandon, HookResult::Abandon, "ABANDON"),
+    ] {
+        let account = MemoryAccount::fixture("takeover");
+        let action = account.start_lifecycle_action(
+            "rogue",
+            "launch",
+            "i-0rogue",
+            Transition::Launching,
+            "t-1",
+        );
+        let config = Config {
+            hook_on_conflict: policy,
+            ..Config::default()
+        };
+        let (answer, tally) = invoke(&account, config, payload(&action, "l-1")).await;
+        let answer = answer.expect("answered");
+        assert_eq!(answer["outcome"], "conflict", "{answer}");
+        let completions = account.lifecycle_completions();
+        assert_eq!(
+            completions.iter().map(|c| c.result).collect::<Vec<_>>(),
+            [result]
+        );
+        assert_eq!(tally.hooks, [(label, 1)].into());
+        assert!(tally.conflicts > 0, "the conflict is counted as well");
+        // Even when abandoning, what could be written was, and the journal
+        // shows it before the completion.
+        let journal = account.journal();
+        assert!(last(&journal, "route53:ChangeResourceRecordSets") < last(&journal, COMPLETE));
+    }
+}
+
+#[tokio::test]
+async fn a_retryable_failure_completes_nothing_and_fails_the_invocation() {
+    let account = MemoryAccount::fixture("split-horizon");
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    for _ in 0..3 {
+        account.inject(
+            "ec2:DescribeInstances",
+            Fault::InternalError {
+                after_commit: false,
+            },
+        );
+    }
+    let (answer, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    assert!(answer.expect_err("fails").is_retryable());
+    assert!(account.lifecycle_completions().is_empty());
+    assert!(!account.journal().contains(&COMPLETE.to_string()));
+    assert_eq!(tally.hooks, [("Retry", 1)].into());
+    assert_eq!(account.lifecycle_waiting(), ["i-0web1"]);
+}
+
+#[tokio::test]
+async fn a_hook_the_group_does_not_have_is_refused_and_counted_not_retried() {
+    let account = MemoryAccount::fixture("split-horizon");
+    account.put_lifecycle_hook("web", "launch");
+    let action = LifecycleAction {
+        transition: Transition::Launching,
+        group: "web".into(),
+        hook: "no-such-hook".into(),
+        instance_id: "i-0web1".into(),
+        token: ec2_ddns::event::LifecycleToken::new("t-x"),
+    };
+    let (answer, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    let answer = answer.expect("answered: a retry would be refused the same way");
+    assert_eq!(answer["outcome"], "applied");
+    assert_eq!(tally.hooks, [("Error", 1)].into());
+    assert!(account.lifecycle_completions().is_empty());
+    // A token no action holds: nothing waits, nothing fails.
+    let stale = LifecycleAction {
+        hook: "launch".into(),
+        ..action
+    };
+    let (answer, tally) = invoke(&account, Config::default(), payload(&stale, "l-2")).await;
+    assert_eq!(answer.expect("answered")["outcome"], "nothing-to-do");
+    assert_eq!(tally.hooks, [("NotWaiting", 1)].into());
+}
+
+#[tokio::test]
+async fn a_state_change_of_a_group_instance_completes_no_hook() {
+    let account = MemoryAccount::fixture("split-horizon");
+    account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    let running =
+        event::state_change_json("s-1", "i-0web1", InstanceState::Running, None, "us-east-1");
+    let (answer, tally) = invoke(&account, Config::default(), running).await;
+    assert_eq!(answer.expect("answered")["outcome"], "applied");
+    assert!(tally.hooks.is_empty());
+    assert!(
+        account.lifecycle_completions().is_empty(),
+        "only the hook's own event completes it"
+    );
+}
