@@ -39,6 +39,22 @@ pub struct Config {
     /// (`DDNS_PUBLIC_IPV6`, default true): IPv6 addresses are global, so
     /// the same address answers inside and outside the VPC.
     pub public_ipv6: bool,
+    /// How a launch lifecycle hook is completed when the instance's
+    /// registration failed for good (`DDNS_HOOK_ON_CONFLICT`).
+    pub hook_on_conflict: HookOnConflict,
+}
+
+/// How a launch lifecycle action is completed when its instance cannot be
+/// registered for good (a conflict at its name, a rejected tag): by
+/// default it goes into service without its name, which is better than no
+/// instance; `abandon` terminates it instead (`crate::lifecycle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum HookOnConflict {
+    /// CONTINUE: the instance goes into service; the failure is logged and counted.
+    #[default]
+    Continue,
+    /// ABANDON: Auto Scaling terminates the instance (and launches another).
+    Abandon,
 }
 
 /// What happens to a stopped (or stopping) instance's records.
@@ -223,6 +239,17 @@ pub struct ConfigArgs {
         action = clap::ArgAction::Set
     )]
     pub public_ipv6: bool,
+    /// How a launch lifecycle hook ends when registration fails for good: continue or abandon
+    #[arg(
+        long,
+        env = "DDNS_HOOK_ON_CONFLICT",
+        hide_env_values = true,
+        value_name = "RESULT",
+        default_value = "continue",
+        value_parser = Setting::new(hook_result),
+        hide_possible_values = true
+    )]
+    pub hook_on_conflict: HookOnConflict,
 }
 
 /// The registry table alone, apart so that a command that needs no other
@@ -259,6 +286,7 @@ impl From<ConfigArgs> for Config {
             on_stop: args.on_stop,
             cache_seconds: args.cache_seconds,
             public_ipv6: args.public_ipv6,
+            hook_on_conflict: args.hook_on_conflict,
         }
     }
 }
@@ -518,6 +546,15 @@ fn stop_policy(text: &str) -> std::result::Result<OnStop, Refusal> {
         Refusal::new(
             "not a stop policy",
             "deregister (delete a stopped instance's records) or keep (keep its private ones)",
+        )
+    })
+}
+
+fn hook_result(text: &str) -> std::result::Result<HookOnConflict, Refusal> {
+    HookOnConflict::from_str(text, true).map_err(|_| {
+        Refusal::new(
+            "not a hook result",
+            "continue (the instance goes into service without its name) or abandon (it is terminated)",
         )
     })
 }
@@ -784,7 +821,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 10);
+        assert_eq!(variables().len(), 11);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

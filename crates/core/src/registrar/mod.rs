@@ -153,16 +153,12 @@ fn not_ready(event: &InstanceEvent, live: Option<&InstanceFacts>) -> Option<&'st
         {
             Some("is running but has no private IPv4 or IPv6 address yet")
         }
-        // A `running` event before EC2's own view has caught up.
-        Some(i)
-            if i.state == InstanceState::Pending
-                && event.state() == Some(InstanceState::Running) =>
-        {
+        // A `running` event (or a launch lifecycle action) before EC2's
+        // own view has caught up.
+        Some(i) if i.state == InstanceState::Pending && event.expects_running() => {
             Some("was reported running but is still pending in EC2's view")
         }
-        None if event.state() == Some(InstanceState::Running) => {
-            Some("was reported running but is not known to EC2 yet")
-        }
+        None if event.expects_running() => Some("was reported running but is not known to EC2 yet"),
         _ => None,
     }
 }
