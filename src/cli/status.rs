@@ -181,8 +181,21 @@ fn text(s: &Status, backend: &str) -> String {
     }
     plan_lines(&mut out, s);
     let _ = writeln!(out, "verdict: {}: {}", s.verdict.as_str(), e(&s.reason));
+    // A reconcile after a person's removal writes what the plan could not
+    // yet: say "then", or it reads as if the plan above ("no change") were
+    // what it does.
+    let person_first = s
+        .fixes
+        .iter()
+        .any(|f| matches!(f, Fix::RemoveForeign { .. } | Fix::DeleteUnsettled { .. }));
     for fix in &s.fixes {
-        let _ = writeln!(out, "fix: {}", fix_text(fix, s.kind, backend));
+        let text = match fix {
+            Fix::Reconcile if person_first => format!(
+                "then ec2-ddns reconcile{backend}  # writes the names the removals free; --dry-run shows it first"
+            ),
+            _ => fix_text(fix, s.kind, backend),
+        };
+        let _ = writeln!(out, "fix: {text}");
     }
     for listed in &s.listed_by {
         let _ = writeln!(

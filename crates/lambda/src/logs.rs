@@ -39,6 +39,9 @@ pub const DEFAULT_SERVICE: &str = "ec2-ddns";
 /// through, so a line at any level keeps the invocation's keys.
 const INVOCATION_TARGET: &str = "ec2_ddns::invocation";
 
+/// Where lambda_runtime (1.5) logs each raw event at TRACE.
+const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response";
+
 /// The keys this module writes; an event field never takes their place.
 const RESERVED: [&str; 7] = [
     "level",
@@ -86,12 +89,19 @@ impl Settings {
         }
     }
 
-    /// The filter, with the invocation's span always let through. A
-    /// directive that cannot be read is skipped (and said on stderr).
+    /// The filter, with the invocation's span always let through, and the
+    /// Lambda runtime's raw-event line never: at TRACE it logs every
+    /// payload whole, and a DDNS request's payload carries the client's
+    /// `Authorization` header and its query string (secrets). Last, so it
+    /// wins over any directive for that module in the filter. A directive
+    /// that cannot be read is skipped (and said on stderr).
     fn env_filter(&self) -> EnvFilter {
         EnvFilter::builder()
             .with_default_directive(LevelFilter::INFO.into())
-            .parse_lossy(format!("{},{INVOCATION_TARGET}=info", self.filter))
+            .parse_lossy(format!(
+                "{},{INVOCATION_TARGET}=info,{RAW_EVENT_TARGET}=debug",
+                self.filter
+            ))
     }
 }
 
@@ -223,7 +233,8 @@ fn field_key(name: &str) -> String {
     }
 }
 
-/// The JSON line, Powertools' keys first.
+/// The JSON line: Powertools' keys, then the event's fields (serde_json
+/// writes them in key order).
 fn json_line(line: &Line, service: &str, timestamp: &str) -> String {
     let mut root = Map::new();
     root.insert("level".into(), Value::from(line.level));
@@ -429,6 +440,37 @@ mod tests {
         let capture = Capture::default();
         tracing::subscriber::with_default(subscriber(settings, capture.clone()), log);
         capture.lines()
+    }
+
+    /// Even at TRACE, the runtime's line with the whole payload (a DDNS
+    /// request's Authorization header) is never written; ours are.
+    #[test]
+    fn the_raw_event_is_never_logged_even_at_trace() {
+        for vars in [
+            vec![("AWS_LAMBDA_LOG_LEVEL", "TRACE")],
+            vec![("RUST_LOG", "trace")],
+            vec![(
+                "RUST_LOG",
+                "info,lambda_runtime::layers::api_response=trace",
+            )],
+        ] {
+            let lines = logged(&settings(&vars), || {
+                tracing::trace!(
+                    target: "lambda_runtime::layers::api_response",
+                    body = r#"{"headers":{"authorization":"Basic aG9tZTpzM2NyZXQ="}}"#,
+                    "raw JSON event received from Lambda"
+                );
+                tracing::warn!(target: "ec2_ddns_core", "ours still logged");
+            });
+            assert!(
+                !lines.iter().any(|l| l.contains("aG9tZTpzM2NyZXQ=")),
+                "{vars:?}: {lines:#?}"
+            );
+            assert!(
+                lines.iter().any(|l| l.contains("ours still logged")),
+                "{vars:?}"
+            );
+        }
     }
 
     #[test]
