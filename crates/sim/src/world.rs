@@ -822,13 +822,14 @@ impl World {
         let vpc = self.vpc_of_subnet(&inst.subnet);
         let dashed = |ip: Ipv4Addr| ip.to_string().replace('.', "-");
         // EC2 names an instance by its IPv4 (`ip-10-1-2-4`); one without
-        // IPv4 gets a resource-based name (`i-0abc….region.compute.internal`).
+        // IPv4 gets a resource-based name (`i-0abc….region.compute.internal`,
+        // `i-0abc….ec2.internal` in us-east-1).
         let private_dns = inst.private_dns_name.clone().unwrap_or_else(|| {
             let label = match inst.private_ip {
                 Some(ip) => format!("ip-{}", dashed(ip)),
                 None => inst.id.clone(),
             };
-            if self.region == "us-east-1" && inst.private_ip.is_some() {
+            if self.region == "us-east-1" {
                 format!("{label}.ec2.internal")
             } else {
                 format!("{label}.{}.compute.internal", self.region)
