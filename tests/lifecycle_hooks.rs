@@ -5,7 +5,11 @@
 //! and its item are written, a terminate hook only after they are deleted;
 //! a crash between the records and the completion is retried without a
 //! second record; a failure for good continues (or abandons, when asked);
-//! a failure a retry may fix completes nothing.
+//! a failure a retry may fix completes nothing. The last case runs the same
+//! on moto (`./scripts/test`; the strict launcher's MOTO GAP 5 holds the
+//! actions and keeps, with each completion, the records Route 53 held then).
+
+mod common;
 
 use ec2_ddns::event::{self, LifecycleAction, Transition};
 use ec2_ddns::model::InstanceState;
@@ -306,4 +310,165 @@ async fn a_state_change_of_a_group_instance_completes_no_hook() {
         account.lifecycle_completions().is_empty(),
         "only the hook's own event completes it"
     );
+}
+
+/// One request to the strict launcher's lifecycle-action endpoint (MOTO GAP
+/// 5 of tests/emulator/strict_moto.py); the JSON of a 200 answer.
+fn lifecycle_control(method: &str, body: &str) -> Value {
+    use std::io::{Read, Write};
+    let endpoint = common::moto_endpoint();
+    let host = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&host).expect("connect to moto");
+    let request = format!(
+        "{method} /_ec2ddns/lifecycle-actions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, rest) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{head}: {rest}"
+    );
+    serde_json::from_str(rest).expect("JSON")
+}
+
+/// The records Route 53 held when the `n`-th completion was made.
+fn held_at_completion(n: usize) -> Vec<String> {
+    let state = lifecycle_control("GET", "");
+    state["completed"][n]["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no completion {n}: {state}"))
+        .iter()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: ./scripts/test"]
+async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after_they_are_gone() {
+    let endpoint = common::moto_endpoint();
+    let env = common::moto_env(&endpoint, "fixtures/worlds/split-horizon.json").await;
+    let id = env.instance("i-0web1");
+    let hooks = common::moto_account(&endpoint, "us-east-1").await;
+    lifecycle_control("DELETE", "");
+    for (hook, transition) in [
+        ("ec2-ddns-launch", "autoscaling:EC2_INSTANCE_LAUNCHING"),
+        ("ec2-ddns-terminate", "autoscaling:EC2_INSTANCE_TERMINATING"),
+    ] {
+        hooks
+            .hooks
+            .client
+            .put_lifecycle_hook()
+            .auto_scaling_group_name("web")
+            .lifecycle_hook_name(hook)
+            .lifecycle_transition(transition)
+            .heartbeat_timeout(300)
+            .default_result("CONTINUE")
+            .send()
+            .await
+            .expect("moto keeps lifecycle hooks");
+    }
+    let start = |hook: &str, transition: Transition, token: &str| {
+        lifecycle_control(
+            "POST",
+            &serde_json::json!({"group": "web", "hook": hook, "instance": id, "token": token,
+                "transition": transition.as_str()})
+            .to_string(),
+        );
+        LifecycleAction {
+            transition,
+            group: "web".into(),
+            hook: hook.into(),
+            instance_id: id.clone(),
+            token: ec2_ddns::event::LifecycleToken::new(token),
+        }
+    };
+    env.calls.take();
+    hooks.calls.take();
+
+    let launch = start(
+        "ec2-ddns-launch",
+        Transition::Launching,
+        "c613620e-07e2-4ed2-a9e2-ef8258911ade",
+    );
+    let mut tally = Tally::default();
+    let answer = ec2_ddns_lambda::handle_hooked(
+        &env.registrar,
+        &hooks.hooks,
+        payload(&launch, "l-1"),
+        None,
+        &mut tally,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let held = held_at_completion(0);
+    for wanted in [
+        "ip-10-1-2-4.corp.example. A",
+        "api.corp.example. CNAME",
+        "4.2.1.10.in-addr.arpa. PTR",
+    ] {
+        assert!(
+            held.iter().any(|r| r == wanted),
+            "{wanted} was written before the hook was completed: {held:?}"
+        );
+    }
+    let mut calls = env.calls.take();
+    calls.extend(hooks.calls.take());
+    println!(
+        "lifecycle launch on moto: {}",
+        ec2_ddns::calls::stats_line(&calls)
+    );
+
+    // The same event again (a duplicate delivery): nothing waits any more.
+    let mut tally = Tally::default();
+    let again = ec2_ddns_lambda::handle_hooked(
+        &env.registrar,
+        &hooks.hooks,
+        payload(&launch, "l-1"),
+        None,
+        &mut tally,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(again["outcome"], "nothing-to-do", "{again}");
+    assert_eq!(tally.hooks, [("NotWaiting", 1)].into());
+
+    // Terminating:Wait: the instance still runs in moto; its names go first.
+    let terminate = start(
+        "ec2-ddns-terminate",
+        Transition::Terminating,
+        "0f4b8a61-5c1d-4d3e-8a9b-3c2d1e0f9a8b",
+    );
+    let mut tally = Tally::default();
+    let answer = ec2_ddns_lambda::handle_hooked(
+        &env.registrar,
+        &hooks.hooks,
+        payload(&terminate, "t-1"),
+        None,
+        &mut tally,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let held = held_at_completion(1);
+    assert!(
+        !held
+            .iter()
+            .any(|r| r.starts_with("ip-10-1-2-4.corp.example.")
+                || r.starts_with("api.corp.example.")
+                || r.starts_with("4.2.1.10.")),
+        "every name was gone before the terminate hook was completed: {held:?}"
+    );
+    let item = ec2_ddns::ports::Registry::load(&env.registrar.registry, &id.as_str().into()).await;
+    assert!(item.expect("the table answers").is_none(), "and the item");
+    let state = lifecycle_control("GET", "");
+    assert_eq!(state["waiting"], serde_json::json!([]), "{state}");
 }

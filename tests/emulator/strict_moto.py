@@ -87,6 +87,23 @@ every service and `/moto-api/reset` work as usual), with these changes.
    4f. An AWS::IAM::Role's inline Policies reach moto as dicts, which it keeps,
        so GetRolePolicy answers Python's repr of the document instead of JSON;
        they are kept as JSON.
+
+5. Auto Scaling lifecycle actions (MOTO GAP 5). moto keeps lifecycle hooks
+   (PutLifecycleHook, DescribeLifecycleHooks) but no action ever waits on
+   one (its instances go InService at once) and CompleteLifecycleAction is
+   not implemented. Here an action is started as the group would start it:
+   POST /_ec2ddns/lifecycle-actions {"group": G, "hook": H, "instance": I,
+                                     "token": T, "transition": "launch"|"terminate"}
+   and CompleteLifecycleAction completes a waiting action once, strictly as
+   Auto Scaling does: a ValidationError "No Lifecycle Hook found ..." when
+   the group has no such hook (PutLifecycleHook first), "No active Lifecycle
+   Action found with token T" when no action waits on that token (never
+   started, completed already, or for another group, hook or instance), and
+   a ValidationError for a result other than CONTINUE or ABANDON. Each
+   completion is kept with the record sets every Route 53 zone held at that
+   moment (`name TYPE`), so a test can tell what was written before it.
+   GET /_ec2ddns/lifecycle-actions answers {"waiting": [...], "completed":
+   [...]}; DELETE and /moto-api/reset clear both.
 """
 
 from __future__ import annotations
@@ -191,6 +208,83 @@ def strict_change_resource_record_sets(
 
 
 Route53Backend.change_resource_record_sets = strict_change_resource_record_sets
+
+# --- 5. Auto Scaling lifecycle actions (MOTO GAP 5) -------------------------------
+from moto.autoscaling.exceptions import ValidationError as AutoScalingValidationError  # noqa: E402
+from moto.autoscaling.responses import AutoScalingResponse  # noqa: E402
+from moto.core.responses import EmptyResult  # noqa: E402
+from moto.route53.models import route53_backends  # noqa: E402
+
+
+class LifecycleActions:
+    """The actions waiting on hooks, by token, and the completions made; see change 5."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: dict[str, dict[str, str]] = {}
+        self.completed: list[dict[str, Any]] = []
+
+    def clear(self) -> None:
+        with self.lock:
+            self.waiting.clear()
+            self.completed.clear()
+
+
+LIFECYCLE = LifecycleActions()
+
+
+def complete_lifecycle_action(self: AutoScalingResponse) -> EmptyResult:
+    group = self._get_param("AutoScalingGroupName")
+    hook = self._get_param("LifecycleHookName")
+    token = self._get_param("LifecycleActionToken")
+    instance = self._get_param("InstanceId")
+    result = self._get_param("LifecycleActionResult")
+    if result not in ("CONTINUE", "ABANDON"):
+        raise AutoScalingValidationError(f"Invalid LifecycleActionResult: {result}; expected CONTINUE or ABANDON")
+    if f"{group}_{hook}" not in self.autoscaling_backend.lifecycle_hooks:
+        raise AutoScalingValidationError(f"No Lifecycle Hook found with name {hook} for group {group}")
+    with LIFECYCLE.lock:
+        action = LIFECYCLE.waiting.get(token or "")
+        if (action is None or action["group"] != group or action["hook"] != hook
+                or (instance and action["instance"] != instance)):
+            raise AutoScalingValidationError(f"No active Lifecycle Action found with token {token}")
+        zones = route53_backends[self.current_account]["global"].zones.values()
+        records = sorted(f"{r.name} {r.type}" for z in zones for r in z.rrsets)
+        del LIFECYCLE.waiting[token]
+        LIFECYCLE.completed.append({**action, "result": result, "records": records})
+    return EmptyResult()
+
+
+AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action  # type: ignore[attr-defined]
+
+
+def lifecycle_control(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """POST starts an action, GET shows them, DELETE clears them (change 5)."""
+    method, status = environ.get("REQUEST_METHOD"), "200 OK"
+    if method == "POST":
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            asked = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            fields = ("group", "hook", "instance", "token", "transition")
+            if not (isinstance(asked, dict) and all(isinstance(asked.get(f), str) and asked[f] for f in fields)
+                    and asked["transition"] in ("launch", "terminate")):
+                raise ValueError(f"want {{{', '.join(fields)}}}, each a non-empty string; transition launch or terminate")
+            with LIFECYCLE.lock:
+                LIFECYCLE.waiting[asked["token"]] = {f: asked[f] for f in fields}
+        except ValueError as err:
+            status = "400 Bad Request"
+            data = json.dumps({"error": str(err)}).encode()
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            return [data]
+    elif method == "DELETE":
+        LIFECYCLE.clear()
+    elif method != "GET":
+        status = "405 Method Not Allowed"
+    with LIFECYCLE.lock:
+        data = json.dumps({"waiting": list(LIFECYCLE.waiting.values()), "completed": LIFECYCLE.completed}).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
 
 # --- 2. Fault injection -----------------------------------------------------------
 
@@ -311,7 +405,10 @@ class FaultInjector:
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == self.CONTROL_PATH:
             return self.control(environ, start_response)
+        if path.rstrip("/") == "/_ec2ddns/lifecycle-actions":
+            return lifecycle_control(environ, start_response)
         if path.startswith("/moto-api/reset"):
+            LIFECYCLE.clear()
             with self.lock:
                 self.queues.clear()
             return self.app(environ, start_response)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
-the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need.
+the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need,
+and Auto Scaling's lifecycle actions (5).
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -342,11 +343,50 @@ def run_cloudformation(ep: str) -> None:
     check("4e: a bad pattern", outcome(lambda: test({"source": []}, event))[1], "InvalidEventPatternException")
 
 
+def run_lifecycle(ep: str) -> None:
+    """MOTO GAP 5: lifecycle actions started through the control endpoint, completed once."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
+              aws_secret_access_key="testing", config=cfg)
+    asg, r53 = boto3.client("autoscaling", **kw), boto3.client("route53", **kw)
+    token = str(uuid.uuid4())
+    other = str(uuid.uuid4())
+
+    def complete(hook: str = "h", tok: str = token, result: str = "CONTINUE") -> Callable[[], Any]:
+        return lambda: asg.complete_lifecycle_action(
+            AutoScalingGroupName="g", LifecycleHookName=hook, LifecycleActionToken=tok,
+            InstanceId="i-1", LifecycleActionResult=result)
+
+    path = "/_ec2ddns/lifecycle-actions"
+    check("5: a bad start is refused", http(ep, "POST", path, {"group": "g"})[0], 400)
+    check("5: started", http(ep, "POST", path, {"group": "g", "hook": "h", "instance": "i-1", "token": token,
+                                                 "transition": "launch"})[0], 200)
+    check("5: a hook the group does not have", outcome(complete())[1:3],
+          ("ValidationError", "No Lifecycle Hook found with name h for group g"))
+    asg.put_lifecycle_hook(AutoScalingGroupName="g", LifecycleHookName="h",
+                           LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING")
+    check("5: a result other than CONTINUE or ABANDON", outcome(complete(result="MAYBE"))[1], "ValidationError")
+    check("5: a token no action holds", outcome(complete(tok=other))[1:3],
+          ("ValidationError", f"No active Lifecycle Action found with token {other}"))
+    zone = r53.create_hosted_zone(Name="fleet.example.", CallerReference=str(uuid.uuid4()))
+    check("5: completed", outcome(complete())[0], 200)
+    check("5: once", outcome(complete())[1:3],
+          ("ValidationError", f"No active Lifecycle Action found with token {token}"))
+    _, state = http(ep, "GET", path)
+    check("5: what Route 53 held when it was completed, and nothing waits",
+          ([c["records"] for c in state["completed"]], [c["result"] for c in state["completed"]], state["waiting"]),
+          ([["fleet.example. NS", "fleet.example. SOA"]], ["CONTINUE"], []))
+    assert zone
+    http(ep, "POST", "/moto-api/reset")
+    check("5: a reset clears them", http(ep, "GET", path)[1], {"waiting": [], "completed": []})
+
+
 def main() -> None:
     proc, ep = start_server()
     try:
         run(ep)
         run_cloudformation(ep)
+        run_lifecycle(ep)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
