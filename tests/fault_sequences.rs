@@ -66,6 +66,7 @@ fn world() -> World {
         ],
         "subnets": [
             {"id": "subnet-a", "vpc": "vpc-a", "cidr": "10.1.2.0/24", "ipv6_cidr": "2600:1f18:abcd:102::/64"},
+            {"id": "subnet-a6", "vpc": "vpc-a", "ipv6_native": true, "ipv6_cidr": "2600:1f18:abcd:103::/64"},
             {"id": "subnet-b", "vpc": "vpc-b", "cidr": "10.1.2.0/24"}
         ],
         "zones": [
@@ -80,7 +81,7 @@ fn world() -> World {
             {"id": "i-0b1", "subnet": "subnet-b", "private_ip": "10.1.2.4", "state": "stopped"},
             {"id": "i-0a2", "subnet": "subnet-a", "private_ip": "10.1.2.5", "state": "stopped"},
             {"id": "i-0a3", "subnet": "subnet-a", "private_ip": "10.1.2.6", "public_ip": "54.0.0.3", "ipv6": "2600:1f18:abcd:102::6", "state": "stopped"},
-            {"id": "i-0a4", "subnet": "subnet-a", "ipv6": "2600:1f18:abcd:102::7", "state": "stopped"}
+            {"id": "i-0a4", "subnet": "subnet-a6", "ipv6": "2600:1f18:abcd:103::7", "state": "stopped"}
         ]
     });
     World::parse("fault world", &world.to_string()).expect("the fault world is valid")
@@ -103,7 +104,7 @@ fn foreign_record(i: usize) -> (&'static str, RecordSet) {
         7 => (
             "ZREV6",
             r(
-                "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.",
+                "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.",
                 RecordType::Ptr,
                 "i-0a4.corp.example.",
             ),

@@ -10,11 +10,11 @@ use ec2_ddns::model::InstanceState::{Running, Terminated};
 use ec2_ddns::ports::{Dns, Instances, Registry};
 use ec2_ddns::summary::Outcome;
 
-/// The nibble PTR names of 2600:1f18:abcd:102::4 and ::6, in the /56's
-/// reverse zone.
+/// The nibble PTR names of 2600:1f18:abcd:102::4 and 2600:1f18:abcd:103::6,
+/// in the /56's reverse zone.
 const PTR_DUAL: &str = "4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.";
 const PTR_V6ONLY: &str =
-    "6.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.";
+    "6.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.";
 
 async fn dual_stack<E, D, R>(env: &Env<E, D, R>)
 where
@@ -87,7 +87,7 @@ where
         env.zone_lines("Z0CORPPRIVATE").await,
         [
             format!("api.corp.example. CNAME 60 {host}"),
-            format!("{host} AAAA 60 2600:1f18:abcd:102::6"),
+            format!("{host} AAAA 60 2600:1f18:abcd:103::6"),
         ],
         "[{b}]"
     );
@@ -95,7 +95,7 @@ where
         env.zone_lines("Z0CORPPUBLIC").await,
         [
             format!("api.corp.example. CNAME 60 {host}"),
-            format!("{host} AAAA 60 2600:1f18:abcd:102::6"),
+            format!("{host} AAAA 60 2600:1f18:abcd:103::6"),
         ],
         "[{b}]"
     );

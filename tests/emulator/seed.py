@@ -101,7 +101,7 @@ def read_world(world: Any, trail: Trail) -> dict:
     for i, v in enumerate(_opt(world, "vpcs", [])):
         trail.at = p = f"vpcs[{i}]"
         plan["vpcs"].append({
-            "path": p, "id": v["id"], "cidr": v["cidr"],
+            "path": p, "id": v["id"], "cidr": v["cidr"], "ipv6_cidr": _opt(v, "ipv6_cidr"),
             "dns_support": _opt(v, "dns_support", True),
             "dns_hostnames": _opt(v, "dns_hostnames", True),
             "dhcp_domain": _opt(v, "dhcp_domain"),
@@ -111,7 +111,9 @@ def read_world(world: Any, trail: Trail) -> dict:
     for i, s in enumerate(_opt(world, "subnets", [])):
         trail.at = p = f"subnets[{i}]"
         plan["subnets"].append({"path": p, "id": s["id"], "vpc": s["vpc"],
-                                "cidr": s["cidr"], "public": _opt(s, "public", False)})
+                                "cidr": _opt(s, "cidr"), "ipv6_cidr": _opt(s, "ipv6_cidr"),
+                                "ipv6_native": _opt(s, "ipv6_native", False),
+                                "public": _opt(s, "public", False)})
 
     plan["zones"] = []
     for i, z in enumerate(_opt(world, "zones", [])):
@@ -144,7 +146,8 @@ def read_world(world: Any, trail: Trail) -> dict:
             raise ValueError(f"unknown instance state {state!r}")
         plan["instances"].append({
             "path": p, "id": inst["id"], "subnet": inst["subnet"],
-            "private_ip": inst["private_ip"], "public_ip": _opt(inst, "public_ip"),
+            "private_ip": _opt(inst, "private_ip"), "public_ip": _opt(inst, "public_ip"),
+            "ipv6": _opt(inst, "ipv6"),
             "state": state, "tags": tags,
         })
 
@@ -251,7 +254,12 @@ class Seeder:
 
         for v in plan["vpcs"]:
             p = v["path"]
-            vpc_id = call(p, ec2, "create_vpc", CidrBlock=v["cidr"])["Vpc"]["VpcId"]
+            vpc_args: dict[str, Any] = {"CidrBlock": v["cidr"]}
+            if v["ipv6_cidr"] is not None:
+                # A given IPv6 block (BYOIP or IPAM in AWS); moto needs
+                # strict_moto.py's MOTO GAP 6a to keep it.
+                vpc_args["Ipv6CidrBlock"] = v["ipv6_cidr"]
+            vpc_id = call(p, ec2, "create_vpc", **vpc_args)["Vpc"]["VpcId"]
             out["vpcs"][v["id"]] = vpc_id
             # AWS accepts only one attribute per ModifyVpcAttribute call.
             call(f"{p}.dns_support", ec2, "modify_vpc_attribute", VpcId=vpc_id,
@@ -269,8 +277,16 @@ class Seeder:
         for s in plan["subnets"]:
             p = self.trail.at = s["path"]
             vpc_id = ref(out["vpcs"], s["vpc"], "vpc")
-            subnet_id = call(p, ec2, "create_subnet", VpcId=vpc_id,
-                             CidrBlock=s["cidr"])["Subnet"]["SubnetId"]
+            subnet_args: dict[str, Any] = {"VpcId": vpc_id}
+            if s["cidr"] is not None:
+                subnet_args["CidrBlock"] = s["cidr"]
+            if s["ipv6_cidr"] is not None:
+                subnet_args["Ipv6CidrBlock"] = s["ipv6_cidr"]
+            if s["ipv6_native"]:
+                # An IPv6-only subnet: its instances get no private IPv4
+                # (strict_moto.py's MOTO GAP 6d).
+                subnet_args["Ipv6Native"] = True
+            subnet_id = call(p, ec2, "create_subnet", **subnet_args)["Subnet"]["SubnetId"]
             out["subnets"][s["id"]] = subnet_id
             if s["public"]:
                 call(f"{p}.public", ec2, "modify_subnet_attribute", SubnetId=subnet_id,
@@ -306,16 +322,21 @@ class Seeder:
         ami = self.pick_ami() if plan["instances"] else None
         for inst in plan["instances"]:
             p = self.trail.at = inst["path"]
+            nic: dict[str, Any] = {
+                "DeviceIndex": 0,
+                "SubnetId": ref(out["subnets"], inst["subnet"], "subnet"),
+                "AssociatePublicIpAddress": inst["public_ip"] is not None,
+            }
+            if inst["private_ip"] is not None:
+                nic["PrivateIpAddress"] = inst["private_ip"]
+            if inst["ipv6"] is not None:
+                # Honoured by moto through strict_moto.py's MOTO GAP 6c.
+                nic["Ipv6Addresses"] = [{"Ipv6Address": inst["ipv6"]}]
             kwargs = {
                 "ImageId": ami, "InstanceType": INSTANCE_TYPE, "MinCount": 1, "MaxCount": 1,
                 # A network interface spec makes the public-IP choice explicit,
                 # whatever the subnet's MapPublicIpOnLaunch says.
-                "NetworkInterfaces": [{
-                    "DeviceIndex": 0,
-                    "SubnetId": ref(out["subnets"], inst["subnet"], "subnet"),
-                    "PrivateIpAddress": inst["private_ip"],
-                    "AssociatePublicIpAddress": inst["public_ip"] is not None,
-                }],
+                "NetworkInterfaces": [nic],
             }
             if inst["tags"]:
                 kwargs["TagSpecifications"] = [{

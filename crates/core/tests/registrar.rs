@@ -573,7 +573,7 @@ async fn pending_records_read_absent_are_kept_while_in_flight_then_settled_away(
 async fn an_ipv6_only_instance_registers_on_the_first_describe() {
     let world = serde_json::json!({
         "vpcs": [{"id": "vpc-1", "cidr": "10.1.0.0/16", "ipv6_cidr": "2600:1f18:abcd:100::/56", "dhcp_domain": "corp.example"}],
-        "subnets": [{"id": "s-1", "vpc": "vpc-1", "cidr": "10.1.2.0/24", "ipv6_cidr": "2600:1f18:abcd:102::/64"}],
+        "subnets": [{"id": "s-1", "vpc": "vpc-1", "ipv6_native": true, "ipv6_cidr": "2600:1f18:abcd:102::/64"}],
         "zones": [
             {"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-1"]},
             {"id": "ZREV6", "name": "1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.", "private": true, "vpcs": ["vpc-1"]}

@@ -105,11 +105,16 @@ async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<World
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("ec2:DescribeSubnets", e))?;
         for s in page.subnets() {
-            let (Some(id), Some(vpc), Some(cidr)) = (s.subnet_id(), s.vpc_id(), s.cidr_block())
-            else {
+            let (Some(id), Some(vpc)) = (s.subnet_id(), s.vpc_id()) else {
                 continue;
             };
-            match cidr.parse() {
+            // An IPv6-only subnet has no IPv4 block.
+            let cidr = s
+                .cidr_block()
+                .filter(|c| !c.is_empty())
+                .map(str::parse)
+                .transpose();
+            match cidr {
                 Ok(cidr) => subnets.push(WorldSubnet {
                     id: id.to_string(),
                     vpc: vpc.to_string(),
@@ -123,6 +128,7 @@ async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<World
                             (a.ipv6_cidr_block(), state)
                         },
                     )),
+                    ipv6_native: s.ipv6_native().unwrap_or(false),
                     public: s.map_public_ip_on_launch().unwrap_or(false),
                 }),
                 Err(e) => warnings.push(format!("subnet {id} left out: {e}")),

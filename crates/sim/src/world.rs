@@ -241,10 +241,17 @@ pub struct WorldVpc {
 pub struct WorldSubnet {
     pub id: String,
     pub vpc: String,
-    pub cidr: Cidr,
+    /// The subnet's IPv4 block; absent for an IPv6-only subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<Cidr>,
     /// The subnet's IPv6 block, inside its VPC's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6_cidr: Option<Cidr6>,
+    /// An IPv6-only subnet (EC2's `Ipv6Native`): no IPv4 block, and its
+    /// instances have no private IPv4. EC2 launches IPv6-only instances
+    /// only into such subnets.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ipv6_native: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub public: bool,
 }
@@ -491,14 +498,35 @@ impl World {
                     ),
                 )
             })?;
-            if !vpc.cidr.covers(&s.cidr) {
-                return Err((
-                    format!("subnets[{i}].cidr"),
-                    format!(
-                        "{} is not inside VPC {} ({}); a subnet's block lies within its VPC's",
-                        s.cidr, vpc.id, vpc.cidr
-                    ),
-                ));
+            match (&s.cidr, s.ipv6_native) {
+                (Some(cidr), false) if !vpc.cidr.covers(cidr) => {
+                    return Err((
+                        format!("subnets[{i}].cidr"),
+                        format!(
+                            "{cidr} is not inside VPC {} ({}); a subnet's block lies within its VPC's",
+                            vpc.id, vpc.cidr
+                        ),
+                    ))
+                }
+                (Some(_), true) => {
+                    return Err((
+                        format!("subnets[{i}].cidr"),
+                        "an IPv6-only subnet (ipv6_native) has no IPv4 block; remove cidr, or ipv6_native".into(),
+                    ))
+                }
+                (None, false) => {
+                    return Err((
+                        format!("subnets[{i}].cidr"),
+                        "missing; a subnet has an IPv4 block unless it is IPv6-only (\"ipv6_native\": true)".into(),
+                    ))
+                }
+                (None, true) if s.ipv6_cidr.is_none() => {
+                    return Err((
+                        format!("subnets[{i}].ipv6_cidr"),
+                        "missing; an IPv6-only subnet (ipv6_native) needs an IPv6 block".into(),
+                    ))
+                }
+                _ => {}
             }
             if let Some(block) = &s.ipv6_cidr {
                 let within = vpc.ipv6_cidr.is_some_and(|v| v.covers(block));
@@ -578,16 +606,29 @@ impl World {
                         ),
                     )
                 })?;
-            match (inst.private_ip, inst.ipv6) {
-                (None, None) => return Err((
-                    format!("instances[{i}].private_ip"),
-                    "missing; an instance has a private IPv4, an IPv6 address (\"ipv6\"), or both"
-                        .into(),
-                )),
-                (Some(ip), _) if !subnet.cidr.contains(ip) => {
+            match (inst.private_ip, &subnet.cidr) {
+                (None, Some(_)) => {
                     return Err((
                         format!("instances[{i}].private_ip"),
-                        format!("{ip} is not inside subnet {} ({})", subnet.id, subnet.cidr),
+                        format!("missing; an instance in subnet {} has a private IPv4 (only an IPv6-only subnet's instances have none)", subnet.id),
+                    ))
+                }
+                (Some(ip), None) => {
+                    return Err((
+                        format!("instances[{i}].private_ip"),
+                        format!("{ip}: subnet {} is IPv6-only, so its instances have no private IPv4; remove private_ip", subnet.id),
+                    ))
+                }
+                (Some(ip), Some(cidr)) if !cidr.contains(ip) => {
+                    return Err((
+                        format!("instances[{i}].private_ip"),
+                        format!("{ip} is not inside subnet {} ({cidr})", subnet.id),
+                    ))
+                }
+                (None, None) if inst.ipv6.is_none() => {
+                    return Err((
+                        format!("instances[{i}].ipv6"),
+                        format!("missing; an instance in IPv6-only subnet {} has an IPv6 address", subnet.id),
                     ))
                 }
                 _ => {}
@@ -903,6 +944,25 @@ mod tests {
         World::parse("w.json", &value.to_string())
     }
 
+    /// An IPv6-only instance in an IPv6-only subnet loads, and EC2 would
+    /// show it with a resource-based private DNS name and no IPv4.
+    #[test]
+    fn an_ipv6_only_instance_loads_with_a_resource_name() {
+        let mut w = base();
+        w["vpcs"][0]["ipv6_cidr"] = "2600:1f18::/56".into();
+        w["subnets"][0] = serde_json::json!({"id": "s-1", "vpc": "vpc-1", "ipv6_native": true, "ipv6_cidr": "2600:1f18:0:1::/64"});
+        w["instances"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("private_ip");
+        w["instances"][0]["ipv6"] = "2600:1f18:0:1::5".into();
+        let world = load(&w).unwrap();
+        let facts = world.instance_facts(&world.instances[0]);
+        assert_eq!(facts.private_ip, None);
+        assert_eq!(facts.ipv6, Some("2600:1f18:0:1::5".parse().unwrap()));
+        assert_eq!(facts.private_dns_name.as_deref(), Some("i-1.ec2.internal"));
+    }
+
     #[test]
     fn the_base_world_loads() {
         let world = load(&base()).unwrap();
@@ -944,6 +1004,13 @@ mod tests {
     #[case::ip_outside_its_subnet(|w: &mut serde_json::Value| w["instances"][0]["private_ip"] = "10.0.2.5".into(), "instances[0].private_ip: 10.0.2.5 is not inside subnet s-1 (10.0.1.0/24)")]
     #[case::cidr_banana(|w: &mut serde_json::Value| w["vpcs"][0]["cidr"] = "banana".into(), "vpcs[0].cidr: 'banana' is not a CIDR block")]
     #[case::cidr_with_host_bits(|w: &mut serde_json::Value| w["subnets"][0]["cidr"] = "10.0.1.7/24".into(), "subnets[0].cidr: '10.0.1.7/24' has host bits set")]
+    #[case::ipv6_cidr_banana(|w: &mut serde_json::Value| w["vpcs"][0]["ipv6_cidr"] = "banana".into(), "vpcs[0].ipv6_cidr: 'banana' is not an IPv6 CIDR block")]
+    #[case::ipv6_cidr_with_host_bits(|w: &mut serde_json::Value| { w["vpcs"][0]["ipv6_cidr"] = "2600:1f18::1/56".into(); }, "has host bits set")]
+    #[case::subnet_ipv6_without_a_vpc_block(|w: &mut serde_json::Value| w["subnets"][0]["ipv6_cidr"] = "2600:1f18:0:1::/64".into(), "subnets[0].ipv6_cidr: 2600:1f18:0:1::/64 is not inside VPC vpc-1's IPv6 block (no IPv6 block)")]
+    #[case::instance_ipv6_outside_its_subnet(|w: &mut serde_json::Value| { w["vpcs"][0]["ipv6_cidr"] = "2600:1f18::/56".into(); w["subnets"][0]["ipv6_cidr"] = "2600:1f18:0:1::/64".into(); w["instances"][0]["ipv6"] = "2600:1f18:0:2::5".into(); }, "instances[0].ipv6: 2600:1f18:0:2::5 is not inside subnet s-1's IPv6 block (2600:1f18:0:1::/64)")]
+    #[case::no_ipv4_in_a_dual_stack_subnet(|w: &mut serde_json::Value| { w["instances"][0].as_object_mut().unwrap().remove("private_ip"); }, "instances[0].private_ip: missing; an instance in subnet s-1 has a private IPv4")]
+    #[case::ipv6_native_subnet_with_ipv4(|w: &mut serde_json::Value| { w["subnets"][0]["ipv6_native"] = true.into(); }, "subnets[0].cidr: an IPv6-only subnet (ipv6_native) has no IPv4 block")]
+    #[case::ipv6_native_subnet_without_ipv6(|w: &mut serde_json::Value| { w["subnets"][0]["ipv6_native"] = true.into(); w["subnets"][0].as_object_mut().unwrap().remove("cidr"); }, "subnets[0].ipv6_cidr: missing; an IPv6-only subnet (ipv6_native) needs an IPv6 block")]
     #[case::subnet_outside_its_vpc(|w: &mut serde_json::Value| w["subnets"][0]["cidr"] = "10.9.1.0/24".into(), "subnets[0].cidr: 10.9.1.0/24 is not inside VPC vpc-1")]
     #[case::registry_time_garbage(|w: &mut serde_json::Value| w["registry"][0]["last_event_time"] = "garbage".into(), "registry[0].last_event_time: 'garbage' is not an RFC 3339 time")]
     #[case::registry_unknown_zone(|w: &mut serde_json::Value| w["registry"][0]["records"][0]["zone_id"] = "Z9".into(), "registry[0].records[0].zone_id: unknown zone 'Z9'")]
