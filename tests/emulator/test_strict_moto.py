@@ -381,12 +381,56 @@ def run_lifecycle(ep: str) -> None:
     check("5: a reset clears them", http(ep, "GET", path)[1], {"waiting": [], "completed": []})
 
 
+def run_ipv6(ep: str) -> None:
+    """MOTO GAP 6a-6d (tests/emulator/moto_ipv6.py): IPv6 in EC2 as AWS answers it."""
+    kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
+              aws_secret_access_key="testing")
+    ec2 = boto3.client("ec2", **kw)
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16", Ipv6CidrBlock="2600:1f18:abcd:100::/56")["Vpc"]
+    ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": True})
+    blocks = ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"]
+    check("6a: CreateVpc keeps the given IPv6 block",
+          [(b["Ipv6CidrBlock"], b["Ipv6CidrBlockState"]["State"]) for b in blocks],
+          [("2600:1f18:abcd:100::/56", "associated")])
+    dual = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.1.2.0/24",
+                             Ipv6CidrBlock="2600:1f18:abcd:102::/64")["Subnet"]["SubnetId"]
+    blocks = ec2.describe_subnets(SubnetIds=[dual])["Subnets"][0]["Ipv6CidrBlockAssociationSet"]
+    check("6b: a subnet's IPv6 block state",
+          [(b["Ipv6CidrBlock"], b["Ipv6CidrBlockState"]) for b in blocks],
+          [("2600:1f18:abcd:102::/64", {"State": "associated"})])
+    only6 = ec2.create_subnet(VpcId=vpc["VpcId"], Ipv6Native=True,
+                              Ipv6CidrBlock="2600:1f18:abcd:103::/64")["Subnet"]["SubnetId"]
+    ami = ec2.describe_images()["Images"][0]["ImageId"]
+
+    def launch(nic: dict[str, Any]) -> dict[str, Any]:
+        iid = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                                NetworkInterfaces=[{"DeviceIndex": 0, **nic}])["Instances"][0]["InstanceId"]
+        return ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+
+    def ipv6_of(i: dict[str, Any]) -> list[str]:
+        return [a["Ipv6Address"] for n in i["NetworkInterfaces"] for a in n.get("Ipv6Addresses", [])]
+
+    i = launch({"SubnetId": dual, "PrivateIpAddress": "10.1.2.4",
+                "Ipv6Addresses": [{"Ipv6Address": "2600:1f18:abcd:102::4"}]})
+    check("6c: NetworkInterfaces[].Ipv6Addresses",
+          (i.get("PrivateIpAddress"), i.get("PrivateDnsName"), ipv6_of(i)),
+          ("10.1.2.4", "ip-10-1-2-4.ec2.internal", ["2600:1f18:abcd:102::4"]))
+    i = launch({"SubnetId": dual, "Ipv6AddressCount": 2})
+    check("6c: NetworkInterfaces[].Ipv6AddressCount", len(ipv6_of(i)), 2)
+    i = launch({"SubnetId": only6, "Ipv6Addresses": [{"Ipv6Address": "2600:1f18:abcd:103::6"}]})
+    check("6d: an IPv6-only instance: no IPv4, a resource-based name",
+          (i.get("PrivateIpAddress"), i.get("PrivateDnsName"), ipv6_of(i)),
+          (None, f"{i['InstanceId']}.ec2.internal", ["2600:1f18:abcd:103::6"]))
+    http(ep, "POST", "/moto-api/reset")
+
+
 def main() -> None:
     proc, ep = start_server()
     try:
         run(ep)
         run_cloudformation(ep)
         run_lifecycle(ep)
+        run_ipv6(ep)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
