@@ -336,4 +336,30 @@ pub(crate) mod tests {
         assert_eq!(lines[3].dimensions["Outcome"], "good");
         assert_eq!(lines[3].metrics["DdnsRequests"], 1.0);
     }
+
+    #[test]
+    fn lifecycle_hooks_are_one_line_per_result() {
+        use ec2_ddns_core::lifecycle::{HookOutcome, HookResult};
+        let mut tally = Tally::default();
+        tally.event(Kind::Lifecycle, Outcome::Applied);
+        tally.hook(&HookOutcome::Completed(HookResult::Continue));
+        tally.hook(&HookOutcome::Completed(HookResult::Continue));
+        tally.hook(&HookOutcome::NotWaiting);
+        let lines: Vec<Emf> = lines(&tally, &settings(), 1_795_000_000_000)
+            .iter()
+            .map(|l| read_emf(&l.to_string()))
+            .collect();
+        let hooks: Vec<(&str, f64)> = lines
+            .iter()
+            .filter(|l| l.metrics.contains_key("LifecycleHooks"))
+            .map(|l| {
+                assert_eq!(l.dimension_sets, [["Function", "Result"]]);
+                (l.dimensions["Result"].as_str(), l.metrics["LifecycleHooks"])
+            })
+            .collect();
+        assert_eq!(hooks, [("CONTINUE", 2.0), ("NotWaiting", 1.0)]);
+        assert!(lines
+            .iter()
+            .any(|l| l.dimensions.get("Kind").map(String::as_str) == Some("lifecycle")));
+    }
 }
