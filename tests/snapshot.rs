@@ -75,6 +75,21 @@ const CASES: &[Case] = &[
         ],
         conflicts: 2,
     },
+    Case {
+        // IPv6: VPC and subnet IPv6 blocks, an IPv6-only subnet, a
+        // dual-stack and an IPv6-only instance carried by the snapshot.
+        world: "fixtures/worlds/ipv6.json",
+        aliases: &[],
+        steps: &[
+            "launch dual",
+            "launch v6only",
+            "tag v6only CNAME=www.corp.example",
+            "stop dual",
+            "start dual",
+            "terminate v6only",
+        ],
+        conflicts: 0,
+    },
 ];
 
 /// The case's world with its alias records added, written where the

@@ -24,6 +24,10 @@ patched, and tests/emulator/test_strict_moto.py checks each through boto3.
     moto also fails the launch (HTTP 500, IndexError) making the interface's
     DNS name out of the IPv6 address as if it were dotted IPv4; the
     interface gets none (AWS names it by the instance, which has no id yet).
+6e. An IPv6-only subnet's `AvailableIpAddressCount` is its IPv6 block's
+    size less 5 (18446744073709551610 for a /64), which no AWS SDK can read
+    (an Int32: the Rust SDK fails the whole DescribeSubnets). AWS counts
+    unused private IPv4 addresses there, and an IPv6-only subnet has none: 0.
 
 Not patched, because nothing here depends on it: the instance's own
 `Ipv6Address` (moto leaves it out; the registrar then reads the primary
@@ -141,3 +145,16 @@ def _instance_private_dns_name(self: Instance) -> str:
 Instance.private_ip = property(_instance_private_ip)  # type: ignore[assignment]
 Instance.private_ip_address = property(_instance_private_ip_address)  # type: ignore[assignment]
 Instance.private_dns_name = property(_instance_private_dns_name)  # type: ignore[assignment]
+
+
+# MOTO GAP 6e: an IPv6-only subnet has no IPv4 addresses to count.
+_available_ip_address_count = Subnet.available_ip_address_count
+
+
+def _ipv4_available_count(self: Subnet) -> int:
+    if getattr(self, "ipv6_native", False):
+        return 0
+    return _available_ip_address_count.fget(self)
+
+
+Subnet.available_ip_address_count = property(_ipv4_available_count)  # type: ignore[assignment]

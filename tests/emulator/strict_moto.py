@@ -104,12 +104,12 @@ every service and `/moto-api/reset` work as usual), with these changes.
    moment (`name TYPE`), so a test can tell what was written before it.
    GET /_ec2ddns/lifecycle-actions answers {"waiting": [...], "completed":
    [...]}; DELETE and /moto-api/reset clear both.
-6. IPv6 in EC2 (MOTO GAP 6a-6d, patched in tests/emulator/moto_ipv6.py, which
+6. IPv6 in EC2 (MOTO GAP 6a-6e, patched in tests/emulator/moto_ipv6.py, which
    says what each one is): CreateVpc keeps a given Ipv6CidrBlock, a subnet's
    IPv6 block state reads as AWS writes it, RunInstances honours
    NetworkInterfaces[].Ipv6Addresses and Ipv6AddressCount, and an instance
    in an IPv6-only subnet has no private IPv4 and a resource-based private
-   DNS name.
+   DNS name; an IPv6-only subnet counts no available IPv4 addresses.
 """
 
 from __future__ import annotations
@@ -725,7 +725,7 @@ def _put_policy_as_json(self: IamRole, policy_name: str, policy_json: Any) -> No
 IamRole.put_policy = _put_policy_as_json  # type: ignore[method-assign]
 assert InvalidEventPatternException  # raised by EventPattern.load for a bad pattern
 
-# --- 6. IPv6 in EC2 (MOTO GAP 6a-6d) ------------------------------------------------
+# --- 6. IPv6 in EC2 (MOTO GAP 6a-6e) ------------------------------------------------
 # In a module of its own, imported for its patches: tests/emulator/moto_ipv6.py.
 import moto_ipv6  # noqa: E402,F401  (this file's directory is on sys.path)
 

@@ -382,7 +382,7 @@ def run_lifecycle(ep: str) -> None:
 
 
 def run_ipv6(ep: str) -> None:
-    """MOTO GAP 6a-6d (tests/emulator/moto_ipv6.py): IPv6 in EC2 as AWS answers it."""
+    """MOTO GAP 6a-6e (tests/emulator/moto_ipv6.py): IPv6 in EC2 as AWS answers it."""
     kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
               aws_secret_access_key="testing")
     ec2 = boto3.client("ec2", **kw)
@@ -400,6 +400,8 @@ def run_ipv6(ep: str) -> None:
           [("2600:1f18:abcd:102::/64", {"State": "associated"})])
     only6 = ec2.create_subnet(VpcId=vpc["VpcId"], Ipv6Native=True,
                               Ipv6CidrBlock="2600:1f18:abcd:103::/64")["Subnet"]["SubnetId"]
+    check("6e: an IPv6-only subnet counts no IPv4 addresses",
+          ec2.describe_subnets(SubnetIds=[only6])["Subnets"][0]["AvailableIpAddressCount"], 0)
     ami = ec2.describe_images()["Images"][0]["ImageId"]
 
     def launch(nic: dict[str, Any]) -> dict[str, Any]:
