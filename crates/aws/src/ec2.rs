@@ -254,3 +254,82 @@ impl Instances for Ec2 {
             .map(Some)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::{
+        InstanceIpv6Address, InstanceNetworkInterface, InstanceNetworkInterfaceAttachment,
+    };
+
+    fn eni(device: i32, addresses: &[(&str, Option<bool>)]) -> InstanceNetworkInterface {
+        let mut n = InstanceNetworkInterface::builder().attachment(
+            InstanceNetworkInterfaceAttachment::builder()
+                .device_index(device)
+                .build(),
+        );
+        for (ip, primary) in addresses {
+            let mut a = InstanceIpv6Address::builder().ipv6_address(*ip);
+            if let Some(p) = primary {
+                a = a.is_primary_ipv6(*p);
+            }
+            n = n.ipv6_addresses(a.build());
+        }
+        n.build()
+    }
+
+    /// The primary IPv6 address: `Ipv6Address` first, else the primary
+    /// interface's (device 0) address marked primary, else its first; a
+    /// secondary interface's never; garbage is no address.
+    #[test]
+    fn the_primary_ipv6_address() {
+        let cases: Vec<(&str, Instance, Option<&str>)> = vec![
+            ("none", Instance::builder().build(), None),
+            (
+                "Ipv6Address wins",
+                Instance::builder()
+                    .ipv6_address("2001:db8::1")
+                    .network_interfaces(eni(0, &[("2001:db8::2", Some(true))]))
+                    .build(),
+                Some("2001:db8::1"),
+            ),
+            (
+                "the primary interface's first",
+                Instance::builder()
+                    .network_interfaces(eni(1, &[("2001:db8::9", None)]))
+                    .network_interfaces(eni(0, &[("2001:db8::2", None), ("2001:db8::3", None)]))
+                    .build(),
+                Some("2001:db8::2"),
+            ),
+            (
+                "the one marked primary",
+                Instance::builder()
+                    .network_interfaces(eni(
+                        0,
+                        &[("2001:db8::2", Some(false)), ("2001:db8::3", Some(true))],
+                    ))
+                    .build(),
+                Some("2001:db8::3"),
+            ),
+            (
+                "only a secondary interface's",
+                Instance::builder()
+                    .network_interfaces(eni(1, &[("2001:db8::9", None)]))
+                    .build(),
+                None,
+            ),
+            (
+                "not an address",
+                Instance::builder().ipv6_address("banana").build(),
+                None,
+            ),
+        ];
+        for (what, instance, want) in cases {
+            assert_eq!(
+                primary_ipv6(&instance),
+                want.map(|w| w.parse().unwrap()),
+                "{what}"
+            );
+        }
+    }
+}
