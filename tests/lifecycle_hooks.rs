@@ -100,6 +100,10 @@ async fn a_launch_hook_is_completed_only_after_the_records_and_the_item_are_writ
     }
     // The token is never shown whole, in the answer as anywhere.
     assert!(!answer.to_string().contains("07e2-4ed2"), "{answer}");
+    assert_eq!(
+        answer["lifecycle"],
+        "launch hook ec2-ddns-launch of Auto Scaling group web (token c613620e…)"
+    );
 }
 
 #[tokio::test]

@@ -129,7 +129,10 @@ pub fn summary_text(s: &Summary) -> String {
     let mut state = match (&s.state, s.changed_tags.is_empty()) {
         (Some(st), _) => st.to_string(),
         (None, false) => format!("tag change {}", s.changed_tags.join(",")),
-        (None, true) => String::new(),
+        (None, true) => match &s.lifecycle {
+            Some(action) => format!("lifecycle {}", action.split(' ').next().unwrap_or_default()),
+            None => String::new(),
+        },
     };
     // The live state decided; say so when it is not what the event named.
     if let Some(live) = s.live_state.filter(|live| Some(*live) != s.state) {

@@ -69,6 +69,10 @@ pub struct Summary {
     /// The tag keys a tag-change event named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed_tags: Vec<String>,
+    /// The Auto Scaling lifecycle action an event carried (its token
+    /// shortened): `launch hook H of Auto Scaling group G (token 1a2b3c4d…)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
     /// The state EC2 reported when the instance was described, which is
     /// what decided (the event is only a hint); absent when not described.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,7 @@ impl Summary {
             instance_id: String::new(),
             state: None,
             changed_tags: Vec::new(),
+            lifecycle: None,
             live_state: None,
             outcome: Outcome::NothingToDo,
             dry_run: false,
@@ -123,6 +128,7 @@ impl Summary {
             instance_id: change.instance_id.clone(),
             state: change.state(),
             changed_tags: change.changed_tags().to_vec(),
+            lifecycle: change.lifecycle().map(ToString::to_string),
             ..Summary::empty()
         }
     }
