@@ -244,9 +244,16 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
     if let Some(url) = &options.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    if let Some(region) = &options.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
+    // An explicit region, else the SDK's chain (AWS_REGION, the profile,
+    // IMDS), else us-east-1, as `--help` says: without the last, a machine
+    // with no region configured fails every call with "missing signing
+    // region" instead.
+    loader = match &options.region {
+        Some(region) => loader.region(aws_config::Region::new(region.clone())),
+        None => loader.region(
+            aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1"),
+        ),
+    };
     let shared = loader.load().await;
     let region = shared
         .region()

@@ -758,11 +758,6 @@ mod tests {
     /// metrics).
     const NOT_SETTINGS: [&str; 1] = ["DDNS_METRICS_NAMESPACE"];
 
-    /// Settings the stack does not pass yet, so the function runs on their
-    /// defaults: `DDNS_PUBLIC_IPV6` (issue 21; the template's owner adds
-    /// the parameter).
-    const NOT_IN_THE_STACK_YET: [&str; 1] = ["DDNS_PUBLIC_IPV6"];
-
     /// What the Lambda function and the CLI are given: every `DDNS_*`
     /// variable of the stack's function is a setting (or one of
     /// [`NOT_SETTINGS`]), and every setting is given by the stack.
@@ -783,10 +778,7 @@ mod tests {
                     && !NOT_SETTINGS.contains(&key.as_str())
             })
             .collect();
-        let settings: BTreeSet<String> = variables()
-            .into_iter()
-            .filter(|v| !NOT_IN_THE_STACK_YET.contains(&v.as_str()) || set.contains(v))
-            .collect();
+        let settings: BTreeSet<String> = variables().into_iter().collect();
         assert_eq!(set, settings);
     }
 

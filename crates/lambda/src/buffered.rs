@@ -128,11 +128,11 @@ where
             Ok(Event::Scheduled { event_id, .. }) => scheduled.push((m.id.as_str(), event_id)),
             Ok(Event::Ignored { reason, .. }) => {
                 info!(message_id = %m.id, "{reason}");
-                tally.event(Kind::Sqs, Outcome::NothingToDo);
+                tally.event(Kind::Other, Outcome::NothingToDo);
             }
             Err(e) => {
                 error!(message_id = %m.id, error = %e, "message rejected: not an event this function handles; not redelivered");
-                tally.event(Kind::Sqs, Outcome::Error);
+                tally.event(Kind::Other, Outcome::Error);
             }
         }
     }
@@ -152,8 +152,11 @@ where
             warn!(instance = %instance_id, "{w}");
         }
         crate::summarized(tally, summary);
-        for _ in group.iter() {
-            tally.event(Kind::Sqs, summary.outcome);
+        // Each message by the kind of event it carries, as if it had come
+        // alone: the alarms and the dashboard read the same kinds in both
+        // modes.
+        for (_, event) in group.iter() {
+            tally.event(Kind::of(event), summary.outcome);
         }
         match (summary.outcome, summary.retryable) {
             (Outcome::Error, Some(true)) => {
@@ -185,7 +188,7 @@ where
             }
         };
         for _ in &scheduled {
-            tally.event(Kind::Sqs, outcome);
+            tally.event(Kind::Scheduled, outcome);
         }
     }
     let mut answer = SqsBatchResponse::default();

@@ -298,9 +298,9 @@ pub(crate) mod tests {
             records_created: 5,
             ..Tally::default()
         };
-        tally.event(Kind::Sqs, Outcome::Applied);
-        tally.event(Kind::Sqs, Outcome::Applied);
-        tally.event(Kind::Sqs, Outcome::Error);
+        tally.event(Kind::StateChange, Outcome::Applied);
+        tally.event(Kind::StateChange, Outcome::Applied);
+        tally.event(Kind::StateChange, Outcome::Error);
         tally.ddns_requests.insert("good", 1);
         let lines: Vec<Emf> = lines(&tally, &settings(), 1_795_000_000_000)
             .iter()
@@ -329,7 +329,10 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(
             by_kind,
-            [("sqs", "error", 1.0), ("sqs", "applied", 2.0)],
+            [
+                ("state-change", "error", 1.0),
+                ("state-change", "applied", 2.0)
+            ],
             "most serious first"
         );
         assert_eq!(lines[3].dimension_sets, [["Function", "Outcome"]]);

@@ -27,8 +27,6 @@ pub enum Kind {
     Lifecycle,
     /// The schedule's event: the full reconcile.
     Scheduled,
-    /// One message of an SQS batch (buffered mode), whatever it holds.
-    Sqs,
     /// A request to the DDNS endpoint.
     Ddns,
     /// Anything else: an event about no instance, or not an event at all.
@@ -43,7 +41,6 @@ impl Kind {
             Kind::TagChange => "tag-change",
             Kind::Lifecycle => "lifecycle",
             Kind::Scheduled => "scheduled",
-            Kind::Sqs => "sqs",
             Kind::Ddns => "ddns",
             Kind::Other => "other",
         }
@@ -71,9 +68,11 @@ pub fn most_serious(outcomes: impl IntoIterator<Item = Outcome>) -> Outcome {
 /// The counts of one invocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// Events handled, by kind and outcome (an SQS batch: one per message).
+    /// Events handled, by kind and outcome (an SQS batch: one per message,
+    /// by the kind of event it carries).
     pub events: BTreeMap<(Kind, Outcome), usize>,
-    /// Records created (CREATE and UPSERT) and deleted, every source.
+    /// Records created and deleted, every source (the registrar never sends
+    /// UPSERT; a DDNS answer counts what it changed).
     pub records_created: usize,
     pub records_deleted: usize,
     /// Wanted records held by someone else, and names never writable.

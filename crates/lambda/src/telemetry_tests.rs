@@ -318,6 +318,11 @@ async fn an_sqs_batch_counts_one_event_per_message() {
         .as_array()
         .map_or(0, Vec::len);
     assert_eq!(metrics.total("Events"), messages as f64);
-    assert_eq!(metrics.events("sqs", "applied"), Some(messages as f64));
+    // Each message by the kind of event it carries (here all state
+    // changes of web-1), with its instance's outcome.
+    assert_eq!(
+        metrics.events("state-change", "applied"),
+        Some(messages as f64)
+    );
     assert_eq!(metrics.total("RecordsCreated"), 5.0);
 }
