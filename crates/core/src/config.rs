@@ -774,7 +774,9 @@ mod tests {
             .map(|(key, _)| key.to_string())
             .filter(|key| {
                 key.starts_with("DDNS_")
-                    && key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                    && key
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
                     && !NOT_SETTINGS.contains(&key.as_str())
             })
             .collect();
