@@ -466,22 +466,27 @@ async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after
     };
     env.calls.take();
     hooks.calls.take();
+    // One delivery of `action` to the real handler on moto's ports.
+    let deliver = async |action: &LifecycleAction, id: &str| {
+        let mut tally = Tally::default();
+        let answer = ec2_ddns_lambda::handle_hooked(
+            &env.registrar,
+            &hooks.hooks,
+            payload(action, id),
+            None,
+            &mut tally,
+        )
+        .await
+        .expect("answered");
+        (answer, tally)
+    };
 
     let launch = start(
         "ec2-ddns-launch",
         Transition::Launching,
         "c613620e-07e2-4ed2-a9e2-ef8258911ade",
     );
-    let mut tally = Tally::default();
-    let answer = ec2_ddns_lambda::handle_hooked(
-        &env.registrar,
-        &hooks.hooks,
-        payload(&launch, "l-1"),
-        None,
-        &mut tally,
-    )
-    .await
-    .expect("answered");
+    let (answer, tally) = deliver(&launch, "l-1").await;
     assert_eq!(answer["outcome"], "applied", "{answer}");
     assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
     let held = held_at_completion(0);
@@ -503,16 +508,7 @@ async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after
     );
 
     // The same event again (a duplicate delivery): nothing waits any more.
-    let mut tally = Tally::default();
-    let again = ec2_ddns_lambda::handle_hooked(
-        &env.registrar,
-        &hooks.hooks,
-        payload(&launch, "l-1"),
-        None,
-        &mut tally,
-    )
-    .await
-    .expect("answered");
+    let (again, tally) = deliver(&launch, "l-1").await;
     assert_eq!(again["outcome"], "nothing-to-do", "{again}");
     assert_eq!(tally.hooks, [("NotWaiting", 1)].into());
 
@@ -522,16 +518,7 @@ async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after
         Transition::Terminating,
         "0f4b8a61-5c1d-4d3e-8a9b-3c2d1e0f9a8b",
     );
-    let mut tally = Tally::default();
-    let answer = ec2_ddns_lambda::handle_hooked(
-        &env.registrar,
-        &hooks.hooks,
-        payload(&terminate, "t-1"),
-        None,
-        &mut tally,
-    )
-    .await
-    .expect("answered");
+    let (answer, tally) = deliver(&terminate, "t-1").await;
     assert_eq!(answer["outcome"], "applied", "{answer}");
     assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
     let held = held_at_completion(1);
