@@ -43,7 +43,7 @@ const INVOCATION_TARGET: &str = "ec2_ddns::invocation";
 const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response";
 
 /// The keys this module writes; an event field never takes their place.
-const RESERVED: [&str; 7] = [
+pub(crate) const RESERVED: [&str; 7] = [
     "level",
     "timestamp",
     "message",

@@ -156,15 +156,7 @@ async fn a_running_event_counts_its_records_calls_throttles_and_cold_start() {
         let lines = process.logs_of(request);
         assert!(!lines.is_empty(), "{request}: {:#?}", process.logs.lines());
         for line in &lines {
-            for key in [
-                "level",
-                "timestamp",
-                "message",
-                "service",
-                "cold_start",
-                "function_request_id",
-                "xray_trace_id",
-            ] {
+            for key in crate::logs::RESERVED {
                 assert!(line.get(key).is_some(), "{key} missing: {line}");
             }
             assert_eq!(line["cold_start"], cold, "{line}");

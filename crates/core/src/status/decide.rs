@@ -370,6 +370,20 @@ mod tests {
         foreign: Vec<Foreign>,
     }
 
+    impl Row {
+        /// The evidence this row stands for, as `gather` hands it over.
+        fn evidence(&self) -> Evidence<'_> {
+            Evidence {
+                kind: self.kind,
+                known: self.known,
+                has_item: self.has_item,
+                records: &self.records,
+                plan: &self.plan,
+                foreign: &self.foreign,
+            }
+        }
+    }
+
     fn row(kind: SubjectKind) -> Row {
         Row {
             kind,
@@ -529,14 +543,7 @@ mod tests {
         #[case] expected_fixes: Vec<Fix>,
         #[case] reason: &str,
     ) {
-        let e = Evidence {
-            kind: r.kind,
-            known: r.known,
-            has_item: r.has_item,
-            records: &r.records,
-            plan: &r.plan,
-            foreign: &r.foreign,
-        };
+        let e = r.evidence();
         let v = verdict(&e);
         assert_eq!(v, expected);
         assert_eq!(fixes(&e), expected_fixes);
@@ -554,14 +561,7 @@ mod tests {
             RecordType::Cname,
             ConflictKind::Held,
         ));
-        let e = Evidence {
-            kind: r.kind,
-            known: r.known,
-            has_item: r.has_item,
-            records: &r.records,
-            plan: &r.plan,
-            foreign: &r.foreign,
-        };
+        let e = r.evidence();
         assert_eq!(verdict(&e), Verdict::Conflict);
         assert_eq!(fixes(&e), vec![Fix::Reconcile]);
     }
