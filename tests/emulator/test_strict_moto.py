@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
 the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need,
-and Auto Scaling's lifecycle actions (5).
+Auto Scaling's lifecycle actions (5), IPv6 in EC2 (6), and record sets with a SetIdentifier:
+their routing rules and their listing (7a-7e).
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -227,6 +228,241 @@ def run(ep: str) -> None:
     check("reset clears moto", r53.list_hosted_zones()["HostedZones"], [])
 
 
+def run_routing(ep: str) -> None:
+    """MOTO GAP 7a-7e: record sets with a SetIdentifier (routing policies), and listing them."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    r53 = boto3.client("route53", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing", config=cfg)
+    zid = r53.create_hosted_zone(Name="fleet.example.", CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"]
+    routed = ("Weight", "Region", "Failover", "GeoLocation", "MultiValueAnswer", "CidrRoutingConfig",
+              "GeoProximityLocation", "HealthCheckId")
+
+    def rs(label: str, value: str = "10.0.0.1", rtype: str = "A", sid: str | None = None,
+           alias: str | None = None, **routing: Any) -> dict[str, Any]:
+        """The record set `label`.fleet.example., TTL 60, with the routing fields given."""
+        rrset: dict[str, Any] = {"Name": f"{label}.fleet.example.", "Type": rtype}
+        if sid is not None:
+            rrset["SetIdentifier"] = sid
+        if alias:
+            rrset["AliasTarget"] = {"HostedZoneId": "Z35SXDOTRQ7X7K", "DNSName": alias,
+                                    "EvaluateTargetHealth": False}
+        else:
+            rrset.update(TTL=60, ResourceRecords=[{"Value": value}])
+        return {**rrset, **routing}
+
+    def mv(label: str, sid: str, value: str = "10.0.0.1", rtype: str = "A", **more: Any) -> dict[str, Any]:
+        """A multivalue answer record set, as the registrar writes them."""
+        return rs(label, value, rtype, sid=sid, MultiValueAnswer=True, **more)
+
+    def batch(*changes: tuple[str, dict[str, Any]]) -> Callable[[], Any]:
+        return lambda: r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [
+            {"Action": action, "ResourceRecordSet": rrset} for action, rrset in changes]})
+
+    def records() -> dict[tuple[str, str, str | None], Any]:
+        rrs = r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]
+        return {(r["Name"], r["Type"], r.get("SetIdentifier")): (
+            r.get("TTL"), sorted(v["Value"] for v in r.get("ResourceRecords", [])),
+            r.get("AliasTarget", {}).get("DNSName"), {k: r[k] for k in routed if k in r})
+            for r in rrs if r["Type"] not in ("NS", "SOA")}
+
+    def accepted(what: str, call: Callable[[], Any]) -> None:
+        check(what, outcome(call)[:3], (200, None, None))
+
+    def refused(what: str, call: Callable[[], Any], message: str, code: str = "InvalidChangeBatch") -> None:
+        """The batch is refused with exactly `code` and `message`, and nothing changes."""
+        before = records()
+        status, got_code, got, _ = outcome(call)
+        check(f"{what}: refused", (status, got_code, got), (400, code, message))
+        check(f"{what}: nothing changed", records(), before)
+
+    # 7a: DELETE with a SetIdentifier deletes the record set of that name, type and
+    # identifier, not every one with that identifier.
+    accepted("7a: one SetIdentifier at two names and two types", batch(
+        ("CREATE", mv("a", "i-1")), ("CREATE", mv("b", "i-1", "2001:db8::1", "AAAA")),
+        ("CREATE", mv("c", "i-1", "10.0.0.3")), ("CREATE", mv("c", "i-1", "2001:db8::3", "AAAA"))))
+    accepted("7a: DELETE a. A i-1", batch(("DELETE", mv("a", "i-1"))))
+    accepted("7a: DELETE c. A i-1", batch(("DELETE", mv("c", "i-1", "10.0.0.3"))))
+    check("7a: the others with that identifier are left", sorted(records()),
+          [("b.fleet.example.", "AAAA", "i-1"), ("c.fleet.example.", "AAAA", "i-1")])
+
+    # 7b: one routing policy with a SetIdentifier, none without (InvalidInput, each
+    # change of the batch checked before any is applied).
+    def expected_one(name: str, found: str, action: str = "CREATE", rtype: str = "A") -> str:
+        return ("Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, or "
+                f"MultiValueAnswer], but found {found} in Change with [Action={action}, "
+                f"Name={name}.fleet.example., Type={rtype}, SetIdentifier=i-1]")
+
+    def missing_sid(name: str, action: str = "CREATE") -> str:
+        return ("Invalid request: Missing field 'SetIdentifier' in Change with "
+                f"[Action={action}, Name={name}.fleet.example., Type=A, SetIdentifier=null]")
+    refused("7b: a SetIdentifier without a routing policy", batch(("CREATE", rs("d", sid="i-1"))),
+            expected_one("d", "none"), "InvalidInput")
+    refused("7b: MultiValueAnswer false is no routing policy",
+            batch(("CREATE", rs("d", sid="i-1", MultiValueAnswer=False))), expected_one("d", "none"), "InvalidInput")
+    refused("7b: two routing policies", batch(("UPSERT", mv("d", "i-1", Weight=1))),
+            expected_one("d", "more than one", "UPSERT"), "InvalidInput")
+    refused("7b: MultiValueAnswer without a SetIdentifier", batch(("CREATE", rs("d", MultiValueAnswer=True))),
+            missing_sid("d"), "InvalidInput")
+    refused("7b: Weight 0 without a SetIdentifier", batch(("CREATE", rs("d", Weight=0))),
+            missing_sid("d"), "InvalidInput")
+    refused("7b: MultiValueAnswer false without a SetIdentifier",
+            batch(("UPSERT", rs("d", MultiValueAnswer=False))), missing_sid("d", "UPSERT"), "InvalidInput")
+    refused("7b: a bad change after a good one", batch(("CREATE", mv("d", "i-1")), ("CREATE", rs("e", sid="i-1"))),
+            expected_one("e", "none"), "InvalidInput")
+    refused("7b: DELETE of a multivalue record set without its MultiValueAnswer",
+            batch(("DELETE", rs("b", "2001:db8::1", "AAAA", sid="i-1"))),
+            expected_one("b", "none", "DELETE", "AAAA"), "InvalidInput")
+
+    # 7b: what multivalue answer record sets cannot be.
+    refused("7b: a multivalue CNAME", batch(("CREATE", mv("m", "i-1", "t.example.", "CNAME"))),
+            "[Multivalue answer rrset should not be of type CNAME]")
+    refused("7b: a multivalue NS", batch(("CREATE", mv("m", "i-1", "ns1.example.", "NS"))),
+            "[Multivalue answer rrset should not be of type NS]")
+    refused("7b: a multivalue alias", batch(("CREATE", rs("m", sid="i-1", alias="lb.example.", MultiValueAnswer=True))),
+            "[Multivalue answer rrset should not be an alias rrset]")
+
+    # 7b: one routing policy at a name and type, simple (alone) or with identifiers.
+    accepted("7b: multivalue record sets at one name and type", batch(
+        *[("CREATE", mv("www", f"i-{n}", f"10.0.1.{n}")) for n in (1, 2, 3)]))
+    others = "[RRSet with DNS name www.fleet.example., type A cannot be created as other RRSets exist with the same name and type.]"
+    refused("7b: a simple record set beside multivalue ones", batch(("CREATE", rs("www", "10.0.1.9"))), others)
+    refused("7b: a simple record set beside multivalue ones (UPSERT)", batch(("UPSERT", rs("www", "10.0.1.9"))), others)
+    refused("7b: weighted beside multivalue", batch(("CREATE", rs("www", sid="w", Weight=1))),
+            "[RRSet with DNS name www.fleet.example., type A, SetIdentifier w cannot be created as a "
+            "non-weighted set exists with the same name and type.]")
+    refused("7b: latency beside multivalue", batch(("UPSERT", rs("www", sid="l", Region="eu-west-1"))),
+            "[RRSet with DNS name www.fleet.example., type A, SetIdentifier l, and Region Name=eu-west-1 "
+            "cannot be created because a non-latency RRSet with the same name and type already exists.]")
+    accepted("7b: another type at the name is no mix", batch(("CREATE", mv("www", "i-1", "2001:db8::1", "AAAA"))))
+    accepted("7b: a simple record set", batch(("CREATE", rs("solo", "10.0.2.1"))))
+    beside_simple = ("[RRSet with DNS name solo.fleet.example., type A, SetIdentifier i-1 cannot be created "
+                     "because a non multivalue answer rrset exists with the same name and type.]")
+    refused("7b: multivalue beside a simple record set", batch(("CREATE", mv("solo", "i-1", "10.0.2.2"))), beside_simple)
+    refused("7b: multivalue beside a simple record set (UPSERT)", batch(("UPSERT", mv("solo", "i-1", "10.0.2.2"))),
+            beside_simple)
+    accepted("7b: DELETE the simple record set, then CREATE multivalue ones, one batch", batch(
+        ("DELETE", rs("solo", "10.0.2.1")), ("CREATE", mv("solo", "i-1", "10.0.2.2")),
+        ("CREATE", mv("solo", "i-2", "10.0.2.3"))))
+    accepted("7b: two weighted record sets", batch(("CREATE", rs("wt", sid="blue", Weight=1)),
+                                                   ("CREATE", rs("wt", "10.0.3.2", sid="green", Weight=0))))
+    refused("7b: UPSERT of one of them to multivalue", batch(("UPSERT", mv("wt", "blue"))),
+            "[RRSet with DNS name wt.fleet.example., type A, SetIdentifier blue cannot be created "
+            "because a non multivalue answer rrset exists with the same name and type.]")
+    accepted("7b: DELETE one, UPSERT the other to multivalue: the one replaced does not count", batch(
+        ("DELETE", rs("wt", "10.0.3.2", sid="green", Weight=0)), ("UPSERT", mv("wt", "blue"))))
+    accepted("7b: UPSERT of a multivalue record set's value", batch(("UPSERT", mv("www", "i-2", "10.0.1.22"))))
+    refused("7b: a weighted CNAME beside multivalue A record sets",
+            batch(("CREATE", rs("www", "t.example.", "CNAME", sid="c1", Weight=1))),
+            "[RRSet of type CNAME with DNS name www.fleet.example. is not permitted because a conflicting "
+            "RRSet of type A with the same DNS name already exists in zone fleet.example.]")
+    accepted("7b: weighted CNAMEs", batch(("CREATE", rs("cn", "t.example.", "CNAME", sid="c1", Weight=1)),
+                                          ("CREATE", rs("cn", "u.example.", "CNAME", sid="c2", Weight=1))))
+    refused("7b: a multivalue A beside weighted CNAMEs", batch(("CREATE", mv("cn", "i-1"))),
+            "[RRSet of type A with DNS name cn.fleet.example. is not permitted because a conflicting "
+            "RRSet of type CNAME with the same DNS name already exists in zone fleet.example.]")
+    check("7b: the record sets at www", {k: v for k, v in records().items() if k[0] == "www.fleet.example."}, {
+        ("www.fleet.example.", "A", "i-1"): (60, ["10.0.1.1"], None, {"MultiValueAnswer": True}),
+        ("www.fleet.example.", "A", "i-2"): (60, ["10.0.1.22"], None, {"MultiValueAnswer": True}),
+        ("www.fleet.example.", "A", "i-3"): (60, ["10.0.1.3"], None, {"MultiValueAnswer": True}),
+        ("www.fleet.example.", "AAAA", "i-1"): (60, ["2001:db8::1"], None, {"MultiValueAnswer": True})})
+
+    # 7c: a DELETE repeats the routing fields and the SetIdentifier too.
+    def mismatch(label: str, sid: str, rtype: str = "A") -> str:
+        return (f"[Tried to delete resource record set [name='{label}.fleet.example.', type='{rtype}', "
+                f"set-identifier='{sid}'] but the values provided do not match the current values]")
+    refused("7c: DELETE of a multivalue record set named as weighted",
+            batch(("DELETE", rs("www", "10.0.1.1", sid="i-1", Weight=1))), mismatch("www", "i-1"))
+    refused("7c: DELETE with a health check the record set has not",
+            batch(("DELETE", mv("www", "i-1", "10.0.1.1", HealthCheckId="hc-1"))), mismatch("www", "i-1"))
+    refused("7c: DELETE with another Weight", batch(("DELETE", rs("cn", "t.example.", "CNAME", sid="c1", Weight=2))),
+            mismatch("cn", "c1", "CNAME"))
+    refused("7c: DELETE with another SetIdentifier", batch(("DELETE", mv("www", "i-9", "10.0.1.1"))),
+            "[Tried to delete resource record set [name='www.fleet.example.', type='A', set-identifier='i-9'] "
+            "but it was not found]")
+    refused("7c: CREATE of an existing name, type and SetIdentifier", batch(("CREATE", mv("www", "i-1", "10.0.1.7"))),
+            "[Tried to create resource record set [name='www.fleet.example.', type='A', set-identifier='i-1'] "
+            "but it already exists]")
+    accepted("7c: DELETE repeating all", batch(("DELETE", mv("www", "i-3", "10.0.1.3")),
+                                              ("DELETE", rs("cn", "t.example.", "CNAME", sid="c1", Weight=1))))
+
+    # 7e: each policy's fields read back.
+    cidr = {"CollectionId": "11111111-2222-3333-4444-555555555555", "LocationName": "office"}
+    prox = {"AWSRegion": "eu-west-1", "Bias": 10}
+    accepted("7e: a record set of each policy", batch(
+        ("CREATE", rs("p-geo", sid="g", GeoLocation={"CountryCode": "*"})),
+        ("CREATE", rs("p-lat", sid="l", Region="eu-west-1")),
+        ("CREATE", rs("p-fail", sid="f", Failover="PRIMARY", HealthCheckId="hc-1")),
+        ("CREATE", rs("p-cidr", sid="c", CidrRoutingConfig=cidr)),
+        ("CREATE", rs("p-prox", sid="p", GeoProximityLocation=prox))))
+    check("7e: SetIdentifier and routing fields read back",
+          {k: v[3] for k, v in records().items() if k[0].startswith(("p-", "wt."))}, {
+              ("p-geo.fleet.example.", "A", "g"): {"GeoLocation": {"CountryCode": "*"}},
+              ("p-lat.fleet.example.", "A", "l"): {"Region": "eu-west-1"},
+              ("p-fail.fleet.example.", "A", "f"): {"Failover": "PRIMARY", "HealthCheckId": "hc-1"},
+              ("p-cidr.fleet.example.", "A", "c"): {"CidrRoutingConfig": cidr},
+              ("p-prox.fleet.example.", "A", "p"): {"GeoProximityLocation": prox},
+              ("wt.fleet.example.", "A", "blue"): {"MultiValueAnswer": True}})
+    refused("7c: DELETE with another CidrRoutingConfig",
+            batch(("DELETE", rs("p-cidr", sid="c", CidrRoutingConfig={**cidr, "LocationName": "home"}))),
+            mismatch("p-cidr", "c"))
+    accepted("7c: DELETE repeating a geoproximity and a CIDR record set", batch(
+        ("DELETE", rs("p-prox", sid="p", GeoProximityLocation=prox)),
+        ("DELETE", rs("p-cidr", sid="c", CidrRoutingConfig=cidr))))
+
+    # 7d: ListResourceRecordSets in order of name, type and SetIdentifier, and paged
+    # through many record sets of one name and type.
+    accepted("7d: 25 multivalue record sets at one name, created last first", batch(
+        *[("CREATE", mv("many", f"i-{n:02d}", f"10.0.9.{n}")) for n in range(25, 0, -1)]))
+    accepted("7d: a simple record set after them", batch(("CREATE", rs("n-simple"))))
+    many = [("many.fleet.example.", "A", f"i-{n:02d}") for n in range(1, 26)]
+
+    def listed(max_items: int, **start: str) -> tuple[list[tuple[str, str, str | None]], bool]:
+        """Every record set from `start`, a page at a time, as a client pages; and
+        whether the pages ended (within 20)."""
+        seen: list[tuple[str, str, str | None]] = []
+        for _ in range(20):
+            page = r53.list_resource_record_sets(HostedZoneId=zid, MaxItems=str(max_items), **start)
+            seen += [(r["Name"], r["Type"], r.get("SetIdentifier")) for r in page["ResourceRecordSets"]]
+            if not page["IsTruncated"]:
+                return seen, True
+            start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
+            if "NextRecordIdentifier" in page:
+                start["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+        return seen, False
+
+    def key(k: tuple[str, str, str | None]) -> tuple[str, str, str]:
+        return (".".join(reversed(k[0].rstrip(".").split("."))), k[1], k[2] or "")
+
+    whole = [(r["Name"], r["Type"], r.get("SetIdentifier"))
+             for r in r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]]
+    check("7d: the zone in order of name (labels reversed), type, SetIdentifier", whole, sorted(whole, key=key))
+    for max_items in (20, 7):
+        got, ended = listed(max_items, StartRecordName="many.fleet.example.")
+        check(f"7d: the name read with MaxItems={max_items}: each once, in order",
+              ([k for k in got if k[0] == "many.fleet.example."], ended), (many, True))
+        got, ended = listed(max_items, StartRecordName="many.fleet.example.", StartRecordType="A")
+        check(f"7d: from its name and type, MaxItems={max_items}",
+              ([k for k in got if k[0] == "many.fleet.example."], ended), (many, True))
+        check(f"7d: the whole zone with MaxItems={max_items}", listed(max_items), (whole, True))
+    page = r53.list_resource_record_sets(HostedZoneId=zid, StartRecordName="many.fleet.example.", MaxItems="7")
+    check("7d: a page ending inside the name gives NextRecordIdentifier",
+          (page["IsTruncated"], page.get("NextRecordName"), page.get("NextRecordType"), page.get("NextRecordIdentifier")),
+          (True, "many.fleet.example.", "A", "i-08"))
+    page = r53.list_resource_record_sets(HostedZoneId=zid, StartRecordName="many.fleet.example.",
+                                         StartRecordType="A", StartRecordIdentifier="i-13", MaxItems="3")
+    check("7d: StartRecordIdentifier starts at that record set",
+          ([r.get("SetIdentifier") for r in page["ResourceRecordSets"]], page.get("NextRecordIdentifier")),
+          (["i-13", "i-14", "i-15"], "i-16"))
+    page = r53.list_resource_record_sets(HostedZoneId=zid, StartRecordName="many.fleet.example.", MaxItems="25")
+    check("7d: a page followed by a simple record set has no NextRecordIdentifier",
+          (page.get("NextRecordName"), page.get("NextRecordType"), "NextRecordIdentifier" in page),
+          ("n-simple.fleet.example.", "A", False))
+    check("7d: StartRecordIdentifier without StartRecordType", outcome(lambda: r53.list_resource_record_sets(
+        HostedZoneId=zid, StartRecordName="many.fleet.example.", StartRecordIdentifier="i-13"))[:3],
+        (400, "InvalidInput", "The input is not valid"))
+    http(ep, "POST", "/moto-api/reset")
+
+
 # A stack of each type patch 4a-4b adds (the Url's GetAtt in Outputs, the other types
 # read back through their services), a resource whose Condition is false (4c), and a
 # function whose architecture, dead-letter queue and logging must be kept (4d).
@@ -430,6 +666,7 @@ def main() -> None:
     proc, ep = start_server()
     try:
         run(ep)
+        run_routing(ep)
         run_cloudformation(ep)
         run_lifecycle(ep)
         run_ipv6(ep)
