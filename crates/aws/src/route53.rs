@@ -10,7 +10,7 @@ use super::{aws_error, error_code};
 use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
 use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
 use ec2_ddns_core::error::{Error, Result};
-use ec2_ddns_core::model::{DnsName, RecordData, RecordSet, RecordType, ZoneId, ZoneInfo};
+use ec2_ddns_core::model::{DnsName, RecordData, RecordSet, RecordType, Routing, ZoneId, ZoneInfo};
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
 
@@ -41,12 +41,42 @@ fn unescape(name: &str) -> String {
     out
 }
 
+/// A record set's routing policy, from the field that names it.
+fn routing_of(rr: &r53::ResourceRecordSet) -> Routing {
+    let Some(set_id) = rr.set_identifier() else {
+        return Routing::Simple;
+    };
+    let set_id = set_id.to_string();
+    let policy = if rr.multi_value_answer() == Some(true) {
+        return Routing::MultiValue { set_id };
+    } else if rr.weight().is_some() {
+        "weighted"
+    } else if rr.region().is_some() {
+        "latency"
+    } else if rr.failover().is_some() {
+        "failover"
+    } else if rr.geo_location().is_some() {
+        "geolocation"
+    } else if rr.cidr_routing_config().is_some() {
+        "ip-based"
+    } else if rr.geo_proximity_location().is_some() {
+        "geoproximity"
+    } else {
+        "unknown"
+    };
+    Routing::Other {
+        policy: policy.into(),
+        set_id,
+    }
+}
+
 /// An SDK record set in the registrar's form.
 fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
     let name = unescape(rr.name());
     let rtype = RecordType::from(rr.r#type().as_str());
+    let routing = routing_of(rr);
     if let Some(alias) = rr.alias_target() {
-        return RecordSet::alias(&name, rtype, alias.dns_name());
+        return RecordSet::alias(&name, rtype, alias.dns_name()).with_routing(routing);
     }
     let ttl = rr
         .ttl()
@@ -61,6 +91,7 @@ fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
             .map(|v| v.value().to_string())
             .collect(),
     )
+    .with_routing(routing)
 }
 
 /// The service's error code of a failed attempt of one of the calls this
@@ -103,8 +134,9 @@ fn not_sent(zone_id: &str, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// A record set as the SDK sends it. The registrar writes plain record sets
-/// only; an alias in a batch is a bug, refused before anything is sent.
+/// A record set as the SDK sends it. The registrar writes simple and
+/// multivalue-answer record sets only; an alias or another routing policy
+/// in a batch is a bug, refused before anything is sent.
 fn to_sdk(record: &RecordSet, zone_id: &str) -> Result<r53::ResourceRecordSet> {
     let refuse = |message: String| not_sent(zone_id, message);
     let RecordData::Values { ttl, values } = &record.data else {
@@ -116,6 +148,17 @@ fn to_sdk(record: &RecordSet, zone_id: &str) -> Result<r53::ResourceRecordSet> {
         .name(&record.name)
         .r#type(RrType::from(record.rtype.as_str()))
         .ttl(i64::from(*ttl));
+    match &record.routing {
+        Routing::Simple => {}
+        Routing::MultiValue { set_id } => {
+            rrset = rrset.set_identifier(set_id).multi_value_answer(true);
+        }
+        Routing::Other { policy, .. } => {
+            return Err(refuse(format!(
+                "{record}: the registrar never writes {policy} record sets"
+            )))
+        }
+    }
     for v in values {
         rrset = rrset.resource_records(
             r53::ResourceRecord::builder()
@@ -125,6 +168,26 @@ fn to_sdk(record: &RecordSet, zone_id: &str) -> Result<r53::ResourceRecordSet> {
         );
     }
     rrset.build().map_err(|e| refuse(format!("{record}: {e}")))
+}
+
+/// Where the next page of a truncated listing starts: name, type, and the
+/// set identifier when the page ended among record sets of one name and
+/// type that have them (a group's); `None` after the last page.
+fn next_start(
+    page: &aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput,
+) -> Option<(String, RrType, Option<String>)> {
+    match (
+        page.is_truncated(),
+        page.next_record_name(),
+        page.next_record_type(),
+    ) {
+        (true, Some(name), Some(rtype)) => Some((
+            name.to_string(),
+            rtype.clone(),
+            page.next_record_identifier().map(str::to_string),
+        )),
+        _ => None,
+    }
 }
 
 impl Route53 {
@@ -178,14 +241,15 @@ impl Route53 {
         name: &DnsName,
     ) -> Result<Option<Vec<RecordSet>>> {
         let mut found = Vec::new();
-        let mut start_type: Option<RrType> = None;
+        let mut start: Option<(RrType, Option<String>)> = None;
         loop {
             let result = self
                 .client
                 .list_resource_record_sets()
                 .hosted_zone_id(zone_id)
                 .start_record_name(name)
-                .set_start_record_type(start_type.clone())
+                .set_start_record_type(start.as_ref().map(|s| s.0.clone()))
+                .set_start_record_identifier(start.as_ref().and_then(|s| s.1.clone()))
                 .max_items(20)
                 .send()
                 .await;
@@ -203,15 +267,11 @@ impl Route53 {
                 }
                 found.push(record);
             }
-            match (
-                page.is_truncated(),
-                page.next_record_name(),
-                page.next_record_type(),
-            ) {
-                (true, Some(next_name), Some(next_type))
-                    if !passed && DnsName::new(next_name) == *name =>
+            match next_start(&page) {
+                Some((next_name, next_type, next_id))
+                    if !passed && DnsName::new(&next_name) == *name =>
                 {
-                    start_type = Some(next_type.clone());
+                    start = Some((next_type, next_id));
                 }
                 _ => break,
             }
@@ -224,7 +284,7 @@ impl Route53 {
     /// holds nothing.
     pub async fn zone_records(&self, zone_id: &str) -> Result<Vec<RecordSet>> {
         let mut records = Vec::new();
-        let mut start: Option<(String, RrType)> = None;
+        let mut start: Option<(String, RrType, Option<String>)> = None;
         loop {
             let result = self
                 .client
@@ -233,6 +293,7 @@ impl Route53 {
                 .max_items(300)
                 .set_start_record_name(start.as_ref().map(|s| s.0.clone()))
                 .set_start_record_type(start.as_ref().map(|s| s.1.clone()))
+                .set_start_record_identifier(start.as_ref().and_then(|s| s.2.clone()))
                 .send()
                 .await;
             let page = match result {
@@ -241,12 +302,8 @@ impl Route53 {
                 Err(e) => return Err(aws_error("route53:ListResourceRecordSets", e)),
             };
             records.extend(page.resource_record_sets().iter().map(to_record));
-            match (
-                page.is_truncated(),
-                page.next_record_name(),
-                page.next_record_type(),
-            ) {
-                (true, Some(name), Some(rtype)) => start = Some((name.to_string(), rtype.clone())),
+            match next_start(&page) {
+                Some(next) => start = Some(next),
                 _ => break,
             }
         }

@@ -26,6 +26,8 @@ pub struct Config {
     pub zone_tag: String,
     pub cname_tag: String,
     pub hostname_tag: String,
+    /// Tag listing the group names an instance shares with others.
+    pub group_tag: String,
     /// Zone names (normalized) or ids the registrar may write to; empty: all.
     pub allowed_zones: Vec<ZoneRef>,
     /// Home domain when neither the ZONE tag nor DHCP gives one.
@@ -127,9 +129,17 @@ impl Config {
     /// Whether a tag-change event naming `changed` keys can change any
     /// record: one of the configured tag keys is among them.
     pub fn watches_any(&self, changed: &[String]) -> bool {
-        changed
-            .iter()
-            .any(|k| [&self.zone_tag, &self.cname_tag, &self.hostname_tag].contains(&k))
+        changed.iter().any(|k| self.tag_keys().contains(&k))
+    }
+
+    /// The tag keys the registrar reads, in the order messages list them.
+    pub fn tag_keys(&self) -> [&String; 4] {
+        [
+            &self.zone_tag,
+            &self.cname_tag,
+            &self.hostname_tag,
+            &self.group_tag,
+        ]
     }
 
     /// Whether a zone may be written to, by id or by name.
@@ -188,6 +198,16 @@ pub struct ConfigArgs {
         value_parser = Setting::new(tag_key)
     )]
     pub hostname_tag: String,
+    /// Tag listing group names, shared with other instances (multivalue answers)
+    #[arg(
+        long,
+        env = "DDNS_GROUP_TAG",
+        hide_env_values = true,
+        value_name = "KEY",
+        default_value = "GROUP",
+        value_parser = Setting::new(tag_key)
+    )]
+    pub group_tag: String,
     /// Zones that may be written: names or ids, comma-separated; unset: every zone
     #[arg(
         long,
@@ -281,6 +301,7 @@ impl From<ConfigArgs> for Config {
             zone_tag: args.zone_tag,
             cname_tag: args.cname_tag,
             hostname_tag: args.hostname_tag,
+            group_tag: args.group_tag,
             allowed_zones: args.allowed_zones.unwrap_or_default().0,
             default_zone: args.default_zone,
             on_stop: args.on_stop,
@@ -632,9 +653,10 @@ mod tests {
             (
                 c.zone_tag.as_str(),
                 c.cname_tag.as_str(),
-                c.hostname_tag.as_str()
+                c.hostname_tag.as_str(),
+                c.group_tag.as_str()
             ),
-            ("ZONE", "CNAME", "HOSTNAME")
+            ("ZONE", "CNAME", "HOSTNAME", "GROUP")
         );
         assert!(c.allowed_zones.is_empty(), "every zone");
         assert_eq!(c.default_zone, None);
@@ -815,7 +837,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 11);
+        assert_eq!(variables().len(), 12);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

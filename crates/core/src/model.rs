@@ -275,6 +275,81 @@ pub struct RecordSet {
     pub name: DnsName,
     pub rtype: RecordType,
     pub data: RecordData,
+    pub routing: Routing,
+}
+
+/// How Route 53 answers for a record set. A simple record set is alone at
+/// its name and type; the others share a name and type with record sets of
+/// the same policy, each told apart by its set identifier. The registrar
+/// writes simple record sets and, for group names, multivalue-answer ones
+/// (set identifier: the instance id); any other policy is someone else's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Routing {
+    #[default]
+    Simple,
+    /// `MultiValueAnswer: true`: Route 53 answers with up to eight of the
+    /// name's record sets (all of them when eight or fewer).
+    MultiValue { set_id: String },
+    /// Weighted, latency, failover, geolocation, IP-based, geoproximity:
+    /// `policy` names it as world files do (`weighted`, `latency`, …).
+    Other { policy: String, set_id: String },
+}
+
+impl Routing {
+    /// The set identifier; a simple record set has none.
+    pub fn set_id(&self) -> Option<&str> {
+        match self {
+            Routing::Simple => None,
+            Routing::MultiValue { set_id } | Routing::Other { set_id, .. } => Some(set_id),
+        }
+    }
+
+    /// The policy's name, as world files and messages write it.
+    pub fn policy(&self) -> &str {
+        match self {
+            Routing::Simple => "simple",
+            Routing::MultiValue { .. } => "multivalue",
+            Routing::Other { policy, .. } => policy,
+        }
+    }
+
+    /// Whether two record sets of these policies may share a name and
+    /// type: only record sets of one policy, each with a set identifier.
+    pub fn mixes_with(&self, other: &Routing) -> bool {
+        !matches!(self, Routing::Simple) && self.policy() == other.policy()
+    }
+
+    /// From a policy name and a set identifier, as read from a file or the
+    /// registry; `Err` says what is expected.
+    pub fn parse(policy: Option<&str>, set_id: Option<&str>) -> Result<Routing, String> {
+        match (policy.map(str::trim), set_id) {
+            (None | Some("simple"), None) => Ok(Routing::Simple),
+            (Some("simple"), Some(_)) => {
+                Err("a simple record has no set_identifier; remove it, or give a routing such as multivalue".into())
+            }
+            (_, Some(id)) if id.is_empty() || id.len() > 128 => Err(format!(
+                "set_identifier '{}' must be 1 to 128 characters",
+                names::clip(id)
+            )),
+            (None, Some(_)) => Err(
+                "a record with a set_identifier needs a routing (multivalue, weighted, latency, failover, geolocation, …)".into(),
+            ),
+            (Some(p), None) => Err(format!(
+                "a {p} record needs a set_identifier, which tells it from the others at its name and type"
+            )),
+            (Some("multivalue"), Some(id)) => Ok(Routing::MultiValue { set_id: id.into() }),
+            (Some(p), Some(_)) if p.is_empty() || !p.chars().all(|c| c.is_ascii_lowercase() || c == '-') => {
+                Err(format!(
+                    "routing '{}' is not a policy name; expected multivalue, weighted, latency, failover, geolocation, …",
+                    names::clip(p)
+                ))
+            }
+            (Some(p), Some(id)) => Ok(Routing::Other {
+                policy: p.into(),
+                set_id: id.into(),
+            }),
+        }
+    }
 }
 
 impl RecordSet {
@@ -293,7 +368,27 @@ impl RecordSet {
             name: DnsName::new(name),
             rtype,
             data: RecordData::Values { ttl, values },
+            routing: Routing::Simple,
         }
+    }
+
+    /// A multivalue-answer record set: one of many at its name and type,
+    /// told apart by `set_id` (a group member's: its instance id).
+    pub fn multivalue(
+        name: &str,
+        rtype: RecordType,
+        ttl: u32,
+        value: String,
+        set_id: &str,
+    ) -> Self {
+        RecordSet::new(name, rtype, ttl, vec![value]).with_routing(Routing::MultiValue {
+            set_id: set_id.into(),
+        })
+    }
+
+    /// The same record set under another routing policy.
+    pub fn with_routing(self, routing: Routing) -> Self {
+        RecordSet { routing, ..self }
     }
 
     /// An alias record set pointing at `target`.
@@ -304,6 +399,7 @@ impl RecordSet {
             data: RecordData::Alias {
                 target: DnsName::new(target),
             },
+            routing: Routing::Simple,
         }
     }
 
@@ -329,9 +425,12 @@ impl RecordSet {
         }
     }
 
-    /// Same name and type: the identity of a record set in a zone.
+    /// Same name, type and set identifier: the identity of a record set in
+    /// a zone (Route 53's; a simple record set has no set identifier).
     pub fn same_slot(&self, other: &RecordSet) -> bool {
-        self.name == other.name && self.rtype == other.rtype
+        self.name == other.name
+            && self.rtype == other.rtype
+            && self.routing.set_id() == other.routing.set_id()
     }
 
     /// The SOA and NS at a zone's apex: Route 53 makes them with the zone,
@@ -346,17 +445,23 @@ impl fmt::Display for RecordSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.data {
             RecordData::Values { ttl, values } => {
-                write!(f, "{} {} {ttl} {}", self.name, self.rtype, values.join(","))
+                write!(f, "{} {} {ttl} {}", self.name, self.rtype, values.join(","))?
             }
             RecordData::Alias { target } => {
-                write!(f, "{} {} ALIAS {target}", self.name, self.rtype)
+                write!(f, "{} {} ALIAS {target}", self.name, self.rtype)?
             }
+        }
+        match &self.routing {
+            Routing::Simple => Ok(()),
+            r => write!(f, " ({} {})", r.policy(), r.set_id().unwrap_or_default()),
         }
     }
 }
 
 /// A record set as JSON (world files, summaries): `{"name", "type", "ttl",
-/// "values"}`, or `{"name", "type", "alias"}` for an alias.
+/// "values"}`, or `{"name", "type", "alias"}` for an alias; a record set
+/// with a routing policy adds `"routing"` (`multivalue`, `weighted`, …) and
+/// `"set_identifier"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RecordSetWire {
@@ -369,6 +474,10 @@ struct RecordSetWire {
     values: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    routing: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    set_identifier: Option<String>,
 }
 
 impl From<RecordSet> for RecordSetWire {
@@ -377,12 +486,18 @@ impl From<RecordSet> for RecordSetWire {
             RecordData::Values { ttl, values } => (Some(i64::from(ttl)), Some(values), None),
             RecordData::Alias { target } => (None, None, Some(target.into())),
         };
+        let set_identifier = r.routing.set_id().map(str::to_string);
+        let routing = set_identifier
+            .as_ref()
+            .map(|_| r.routing.policy().to_string());
         RecordSetWire {
             name: r.name.into(),
             rtype: r.rtype.to_string(),
             ttl,
             values,
             alias,
+            routing,
+            set_identifier,
         }
     }
 }
@@ -393,6 +508,29 @@ impl TryFrom<RecordSetWire> for RecordSet {
     type Error = String;
 
     fn try_from(w: RecordSetWire) -> Result<Self, String> {
+        let routing = Routing::parse(w.routing.as_deref(), w.set_identifier.as_deref())?;
+        let record = RecordSet::checked(w)?;
+        if matches!(routing, Routing::MultiValue { .. })
+            && (record.alias_target().is_some()
+                || matches!(&record.rtype, RecordType::Cname)
+                || matches!(&record.rtype, RecordType::Other(t) if t == "NS"))
+        {
+            return Err(format!(
+                "a multivalue record can't be {}",
+                if record.alias_target().is_some() {
+                    "an alias".to_string()
+                } else {
+                    record.rtype.with_article()
+                }
+            ));
+        }
+        Ok(record.with_routing(routing))
+    }
+}
+
+impl RecordSet {
+    /// The name, type and data of a record set read from a file.
+    fn checked(w: RecordSetWire) -> Result<RecordSet, String> {
         let name = names::normalize(&w.name);
         names::check_dns_name(&name).map_err(|p| format!("name: {p}"))?;
         let rtype = RecordType::from(w.rtype.as_str());

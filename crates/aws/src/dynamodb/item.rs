@@ -62,7 +62,7 @@ fn records_list(records: &[OwnedRecord]) -> AV {
         records
             .iter()
             .map(|o| {
-                AV::M(HashMap::from([
+                let mut entry = HashMap::from([
                     ("ZoneId".to_string(), s(&o.zone_id)),
                     ("ZoneName".to_string(), s(&o.zone_name)),
                     ("Name".to_string(), s(&o.record.name)),
@@ -75,7 +75,14 @@ fn records_list(records: &[OwnedRecord]) -> AV {
                         "Values".to_string(),
                         AV::L(o.record.values().iter().map(|v| s(v)).collect()),
                     ),
-                ]))
+                ]);
+                // A group member's record set; absent: a simple one (and
+                // every item written before groups existed).
+                if let Some(set_id) = o.record.routing.set_id() {
+                    entry.insert("SetIdentifier".to_string(), s(set_id));
+                    entry.insert("Routing".to_string(), s(o.record.routing.policy()));
+                }
+                AV::M(entry)
             })
             .collect(),
     )
@@ -200,6 +207,15 @@ fn records_from(map: &HashMap<String, AV>, key: &str) -> Result<Vec<OwnedRecord>
                     .map_err(|_| format!("{key}[{i}].Values holds a non-string"))
             })
             .collect::<Result<Vec<String>, String>>()?;
+        let optional = |k: &str| match m.get(k) {
+            None => Ok(None),
+            Some(v) => v
+                .as_s()
+                .map(|v| Some(v.as_str()))
+                .map_err(|_| format!("{key}[{i}].{k} is not a string")),
+        };
+        let routing = model::Routing::parse(optional("Routing")?, optional("SetIdentifier")?)
+            .map_err(|e| format!("{key}[{i}]: {e}"))?;
         records.push(OwnedRecord {
             zone_id: ZoneId::new(&get_s(m, "ZoneId", i)?),
             zone_name: DnsName::new(&get_s(m, "ZoneName", i)?),
@@ -208,7 +224,8 @@ fn records_from(map: &HashMap<String, AV>, key: &str) -> Result<Vec<OwnedRecord>
                 RecordType::from(get_s(m, "Type", i)?),
                 ttl,
                 values,
-            ),
+            )
+            .with_routing(routing),
         });
     }
     Ok(records)
@@ -484,6 +501,24 @@ mod tests {
             ..RegistryItem::default()
         };
         assert_eq!(from_item(&"i-0abc".into(), &to_item(&item)), item);
+        // A group member's record set keeps its set identifier and policy.
+        let mut member = item.clone();
+        member.records.push(OwnedRecord {
+            zone_id: "Z1".into(),
+            zone_name: "corp.example.".into(),
+            record: RecordSet::multivalue(
+                "web.corp.example.",
+                RecordType::A,
+                60,
+                "10.0.0.1".into(),
+                "i-0abc",
+            ),
+        });
+        let stored = to_item(&member);
+        assert_eq!(from_item(&"i-0abc".into(), &stored), member);
+        let entry = stored["Records"].as_l().unwrap()[1].as_m().unwrap().clone();
+        assert_eq!(entry["SetIdentifier"], s("i-0abc"));
+        assert_eq!(entry["Routing"], s("multivalue"));
         let mut with_pending = item.clone();
         with_pending.pending = item.records.clone();
         with_pending.pending_since = model::parse_time("2026-11-21T10:00:01Z").ok();
@@ -519,6 +554,19 @@ mod tests {
                     s("Z1"),
                 )]))]),
                 "Records[0].TTL",
+            ),
+            (
+                "Records",
+                AV::L(vec![AV::M(HashMap::from([
+                    ("ZoneId".to_string(), s("Z1")),
+                    ("ZoneName".to_string(), s("corp.example.")),
+                    ("Name".to_string(), s("web.corp.example.")),
+                    ("Type".to_string(), s("A")),
+                    ("TTL".to_string(), AV::N("60".into())),
+                    ("Values".to_string(), AV::L(vec![s("10.0.0.1")])),
+                    ("SetIdentifier".to_string(), s("i-0abc")),
+                ]))]),
+                "Records[0]: a record with a set_identifier needs a routing",
             ),
             (
                 "InstanceAttributes",

@@ -7,7 +7,7 @@ use super::{
     Change, ChangeAction, Conflict, ConflictKind, CurrentRecords, Observed, Plan, PtrTarget,
     PublicHost, Targets, ZoneChanges,
 };
-use crate::model::{DnsName, OwnedRecord, RecordSet, RecordType, ZoneId, ZoneInfo};
+use crate::model::{DnsName, OwnedRecord, RecordSet, RecordType, Routing, ZoneId, ZoneInfo};
 use crate::names::{self, clip};
 use std::collections::BTreeMap;
 
@@ -25,35 +25,49 @@ pub fn plan_register(
     // Slots this event may want; owned records outside them are released first,
     // so their names are free for the wanted records in the same batch.
     let mut candidate_slots: Vec<OwnedRecord> = Vec::new();
-    let slot = |zone: &ZoneInfo, name: &str, rtype: RecordType| OwnedRecord {
+    let slot = |zone: &ZoneInfo, name: &str, rtype: RecordType, routing: &Routing| OwnedRecord {
         zone_id: zone.id.clone(),
         zone_name: zone.name.clone(),
-        record: RecordSet::new(name, rtype, ttl, vec![]),
+        record: RecordSet::new(name, rtype, ttl, vec![]).with_routing(routing.clone()),
     };
-    if let Some(h) = &targets.host {
+    let simple = Routing::Simple;
+    let hosts = targets
+        .host
+        .iter()
+        .map(|h| (h, simple.clone()))
+        .chain(targets.groups.iter().map(|g| {
+            (
+                &g.at,
+                Routing::MultiValue {
+                    set_id: g.set_id.clone(),
+                },
+            )
+        }));
+    for (h, routing) in hosts {
+        let slot = |z: &ZoneInfo, rtype: RecordType| slot(z, &h.name, rtype, &routing);
         if let Some(z) = &h.private_zone {
             if h.private_ip.is_some() {
-                candidate_slots.push(slot(z, &h.name, RecordType::A));
+                candidate_slots.push(slot(z, RecordType::A));
             }
             if h.ipv6.is_some() {
-                candidate_slots.push(slot(z, &h.name, RecordType::Aaaa));
+                candidate_slots.push(slot(z, RecordType::Aaaa));
             }
         }
         if let Some(PublicHost { zone: z, ip, ipv6 }) = &h.public {
             if ip.is_some() {
-                candidate_slots.push(slot(z, &h.name, RecordType::A));
+                candidate_slots.push(slot(z, RecordType::A));
             }
             if ipv6.is_some() {
-                candidate_slots.push(slot(z, &h.name, RecordType::Aaaa));
+                candidate_slots.push(slot(z, RecordType::Aaaa));
             }
         }
     }
     for PtrTarget { zone: z, name, .. } in &targets.ptrs {
-        candidate_slots.push(slot(z, name, RecordType::Ptr));
+        candidate_slots.push(slot(z, name, RecordType::Ptr, &simple));
     }
     for a in &targets.aliases {
         for z in [&a.private_zone, &a.public_zone].into_iter().flatten() {
-            candidate_slots.push(slot(z, &a.name, RecordType::Cname));
+            candidate_slots.push(slot(z, &a.name, RecordType::Cname, &simple));
         }
     }
 
@@ -113,6 +127,29 @@ pub fn plan_register(
             let aaaa = ipv6.is_some_and(|ip| d.want(z, RecordType::Aaaa, &h.name, ip.to_string()));
             if a || aaaa {
                 public_host = Some(h.name.clone());
+            }
+        }
+    }
+    // Each group name: this member's own record set per address and view.
+    for g in &targets.groups {
+        let h = &g.at;
+        let mut member = |z: &ZoneInfo, rtype: RecordType, ip: String| {
+            d.want_record(z, RecordSet::multivalue(&h.name, rtype, ttl, ip, &g.set_id))
+        };
+        if let Some(z) = &h.private_zone {
+            if let Some(ip) = h.private_ip {
+                member(z, RecordType::A, ip.to_string());
+            }
+            if let Some(ip) = h.ipv6 {
+                member(z, RecordType::Aaaa, ip.to_string());
+            }
+        }
+        if let Some(PublicHost { zone: z, ip, ipv6 }) = &h.public {
+            if let Some(ip) = ip {
+                member(z, RecordType::A, ip.to_string());
+            }
+            if let Some(ip) = ipv6 {
+                member(z, RecordType::Aaaa, ip.to_string());
             }
         }
     }
@@ -250,14 +287,23 @@ impl Differ<'_> {
             .any(|o| o.zone_id == zone_id && o.record == *record)
     }
 
-    /// Decides one wanted record; true when it will be in place after apply.
+    /// Decides one wanted simple record; true when it will be in place
+    /// after apply.
     fn want(&mut self, zone: &ZoneInfo, rtype: RecordType, name: &str, value: String) -> bool {
-        let record = RecordSet::new(name, rtype.clone(), self.ttl, vec![value]);
+        let record = RecordSet::new(name, rtype, self.ttl, vec![value]);
+        self.want_record(zone, record)
+    }
+
+    /// Decides one wanted record set (simple, or a group member's); true
+    /// when it will be in place after apply.
+    fn want_record(&mut self, zone: &ZoneInfo, record: RecordSet) -> bool {
+        let rtype = record.rtype.clone();
         let conflict = |kind: ConflictKind, reason: String| Conflict {
             zone_id: zone.id.clone(),
             zone_name: zone.name.clone(),
             name: record.name.clone(),
             rtype: rtype.clone(),
+            set_id: record.routing.set_id().map(str::to_string),
             kind,
             reason,
         };
@@ -268,7 +314,23 @@ impl Differ<'_> {
             .flatten()
             .filter(|r| r.name == record.name)
             .collect();
-        // An A and an AAAA share a name; a CNAME shares it with nothing.
+        // An A and an AAAA share a name; a CNAME shares it with nothing; a
+        // group's record sets share a name and type with no simple record.
+        if let Some(p) = planned_here
+            .iter()
+            .find(|p| p.rtype == rtype && p.routing.policy() != record.routing.policy())
+        {
+            let c = conflict(
+                ConflictKind::MixedRouting,
+                format!(
+                    "this instance already gets a {} {} record here; record sets of one name and type share one routing policy",
+                    p.routing.policy(),
+                    p.rtype
+                ),
+            );
+            self.plan.conflicts.push(c);
+            return false;
+        }
         if let Some(p) = planned_here.iter().find(|p| {
             rtype == RecordType::Cname || p.rtype == RecordType::Cname || p.rtype == rtype
         }) {
@@ -290,7 +352,7 @@ impl Differ<'_> {
             .filter(|r| r.name == record.name)
             .cloned()
             .collect();
-        let same_type = at_name.iter().find(|r| r.rtype == record.rtype);
+        let same_type = at_name.iter().find(|r| r.same_slot(&record));
         let others: Vec<&RecordSet> = at_name.iter().filter(|r| r.rtype != record.rtype).collect();
         if rtype == RecordType::Cname && !others.is_empty() {
             let types: Vec<String> = others.iter().map(|r| r.rtype.with_article()).collect();
@@ -309,6 +371,26 @@ impl Differ<'_> {
                 format!(
                     "the name is a CNAME to {}; no other record may share it",
                     clip(&cname.values().join(","))
+                ),
+            ));
+            return false;
+        }
+        if let Some(other) = at_name.iter().find(|r| {
+            r.rtype == record.rtype
+                && !r.same_slot(&record)
+                && !r.routing.mixes_with(&record.routing)
+        }) {
+            self.plan.conflicts.push(conflict(
+                ConflictKind::MixedRouting,
+                format!(
+                    "the name holds a {} {} record set ({}), and record sets of one name and type share one routing policy; it is left alone",
+                    other.routing.policy(),
+                    other.rtype,
+                    clip(&match (other.alias_target(), other.routing.set_id()) {
+                        (Some(target), _) => format!("an alias to {target}"),
+                        (None, Some(id)) => format!("{} of {id}", other.values().join(",")),
+                        (None, None) => other.values().join(","),
+                    })
                 ),
             ));
             return false;

@@ -15,6 +15,11 @@
 //! | a different record                     | none, or changed since    | conflict            |
 //! | a CNAME (wanting another type)         | none                      | conflict            |
 //! | any other type (wanting a CNAME)       | none                      | conflict            |
+//! | the type under another routing policy  | none                      | conflict            |
+//!
+//! A record set's slot is its name, type and set identifier: a group
+//! member's multivalue record set (set identifier: its instance id) is
+//! decided by the same table, beside the other members' record sets.
 //!
 //! Owned records that are no longer wanted are deleted only while they still
 //! equal what was written; otherwise they are left to whoever changed them
@@ -45,8 +50,8 @@ pub use differ::{plan_deregister, plan_host, plan_register};
 pub use intent::{intent, Intent};
 pub use observed::{CurrentRecords, Observed};
 pub use targets::{
-    names_of, split_names, targets, AliasTarget, HostTarget, PlanInput, PtrTarget, PublicHost,
-    Targets,
+    names_of, split_names, targets, AliasTarget, GroupTarget, HostTarget, PlanInput, PtrTarget,
+    PublicHost, Targets,
 };
 
 use crate::model::{DnsName, OwnedRecord, RecordType, ZoneId};
@@ -106,6 +111,10 @@ pub struct Conflict {
     pub name: DnsName,
     #[serde(rename = "type")]
     pub rtype: RecordType,
+    /// The wanted record set's set identifier: a group member's (its id);
+    /// `None` for a simple record.
+    #[serde(rename = "set_identifier", skip_serializing_if = "Option::is_none")]
+    pub set_id: Option<String>,
     /// Why, in one word a script can match.
     pub kind: ConflictKind,
     /// Why, for people: under 200 characters (names and values clipped).
@@ -124,6 +133,10 @@ pub enum ConflictKind {
     CnameNotAlone,
     /// The name is a CNAME, so no other record may share it.
     NameIsCname,
+    /// Record sets of one name and type must share one routing policy: a
+    /// group's multivalue record sets can't join a simple record (or a
+    /// weighted one…), and a simple record can't join a group.
+    MixedRouting,
     /// An identical record an earlier invocation sent without learning
     /// whether it applied: never proven this subject's, so left alone.
     Unsettled,

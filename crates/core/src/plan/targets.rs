@@ -5,7 +5,7 @@
 use super::{Rejection, RejectionKind};
 use crate::config::Config;
 use crate::model::{DnsName, NamesByZone};
-use crate::model::{InstanceFacts, OwnedRecord, VpcFacts, ZoneInfo};
+use crate::model::{InstanceFacts, InstanceState, OwnedRecord, VpcFacts, ZoneInfo};
 use crate::names::{self, clip};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -50,6 +50,15 @@ pub struct PtrTarget {
     pub ip: IpAddr,
 }
 
+/// Where one group name goes: the same views and addresses as a host name,
+/// each written as this member's own multivalue-answer record set, told
+/// apart from the other members' by `set_id` (the instance id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTarget {
+    pub set_id: String,
+    pub at: HostTarget,
+}
+
 /// Where one alias goes in each view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasTarget {
@@ -68,6 +77,8 @@ pub struct Targets {
     /// record of its family (A, AAAA) is.
     pub ptrs: Vec<PtrTarget>,
     pub aliases: Vec<AliasTarget>,
+    /// The group names (`GROUP` tag) of a running instance.
+    pub groups: Vec<GroupTarget>,
     pub rejected: Vec<Rejection>,
     /// Things worth telling the user that are not errors.
     pub notes: Vec<String>,
@@ -88,7 +99,7 @@ impl Targets {
                 .or_default()
                 .insert(DnsName::new(name));
         };
-        if let Some(host) = &self.host {
+        for host in self.host.iter().chain(self.groups.iter().map(|g| &g.at)) {
             if let Some(z) = &host.private_zone {
                 add(z, &host.name);
             }
@@ -145,25 +156,7 @@ pub fn targets(input: &PlanInput) -> Targets {
             });
             None
         }
-        Some(tag) => {
-            let name = names::normalize(tag);
-            if name.trim_end_matches('.').contains('.') {
-                Some(name)
-            } else if let Some(home) = &home {
-                // A bare label in HOSTNAME is taken as a label in the home domain.
-                Some(DnsName::new(&format!("{name}{home}")))
-            } else {
-                t.rejected.push(Rejection {
-                    name: clip(tag),
-                    kind: RejectionKind::BadTag,
-                    reason: format!(
-                        "the {} tag is a single label and the instance has no home domain; give a full name such as web-1.corp.example",
-                        config.hostname_tag
-                    ),
-                });
-                None
-            }
-        }
+        Some(tag) => in_home_domain(&mut t, &config.hostname_tag, tag, home.as_ref(), "web-1"),
         None => match (&home, &t.private_dns_name) {
             (Some(home), Some(private_dns)) => names::first_label(private_dns)
                 .map(|label| DnsName::new(&format!("{label}.{home}"))),
@@ -172,7 +165,7 @@ pub fn targets(input: &PlanInput) -> Targets {
     };
 
     if let Some(name) = host_name {
-        host_target(&mut t, zones, config, instance, name);
+        t.host = address_target(&mut t, zones, config, instance, name);
     }
     if let Some(host) = &t.host {
         if host.private_zone.is_some() {
@@ -203,8 +196,10 @@ pub fn targets(input: &PlanInput) -> Targets {
             alias_target(&mut t, zones, config, alias);
         }
     }
+    group_targets(&mut t, input, home.as_ref());
     if let Some(vpc) = input.vpc {
         let uses_private = t.host.as_ref().is_some_and(|h| h.private_zone.is_some())
+            || t.groups.iter().any(|g| g.at.private_zone.is_some())
             || t.aliases.iter().any(|a| a.private_zone.is_some());
         if uses_private && !(vpc.dns_support && vpc.dns_hostnames) {
             t.warnings.push(format!(
@@ -216,20 +211,100 @@ pub fn targets(input: &PlanInput) -> Targets {
     t
 }
 
-fn host_target(
+/// A name from a tag: a full name as it is, a bare label as a label in the
+/// home domain; `None` (with a rejection) for a bare label and no home.
+fn in_home_domain(
+    t: &mut Targets,
+    tag_key: &str,
+    value: &str,
+    home: Option<&DnsName>,
+    example: &str,
+) -> Option<DnsName> {
+    let name = names::normalize(value);
+    if name.trim_end_matches('.').contains('.') {
+        Some(name)
+    } else if let Some(home) = home {
+        Some(DnsName::new(&format!("{name}{home}")))
+    } else {
+        t.rejected.push(Rejection {
+            name: clip(value),
+            kind: RejectionKind::BadTag,
+            reason: format!(
+                "the {tag_key} tag holds the single label {} and the instance has no home domain; give a full name such as {example}.corp.example",
+                clip(value)
+            ),
+        });
+        None
+    }
+}
+
+/// The group names of the `GROUP` tag: each placed as a host name is. A
+/// group lists running instances only: a stopped one kept under
+/// `DDNS_ON_STOP=keep` keeps its host name and leaves its groups, since a
+/// group name answers for instances that serve.
+fn group_targets(t: &mut Targets, input: &PlanInput, home: Option<&DnsName>) {
+    let config = input.config;
+    let instance = input.instance;
+    let Some(value) = instance.tags.get(&config.group_tag) else {
+        return;
+    };
+    let wanted: Vec<&str> = value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        t.rejected.push(Rejection {
+            name: format!("tag {}", clip(&config.group_tag)),
+            kind: RejectionKind::BadTag,
+            reason: format!(
+                "the {} tag is empty; give group names such as web.corp.example, or remove the tag",
+                config.group_tag
+            ),
+        });
+        return;
+    }
+    if instance.state != InstanceState::Running {
+        t.notes.push(format!(
+            "the instance is {}: it leaves its groups ({}) until it runs again",
+            instance.state,
+            clip(value)
+        ));
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    for group in wanted {
+        let Some(name) = in_home_domain(t, &config.group_tag, group, home, "web") else {
+            continue;
+        };
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(at) = address_target(t, input.zones, config, instance, name) {
+            t.groups.push(GroupTarget {
+                set_id: instance.instance_id.to_string(),
+                at,
+            });
+        }
+    }
+}
+
+/// Where a name that answers with the instance's own addresses goes (its
+/// host name, a group name), in each view; `None`, with the rejection or
+/// note said in `t`, when nowhere.
+fn address_target(
     t: &mut Targets,
     zones: &[ZoneInfo],
     config: &Config,
     instance: &InstanceFacts,
     name: DnsName,
-) {
+) -> Option<HostTarget> {
     if let Err(problem) = names::check_wanted_name(&name) {
         t.rejected.push(Rejection {
             name: clip(&name),
             kind: RejectionKind::of(&problem),
             reason: problem.to_string(),
         });
-        return;
+        return None;
     }
     let private_ip = instance.private_ip;
     let ipv6 = instance.ipv6;
@@ -237,7 +312,7 @@ fn host_target(
         t.notes.push(format!(
             "{name}: the instance has no private IPv4 or IPv6 address, so it gets no host record"
         ));
-        return;
+        return None;
     }
     let (public_ip, public_ipv6) = public_addresses(instance, config);
     let placed = place(&name, zone_for(&name, zones, true), config).and_then(|private_zone| {
@@ -253,11 +328,14 @@ fn host_target(
         Ok((private_zone, public))
     });
     match placed {
-        Err((kind, reason)) => t.rejected.push(Rejection {
-            name: name.to_string(),
-            kind,
-            reason,
-        }),
+        Err((kind, reason)) => {
+            t.rejected.push(Rejection {
+                name: name.to_string(),
+                kind,
+                reason,
+            });
+            None
+        }
         Ok((None, None)) => {
             let public_only = public_ip.is_none()
                 && public_ipv6.is_none()
@@ -278,16 +356,15 @@ fn host_target(
                 kind,
                 reason,
             });
+            None
         }
-        Ok((private_zone, public)) => {
-            t.host = Some(HostTarget {
-                name,
-                private_ip,
-                ipv6,
-                private_zone,
-                public,
-            });
-        }
+        Ok((private_zone, public)) => Some(HostTarget {
+            name,
+            private_ip,
+            ipv6,
+            private_zone,
+            public,
+        }),
     }
 }
 

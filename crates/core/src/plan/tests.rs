@@ -102,6 +102,16 @@ fn rec(name: &str, rtype: &str, ttl: u32, value: &str) -> RecordSet {
     RecordSet::new(name, RecordType::from(rtype), ttl, vec![value.to_string()])
 }
 
+/// A group member's record set at `name`, set identifier `id`.
+fn member(name: &str, rtype: &str, value: &str, id: &str) -> RecordSet {
+    RecordSet::multivalue(name, RecordType::from(rtype), 60, value.into(), id)
+}
+
+fn stopped(mut i: InstanceFacts) -> InstanceFacts {
+    i.state = InstanceState::Stopped;
+    i
+}
+
 fn owned(zone_id: &str, r: RecordSet) -> OwnedRecord {
     let zone_name = if zone_id == "ZREV" {
         "10.in-addr.arpa."
@@ -183,8 +193,14 @@ fn change_lines(plan: &Plan) -> Vec<String> {
         .iter()
         .flat_map(|z| {
             z.changes.iter().map(move |c| {
+                let member = c
+                    .record
+                    .routing
+                    .set_id()
+                    .map(|id| format!(" [{id}]"))
+                    .unwrap_or_default();
                 format!(
-                    "{} {} {} {} {}",
+                    "{} {} {} {} {}{member}",
                     z.zone_id,
                     c.action.as_str(),
                     c.record.name,
@@ -621,6 +637,210 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
         "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
         "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
     ],
+    ..Case::default()
+})]
+#[case::group_a_member_gets_its_own_record_set(Case {
+    what: "GROUP: the instance gets its own multivalue record set at the group name, beside its host records",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4 [i-0web1]",
+        "ZREV CREATE 4.2.1.10.in-addr.arpa. PTR ip-10-1-2-4.corp.example.",
+    ],
+    ..Case::default()
+})]
+#[case::group_in_both_views_with_ipv6(Case {
+    what: "GROUP, public and dual-stack: an A and an AAAA record set in each view",
+    instance: public(dual(instance(&[("GROUP", "web.corp.example, api.corp.example")]))),
+    zones: vec![zone("ZPRIV", "corp.example.", true), zone("ZPUB", "corp.example.", false)],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4 [i-0web1]",
+        "ZPRIV CREATE web.corp.example. AAAA 2001:db8:1:2::4 [i-0web1]",
+        "ZPRIV CREATE api.corp.example. A 10.1.2.4 [i-0web1]",
+        "ZPRIV CREATE api.corp.example. AAAA 2001:db8:1:2::4 [i-0web1]",
+        "ZPUB CREATE ip-10-1-2-4.corp.example. A 54.1.2.3",
+        "ZPUB CREATE ip-10-1-2-4.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPUB CREATE web.corp.example. A 54.1.2.3 [i-0web1]",
+        "ZPUB CREATE web.corp.example. AAAA 2001:db8:1:2::4 [i-0web1]",
+        "ZPUB CREATE api.corp.example. A 54.1.2.3 [i-0web1]",
+        "ZPUB CREATE api.corp.example. AAAA 2001:db8:1:2::4 [i-0web1]",
+    ],
+    ..Case::default()
+})]
+#[case::group_other_members_are_no_conflict(Case {
+    what: "other members' record sets at the group name: no conflict, none touched",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    current: vec![
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.5", "i-0web2")),
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0old")),
+    ],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4 [i-0web1]",
+    ],
+    ..Case::default()
+})]
+#[case::group_a_bare_label_is_in_the_home_domain(Case {
+    what: "a bare label in GROUP is a name in the home domain",
+    instance: instance(&[("GROUP", "web")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4 [i-0web1]",
+    ],
+    ..Case::default()
+})]
+#[case::group_a_simple_record_at_the_name_is_a_conflict(Case {
+    what: "someone's simple A at the group name: a conflict, nothing overwritten; the host still goes in",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    current: vec![("ZPRIV", rec("web.corp.example.", "A", 300, "10.9.9.9"))],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    conflicts: &["web.corp.example."],
+    says: &["the name holds a simple A record set (10.9.9.9)", "share one routing policy"],
+    ..Case::default()
+})]
+#[case::group_weighted_records_at_the_name_are_a_conflict(Case {
+    what: "someone's weighted record sets at the group name: a conflict",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    current: vec![("ZPRIV", rec("web.corp.example.", "A", 60, "10.9.9.9").with_routing(crate::model::Routing::Other { policy: "weighted".into(), set_id: "blue".into() }))],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    conflicts: &["web.corp.example."],
+    says: &["a weighted A record set (10.9.9.9 of blue)"],
+    ..Case::default()
+})]
+#[case::group_a_cname_at_the_name_is_a_conflict(Case {
+    what: "a CNAME at the group name: a conflict",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    current: vec![("ZPRIV", rec("web.corp.example.", "CNAME", 60, "lb.example."))],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    conflicts: &["web.corp.example."],
+    says: &["the name is a CNAME to lb.example."],
+    ..Case::default()
+})]
+#[case::group_a_record_set_with_its_id_it_did_not_write(Case {
+    what: "a record set with this instance's id that it did not write: held by someone else",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    current: vec![("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1"))],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    conflicts: &["web.corp.example."],
+    says: &["an identical record this instance did not write"],
+    ..Case::default()
+})]
+#[case::group_hostname_at_a_group_name_is_a_conflict(Case {
+    what: "HOSTNAME and GROUP name one name: the host's simple A goes in, the group's record set conflicts",
+    instance: instance(&[("GROUP", "web.corp.example"), ("HOSTNAME", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &["ZPRIV CREATE web.corp.example. A 10.1.2.4"],
+    conflicts: &["web.corp.example."],
+    says: &["this instance already gets a simple A record here"],
+    ..Case::default()
+})]
+#[case::group_hostname_where_a_group_answers(Case {
+    what: "a HOSTNAME where other instances' group answers: a conflict",
+    instance: instance(&[("HOSTNAME", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    current: vec![("ZPRIV", member("web.corp.example.", "A", "10.1.2.5", "i-0web2"))],
+    conflicts: &["web.corp.example."],
+    says: &["the name holds a multivalue A record set (10.1.2.5 of i-0web2)"],
+    ..Case::default()
+})]
+#[case::group_an_alias_at_a_group_name_is_a_conflict(Case {
+    what: "a CNAME tag naming a group name of the same instance: the alias conflicts",
+    instance: instance(&[("GROUP", "web.corp.example"), ("CNAME", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &[
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4 [i-0web1]",
+    ],
+    conflicts: &["web.corp.example."],
+    says: &["a CNAME must stand alone"],
+    ..Case::default()
+})]
+#[case::group_leaving_deletes_only_its_own_set(Case {
+    what: "the GROUP tag removed: its own record set goes, the other members' stay",
+    instance: instance(&[]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    owned: vec![
+        owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        owned("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1")),
+    ],
+    current: vec![
+        ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1")),
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.5", "i-0web2")),
+    ],
+    changes: &["ZPRIV DELETE web.corp.example. A 10.1.2.4 [i-0web1]"],
+    ..Case::default()
+})]
+#[case::group_a_new_address_swaps_its_own_set(Case {
+    what: "a member's new address: DELETE exactly its old record set, CREATE the new one",
+    instance: instance(&[("GROUP", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    owned: vec![
+        owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.3")),
+        owned("ZPRIV", member("web.corp.example.", "A", "10.1.2.3", "i-0web1")),
+    ],
+    current: vec![
+        ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.3")),
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.3", "i-0web1")),
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.5", "i-0web2")),
+    ],
+    changes: &[
+        "ZPRIV DELETE ip-10-1-2-4.corp.example. A 10.1.2.3",
+        "ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4",
+        "ZPRIV DELETE web.corp.example. A 10.1.2.3 [i-0web1]",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4 [i-0web1]",
+    ],
+    ..Case::default()
+})]
+#[case::group_a_stopped_instance_kept_leaves_its_groups(Case {
+    what: "a stopped instance (DDNS_ON_STOP=keep) keeps its host name and leaves its groups",
+    instance: stopped(instance(&[("GROUP", "web.corp.example")])),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    owned: vec![
+        owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        owned("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1")),
+    ],
+    current: vec![
+        ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        ("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1")),
+    ],
+    changes: &["ZPRIV DELETE web.corp.example. A 10.1.2.4 [i-0web1]"],
+    says: &["the instance is stopped: it leaves its groups"],
+    ..Case::default()
+})]
+#[case::group_an_ipv6_only_member(Case {
+    what: "an IPv6-only member gets an AAAA record set",
+    instance: v6_only(instance(&[("GROUP", "web.corp.example")])),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &[
+        "ZPRIV CREATE i-0web1.corp.example. AAAA 2001:db8:1:2::4",
+        "ZPRIV CREATE web.corp.example. AAAA 2001:db8:1:2::4 [i-0web1]",
+    ],
+    ..Case::default()
+})]
+#[case::group_names_that_are_never_written(Case {
+    what: "group names in the reverse tree, at an apex, in no zone, or empty: rejected",
+    instance: instance(&[("GROUP", "4.2.1.10.in-addr.arpa, corp.example, web.elsewhere.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    rejected: &["4.2.1.10.in-addr.arpa.", "corp.example.", "web.elsewhere.example."],
+    ..Case::default()
+})]
+#[case::group_an_empty_tag_is_rejected(Case {
+    what: "an empty GROUP tag: rejected as a bad tag",
+    instance: instance(&[("GROUP", " , ")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    changes: &["ZPRIV CREATE ip-10-1-2-4.corp.example. A 10.1.2.4"],
+    rejected: &["tag GROUP"],
+    says: &["the GROUP tag is empty"],
     ..Case::default()
 })]
 fn register(#[case] case: Case) {

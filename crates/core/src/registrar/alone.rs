@@ -184,6 +184,7 @@ impl<E: Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
                                 zone_name: unit.zone_name.clone(),
                                 name: c.record.name.clone(),
                                 rtype: c.record.rtype.clone(),
+                                set_id: c.record.routing.set_id().map(str::to_string),
                                 kind: ConflictKind::Refused,
                                 reason: refusal_reason(&err),
                             }),

@@ -123,8 +123,8 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     fn needs_nothing(&self, event: &InstanceEvent) -> Option<String> {
         if event.is_tag_change() && !self.config.watches_any(event.changed_tags()) {
             Some(format!(
-                "none of the tags the registrar reads ({}, {}, {}) changed: nothing to do",
-                self.config.zone_tag, self.config.cname_tag, self.config.hostname_tag
+                "none of the tags the registrar reads ({}) changed: nothing to do",
+                self.config.tag_keys().map(String::as_str).join(", ")
             ))
         } else if event.state() == Some(InstanceState::Pending) {
             Some("state 'pending' needs nothing: the running event follows".into())

@@ -121,6 +121,7 @@ impl HostWants {
             zone_name: self.zone.name.clone(),
             name: self.name.clone(),
             rtype: RecordType::from(rtype.clone()),
+            set_id: None,
             kind: ConflictKind::Held,
             reason: format!(
                 "the name holds {} this host did not write; it is never overwritten",

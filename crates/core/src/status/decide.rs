@@ -26,7 +26,8 @@ pub fn standing(written: &RecordSet, at_name: &[RecordSet]) -> Standing {
 /// name that its item does not list, as the conflict's kind says (a held
 /// name: its records of that type, or for a host, whose name must be all
 /// its own, every one; a CNAME that must stand alone: everything else
-/// there; a name that is a CNAME: the CNAME). An unsettled or refused
+/// there; a name that is a CNAME: the CNAME; mixed routing: the record
+/// sets of its type under the other policy). An unsettled or refused
 /// conflict names no one else's record.
 pub fn foreign_at(
     conflict: &Conflict,
@@ -45,9 +46,24 @@ pub fn foreign_at(
     match conflict.kind {
         ConflictKind::Held if kind == SubjectKind::Host => others.cloned().collect(),
         ConflictKind::Held => others
-            .filter(|r| r.rtype == conflict.rtype)
+            .filter(|r| {
+                r.rtype == conflict.rtype && r.routing.set_id() == conflict.set_id.as_deref()
+            })
             .cloned()
             .collect(),
+        // The record sets of its type under another policy: a simple
+        // record where a group is wanted, a group's where a simple one is.
+        ConflictKind::MixedRouting => {
+            let wanted = if conflict.set_id.is_some() {
+                "multivalue"
+            } else {
+                "simple"
+            };
+            others
+                .filter(|r| r.rtype == conflict.rtype && r.routing.policy() != wanted)
+                .cloned()
+                .collect()
+        }
         ConflictKind::CnameNotAlone => others.cloned().collect(),
         ConflictKind::NameIsCname => others
             .filter(|r| r.rtype == RecordType::Cname)
@@ -307,6 +323,7 @@ mod tests {
             zone_name: "corp.example.".into(),
             name: name.into(),
             rtype,
+            set_id: None,
             kind,
             reason: "r".into(),
         }

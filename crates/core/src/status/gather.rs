@@ -206,7 +206,7 @@ where
 
 /// EC2's view, with only the tags the registrar reads (and `Name`).
 fn instance_view(i: &InstanceFacts, config: &Config) -> InstanceView {
-    let read = [&config.zone_tag, &config.cname_tag, &config.hostname_tag];
+    let read = config.tag_keys();
     InstanceView {
         instance_id: i.instance_id.clone(),
         name: i.tags.get("Name").cloned(),

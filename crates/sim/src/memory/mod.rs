@@ -44,6 +44,8 @@ pub struct Slot {
     pub zone_id: ZoneId,
     pub name: DnsName,
     pub rtype: RecordType,
+    /// A group member's set identifier; `None` for a simple record set.
+    pub set_id: Option<String>,
 }
 
 impl Slot {
@@ -52,6 +54,15 @@ impl Slot {
             zone_id: ZoneId::new(zone_id),
             name: DnsName::new(name),
             rtype,
+            set_id: None,
+        }
+    }
+
+    /// A group member's slot: its record set at `name` and `rtype`.
+    pub fn member(zone_id: &str, name: &str, rtype: RecordType, set_id: &str) -> Slot {
+        Slot {
+            set_id: Some(set_id.into()),
+            ..Slot::new(zone_id, name, rtype)
         }
     }
 
@@ -61,6 +72,7 @@ impl Slot {
             zone_id: zone_id.clone(),
             name: record.name.clone(),
             rtype: record.rtype.clone(),
+            set_id: record.routing.set_id().map(str::to_string),
         }
     }
 }

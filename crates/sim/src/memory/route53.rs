@@ -5,7 +5,7 @@
 use super::{MemoryAccount, Slot};
 use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
 use ec2_ddns_core::error::{Error, Failure, Result};
-use ec2_ddns_core::model::{DnsName, RecordSet, RecordType, ZoneId, ZoneInfo};
+use ec2_ddns_core::model::{DnsName, RecordSet, RecordType, Routing, ZoneId, ZoneInfo};
 use ec2_ddns_core::names;
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
@@ -136,6 +136,23 @@ pub fn apply_strictly(
                 ),
             ));
         }
+        if matches!(r.routing, Routing::MultiValue { .. })
+            && (r.alias_target().is_some() || matches!(r.rtype, RecordType::Cname))
+        {
+            return Err((
+                INVALID_BATCH,
+                format!(
+                    "[Invalid request: MultiValueAnswer is not supported for {} {} record sets]",
+                    if r.alias_target().is_some() {
+                        "alias"
+                    } else {
+                        "CNAME"
+                    },
+                    r.name
+                ),
+            ));
+        }
+        let slot = slot_words(r);
         let same = records.iter().position(|x| x.same_slot(r));
         match change.action {
             ChangeAction::Delete => match same {
@@ -144,22 +161,32 @@ pub fn apply_strictly(
                 }
                 Some(_) => {
                     return Err((INVALID_BATCH, format!(
-                        "[Tried to delete resource record set [name='{}', type='{}'] but the values provided do not match the current values]",
-                        r.name, r.rtype
+                        "[Tried to delete resource record set {slot} but the values provided do not match the current values]"
                     )))
                 }
                 None => {
                     return Err((INVALID_BATCH, format!(
-                        "[Tried to delete resource record set [name='{}', type='{}'] but it was not found]",
-                        r.name, r.rtype
+                        "[Tried to delete resource record set {slot} but it was not found]"
                     )))
                 }
             },
             ChangeAction::Create | ChangeAction::Upsert => {
                 if change.action == ChangeAction::Create && same.is_some() {
                     return Err((INVALID_BATCH, format!(
-                        "[Tried to create resource record set [name='{}', type='{}'] but it already exists]",
-                        r.name, r.rtype
+                        "[Tried to create resource record set {slot} but it already exists]"
+                    )));
+                }
+                // One name and type: one simple record set, or record sets
+                // of one routing policy, each with its own identifier.
+                if let Some(x) = records.iter().find(|x| {
+                    x.name == r.name
+                        && x.rtype == r.rtype
+                        && !x.same_slot(r)
+                        && !x.routing.mixes_with(&r.routing)
+                }) {
+                    return Err((INVALID_BATCH, format!(
+                        "[RRSet {slot} cannot be created because a {} RRSet exists with the same name and type]",
+                        x.routing.policy()
                     )));
                 }
                 let others: Vec<&RecordSet> =
@@ -187,6 +214,17 @@ pub fn apply_strictly(
     Ok(records)
 }
 
+/// A record set's identity as Route 53's messages write it.
+fn slot_words(r: &RecordSet) -> String {
+    match r.routing.set_id() {
+        None => format!("[name='{}', type='{}']", r.name, r.rtype),
+        Some(id) => format!(
+            "[name='{}', type='{}', set-identifier='{id}']",
+            r.name, r.rtype
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +234,24 @@ mod tests {
 
     fn r(name: &str, rtype: &str, ttl: u32, value: &str) -> RecordSet {
         RecordSet::new(name, RecordType::from(rtype), ttl, vec![value.into()])
+    }
+
+    /// A group member's record set at g.corp.example.
+    fn m(rtype: &str, value: &str, id: &str) -> RecordSet {
+        RecordSet::multivalue(
+            "g.corp.example.",
+            RecordType::from(rtype),
+            60,
+            value.into(),
+            id,
+        )
+    }
+
+    fn weighted(value: &str, id: &str) -> RecordSet {
+        r("g.corp.example.", "A", 60, value).with_routing(Routing::Other {
+            policy: "weighted".into(),
+            set_id: id.into(),
+        })
     }
 
     fn batch(changes: Vec<(ChangeAction, RecordSet)>) -> ZoneChanges {
@@ -223,6 +279,18 @@ mod tests {
     #[case::good_then_bad_applies_nothing(vec![(Create, r("b.corp.example.", "A", 60, "10.0.0.5")), (Delete, r("z.corp.example.", "A", 60, "1.1.1.1"))], Some("not found"))]
     #[case::delete_then_create_changes_the_type(vec![(Delete, r("c.corp.example.", "CNAME", 60, "x.example.")), (Create, r("c.corp.example.", "A", 60, "10.0.0.7"))], None)]
     #[case::exact_delete(vec![(Delete, r("a.corp.example.", "A", 60, "10.0.0.1"))], None)]
+    #[case::another_member_joins(vec![(Create, m("A", "10.0.0.12", "i-2"))], None)]
+    #[case::a_member_of_another_type(vec![(Create, m("AAAA", "2001:db8::1", "i-1"))], None)]
+    #[case::a_member_twice(vec![(Create, m("A", "10.0.0.12", "i-1"))], Some("set-identifier='i-1'] but it already exists"))]
+    #[case::a_simple_record_beside_members(vec![(Create, r("g.corp.example.", "A", 60, "10.0.0.9"))], Some("a multivalue RRSet exists"))]
+    #[case::a_member_beside_a_simple_record(vec![(Create, RecordSet::multivalue("a.corp.example.", RecordType::A, 60, "10.0.0.9".into(), "i-1"))], Some("a simple RRSet exists"))]
+    #[case::weighted_beside_multivalue(vec![(Create, weighted("10.0.0.9", "w"))], Some("a multivalue RRSet exists"))]
+    #[case::a_cname_beside_members(vec![(Create, r("g.corp.example.", "CNAME", 60, "x.example."))], Some("conflicting RRSet"))]
+    #[case::a_multivalue_cname(vec![(Create, RecordSet::multivalue("n.corp.example.", RecordType::Cname, 60, "x.example.".into(), "i-1"))], Some("MultiValueAnswer is not supported"))]
+    #[case::a_member_leaves_exactly(vec![(Delete, m("A", "10.0.0.11", "i-1"))], None)]
+    #[case::a_member_deleted_by_another_id(vec![(Delete, m("A", "10.0.0.11", "i-3"))], Some("set-identifier='i-3'] but it was not found"))]
+    #[case::a_member_deleted_as_simple(vec![(Delete, r("g.corp.example.", "A", 60, "10.0.0.11"))], Some("not found"))]
+    #[case::the_last_members_leave_then_a_simple_record(vec![(Delete, m("A", "10.0.0.11", "i-1")), (Create, r("g.corp.example.", "A", 60, "10.0.0.9"))], None)]
     fn refuses_what_route53_refuses(
         #[case] changes: Vec<(ChangeAction, RecordSet)>,
         #[case] refusal: Option<&str>,
@@ -230,6 +298,7 @@ mod tests {
         let existing = vec![
             r("a.corp.example.", "A", 60, "10.0.0.1"),
             r("c.corp.example.", "CNAME", 60, "x.example."),
+            m("A", "10.0.0.11", "i-1"),
         ];
         match (
             apply_strictly("corp.example.", &existing, &batch(changes)),
