@@ -6,10 +6,11 @@ Usage:
         [--table DDNS] WORLD.json
 
 Creates the world's VPCs (DNS attributes, DHCP options), subnets, hosted
-zones with their records (plain and alias), instances (stopped or terminated
-as the world says), the DynamoDB registry table, and the world's `registry`
-items in it, with world ids translated to the ids moto assigned. Prints ONE
-JSON object on stdout mapping world ids to those ids:
+zones, instances (stopped or terminated as the world says), then the zones'
+records (plain and alias, simple or with a routing policy), the DynamoDB
+registry table, and the world's `registry` items in it, with world ids
+translated to the ids moto assigned. Prints ONE JSON object on stdout mapping
+world ids to those ids:
 
     {"region": "...",
      "vpcs": {world_id: vpc_id}, "subnets": {world_id: subnet_id},
@@ -17,6 +18,17 @@ JSON object on stdout mapping world ids to those ids:
      "instances": {world_id: instance_id},
      "names": {Name tag: instance_id},
      "table": "DDNS"}
+
+A record with `"routing"` and `"set_identifier"` (a group member's
+multivalue-answer record set, or someone's weighted, latency, ... one) is
+created with its SetIdentifier and the policy's field: multivalue
+MultiValueAnswer true, weighted Weight 1, latency Region (the world's region),
+failover Failover PRIMARY, geolocation GeoLocation {CountryCode: "*"}. A set
+identifier that is a world instance id becomes moto's id of that instance (the
+registrar names a member's record set by its instance id), which is why the
+records are created after the instances. Registry records keep theirs as
+`SetIdentifier` and `Routing`, as crates/aws/src/dynamodb/item.rs writes them,
+translated the same way.
 
 The seeder checks nothing: world files are checked by the Rust loader
 (`World::load`; any ec2-ddns command that takes --world), and the test
@@ -58,6 +70,17 @@ STATE_ACTIONS = {
 # Alias targets are seeded as ELB targets: the hosted zone id of us-east-1
 # load balancers (what Route 53 expects in AliasTarget.HostedZoneId).
 ALIAS_HOSTED_ZONE_ID = "Z35SXDOTRQ7X7K"
+# The field and value each routing policy of a world record is seeded with (the
+# value: a constant, or a function of the world's region). Policies the Rust
+# model knows but that need more than a constant (ip-based: a CIDR collection;
+# geoproximity: a location) are not seeded.
+ROUTING_FIELDS: dict[str, tuple[str, Any]] = {
+    "multivalue": ("MultiValueAnswer", True),
+    "weighted": ("Weight", 1),
+    "latency": ("Region", lambda region: region),
+    "failover": ("Failover", "PRIMARY"),
+    "geolocation": ("GeoLocation", {"CountryCode": "*"}),
+}
 RUST_LOADER_HINT = "check it with the Rust loader (any ec2-ddns command that takes --world)"
 
 
@@ -130,6 +153,15 @@ def read_world(world: Any, trail: Trail) -> dict:
             else:
                 rrset["TTL"] = r["ttl"]
                 rrset["ResourceRecords"] = [{"Value": val} for val in r["values"]]
+            policy = _opt(r, "routing", "simple")
+            if policy != "simple":
+                trail.at = f"{p}.records[{j}].routing"
+                field, value = routing_field(policy, plan["region"])
+                rrset[field] = value
+                trail.at = f"{p}.records[{j}].set_identifier"
+                # A world instance id here is translated when the records are
+                # created, after the instances (`Seeder.seed`).
+                rrset["SetIdentifier"] = r["set_identifier"]
             zone["records"].append(rrset)
         plan["zones"].append(zone)
 
@@ -158,9 +190,14 @@ def read_world(world: Any, trail: Trail) -> dict:
         for j, owned in enumerate(_opt(item, "records", [])):
             trail.at = f"{p}.records[{j}]"
             rec = owned["record"]
-            records.append({"zone_id": owned["zone_id"], "zone_name": owned["zone_name"],
-                            "name": rec["name"], "type": rec["type"], "ttl": rec["ttl"],
-                            "values": list(rec["values"])})
+            entry = {"zone_id": owned["zone_id"], "zone_name": owned["zone_name"],
+                     "name": rec["name"], "type": rec["type"], "ttl": rec["ttl"],
+                     "values": list(rec["values"])}
+            policy = _opt(rec, "routing", "simple")
+            if policy != "simple":
+                entry["routing"] = policy
+                entry["set_identifier"] = rec["set_identifier"]
+            records.append(entry)
         trail.at = p
         plan["registry"].append({
             "path": p, "instance_id": item["instance_id"],
@@ -171,6 +208,17 @@ def read_world(world: Any, trail: Trail) -> dict:
         })
     trail.at = ""
     return plan
+
+
+def routing_field(policy: Any, region: str) -> tuple[str, Any]:
+    """The field, and its value, that a record set of this routing policy is
+    created with in moto (`ROUTING_FIELDS`); ValueError for any other."""
+    try:
+        field, value = ROUTING_FIELDS[policy]
+    except (KeyError, TypeError):
+        raise ValueError(f"routing {policy!r} is not one this seeder makes "
+                         f"(expected one of {', '.join(['simple', *ROUTING_FIELDS])})") from None
+    return field, value(region) if callable(value) else value
 
 
 def describe(exc: BaseException) -> str:
@@ -313,11 +361,6 @@ class Seeder:
             for j, vpc_id in enumerate(vpcs[1:], start=1):
                 call(f"{p}.vpcs[{j}]", r53, "associate_vpc_with_hosted_zone",
                      HostedZoneId=zone_id, VPC={"VPCRegion": self.region, "VPCId": vpc_id})
-            if z["records"]:
-                changes = [{"Action": "CREATE", "ResourceRecordSet": rrset}
-                           for rrset in z["records"]]
-                call(f"{p}.records", r53, "change_resource_record_sets", HostedZoneId=zone_id,
-                     ChangeBatch={"Comment": "seed", "Changes": changes})
 
         ami = self.pick_ami() if plan["instances"] else None
         for inst in plan["instances"]:
@@ -355,7 +398,27 @@ class Seeder:
             action = STATE_ACTIONS[inst["state"]]
             if action is not None:
                 call(f"{p}.state", ec2, action, InstanceIds=[instance_id])
+
+        # The records last: a set identifier may name an instance (a group
+        # member's record set), and moto's id for it is known only now.
+        for z in plan["zones"]:
+            if z["records"]:
+                changes = [{"Action": "CREATE",
+                            "ResourceRecordSet": self.with_instance_ids(rrset, out)}
+                           for rrset in z["records"]]
+                call(f"{z['path']}.records", r53, "change_resource_record_sets",
+                     HostedZoneId=out["zones"][z["id"]],
+                     ChangeBatch={"Comment": "seed", "Changes": changes})
         return out
+
+    @staticmethod
+    def with_instance_ids(rrset: dict, out: dict) -> dict:
+        """The record set with a SetIdentifier that is a world instance id
+        replaced by moto's id of that instance (any other is kept)."""
+        sid = rrset.get("SetIdentifier")
+        if sid is None or sid not in out["instances"]:
+            return rrset
+        return {**rrset, "SetIdentifier": out["instances"][sid]}
 
     def write_registry(self, table: str, plan: dict, out: dict) -> None:
         """The world's registry items, as the Rust registry writes them, with
@@ -364,14 +427,22 @@ class Seeder:
         zone_ids = self.zone_ids
         for item in plan["registry"]:
             p = self.trail.at = item["path"]
-            records = [{"M": {
-                "ZoneId": {"S": zone_ids.get(_zone_key(r["zone_id"]), r["zone_id"])},
-                "ZoneName": {"S": r["zone_name"]},
-                "Name": {"S": r["name"]},
-                "Type": {"S": r["type"]},
-                "TTL": {"N": str(r["ttl"])},
-                "Values": {"L": [{"S": val} for val in r["values"]]},
-            }} for r in item["records"]]
+            records = []
+            for r in item["records"]:
+                entry = {
+                    "ZoneId": {"S": zone_ids.get(_zone_key(r["zone_id"]), r["zone_id"])},
+                    "ZoneName": {"S": r["zone_name"]},
+                    "Name": {"S": r["name"]},
+                    "Type": {"S": r["type"]},
+                    "TTL": {"N": str(r["ttl"])},
+                    "Values": {"L": [{"S": val} for val in r["values"]]},
+                }
+                if "set_identifier" in r:
+                    # A group member's record set; a simple one has neither.
+                    sid = r["set_identifier"]
+                    entry["SetIdentifier"] = {"S": out["instances"].get(sid, sid)}
+                    entry["Routing"] = {"S": r["routing"]}
+                records.append({"M": entry})
             attrs: dict[str, Any] = {
                 "InstanceId": {"S": out["instances"].get(item["instance_id"],
                                                          item["instance_id"])},

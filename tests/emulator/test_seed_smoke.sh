@@ -8,8 +8,12 @@
 # world missing a required key each exit 2 with one "seed: ..." line (no
 # traceback: world files are checked by the Rust loader, not the seeder);
 # then seeds fixtures/worlds/seeded-extras.json with --reset and checks its
-# alias record and registry item. Exits non-zero on any mismatch. Talks to
-# loopback only.
+# alias record and registry item; then fixtures/worlds/group.json, and a world
+# made from it here with a record set of each routing policy the seeder makes,
+# one whose set identifier is a world instance id, and a registry item listing
+# a group member's record set (all translated to moto's ids), and checks that
+# a policy it cannot make exits 2 the same way. Exits non-zero on any
+# mismatch. Talks to loopback only.
 set -euo pipefail
 
 usage() { echo "usage: $0 --endpoint-url http://127.0.0.1:PORT" >&2; exit 64; }
@@ -28,6 +32,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 world="$root/fixtures/worlds/split-horizon.json"
 extras="$root/fixtures/worlds/seeded-extras.json"
+group="$root/fixtures/worlds/group.json"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -204,6 +209,113 @@ check("registry Records[0]", owned[0].get("M"), {
     "Name": {"S": "ip-10-5-1-10.extras.example."}, "Type": {"S": "A"},
     "TTL": {"N": "60"}, "Values": {"L": [{"S": "10.5.1.10"}]}})
 check("registry item count", ddb.scan(TableName="DDNS")["Count"], 1)
+
+EOF
+
+# Routing policies: the group world as it is, then one with a record set of
+# each policy the seeder makes, a member's record set named by a world
+# instance id, and a registry item that lists it; then one with a policy the
+# seeder cannot make.
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$group" >"$tmp/group.json"
+echo "seeded (--reset): $(cat "$tmp/group.json")"
+python3 - "$group" "$tmp/routing.json" "$tmp/ip-based.json" <<'EOF'
+import json, sys
+w = json.load(open(sys.argv[1]))
+private = w["zones"][0]
+assert private["id"] == "Z0CORPPRIVATE", private["id"]
+def rec(name, policy, sid, value):
+    return {"name": f"{name}.corp.example.", "type": "A", "ttl": 60, "values": [value],
+            "routing": policy, "set_identifier": sid}
+private["records"] += [
+    rec("web", "multivalue", "i-0web1", "10.1.2.11"),
+    rec("weighted", "weighted", "blue", "10.1.9.21"),
+    rec("latency", "latency", "east", "10.1.9.22"),
+    rec("failover", "failover", "primary", "10.1.9.23"),
+    rec("geo", "geolocation", "anywhere", "10.1.9.24"),
+]
+member = {"name": "web.corp.example.", "type": "A", "ttl": 60, "values": ["10.1.2.11"],
+          "routing": "multivalue", "set_identifier": "i-0web1"}
+host = {"name": "ip-10-1-2-11.corp.example.", "type": "A", "ttl": 60, "values": ["10.1.2.11"]}
+w["registry"] = [{"instance_id": "i-0web1", "version": 1, "records": [
+    {"zone_id": "Z0CORPPRIVATE", "zone_name": "corp.example.", "record": host},
+    {"zone_id": "Z0CORPPRIVATE", "zone_name": "corp.example.", "record": member}]}]
+json.dump(w, open(sys.argv[2], "w"))
+private["records"].append(rec("ipbased", "ip-based", "cidr", "10.1.9.25"))
+del w["registry"]
+json.dump(w, open(sys.argv[3], "w"))
+EOF
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$tmp/routing.json" >"$tmp/routing-map.json"
+echo "seeded (--reset): $(cat "$tmp/routing-map.json")"
+set +e
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$tmp/ip-based.json" >/dev/null 2>"$tmp/ip-based.err"
+ip_based_rc=$?
+set -e
+echo "unseedable policy (ip-based): $(cat "$tmp/ip-based.err")"
+
+python3 - "$endpoint" "$tmp/group.json" "$tmp/routing-map.json" "$tmp" "$ip_based_rc" "$group" <<'EOF'
+import json, sys
+import boto3
+
+ep, group, m = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+sys.path.insert(0, sys.argv[4])
+from smoke import check, counts
+world = json.load(open(sys.argv[6]))
+r53 = boto3.client("route53", endpoint_url=ep, region_name="us-east-1")
+ddb = boto3.client("dynamodb", endpoint_url=ep, region_name=m["region"])
+
+check("group world: every instance in the map",
+      sorted(group["instances"]), sorted(i["id"] for i in world["instances"]))
+web1 = m["instances"]["i-0web1"]
+check("routing world: moto's id of web-1 is not the world's", web1 != "i-0web1", True)
+
+def rrsets(wid):
+    rrs = r53.list_resource_record_sets(HostedZoneId=m["zones"][wid])["ResourceRecordSets"]
+    return {(r["Name"], r["Type"], r.get("SetIdentifier")): r
+            for r in rrs if r["Type"] not in ("NS", "SOA")}
+
+ROUTING = ("MultiValueAnswer", "Weight", "Region", "Failover", "GeoLocation")
+
+def shown(r):
+    """TTL, values and the routing fields moto holds."""
+    return (r.get("TTL"), [v["Value"] for v in r.get("ResourceRecords", [])],
+            {k: r[k] for k in ROUTING if k in r})
+
+private = rrsets("Z0CORPPRIVATE")
+want = {
+    ("db.corp.example.", "A", None): (300, ["10.1.9.9"], {}),
+    ("web.corp.example.", "A", "legacy-lb"): (60, ["10.1.9.80"], {"MultiValueAnswer": True}),
+    ("web.corp.example.", "A", web1): (60, ["10.1.2.11"], {"MultiValueAnswer": True}),
+    ("weighted.corp.example.", "A", "blue"): (60, ["10.1.9.21"], {"Weight": 1}),
+    ("latency.corp.example.", "A", "east"): (60, ["10.1.9.22"], {"Region": m["region"]}),
+    ("failover.corp.example.", "A", "primary"): (60, ["10.1.9.23"], {"Failover": "PRIMARY"}),
+    ("geo.corp.example.", "A", "anywhere"):
+        (60, ["10.1.9.24"], {"GeoLocation": {"CountryCode": "*"}}),
+}
+check("routing world: the record sets", sorted(private, key=str), sorted(want, key=str))
+for key, fields in want.items():
+    check(f"record set {key}", shown(private[key]) if key in private else None, fields)
+
+item = ddb.get_item(TableName="DDNS", Key={"InstanceId": {"S": web1}},
+                    ConsistentRead=True).get("Item", {})
+zone = {"S": m["zones"]["Z0CORPPRIVATE"]}
+check("registry item of web-1 under moto's id", item.get("InstanceId"), {"S": web1})
+check("registry Records: the host A plain, the member's set with SetIdentifier and Routing",
+      item.get("Records", {}).get("L"), [
+    {"M": {"ZoneId": zone, "ZoneName": {"S": "corp.example."},
+           "Name": {"S": "ip-10-1-2-11.corp.example."}, "Type": {"S": "A"},
+           "TTL": {"N": "60"}, "Values": {"L": [{"S": "10.1.2.11"}]}}},
+    {"M": {"ZoneId": zone, "ZoneName": {"S": "corp.example."},
+           "Name": {"S": "web.corp.example."}, "Type": {"S": "A"},
+           "TTL": {"N": "60"}, "Values": {"L": [{"S": "10.1.2.11"}]},
+           "SetIdentifier": {"S": web1}, "Routing": {"S": "multivalue"}}},
+])
+
+err = open(f"{sys.argv[4]}/ip-based.err").read()
+check("ip-based world exits 2", sys.argv[5], "2")
+check("ip-based world: one seed: line naming the record and the policy, no traceback",
+      (err.count("\n"), "not a world this seeder can read (zones[0].records[7].routing: "
+       "routing 'ip-based' is not one this seeder makes" in err, "Traceback" in err),
+      (1, True, False))
 
 print(f"{counts['passed']} passed, {counts['failed']} failed")
 sys.exit(1 if counts["failed"] else 0)
