@@ -87,12 +87,25 @@ fn world() -> World {
     World::parse("fault world", &world.to_string()).expect("the fault world is valid")
 }
 
-/// Records the foreign writer may create: at names the instances want.
+/// Records the foreign writer may create: at names the instances want
+/// (among them a group name: a member of its own, which the group shares,
+/// and a simple record, which shuts the group out).
 fn foreign_record(i: usize) -> (&'static str, RecordSet) {
     let r = |name: &str, rtype: RecordType, value: &str| {
         RecordSet::new(name, rtype, 60, vec![value.to_string()])
     };
-    match i % 8 {
+    match i % 10 {
+        8 => (
+            "ZPRIV",
+            RecordSet::multivalue(
+                "pool.corp.example.",
+                RecordType::A,
+                60,
+                "10.1.2.99".into(),
+                "i-0zz9",
+            ),
+        ),
+        9 => ("ZPRIV", r("web.corp.example.", RecordType::A, "10.1.2.98")),
         6 => (
             "ZPRIV",
             r(
@@ -150,6 +163,9 @@ enum Op {
     /// HOSTNAME (none, web, db) and CNAME (none, api, api+www), then the
     /// tag-change events (or none: lost).
     Tag(usize, u8, u8, bool),
+    /// GROUP (none, web, pool, web+pool), then its tag-change event (or
+    /// none: lost). HOSTNAME web and GROUP web want one name.
+    Group(usize, u8, bool),
     /// The full reconcile, as the schedule runs it.
     Reconcile,
     /// A person deletes the k-th record an instance wrote.
@@ -191,15 +207,16 @@ fn op() -> impl Strategy<Value = (Op, FaultAt)> {
         3 => (who.clone(), lost()).prop_map(|(i, l)| Op::Start(i, l)),
         2 => (who.clone(), lost()).prop_map(|(i, l)| Op::Stop(i, l)),
         1 => (who.clone(), lost()).prop_map(|(i, l)| Op::Terminate(i, l)),
-        3 => (who, 0u8..3, 0u8..3, lost()).prop_map(|(i, h, c, l)| Op::Tag(i, h, c, l)),
+        3 => (who.clone(), 0u8..3, 0u8..3, lost()).prop_map(|(i, h, c, l)| Op::Tag(i, h, c, l)),
+        2 => (who, 0u8..4, lost()).prop_map(|(i, g, l)| Op::Group(i, g, l)),
         1 => Just(Op::Reconcile),
         1 => (0usize..16).prop_map(Op::PersonDelete),
         1 => (0usize..16).prop_map(Op::PersonChange),
         2 => (0usize..64).prop_map(Op::Redeliver),
         2 => Just(Op::Retry),
         2 => (1usize..8).prop_map(Op::Batch),
-        2 => (0usize..8).prop_map(Op::ForeignCreate),
-        1 => (0usize..8).prop_map(Op::ForeignDelete),
+        2 => (0usize..10).prop_map(Op::ForeignCreate),
+        1 => (0usize..10).prop_map(Op::ForeignDelete),
     ];
     (op, fault())
 }
@@ -425,12 +442,21 @@ impl Play {
     }
 
     fn tag_event(&mut self, i: usize, tags: &BTreeMap<String, String>) -> InstanceEvent {
+        self.tag_event_of(i, &["HOSTNAME", "CNAME"], tags)
+    }
+
+    fn tag_event_of(
+        &mut self,
+        i: usize,
+        keys: &[&str],
+        tags: &BTreeMap<String, String>,
+    ) -> InstanceEvent {
         let time = ec2_ddns::model::parse_time(&self.tick()).ok();
         let id = format!("tag-{}", self.clock);
         ec2_ddns::event::parse_instance(ec2_ddns::event::tag_change_json(
             &id,
             INSTANCES[i],
-            &["HOSTNAME", "CNAME"],
+            keys,
             tags,
             time,
             "us-east-1",
@@ -599,7 +625,7 @@ impl Play {
                 let record = zones
                     .get(&slot.zone_id)?
                     .iter()
-                    .find(|r| r.name == slot.name && r.rtype == slot.rtype)?
+                    .find(|r| Slot::of(&slot.zone_id, r) == slot)?
                     .clone();
                 Some((slot, record))
             })
@@ -663,6 +689,23 @@ impl Play {
                 let change = self.tag_event(*i, &tags);
                 Some(self.send(change))
             }
+            Op::Group(i, group, lost) => {
+                let tags = self.account.edit(|w| {
+                    let tags = &mut w.find_instance_mut(INSTANCES[*i]).expect("instance").tags;
+                    match group {
+                        1 => tags.insert("GROUP".into(), "web".into()),
+                        2 => tags.insert("GROUP".into(), "pool.corp.example".into()),
+                        3 => tags.insert("GROUP".into(), "web, pool.corp.example".into()),
+                        _ => tags.remove("GROUP"),
+                    };
+                    tags.clone()
+                });
+                if *lost {
+                    return None;
+                }
+                let change = self.tag_event_of(*i, &["GROUP"], &tags);
+                Some(self.send(change))
+            }
             Op::Reconcile => Some(Job::Reconcile),
             Op::PersonDelete(k) => {
                 let (slot, record) = self.ours(*k)?;
@@ -674,8 +717,10 @@ impl Play {
                     RecordType::A => "10.1.77.77",
                     _ => "person.corp.example.",
                 };
+                // A group member's record set is repointed in its slot.
                 let theirs =
-                    RecordSet::new(&record.name, record.rtype.clone(), 120, vec![value.into()]);
+                    RecordSet::new(&record.name, record.rtype.clone(), 120, vec![value.into()])
+                        .with_routing(record.routing.clone());
                 self.person(slot, record, Some(theirs))
             }
             Op::Redeliver(k) => {
@@ -795,7 +840,7 @@ impl Play {
             zones
                 .get(&slot.zone_id)?
                 .iter()
-                .find(|r| r.name == slot.name && r.rtype == slot.rtype)
+                .find(|r| Slot::of(&slot.zone_id, r) == *slot)
         };
         for (slot, record) in &self.foreign {
             prop_assert_eq!(

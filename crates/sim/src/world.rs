@@ -806,9 +806,43 @@ impl World {
                     format!("'{}' is not inside zone '{zone_name}'", clip(&r.name)),
                 ));
             }
-            slots.first(format!("{} {}", r.name, r.rtype), at.clone()).map_err(|first| {
-                (at.clone(), format!("a second {} record set at {} (first at {first}); one record set holds all values of a name and type", r.rtype, r.name))
-            })?;
+            let set = r
+                .routing
+                .set_id()
+                .map(|id| format!(" {id}"))
+                .unwrap_or_default();
+            slots
+                .first(format!("{} {}{set}", r.name, r.rtype), at.clone())
+                .map_err(|first| {
+                    let what = match r.routing.set_id() {
+                        None => "one record set holds all values of a name and type".to_string(),
+                        Some(id) => format!("set identifier {id} is taken at this name and type"),
+                    };
+                    (
+                        at.clone(),
+                        format!(
+                            "a second {} record set at {} (first at {first}); {what}",
+                            r.rtype, r.name
+                        ),
+                    )
+                })?;
+            if let Some(other) = z.records.iter().find(|o| {
+                o.name == r.name
+                    && o.rtype == r.rtype
+                    && !o.same_slot(r)
+                    && !o.routing.mixes_with(&r.routing)
+            }) {
+                return Err((
+                    at,
+                    format!(
+                        "{} {} record sets under two routing policies ({} and {}); record sets of one name and type share one policy, each with its own set_identifier",
+                        r.name,
+                        r.rtype,
+                        r.routing.policy(),
+                        other.routing.policy()
+                    ),
+                ));
+            }
             if r.rtype == RecordType::Cname && r.name == zone_name {
                 return Err((
                     at,
@@ -995,6 +1029,10 @@ mod tests {
     #[case::duplicate_subnet(|w: &mut serde_json::Value| push(w, "subnets", w["subnets"][0].clone()), "subnets[1].id: subnet id 's-1' appears twice")]
     #[case::duplicate_zone(|w: &mut serde_json::Value| w["zones"][1]["id"] = "/hostedzone/Z1".into(), "zones[1].id: zone id '/hostedzone/Z1' appears twice")]
     #[case::two_record_sets_one_name_and_type(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "DB.corp.example", "type": "A", "ttl": 60, "values": ["10.0.9.8"]})), "zones[0].records[1]: a second A record set at db.corp.example.")]
+    #[case::a_group_member_beside_a_simple_record(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "db.corp.example.", "type": "A", "ttl": 60, "values": ["10.0.9.8"], "routing": "multivalue", "set_identifier": "i-1"})), "db.corp.example. A record sets under two routing policies (simple and multivalue)")]
+    #[case::one_set_identifier_twice(|w: &mut serde_json::Value| { for ip in ["10.0.9.7", "10.0.9.8"] { push(&mut w["zones"][0], "records", serde_json::json!({"name": "g.corp.example.", "type": "A", "ttl": 60, "values": [ip], "routing": "multivalue", "set_identifier": "i-1"})); } }, "set identifier i-1 is taken at this name and type")]
+    #[case::a_set_identifier_without_routing(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "g.corp.example.", "type": "A", "ttl": 60, "values": ["10.0.9.8"], "set_identifier": "i-1"})), "a record with a set_identifier needs a routing")]
+    #[case::a_multivalue_cname(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "g.corp.example.", "type": "CNAME", "ttl": 60, "values": ["x.example."], "routing": "multivalue", "set_identifier": "i-1"})), "a multivalue record can't be a CNAME")]
     #[case::cname_beside_another_record(|w: &mut serde_json::Value| push(&mut w["zones"][0], "records", serde_json::json!({"name": "db.corp.example.", "type": "CNAME", "ttl": 60, "values": ["x.example."]})), "a CNAME stands alone")]
     #[case::zone_name_empty(|w: &mut serde_json::Value| w["zones"][0]["name"] = "".into(), "zones[0].name: '' is not a zone name: the name is empty")]
     #[case::zone_name_empty_label(|w: &mut serde_json::Value| w["zones"][0]["name"] = "bad..example".into(), "zones[0].name: 'bad..example' is not a zone name: the name has an empty label")]
@@ -1030,6 +1068,31 @@ mod tests {
         let err = load(&world).expect_err(needle).to_string();
         assert!(err.starts_with("w.json: "), "{err}");
         assert!(err.contains(needle), "{err}\n  lacks: {needle}");
+    }
+
+    /// A group's record sets share a name and type, each with its own set
+    /// identifier, and read back as written.
+    #[test]
+    fn group_record_sets_share_a_name() {
+        let mut world = base();
+        for (ip, id) in [("10.0.9.7", "i-1"), ("10.0.9.8", "i-2")] {
+            push(
+                &mut world["zones"][0],
+                "records",
+                serde_json::json!({"name": "g.corp.example.", "type": "A", "ttl": 60, "values": [ip], "routing": "multivalue", "set_identifier": id}),
+            );
+        }
+        let loaded = load(&world).expect("two members at one name");
+        let members: Vec<&RecordSet> = loaded.zones[0]
+            .records
+            .iter()
+            .filter(|r| r.name == "g.corp.example.")
+            .collect();
+        assert_eq!(members.len(), 2);
+        assert_eq!(members[0].routing.set_id(), Some("i-1"));
+        let json = serde_json::to_value(members[1]).unwrap();
+        assert_eq!(json["routing"], "multivalue");
+        assert_eq!(json["set_identifier"], "i-2");
     }
 
     #[test]

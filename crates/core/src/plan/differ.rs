@@ -70,6 +70,38 @@ pub fn plan_register(
             candidate_slots.push(slot(z, &a.name, RecordType::Cname, &simple));
         }
     }
+    // The instance's own names that collide are decided by the targets
+    // alone, whatever the zones hold: its host record before a group
+    // record set of the same name and type, both before an alias at their
+    // name. So the loser is never a candidate, and an owned record of it
+    // is let go, not kept against the winner.
+    let shadowed = |c: &OwnedRecord, all: &[OwnedRecord]| {
+        all.iter().any(|w| {
+            w.zone_id == c.zone_id
+                && w.record.name == c.record.name
+                && match (&c.record.rtype, &c.record.routing) {
+                    (RecordType::Cname, _) => w.record.rtype != RecordType::Cname,
+                    (rtype, Routing::MultiValue { .. }) => {
+                        w.record.rtype == *rtype && w.record.routing == Routing::Simple
+                    }
+                    _ => false,
+                }
+        })
+    };
+    for _ in 0..2 {
+        // Groups lose to hosts first; then aliases to what is left.
+        let kept: Vec<OwnedRecord> = candidate_slots
+            .iter()
+            .filter(|c| !shadowed(c, &candidate_slots))
+            .cloned()
+            .collect();
+        candidate_slots = kept;
+    }
+    let is_candidate = |zone: &ZoneInfo, record: &RecordSet| {
+        candidate_slots
+            .iter()
+            .any(|c| c.zone_id == zone.id && c.record.same_slot(record))
+    };
 
     let mut plan = Plan {
         rejected: targets.rejected.clone(),
@@ -134,7 +166,17 @@ pub fn plan_register(
     for g in &targets.groups {
         let h = &g.at;
         let mut member = |z: &ZoneInfo, rtype: RecordType, ip: String| {
-            d.want_record(z, RecordSet::multivalue(&h.name, rtype, ttl, ip, &g.set_id))
+            let record = RecordSet::multivalue(&h.name, rtype, ttl, ip, &g.set_id);
+            if is_candidate(z, &record) {
+                d.want_record(z, record);
+            } else {
+                d.self_conflict(
+                    z,
+                    &record,
+                    ConflictKind::MixedRouting,
+                    "this instance already gets a simple record of this type here (its host name); record sets of one name and type share one routing policy",
+                );
+            }
         };
         if let Some(z) = &h.private_zone {
             if let Some(ip) = h.private_ip {
@@ -171,7 +213,7 @@ pub fn plan_register(
                 .or_else(|| targets.private_dns_name.clone())
             {
                 Some(value) => {
-                    d.want(z, RecordType::Cname, &alias.name, value.into());
+                    d.want_alias(z, &alias.name, value.into(), &is_candidate);
                 }
                 None => d.plan.notes.push(format!(
                     "{}: no private host name or private DNS name to point the alias at",
@@ -184,7 +226,7 @@ pub fn plan_register(
                 .clone()
                 .or_else(|| targets.public_dns_name.clone())
             {
-                d.want(z, RecordType::Cname, &alias.name, value.into());
+                d.want_alias(z, &alias.name, value.into(), &is_candidate);
             }
         }
     }
@@ -285,6 +327,47 @@ impl Differ<'_> {
         self.owned
             .iter()
             .any(|o| o.zone_id == zone_id && o.record == *record)
+    }
+
+    /// An alias, unless the instance's own host or group record takes its
+    /// name (then a conflict, whatever the zone holds).
+    fn want_alias(
+        &mut self,
+        zone: &ZoneInfo,
+        name: &str,
+        value: String,
+        is_candidate: &dyn Fn(&ZoneInfo, &RecordSet) -> bool,
+    ) {
+        let record = RecordSet::new(name, RecordType::Cname, self.ttl, vec![value]);
+        if is_candidate(zone, &record) {
+            self.want_record(zone, record);
+        } else {
+            self.self_conflict(
+                zone,
+                &record,
+                ConflictKind::CnameNotAlone,
+                "this instance already gets its host or group record here; a CNAME must stand alone",
+            );
+        }
+    }
+
+    /// A wanted record that loses to another of this instance's own.
+    fn self_conflict(
+        &mut self,
+        zone: &ZoneInfo,
+        record: &RecordSet,
+        kind: ConflictKind,
+        reason: &str,
+    ) {
+        self.plan.conflicts.push(Conflict {
+            zone_id: zone.id.clone(),
+            zone_name: zone.name.clone(),
+            name: record.name.clone(),
+            rtype: record.rtype.clone(),
+            set_id: record.routing.set_id().map(str::to_string),
+            kind,
+            reason: reason.into(),
+        });
     }
 
     /// Decides one wanted simple record; true when it will be in place

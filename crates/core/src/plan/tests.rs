@@ -739,7 +739,40 @@ fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
     zones: vec![zone("ZPRIV", "corp.example.", true)],
     changes: &["ZPRIV CREATE web.corp.example. A 10.1.2.4"],
     conflicts: &["web.corp.example."],
-    says: &["this instance already gets a simple A record here"],
+    says: &["this instance already gets a simple record of this type here (its host name)"],
+    ..Case::default()
+})]
+#[case::group_an_owned_member_set_gives_way_to_the_host_name(Case {
+    what: "a member whose HOSTNAME becomes its group name: its own record set goes, the host A comes, in one batch",
+    instance: instance(&[("GROUP", "web.corp.example"), ("HOSTNAME", "web.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    owned: vec![owned("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1"))],
+    current: vec![("ZPRIV", member("web.corp.example.", "A", "10.1.2.4", "i-0web1"))],
+    changes: &[
+        "ZPRIV DELETE web.corp.example. A 10.1.2.4 [i-0web1]",
+        "ZPRIV CREATE web.corp.example. A 10.1.2.4",
+    ],
+    conflicts: &["web.corp.example."],
+    ..Case::default()
+})]
+#[case::group_an_owned_alias_gives_way_to_a_group_name(Case {
+    what: "an owned alias whose name becomes a group name: the alias goes, the member's record set comes",
+    instance: instance(&[("GROUP", "api.corp.example"), ("CNAME", "api.corp.example")]),
+    zones: vec![zone("ZPRIV", "corp.example.", true)],
+    owned: vec![
+        owned("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        owned("ZPRIV", rec("api.corp.example.", "CNAME", 60, "ip-10-1-2-4.corp.example.")),
+    ],
+    current: vec![
+        ("ZPRIV", rec("ip-10-1-2-4.corp.example.", "A", 60, "10.1.2.4")),
+        ("ZPRIV", rec("api.corp.example.", "CNAME", 60, "ip-10-1-2-4.corp.example.")),
+    ],
+    changes: &[
+        "ZPRIV DELETE api.corp.example. CNAME ip-10-1-2-4.corp.example.",
+        "ZPRIV CREATE api.corp.example. A 10.1.2.4 [i-0web1]",
+    ],
+    conflicts: &["api.corp.example."],
+    says: &["this instance already gets its host or group record here"],
     ..Case::default()
 })]
 #[case::group_hostname_where_a_group_answers(Case {
