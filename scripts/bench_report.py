@@ -160,6 +160,9 @@ def critical_section(rows: list) -> tuple[list[str], dict]:
 
 PACKAGE_START = "<!-- scripts/package -->"
 PACKAGE_END = "<!-- /scripts/package -->"
+# Sections other tools write between their markers; a bench run keeps them.
+KEPT_SECTIONS = [("<!-- examples/fleet_calls -->", "<!-- /examples/fleet_calls -->"),
+                 (PACKAGE_START, PACKAGE_END)]
 
 
 def main() -> int:
@@ -249,15 +252,17 @@ def main() -> int:
               "and starts a cold one). To measure the old profile again: "
               "`CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 "
               "CARGO_TARGET_DIR=target/thin cargo build --release --bin bootstrap`.", ""]
-    # ./scripts/package writes its own section (the SAM build's time and
-    # zip sizes) between these markers; a bench run keeps it.
+    # ./scripts/package (the SAM build's time and zip sizes) and
+    # examples/fleet_calls.rs write their own sections between markers; a
+    # bench run keeps them (fleet_calls runs again after this report).
     kept = ""
     try:
         with open(args.out) as f:
             old = f.read()
-        start, end = old.find(PACKAGE_START), old.find(PACKAGE_END)
-        if 0 <= start < end:
-            kept = "\n" + old[start : end + len(PACKAGE_END)] + "\n"
+        for start_marker, end_marker in KEPT_SECTIONS:
+            start, end = old.find(start_marker), old.find(end_marker)
+            if 0 <= start < end:
+                kept += "\n" + old[start : end + len(end_marker)] + "\n"
     except FileNotFoundError:
         pass
     with open(args.out, "w") as f:
