@@ -16,6 +16,8 @@
 //!    group name other members hold (its host A conflicts); a HOSTNAME and
 //!    GROUP of one instance naming one name (the host A goes in, its own
 //!    group record set conflicts, and so does a later member's).
+//!    Under `DDNS_ON_STOP=keep` a stopped member keeps its host A and PTR
+//!    and leaves its groups; started again, it joins again.
 //! c. 25 members at one name on one listing page of 20 and the next (the
 //!    SDK adapter pages by NextRecordIdentifier): a reconcile after they
 //!    joined changes nothing, one leaving deletes only its set, and joining
@@ -32,12 +34,14 @@ mod common;
 
 use common::faults::{ChangeFault, Faults};
 use common::{Env, Hand, ZoneDump};
+use ec2_ddns::config::OnStop;
 use ec2_ddns::model::InstanceState::{Running, Stopped, Terminated};
 use ec2_ddns::model::{OwnedRecord, RecordSet, RecordType, RegistryItem};
 use ec2_ddns::plan::ConflictKind;
 use ec2_ddns::ports::{Dns, Instances, Registry};
 use ec2_ddns::sim::memory::Fault;
 use ec2_ddns::summary::{Outcome, Summary};
+use ec2_ddns::Config;
 use std::collections::BTreeSet;
 
 const WORLD: &str = "fixtures/worlds/group.json";
@@ -530,6 +534,59 @@ where
         "[{b}] {zone:?}"
     );
     assert_group(env, &[1, 2, 3], 5, "the end").await;
+}
+
+// --- b2. DDNS_ON_STOP=keep: a stopped member keeps its host, not its groups ---
+
+/// The registrar settings of the keep case.
+fn keep() -> Config {
+    Config {
+        on_stop: OnStop::Keep,
+        ..Config::default()
+    }
+}
+
+async fn a_kept_stopped_member_leaves_its_groups<E, D, R>(env: &Env<E, D, R>)
+where
+    E: Instances + Sync,
+    D: Dns + ZoneDump + Sync,
+    R: Registry + Sync,
+    Env<E, D, R>: Hand,
+{
+    let b = env.backend;
+    assert_eq!(env.registrar.config.on_stop, OnStop::Keep, "[{b}]");
+    for n in [1, 2] {
+        let s = env.act(&web(n), Running, &at(n)).await;
+        assert_eq!(s.outcome, Outcome::Applied, "[{b}] {s:?}");
+    }
+    assert_group(env, &[1, 2], 2, "two members").await;
+
+    // web-2 stops: only its group record set goes; its host A and PTR stay.
+    let s = env.act(&web(2), Stopped, &at(3)).await;
+    assert_eq!(
+        changes(&s),
+        [format!("DELETE {}", member_line(env, GROUP, 2))],
+        "[{b}] {s:?}"
+    );
+    assert_group(env, &[1], 2, "web-2 stopped").await;
+    let private = env.zone_lines(PRIVATE).await;
+    assert!(private.contains(&host_a(2)), "[{b}] {private:?}");
+    assert!(
+        env.zone_lines(REVERSE).await.contains(&ptr(2)),
+        "[{b}] its PTR is kept"
+    );
+    // A later event for the stopped instance changes nothing.
+    let s = env.send(&web(2), Stopped, &at(4)).await;
+    assert_eq!(s.outcome, Outcome::NothingToDo, "[{b}] {s:?}");
+
+    // It starts again and joins again.
+    let s = env.act(&web(2), Running, &at(5)).await;
+    assert_eq!(
+        changes(&s),
+        [format!("CREATE {}", member_line(env, GROUP, 2))],
+        "[{b}] {s:?}"
+    );
+    assert_group(env, &[1, 2], 2, "web-2 started again").await;
 }
 
 // --- c. many members: listings that page ---------------------------------------
@@ -1093,6 +1150,12 @@ mod groups {
         conflicts_are_reported_and_nothing_foreign_changes,
         "fixtures/worlds/group.json",
         conflicts_leave_others_alone
+    );
+    on_memory_and_moto!(
+        a_stopped_member_kept_under_on_stop_keep_leaves_its_groups,
+        "fixtures/worlds/group.json",
+        keep(),
+        a_kept_stopped_member_leaves_its_groups
     );
     with_faults_on_memory_and_moto!(
         twenty_five_members_page_and_one_leaving_deletes_only_its_set,
