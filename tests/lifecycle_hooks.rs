@@ -8,6 +8,12 @@
 //! a failure a retry may fix completes nothing. The last case runs the same
 //! on moto (`./scripts/test`; the strict launcher's MOTO GAP 5 holds the
 //! actions and keeps, with each completion, the records Route 53 held then).
+//!
+//! With `DDNS_WAIT_INSYNC=true` a launch is completed only once GetChange
+//! reports every change batch it applied `INSYNC` (the in-memory Route 53
+//! keeps each batch `PENDING` for `set_propagation_polls` GetChange calls of
+//! its id; on moto, MOTO GAP 8 does), or when the invocation's time is up;
+//! a terminate never asks. Those run on both backends too.
 
 mod common;
 
@@ -21,6 +27,16 @@ use ec2_ddns_lambda::tally::Tally;
 use serde_json::Value;
 
 const COMPLETE: &str = "autoscaling:CompleteLifecycleAction";
+const GET_CHANGE: &str = "route53:GetChange";
+const CHANGE: &str = "route53:ChangeResourceRecordSets";
+
+/// The settings with `DDNS_WAIT_INSYNC=true`.
+fn waiting() -> Config {
+    Config {
+        wait_insync: true,
+        ..Config::default()
+    }
+}
 
 fn payload(action: &LifecycleAction, id: &str) -> Value {
     event::lifecycle_json(id, action, None, "us-east-1")
@@ -50,6 +66,183 @@ fn last(journal: &[String], operation: &str) -> usize {
 
 fn record_count(account: &MemoryAccount) -> usize {
     account.zone_records().values().map(Vec::len).sum()
+}
+
+fn count(journal: &[String], operation: &str) -> usize {
+    journal.iter().filter(|c| *c == operation).count()
+}
+
+/// The summary's notes, one string.
+fn notes(answer: &Value) -> String {
+    answer["notes"].to_string()
+}
+
+#[tokio::test]
+async fn with_wait_insync_a_launch_is_completed_after_route53_reports_its_changes_insync() {
+    let account = MemoryAccount::fixture("split-horizon");
+    account.set_propagation_polls(2);
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    let (answer, tally) = invoke(&account, waiting(), payload(&action, "l-1")).await;
+    let answer = answer.expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+
+    let journal = account.journal();
+    println!("lifecycle launch, DDNS_WAIT_INSYNC=true, 2 polls PENDING per batch:");
+    for (n, call) in journal.iter().enumerate() {
+        println!("  {:>2}. {call}", n + 1);
+    }
+    let batches = count(&journal, CHANGE);
+    assert_eq!(batches, 3, "one batch per zone: {journal:?}");
+    let first_poll = journal
+        .iter()
+        .position(|c| c == GET_CHANGE)
+        .expect("GetChange");
+    assert!(last(&journal, CHANGE) < first_poll, "{journal:?}");
+    assert!(
+        last(&journal, "dynamodb:PutItem") < first_poll,
+        "{journal:?}"
+    );
+    // Each batch is asked about until it answers INSYNC: twice PENDING, then
+    // INSYNC; the asking stops at the first batch still pending.
+    assert_eq!(count(&journal, GET_CHANGE), 3 * batches, "{journal:?}");
+    assert_eq!(
+        journal[first_poll..journal.len() - 1],
+        vec![GET_CHANGE.to_string(); 3 * batches],
+        "nothing but GetChange between the first poll and the completion: {journal:?}"
+    );
+    assert_eq!(last(&journal, COMPLETE), journal.len() - 1, "{journal:?}");
+    assert!(account.changes_propagating().is_empty());
+    assert!(
+        notes(&answer).contains("Route 53 reports the changes INSYNC after"),
+        "{answer}"
+    );
+    assert_eq!(account.lifecycle_completions().len(), 1);
+}
+
+#[tokio::test]
+async fn without_wait_insync_nothing_asks_route53_whether_the_changes_are_in_sync() {
+    let account = MemoryAccount::fixture("split-horizon");
+    account.set_propagation_polls(2);
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    let (answer, tally) = invoke(&account, Config::default(), payload(&action, "l-1")).await;
+    assert_eq!(answer.expect("answered")["outcome"], "applied");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let journal = account.journal();
+    assert_eq!(count(&journal, GET_CHANGE), 0, "{journal:?}");
+    assert_eq!(last(&journal, COMPLETE), journal.len() - 1);
+    assert_eq!(
+        account.changes_propagating().len(),
+        3,
+        "still PENDING: nobody asked"
+    );
+}
+
+/// An invocation whose time ends 20 s from now, on a paused clock, with
+/// the registrar's usual backoff (so the pauses between polls are real:
+/// 2 s, 4 s, 8 s, then 5 s to the bound).
+#[tokio::test(start_paused = true)]
+async fn a_launch_whose_changes_are_not_insync_by_the_deadline_is_completed_all_the_same() {
+    let account = MemoryAccount::fixture("split-horizon");
+    account.set_propagation_polls(1_000);
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    let registrar = account
+        .registrar(waiting())
+        .with_backoff(std::time::Duration::from_millis(200));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut tally = Tally::default();
+    let answer = ec2_ddns_lambda::handle_hooked(
+        &registrar,
+        &account,
+        payload(&action, "l-1"),
+        Some(deadline),
+        &mut tally,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert!(
+        notes(&answer).contains("not yet INSYNC after 19 s (5 GetChange polls)"),
+        "{answer}"
+    );
+    assert!(tokio::time::Instant::now() < deadline, "completed in time");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let journal = account.journal();
+    assert_eq!(count(&journal, GET_CHANGE), 5, "{journal:?}");
+    assert_eq!(last(&journal, COMPLETE), journal.len() - 1, "{journal:?}");
+    assert_eq!(
+        account.lifecycle_completions()[0].result,
+        HookResult::Continue
+    );
+}
+
+#[tokio::test]
+async fn a_terminate_hook_never_waits_for_insync() {
+    let account = MemoryAccount::fixture("split-horizon");
+    let launch =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    invoke(&account, waiting(), payload(&launch, "l-1"))
+        .await
+        .0
+        .expect("launched");
+    let start = account.journal().len();
+    account.set_propagation_polls(2);
+    let terminate = account.start_lifecycle_action(
+        "web",
+        "terminate",
+        "i-0web1",
+        Transition::Terminating,
+        "t-2",
+    );
+    let (answer, tally) = invoke(&account, waiting(), payload(&terminate, "t-1")).await;
+    let answer = answer.expect("answered");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let journal = account.journal()[start..].to_vec();
+    assert!(count(&journal, CHANGE) > 0, "{journal:?}");
+    assert_eq!(count(&journal, GET_CHANGE), 0, "{journal:?}");
+    assert_eq!(last(&journal, COMPLETE), journal.len() - 1);
+}
+
+#[tokio::test]
+async fn a_throttled_get_change_is_polled_again_and_one_refused_for_good_completes_the_hook() {
+    // Throttled once: asked again, then INSYNC.
+    let account = MemoryAccount::fixture("split-horizon");
+    account.inject(GET_CHANGE, Fault::Throttling);
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    let (answer, tally) = invoke(&account, waiting(), payload(&action, "l-1")).await;
+    let answer = answer.expect("answered");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let journal = account.journal();
+    assert_eq!(count(&journal, GET_CHANGE), 1 + 3, "{journal:?}");
+    assert_eq!(last(&journal, COMPLETE), journal.len() - 1);
+    assert_eq!(
+        account.calls.take_throttled(),
+        [(GET_CHANGE.to_string(), 1)].into()
+    );
+    assert!(
+        notes(&answer).contains("INSYNC after 0 s (2 GetChange polls)"),
+        "{answer}"
+    );
+
+    // Refused for good (a role without route53:GetChange): completed at once.
+    let account = MemoryAccount::fixture("split-horizon");
+    account.inject(GET_CHANGE, Fault::Refused("AccessDenied", "not authorized"));
+    let action =
+        account.start_lifecycle_action("web", "launch", "i-0web1", Transition::Launching, "t-1");
+    let (answer, tally) = invoke(&account, waiting(), payload(&action, "l-1")).await;
+    let answer = answer.expect("answered");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    assert_eq!(count(&account.journal(), GET_CHANGE), 1);
+    assert!(
+        notes(&answer).contains("whether Route 53's changes are INSYNC is unknown"),
+        "{answer}"
+    );
+    assert_eq!(account.lifecycle_completions().len(), 1);
 }
 
 #[tokio::test]
@@ -391,6 +584,12 @@ async fn a_state_change_of_a_group_instance_completes_no_hook() {
 /// One request to the strict launcher's lifecycle-action endpoint (MOTO GAP
 /// 5 of tests/emulator/strict_moto.py); the JSON of a 200 answer.
 fn lifecycle_control(method: &str, body: &str) -> Value {
+    launcher("/_ec2ddns/lifecycle-actions", method, body)
+}
+
+/// One request to one of the strict launcher's control endpoints; the JSON
+/// of a 200 answer.
+fn launcher(path: &str, method: &str, body: &str) -> Value {
     use std::io::{Read, Write};
     let endpoint = common::moto_endpoint();
     let host = endpoint
@@ -399,7 +598,7 @@ fn lifecycle_control(method: &str, body: &str) -> Value {
         .to_string();
     let mut stream = std::net::TcpStream::connect(&host).expect("connect to moto");
     let request = format!(
-        "{method} /_ec2ddns/lifecycle-actions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).expect("send");
@@ -427,6 +626,7 @@ fn held_at_completion(n: usize) -> Vec<String> {
 #[tokio::test]
 #[ignore = "needs the emulator: ./scripts/test"]
 async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after_they_are_gone() {
+    let _moto = common::MOTO_LOCK.lock().await;
     let endpoint = common::moto_endpoint();
     let env = common::moto_env(&endpoint, "fixtures/worlds/split-horizon.json").await;
     let id = env.instance("i-0web1");
@@ -534,4 +734,227 @@ async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after
     assert!(item.expect("the table answers").is_none(), "and the item");
     let state = lifecycle_control("GET", "");
     assert_eq!(state["waiting"], serde_json::json!([]), "{state}");
+}
+
+/// The strict launcher's Route 53 change statuses (MOTO GAP 8): each batch
+/// applied from now on reads `PENDING` for its first `reads` GetChange calls.
+fn pending_reads(reads: u32) {
+    launcher(
+        "/_ec2ddns/route53-changes",
+        "POST",
+        &serde_json::json!({ "pending_reads": reads }).to_string(),
+    );
+}
+
+/// What GetChange answered for each batch, oldest first.
+fn change_reads() -> Vec<Vec<String>> {
+    let shown = launcher("/_ec2ddns/route53-changes", "GET", "");
+    shown["changes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{shown}"))
+        .iter()
+        .map(|c| {
+            c["reads"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// The status each batch had last answered when the `n`-th completion was
+/// made (MOTO GAP 8, kept by MOTO GAP 5).
+fn statuses_at_completion(n: usize) -> Vec<String> {
+    let state = lifecycle_control("GET", "");
+    state["completed"][n]["changes"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no completion {n}: {state}"))
+        .values()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// A group `web` with a launch and a terminate hook on moto, the world
+/// split-horizon seeded, the registrar built with `config` (its backoff
+/// short: the pauses between GetChange polls are 10 of it).
+struct MotoHooks {
+    env: common::Env<
+        ec2_ddns::adapters::aws::ec2::Ec2,
+        ec2_ddns::adapters::aws::route53::Route53,
+        ec2_ddns::adapters::aws::dynamodb::DynamoRegistry,
+    >,
+    hooks: ec2_ddns::adapters::aws::AwsAccount,
+    id: String,
+    /// Actions started so far (each gets a token of its own).
+    started: std::sync::atomic::AtomicU32,
+}
+
+impl MotoHooks {
+    async fn new(config: Config) -> MotoHooks {
+        let endpoint = common::moto_endpoint();
+        let mut env =
+            common::moto_env_with(&endpoint, "fixtures/worlds/split-horizon.json", config).await;
+        env.registrar.backoff = std::time::Duration::from_millis(10);
+        let id = env.instance("i-0web1");
+        let hooks = common::moto_account(&endpoint, "us-east-1").await;
+        lifecycle_control("DELETE", "");
+        launcher("/_ec2ddns/route53-changes", "DELETE", "");
+        for (hook, transition) in [
+            ("launch", "autoscaling:EC2_INSTANCE_LAUNCHING"),
+            ("terminate", "autoscaling:EC2_INSTANCE_TERMINATING"),
+        ] {
+            hooks
+                .hooks
+                .client
+                .put_lifecycle_hook()
+                .auto_scaling_group_name("web")
+                .lifecycle_hook_name(hook)
+                .lifecycle_transition(transition)
+                .heartbeat_timeout(300)
+                .default_result("CONTINUE")
+                .send()
+                .await
+                .expect("moto keeps lifecycle hooks");
+        }
+        env.calls.take();
+        env.calls.take_throttled();
+        hooks.calls.take();
+        MotoHooks {
+            env,
+            hooks,
+            id,
+            started: Default::default(),
+        }
+    }
+
+    /// Starts an action on the group (a fresh token) and delivers it to the
+    /// real handler; the answer, the tally and the AWS calls it made.
+    async fn deliver(
+        &self,
+        transition: Transition,
+        deadline: Option<tokio::time::Instant>,
+    ) -> (Value, Tally, std::collections::BTreeMap<String, usize>) {
+        let hook = match transition {
+            Transition::Launching => "launch",
+            Transition::Terminating => "terminate",
+        };
+        let n = self
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = format!("c613620e-07e2-4ed2-a9e2-{n:012}");
+        lifecycle_control(
+            "POST",
+            &serde_json::json!({"group": "web", "hook": hook, "instance": self.id, "token": token,
+                "transition": transition.as_str()})
+            .to_string(),
+        );
+        let action = LifecycleAction {
+            transition,
+            group: "web".into(),
+            hook: hook.into(),
+            instance_id: self.id.clone(),
+            token: ec2_ddns::event::LifecycleToken::new(&token),
+        };
+        let mut tally = Tally::default();
+        let answer = ec2_ddns_lambda::handle_hooked(
+            &self.env.registrar,
+            &self.hooks.hooks,
+            payload(&action, &token),
+            deadline,
+            &mut tally,
+        )
+        .await
+        .expect("answered");
+        let mut calls = self.env.calls.take();
+        calls.extend(self.hooks.calls.take());
+        (answer, tally, calls)
+    }
+}
+
+fn calls_of(calls: &std::collections::BTreeMap<String, usize>, operation: &str) -> usize {
+    calls.get(operation).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: ./scripts/test"]
+async fn on_moto_with_wait_insync_a_launch_is_completed_after_get_change_reports_insync() {
+    let _moto = common::MOTO_LOCK.lock().await;
+    let moto = MotoHooks::new(waiting()).await;
+    pending_reads(2);
+    let (answer, tally, calls) = moto.deliver(Transition::Launching, None).await;
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    let batches = calls_of(&calls, CHANGE);
+    assert_eq!(batches, 3, "{calls:?}");
+    // Each batch: PENDING, PENDING, INSYNC, asked in turn.
+    assert_eq!(calls_of(&calls, GET_CHANGE), 3 * batches, "{calls:?}");
+    let reads = change_reads();
+    assert_eq!(reads, vec![vec!["PENDING", "PENDING", "INSYNC"]; batches]);
+    // When the hook was completed, every batch had answered INSYNC.
+    assert_eq!(statuses_at_completion(0), vec!["INSYNC"; batches]);
+    assert!(
+        notes(&answer).contains("Route 53 reports the changes INSYNC after"),
+        "{answer}"
+    );
+    println!(
+        "lifecycle launch on moto, DDNS_WAIT_INSYNC=true, 2 reads PENDING per batch: {}; GetChange answered, per batch in order: {reads:?}; then CompleteLifecycleAction, with every batch INSYNC",
+        ec2_ddns::calls::stats_line(&calls)
+    );
+
+    // A terminate never asks, though its batches read PENDING.
+    let (answer, tally, calls) = moto.deliver(Transition::Terminating, None).await;
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    assert!(calls_of(&calls, CHANGE) > 0, "{calls:?}");
+    assert_eq!(calls_of(&calls, GET_CHANGE), 0, "{calls:?}");
+    assert!(statuses_at_completion(1).contains(&"PENDING".to_string()));
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: ./scripts/test"]
+async fn on_moto_without_wait_insync_the_hook_is_completed_with_the_changes_still_pending() {
+    let _moto = common::MOTO_LOCK.lock().await;
+    let moto = MotoHooks::new(Config::default()).await;
+    pending_reads(2);
+    let (answer, tally, calls) = moto.deliver(Transition::Launching, None).await;
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    assert_eq!(calls_of(&calls, GET_CHANGE), 0, "{calls:?}");
+    assert_eq!(statuses_at_completion(0), vec!["PENDING"; 3]);
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: ./scripts/test"]
+async fn on_moto_a_throttled_get_change_is_retried_and_a_short_deadline_completes_anyway() {
+    let _moto = common::MOTO_LOCK.lock().await;
+    let moto = MotoHooks::new(waiting()).await;
+    // Throttled once: the SDK tries it again (one more call, one throttle).
+    launcher(
+        "/_ec2ddns/faults",
+        "POST",
+        &serde_json::json!({ GET_CHANGE: ["throttle"] }).to_string(),
+    );
+    let (answer, tally, calls) = moto.deliver(Transition::Launching, None).await;
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    assert_eq!(calls_of(&calls, GET_CHANGE), 3 + 1, "{calls:?}");
+    assert_eq!(
+        moto.env.calls.take_throttled(),
+        [(GET_CHANGE.to_string(), 1)].into()
+    );
+    assert_eq!(statuses_at_completion(0), vec!["INSYNC"; 3]);
+
+    // Never INSYNC, and 1.5 s left: completed by the deadline, with the note.
+    moto.deliver(Transition::Terminating, None).await;
+    pending_reads(1_000);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1_500);
+    let (answer, tally, calls) = moto.deliver(Transition::Launching, Some(deadline)).await;
+    assert!(tokio::time::Instant::now() < deadline, "completed in time");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
+    assert!(notes(&answer).contains("not yet INSYNC after"), "{answer}");
+    assert!(calls_of(&calls, GET_CHANGE) >= 1, "{calls:?}");
+    assert!(statuses_at_completion(2).contains(&"PENDING".to_string()));
 }

@@ -52,7 +52,8 @@ every service and `/moto-api/reset` work as usual), with these changes.
    POST /moto-api/reset. An operation is `service:Action`: the service is the
    signing name of the request (`route53`, `dynamodb`, `ec2`), the action comes
    from X-Amz-Target (JSON services), the Action= form field (query services),
-   or, for Route 53, POST .../hostedzone/ID/rrset (the only REST operation named).
+   or, for Route 53, POST .../hostedzone/ID/rrset and GET .../change/ID (the
+   only REST operations named: ChangeResourceRecordSets and GetChange).
 
 3. Atomic DynamoDB. The server is threaded, and moto checks a write's
    condition and then makes the write, so two parallel conditional writes or
@@ -168,6 +169,28 @@ every service and `/moto-api/reset` work as usual), with these changes.
    Not checked: Route 53's further rules within one policy (weighted record
    sets of one name and type share a TTL, one latency record set per region,
    ...), and health checks or CIDR collections that do not exist.
+
+8. A change batch's status (MOTO GAP 8). moto answers every
+   ChangeResourceRecordSets with the one change id /change/C2682N5HXP0BZ4 and
+   the status INSYNC, and GetChange answers INSYNC for any id at all, known
+   or not; Route 53 gives each batch an id of its own, answers PENDING, and
+   GetChange reports INSYNC only once every one of its name servers answers
+   with the change (usually within 60 seconds). Here each batch applied gets
+   its own id (/change/C and 13 characters), and reads PENDING for the first
+   K GetChange calls of that id, then INSYNC; the batch's own answer says
+   PENDING when K > 0, else INSYNC. K applies to the batches applied after it
+   is set:
+   POST /_ec2ddns/route53-changes {"pending_reads": K}
+   and is 0 until then, so a test that does not set it sees moto's INSYNC at
+   once. GetChange of an id never given is NoSuchChange (HTTP 404), as in
+   Route 53. GET /_ec2ddns/route53-changes answers {"pending_reads": K,
+   "changes": [{"id", "zone", "reads": [each status GetChange answered, in
+   order]}]}, oldest first; DELETE and /moto-api/reset forget the changes and
+   set K back to 0. Change 2 names GetChange (GET .../change/ID)
+   `route53:GetChange`, so it can be throttled or failed too, and change 5
+   keeps with each lifecycle completion the status each batch last answered
+   then ("changes": {id: status}), so a test can tell whether the caller had
+   seen its changes INSYNC before it completed the hook.
 """
 
 from __future__ import annotations
@@ -183,6 +206,7 @@ from typing import Any
 
 import moto.server
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.route53.exceptions import InvalidActionValue, InvalidInput, Route53ClientError
 from moto.route53.models import RecordSet, Route53Backend, reverse_domain_name
 from moto.route53.responses import Route53 as Route53Response
@@ -452,6 +476,99 @@ def list_resource_record_sets_response(self: Route53Response) -> ActionResult:
 Route53Backend.list_resource_record_sets = list_resource_record_sets  # type: ignore[method-assign]
 Route53Response.list_resource_record_sets = list_resource_record_sets_response  # type: ignore[method-assign]
 
+# --- 8. A change batch's status (MOTO GAP 8) ---------------------------------------
+
+class ChangeStatuses:
+    """The change batches applied, in order, with the statuses GetChange answered each;
+    see change 8."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending_reads = 0
+        # id -> {"id", "zone", "pending_reads", "submitted", "answered", "reads"}
+        self.changes: dict[str, dict[str, Any]] = {}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pending_reads = 0
+            self.changes.clear()
+
+    def submit(self, zone: str) -> dict[str, Any]:
+        """A batch just applied: its id and status."""
+        with self.lock:
+            change_id, now = "C" + uuid.uuid4().hex.upper()[:13], utcnow()
+            status = "PENDING" if self.pending_reads else "INSYNC"
+            self.changes[change_id] = {"id": change_id, "zone": zone, "pending_reads": self.pending_reads,
+                                       "submitted": now, "answered": status, "reads": []}
+            return {"Id": f"/change/{change_id}", "Status": status, "SubmittedAt": now}
+
+    def read(self, change_id: str) -> dict[str, Any]:
+        """One GetChange: PENDING for the first `pending_reads` reads of the id, then INSYNC."""
+        bare = change_id.rsplit("/", 1)[-1]
+        with self.lock:
+            change = self.changes.get(bare)
+            if change is None:
+                raise Route53ClientError("NoSuchChange", "A change with the specified change ID does not exist.")
+            status = "PENDING" if len(change["reads"]) < change["pending_reads"] else "INSYNC"
+            change["reads"].append(status)
+            change["answered"] = status
+            return {"Id": f"/change/{bare}", "Status": status, "SubmittedAt": change["submitted"]}
+
+    def answered(self) -> dict[str, str]:
+        """Each change's status as last answered (by its batch's answer or a GetChange)."""
+        with self.lock:
+            return {c["id"]: c["answered"] for c in self.changes.values()}
+
+    def shown(self) -> dict[str, Any]:
+        with self.lock:
+            return {"pending_reads": self.pending_reads,
+                    "changes": [{"id": c["id"], "zone": c["zone"], "reads": list(c["reads"])}
+                                for c in self.changes.values()]}
+
+
+CHANGES = ChangeStatuses()
+_moto_change_resource_record_sets = Route53Response.change_resource_record_sets
+
+
+def change_resource_record_sets_response(self: Route53Response) -> ActionResult:
+    """moto's answer (change 1 applied the batch, or raised its refusal), with the
+    batch's own change id and status."""
+    _moto_change_resource_record_sets(self)
+    return ActionResult({"ChangeInfo": CHANGES.submit(self._get_param("HostedZoneId"))})
+
+
+def get_change_response(self: Route53Response) -> ActionResult:
+    return ActionResult({"ChangeInfo": CHANGES.read(self._get_param("Id") or "")})
+
+
+def route53_changes_control(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """POST sets K for the batches to come, GET shows the changes, DELETE forgets them
+    (change 8)."""
+    method, status = environ.get("REQUEST_METHOD"), "200 OK"
+    answer: Any = None
+    if method == "POST":
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            asked = json.loads(environ["wsgi.input"].read(size) or b"{}")
+            reads = asked.get("pending_reads") if isinstance(asked, dict) else None
+            if not (isinstance(reads, int) and not isinstance(reads, bool) and reads >= 0) or len(asked) != 1:
+                raise ValueError("want {\"pending_reads\": K}, K a whole number from 0")
+            with CHANGES.lock:
+                CHANGES.pending_reads = reads
+        except ValueError as err:
+            status, answer = "400 Bad Request", {"error": str(err)}
+    elif method == "DELETE":
+        CHANGES.clear()
+    elif method != "GET":
+        status, answer = "405 Method Not Allowed", {"error": "use GET, POST or DELETE"}
+    data = json.dumps(answer if answer is not None else CHANGES.shown(), default=str).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+Route53Response.change_resource_record_sets = change_resource_record_sets_response  # type: ignore[method-assign]
+Route53Response.get_change = get_change_response  # type: ignore[method-assign]
+
 # --- 5. Auto Scaling lifecycle actions (MOTO GAP 5) -------------------------------
 from moto.autoscaling.exceptions import ValidationError as AutoScalingValidationError  # noqa: E402
 from moto.autoscaling.responses import AutoScalingResponse  # noqa: E402
@@ -494,7 +611,8 @@ def complete_lifecycle_action(self: AutoScalingResponse) -> EmptyResult:
         zones = route53_backends[self.current_account]["global"].zones.values()
         records = sorted(f"{r.name} {r.type}" for z in zones for r in z.rrsets)
         del LIFECYCLE.waiting[token]
-        LIFECYCLE.completed.append({**action, "result": result, "records": records})
+        LIFECYCLE.completed.append({**action, "result": result, "records": records,
+                                    "changes": CHANGES.answered()})  # MOTO GAP 8
     return EmptyResult()
 
 
@@ -534,6 +652,7 @@ def lifecycle_control(environ: dict[str, Any], start_response: Any) -> list[byte
 FAULT_KINDS = ("before", "after", "throttle")
 _dynamodb_lock = threading.Lock()  # see FaultInjector.__call__, change 3
 ROUTE53_RRSET = re.compile(r"^/*2013-04-01/hostedzone/[^/]+/rrset/?$")
+ROUTE53_CHANGE = re.compile(r"^/*2013-04-01/change/[^/]+/?$")
 
 
 def _signing_service(environ: dict[str, Any]) -> str | None:
@@ -561,6 +680,8 @@ def operation(environ: dict[str, Any]) -> str | None:
         return f"{service or prefix.split('_')[0].lower()}:{action}"
     if environ.get("REQUEST_METHOD") == "POST" and ROUTE53_RRSET.match(environ.get("PATH_INFO", "")):
         return "route53:ChangeResourceRecordSets"
+    if environ.get("REQUEST_METHOD") == "GET" and ROUTE53_CHANGE.match(environ.get("PATH_INFO", "")):
+        return "route53:GetChange"  # MOTO GAP 8
     action = _form_action(environ)
     return f"{service}:{action}" if service and action else None
 
@@ -650,8 +771,11 @@ class FaultInjector:
             return self.control(environ, start_response)
         if path.rstrip("/") == "/_ec2ddns/lifecycle-actions":
             return lifecycle_control(environ, start_response)
+        if path.rstrip("/") == "/_ec2ddns/route53-changes":
+            return route53_changes_control(environ, start_response)
         if path.startswith("/moto-api/reset"):
             LIFECYCLE.clear()
+            CHANGES.clear()
             with self.lock:
                 self.queues.clear()
             return self.app(environ, start_response)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
 the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need,
-Auto Scaling's lifecycle actions (5), IPv6 in EC2 (6), and record sets with a SetIdentifier:
-their routing rules and their listing (7a-7e).
+Auto Scaling's lifecycle actions (5), IPv6 in EC2 (6), record sets with a SetIdentifier:
+their routing rules and their listing (7a-7e), and a change batch's status (8).
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -617,6 +617,73 @@ def run_lifecycle(ep: str) -> None:
     check("5: a reset clears them", http(ep, "GET", path)[1], {"waiting": [], "completed": []})
 
 
+def run_change_status(ep: str) -> None:
+    """MOTO GAP 8: each change batch its own id, PENDING for K GetChange calls, then INSYNC."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
+              aws_secret_access_key="testing", config=cfg)
+    r53, asg = boto3.client("route53", **kw), boto3.client("autoscaling", **kw)
+    path = "/_ec2ddns/route53-changes"
+    check("8: nothing at first", http(ep, "GET", path), (200, {"pending_reads": 0, "changes": []}))
+    zid = r53.create_hosted_zone(Name="sync.example.", CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"]
+
+    def create(label: str) -> Callable[[], Any]:
+        return lambda: r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": {"Name": f"{label}.sync.example.", "Type": "A", "TTL": 60,
+                                                        "ResourceRecords": [{"Value": "10.0.0.1"}]}}]})
+
+    def status(change_id: str) -> str:
+        return r53.get_change(Id=change_id)["ChangeInfo"]["Status"]
+
+    first, second = create("a")()["ChangeInfo"], create("b")()["ChangeInfo"]
+    check("8: K = 0: INSYNC at once, as moto answers", (first["Status"], status(first["Id"])), ("INSYNC", "INSYNC"))
+    check("8: each batch its own id", (first["Id"] != second["Id"], first["Id"].startswith("/change/C"),
+                                       len(first["Id"])), (True, True, len("/change/") + 14))
+    for bad in ({"pending_reads": -1}, {"pending_reads": "2"}, {"pending_reads": True}, {"reads": 2},
+                {"pending_reads": 2, "more": 1}, [2]):
+        check(f"8: {bad} refused", http(ep, "POST", path, bad)[0], 400)
+    check("8: K set", http(ep, "POST", path, {"pending_reads": 2})[1]["pending_reads"], 2)
+    third = create("c")()["ChangeInfo"]
+    check("8: a new batch answers PENDING", third["Status"], "PENDING")
+    check("8: PENDING for 2 GetChange calls, then INSYNC",
+          [status(third["Id"]) for _ in range(4)], ["PENDING", "PENDING", "INSYNC", "INSYNC"])
+    check("8: a batch applied before K was set stays INSYNC", status(second["Id"]), "INSYNC")
+    check("8: the bare id works as well", status(third["Id"].rsplit("/", 1)[-1]), "INSYNC")
+    check("8: a refused batch gets no change", outcome(create("a"))[1], "InvalidChangeBatch")
+    check("8: an id never given", outcome(lambda: r53.get_change(Id="C0000000000000"))[:3],
+          (404, "NoSuchChange", "A change with the specified change ID does not exist."))
+    fourth = create("d")()["ChangeInfo"]
+    http(ep, "POST", "/_ec2ddns/faults", {"route53:GetChange": ["throttle"]})
+    check("8: GetChange can be throttled (change 2)", outcome(lambda: r53.get_change(Id=fourth["Id"]))[1::2],
+          ("Throttling", "throttle"))
+    check("8: a throttled call reads nothing", status(fourth["Id"]), "PENDING")
+    _, shown = http(ep, "GET", path)
+    check("8: GET shows each change's reads, oldest first",
+          [(c["zone"], c["reads"]) for c in shown["changes"]],
+          [(zid.rsplit("/", 1)[-1], r) for r in (["INSYNC"], ["INSYNC"], ["PENDING", "PENDING", "INSYNC", "INSYNC", "INSYNC"],
+                                                  ["PENDING"])])
+
+    # A lifecycle completion keeps each batch's status as last answered (change 5).
+    asg.put_lifecycle_hook(AutoScalingGroupName="g", LifecycleHookName="h",
+                           LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING")
+    token = str(uuid.uuid4())
+    http(ep, "POST", "/_ec2ddns/lifecycle-actions", {"group": "g", "hook": "h", "instance": "i-1", "token": token,
+                                                     "transition": "launch"})
+    asg.complete_lifecycle_action(AutoScalingGroupName="g", LifecycleHookName="h", LifecycleActionToken=token,
+                                  InstanceId="i-1", LifecycleActionResult="CONTINUE")
+    _, actions = http(ep, "GET", "/_ec2ddns/lifecycle-actions")
+    bare = [c["Id"].rsplit("/", 1)[-1] for c in (first, second, third, fourth)]
+    check("8: a completion keeps the statuses last answered", actions["completed"][0]["changes"],
+          dict(zip(bare, ["INSYNC", "INSYNC", "INSYNC", "PENDING"])))
+
+    check("8: DELETE forgets the changes and K", http(ep, "DELETE", path), (200, {"pending_reads": 0, "changes": []}))
+    check("8: a forgotten id is no change", outcome(lambda: r53.get_change(Id=third["Id"]))[1], "NoSuchChange")
+    http(ep, "POST", path, {"pending_reads": 3})
+    create("e")()
+    http(ep, "POST", "/moto-api/reset")
+    check("8: a reset clears them", http(ep, "GET", path)[1], {"pending_reads": 0, "changes": []})
+
+
 def run_ipv6(ep: str) -> None:
     """MOTO GAP 6a-6e (tests/emulator/moto_ipv6.py): IPv6 in EC2 as AWS answers it."""
     kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
@@ -669,6 +736,7 @@ def main() -> None:
         run_routing(ep)
         run_cloudformation(ep)
         run_lifecycle(ep)
+        run_change_status(ep)
         run_ipv6(ep)
     finally:
         proc.terminate()

@@ -32,7 +32,7 @@ MODES: dict[str, dict[str, str]] = {
     "ddns-endpoint": dict(DDNS),
     "alarms-email": {"AlarmEmail": "ops@example.com"},
     "alarms-topic": {"AlarmTopicArn": f"arn:aws:sns:{REGION}:123456789012:existing-alarms"},
-    "lifecycle-hooks": {"LifecycleHooks": "true", "HookOnConflict": "abandon"},
+    "lifecycle-hooks": {"LifecycleHooks": "true", "HookOnConflict": "abandon", "WaitInsync": "true"},
     "all": {
         **DDNS,
         "BufferedMode": "true",

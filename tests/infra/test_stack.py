@@ -198,6 +198,8 @@ def settings(aws: Account, stack: str, params: dict[str, str],
     check(f"{stack}: function table", env.get("DDNS_TABLE"), phys("Table"))
     check(f"{stack}: function hook result on conflict", env.get("DDNS_HOOK_ON_CONFLICT"),
           params.get("HookOnConflict", "continue"))
+    check(f"{stack}: function waits for INSYNC", env.get("DDNS_WAIT_INSYNC"),
+          params.get("WaitInsync", "false"))
     check(f"{stack}: function logging", fn.get("LoggingConfig"),
           {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": phys("LogGroup")})
     check(f"{stack}: function architecture", fn.get("Architectures"), ["arm64"])
@@ -228,6 +230,12 @@ def settings(aws: Account, stack: str, params: dict[str, str],
           [("autoscaling:CompleteLifecycleAction",
             f"arn:aws:autoscaling:{sam.REGION}:123456789012:autoScalingGroup:*:autoScalingGroupName/*")]
           if hooks else [])
+    read_changes = [s for s in role_policy["Statement"] if s.get("Sid") == "ReadChanges"]
+    check(f"{stack}: the function may read Route 53's changes (GetChange) only with LifecycleHooks=true "
+          "and WaitInsync=true",
+          [(s["Action"], s["Resource"]) for s in read_changes],
+          [("route53:GetChange", "arn:aws:route53:::change/*")]
+          if hooks and params.get("WaitInsync") == "true" else [])
     dlq_policy = aws.sqs.get_queue_attributes(QueueUrl=phys("DeadLetterQueue"),
                                               AttributeNames=["Policy"])["Attributes"].get("Policy", "")
     check(f"{stack}: dead-letter queue policy lets EventBridge in",

@@ -281,9 +281,7 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         ec2: ec2::Ec2 {
             client: aws_sdk_ec2::Client::from_conf(ec2),
         },
-        dns: route53::Route53 {
-            client: aws_sdk_route53::Client::from_conf(route53),
-        },
+        dns: route53::Route53::new(aws_sdk_route53::Client::from_conf(route53)),
         registry: dynamodb::DynamoRegistry {
             client: aws_sdk_dynamodb::Client::from_conf(dynamodb),
             table: table.to_string(),

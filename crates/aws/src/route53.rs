@@ -1,5 +1,6 @@
-//! Route 53 through the SDK: zones, the records at given names, and one
-//! ChangeResourceRecordSets per zone.
+//! Route 53 through the SDK: zones, the records at given names, one
+//! ChangeResourceRecordSets per zone, and GetChange for the batches
+//! applied (whether they reached every name server yet).
 //!
 //! ListHostedZones goes through the SDK's paginator. ListHostedZonesByVPC
 //! and ListResourceRecordSets have none (the SDK generates paginators only
@@ -7,15 +8,43 @@
 //! type pair), so those two loop over their tokens here.
 
 use super::{aws_error, error_code};
-use aws_sdk_route53::types::{self as r53, RrType, VpcRegion};
+use aws_sdk_route53::types::{self as r53, ChangeStatus, RrType, VpcRegion};
 use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
 use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::model::{DnsName, RecordData, RecordSet, RecordType, Routing, ZoneId, ZoneInfo};
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub struct Route53 {
     pub client: aws_sdk_route53::Client,
+    /// The change ids (ChangeInfo.Id) of the batches this client applied
+    /// and has not found in sync yet, with when each was answered, oldest
+    /// first (`Dns::applied_in_sync`).
+    applied: Mutex<Vec<(Instant, String)>>,
+}
+
+/// How long an applied batch's id is kept when no one asks about it: the
+/// longest a Lambda invocation runs, so no invocation still running began
+/// before a batch dropped (each asks only about its own: `since`), and a
+/// warm process that never waits keeps a few minutes' ids, not every one.
+const KEPT: Duration = Duration::from_secs(15 * 60);
+
+impl Route53 {
+    pub fn new(client: aws_sdk_route53::Client) -> Route53 {
+        Route53 {
+            client,
+            applied: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A poisoned lock only means another task panicked meanwhile; the ids
+    /// are still plain data.
+    fn applied(&self) -> MutexGuard<'_, Vec<(Instant, String)>> {
+        self.applied.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Route 53 writes some characters as octal escapes (`\052` for `*`); the
@@ -102,7 +131,7 @@ pub fn attempt_error_code(
     err: &aws_smithy_runtime_api::client::interceptors::context::Error,
 ) -> Option<&str> {
     use aws_sdk_route53::operation::{
-        change_resource_record_sets::ChangeResourceRecordSetsError,
+        change_resource_record_sets::ChangeResourceRecordSetsError, get_change::GetChangeError,
         list_hosted_zones::ListHostedZonesError,
         list_hosted_zones_by_vpc::ListHostedZonesByVPCError,
         list_resource_record_sets::ListResourceRecordSetsError,
@@ -122,6 +151,7 @@ pub fn attempt_error_code(
         .or_else(|| code::<ListResourceRecordSetsError>(err))
         .or_else(|| code::<ListHostedZonesError>(err))
         .or_else(|| code::<ListHostedZonesByVPCError>(err))
+        .or_else(|| code::<GetChangeError>(err))
 }
 
 /// A batch that could not even be built, so nothing was sent: retrying
@@ -430,7 +460,15 @@ impl Dns for Route53 {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(answer) => {
+                let now = Instant::now();
+                let mut applied = self.applied();
+                applied.retain(|(at, _)| now.saturating_duration_since(*at) < KEPT);
+                if let Some(info) = answer.change_info() {
+                    applied.push((now, info.id().to_string()));
+                }
+                Ok(())
+            }
             Err(e) => match error_code(&e) {
                 Some(code @ ("InvalidChangeBatch" | "InvalidInput")) => {
                     let message = aws_sdk_route53::error::ProvideErrorMetadata::message(&e)
@@ -442,6 +480,37 @@ impl Dns for Route53 {
                 _ => Err(aws_error("route53:ChangeResourceRecordSets", e)),
             },
         }
+    }
+
+    /// GetChange for each batch still propagating, oldest first, until one
+    /// answers `PENDING`: the batches of one invocation go within
+    /// moments of each other, so the younger ones are not asked about
+    /// while an older one is still pending (each call spends the account's
+    /// Route 53 request rate). The SDK retries a throttled GetChange
+    /// itself, as any read.
+    async fn applied_in_sync(&self, since: Instant) -> Result<bool> {
+        let pending: Vec<String> = {
+            let mut applied = self.applied();
+            applied.retain(|(at, _)| *at >= since);
+            applied.iter().map(|(_, id)| id.clone()).collect()
+        };
+        for id in pending {
+            let answer = self
+                .client
+                .get_change()
+                .id(&id)
+                .send()
+                .await
+                .map_err(|e| aws_error("route53:GetChange", e))?;
+            let in_sync = answer
+                .change_info()
+                .is_some_and(|info| *info.status() == ChangeStatus::Insync);
+            if !in_sync {
+                return Ok(false);
+            }
+            self.applied().retain(|(_, known)| *known != id);
+        }
+        Ok(true)
     }
 }
 

@@ -132,4 +132,9 @@ impl<T: Dns + Sync> Dns for Cached<T> {
         }
         result
     }
+
+    /// Never cached: it is what a lifecycle hook waits on.
+    async fn applied_in_sync(&self, since: tokio::time::Instant) -> Result<bool> {
+        self.inner.applied_in_sync(since).await
+    }
 }

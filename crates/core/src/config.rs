@@ -44,6 +44,11 @@ pub struct Config {
     /// How a launch lifecycle hook is completed when the instance's
     /// registration failed for good (`DDNS_HOOK_ON_CONFLICT`).
     pub hook_on_conflict: HookOnConflict,
+    /// Whether a launch lifecycle hook is completed only once Route 53
+    /// reports the instance's changes `INSYNC` on all its name servers
+    /// (`DDNS_WAIT_INSYNC`, default false: once Route 53 accepted them),
+    /// within the invocation's time (`crate::lifecycle`).
+    pub wait_insync: bool,
 }
 
 /// How a launch lifecycle action is completed when its instance cannot be
@@ -270,6 +275,17 @@ pub struct ConfigArgs {
         hide_possible_values = true
     )]
     pub hook_on_conflict: HookOnConflict,
+    /// Whether a launch lifecycle hook waits for Route 53 to report the records INSYNC (within the invocation's time): true or false
+    #[arg(
+        long,
+        env = "DDNS_WAIT_INSYNC",
+        hide_env_values = true,
+        value_name = "BOOL",
+        default_value_t = false,
+        value_parser = Setting::new(switch),
+        action = clap::ArgAction::Set
+    )]
+    pub wait_insync: bool,
 }
 
 /// The registry table alone, apart so that a command that needs no other
@@ -308,6 +324,7 @@ impl From<ConfigArgs> for Config {
             cache_seconds: args.cache_seconds,
             public_ipv6: args.public_ipv6,
             hook_on_conflict: args.hook_on_conflict,
+            wait_insync: args.wait_insync,
         }
     }
 }
@@ -665,6 +682,27 @@ mod tests {
             c.public_ipv6,
             "IPv6 addresses are global: public by default"
         );
+        assert!(
+            !c.wait_insync,
+            "a launch hook completes once Route 53 took the changes"
+        );
+    }
+
+    #[test]
+    fn the_wait_insync_switch_reads_true_and_false() {
+        for (value, want) in [
+            ("true", true),
+            ("TRUE", true),
+            (" yes ", true),
+            ("1", true),
+            ("false", false),
+            ("No", false),
+            ("0", false),
+            ("", false),
+        ] {
+            let c = config(&[("DDNS_WAIT_INSYNC", value)]).unwrap();
+            assert_eq!(c.wait_insync, want, "{value:?}");
+        }
     }
 
     #[test]
@@ -764,6 +802,7 @@ mod tests {
             ("DDNS_CACHE_SECONDS", "3601", "'3601' is out of range"),
             ("DDNS_CACHE_SECONDS", "-60", "'-60' is out of range"),
             ("DDNS_PUBLIC_IPV6", "private", "'private' is not true or false; expected true or false"),
+            ("DDNS_WAIT_INSYNC", "60", "'60' is not true or false; expected true or false"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert!(matches!(&err, Error::Config { variable, .. } if variable == var), "{err:?}");
@@ -837,7 +876,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 12);
+        assert_eq!(variables().len(), 13);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

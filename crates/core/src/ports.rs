@@ -14,6 +14,7 @@ use crate::model::{
 };
 use std::collections::BTreeSet;
 use std::future::Future;
+use tokio::time::Instant;
 
 /// EC2: the instance and its VPC.
 pub trait Instances {
@@ -75,6 +76,20 @@ pub trait Dns {
     fn records_in(&self, zone_id: &ZoneId) -> impl Future<Output = Result<Vec<RecordSet>>> + Send;
     /// Applies one zone's changes as one atomic batch.
     fn apply(&self, changes: &ZoneChanges) -> impl Future<Output = Result<()>> + Send;
+    /// Whether every change batch this client applied at or after `since`
+    /// has reached all of Route 53's name servers (GetChange answers
+    /// `INSYNC`). Route 53 answers a change batch at once, but its name
+    /// servers answer with the new records only some seconds later (within
+    /// about a minute): a launch lifecycle hook completed in between puts
+    /// an instance into service under a name that does not resolve yet, so
+    /// with `DDNS_WAIT_INSYNC=true` the hook waits for this
+    /// (`crate::lifecycle`). Batches applied before `since` (an earlier
+    /// invocation's) are forgotten unasked, and each one found in sync is
+    /// forgotten, so the next call asks only about the ones still pending;
+    /// the asking stops at the first one still pending. `true` at once,
+    /// with no call, when there is none. A batch whose answer was lost has
+    /// no known change id and is not waited for.
+    fn applied_in_sync(&self, since: Instant) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// DynamoDB: what each instance owns.

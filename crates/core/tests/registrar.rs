@@ -463,6 +463,9 @@ impl ec2_ddns_core::ports::Dns for OneZoneDenied {
     async fn apply(&self, batch: &ec2_ddns_core::plan::ZoneChanges) -> ec2_ddns_core::Result<()> {
         self.0.apply(batch).await
     }
+    async fn applied_in_sync(&self, since: tokio::time::Instant) -> ec2_ddns_core::Result<bool> {
+        self.0.applied_in_sync(since).await
+    }
 }
 
 #[tokio::test]

@@ -98,7 +98,9 @@ where
 /// events through `hooks` once their instance is converged
 /// (`ec2_ddns_core::lifecycle`): a failure a retry may fix fails the
 /// invocation, so Lambda delivers the event again, and the hook's
-/// heartbeat timeout bounds the wait.
+/// heartbeat timeout bounds the wait. Under `DDNS_WAIT_INSYNC=true` a
+/// launch is completed once Route 53 reports its changes `INSYNC`, or at
+/// `deadline` at the latest.
 pub async fn handle_hooked<E, D, R, H>(
     registrar: &Registrar<E, D, R>,
     hooks: &H,
@@ -157,7 +159,9 @@ where
     let kind = Kind::of(&change);
     let converged = match change.lifecycle() {
         Some(action) => {
-            let hooked = lifecycle::handle(registrar, hooks, &change, action).await;
+            // A wait for Route 53's INSYNC (DDNS_WAIT_INSYNC) ends by the
+            // deadline, so that the hook is completed in this invocation.
+            let hooked = lifecycle::handle_until(registrar, hooks, &change, action, deadline).await;
             tally.hook(&hooked.hook);
             match hooked.hook {
                 // The convergence's own failure, or the completion's: the

@@ -115,6 +115,11 @@ impl<T: Dns + Sync, G: Gate + Sync> Dns for Gated<T, G> {
         let pass = self.gate.before("route53:ChangeResourceRecordSets").await?;
         pass.answer(self.inner.apply(changes).await)
     }
+
+    async fn applied_in_sync(&self, since: tokio::time::Instant) -> Result<bool> {
+        let pass = self.gate.before("route53:GetChange").await?;
+        pass.answer(self.inner.applied_in_sync(since).await)
+    }
 }
 
 impl<T: Registry + Sync, G: Gate + Sync> Registry for Gated<T, G> {

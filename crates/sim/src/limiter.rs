@@ -169,6 +169,12 @@ impl<D: Dns + Sync> Dns for RateLimited<D> {
         }
         self.inner.apply(changes).await
     }
+
+    /// GetChange is a read: it waits for its token.
+    async fn applied_in_sync(&self, since: Instant) -> Result<bool> {
+        self.read_token().await;
+        self.inner.applied_in_sync(since).await
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,14 @@ impl<P: Dns + Sync> Dns for ReadOnly<'_, P> {
     async fn apply(&self, _changes: &ZoneChanges) -> Result<()> {
         Err(refused("route53:ChangeResourceRecordSets"))
     }
+
+    /// A read (GetChange): passed through.
+    fn applied_in_sync(
+        &self,
+        since: tokio::time::Instant,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        self.0.applied_in_sync(since)
+    }
 }
 
 impl<P: Registry + Sync> Registry for ReadOnly<'_, P> {

@@ -14,9 +14,10 @@
 //! check that no one's record was touched by another.
 //!
 //! One file per job: `faults` (injection and the bookkeeping of every
-//! call, in order), `ec2`, `route53` (the strict change rules), `registry`
-//! (the table and its conditional writes), `guards` (the DDNS endpoint's)
-//! and `autoscaling` (lifecycle hooks).
+//! call, in order), `ec2`, `route53` (the strict change rules, and each
+//! change batch's propagation to the name servers), `registry` (the table
+//! and its conditional writes), `guards` (the DDNS endpoint's) and
+//! `autoscaling` (lifecycle hooks).
 
 mod autoscaling;
 mod ec2;
@@ -99,6 +100,8 @@ struct State {
     journal: Vec<String>,
     /// Auto Scaling's lifecycle hooks (`autoscaling`).
     hooks: autoscaling::Hooks,
+    /// Route 53's propagation of the change batches applied (`route53`).
+    changes: route53::Changes,
 }
 
 /// A handle on one in-memory account; clone it for each port.
@@ -144,6 +147,7 @@ impl MemoryAccount {
                 releasing: BTreeMap::new(),
                 journal: Vec::new(),
                 hooks: autoscaling::Hooks::default(),
+                changes: route53::Changes::default(),
             })),
             calls: CallLog::default(),
         }

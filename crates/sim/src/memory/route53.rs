@@ -1,6 +1,9 @@
 //! Route 53 in memory: zones visible from a VPC, record listings, and
 //! change batches applied with Route 53's strict rules (`apply_strictly`),
-//! each record credited to its writer.
+//! each record credited to its writer. Each batch applied then reaches the
+//! name servers ([`Changes`]): `PENDING` for as many GetChange calls of its
+//! id as [`MemoryAccount::set_propagation_polls`] says (none by default:
+//! `INSYNC` at once), as Route 53's answer `PENDING` for some seconds.
 
 use super::{MemoryAccount, Slot};
 use ec2_ddns_core::changes::{ChangeAction, ZoneChanges};
@@ -9,6 +12,47 @@ use ec2_ddns_core::model::{DnsName, RecordSet, RecordType, Routing, ZoneId, Zone
 use ec2_ddns_core::names;
 use ec2_ddns_core::ports::Dns;
 use std::collections::BTreeSet;
+use tokio::time::Instant;
+
+/// The change batches applied and not yet found in sync, in the order
+/// applied, and how long a new one stays `PENDING`.
+#[derive(Debug, Default)]
+pub(super) struct Changes {
+    /// GetChange calls of its id a new batch answers `PENDING` to.
+    polls: u32,
+    /// Change ids given so far.
+    made: u64,
+    propagating: Vec<Propagating>,
+}
+
+#[derive(Debug)]
+struct Propagating {
+    id: String,
+    applied_at: Instant,
+    /// GetChange calls of this id still to answer `PENDING`.
+    pending_polls: u32,
+}
+
+impl MemoryAccount {
+    /// Each change batch applied from now on answers `PENDING` to the
+    /// first `polls` GetChange calls of its id, then `INSYNC` (0, the
+    /// default: in sync at once).
+    pub fn set_propagation_polls(&self, polls: u32) {
+        self.lock().changes.polls = polls;
+    }
+
+    /// The ids of the change batches applied and not yet found in sync,
+    /// in the order applied.
+    pub fn changes_propagating(&self) -> Vec<String> {
+        let state = self.lock();
+        state
+            .changes
+            .propagating
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    }
+}
 
 impl Dns for MemoryAccount {
     async fn zones_visible_from(
@@ -93,7 +137,44 @@ impl Dns for MemoryAccount {
                 };
             }
         }
-        self.leave(operation, after)
+        self.leave(operation, after)?;
+        // Answered: the caller holds the batch's change id (a lost answer
+        // gives none).
+        let mut state = self.lock();
+        let changes = &mut state.changes;
+        changes.made += 1;
+        let change = Propagating {
+            id: format!("C{:013}", changes.made),
+            applied_at: Instant::now(),
+            pending_polls: changes.polls,
+        };
+        changes.propagating.push(change);
+        Ok(())
+    }
+
+    /// One GetChange per batch still propagating, oldest first, until one
+    /// answers `PENDING`.
+    async fn applied_in_sync(&self, since: Instant) -> Result<bool> {
+        let ids: Vec<String> = {
+            let mut state = self.lock();
+            let propagating = &mut state.changes.propagating;
+            propagating.retain(|c| c.applied_at >= since);
+            propagating.iter().map(|c| c.id.clone()).collect()
+        };
+        for id in ids {
+            self.read_call("route53:GetChange", None)?;
+            let mut state = self.lock();
+            let propagating = &mut state.changes.propagating;
+            let Some(at) = propagating.iter().position(|c| c.id == id) else {
+                continue;
+            };
+            if propagating[at].pending_polls > 0 {
+                propagating[at].pending_polls -= 1;
+                return Ok(false);
+            }
+            propagating.remove(at);
+        }
+        Ok(true)
     }
 }
 
