@@ -1060,11 +1060,18 @@ fn wanted(
     plan::plan_register(&targets, &[], &[], &empty, config.ttl).creates()
 }
 
+/// A number from the environment, decimal or `0x` hex (the seeds are
+/// printed in hex, and the reproduce line must work as printed); unset is
+/// the default, and a value that is neither is refused, not ignored.
 fn count(var: &str, default: u64) -> u64 {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    let Ok(text) = std::env::var(var) else {
+        return default;
+    };
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16).ok(),
+        None => text.parse().ok(),
+    };
+    parsed.unwrap_or_else(|| panic!("{var}={text}: expected a number, decimal or 0x hex"))
 }
 
 /// What a property run counted.
