@@ -1122,7 +1122,7 @@ fn groups_scenario_binary_text_ends_without_the_terminated_member() {
                 .collect::<Vec<_>>()
         })
         .filter(|w| w.first() == Some(&GROUP) && w.get(1) == Some(&"A"))
-        .map(|w| w[3..].join(" "))
+        .map(|w| w[3].to_string())
         .collect();
     let mut want: BTreeSet<String> = [1, 2, 7, 8, 9, 10].into_iter().map(ip).collect();
     want.insert("10.1.9.80".into());
@@ -1133,6 +1133,32 @@ fn groups_scenario_binary_text_ends_without_the_terminated_member() {
         .count();
     assert_eq!(row_count, 7, "one row per record set: {table}");
     assert!(!table.contains(&ip(6)), "web-6 is gone: {table}");
+}
+
+/// The text output tells the group's record sets apart: the sets at
+/// web.corp.example. differ only by their set identifier (the instance id,
+/// or legacy-lb), as RecordSet's Display writes them (` (multivalue i-…)`).
+#[test]
+fn groups_scenario_binary_text_names_set_identifiers() {
+    let out = run_scenario(false);
+    // Each member's CREATE line at the group name names its set.
+    for n in 1..=10 {
+        let named = out.lines().any(|l| {
+            l.contains(&format!("CREATE web.corp.example. A 60 {} ", ip(n)))
+                && l.split(|c: char| !c.is_alphanumeric() && c != '-')
+                    .any(|word| word == web(n))
+        });
+        assert!(named, "web-{n}'s set: {out}");
+    }
+    // The closing table tells legacy-lb's row from the members'.
+    let table = out
+        .split("zone corp.example. (private")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        table.contains("legacy-lb"),
+        "the foreign set in the zone table: {table}"
+    );
 }
 
 // --- the cases, on both backends -----------------------------------------------

@@ -40,7 +40,14 @@ pub fn zone_tables(before: &World, after: &World) -> String {
                 rows.push(('-', r));
             }
         }
-        rows.sort_by(|a, b| (&a.1.name, &a.1.rtype, b.0).cmp(&(&b.1.name, &b.1.rtype, a.0)));
+        rows.sort_by(|a, b| {
+            (&a.1.name, &a.1.rtype, a.1.routing.set_id(), b.0).cmp(&(
+                &b.1.name,
+                &b.1.rtype,
+                b.1.routing.set_id(),
+                a.0,
+            ))
+        });
         let kind = if info.private { "private" } else { "public" };
         let _ = writeln!(out, "zone {} ({kind}, {})", info.name, info.id);
         if rows.is_empty() {
@@ -77,9 +84,11 @@ fn e(field: &str) -> String {
 }
 
 /// A record's TTL and values as columns. An alias has no TTL of its own
-/// (it inherits the target's), so it shows `-` and `ALIAS target`.
+/// (it inherits the target's), so it shows `-` and `ALIAS target`. A
+/// record set with a routing policy (a group member's) says which, and its
+/// set identifier, the one thing that tells it from the others at its name.
 fn ttl_and_value(r: &RecordSet, separator: &str) -> (String, String) {
-    match r.alias_target() {
+    let (ttl, value) = match r.alias_target() {
         Some(target) => ("-".to_string(), format!("ALIAS {}", e(target))),
         None => (
             r.ttl().unwrap_or(0).to_string(),
@@ -89,7 +98,19 @@ fn ttl_and_value(r: &RecordSet, separator: &str) -> (String, String) {
                 .collect::<Vec<_>>()
                 .join(separator),
         ),
-    }
+    };
+    (
+        ttl,
+        format!("{value}{}", routing(r.routing.policy(), r.routing.set_id())),
+    )
+}
+
+/// ` (multivalue i-0abc)` for a record set with a set identifier; nothing
+/// for a simple one.
+fn routing(policy: &str, set_id: Option<&str>) -> String {
+    set_id
+        .map(|id| format!(" ({} {})", e(policy), e(id)))
+        .unwrap_or_default()
 }
 
 /// A reconcile's totals on one line.
@@ -167,9 +188,10 @@ pub fn summary_text(s: &Summary) -> String {
         );
     }
     for c in &s.conflicts {
+        let set = routing("set", c.set_id.as_deref());
         let _ = writeln!(
             out,
-            "    conflict {} {} in {}: {}",
+            "    conflict {} {}{set} in {}: {}",
             e(&c.name),
             e(c.rtype.as_str()),
             e(&c.zone_name),
