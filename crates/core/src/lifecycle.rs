@@ -190,7 +190,7 @@ impl Propagation {
                 waited.as_secs()
             ),
             Propagation::TimedOut { polls, waited } => format!(
-                "Route 53's changes not yet INSYNC after {} s ({polls} GetChange polls): the invocation's time ran out; the hook is completed all the same (the records are written)",
+                "Route 53's changes not yet INSYNC after {} s ({polls} GetChange polls): the wait's time is up (the invocation's deadline, or 2 minutes); the hook is completed all the same (the records are written)",
                 waited.as_secs()
             ),
             Propagation::Unknown(e) => format!(
