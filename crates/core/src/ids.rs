@@ -189,19 +189,26 @@ impl fmt::Display for ZoneRef {
 /// A registry item's key: whose item it is. Stored as the table's
 /// partition key (`InstanceId`), as text: an instance's id as it is
 /// (`i-…`), a host outside EC2 (the DDNS endpoint's) as `host#NAME.`, a
-/// nonce the endpoint has seen as `nonce#NAME.#NONCE`. A new kind of
-/// subject gets a prefix of its own, so no key can be mistaken for
-/// another kind's.
+/// nonce the endpoint has seen as `nonce#NAME.#NONCE`, an ECS task as
+/// `task#` and its ARN (which names its account, region and cluster: a
+/// task id is unique only within them). A new kind of subject gets a prefix
+/// of its own, so no key can be mistaken for another kind's.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RegistryKey {
     Instance(String),
     Host(DnsName),
-    Nonce { host: DnsName, nonce: String },
+    Nonce {
+        host: DnsName,
+        nonce: String,
+    },
+    /// An ECS task, by its ARN (`arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID`).
+    Task(String),
 }
 
 impl RegistryKey {
     pub const HOST_PREFIX: &'static str = "host#";
     pub const NONCE_PREFIX: &'static str = "nonce#";
+    pub const TASK_PREFIX: &'static str = "task#";
 
     /// The key stored as `text`, exactly: it reads back as the same text.
     /// Text without a known prefix, or with a name not in the form this
@@ -223,7 +230,25 @@ impl RegistryKey {
                 nonce: nonce.to_string(),
             };
         }
+        if let Some(arn) = text
+            .strip_prefix(Self::TASK_PREFIX)
+            .filter(|arn| is_task_arn(arn))
+        {
+            return RegistryKey::Task(arn.to_string());
+        }
         RegistryKey::Instance(text.to_string())
+    }
+
+    /// A task's key: `task#` and its ARN.
+    pub fn task(arn: &str) -> RegistryKey {
+        RegistryKey::Task(arn.to_string())
+    }
+
+    pub fn task_arn(&self) -> Option<&str> {
+        match self {
+            RegistryKey::Task(arn) => Some(arn),
+            _ => None,
+        }
     }
 
     /// A host's key: `host#` and its name, normalized.
@@ -239,14 +264,14 @@ impl RegistryKey {
     pub fn instance_id(&self) -> Option<&str> {
         match self {
             RegistryKey::Instance(id) => Some(id),
-            RegistryKey::Host(_) | RegistryKey::Nonce { .. } => None,
+            RegistryKey::Host(_) | RegistryKey::Nonce { .. } | RegistryKey::Task(_) => None,
         }
     }
 
     pub fn host_name(&self) -> Option<&DnsName> {
         match self {
             RegistryKey::Host(name) => Some(name),
-            RegistryKey::Instance(_) | RegistryKey::Nonce { .. } => None,
+            RegistryKey::Instance(_) | RegistryKey::Nonce { .. } | RegistryKey::Task(_) => None,
         }
     }
 }
@@ -271,6 +296,7 @@ impl fmt::Display for RegistryKey {
             RegistryKey::Nonce { host, nonce } => {
                 write!(f, "{}{host}#{nonce}", Self::NONCE_PREFIX)
             }
+            RegistryKey::Task(arn) => write!(f, "{}{arn}", Self::TASK_PREFIX),
         }
     }
 }
@@ -419,6 +445,37 @@ impl<'de> Deserialize<'de> for ZoneId {
 
 #[cfg(test)]
 mod tests {
+
+    /// A task's key is `task#` and its ARN, and reads back as the same
+    /// key; text that only looks like one stays an instance's key (which
+    /// the id checks then refuse), never a task's.
+    #[test]
+    fn task_keys_round_trip_and_are_never_mistaken() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:task/web/0123456789abcdef0123456789abcdef";
+        let key = RegistryKey::task(arn);
+        assert_eq!(key.stored(), format!("task#{arn}"));
+        assert_eq!(RegistryKey::parse(&key.stored()), key);
+        assert_eq!(key.task_arn(), Some(arn));
+        assert_eq!(key.instance_id(), None);
+        let short = "arn:aws:ecs:us-east-1:123456789012:task/0123456789abcdef";
+        assert_eq!(
+            RegistryKey::parse(&format!("task#{short}")),
+            RegistryKey::task(short)
+        );
+        for text in [
+            "task#i-0abc",
+            "task#arn:aws:ec2:us-east-1:123456789012:instance/i-0abc",
+            "task#arn:aws:ecs:us-east-1:1234:task/web/0123",
+            "task#arn:aws:ecs:us-east-1:123456789012:task/web/",
+            "task#arn:aws:ecs:us-east-1:123456789012:service/web/x",
+            "task#arn:aws:ecs:us-east-1:123456789012:task/web/a\nb",
+        ] {
+            assert!(
+                matches!(RegistryKey::parse(text), RegistryKey::Instance(_)),
+                "{text}"
+            );
+        }
+    }
     use super::*;
 
     #[test]
@@ -484,4 +541,29 @@ mod tests {
             assert_eq!(read, "Z0ABC", "{input}");
         }
     }
+}
+
+/// Whether `arn` is an ECS task's ARN in the long form ECS writes today,
+/// `arn:PARTITION:ecs:REGION:ACCOUNT:task/CLUSTER/ID`, which names the
+/// cluster (the old short form, `task/ID`, is accepted too: ECS still
+/// returns it for accounts that never opted in).
+pub fn is_task_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let id = resource
+        .strip_prefix("task/")
+        .map(|rest| rest.rsplit('/').next().unwrap_or_default());
+    *arn_word == "arn"
+        && !partition.is_empty()
+        && *service == "ecs"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && id.is_some_and(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && arn.len() <= 1600
+        && !arn.chars().any(char::is_control)
 }

@@ -129,6 +129,100 @@ pub struct InstanceFacts {
     pub launch_time: Option<DateTime<Utc>>,
 }
 
+/// What the registrar needs to know about one ECS task (`awsvpc` network
+/// mode: Fargate, or EC2 with a task ENI): its own addresses, from its
+/// elastic network interface, and its tags (a service's or task
+/// definition's, when ECS propagates them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFacts {
+    /// `arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID`: the registry key.
+    pub task_arn: String,
+    pub cluster_arn: String,
+    /// ECS's `lastStatus`: PROVISIONING, PENDING, ACTIVATING, RUNNING,
+    /// DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED, DELETED.
+    pub last_status: String,
+    /// ECS's `desiredStatus`: RUNNING or STOPPED.
+    pub desired_status: String,
+    /// `service:NAME` for a service's task, `family:NAME` for one run alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The task definition's family (`web` of `…:task-definition/web:7`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// FARGATE, EC2 or EXTERNAL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<String>,
+    /// Its elastic network interface; `None` for a task in `bridge` or
+    /// `host` mode, whose address is its instance's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eni: Option<TaskEni>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// When it started running: among subjects that want one free name,
+    /// the earliest gets it, as for instances.
+    #[serde(default, with = "opt_time", skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// A task's elastic network interface and its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskEni {
+    pub eni_id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_ip: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Addr>,
+    /// From DescribeNetworkInterfaces (the task's own description and
+    /// event do not carry it): a task with `assignPublicIp` ENABLED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+}
+
+impl TaskFacts {
+    /// The task's id: the last part of its ARN.
+    pub fn task_id(&self) -> &str {
+        self.task_arn.rsplit('/').next().unwrap_or(&self.task_arn)
+    }
+
+    /// The cluster's name: the last part of its ARN.
+    pub fn cluster_name(&self) -> &str {
+        self.cluster_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.cluster_arn)
+    }
+
+    /// Whether its records are wanted: it runs, and ECS does not mean to
+    /// stop it. Every other status wants none (a task never runs again
+    /// once it leaves RUNNING: a service starts a new task instead).
+    pub fn is_running(&self) -> bool {
+        self.last_status == "RUNNING" && self.desired_status == "RUNNING"
+    }
+
+    /// Whether it is still on its way to RUNNING (PROVISIONING, PENDING,
+    /// ACTIVATING): its records wait for the RUNNING event.
+    pub fn is_starting(&self) -> bool {
+        matches!(
+            self.last_status.as_str(),
+            "PROVISIONING" | "PENDING" | "ACTIVATING"
+        ) && self.desired_status == "RUNNING"
+    }
+}
+
+/// Every task of the region's clusters, as the reconcile lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskListing {
+    pub tasks: Vec<TaskFacts>,
+    /// Clusters or tasks ECS listed that could not be read: the reconcile
+    /// leaves the items of their tasks alone.
+    pub unreadable: Vec<String>,
+}
+
 /// Every instance of a region, as the reconcile lists them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceListing {

@@ -9,8 +9,8 @@ use crate::event::LifecycleAction;
 use crate::lifecycle::{Completion, HookResult};
 use crate::model::{DnsName, RegistryKey, ZoneId};
 use crate::model::{
-    InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem,
-    Unreadable, VpcFacts, ZoneInfo,
+    InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem, TaskFacts,
+    TaskListing, Unreadable, VpcFacts, ZoneInfo,
 };
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -53,6 +53,23 @@ pub trait Instances {
             Ok(found)
         }
     }
+}
+
+/// ECS: tasks in `awsvpc` mode, which have addresses of their own (their
+/// elastic network interface's), so they can have names as instances do.
+pub trait Tasks {
+    /// The task as ECS describes it now (DescribeTasks with its tags), its
+    /// ENI's public address from EC2 (DescribeNetworkInterfaces: neither
+    /// the task nor its event carries it); `None` when ECS no longer knows
+    /// it (stopped an hour or more ago).
+    fn task(
+        &self,
+        cluster_arn: &str,
+        task_arn: &str,
+    ) -> impl Future<Output = Result<Option<TaskFacts>>> + Send;
+    /// Every task of every cluster of the region, all pages (ListClusters,
+    /// ListTasks, DescribeTasks 100 at a time): the reconcile.
+    fn all_tasks(&self) -> impl Future<Output = Result<TaskListing>> + Send;
 }
 
 /// Route 53: zones, the records at given names, and atomic change batches.
