@@ -443,6 +443,31 @@ impl<'de> Deserialize<'de> for ZoneId {
     }
 }
 
+/// Whether `arn` is an ECS task's ARN in the long form ECS writes today,
+/// `arn:PARTITION:ecs:REGION:ACCOUNT:task/CLUSTER/ID`, which names the
+/// cluster (the old short form, `task/ID`, is accepted too: ECS still
+/// returns it for accounts that never opted in).
+pub fn is_task_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let id = resource
+        .strip_prefix("task/")
+        .map(|rest| rest.rsplit('/').next().unwrap_or_default());
+    *arn_word == "arn"
+        && !partition.is_empty()
+        && *service == "ecs"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && id.is_some_and(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && arn.len() <= 1600
+        && !arn.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -541,29 +566,4 @@ mod tests {
             assert_eq!(read, "Z0ABC", "{input}");
         }
     }
-}
-
-/// Whether `arn` is an ECS task's ARN in the long form ECS writes today,
-/// `arn:PARTITION:ecs:REGION:ACCOUNT:task/CLUSTER/ID`, which names the
-/// cluster (the old short form, `task/ID`, is accepted too: ECS still
-/// returns it for accounts that never opted in).
-pub fn is_task_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [arn_word, partition, service, region, account, resource] = parts.as_slice() else {
-        return false;
-    };
-    let id = resource
-        .strip_prefix("task/")
-        .map(|rest| rest.rsplit('/').next().unwrap_or_default());
-    *arn_word == "arn"
-        && !partition.is_empty()
-        && *service == "ecs"
-        && !region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && id.is_some_and(|id| {
-            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        && arn.len() <= 1600
-        && !arn.chars().any(char::is_control)
 }
