@@ -8,6 +8,10 @@
 //! `crate::lifecycle`); a scheduled event means "converge every instance"
 //! (the full reconcile).
 
+pub mod task;
+
+pub use task::{task_state_change_json, TaskEvent, TASK_STATE_CHANGE_DETAIL_TYPE};
+
 use crate::error::{Error, Result};
 use crate::model::{self, InstanceState};
 use crate::names::clip;
@@ -363,30 +367,30 @@ pub fn parse_instance(value: Value) -> Result<InstanceEvent> {
     }
 }
 
-/// Parses an EventBridge event: an EC2 state change, a tag change or a
-/// schedule; anything else is a `BadEvent` that names the field at fault.
-pub fn parse(mut value: Value) -> Result<Event> {
+/// Takes the event's `time` out of it, checked, so that a bad one is
+/// named as such rather than as the whole event failing to parse.
+fn take_time(value: &mut Value) -> Result<Option<DateTime<Utc>>> {
     let Some(object) = value.as_object_mut() else {
         return Err(Error::BadEvent(
             "expected an EventBridge event (a JSON object with source, detail-type and detail)"
                 .into(),
         ));
     };
-    // The time is checked here, so that a bad one is named as such rather
-    // than as the whole event failing to parse.
-    let time = match object.remove("time") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => {
-            Some(model::parse_time(&text).map_err(|e| Error::BadEvent(format!("time: {e}")))?)
-        }
-        Some(other) => {
-            return Err(Error::BadEvent(format!(
-                "time: expected an RFC 3339 time such as 2026-11-21T10:00:00Z, found {}",
-                clip(&other.to_string())
-            )))
-        }
-    };
-    let event: EventBridgeEvent<Value> = serde_path_to_error::deserialize(value).map_err(|e| {
+    match object.remove("time") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(
+            model::parse_time(&text).map_err(|e| Error::BadEvent(format!("time: {e}")))?,
+        )),
+        Some(other) => Err(Error::BadEvent(format!(
+            "time: expected an RFC 3339 time such as 2026-11-21T10:00:00Z, found {}",
+            clip(&other.to_string())
+        ))),
+    }
+}
+
+/// The EventBridge envelope, its `detail` left as JSON.
+fn envelope_of(value: Value) -> Result<EventBridgeEvent<Value>> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let at = match e.path().to_string().as_str() {
             "." => "event".to_string(),
             path => path.to_string(),
@@ -395,7 +399,16 @@ pub fn parse(mut value: Value) -> Result<Event> {
             "{at}: {}; expected an EventBridge event with source, detail-type and detail",
             clip(&e.inner().to_string())
         ))
-    })?;
+    })
+}
+
+/// Parses an EventBridge event: an EC2 state change, a tag change, a
+/// lifecycle action or a schedule; anything else is a `BadEvent` that
+/// names the field at fault. (ECS task state changes are read by
+/// [`task::parse_task_event`] until the engine converges tasks.)
+pub fn parse(mut value: Value) -> Result<Event> {
+    let time = take_time(&mut value)?;
+    let event = envelope_of(value)?;
     let event_id = event.id.clone().unwrap_or_default();
     match (event.source.as_str(), event.detail_type.as_str()) {
         ("aws.ec2", STATE_CHANGE_DETAIL_TYPE) => state_change(event, time).map(Event::Instance),
