@@ -3,8 +3,8 @@
 //! VPC's DHCP domain and DNS attributes. Kept for `DDNS_CACHE_SECONDS`
 //! (default 60; 0 disables), so a warm invocation makes only the calls it
 //! can't avoid: describe the instance, read and write its item, one change
-//! per zone. Instances, records and registry items are never cached: they
-//! are what the registrar converges.
+//! per zone. Instances, tasks, records and registry items are never cached:
+//! they are what the registrar converges.
 //!
 //! A change Route 53 refuses forgets the zones (a zone may have gone or
 //! changed); otherwise a new zone or association is seen within the
@@ -13,9 +13,10 @@
 use crate::changes::ZoneChanges;
 use crate::error::Result;
 use crate::model::{
-    DnsName, InstanceFacts, InstanceListing, RecordSet, VpcFacts, ZoneId, ZoneInfo,
+    DnsName, InstanceFacts, InstanceListing, RecordSet, TaskFacts, TaskListing, VpcFacts, ZoneId,
+    ZoneInfo,
 };
-use crate::ports::{Dns, Instances};
+use crate::ports::{Dns, Instances, Tasks};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -81,6 +82,18 @@ impl<T: Instances + Sync> Instances for Cached<T> {
 
     async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
         self.inner.instances(instance_ids).await
+    }
+}
+
+/// Never cached: tasks come and go too fast (a service replaces one in
+/// seconds), and they are what the registrar converges.
+impl<T: Tasks + Sync> Tasks for Cached<T> {
+    async fn task(&self, cluster_arn: &str, task_arn: &str) -> Result<Option<TaskFacts>> {
+        self.inner.task(cluster_arn, task_arn).await
+    }
+
+    async fn all_tasks(&self) -> Result<TaskListing> {
+        self.inner.all_tasks().await
     }
 }
 

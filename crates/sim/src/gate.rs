@@ -8,9 +8,9 @@ use ec2_ddns_core::changes::ZoneChanges;
 use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::model::{
     DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, RegistryKey,
-    VpcFacts, ZoneId, ZoneInfo,
+    TaskFacts, TaskListing, VpcFacts, ZoneId, ZoneInfo,
 };
-use ec2_ddns_core::ports::{Dns, Guards, Instances, Registry, Write};
+use ec2_ddns_core::ports::{Dns, Guards, Instances, Registry, Tasks, Write};
 use std::collections::BTreeSet;
 use std::future::Future;
 
@@ -84,6 +84,20 @@ impl<T: Instances + Sync, G: Gate + Sync> Instances for Gated<T, G> {
     async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
         let pass = self.gate.before("ec2:DescribeInstances").await?;
         pass.answer(self.inner.instances(instance_ids).await)
+    }
+}
+
+/// The gate sees a task's read as its first call (DescribeTasks) and the
+/// listing as ListTasks; the calls behind them are the inner port's.
+impl<T: Tasks + Sync, G: Gate + Sync> Tasks for Gated<T, G> {
+    async fn task(&self, cluster_arn: &str, task_arn: &str) -> Result<Option<TaskFacts>> {
+        let pass = self.gate.before("ecs:DescribeTasks").await?;
+        pass.answer(self.inner.task(cluster_arn, task_arn).await)
+    }
+
+    async fn all_tasks(&self) -> Result<TaskListing> {
+        let pass = self.gate.before("ecs:ListTasks").await?;
+        pass.answer(self.inner.all_tasks().await)
     }
 }
 

@@ -38,6 +38,9 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
             subnets,
             zones,
             instances,
+            // ECS is not read into snapshots yet.
+            clusters: Vec::new(),
+            tasks: Vec::new(),
             registry,
             foreign_registry,
         },

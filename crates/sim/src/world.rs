@@ -13,7 +13,7 @@
 use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::model::{
     DnsName, ForeignItem, InstanceFacts, InstanceState, RecordSet, RecordType, RegistryItem,
-    VpcFacts, ZoneId, ZoneInfo,
+    RegistryKey, TaskEni, TaskFacts, VpcFacts, ZoneId, ZoneInfo,
 };
 use ec2_ddns_core::names::{self, clip};
 use serde::{Deserialize, Serialize};
@@ -208,6 +208,12 @@ pub struct World {
     pub zones: Vec<WorldZone>,
     #[serde(default)]
     pub instances: Vec<WorldInstance>,
+    /// ECS clusters, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<WorldCluster>,
+    /// ECS tasks, in the clusters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<WorldTask>,
     /// What the registrar already owns (its DynamoDB table), so a rehearsal
     /// on a snapshot of a live account deletes and keeps what the real one
     /// would. Loaded into the in-memory registry, not kept in the world.
@@ -340,6 +346,203 @@ impl WorldInstance {
     }
 }
 
+/// An ECS cluster; its ARN is made from the world's region and account, as
+/// ECS writes it (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldCluster {
+    pub name: String,
+}
+
+/// An ECS task's `lastStatus`, as ECS writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskStatus {
+    Provisioning,
+    Pending,
+    Activating,
+    Running,
+    Deactivating,
+    Stopping,
+    Deprovisioning,
+    Stopped,
+    Deleted,
+}
+
+impl TaskStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaskStatus::Provisioning => "PROVISIONING",
+            TaskStatus::Pending => "PENDING",
+            TaskStatus::Activating => "ACTIVATING",
+            TaskStatus::Running => "RUNNING",
+            TaskStatus::Deactivating => "DEACTIVATING",
+            TaskStatus::Stopping => "STOPPING",
+            TaskStatus::Deprovisioning => "DEPROVISIONING",
+            TaskStatus::Stopped => "STOPPED",
+            TaskStatus::Deleted => "DELETED",
+        }
+    }
+
+    /// ECS's `desiredStatus` for a task at this status: RUNNING on the way
+    /// up and while it runs, STOPPED from the moment ECS means to stop it.
+    pub fn desired(&self) -> &'static str {
+        match self {
+            TaskStatus::Provisioning
+            | TaskStatus::Pending
+            | TaskStatus::Activating
+            | TaskStatus::Running => "RUNNING",
+            _ => "STOPPED",
+        }
+    }
+
+    /// Whether the task's elastic network interface is gone (deleted when
+    /// the task deprovisioned): EC2 no longer describes it, so its public
+    /// address is unknown, though ECS still lists the private one.
+    pub fn eni_deleted(&self) -> bool {
+        matches!(self, TaskStatus::Stopped | TaskStatus::Deleted)
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where ECS runs a task: on Fargate, on the cluster's EC2 instances, or
+/// on an external (ECS Anywhere) host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LaunchType {
+    Fargate,
+    Ec2,
+    External,
+}
+
+impl LaunchType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LaunchType::Fargate => "FARGATE",
+            LaunchType::Ec2 => "EC2",
+            LaunchType::External => "EXTERNAL",
+        }
+    }
+}
+
+/// A task definition's network mode: only `awsvpc` gives a task an
+/// elastic network interface, and so addresses, of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    Awsvpc,
+    Bridge,
+    Host,
+    None,
+}
+
+impl NetworkMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NetworkMode::Awsvpc => "awsvpc",
+            NetworkMode::Bridge => "bridge",
+            NetworkMode::Host => "host",
+            NetworkMode::None => "none",
+        }
+    }
+}
+
+fn task_running() -> TaskStatus {
+    TaskStatus::Running
+}
+fn fargate() -> LaunchType {
+    LaunchType::Fargate
+}
+fn awsvpc() -> NetworkMode {
+    NetworkMode::Awsvpc
+}
+fn is_awsvpc(mode: &NetworkMode) -> bool {
+    *mode == NetworkMode::Awsvpc
+}
+fn is_fargate(launch: &LaunchType) -> bool {
+    *launch == LaunchType::Fargate
+}
+fn is_task_running(status: &TaskStatus) -> bool {
+    *status == TaskStatus::Running
+}
+
+/// An ECS task: a service's (`service`) or one run alone, in `awsvpc` mode
+/// with addresses of its own in `subnet`, or in `bridge` or `host` mode on
+/// an instance, with none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldTask {
+    /// The task's id, the last part of its ARN: 32 hex digits as ECS
+    /// writes them, or a short readable one (letters, digits, hyphens).
+    pub id: String,
+    /// A handle for scenario steps (`run-task web-1`); ECS has no such thing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The cluster's name (one of the world's `clusters`).
+    pub cluster: String,
+    /// The task definition's family.
+    pub family: String,
+    /// The service that started it: its group is `service:NAME`, else
+    /// `family:FAMILY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default = "fargate", skip_serializing_if = "is_fargate")]
+    pub launch_type: LaunchType,
+    #[serde(default = "awsvpc", skip_serializing_if = "is_awsvpc")]
+    pub network_mode: NetworkMode,
+    /// The subnet of its network interface (`awsvpc` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Addr>,
+    /// Its public IPv4 (`assignPublicIp` ENABLED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<Ipv4Addr>,
+    /// `lastStatus`; RUNNING unless given.
+    #[serde(default = "task_running", skip_serializing_if = "is_task_running")]
+    pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// When it started running (RFC 3339).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "ec2_ddns_core::model::opt_time"
+    )]
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Whether `id` is a task id a world may use: 32 hex digits as ECS writes
+/// them, or a short readable id of 1 to 36 letters, digits and hyphens
+/// (either fits in a task ARN).
+pub fn is_world_task_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 36
+        && !id.starts_with('-')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Whether `name` is a cluster name ECS accepts: 1 to 255 letters, digits,
+/// hyphens and underscores.
+pub fn is_cluster_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The account id a world without `account` stands for (moto's, and the
+/// events' in tests).
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
 /// Parses a JSON file that must hold one object (`what` names it for the
 /// error), naming the file and the path of any problem
 /// (`instances[0].tags`) with what was expected.
@@ -411,6 +614,8 @@ impl World {
             subnets: Vec::new(),
             zones: Vec::new(),
             instances: Vec::new(),
+            clusters: Vec::new(),
+            tasks: Vec::new(),
             registry: Vec::new(),
             foreign_registry: Vec::new(),
         }
@@ -451,6 +656,8 @@ impl World {
         self.check_subnets()?;
         self.check_zones()?;
         self.check_instances()?;
+        self.check_clusters()?;
+        self.check_tasks()?;
         // One table: no two items, ours or others', share a key.
         let mut owners = Seen::new();
         self.check_registry(&mut owners)?;
@@ -651,17 +858,202 @@ impl World {
         Ok(())
     }
 
-    /// Our registry items: keyed by an instance id, one item per key
+    /// Clusters: a name ECS accepts, each once.
+    fn check_clusters(&self) -> Result<(), (String, String)> {
+        let mut clusters = Seen::new();
+        for (i, c) in self.clusters.iter().enumerate() {
+            if !is_cluster_name(&c.name) {
+                return Err((
+                    format!("clusters[{i}].name"),
+                    format!(
+                        "'{}' is not a cluster name; expected 1 to 255 letters, digits, hyphens and underscores",
+                        clip(&c.name)
+                    ),
+                ));
+            }
+            clusters
+                .first(c.name.clone(), format!("clusters[{i}]"))
+                .map_err(|first| {
+                    (
+                        format!("clusters[{i}].name"),
+                        format!(
+                            "cluster '{}' appears twice (first at {first})",
+                            clip(&c.name)
+                        ),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Tasks: a well-formed id, each id and name once, in a known cluster;
+    /// in `awsvpc` mode in a known subnet with its addresses inside it, in
+    /// `bridge` or `host` mode with no addresses of its own (Fargate runs
+    /// only `awsvpc` tasks).
+    fn check_tasks(&self) -> Result<(), (String, String)> {
+        let mut ids = Seen::new();
+        let mut names_seen = Seen::new();
+        let cluster_names: Vec<&str> = self.clusters.iter().map(|c| c.name.as_str()).collect();
+        let subnet_ids: Vec<&str> = self.subnets.iter().map(|s| s.id.as_str()).collect();
+        for (i, t) in self.tasks.iter().enumerate() {
+            let at = |field: &str| format!("tasks[{i}].{field}");
+            if !is_world_task_id(&t.id) {
+                return Err((
+                    at("id"),
+                    format!(
+                        "'{}' is not a task id; expected 32 hex digits as ECS writes them, or a short id of 1 to 36 letters, digits and hyphens",
+                        clip(&t.id)
+                    ),
+                ));
+            }
+            ids.first(t.id.clone(), format!("tasks[{i}]"))
+                .map_err(|first| {
+                    (
+                        at("id"),
+                        format!("task id '{}' appears twice (first at {first})", t.id),
+                    )
+                })?;
+            if let Some(name) = &t.name {
+                names_seen.first(name.clone(), format!("tasks[{i}]")).map_err(|first| {
+                    (at("name"), format!("'{}' is also the name of {first}; scenario steps find tasks by name, so names are unique", clip(name)))
+                })?;
+            }
+            if !self.clusters.iter().any(|c| c.name == t.cluster) {
+                return Err((
+                    at("cluster"),
+                    format!(
+                        "unknown cluster '{}'; expected one of {cluster_names:?} (add it to clusters)",
+                        clip(&t.cluster)
+                    ),
+                ));
+            }
+            if t.family.is_empty() || t.family.len() > 255 {
+                return Err((
+                    at("family"),
+                    "expected a task definition family of 1 to 255 characters".into(),
+                ));
+            }
+            if t.service.as_deref().is_some_and(str::is_empty) {
+                return Err((
+                    at("service"),
+                    "is empty; give the service's name, or leave service out for a task run alone"
+                        .into(),
+                ));
+            }
+            if t.network_mode != NetworkMode::Awsvpc {
+                if t.launch_type == LaunchType::Fargate {
+                    return Err((
+                        at("network_mode"),
+                        format!(
+                            "a FARGATE task runs in awsvpc mode only, not {}",
+                            t.network_mode.as_str()
+                        ),
+                    ));
+                }
+                let own = [
+                    ("subnet", t.subnet.is_some()),
+                    ("private_ip", t.private_ip.is_some()),
+                    ("ipv6", t.ipv6.is_some()),
+                    ("public_ip", t.public_ip.is_some()),
+                ];
+                if let Some((field, _)) = own.iter().find(|(_, given)| *given) {
+                    return Err((
+                        at(field),
+                        format!(
+                            "a task in {} mode has no network interface or addresses of its own (its address is its instance's); remove {field}, or use network_mode awsvpc",
+                            t.network_mode.as_str()
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let Some(subnet_id) = &t.subnet else {
+                return Err((
+                    at("subnet"),
+                    "missing; a task in awsvpc mode has a network interface in a subnet".into(),
+                ));
+            };
+            let subnet = self
+                .subnets
+                .iter()
+                .find(|s| s.id == *subnet_id)
+                .ok_or_else(|| {
+                    (
+                        at("subnet"),
+                        format!(
+                            "unknown subnet '{}'; expected one of {subnet_ids:?}",
+                            clip(subnet_id)
+                        ),
+                    )
+                })?;
+            match (t.private_ip, &subnet.cidr) {
+                (None, Some(_)) => {
+                    return Err((
+                        at("private_ip"),
+                        format!("missing; a task in subnet {} has a private IPv4 (only an IPv6-only subnet's tasks have none)", subnet.id),
+                    ))
+                }
+                (Some(ip), None) => {
+                    return Err((
+                        at("private_ip"),
+                        format!("{ip}: subnet {} is IPv6-only, so its tasks have no private IPv4; remove private_ip", subnet.id),
+                    ))
+                }
+                (Some(ip), Some(cidr)) if !cidr.contains(ip) => {
+                    return Err((
+                        at("private_ip"),
+                        format!("{ip} is not inside subnet {} ({cidr})", subnet.id),
+                    ))
+                }
+                (None, None) if t.ipv6.is_none() => {
+                    return Err((
+                        at("ipv6"),
+                        format!("missing; a task in IPv6-only subnet {} has an IPv6 address", subnet.id),
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(ip) = t.ipv6 {
+                if !subnet.ipv6_cidr.is_some_and(|b| b.contains(ip)) {
+                    let block = subnet
+                        .ipv6_cidr
+                        .map_or("no IPv6 block".to_string(), |b| b.to_string());
+                    return Err((
+                        at("ipv6"),
+                        format!(
+                            "{ip} is not inside subnet {}'s IPv6 block ({block})",
+                            subnet.id
+                        ),
+                    ));
+                }
+            }
+            if let Some(ip) = t.public_ip {
+                if ip.is_private() || ip.is_loopback() || ip.is_unspecified() {
+                    return Err((at("public_ip"), format!("{ip} is not a public address")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Our registry items: keyed by an instance id (or a task's ARN), one item per key
     /// (`owners` remembers the keys), each listed record as
     /// `check_item_records` wants it.
     fn check_registry(&self, owners: &mut Seen) -> Result<(), (String, String)> {
         let zones: Vec<ZoneInfo> = self.zones.iter().map(WorldZone::info).collect();
         let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
         for (i, item) in self.registry.iter().enumerate() {
-            if !ec2_ddns_core::event::is_instance_id(&item.key.stored()) {
+            let keyed = match &item.key {
+                RegistryKey::Task(_) => true,
+                key => ec2_ddns_core::event::is_instance_id(&key.stored()),
+            };
+            if !keyed {
                 return Err((
                     format!("registry[{i}].instance_id"),
-                    format!("'{}' is not an instance id", clip(&item.key.stored())),
+                    format!(
+                        "'{}' is not an instance id (nor task# and a task's ARN)",
+                        clip(&item.key.stored())
+                    ),
                 ));
             }
             owners
@@ -940,6 +1332,106 @@ impl World {
         }
     }
 
+    /// The account id: the world's `account`, else [`DEFAULT_ACCOUNT`].
+    pub fn account_id(&self) -> &str {
+        self.account.as_deref().unwrap_or(DEFAULT_ACCOUNT)
+    }
+
+    /// A cluster's ARN, as ECS writes it.
+    pub fn cluster_arn(&self, cluster: &str) -> String {
+        format!(
+            "arn:aws:ecs:{}:{}:cluster/{cluster}",
+            self.region,
+            self.account_id()
+        )
+    }
+
+    /// A task's ARN, in the long form that names its cluster.
+    pub fn task_arn(&self, task: &WorldTask) -> String {
+        format!(
+            "arn:aws:ecs:{}:{}:task/{}/{}",
+            self.region,
+            self.account_id(),
+            task.cluster,
+            task.id
+        )
+    }
+
+    /// The task whose id, `name` or ARN is `who`.
+    pub fn find_task(&self, who: &str) -> Option<&WorldTask> {
+        self.tasks
+            .iter()
+            .find(|t| t.id == who || t.name.as_deref() == Some(who) || self.task_arn(t) == who)
+    }
+
+    /// The task whose id or `name` is `who`, to change it.
+    pub fn find_task_mut(&mut self, who: &str) -> Option<&mut WorldTask> {
+        self.tasks
+            .iter_mut()
+            .find(|t| t.id == who || t.name.as_deref() == Some(who))
+    }
+
+    /// The task as DescribeTasks (and, for its public address,
+    /// DescribeNetworkInterfaces) would show it: its ENI's id made up from
+    /// its ARN (the same each time), the VPC its subnet's, EC2's default DNS
+    /// names. A stopped task's ENI is deleted, so its public address is no
+    /// longer known (ECS still lists the private one in the attachment).
+    pub fn task_facts(&self, task: &WorldTask) -> TaskFacts {
+        let arn = self.task_arn(task);
+        let eni = task.subnet.as_ref().map(|subnet| {
+            let vpc = self.vpc_of_subnet(subnet);
+            let public_ip = task.public_ip.filter(|_| !task.status.eni_deleted());
+            TaskEni {
+                eni_id: format!("eni-0{:016x}", fnv1a(arn.as_bytes())),
+                subnet_id: Some(subnet.clone()),
+                vpc_id: vpc.map(|v| v.id.clone()),
+                private_ip: task.private_ip,
+                ipv6: task.ipv6,
+                public_ip,
+                private_dns_name: task.private_ip.map(|ip| self.private_dns_name(ip)),
+                public_dns_name: public_ip
+                    .filter(|_| vpc.is_some_and(|v| v.dns_hostnames))
+                    .map(|ip| self.public_dns_name(ip)),
+            }
+        });
+        TaskFacts {
+            task_arn: arn,
+            cluster_arn: self.cluster_arn(&task.cluster),
+            last_status: task.status.as_str().to_string(),
+            desired_status: task.status.desired().to_string(),
+            group: Some(match &task.service {
+                Some(service) => format!("service:{service}"),
+                None => format!("family:{}", task.family),
+            }),
+            family: Some(task.family.clone()),
+            launch_type: Some(task.launch_type.as_str().to_string()),
+            eni,
+            tags: task.tags.clone(),
+            started_at: task.started_at,
+        }
+    }
+
+    /// EC2's private DNS name for an address (`ip-10-1-2-4.ec2.internal`
+    /// in us-east-1, `ip-10-1-2-4.REGION.compute.internal` elsewhere).
+    fn private_dns_name(&self, ip: Ipv4Addr) -> String {
+        let label = format!("ip-{}", ip.to_string().replace('.', "-"));
+        if self.region == "us-east-1" {
+            format!("{label}.ec2.internal")
+        } else {
+            format!("{label}.{}.compute.internal", self.region)
+        }
+    }
+
+    /// EC2's public DNS name for a public address.
+    fn public_dns_name(&self, ip: Ipv4Addr) -> String {
+        let dashed = ip.to_string().replace('.', "-");
+        if self.region == "us-east-1" {
+            format!("ec2-{dashed}.compute-1.amazonaws.com")
+        } else {
+            format!("ec2-{dashed}.{}.compute.amazonaws.com", self.region)
+        }
+    }
+
     pub fn vpc_facts(&self, vpc_id: &str) -> Option<VpcFacts> {
         let v = self.vpcs.iter().find(|v| v.id == vpc_id)?;
         Some(VpcFacts {
@@ -949,6 +1441,13 @@ impl World {
             dns_hostnames: v.dns_hostnames,
         })
     }
+}
+
+/// FNV-1a: a made-up id that is the same on every run and platform.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -968,6 +1467,10 @@ mod tests {
                 {"id": "Z2", "name": "corp.example.", "private": false}
             ],
             "instances": [{"id": "i-1", "name": "web", "subnet": "s-1", "private_ip": "10.0.1.5"}],
+            "clusters": [{"name": "prod"}],
+            "tasks": [{"id": "0123456789abcdef0123456789abcdef", "name": "web-1", "cluster": "prod",
+                       "family": "web", "service": "web", "subnet": "s-1", "private_ip": "10.0.1.9",
+                       "public_ip": "34.1.2.9", "tags": {"GROUP": "web.corp.example"}}],
             "registry": [{"instance_id": "i-1", "version": 1, "last_event_time": "2026-11-21T10:00:00Z",
                           "records": [{"zone_id": "Z1", "zone_name": "corp.example.",
                                        "record": {"name": "ip-10-0-1-5.corp.example.", "type": "A", "ttl": 60, "values": ["10.0.1.5"]}}]}]
@@ -990,6 +1493,9 @@ mod tests {
             .unwrap()
             .remove("private_ip");
         w["instances"][0]["ipv6"] = "2600:1f18:0:1::5".into();
+        // The base's task had IPv4 there; an IPv6-only task has none either.
+        w["tasks"][0].as_object_mut().unwrap().remove("private_ip");
+        w["tasks"][0]["ipv6"] = "2600:1f18:0:1::9".into();
         let world = load(&w).unwrap();
         let facts = world.instance_facts(&world.instances[0]);
         assert_eq!(facts.private_ip, None);
@@ -1058,6 +1564,29 @@ mod tests {
     #[case::public_zone_with_vpcs(|w: &mut serde_json::Value| w["zones"][1]["vpcs"] = serde_json::json!(["vpc-1"]), "zones[1].vpcs: a public zone is not associated with VPCs")]
     #[case::record_outside_its_zone(|w: &mut serde_json::Value| w["zones"][0]["records"][0]["name"] = "db.xcorp.example.".into(), "zones[0].records[0].name: 'db.xcorp.example.' is not inside zone")]
     #[case::typo_in_a_vpc(|w: &mut serde_json::Value| w["vpcs"][0]["dhcp_domian"] = "x".into(), "vpcs[0].dhcp_domian: unknown field `dhcp_domian`, expected one of")]
+    #[case::task_typo(|w: &mut serde_json::Value| w["tasks"][0]["famly"] = "web".into(), "tasks[0].famly: unknown field `famly`, expected one of")]
+    #[case::cluster_typo(|w: &mut serde_json::Value| w["clusters"][0]["nmae"] = "x".into(), "clusters[0].nmae: unknown field `nmae`")]
+    #[case::cluster_name_bad(|w: &mut serde_json::Value| w["clusters"][0]["name"] = "prod cluster".into(), "clusters[0].name: 'prod cluster' is not a cluster name")]
+    #[case::duplicate_cluster(|w: &mut serde_json::Value| push(w, "clusters", serde_json::json!({"name": "prod"})), "clusters[1].name: cluster 'prod' appears twice (first at clusters[0])")]
+    #[case::task_in_an_unknown_cluster(|w: &mut serde_json::Value| w["tasks"][0]["cluster"] = "stage".into(), "tasks[0].cluster: unknown cluster 'stage'; expected one of [\"prod\"]")]
+    #[case::task_id_bad(|w: &mut serde_json::Value| w["tasks"][0]["id"] = "web/1".into(), "tasks[0].id: 'web/1' is not a task id")]
+    #[case::task_id_too_long(|w: &mut serde_json::Value| w["tasks"][0]["id"] = "0123456789abcdef0123456789abcdef01234".into(), "is not a task id; expected 32 hex digits")]
+    #[case::duplicate_task_id(|w: &mut serde_json::Value| { let mut second = w["tasks"][0].clone(); second["name"] = "web-2".into(); push(w, "tasks", second); }, "tasks[1].id: task id '0123456789abcdef0123456789abcdef' appears twice (first at tasks[0])")]
+    #[case::duplicate_task_name(|w: &mut serde_json::Value| { let mut second = w["tasks"][0].clone(); second["id"] = "web2".into(); push(w, "tasks", second); }, "tasks[1].name: 'web-1' is also the name of tasks[0]")]
+    #[case::task_ip_outside_its_subnet(|w: &mut serde_json::Value| w["tasks"][0]["private_ip"] = "10.0.2.9".into(), "tasks[0].private_ip: 10.0.2.9 is not inside subnet s-1 (10.0.1.0/24)")]
+    #[case::task_without_ip(|w: &mut serde_json::Value| { w["tasks"][0].as_object_mut().unwrap().remove("private_ip"); }, "tasks[0].private_ip: missing; a task in subnet s-1 has a private IPv4")]
+    #[case::task_without_subnet(|w: &mut serde_json::Value| { w["tasks"][0].as_object_mut().unwrap().remove("subnet"); }, "tasks[0].subnet: missing; a task in awsvpc mode has a network interface in a subnet")]
+    #[case::task_unknown_subnet(|w: &mut serde_json::Value| w["tasks"][0]["subnet"] = "s-9".into(), "tasks[0].subnet: unknown subnet 's-9'")]
+    #[case::task_ipv6_outside(|w: &mut serde_json::Value| w["tasks"][0]["ipv6"] = "2600:1f18:0:2::5".into(), "tasks[0].ipv6: 2600:1f18:0:2::5 is not inside subnet s-1's IPv6 block (no IPv6 block)")]
+    #[case::task_public_ip_private(|w: &mut serde_json::Value| w["tasks"][0]["public_ip"] = "10.0.1.10".into(), "tasks[0].public_ip: 10.0.1.10 is not a public address")]
+    #[case::task_status_unknown(|w: &mut serde_json::Value| w["tasks"][0]["status"] = "RUNING".into(), "tasks[0].status: unknown variant `RUNING`, expected one of")]
+    #[case::task_launch_type_unknown(|w: &mut serde_json::Value| w["tasks"][0]["launch_type"] = "LAMBDA".into(), "tasks[0].launch_type: unknown variant `LAMBDA`")]
+    #[case::task_family_empty(|w: &mut serde_json::Value| w["tasks"][0]["family"] = "".into(), "tasks[0].family: expected a task definition family")]
+    #[case::task_service_empty(|w: &mut serde_json::Value| w["tasks"][0]["service"] = "".into(), "tasks[0].service: is empty")]
+    #[case::fargate_in_bridge_mode(|w: &mut serde_json::Value| w["tasks"][0]["network_mode"] = "bridge".into(), "tasks[0].network_mode: a FARGATE task runs in awsvpc mode only, not bridge")]
+    #[case::bridge_task_with_a_subnet(|w: &mut serde_json::Value| { w["tasks"][0]["network_mode"] = "bridge".into(); w["tasks"][0]["launch_type"] = "EC2".into(); }, "tasks[0].subnet: a task in bridge mode has no network interface or addresses of its own")]
+    #[case::host_task_with_an_address(|w: &mut serde_json::Value| { let t = w["tasks"][0].as_object_mut().unwrap(); t.remove("subnet"); t.remove("private_ip"); t.insert("network_mode".into(), "host".into()); t.insert("launch_type".into(), "EC2".into()); }, "tasks[0].public_ip: a task in host mode has no network interface or addresses of its own (its address is its instance's); remove public_ip")]
+    #[case::task_registry_key_garbage(|w: &mut serde_json::Value| w["registry"][0]["instance_id"] = "task#arn:aws:ecs:us-east-1:1:task/x".into(), "registry[0].instance_id: 'task#arn:aws:ecs:us-east-1:1:task/x' is not an instance id (nor task# and a task's ARN)")]
     #[case::duplicate_names(|w: &mut serde_json::Value| { let mut second = w["instances"][0].clone(); second["id"] = "i-2".into(); second["private_ip"] = "10.0.1.6".into(); push(w, "instances", second); }, "instances[1].name: 'web' is also the name of instances[0]")]
     fn broken_worlds_name_the_file_path_and_what_was_expected(
         #[case] edit: Edit,
@@ -1093,6 +1622,108 @@ mod tests {
         let json = serde_json::to_value(members[1]).unwrap();
         assert_eq!(json["routing"], "multivalue");
         assert_eq!(json["set_identifier"], "i-2");
+    }
+
+    /// A task as ECS and EC2 would describe it: ARNs from the region and
+    /// account, its group, its ENI (the id the same on every load), EC2's
+    /// DNS names; a stopped one keeps its private address but not its
+    /// public one (its interface is deleted).
+    #[test]
+    fn task_facts_follow_ecs_and_ec2() {
+        let mut w = base();
+        w["region"] = "eu-west-1".into();
+        w["account"] = "210987654321".into();
+        push(
+            &mut w,
+            "tasks",
+            serde_json::json!({"id": "job1", "cluster": "prod", "family": "batch",
+                               "launch_type": "EC2", "network_mode": "bridge", "status": "PENDING"}),
+        );
+        let world = load(&w).unwrap();
+        let facts = world.task_facts(&world.tasks[0]);
+        assert_eq!(
+            facts.task_arn,
+            "arn:aws:ecs:eu-west-1:210987654321:task/prod/0123456789abcdef0123456789abcdef"
+        );
+        assert!(ec2_ddns_core::ids::is_task_arn(&facts.task_arn));
+        assert_eq!(
+            facts.cluster_arn,
+            "arn:aws:ecs:eu-west-1:210987654321:cluster/prod"
+        );
+        assert_eq!(facts.task_id(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(facts.cluster_name(), "prod");
+        assert!(facts.is_running());
+        assert_eq!(facts.group.as_deref(), Some("service:web"));
+        assert_eq!(facts.family.as_deref(), Some("web"));
+        assert_eq!(facts.launch_type.as_deref(), Some("FARGATE"));
+        assert_eq!(facts.tags["GROUP"], "web.corp.example");
+        let eni = facts.eni.clone().expect("awsvpc: an ENI");
+        assert!(
+            eni.eni_id.starts_with("eni-0") && eni.eni_id.len() == 21,
+            "{}",
+            eni.eni_id
+        );
+        assert_eq!(
+            eni,
+            world.task_facts(&world.tasks[0]).eni.unwrap(),
+            "deterministic"
+        );
+        assert_eq!(eni.vpc_id.as_deref(), Some("vpc-1"));
+        assert_eq!(eni.subnet_id.as_deref(), Some("s-1"));
+        assert_eq!(eni.private_ip, Some(Ipv4Addr::new(10, 0, 1, 9)));
+        assert_eq!(eni.public_ip, Some(Ipv4Addr::new(34, 1, 2, 9)));
+        assert_eq!(
+            eni.private_dns_name.as_deref(),
+            Some("ip-10-0-1-9.eu-west-1.compute.internal")
+        );
+        assert_eq!(
+            eni.public_dns_name.as_deref(),
+            Some("ec2-34-1-2-9.eu-west-1.compute.amazonaws.com")
+        );
+
+        let alone = world.task_facts(world.find_task("job1").unwrap());
+        assert_eq!(alone.group.as_deref(), Some("family:batch"));
+        assert_eq!(alone.eni, None, "bridge mode: no interface of its own");
+        assert!(alone.is_starting());
+        assert_eq!(alone.launch_type.as_deref(), Some("EC2"));
+
+        let mut stopped = world.tasks[0].clone();
+        stopped.status = TaskStatus::Stopped;
+        let facts = world.task_facts(&stopped);
+        assert_eq!(
+            (facts.last_status.as_str(), facts.desired_status.as_str()),
+            ("STOPPED", "STOPPED")
+        );
+        let eni = facts.eni.unwrap();
+        assert_eq!(
+            (eni.private_ip.is_some(), eni.public_ip, eni.public_dns_name),
+            (true, None, None)
+        );
+    }
+
+    /// A task's registry item (`task#` and its ARN) loads beside an
+    /// instance's, and a world with tasks reads back as written.
+    #[test]
+    fn task_items_load_and_tasks_round_trip() {
+        let mut w = base();
+        let arn = "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef";
+        let mut item = w["registry"][0].clone();
+        item["instance_id"] = format!("task#{arn}").into();
+        push(&mut w, "registry", item);
+        let world = load(&w).unwrap();
+        assert_eq!(world.registry[1].key, RegistryKey::task(arn));
+        assert_eq!(world.task_arn(&world.tasks[0]), arn);
+        assert_eq!(
+            world.find_task(arn).map(|t| t.id.as_str()),
+            world.find_task("web-1").map(|t| t.id.as_str())
+        );
+        let again = World::parse("again.json", &serde_json::to_string(&world).unwrap()).unwrap();
+        assert_eq!(again, world);
+        let written = serde_json::to_value(&world.tasks[0]).unwrap();
+        assert!(
+            written.get("status").is_none() && written.get("network_mode").is_none(),
+            "defaults are left out: {written}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The three ports with every write refused: `status` runs the engine's
+//! The ports with every write refused: `status` runs the engine's
 //! dry run on these, so a read-only command stays read-only even if the
 //! dry run had a hole. Reads pass through unchanged (the same calls, the
 //! same call log); a write comes back as [`Error::ReadOnly`] without
@@ -8,9 +8,9 @@ use crate::changes::ZoneChanges;
 use crate::error::{Error, Result};
 use crate::model::{
     DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, RegistryKey,
-    VpcFacts, ZoneId, ZoneInfo,
+    TaskFacts, TaskListing, VpcFacts, ZoneId, ZoneInfo,
 };
-use crate::ports::{Dns, Instances, Registry, Write};
+use crate::ports::{Dns, Instances, Registry, Tasks, Write};
 use std::collections::BTreeSet;
 use std::future::Future;
 
@@ -48,6 +48,21 @@ impl<P: Instances + Sync> Instances for ReadOnly<'_, P> {
         Self: Sync,
     {
         self.0.instances(instance_ids)
+    }
+}
+
+/// Tasks are only read: passed through.
+impl<P: Tasks + Sync> Tasks for ReadOnly<'_, P> {
+    fn task(
+        &self,
+        cluster_arn: &str,
+        task_arn: &str,
+    ) -> impl Future<Output = Result<Option<TaskFacts>>> + Send {
+        self.0.task(cluster_arn, task_arn)
+    }
+
+    fn all_tasks(&self) -> impl Future<Output = Result<TaskListing>> + Send {
+        self.0.all_tasks()
     }
 }
 

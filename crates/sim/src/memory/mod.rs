@@ -16,11 +16,12 @@
 //! One file per job: `faults` (injection and the bookkeeping of every
 //! call, in order), `ec2`, `route53` (the strict change rules, and each
 //! change batch's propagation to the name servers), `registry` (the table
-//! and its conditional writes), `guards` (the DDNS endpoint's) and
-//! `autoscaling` (lifecycle hooks).
+//! and its conditional writes), `guards` (the DDNS endpoint's),
+//! `autoscaling` (lifecycle hooks) and `ecs` (tasks).
 
 mod autoscaling;
 mod ec2;
+pub mod ecs;
 pub(crate) mod faults;
 mod guards;
 mod registry;

@@ -1,0 +1,231 @@
+//! ECS in memory: the world's clusters and tasks, with the calls and pages
+//! the real client makes (`ecs:DescribeTasks` with the task's tags, then
+//! `ec2:DescribeNetworkInterfaces` for the public address that neither the
+//! task nor its event carries).
+//!
+//! A STOPPED task is still described, as ECS describes it for about an
+//! hour after it stops; a task the world no longer holds is `None`, as one
+//! ECS has forgotten. A stopped task's network interface is deleted, so no
+//! DescribeNetworkInterfaces is made for it and its public address is not
+//! known (`World::task_facts`).
+
+use super::MemoryAccount;
+use crate::world::WorldTask;
+use ec2_ddns_core::error::Result;
+use ec2_ddns_core::model::{TaskFacts, TaskListing};
+use ec2_ddns_core::ports::Tasks;
+
+/// The most tasks one DescribeTasks takes (ECS's limit).
+pub const TASKS_PER_DESCRIBE: usize = 100;
+/// The largest page of ListClusters and ListTasks.
+pub const PAGE: usize = 100;
+
+impl Tasks for MemoryAccount {
+    /// One DescribeTasks; one DescribeNetworkInterfaces when the task has a
+    /// network interface that still exists.
+    async fn task(&self, cluster_arn: &str, task_arn: &str) -> Result<Option<TaskFacts>> {
+        self.read_call("ecs:DescribeTasks", None)?;
+        let found = {
+            let state = self.lock();
+            let world = &state.world;
+            world
+                .tasks
+                .iter()
+                .find(|t| {
+                    world.task_arn(t) == task_arn && world.cluster_arn(&t.cluster) == cluster_arn
+                })
+                .map(|t| (world.task_facts(t), has_live_eni(t)))
+        };
+        let Some((facts, live_eni)) = found else {
+            return Ok(None);
+        };
+        if live_eni {
+            self.read_call("ec2:DescribeNetworkInterfaces", None)?;
+        }
+        Ok(Some(facts))
+    }
+
+    /// ListClusters (a page per 100 clusters), then for each cluster
+    /// ListTasks of the tasks ECS means to run (desired status RUNNING, a
+    /// page per 100), one DescribeTasks per 100 of them, and one
+    /// DescribeNetworkInterfaces per such chunk that holds a live network
+    /// interface.
+    async fn all_tasks(&self) -> Result<TaskListing> {
+        let clusters: Vec<String> = self
+            .lock()
+            .world
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        self.pages("ecs:ListClusters", clusters.len().div_ceil(PAGE))?;
+        let mut listing = TaskListing::default();
+        for cluster in clusters {
+            let listed: Vec<(TaskFacts, bool)> = {
+                let state = self.lock();
+                let world = &state.world;
+                world
+                    .tasks
+                    .iter()
+                    .filter(|t| t.cluster == cluster && t.status.desired() == "RUNNING")
+                    .map(|t| (world.task_facts(t), has_live_eni(t)))
+                    .collect()
+            };
+            self.pages("ecs:ListTasks", listed.len().div_ceil(PAGE))?;
+            for chunk in listed.chunks(TASKS_PER_DESCRIBE) {
+                self.read_call("ecs:DescribeTasks", None)?;
+                if chunk.iter().any(|(_, live)| *live) {
+                    self.read_call("ec2:DescribeNetworkInterfaces", None)?;
+                }
+                listing
+                    .tasks
+                    .extend(chunk.iter().map(|(facts, _)| facts.clone()));
+            }
+        }
+        Ok(listing)
+    }
+}
+
+/// Whether the task has a network interface EC2 still describes.
+fn has_live_eni(task: &WorldTask) -> bool {
+    task.subnet.is_some() && !task.status.eni_deleted()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Fault;
+    use crate::world::World;
+
+    /// One cluster of `running` running Fargate tasks, one stopped task and
+    /// one in bridge mode on EC2.
+    fn world(running: usize) -> World {
+        let mut tasks: Vec<serde_json::Value> = (0..running)
+            .map(|k| {
+                serde_json::json!({"id": format!("{k:032x}"), "cluster": "prod", "family": "web",
+                    "service": "web", "subnet": "s-1",
+                    "private_ip": format!("10.0.{}.{}", k / 250, k % 250 + 4),
+                    "public_ip": "34.1.2.3", "tags": {"GROUP": "web.corp.example"}})
+            })
+            .collect();
+        tasks.push(
+            serde_json::json!({"id": "stopped", "name": "old", "cluster": "prod",
+            "family": "web", "subnet": "s-1", "private_ip": "10.0.200.1", "public_ip": "34.1.2.4",
+            "status": "STOPPED"}),
+        );
+        tasks.push(
+            serde_json::json!({"id": "bridged", "cluster": "batch", "family": "job",
+            "launch_type": "EC2", "network_mode": "bridge"}),
+        );
+        let w = serde_json::json!({
+            "vpcs": [{"id": "vpc-1", "cidr": "10.0.0.0/16"}],
+            "subnets": [{"id": "s-1", "vpc": "vpc-1", "cidr": "10.0.0.0/16", "public": true}],
+            "clusters": [{"name": "prod"}, {"name": "batch"}],
+            "tasks": tasks,
+        });
+        World::parse("w.json", &w.to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_task_is_described_with_its_public_address_while_its_interface_lives() {
+        let account = MemoryAccount::new(world(1));
+        let w = account.world();
+        let running = &w.tasks[0];
+        let facts = account
+            .task(&w.cluster_arn("prod"), &w.task_arn(running))
+            .await
+            .unwrap()
+            .expect("described");
+        assert!(facts.is_running());
+        assert_eq!(facts.group.as_deref(), Some("service:web"));
+        let eni = facts.eni.expect("awsvpc");
+        assert_eq!(eni.public_ip, Some("34.1.2.3".parse().unwrap()));
+        assert_eq!(eni.vpc_id.as_deref(), Some("vpc-1"));
+        assert_eq!(
+            account.journal(),
+            ["ecs:DescribeTasks", "ec2:DescribeNetworkInterfaces"]
+        );
+
+        let stopped = w.find_task("old").unwrap();
+        let facts = account
+            .task(&w.cluster_arn("prod"), &w.task_arn(stopped))
+            .await
+            .unwrap()
+            .expect("ECS still describes a stopped task");
+        assert_eq!(facts.last_status, "STOPPED");
+        assert_eq!(facts.desired_status, "STOPPED");
+        let eni = facts.eni.expect("the attachment is still listed");
+        assert_eq!(eni.private_ip, Some("10.0.200.1".parse().unwrap()));
+        assert_eq!(eni.public_ip, None, "its interface is deleted");
+        assert_eq!(account.journal().len(), 3, "no DescribeNetworkInterfaces");
+
+        let arn = w.task_arn(stopped);
+        account.edit(|w| w.tasks.retain(|t| t.id != "stopped"));
+        assert_eq!(
+            account.task(&w.cluster_arn("prod"), &arn).await.unwrap(),
+            None,
+            "forgotten"
+        );
+        assert_eq!(
+            account
+                .task(&w.cluster_arn("batch"), &w.task_arn(running))
+                .await
+                .unwrap(),
+            None,
+            "not in that cluster"
+        );
+    }
+
+    #[tokio::test]
+    async fn all_tasks_lists_what_runs_with_the_real_clients_pages() {
+        let account = MemoryAccount::new(world(250));
+        let listing = account.all_tasks().await.unwrap();
+        assert_eq!(
+            listing.tasks.len(),
+            251,
+            "250 in prod, the bridged one in batch"
+        );
+        assert!(listing.tasks.iter().all(|t| t.desired_status == "RUNNING"));
+        assert!(listing.unreadable.is_empty());
+        let calls = account.calls.take();
+        assert_eq!(calls["ecs:ListClusters"], 1);
+        assert_eq!(calls["ecs:ListTasks"], 3 + 1, "prod: 3 pages; batch: 1");
+        assert_eq!(calls["ecs:DescribeTasks"], 3 + 1);
+        assert_eq!(
+            calls["ec2:DescribeNetworkInterfaces"], 3,
+            "one per chunk with an interface; the bridged task has none"
+        );
+    }
+
+    #[tokio::test]
+    async fn ecs_calls_meet_injected_faults() {
+        let account = MemoryAccount::new(world(1));
+        let w = account.world();
+        account.inject("ecs:DescribeTasks", Fault::Throttling);
+        let err = account
+            .task(&w.cluster_arn("prod"), &w.task_arn(&w.tasks[0]))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_retryable() && err.to_string().contains("Throttling"),
+            "{err}"
+        );
+        account.inject(
+            "ec2:DescribeNetworkInterfaces",
+            Fault::InternalError {
+                after_commit: false,
+            },
+        );
+        assert!(account.all_tasks().await.is_err());
+        account.inject_at(
+            0,
+            Fault::Crash {
+                after_commit: false,
+            },
+        );
+        assert!(account.all_tasks().await.is_err());
+        assert!(account.task("c", "t").await.is_err(), "dead until revived");
+        account.revive();
+        assert_eq!(account.all_tasks().await.unwrap().tasks.len(), 2);
+    }
+}
