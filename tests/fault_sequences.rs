@@ -1048,6 +1048,7 @@ fn wanted(
         .collect();
     let vpc = facts.vpc_id.as_ref().and_then(|v| world.vpc_facts(v));
     let targets = plan::targets(&PlanInput {
+        default_name: plan::DefaultName::FromPrivateDns,
         config,
         instance: facts,
         vpc: vpc.as_ref(),

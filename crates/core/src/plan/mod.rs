@@ -44,14 +44,15 @@ mod differ;
 mod intent;
 mod observed;
 mod targets;
+pub mod task;
 
 pub use crate::changes::{Change, ChangeAction, ZoneChanges};
 pub use differ::{plan_deregister, plan_host, plan_register};
 pub use intent::{intent, Intent};
 pub use observed::{CurrentRecords, Observed};
 pub use targets::{
-    names_of, split_names, targets, AliasTarget, GroupTarget, HostTarget, PlanInput, PtrTarget,
-    PublicHost, Targets,
+    names_of, split_names, targets, AliasTarget, DefaultName, GroupTarget, HostTarget, PlanInput,
+    PtrTarget, PublicHost, Targets,
 };
 
 use crate::model::{DnsName, OwnedRecord, RecordType, ZoneId};

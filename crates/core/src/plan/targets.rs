@@ -19,6 +19,22 @@ pub struct PlanInput<'a> {
     pub instance: &'a InstanceFacts,
     pub vpc: Option<&'a VpcFacts>,
     pub zones: &'a [ZoneInfo],
+    /// Where its host name comes from when no `HOSTNAME` tag gives one.
+    pub default_name: DefaultName<'a>,
+}
+
+/// The label of a subject's host name in its home domain when no
+/// `HOSTNAME` tag gives one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultName<'a> {
+    /// The first label of its private DNS name (`ip-10-1-2-4`, or an
+    /// IPv6-only instance's `i-0abc…`): an instance's.
+    FromPrivateDns,
+    /// This label: a task's, from `DDNS_TASK_DEFAULT_NAME`.
+    Label(&'a str),
+    /// None: a task without a `HOSTNAME` tag and without
+    /// `DDNS_TASK_DEFAULT_NAME` gets no host name of its own.
+    Nothing,
 }
 
 /// Where one host name goes in each view: an A for the private IPv4 and
@@ -157,11 +173,21 @@ pub fn targets(input: &PlanInput) -> Targets {
             None
         }
         Some(tag) => in_home_domain(&mut t, &config.hostname_tag, tag, home.as_ref(), "web-1"),
-        None => match (&home, &t.private_dns_name) {
-            (Some(home), Some(private_dns)) => names::first_label(private_dns)
-                .map(|label| DnsName::new(&format!("{label}.{home}"))),
-            _ => None,
-        },
+        None => {
+            let label = match input.default_name {
+                DefaultName::FromPrivateDns => t
+                    .private_dns_name
+                    .as_deref()
+                    .and_then(names::first_label)
+                    .map(str::to_string),
+                DefaultName::Label(label) => Some(label.to_string()),
+                DefaultName::Nothing => None,
+            };
+            match (&home, label) {
+                (Some(home), Some(label)) => Some(DnsName::new(&format!("{label}.{home}"))),
+                _ => None,
+            }
+        }
     };
 
     if let Some(name) = host_name {

@@ -170,6 +170,7 @@ fn run(case: &Case) -> Plan {
         ..vpc(case.dhcp)
     };
     let input = PlanInput {
+        default_name: DefaultName::FromPrivateDns,
         config: &case.config,
         instance: &case.instance,
         vpc: Some(&v),
@@ -1061,6 +1062,7 @@ fn names_to_read_cover_wanted_and_owned() {
 /// The targets of the usual private instance in corp.example, with `tags`.
 fn corp_targets(tags: &[(&str, &str)]) -> Targets {
     targets(&PlanInput {
+        default_name: DefaultName::FromPrivateDns,
         config: &Config::default(),
         instance: &instance(tags),
         vpc: Some(&vpc(Some("corp.example"))),
@@ -1159,6 +1161,7 @@ fn rejections_have_a_kind(
 #[test]
 fn a_zone_left_out_is_its_own_kind() {
     let t = targets(&PlanInput {
+        default_name: DefaultName::FromPrivateDns,
         config: &allowed(&["ZREV"]),
         instance: &instance(&[]),
         vpc: Some(&vpc(Some("corp.example"))),
@@ -1351,6 +1354,7 @@ fn ptr_targets_are_the_ipv4_then_the_ipv6() {
     let v = vpc(Some("corp.example"));
     let i = dual(instance(&[]));
     let t = targets(&PlanInput {
+        default_name: DefaultName::FromPrivateDns,
         config: &config,
         instance: &i,
         vpc: Some(&v),

@@ -99,6 +99,7 @@ impl Surroundings {
             return Err(e.clone());
         }
         Ok(plan::targets(&PlanInput {
+            default_name: plan::DefaultName::FromPrivateDns,
             config,
             instance: facts,
             vpc: facts
