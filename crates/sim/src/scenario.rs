@@ -9,17 +9,22 @@
 //! | `launch NAME`, `start NAME` | the instance runs (launch time set) | state change `running` |
 //! | `stop NAME` / `terminate NAME` | stopped / terminated | its state change |
 //! | `tag NAME KEY=VALUE` | the tag (an empty value removes it) | tag change naming `KEY` |
+//! | `run-task NAME` | the ECS task runs (`status` RUNNING, started now) | task state change `RUNNING` |
+//! | `stop-task NAME` | the task stops (STOPPED) | task state change `STOPPED` |
+//! | `tag-task NAME KEY=VALUE` | the task's tag (an empty value removes it) | none: ECS sends no event for a tag, the reconcile sees it |
 //! | `lose STEP` | what STEP changes | none: the event is lost |
 //! | `delete-record NAME TYPE [ZONE]` | a person deletes a record set | none |
 //! | `set-record NAME TYPE TTL VALUE[,VALUE…] [ZONE]` | a person creates or replaces a record set | none |
 //! | `reconcile` | nothing | the full reconcile runs |
 //!
 //! `ZONE` (a zone id, or a zone name when only one zone has it) is needed
-//! when the record's name falls in several zones (split horizon).
+//! when the record's name falls in several zones (split horizon). `NAME` is
+//! an instance's id or `name` for instance steps, a task's id or `name` for
+//! task steps (`run-task`, `stop-task`, `tag-task`).
 
-use crate::world::{parse_json, read_file, World};
+use crate::world::{parse_json, read_file, TaskStatus, World};
 use ec2_ddns_core::error::{Error, Result};
-use ec2_ddns_core::event::{self, InstanceEvent};
+use ec2_ddns_core::event::{self, InstanceEvent, TaskEvent};
 use ec2_ddns_core::model::{DnsName, InstanceState, RecordSet, RecordType, MAX_TTL};
 use ec2_ddns_core::names::{self, clip};
 use serde::Deserialize;
@@ -48,7 +53,15 @@ pub enum Step {
         key: String,
         value: String,
     },
-    /// The step's change to EC2, without its event.
+    /// New status for an ECS task, then its task state change.
+    TaskState { who: String, status: TaskStatus },
+    /// Set (or, with an empty value, remove) a task's tag; ECS sends no event.
+    TagTask {
+        who: String,
+        key: String,
+        value: String,
+    },
+    /// The step's change to EC2 or ECS, without its event.
     Lose(Box<Step>),
     /// A person deletes a record set.
     DeleteRecord {
@@ -65,7 +78,7 @@ pub enum Step {
     Reconcile,
 }
 
-const EXPECTED: &str = "expected one of: launch NAME, start NAME, stop NAME, terminate NAME, tag NAME KEY=VALUE, lose STEP, delete-record NAME TYPE [ZONE], set-record NAME TYPE TTL VALUE[,VALUE] [ZONE], reconcile";
+const EXPECTED: &str = "expected one of: launch NAME, start NAME, stop NAME, terminate NAME, tag NAME KEY=VALUE, run-task NAME, stop-task NAME, tag-task NAME KEY=VALUE, lose STEP, delete-record NAME TYPE [ZONE], set-record NAME TYPE TTL VALUE[,VALUE] [ZONE], reconcile";
 
 /// Parses one step (see the module docs for the forms).
 pub fn parse_step(file: &str, index: usize, text: &str) -> Result<Step> {
@@ -98,9 +111,25 @@ fn parse_words(words: &[&str]) -> std::result::Result<Step, String> {
             }),
             _ => Err("expected tag NAME KEY=VALUE".into()),
         },
+        (None, ["run-task", who]) => Ok(Step::TaskState {
+            who: who.to_string(),
+            status: TaskStatus::Running,
+        }),
+        (None, ["stop-task", who]) => Ok(Step::TaskState {
+            who: who.to_string(),
+            status: TaskStatus::Stopped,
+        }),
+        (None, ["tag-task", who, assignment]) => match assignment.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok(Step::TagTask {
+                who: who.to_string(),
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err("expected tag-task NAME KEY=VALUE".into()),
+        },
         (None, ["lose", rest @ ..]) => match parse_words(rest)? {
-            step @ (Step::State { .. } | Step::Tag { .. }) => Ok(Step::Lose(Box::new(step))),
-            _ => Err("expected lose followed by a launch, start, stop, terminate or tag step, e.g. lose stop web-1".into()),
+            step @ (Step::State { .. } | Step::Tag { .. } | Step::TaskState { .. } | Step::TagTask { .. }) => Ok(Step::Lose(Box::new(step))),
+            _ => Err("expected lose followed by a launch, start, stop, terminate, tag, run-task, stop-task or tag-task step, e.g. lose stop web-1".into()),
         },
         (None, ["reconcile"]) => Ok(Step::Reconcile),
         (None, ["delete-record", name, rtype, zone @ ..]) if zone.len() <= 1 => {
@@ -135,11 +164,20 @@ fn parse_words(words: &[&str]) -> std::result::Result<Step, String> {
 
 impl Step {
     /// The instance the step acts on, by id or `Name`; `None` for steps on
-    /// zones or on everything.
+    /// tasks, zones or everything.
     pub fn who(&self) -> Option<&str> {
         match self {
             Step::State { who, .. } | Step::Tag { who, .. } => Some(who),
             Step::Lose(step) => step.who(),
+            _ => None,
+        }
+    }
+
+    /// The ECS task the step acts on, by id or `name`; `None` for other steps.
+    pub fn task(&self) -> Option<&str> {
+        match self {
+            Step::TaskState { who, .. } | Step::TagTask { who, .. } => Some(who),
+            Step::Lose(step) => step.task(),
             _ => None,
         }
     }
@@ -176,6 +214,14 @@ impl Scenario {
                     ),
                 });
             }
+            let unknown = step.task().filter(|who| world.find_task(who).is_none());
+            if let Some(who) = unknown {
+                return Err(Error::BadFile {
+                    file: path.to_string(),
+                    path: format!("steps[{i}]"),
+                    message: format!("no task with id or name '{}' in {world_path}", clip(who)),
+                });
+            }
             steps.push((text.clone(), step));
         }
         Ok(Scenario {
@@ -195,6 +241,10 @@ const SCENARIO_START: i64 = 1_767_225_600;
 pub enum Performed {
     /// Handle this event.
     Event(InstanceEvent),
+    /// Handle this ECS task state change (built by
+    /// `event::task_state_change_json` from the task as the world now
+    /// describes it, and parsed back).
+    Task(TaskEvent),
     /// Nothing to handle: the world changed without an event (said here).
     Quiet(String),
     /// Run the full reconcile.
@@ -220,14 +270,22 @@ pub fn perform(world: &mut World, step: &Step, second: u32) -> Result<Performed>
         Step::Reconcile => Ok(Performed::Reconcile),
         Step::Lose(step) => {
             let lost = perform(world, step, second)?;
-            let what = match lost.event() {
-                Some(e) if e.is_tag_change() => format!("tag change on {}", e.instance_id),
-                Some(e) => format!(
+            if let Performed::Quiet(_) = lost {
+                // Nothing was sent (a task's tag): nothing to lose.
+                return Ok(lost);
+            }
+            let what = match lost {
+                Performed::Event(e) if e.is_tag_change() => {
+                    format!("tag change on {}", e.instance_id)
+                }
+                Performed::Event(e) => format!(
                     "{} now {}",
                     e.instance_id,
                     e.state().map(|s| s.as_str()).unwrap_or_default()
                 ),
-                None => String::new(),
+                Performed::Task(e) => format!("task {} now {}", e.task_arn, e.last_status),
+                Performed::Quiet(what) => what,
+                Performed::Reconcile => String::new(),
             };
             Ok(Performed::Quiet(format!("{what}; its event is lost")))
         }
@@ -278,6 +336,39 @@ pub fn perform(world: &mut World, step: &Step, second: u32) -> Result<Performed>
                 &region,
             ))
             .map(Performed::Event)
+        }
+        Step::TaskState { who, status } => {
+            let task = world
+                .find_task_mut(who)
+                .ok_or_else(|| Error::BadEvent(format!("no task '{}'", clip(who))))?;
+            if *status == TaskStatus::Running && task.status != TaskStatus::Running {
+                task.started_at = time;
+            }
+            task.status = *status;
+            let task = task.clone();
+            let facts = world.task_facts(&task);
+            event::task::parse_task_event(event::task_state_change_json(
+                &format!("scenario-{second:04}"),
+                &facts,
+                time,
+                &region,
+            ))
+            .map(Performed::Task)
+        }
+        Step::TagTask { who, key, value } => {
+            let task = world
+                .find_task_mut(who)
+                .ok_or_else(|| Error::BadEvent(format!("no task '{}'", clip(who))))?;
+            if value.is_empty() {
+                task.tags.remove(key);
+            } else {
+                task.tags.insert(key.clone(), value.clone());
+            }
+            let task = task.clone();
+            Ok(Performed::Quiet(format!(
+                "tag {key} on task {}; ECS sends no event for a tag change, the reconcile sees it",
+                world.task_arn(&task)
+            )))
         }
         Step::Tag { who, key, value } => {
             let instance = world
@@ -392,7 +483,42 @@ mod tests {
             parse_step("s", 5, "set-record api.corp.example A 300 10.9.9.9,10.9.9.8").unwrap(),
             Step::SetRecord { record, zone: None } if record.values() == ["10.9.9.8", "10.9.9.9"]
         ));
+        assert_eq!(
+            parse_step("s", 6, "run-task web-1").unwrap(),
+            Step::TaskState {
+                who: "web-1".into(),
+                status: TaskStatus::Running
+            }
+        );
+        assert_eq!(
+            parse_step("s", 7, "lose stop-task web-2").unwrap(),
+            Step::Lose(Box::new(Step::TaskState {
+                who: "web-2".into(),
+                status: TaskStatus::Stopped
+            }))
+        );
+        let tag = parse_step("s", 8, "tag-task web-3 HOSTNAME=api").unwrap();
+        assert_eq!(
+            tag,
+            Step::TagTask {
+                who: "web-3".into(),
+                key: "HOSTNAME".into(),
+                value: "api".into()
+            }
+        );
+        assert_eq!((tag.task(), tag.who()), (Some("web-3"), None));
+        let err = parse_step("s.json", 3, "lunch web-1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("run-task NAME, stop-task NAME, tag-task NAME KEY=VALUE"),
+            "{err}"
+        );
         for bad in [
+            "run-task",
+            "run-task a b",
+            "tag-task web-1",
+            "tag-task web-1 =x",
             "lunch web-1",
             "tag web-1",
             "tag web-1 =x",
@@ -409,5 +535,101 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    fn fargate() -> World {
+        World::load(&format!(
+            "{}/../../fixtures/worlds/fargate.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("the fargate fixture")
+    }
+
+    /// `run-task` runs the task (started now) and sends its state change,
+    /// built from the task as the world now describes it; `stop-task` stops
+    /// it; `tag-task` changes its tag and sends nothing; `lose` keeps the
+    /// change and drops the event.
+    #[test]
+    fn task_steps_change_the_world_and_send_task_state_changes() {
+        let mut world = fargate();
+        let step = |text: &str| parse_step("s", 0, text).unwrap();
+        let Performed::Task(event) = perform(&mut world, &step("run-task web-4"), 5).unwrap()
+        else {
+            panic!("a task event")
+        };
+        let task = world.find_task("web-4").unwrap().clone();
+        assert_eq!(task.status, TaskStatus::Running);
+        assert_eq!(
+            task.started_at,
+            chrono::DateTime::from_timestamp(SCENARIO_START + 5, 0)
+        );
+        assert_eq!(event.task_arn, world.task_arn(&task));
+        assert_eq!(event.cluster_arn, world.cluster_arn(&task.cluster));
+        assert_eq!(
+            (event.last_status.as_str(), event.desired_status.as_str()),
+            ("RUNNING", "RUNNING")
+        );
+        assert_eq!(event.event_id, "scenario-0005");
+        assert!(!event.is_final());
+
+        let Performed::Task(event) = perform(&mut world, &step("stop-task web-4"), 6).unwrap()
+        else {
+            panic!("a task event")
+        };
+        assert_eq!(
+            world.find_task("web-4").unwrap().status,
+            TaskStatus::Stopped
+        );
+        assert!(event.is_final());
+
+        let quiet = perform(&mut world, &step("tag-task web-1 HOSTNAME=api"), 7).unwrap();
+        assert!(
+            matches!(&quiet, Performed::Quiet(what) if what.contains("no event")),
+            "{quiet:?}"
+        );
+        assert_eq!(world.find_task("web-1").unwrap().tags["HOSTNAME"], "api");
+        perform(&mut world, &step("tag-task web-1 HOSTNAME="), 8).unwrap();
+        assert!(!world
+            .find_task("web-1")
+            .unwrap()
+            .tags
+            .contains_key("HOSTNAME"));
+
+        let lost = perform(&mut world, &step("lose stop-task web-2"), 9).unwrap();
+        assert!(
+            matches!(&lost, Performed::Quiet(what) if what.contains("STOPPED; its event is lost")),
+            "{lost:?}"
+        );
+        assert_eq!(
+            world.find_task("web-2").unwrap().status,
+            TaskStatus::Stopped
+        );
+        assert!(perform(&mut world, &step("run-task nobody"), 10).is_err());
+    }
+
+    /// A scenario naming a task the world lacks is refused when it loads.
+    #[test]
+    fn a_step_on_an_unknown_task_is_refused_on_load() {
+        let world = format!(
+            "{}/../../fixtures/worlds/fargate.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let file = std::env::temp_dir().join(format!(
+            "ec2-ddns-scenario-{}-unknown-task.json",
+            std::process::id()
+        ));
+        std::fs::write(
+            &file,
+            serde_json::json!({"world": world, "steps": ["run-task web-1", "stop-task web-9"]})
+                .to_string(),
+        )
+        .unwrap();
+        let loaded = Scenario::load(file.to_str().unwrap());
+        let _ = std::fs::remove_file(&file);
+        let err = loaded.err().unwrap().to_string();
+        assert!(
+            err.contains("steps[1]: no task with id or name 'web-9'"),
+            "{err}"
+        );
     }
 }
