@@ -191,6 +191,62 @@ every service and `/moto-api/reset` work as usual), with these changes.
    keeps with each lifecycle completion the status each batch last answered
    then ("changes": {id: status}), so a test can tell whether the caller had
    seen its changes INSYNC before it completed the hook.
+
+9. ECS tasks in `awsvpc` mode (MOTO GAP 9a-9g). What moto 5.2.5's ECS did, as
+   seen through its server, for a Fargate RunTask with networkConfiguration:
+   9a. Without awsvpcConfiguration.securityGroups, RunTask and CreateService
+       failed with a KeyError (HTTP 500); ECS uses the default security group
+       of the subnet's VPC. Here the task's ENI gets that group.
+   9b. The ENI's private address was a random 10.x.y.z, not inside the task's
+       subnet. Here it is the lowest address of the subnet that no interface
+       holds, past the four AWS reserves (10.0.1.4 first in 10.0.1.0/24).
+   9c. The ENI had no private DNS name, and moto's Task read it anyway: in a
+       VPC without DNS hostnames every awsvpc RunTask failed (AttributeError,
+       HTTP 500); with them, the name was the random address's. Here the ENI
+       and the attachment's privateDnsName are its address's
+       (ip-10-0-1-4.ec2.internal; REGION.compute.internal outside us-east-1).
+       The ENI is also marked as ECS's (requester-managed, its description
+       the attachment's ARN).
+   9d. assignPublicIp ENABLED gave no public address. Here the ENI has an
+       Association with a public IPv4 address (moto's 54.214.x.y, never one
+       another interface holds) and its public DNS name as EC2 writes it
+       (ec2-54-214-1-2.compute-1.amazonaws.com; moto's form, for EC2's own
+       public addresses, is ip-54-214-1-2.ec2.internal). As in ECS, neither
+       the task nor its attachment carries the public address.
+   9e. DescribeTasks matched the tasks of every cluster, an id as a substring
+       of any task's ARN, never answered a failure, accepted more than 100
+       tasks, and each description moved a task one status on (RUNNING,
+       DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED: four reads stopped a
+       running task, its desiredStatus still RUNNING). Here it describes the
+       named cluster's tasks by ARN or id, answers each other one as a
+       failure with reason MISSING, refuses more than 100
+       (InvalidParameterException), and moves nothing on; include=TAGS was
+       already honoured. ListTasks and ListClusters ignored maxResults and
+       nextToken and answered all on one page, and ListTasks without
+       desiredStatus listed stopped tasks too; here both page (maxResults
+       1-100, default 100) and ListTasks lists RUNNING unless told STOPPED.
+       StopTask stopped the task at once (kept: ECS takes a while) but left
+       its ENI in use and gave no stoppedAt; here it also has stoppingAt,
+       stoppedAt and stopCode UserInitiated, and its ENI is deleted, as ECS
+       deletes a task's ENI. moto kept a stopped task for ever; ECS forgets
+       it about an hour after it stops (DescribeTasks: MISSING). Here
+         POST /_ec2ddns/ecs-tasks {"forget_stopped": true}
+       does what the hour does: every STOPPED task is forgotten, and the
+       answer lists them ({"forgotten": [ARN, ...]}).
+   9f. The ENI's VpcId in DescribeNetworkInterfaces: moto was already right
+       (the subnet's VPC); the launcher's test checks it stays so.
+   9g. A task had no startedAt or createdAt; here both are the time it was
+       run (moto starts tasks RUNNING at once). A service ran no tasks (and
+       ListTasks ignored serviceName); here CreateService runs desiredCount
+       tasks, in the group service:NAME, started by the service's deployment
+       id, tagged as its propagateTags says (SERVICE or TASK_DEFINITION),
+       and ListTasks serviceName lists them. UpdateService starts or stops
+       none. Change 2 names ECS's operations `ecs:Action` (from X-Amz-Target)
+       and answers their faults in ECS's JSON: ThrottlingException (400) and
+       ServerException (500).
+   Not done: awsvpc tasks on the EC2 launch type (moto places them on
+   container instances like bridge ones), a task's IPv6 address, and the
+   statuses between RUNNING and STOPPED.
 """
 
 from __future__ import annotations
@@ -698,6 +754,10 @@ def fault_response(op: str, kind: str) -> tuple[str, list[tuple[str, str]], byte
             code = "ThrottlingException"
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
         content_type = "application/x-amz-json-1.0"
+    elif service == "ecs":  # JSON 1.1, ECS's own codes (MOTO GAP 9)
+        code = "ThrottlingException" if code == "Throttling" else "ServerException"
+        body = json.dumps({"__type": code, "message": message})
+        content_type = "application/x-amz-json-1.1"
     elif service == "ec2":
         if code == "Throttling":
             code, message = "RequestLimitExceeded", "Request limit exceeded."
@@ -773,6 +833,8 @@ class FaultInjector:
             return lifecycle_control(environ, start_response)
         if path.rstrip("/") == "/_ec2ddns/route53-changes":
             return route53_changes_control(environ, start_response)
+        if path.rstrip("/") == "/_ec2ddns/ecs-tasks":
+            return ecs_tasks_control(environ, start_response)  # MOTO GAP 9e
         if path.startswith("/moto-api/reset"):
             LIFECYCLE.clear()
             CHANGES.clear()
@@ -1089,6 +1151,346 @@ assert InvalidEventPatternException  # raised by EventPattern.load for a bad pat
 # --- 6. IPv6 in EC2 (MOTO GAP 6a-6e) ------------------------------------------------
 # In a module of its own, imported for its patches: tests/emulator/moto_ipv6.py.
 import moto_ipv6  # noqa: E402,F401  (this file's directory is on sys.path)
+
+# --- 9. ECS tasks in awsvpc mode (MOTO GAP 9a-9g) -----------------------------------
+# What moto 5.2.5's ECS does, as seen through its server, is in the module docstring.
+
+import ipaddress  # noqa: E402
+
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.ec2.utils import random_public_ip  # noqa: E402
+from moto.ec2.models.elastic_network_interfaces import (  # noqa: E402
+    NetworkInterface, NetworkInterfaceBackend)
+from moto.ecs.exceptions import InvalidParameterException as EcsInvalidParameter  # noqa: E402
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends  # noqa: E402
+from moto.ecs.models import Service as EcsService  # noqa: E402
+from moto.ecs.models import Task as EcsTask  # noqa: E402
+from moto.ecs.responses import DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse  # noqa: E402
+
+ECS_ENI_DESCRIPTION = "moto ECS"  # what moto's Task names the ENI it creates
+ECS_PAGE = 100  # ListTasks and ListClusters: maxResults 1-100, 100 when not given
+ECS_DESCRIBE_MAX = 100  # DescribeTasks: at most 100 tasks a call
+_ecs_lock = threading.Lock()  # a free address is chosen and taken at once
+
+
+def _private_dns(ip: str, region: str) -> str:
+    """EC2's private DNS name of an address: ip-10-0-1-5.ec2.internal in us-east-1,
+    ip-10-0-1-5.REGION.compute.internal elsewhere."""
+    label = "ip-" + ip.replace(".", "-")
+    return f"{label}.ec2.internal" if region == "us-east-1" else f"{label}.{region}.compute.internal"
+
+
+def _public_dns(ip: str, region: str) -> str:
+    """EC2's public DNS name of an address: ec2-54-1-2-3.compute-1.amazonaws.com in
+    us-east-1, ec2-54-1-2-3.REGION.compute.amazonaws.com elsewhere."""
+    label = "ec2-" + ip.replace(".", "-")
+    return (f"{label}.compute-1.amazonaws.com" if region == "us-east-1"
+            else f"{label}.{region}.compute.amazonaws.com")
+
+
+def _free_address(backend: Any, subnet: Any) -> str:
+    """MOTO GAP 9b: the lowest address of the subnet no interface holds, past the four
+    AWS reserves at its start and before the one at its end."""
+    used = {eni.private_ip_address for eni in backend.enis.values()
+            if getattr(eni.subnet, "id", None) == subnet.id}
+    used |= {a.get("PrivateIpAddress") for eni in backend.enis.values()
+             if getattr(eni.subnet, "id", None) == subnet.id for a in eni.private_ip_addresses}
+    hosts = list(ipaddress.ip_network(subnet.cidr_block, strict=False).hosts())
+    for host in hosts[3:-1]:
+        if str(host) not in used:
+            return str(host)
+    raise EcsInvalidParameter(f"The subnet {subnet.id} has no free IPv4 address.")
+
+
+def _free_public_ip(backend: Any) -> str:
+    """MOTO GAP 9d: a public address no interface holds (moto's random ones can repeat)."""
+    used = {eni.public_ip for eni in backend.enis.values()}
+    while True:
+        ip = random_public_ip()
+        if ip not in used:
+            return ip
+
+
+_create_network_interface = NetworkInterfaceBackend.create_network_interface
+
+
+def _create_task_eni(self: Any, subnet: Any, private_ip_address: Any, *args: Any,
+                     **kwargs: Any) -> NetworkInterface:
+    """MOTO GAP 9b, 9c: a task's ENI gets a free address inside its subnet (moto
+    passed a random 10.x address from nowhere) and a private DNS name (moto set the
+    attribute only in a VPC with DNS hostnames, and then read it anyway, so RunTask
+    failed with an AttributeError, HTTP 500, in any other VPC)."""
+    if kwargs.get("description") != ECS_ENI_DESCRIPTION:
+        return _create_network_interface(self, subnet, private_ip_address, *args, **kwargs)
+    the_subnet = self.get_subnet(subnet) if isinstance(subnet, str) else subnet
+    with _ecs_lock:
+        eni = _create_network_interface(self, the_subnet, _free_address(self, the_subnet),
+                                        *args, **kwargs)
+    eni.private_dns_name = _private_dns(eni.private_ip_address, self.region_name)
+    for address in eni.private_ip_addresses:
+        if address.get("Primary"):
+            address["PrivateDnsName"] = eni.private_dns_name
+    eni.interface_type = "interface"
+    eni.requester_managed = True
+    return eni
+
+
+NetworkInterfaceBackend.create_network_interface = _create_task_eni  # type: ignore[method-assign]
+
+_association = NetworkInterface.association
+
+
+def _eni_association(self: NetworkInterface) -> dict[str, Any]:
+    """MOTO GAP 9d: a task ENI's association names its public DNS name as EC2 does
+    (moto: ip-54-...ec2.internal, a private name's form)."""
+    association = _association.fget(self)  # type: ignore[attr-defined]
+    public_dns = getattr(self, "ecs_public_dns_name", None)
+    if association and public_dns:
+        association["publicDnsName"] = public_dns
+    return association
+
+
+NetworkInterface.association = property(_eni_association)  # type: ignore[assignment]
+
+_task_init = EcsTask.__init__
+
+
+def _detail(task: Any, name: str) -> str | None:
+    for attachment in task.attachments:
+        for detail in attachment.get("details", []):
+            if detail.get("name") == name:
+                return detail.get("value")
+    return None
+
+
+def _task_init_awsvpc(self: Any, cluster: Any, task_definition: Any, *args: Any, **kwargs: Any) -> None:
+    """MOTO GAP 9a, 9d, 9g: an awsvpc task without securityGroups gets its VPC's
+    default group (moto failed with a KeyError, HTTP 500); assignPublicIp ENABLED
+    gives its ENI a public address (moto gave none); the task has a createdAt and a
+    startedAt, and its ENI's description names the attachment as ECS names it."""
+    config = kwargs.get("networking_configuration")
+    ec2 = ec2_backends[kwargs["backend"].account_id][cluster.region_name]
+    awsvpc = (config or {}).get("awsvpcConfiguration") if task_definition.network_mode == "awsvpc" else None
+    if awsvpc is not None:
+        subnets = awsvpc.get("subnets") or []
+        if not subnets:
+            raise EcsInvalidParameter("subnets can not be empty.")
+        if not awsvpc.get("securityGroups"):
+            vpc_id = ec2.get_subnet(subnets[0]).vpc_id
+            awsvpc["securityGroups"] = [ec2.get_default_security_group(vpc_id).id]
+    _task_init(self, cluster, task_definition, *args, **kwargs)
+    now = utcnow()
+    self.created_at = now
+    self.started_at = now
+    self.connectivity_at = now
+    eni_id = _detail(self, "networkInterfaceId")
+    if awsvpc is not None and eni_id:
+        eni = ec2.get_network_interface(eni_id)
+        attachment = self.attachments[0]
+        eni.description = (f"arn:{get_partition(cluster.region_name)}:ecs:{cluster.region_name}:"
+                           f"{eni.ec2_backend.account_id}:attachment/{attachment['id']}")
+        if str(awsvpc.get("assignPublicIp", "DISABLED")).upper() == "ENABLED":
+            with _ecs_lock:
+                eni.public_ip = _free_public_ip(ec2)
+            eni.ecs_public_dns_name = _public_dns(eni.public_ip, cluster.region_name)
+
+
+EcsTask.__init__ = _task_init_awsvpc  # type: ignore[method-assign]
+
+
+def _describe_tasks(self: EC2ContainerServiceBackend, cluster_str: str,
+                    tasks: list[str]) -> tuple[list[Any], list[dict[str, str]]]:
+    """MOTO GAP 9e: the named cluster's tasks only, by ARN or id, and a failure with
+    reason MISSING for each one it does not know; at most 100. moto matched tasks of
+    every cluster, an id as a substring of any ARN, never answered a failure, and
+    each description moved a running task one status on (RUNNING, DEACTIVATING,
+    STOPPING, DEPROVISIONING, STOPPED: four reads stopped it)."""
+    cluster = self._get_cluster(cluster_str)
+    if not tasks:
+        raise EcsInvalidParameter("Tasks cannot be empty.")
+    if len(tasks) > ECS_DESCRIBE_MAX:
+        raise EcsInvalidParameter(f"Too many tasks were provided. Specify {ECS_DESCRIBE_MAX} or fewer.")
+    found, failures = [], []
+    known = self.tasks.get(cluster.name, {})
+    for wanted in tasks:
+        task = next((t for arn, t in known.items()
+                     if wanted == arn or wanted == arn.rsplit("/", 1)[-1]), None)
+        if task is None:
+            failures.append({"arn": wanted, "reason": "MISSING"})
+        elif task not in found:
+            found.append(task)
+    return found, failures
+
+
+def _describe_tasks_response(self: EC2ContainerServiceResponse) -> ActionResult:
+    tasks, failures = _describe_tasks(self.ecs_backend, self._get_param("cluster", "default"),
+                                      self._get_param("tasks", []))
+    if "TAGS" in self._get_param("include", []):
+        self._include_in_response(DESCRIBE_TASKS_TAGS)
+    else:
+        self._exclude_from_response(DESCRIBE_TASKS_TAGS)
+    return ActionResult({"tasks": tasks, "failures": failures})
+
+
+def _page(self: EC2ContainerServiceResponse, items: list[str]) -> tuple[list[str], str | None]:
+    """MOTO GAP 9e: maxResults (1-100, default 100) and nextToken, which moto ignored."""
+    size = self._get_int_param("maxResults", ECS_PAGE)
+    if not 1 <= size <= ECS_PAGE:
+        raise EcsInvalidParameter(f"maxResults must be between 1 and {ECS_PAGE}.")
+    token = self._get_param("nextToken")
+    start = 0
+    if token:
+        try:
+            start = int(token)
+        except ValueError:
+            raise EcsInvalidParameter("Invalid nextToken.") from None
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _list_tasks_response(self: EC2ContainerServiceResponse) -> ActionResult:
+    """MOTO GAP 9e: pages, and desiredStatus RUNNING when not given, as ECS lists
+    (moto listed every task, stopped ones too, on one page)."""
+    tasks = self.ecs_backend.list_tasks(
+        self._get_param("cluster", "default"), self._get_param("containerInstance"),
+        self._get_param("family"), self._get_param("startedBy"), self._get_param("serviceName"),
+        self._get_param("desiredStatus") or "RUNNING")
+    arns, token = _page(self, [t.task_arn for t in tasks])
+    result: dict[str, Any] = {"taskArns": arns}
+    if token:
+        result["nextToken"] = token
+    return ActionResult(result)
+
+
+def _list_clusters_response(self: EC2ContainerServiceResponse) -> ActionResult:
+    arns, token = _page(self, self.ecs_backend.list_clusters())
+    result: dict[str, Any] = {"clusterArns": arns}
+    if token:
+        result["nextToken"] = token
+    return ActionResult(result)
+
+
+_stop_task = EC2ContainerServiceBackend.stop_task
+
+
+def _stop_task_releasing(self: EC2ContainerServiceBackend, cluster_str: str, task_str: str,
+                         reason: str) -> Any:
+    """MOTO GAP 9e: a stopped task has stoppingAt, stoppedAt and a stopCode, and its ENI
+    is detached and deleted, as ECS does (moto kept it, in use)."""
+    task = _stop_task(self, cluster_str, task_str, reason)
+    now = utcnow()
+    task.stopping_at = task.stopped_at = task.execution_stopped_at = now
+    task.stop_code = "UserInitiated"
+    eni_id = _detail(task, "networkInterfaceId")
+    if eni_id:
+        ec2_backends[self.account_id][self.region_name].enis.pop(eni_id, None)
+        for attachment in task.attachments:
+            attachment["status"] = "DELETED"
+    return task
+
+
+EC2ContainerServiceBackend.stop_task = _stop_task_releasing  # type: ignore[method-assign]
+EC2ContainerServiceResponse.describe_tasks = _describe_tasks_response  # type: ignore[method-assign]
+EC2ContainerServiceResponse.list_tasks = _list_tasks_response  # type: ignore[method-assign]
+EC2ContainerServiceResponse.list_clusters = _list_clusters_response  # type: ignore[method-assign]
+
+
+_validate_service_network = EcsService._validate_network
+
+
+def _validate_service_network_default_group(self: Any, nc: dict[str, Any]) -> dict[str, Any]:
+    """MOTO GAP 9a: a service's awsvpcConfiguration may leave out securityGroups too
+    (moto failed CreateService with a KeyError, HTTP 500); its tasks get the default
+    group of their VPC."""
+    config = (nc or {}).get("awsvpcConfiguration") or {}
+    if config.get("securityGroups"):
+        return _validate_service_network(self, nc)
+    checked = copy.deepcopy(nc)
+    checked["awsvpcConfiguration"]["securityGroups"] = []
+    _validate_service_network(self, checked)
+    return nc
+
+
+EcsService._validate_network = _validate_service_network_default_group  # type: ignore[method-assign]
+
+
+_create_service = EC2ContainerServiceBackend.create_service
+
+
+def _create_service_running(self: EC2ContainerServiceBackend, cluster_str: str, service_name: str,
+                            desired_count: int, *args: Any, **kwargs: Any) -> Any:
+    """MOTO GAP 9g: a service runs its desiredCount tasks, as ECS's scheduler does, each
+    in the group service:NAME, started by the deployment, tagged as propagateTags says
+    (SERVICE: the service's tags, TASK_DEFINITION: the task definition's). moto ran
+    none (and its ListTasks ignored serviceName). Only at creation: UpdateService does
+    not start or stop tasks here."""
+    service = _create_service(self, cluster_str, service_name, desired_count, *args, **kwargs)
+    if not desired_count or not service.task_definition:
+        return service
+    task_definition = self.describe_task_definition(service.task_definition)
+    tags = {"SERVICE": service.tags,
+            "TASK_DEFINITION": task_definition.tags or []}.get(service.propagate_tags, [])
+    deployment = service.deployments[0]["id"] if service.deployments else f"ecs-svc/{service.name}"
+    self.run_task(cluster_str=cluster_str, task_definition_str=service.task_definition,
+                  count=desired_count, overrides=None, started_by=deployment,
+                  tags=[dict(t) for t in tags], launch_type=service.launch_type,
+                  networking_configuration=copy.deepcopy(service.network_configuration) or None,
+                  group=f"service:{service.name}", platform_version=service.platform_version)
+    service.running_count, service.pending_count = desired_count, 0
+    return service
+
+
+_list_tasks = EC2ContainerServiceBackend.list_tasks
+
+
+def _list_tasks_of_service(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> list[Any]:
+    """MOTO GAP 9g: ListTasks serviceName lists that service's tasks (moto ignored it)."""
+    names = ["cluster_str", "container_instance", "family", "started_by", "service_name",
+             "desiredStatus"]
+    given = dict(zip(names, args)) | kwargs
+    service_name = given.pop("service_name", None)
+    tasks = _list_tasks(self, **given)
+    if service_name:
+        tasks = [t for t in tasks if t.group == f"service:{service_name.split('/')[-1]}"]
+    return tasks
+
+
+EC2ContainerServiceBackend.create_service = _create_service_running  # type: ignore[method-assign]
+EC2ContainerServiceBackend.list_tasks = _list_tasks_of_service  # type: ignore[method-assign]
+
+
+def forget_stopped_tasks() -> list[str]:
+    """MOTO GAP 9e: what ECS does an hour or so after a task stops: it no longer knows
+    it (DescribeTasks answers MISSING). moto kept stopped tasks for ever."""
+    forgotten = []
+    for backends in ecs_backends.values():
+        for backend in backends.values():
+            for tasks in backend.tasks.values():
+                for arn in [a for a, t in tasks.items() if t.desired_status == "STOPPED"
+                            and t.last_status == "STOPPED"]:
+                    del tasks[arn]
+                    forgotten.append(arn)
+    return forgotten
+
+
+def ecs_tasks_control(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """POST /_ec2ddns/ecs-tasks {"forget_stopped": true}: see the module docstring."""
+    status = "200 OK"
+    if environ.get("REQUEST_METHOD") == "POST":
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            asked = json.loads(environ["wsgi.input"].read(size) or b"{}")
+        except ValueError:
+            asked = None
+        if isinstance(asked, dict) and asked.get("forget_stopped") is True:
+            answer: Any = {"forgotten": forget_stopped_tasks()}
+        else:
+            status, answer = "400 Bad Request", {"error": 'want {"forget_stopped": true}'}
+    else:
+        status, answer = "405 Method Not Allowed", {"error": "use POST"}
+    data = json.dumps(answer).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
 
 _DomainDispatcherApplication = moto.server.DomainDispatcherApplication
 moto.server.DomainDispatcherApplication = (  # moto's main builds its app with this name

@@ -2,7 +2,8 @@
 """Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
 the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need,
 Auto Scaling's lifecycle actions (5), IPv6 in EC2 (6), record sets with a SetIdentifier:
-their routing rules and their listing (7a-7e), and a change batch's status (8).
+their routing rules and their listing (7a-7e), a change batch's status (8), and ECS
+tasks in awsvpc mode (9a-9g).
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -729,6 +730,162 @@ def run_ipv6(ep: str) -> None:
     http(ep, "POST", "/moto-api/reset")
 
 
+def run_ecs(ep: str) -> None:
+    """MOTO GAP 9a-9g: ECS tasks in awsvpc mode, their ENIs, listing and stopping."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing",
+              aws_secret_access_key="testing", config=cfg)
+    ec2, ecs = boto3.client("ec2", **kw), boto3.client("ecs", **kw)
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]  # DNS hostnames off
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.3.0/24")["Subnet"]["SubnetId"]
+    default_group = ec2.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
+    own_group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    cluster = ecs.create_cluster(clusterName="c1")["cluster"]["clusterArn"]
+    ecs.create_cluster(clusterName="c2")
+    ecs.register_task_definition(family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                                 cpu="256", memory="512",
+                                 containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}])
+
+    def run(public: bool, groups: list[str] | None = None, count: int = 1, **more: Any) -> list[dict[str, Any]]:
+        awsvpc: dict[str, Any] = {"subnets": [subnet], "assignPublicIp": "ENABLED" if public else "DISABLED"}
+        if groups is not None:
+            awsvpc["securityGroups"] = groups
+        return ecs.run_task(cluster="c1", taskDefinition="web", launchType="FARGATE", count=count,
+                            networkConfiguration={"awsvpcConfiguration": awsvpc}, **more)["tasks"]
+
+    def details(task: dict[str, Any]) -> dict[str, str]:
+        eni = next(a for a in task["attachments"] if a["type"] == "ElasticNetworkInterface")
+        return {d["name"]: d["value"] for d in eni["details"]}
+
+    def eni_of(task: dict[str, Any]) -> dict[str, Any]:
+        return ec2.describe_network_interfaces(
+            NetworkInterfaceIds=[details(task)["networkInterfaceId"]])["NetworkInterfaces"][0]
+
+    # 9a: no securityGroups: the VPC's default group (moto: KeyError, HTTP 500).
+    bare = run(public=False)[0]
+    check("9a: awsvpc without securityGroups runs", bare["lastStatus"], "RUNNING")
+    check("9a: its ENI has the VPC's default group", [g["GroupId"] for g in eni_of(bare)["Groups"]],
+          [default_group["GroupId"]])
+    check("9a: given groups are kept", [g["GroupId"] for g in eni_of(run(False, [own_group])[0])["Groups"]],
+          [own_group])
+    service_config = {"awsvpcConfiguration": {"subnets": [subnet]}}
+    check("9a: a service without securityGroups is made", outcome(lambda: ecs.create_service(
+        cluster="c2", serviceName="empty", taskDefinition="web", desiredCount=0, launchType="FARGATE",
+        networkConfiguration=service_config))[:2], (200, None))
+
+    # 9b, 9c: a free address inside the subnet, and its private DNS name (moto: a random 10.x
+    # address outside it; no DNS name, so RunTask failed with HTTP 500 in a VPC without DNS hostnames).
+    tagged = run(public=True, tags=[{"key": "HOSTNAME", "value": "api"}])[0]
+    d = details(tagged)
+    check("9b: the private address is inside the subnet, past the 4 reserved",
+          (d["privateIPv4Address"].startswith("10.7.3."), int(d["privateIPv4Address"].rsplit(".", 1)[1]) >= 4),
+          (True, True))
+    many = run(public=False, count=5)
+    addresses = [details(t)["privateIPv4Address"] for t in [bare, tagged] + many]
+    check("9b: each task its own address", len(set(addresses)), len(addresses))
+    check("9c: the attachment's privateDnsName",
+          d["privateDnsName"], "ip-" + d["privateIPv4Address"].replace(".", "-") + ".ec2.internal")
+    eni = eni_of(tagged)
+    check("9c: the ENI's PrivateDnsName and address", (eni["PrivateDnsName"], eni["PrivateIpAddress"]),
+          (d["privateDnsName"], d["privateIPv4Address"]))
+    check("9c: the ENI is the task's", (eni["SubnetId"], eni["Status"], eni["InterfaceType"],
+                                        eni["RequesterManaged"], eni["Description"].split(":attachment/")[0]),
+          (subnet, "in-use", "interface", True, "arn:aws:ecs:us-east-1:123456789012"))
+
+    # 9d: assignPublicIp ENABLED: a public address and DNS name on the ENI's association.
+    public_ip = eni.get("Association", {}).get("PublicIp", "")
+    check("9d: a public IPv4 address", public_ip.count("."), 3)
+    check("9d: its public DNS name", eni["Association"].get("PublicDnsName"),
+          "ec2-" + public_ip.replace(".", "-") + ".compute-1.amazonaws.com")
+    check("9d: DISABLED: no public address", "Association" in eni_of(bare), False)
+
+    # 9f: the ENI's VPC (moto already right: checked so it stays right).
+    check("9f: the ENI's VpcId", eni["VpcId"], vpc)
+    check("9g: startedAt and createdAt", ("startedAt" in tagged, "createdAt" in tagged), (True, True))
+
+    # 9e: DescribeTasks include=TAGS, MISSING, one cluster, no drift.
+    arn = tagged["taskArn"]
+    described = [ecs.describe_tasks(cluster="c1", tasks=[arn], include=["TAGS"])["tasks"][0] for _ in range(5)]
+    check("9e: describing a task does not move it on (moto: STOPPED after four reads)",
+          [t["lastStatus"] for t in described], ["RUNNING"] * 5)
+    check("9e: include TAGS", described[0].get("tags"), [{"key": "HOSTNAME", "value": "api"}])
+    check("9e: no tags without include", "tags" in ecs.describe_tasks(cluster="c1", tasks=[arn])["tasks"][0], False)
+    check("9e: by bare id", ecs.describe_tasks(cluster="c1", tasks=[arn.rsplit("/", 1)[1]])["tasks"][0]["taskArn"], arn)
+    unknown = "arn:aws:ecs:us-east-1:123456789012:task/c1/00000000000000000000000000000000"
+    answer = ecs.describe_tasks(cluster="c1", tasks=[arn, unknown])
+    check("9e: an unknown task is a MISSING failure", ([t["taskArn"] for t in answer["tasks"]], answer["failures"]),
+          ([arn], [{"arn": unknown, "reason": "MISSING"}]))
+    answer = ecs.describe_tasks(cluster="c2", tasks=[arn])
+    check("9e: another cluster's task is MISSING", (answer["tasks"], answer["failures"]),
+          ([], [{"arn": arn, "reason": "MISSING"}]))
+    check("9e: a substring of an id is no match", ecs.describe_tasks(cluster="c1", tasks=[arn[-8:]])["failures"][0]["reason"],
+          "MISSING")
+    check("9e: more than 100 tasks are refused", outcome(lambda: ecs.describe_tasks(
+        cluster="c1", tasks=[f"{i:032x}" for i in range(101)]))[1], "InvalidParameterException")
+    check("9e: an unknown cluster", outcome(lambda: ecs.describe_tasks(cluster="nope", tasks=[arn]))[1],
+          "ClusterNotFoundException")
+
+    # 9e: ListTasks pages and its desiredStatus (RUNNING when not given); ListClusters pages.
+    all_running = ecs.list_tasks(cluster="c1")["taskArns"]
+    pages, token = [], None
+    while True:
+        page = ecs.list_tasks(cluster="c1", maxResults=3, **({"nextToken": token} if token else {}))
+        pages.append(len(page["taskArns"]))
+        token = page.get("nextToken")
+        if not token:
+            break
+    n = len(all_running)
+    check("9e: ListTasks pages of maxResults", pages, [3] * (n // 3) + ([n % 3] if n % 3 else []))
+    check("9e: maxResults over 100 is refused", outcome(lambda: ecs.list_tasks(cluster="c1", maxResults=101))[1],
+          "InvalidParameterException")
+    stopped = ecs.stop_task(cluster="c1", task=many[0]["taskArn"], reason="test")["task"]
+    check("9e: StopTask: STOPPED, with its times and code",
+          (stopped["lastStatus"], stopped["desiredStatus"], stopped.get("stopCode"), "stoppedAt" in stopped),
+          ("STOPPED", "STOPPED", "UserInitiated", True))
+    check("9e: ListTasks lists RUNNING when not told", (len(ecs.list_tasks(cluster="c1")["taskArns"]),
+                                                        ecs.list_tasks(cluster="c1", desiredStatus="STOPPED")["taskArns"]),
+          (n - 1, [many[0]["taskArn"]]))
+    check("9e: a stopped task's ENI is deleted", outcome(lambda: eni_of(many[0]))[1],
+          "InvalidNetworkInterfaceID.NotFound")
+    check("9e: a stopped task is described STOPPED",
+          ecs.describe_tasks(cluster="c1", tasks=[many[0]["taskArn"]])["tasks"][0]["lastStatus"], "STOPPED")
+    check("9e: forget_stopped needs true", http(ep, "POST", "/_ec2ddns/ecs-tasks", {"forget_stopped": 1})[0], 400)
+    check("9e: forget_stopped", http(ep, "POST", "/_ec2ddns/ecs-tasks", {"forget_stopped": True}),
+          (200, {"forgotten": [many[0]["taskArn"]]}))
+    check("9e: then the stopped task is MISSING",
+          ecs.describe_tasks(cluster="c1", tasks=[many[0]["taskArn"]])["failures"],
+          [{"arn": many[0]["taskArn"], "reason": "MISSING"}])
+    first = ecs.list_clusters(maxResults=1)
+    second = ecs.list_clusters(maxResults=1, nextToken=first["nextToken"])
+    check("9e: ListClusters pages", (first["clusterArns"], second["clusterArns"], "nextToken" in second),
+          ([cluster], [cluster.replace("/c1", "/c2")], False))
+
+    # 9g: a service runs its tasks, group service:NAME, tags propagated.
+    service = ecs.create_service(cluster="c1", serviceName="svc", taskDefinition="web", desiredCount=3,
+                                 launchType="FARGATE", propagateTags="SERVICE",
+                                 tags=[{"key": "GROUP", "value": "web"}],
+                                 networkConfiguration={"awsvpcConfiguration": {
+                                     "subnets": [subnet], "assignPublicIp": "ENABLED"}})["service"]
+    arns = ecs.list_tasks(cluster="c1", serviceName="svc")["taskArns"]
+    tasks = ecs.describe_tasks(cluster="c1", tasks=arns, include=["TAGS"])["tasks"] if arns else []
+    check("9g: the service runs desiredCount tasks", (len(arns), service["runningCount"]), (3, 3))
+    check("9g: group, startedBy, tags", sorted({(t["group"], t["startedBy"] == service["deployments"][0]["id"],
+                                                  json.dumps(t.get("tags"))) for t in tasks}),
+          [("service:svc", True, json.dumps([{"key": "GROUP", "value": "web"}]))])
+    check("9g: with public addresses", all("Association" in eni_of(t) for t in tasks), True)
+    check("9g: ListTasks serviceName of another service", ecs.list_tasks(cluster="c1", serviceName="empty")["taskArns"], [])
+
+    # Faults in ECS's own JSON format (change 2).
+    http(ep, "POST", "/_ec2ddns/faults", {"ecs:DescribeTasks": ["throttle", "before"]})
+    check("9: DescribeTasks throttled", outcome(lambda: ecs.describe_tasks(cluster="c1", tasks=[arn]))[:2],
+          (400, "ThrottlingException"))
+    check("9: DescribeTasks failed", outcome(lambda: ecs.describe_tasks(cluster="c1", tasks=[arn]))[:2],
+          (500, "ServerException"))
+    check("9: then it answers", len(ecs.describe_tasks(cluster="c1", tasks=[arn])["tasks"]), 1)
+    http(ep, "POST", "/moto-api/reset")
+
+
 def main() -> None:
     proc, ep = start_server()
     try:
@@ -738,6 +895,7 @@ def main() -> None:
         run_lifecycle(ep)
         run_change_status(ep)
         run_ipv6(ep)
+        run_ecs(ep)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
