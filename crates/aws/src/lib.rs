@@ -5,6 +5,7 @@
 pub mod autoscaling;
 pub mod dynamodb;
 pub mod ec2;
+pub mod ecs;
 pub mod route53;
 
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
@@ -196,6 +197,9 @@ pub struct AwsAccount {
     /// Auto Scaling's lifecycle hooks (the registrar does not hold it: only
     /// the handler completes hooks).
     pub hooks: autoscaling::AutoScaling,
+    /// ECS tasks (and DescribeNetworkInterfaces for their ENIs), for the
+    /// `Tasks` port.
+    pub tasks: ecs::Ecs,
     pub region: String,
     pub calls: CallLog,
 }
@@ -274,10 +278,21 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
         .interceptor(counter.clone())
         .build();
+    // ECS's throttles are counted as Route 53's are: a reconcile over many
+    // clusters makes many ListTasks and DescribeTasks calls.
+    let ecs = aws_sdk_ecs::config::Builder::from(&shared)
+        .interceptor(counter.clone().with_throttles(ecs::attempt_error_code))
+        .build();
     let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared)
         .interceptor(counter)
         .build();
     AwsAccount {
+        // Its own EC2 client (DescribeNetworkInterfaces), of the same
+        // configuration and call counter as the instances' one.
+        tasks: ecs::Ecs::new(
+            aws_sdk_ecs::Client::from_conf(ecs),
+            aws_sdk_ec2::Client::from_conf(ec2.clone()),
+        ),
         ec2: ec2::Ec2 {
             client: aws_sdk_ec2::Client::from_conf(ec2),
         },
