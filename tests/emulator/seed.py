@@ -6,18 +6,36 @@ Usage:
         [--table DDNS] WORLD.json
 
 Creates the world's VPCs (DNS attributes, DHCP options), subnets, hosted
-zones, instances (stopped or terminated as the world says), then the zones'
-records (plain and alias, simple or with a routing policy), the DynamoDB
-registry table, and the world's `registry` items in it, with world ids
-translated to the ids moto assigned. Prints ONE JSON object on stdout mapping
-world ids to those ids:
+zones, instances (stopped or terminated as the world says), ECS clusters and
+tasks, then the zones' records (plain and alias, simple or with a routing
+policy), the DynamoDB registry table, and the world's `registry` items in it,
+with world ids translated to the ids moto assigned. Prints ONE JSON object on
+stdout mapping world ids to those ids:
 
     {"region": "...",
      "vpcs": {world_id: vpc_id}, "subnets": {world_id: subnet_id},
      "zones": {world_id: zone_id_without_/hostedzone/},
      "instances": {world_id: instance_id},
      "names": {Name tag: instance_id},
+     "clusters": {name: cluster_arn},
+     "tasks": {world_id: task_arn},
+     "task_names": {name: task_arn},
      "table": "DDNS"}
+
+ECS: each cluster is created (CreateCluster); each task definition family is
+registered once per network mode (RegisterTaskDefinition, one container;
+awsvpc ones FARGATE-compatible); each task is run alone (RunTask FARGATE,
+count 1, group `service:NAME` for a service's task, else moto's
+`family:NAME`, its tags, networkConfiguration with the task's subnet and
+assignPublicIp ENABLED when the world gives it a public_ip), then stopped
+(StopTask) when the world's status is one of stopping or stopped. ECS, like
+moto, picks a task's id and addresses: the world's private_ip and public_ip
+are not kept (the map says which ARN each world task became). A task still
+starting in the world (PROVISIONING, PENDING, ACTIVATING) is not run: moto
+would start it RUNNING at once; stderr says so. Only FARGATE tasks in awsvpc
+mode are made: the EC2 launch type needs container instances (exit 2). A set
+identifier or a registry key naming a world task (its id; `task#` and its
+world ARN) is translated to moto's.
 
 A record with `"routing"` and `"set_identifier"` (a group member's
 multivalue-answer record set, or someone's weighted, latency, ... one) is
@@ -67,6 +85,15 @@ STATE_ACTIONS = {
     "stopping": "stop_instances", "stopped": "stop_instances",
     "shutting-down": "terminate_instances", "terminated": "terminate_instances",
 }
+# ECS task statuses after which the seeder stops the task it ran, and those
+# before RUNNING (not run: moto starts every task RUNNING).
+TASK_STOPPED = {"DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED", "DELETED"}
+TASK_STARTING = {"PROVISIONING", "PENDING", "ACTIVATING"}
+TASK_STATUSES = TASK_STOPPED | TASK_STARTING | {"RUNNING"}
+# The one container of a seeded task definition (moto needs its memory).
+TASK_CONTAINER = {"name": "app", "image": "public.ecr.aws/docker/library/busybox:latest",
+                  "essential": True, "cpu": 256, "memory": 512}
+DEFAULT_ACCOUNT = "123456789012"
 # Alias targets are seeded as ELB targets: the hosted zone id of us-east-1
 # load balancers (what Route 53 expects in AliasTarget.HostedZoneId).
 ALIAS_HOSTED_ZONE_ID = "Z35SXDOTRQ7X7K"
@@ -183,6 +210,35 @@ def read_world(world: Any, trail: Trail) -> dict:
             "state": state, "tags": tags,
         })
 
+    plan["account"] = _opt(world, "account", DEFAULT_ACCOUNT)
+    plan["clusters"] = []
+    for i, c in enumerate(_opt(world, "clusters", [])):
+        trail.at = p = f"clusters[{i}]"
+        plan["clusters"].append({"path": p, "name": c["name"]})
+
+    plan["tasks"] = []
+    for i, t in enumerate(_opt(world, "tasks", [])):
+        trail.at = p = f"tasks[{i}]"
+        status = _opt(t, "status", "RUNNING")
+        if status not in TASK_STATUSES:
+            trail.at = f"{p}.status"
+            raise ValueError(f"unknown task status {status!r}")
+        launch_type = _opt(t, "launch_type", "FARGATE")
+        mode = _opt(t, "network_mode", "awsvpc")
+        if launch_type != "FARGATE" or mode != "awsvpc":
+            trail.at = f"{p}.launch_type"
+            raise ValueError(f"a task of launch type {launch_type} in {mode} mode is not one "
+                             "this seeder makes (FARGATE in awsvpc mode only: moto places "
+                             "other tasks on container instances)")
+        plan["tasks"].append({
+            "path": p, "id": t["id"], "name": _opt(t, "name"), "cluster": t["cluster"],
+            "family": t["family"], "service": _opt(t, "service"), "subnet": t["subnet"],
+            "public_ip": _opt(t, "public_ip") is not None, "status": status,
+            "tags": dict(_opt(t, "tags", {})),
+            "world_arn": f"arn:aws:ecs:{plan['region']}:{plan['account']}:task/"
+                         f"{t['cluster']}/{t['id']}",
+        })
+
     plan["registry"] = []
     for i, item in enumerate(_opt(world, "registry", [])):
         trail.at = p = f"registry[{i}]"
@@ -245,6 +301,10 @@ class Seeder:
                                 region_name="us-east-1", config=cfg)
         self.ddb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region,
                                 config=cfg)
+        self.ecs = boto3.client("ecs", endpoint_url=endpoint_url, region_name=region,
+                                config=cfg)
+        # A world task's ARN (as the Rust loader makes it) -> moto's.
+        self.task_arns: dict[str, str] = {}
         # World zone id as the Rust loader compares it -> moto's zone id.
         self.zone_ids: dict[str, str] = {}
 
@@ -298,7 +358,8 @@ class Seeder:
     def seed(self, plan: dict) -> dict:
         ec2, r53, call, ref = self.ec2, self.r53, self.call, self.ref
         out: dict[str, Any] = {"region": self.region, "vpcs": {}, "subnets": {},
-                               "zones": {}, "instances": {}, "names": {}}
+                               "zones": {}, "instances": {}, "names": {},
+                               "clusters": {}, "tasks": {}, "task_names": {}}
 
         for v in plan["vpcs"]:
             p = v["path"]
@@ -399,8 +460,10 @@ class Seeder:
             if action is not None:
                 call(f"{p}.state", ec2, action, InstanceIds=[instance_id])
 
-        # The records last: a set identifier may name an instance (a group
-        # member's record set), and moto's id for it is known only now.
+        self.seed_tasks(plan, out)
+
+        # The records last: a set identifier may name an instance or a task
+        # (a group member's record set), and moto's id for it is known only now.
         for z in plan["zones"]:
             if z["records"]:
                 changes = [{"Action": "CREATE",
@@ -411,11 +474,60 @@ class Seeder:
                      ChangeBatch={"Comment": "seed", "Changes": changes})
         return out
 
+    def seed_tasks(self, plan: dict, out: dict) -> None:
+        """The world's clusters, a task definition per family and network
+        mode, and its tasks (see the module docstring)."""
+        ecs, call, ref = self.ecs, self.call, self.ref
+        for c in plan["clusters"]:
+            arn = call(c["path"], ecs, "create_cluster", clusterName=c["name"])["cluster"]
+            out["clusters"][c["name"]] = arn["clusterArn"]
+        definitions: dict[str, str] = {}
+        for t in plan["tasks"]:
+            p = self.trail.at = t["path"]
+            if t["status"] in TASK_STARTING:
+                print(f"seed: note: {p}: {t['status']}: not run (moto starts a task RUNNING "
+                      "at once); run it when the world's task runs", file=sys.stderr)
+                continue
+            cluster = ref(out["clusters"], t["cluster"], "cluster")
+            family = t["family"]
+            if family not in definitions:
+                definitions[family] = call(
+                    f"{p}.family", ecs, "register_task_definition", family=family,
+                    networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+                    memory="512", containerDefinitions=[TASK_CONTAINER],
+                )["taskDefinition"]["taskDefinitionArn"]
+            kwargs: dict[str, Any] = {
+                "cluster": cluster, "taskDefinition": definitions[family],
+                "launchType": "FARGATE", "count": 1,
+                "networkConfiguration": {"awsvpcConfiguration": {
+                    "subnets": [ref(out["subnets"], t["subnet"], "subnet")],
+                    "assignPublicIp": "ENABLED" if t["public_ip"] else "DISABLED",
+                }},
+            }
+            if t["service"] is not None:
+                kwargs["group"] = f"service:{t['service']}"
+            if t["tags"]:
+                kwargs["tags"] = [{"key": k, "value": v} for k, v in t["tags"].items()]
+            ran = call(p, ecs, "run_task", **kwargs)
+            if not ran.get("tasks"):
+                raise SeedError(p, f"moto ran no task: {ran.get('failures')}")
+            arn = ran["tasks"][0]["taskArn"]
+            out["tasks"][t["id"]] = arn
+            self.task_arns[t["world_arn"]] = arn
+            if t["name"] is not None:
+                out["task_names"][t["name"]] = arn
+            if t["status"] in TASK_STOPPED:
+                call(f"{p}.status", ecs, "stop_task", cluster=cluster, task=arn,
+                     reason="seed: stopped in the world")
+
     @staticmethod
     def with_instance_ids(rrset: dict, out: dict) -> dict:
         """The record set with a SetIdentifier that is a world instance id
-        replaced by moto's id of that instance (any other is kept)."""
+        (or task id) replaced by moto's id of that instance (or task); any
+        other is kept."""
         sid = rrset.get("SetIdentifier")
+        if sid is not None and sid in out["tasks"]:
+            return {**rrset, "SetIdentifier": out["tasks"][sid].rsplit("/", 1)[-1]}
         if sid is None or sid not in out["instances"]:
             return rrset
         return {**rrset, "SetIdentifier": out["instances"][sid]}
@@ -440,12 +552,16 @@ class Seeder:
                 if "set_identifier" in r:
                     # A group member's record set; a simple one has neither.
                     sid = r["set_identifier"]
+                    if sid in out["tasks"]:
+                        sid = out["tasks"][sid].rsplit("/", 1)[-1]
                     entry["SetIdentifier"] = {"S": out["instances"].get(sid, sid)}
                     entry["Routing"] = {"S": r["routing"]}
                 records.append({"M": entry})
+            key = item["instance_id"]
+            if key.startswith("task#") and key[len("task#"):] in self.task_arns:
+                key = "task#" + self.task_arns[key[len("task#"):]]
             attrs: dict[str, Any] = {
-                "InstanceId": {"S": out["instances"].get(item["instance_id"],
-                                                         item["instance_id"])},
+                "InstanceId": {"S": out["instances"].get(key, key)},
                 "Version": {"N": str(item["version"])},
                 "Records": {"L": records},
             }

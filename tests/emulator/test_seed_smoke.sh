@@ -12,8 +12,14 @@
 # made from it here with a record set of each routing policy the seeder makes,
 # one whose set identifier is a world instance id, and a registry item listing
 # a group member's record set (all translated to moto's ids), and checks that
-# a policy it cannot make exits 2 the same way. Exits non-zero on any
-# mismatch. Talks to loopback only.
+# a policy it cannot make exits 2 the same way; then fixtures/worlds/fargate.json
+# (an ECS cluster and Fargate tasks: run, tagged, grouped, addresses in their
+# subnets and a public one where the world has it, the provisioning one not
+# run), a copy with a stopped task, and one with an EC2 task in bridge mode,
+# which the seeder cannot make (exit 2). Exits non-zero on any mismatch.
+# Talks to loopback only. The ECS checks need tests/emulator/strict_moto.py's
+# MOTO GAP 9 (moto 5.2.5 alone fails RunTask without securityGroups, puts the
+# task's address outside its subnet and gives no public address).
 set -euo pipefail
 
 usage() { echo "usage: $0 --endpoint-url http://127.0.0.1:PORT" >&2; exit 64; }
@@ -33,6 +39,7 @@ root="$(cd "$here/../.." && pwd)"
 world="$root/fixtures/worlds/split-horizon.json"
 extras="$root/fixtures/worlds/seeded-extras.json"
 group="$root/fixtures/worlds/group.json"
+fargate="$root/fixtures/worlds/fargate.json"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -210,6 +217,103 @@ check("registry Records[0]", owned[0].get("M"), {
     "TTL": {"N": "60"}, "Values": {"L": [{"S": "10.5.1.10"}]}})
 check("registry item count", ddb.scan(TableName="DDNS")["Count"], 1)
 
+EOF
+
+# ECS: the fargate world, a copy with web-3 stopped, and one with an EC2
+# task in bridge mode (not one the seeder makes).
+python3 - "$fargate" "$tmp/fargate-stopped.json" "$tmp/bridge.json" <<'EOF'
+import json, sys
+w = json.load(open(sys.argv[1]))
+web3 = next(t for t in w["tasks"] if t.get("name") == "web-3")
+web3["status"] = "STOPPED"
+json.dump(w, open(sys.argv[2], "w"))
+w["tasks"].append({"id": "job1", "cluster": "prod", "family": "job", "launch_type": "EC2",
+                   "network_mode": "bridge"})
+json.dump(w, open(sys.argv[3], "w"))
+EOF
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$tmp/fargate-stopped.json" >"$tmp/stopped-map.json" 2>/dev/null
+echo "seeded (--reset): $(cat "$tmp/stopped-map.json")"
+set +e
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$tmp/bridge.json" >/dev/null 2>"$tmp/bridge.err"
+bridge_rc=$?
+set -e
+echo "unseedable task (bridge): $(cat "$tmp/bridge.err")"
+# The stopped world is still the one in moto: the bridge world fails while
+# it is read, before anything (its --reset included) reaches moto.
+python3 - "$endpoint" "$tmp/stopped-map.json" "$tmp" "$bridge_rc" <<'EOF'
+import json, sys
+import boto3
+
+ep, m = sys.argv[1], json.load(open(sys.argv[2]))
+sys.path.insert(0, sys.argv[3])
+from smoke import check
+err = open(f"{sys.argv[3]}/bridge.err").read()
+check("bridge task world exits 2", sys.argv[4], "2")
+check("bridge task world: one seed: line naming the task, no traceback",
+      (err.count("\n"), "not a world this seeder can read (tasks[5].launch_type: a task of "
+       "launch type EC2 in bridge mode is not one this seeder makes" in err,
+       "Traceback" in err), (1, True, False))
+ecs = boto3.client("ecs", endpoint_url=ep, region_name=m["region"])
+task = ecs.describe_tasks(cluster="prod", tasks=[m["task_names"]["web-3"]])["tasks"][0]
+check("stopped world: web-3 stopped", (task["lastStatus"], task["desiredStatus"]),
+      ("STOPPED", "STOPPED"))
+others = [m["task_names"][n] for n in ("web-1", "web-2", "api-1")]
+check("stopped world: the others run",
+      sorted(t["lastStatus"] for t in ecs.describe_tasks(cluster="prod", tasks=others)["tasks"]),
+      ["RUNNING"] * 3)
+check("stopped world: ListTasks lists the three running", sorted(
+    ecs.list_tasks(cluster="prod")["taskArns"]), sorted(others))
+EOF
+
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$fargate" >"$tmp/fargate-map.json" 2>"$tmp/fargate.err"
+echo "seeded (--reset): $(cat "$tmp/fargate-map.json")"
+echo "fargate stderr: $(cat "$tmp/fargate.err")"
+python3 - "$endpoint" "$tmp/fargate-map.json" "$tmp" "$fargate" <<'EOF'
+import ipaddress, json, sys
+import boto3
+
+ep, m = sys.argv[1], json.load(open(sys.argv[2]))
+sys.path.insert(0, sys.argv[3])
+from smoke import check
+world = json.load(open(sys.argv[4]))
+err = open(f"{sys.argv[3]}/fargate.err").read()
+ecs = boto3.client("ecs", endpoint_url=ep, region_name=m["region"])
+ec2 = boto3.client("ec2", endpoint_url=ep, region_name=m["region"])
+
+check("clusters", m["clusters"], {"prod": "arn:aws:ecs:us-east-1:123456789012:cluster/prod"})
+check("tasks run: every world task but the provisioning one",
+      sorted(m["tasks"]), sorted(t["id"] for t in world["tasks"] if t.get("status") is None))
+check("task_names", sorted(m["task_names"]), ["api-1", "web-1", "web-2", "web-3"])
+check("the provisioning task: one note on stderr",
+      (err.count("\n"), "seed: note: tasks[3]: PROVISIONING: not run" in err), (1, True))
+check("ListTasks lists the four",
+      sorted(ecs.list_tasks(cluster="prod")["taskArns"]), sorted(m["tasks"].values()))
+described = {t["taskArn"]: t for t in ecs.describe_tasks(
+    cluster="prod", tasks=list(m["tasks"].values()), include=["TAGS"])["tasks"]}
+for t in world["tasks"]:
+    if t["id"] not in m["tasks"]:
+        continue
+    got = described.get(m["tasks"][t["id"]], {})
+    name = t["name"]
+    check(f"{name}: running, Fargate, its group",
+          (got.get("lastStatus"), got.get("launchType"), got.get("group")),
+          ("RUNNING", "FARGATE",
+           f"service:{t['service']}" if "service" in t else f"family:{t['family']}"))
+    check(f"{name}: tags", {x["key"]: x["value"] for x in got.get("tags", [])}, t["tags"])
+    details = {d["name"]: d["value"] for a in got.get("attachments", [])
+               for d in a.get("details", [])}
+    check(f"{name}: ENI in its subnet", details.get("subnetId"), m["subnets"][t["subnet"]])
+    subnet = next(s for s in world["subnets"] if s["id"] == t["subnet"])
+    ip = details.get("privateIPv4Address")
+    check(f"{name}: private address in {subnet['cidr']}",
+          ip is not None and ipaddress.ip_address(ip) in ipaddress.ip_network(subnet["cidr"]),
+          True)
+    eni = ec2.describe_network_interfaces(
+        NetworkInterfaceIds=[details.get("networkInterfaceId", "eni-none")])["NetworkInterfaces"]
+    eni = eni[0] if eni else {}
+    check(f"{name}: ENI's VPC", eni.get("VpcId"), m["vpcs"]["vpc-0fargate"])
+    check(f"{name}: a public address as the world says",
+          bool(eni.get("Association", {}).get("PublicIp")), "public_ip" in t)
 EOF
 
 # Routing policies: the group world as it is, then one with a record set of

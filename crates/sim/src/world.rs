@@ -1374,13 +1374,15 @@ impl World {
     /// The task as DescribeTasks (and, for its public address,
     /// DescribeNetworkInterfaces) would show it: its ENI's id made up from
     /// its ARN (the same each time), the VPC its subnet's, EC2's default DNS
-    /// names. A stopped task's ENI is deleted, so its public address is no
-    /// longer known (ECS still lists the private one in the attachment).
+    /// names. A stopped task's ENI is deleted, so EC2 no longer describes
+    /// it: its VPC and public address are not known (ECS still lists the
+    /// subnet and private address in the attachment).
     pub fn task_facts(&self, task: &WorldTask) -> TaskFacts {
         let arn = self.task_arn(task);
         let eni = task.subnet.as_ref().map(|subnet| {
-            let vpc = self.vpc_of_subnet(subnet);
-            let public_ip = task.public_ip.filter(|_| !task.status.eni_deleted());
+            let live = !task.status.eni_deleted();
+            let vpc = self.vpc_of_subnet(subnet).filter(|_| live);
+            let public_ip = task.public_ip.filter(|_| live);
             TaskEni {
                 eni_id: format!("eni-0{:016x}", fnv1a(arn.as_bytes())),
                 subnet_id: Some(subnet.clone()),
@@ -1696,8 +1698,13 @@ mod tests {
         );
         let eni = facts.eni.unwrap();
         assert_eq!(
-            (eni.private_ip.is_some(), eni.public_ip, eni.public_dns_name),
-            (true, None, None)
+            (
+                eni.private_ip.is_some(),
+                eni.public_ip,
+                eni.public_dns_name,
+                eni.vpc_id
+            ),
+            (true, None, None, None)
         );
     }
 

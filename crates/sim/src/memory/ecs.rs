@@ -5,24 +5,25 @@
 //!
 //! A STOPPED task is still described, as ECS describes it for about an
 //! hour after it stops; a task the world no longer holds is `None`, as one
-//! ECS has forgotten. A stopped task's network interface is deleted, so no
-//! DescribeNetworkInterfaces is made for it and its public address is not
-//! known (`World::task_facts`).
+//! ECS has forgotten. A stopped task's network interface is deleted: the
+//! real client still asks EC2 for it (by filter, so nothing fails) and
+//! learns nothing, so its VPC and public address are not known
+//! (`World::task_facts`).
 
 use super::MemoryAccount;
-use crate::world::WorldTask;
+use ec2_ddns_aws::ecs::{ENIS_PER_DESCRIBE, TASKS_PER_DESCRIBE};
 use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::{TaskFacts, TaskListing};
 use ec2_ddns_core::ports::Tasks;
 
-/// The most tasks one DescribeTasks takes (ECS's limit).
-pub const TASKS_PER_DESCRIBE: usize = 100;
-/// The largest page of ListClusters and ListTasks.
+/// The largest page of ListClusters and ListTasks (the real client asks
+/// for it).
 pub const PAGE: usize = 100;
 
 impl Tasks for MemoryAccount {
     /// One DescribeTasks; one DescribeNetworkInterfaces when the task has a
-    /// network interface that still exists.
+    /// network interface attachment (a stopped task's too: its ENI is gone,
+    /// and EC2's answer is empty).
     async fn task(&self, cluster_arn: &str, task_arn: &str) -> Result<Option<TaskFacts>> {
         self.read_call("ecs:DescribeTasks", None)?;
         let found = {
@@ -34,12 +35,12 @@ impl Tasks for MemoryAccount {
                 .find(|t| {
                     world.task_arn(t) == task_arn && world.cluster_arn(&t.cluster) == cluster_arn
                 })
-                .map(|t| (world.task_facts(t), has_live_eni(t)))
+                .map(|t| world.task_facts(t))
         };
-        let Some((facts, live_eni)) = found else {
+        let Some(facts) = found else {
             return Ok(None);
         };
-        if live_eni {
+        if facts.eni.is_some() {
             self.read_call("ec2:DescribeNetworkInterfaces", None)?;
         }
         Ok(Some(facts))
@@ -47,9 +48,9 @@ impl Tasks for MemoryAccount {
 
     /// ListClusters (a page per 100 clusters), then for each cluster
     /// ListTasks of the tasks ECS means to run (desired status RUNNING, a
-    /// page per 100), one DescribeTasks per 100 of them, and one
-    /// DescribeNetworkInterfaces per such chunk that holds a live network
-    /// interface.
+    /// page per 100) and one DescribeTasks per 100 of them; then one
+    /// DescribeNetworkInterfaces per 200 network interfaces of all of them
+    /// (none when they have none).
     async fn all_tasks(&self) -> Result<TaskListing> {
         let clusters: Vec<String> = self
             .lock()
@@ -61,34 +62,28 @@ impl Tasks for MemoryAccount {
         self.pages("ecs:ListClusters", clusters.len().div_ceil(PAGE))?;
         let mut listing = TaskListing::default();
         for cluster in clusters {
-            let listed: Vec<(TaskFacts, bool)> = {
+            let listed: Vec<TaskFacts> = {
                 let state = self.lock();
                 let world = &state.world;
                 world
                     .tasks
                     .iter()
                     .filter(|t| t.cluster == cluster && t.status.desired() == "RUNNING")
-                    .map(|t| (world.task_facts(t), has_live_eni(t)))
+                    .map(|t| world.task_facts(t))
                     .collect()
             };
             self.pages("ecs:ListTasks", listed.len().div_ceil(PAGE))?;
             for chunk in listed.chunks(TASKS_PER_DESCRIBE) {
                 self.read_call("ecs:DescribeTasks", None)?;
-                if chunk.iter().any(|(_, live)| *live) {
-                    self.read_call("ec2:DescribeNetworkInterfaces", None)?;
-                }
-                listing
-                    .tasks
-                    .extend(chunk.iter().map(|(facts, _)| facts.clone()));
+                listing.tasks.extend_from_slice(chunk);
             }
+        }
+        let enis = listing.tasks.iter().filter(|t| t.eni.is_some()).count();
+        for _ in 0..enis.div_ceil(ENIS_PER_DESCRIBE) {
+            self.read_call("ec2:DescribeNetworkInterfaces", None)?;
         }
         Ok(listing)
     }
-}
-
-/// Whether the task has a network interface EC2 still describes.
-fn has_live_eni(task: &WorldTask) -> bool {
-    task.subnet.is_some() && !task.status.eni_deleted()
 }
 
 #[cfg(test)]
@@ -156,8 +151,16 @@ mod tests {
         assert_eq!(facts.desired_status, "STOPPED");
         let eni = facts.eni.expect("the attachment is still listed");
         assert_eq!(eni.private_ip, Some("10.0.200.1".parse().unwrap()));
-        assert_eq!(eni.public_ip, None, "its interface is deleted");
-        assert_eq!(account.journal().len(), 3, "no DescribeNetworkInterfaces");
+        assert_eq!(
+            (eni.public_ip, eni.vpc_id),
+            (None, None),
+            "its interface is deleted"
+        );
+        assert_eq!(
+            account.journal()[2..],
+            ["ecs:DescribeTasks", "ec2:DescribeNetworkInterfaces"],
+            "asked, as the real client asks by filter"
+        );
 
         let arn = w.task_arn(stopped);
         account.edit(|w| w.tasks.retain(|t| t.id != "stopped"));
@@ -192,8 +195,8 @@ mod tests {
         assert_eq!(calls["ecs:ListTasks"], 3 + 1, "prod: 3 pages; batch: 1");
         assert_eq!(calls["ecs:DescribeTasks"], 3 + 1);
         assert_eq!(
-            calls["ec2:DescribeNetworkInterfaces"], 3,
-            "one per chunk with an interface; the bridged task has none"
+            calls["ec2:DescribeNetworkInterfaces"], 2,
+            "250 interfaces, 200 a call; the bridged task has none"
         );
     }
 
