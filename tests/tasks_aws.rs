@@ -571,3 +571,56 @@ async fn tasks_on_moto_a_throttled_describe_tasks_is_a_retryable_error() {
         .expect("task")
         .is_some());
 }
+
+/// 205 tasks in one cluster: three pages of ListTasks, three DescribeTasks
+/// (100, 100, 5) and two DescribeNetworkInterfaces (200 ENIs, then 5).
+/// Then the first chunk of ENIs cannot be described (InternalFailure on
+/// every attempt): its 200 tasks are unreadable, the other 5 are listed
+/// with their VPC.
+#[tokio::test]
+#[ignore = "needs the emulator: run through scripts/test"]
+async fn tasks_on_moto_all_tasks_describes_enis_200_a_call() {
+    let _moto = common::MOTO_LOCK.lock().await;
+    let f = Fixture::new().await;
+    let cluster = f.cluster("wide").await;
+    for _ in 0..20 {
+        f.run(&cluster, 10, false, &[]).await;
+    }
+    f.run(&cluster, 5, false, &[]).await;
+    f.calls();
+    let listing = f.tasks().all_tasks().await.expect("all_tasks");
+    assert!(listing.unreadable.is_empty(), "{:?}", listing.unreadable);
+    assert_eq!(listing.tasks.len(), 205);
+    assert!(listing
+        .tasks
+        .iter()
+        .all(|t| t.eni.as_ref().and_then(|e| e.vpc_id.as_deref()) == Some(f.vpc.as_str())));
+    assert_eq!(
+        f.calls(),
+        BTreeMap::from([
+            ("ecs:ListClusters".to_string(), 1),
+            ("ecs:ListTasks".to_string(), 3),
+            ("ecs:DescribeTasks".to_string(), 3),
+            ("ec2:DescribeNetworkInterfaces".to_string(), 2),
+        ])
+    );
+
+    launcher(
+        "/_ec2ddns/faults",
+        "POST",
+        r#"{"ec2:DescribeNetworkInterfaces": ["before", "before", "before"]}"#,
+    );
+    let listing = f.tasks().all_tasks().await.expect("all_tasks");
+    launcher("/_ec2ddns/faults", "DELETE", "");
+    assert_eq!(listing.unreadable.len(), 200, "the first chunk's tasks");
+    assert!(
+        listing.unreadable[0].contains("ec2:DescribeNetworkInterfaces"),
+        "{:?}",
+        listing.unreadable[0]
+    );
+    assert_eq!(listing.tasks.len(), 5);
+    assert!(listing
+        .tasks
+        .iter()
+        .all(|t| t.eni.as_ref().and_then(|e| e.vpc_id.as_deref()) == Some(f.vpc.as_str())));
+}
