@@ -151,3 +151,35 @@ impl<T: Dns + Sync> Dns for Cached<T> {
         self.inner.applied_in_sync(since).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A task port that counts its reads.
+    #[derive(Default)]
+    struct Counted(AtomicUsize);
+
+    impl Tasks for Counted {
+        async fn task(&self, _cluster_arn: &str, _task_arn: &str) -> Result<Option<TaskFacts>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(None)
+        }
+        async fn all_tasks(&self) -> Result<TaskListing> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(TaskListing::default())
+        }
+    }
+
+    /// Tasks are never cached: each read reaches the port.
+    #[tokio::test]
+    async fn tasks_pass_through_uncached() {
+        let cached = Cached::new(Counted::default(), Duration::from_secs(60));
+        for _ in 0..2 {
+            assert_eq!(cached.task("c", "t").await.unwrap(), None);
+            assert!(cached.all_tasks().await.unwrap().tasks.is_empty());
+        }
+        assert_eq!(cached.inner.0.load(Ordering::SeqCst), 4);
+    }
+}

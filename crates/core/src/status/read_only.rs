@@ -168,6 +168,28 @@ mod tests {
         }
     }
 
+    /// A task port with one task listed.
+    struct OneTask;
+
+    impl Tasks for OneTask {
+        async fn task(&self, _cluster_arn: &str, _task_arn: &str) -> Result<Option<TaskFacts>> {
+            Ok(None)
+        }
+        async fn all_tasks(&self) -> Result<TaskListing> {
+            Ok(TaskListing {
+                tasks: Vec::new(),
+                unreadable: vec!["a cluster".into()],
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn task_reads_pass() {
+        let tasks = ReadOnly(&OneTask);
+        assert_eq!(tasks.task("c", "t").await.unwrap(), None);
+        assert_eq!(tasks.all_tasks().await.unwrap().unreadable, ["a cluster"]);
+    }
+
     #[tokio::test]
     async fn writes_are_refused_and_reads_pass() {
         let item = RegistryItem::default();

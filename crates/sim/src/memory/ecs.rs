@@ -231,4 +231,34 @@ mod tests {
         account.revive();
         assert_eq!(account.all_tasks().await.unwrap().tasks.len(), 2);
     }
+
+    /// A gate sees a task's read as DescribeTasks and the listing as
+    /// ListTasks: a fault planned for one invocation strikes there, and the
+    /// account behind it is left alone.
+    #[tokio::test]
+    async fn gated_tasks_meet_the_invocations_faults() {
+        use crate::fault_plan::FaultPlan;
+        let account = MemoryAccount::new(world(1));
+        let w = account.world();
+        let (cluster, task) = (w.cluster_arn("prod"), w.task_arn(&w.tasks[0]));
+        let ports = FaultPlan::on("ecs:DescribeTasks", Fault::Throttling).ports(account.clone());
+        assert!(
+            ports.task(&cluster, &task).await.is_err(),
+            "the first read meets it"
+        );
+        assert!(ports.task(&cluster, &task).await.unwrap().is_some());
+        let ports = FaultPlan::on(
+            "ecs:ListTasks",
+            Fault::Crash {
+                after_commit: false,
+            },
+        )
+        .ports(account.clone());
+        assert!(ports.all_tasks().await.is_err());
+        assert_eq!(
+            account.all_tasks().await.unwrap().tasks.len(),
+            2,
+            "the account itself still answers"
+        );
+    }
 }
