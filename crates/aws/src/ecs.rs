@@ -36,6 +36,9 @@ struct EniExtras {
     public_ip: Option<std::net::Ipv4Addr>,
     public_dns_name: Option<String>,
     private_dns_name: Option<String>,
+    /// The ENI's IPv6 address (the one marked primary, else its first),
+    /// for a task whose attachment names none.
+    ipv6: Option<std::net::Ipv6Addr>,
 }
 
 fn nonempty(s: Option<&str>) -> Option<String> {
@@ -120,6 +123,9 @@ fn with_extras(mut task: TaskFacts, extras: &BTreeMap<String, EniExtras>) -> Tas
             if eni.private_dns_name.is_none() {
                 eni.private_dns_name = more.private_dns_name.clone();
             }
+            if eni.ipv6.is_none() {
+                eni.ipv6 = more.ipv6;
+            }
         }
     }
     task
@@ -192,6 +198,15 @@ impl Ecs {
                                 association.and_then(|a| a.public_dns_name()),
                             ),
                             private_dns_name: nonempty(eni.private_dns_name()),
+                            ipv6: {
+                                let addresses = eni.ipv6_addresses();
+                                addresses
+                                    .iter()
+                                    .find(|a| a.is_primary_ipv6() == Some(true))
+                                    .or_else(|| addresses.first())
+                                    .and_then(|a| a.ipv6_address())
+                                    .and_then(|ip| ip.parse().ok())
+                            },
                         },
                     );
                 }
@@ -449,6 +464,7 @@ mod tests {
                 public_ip: Some("54.1.2.3".parse().unwrap()),
                 public_dns_name: Some("ec2-54-1-2-3.compute-1.amazonaws.com".into()),
                 private_dns_name: Some("other".into()),
+                ipv6: Some("2001:db8::9".parse().unwrap()),
             },
         )]);
         let eni = with_extras(facts, &extras).eni.unwrap();
@@ -492,5 +508,20 @@ mod tests {
         assert_eq!(eni.private_ip, Some("10.0.1.9".parse().unwrap()));
         assert_eq!((eni.vpc_id, eni.public_ip), (None, None));
         assert!(task_facts(&Task::builder().build()).is_err());
+        let extras = BTreeMap::from([(
+            "eni-gone".to_string(),
+            EniExtras {
+                ipv6: Some("2001:db8::7".parse().unwrap()),
+                ..EniExtras::default()
+            },
+        )]);
+        let eni = with_extras(task_facts(&stopped).unwrap(), &extras)
+            .eni
+            .unwrap();
+        assert_eq!(
+            eni.ipv6,
+            Some("2001:db8::7".parse().unwrap()),
+            "the ENI's IPv6 address when the attachment names none"
+        );
     }
 }
