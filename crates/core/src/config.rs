@@ -28,6 +28,10 @@ pub struct Config {
     pub hostname_tag: String,
     /// Tag listing the group names an instance shares with others.
     pub group_tag: String,
+    /// The host label of an ECS task without a `HOSTNAME` tag
+    /// (`DDNS_TASK_DEFAULT_NAME`, e.g. `{family}-{task-id-8}`); `None`: a
+    /// task gets a host name only from its tag.
+    pub task_default_name: Option<String>,
     /// Zone names (normalized) or ids the registrar may write to; empty: all.
     pub allowed_zones: Vec<ZoneRef>,
     /// Home domain when neither the ZONE tag nor DHCP gives one.
@@ -213,6 +217,15 @@ pub struct ConfigArgs {
         value_parser = Setting::new(tag_key)
     )]
     pub group_tag: String,
+    /// Host label of an ECS task without a HOSTNAME tag, e.g. {family}-{task-id-8}; unset: none
+    #[arg(
+        long,
+        env = "DDNS_TASK_DEFAULT_NAME",
+        hide_env_values = true,
+        value_name = "TEMPLATE",
+        value_parser = Setting::new(task_template)
+    )]
+    pub task_default_name: Option<String>,
     /// Zones that may be written: names or ids, comma-separated; unset: every zone
     #[arg(
         long,
@@ -318,6 +331,7 @@ impl From<ConfigArgs> for Config {
             cname_tag: args.cname_tag,
             hostname_tag: args.hostname_tag,
             group_tag: args.group_tag,
+            task_default_name: args.task_default_name,
             allowed_zones: args.allowed_zones.unwrap_or_default().0,
             default_zone: args.default_zone,
             on_stop: args.on_stop,
@@ -557,6 +571,20 @@ fn table_name(text: &str) -> std::result::Result<String, Refusal> {
         return Err(Refusal::new("empty", "a DynamoDB table's name"));
     }
     Ok(text.to_string())
+}
+
+fn task_template(text: &str) -> std::result::Result<String, Refusal> {
+    crate::plan::task::check_template(text)
+        .map(|()| text.to_string())
+        .map_err(|problem| {
+            Refusal::new(
+                problem,
+                format!(
+                    "a label template made of letters, digits, - and {}",
+                    crate::plan::task::PLACEHOLDERS.join(", ")
+                ),
+            )
+        })
 }
 
 fn tag_key(text: &str) -> std::result::Result<String, Refusal> {
@@ -876,7 +904,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 13);
+        assert_eq!(variables().len(), 14);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

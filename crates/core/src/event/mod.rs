@@ -10,7 +10,9 @@
 
 pub mod task;
 
-pub use task::{task_state_change_json, TaskEvent, TASK_STATE_CHANGE_DETAIL_TYPE};
+pub use task::{
+    parse_task_event, task_state_change_json, TaskEvent, TASK_STATE_CHANGE_DETAIL_TYPE,
+};
 
 use crate::error::{Error, Result};
 use crate::model::{self, InstanceState};

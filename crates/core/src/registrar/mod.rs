@@ -55,6 +55,7 @@ mod read;
 mod reconcile;
 mod retry;
 mod subject;
+mod tasks;
 mod together;
 
 pub use retry::within;

@@ -95,11 +95,22 @@ impl Surroundings {
     /// What `facts` should have, in the zones read for it; the failure
     /// when its VPC or zones could not be read.
     pub fn targets(&self, config: &Config, facts: &InstanceFacts) -> Result<Targets> {
+        self.targets_named(config, facts, plan::DefaultName::FromPrivateDns)
+    }
+
+    /// [`Surroundings::targets`], its host name without a `HOSTNAME` tag
+    /// from `default_name` (a task's template, or none).
+    pub fn targets_named(
+        &self,
+        config: &Config,
+        facts: &InstanceFacts,
+        default_name: plan::DefaultName,
+    ) -> Result<Targets> {
         if let Some(e) = self.failed.get(&facts.vpc_id) {
             return Err(e.clone());
         }
         Ok(plan::targets(&PlanInput {
-            default_name: plan::DefaultName::FromPrivateDns,
+            default_name,
             config,
             instance: facts,
             vpc: facts
