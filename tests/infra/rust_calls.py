@@ -27,10 +27,13 @@ CORE_SRC = os.path.join(ROOT, "crates", "core", "src")
 
 # The SDK client each adapter file uses, by the service's IAM prefix.
 SERVICE_OF_FILE = {"ec2.rs": "ec2", "route53.rs": "route53", "dynamodb": "dynamodb",
-                   "autoscaling.rs": "autoscaling"}
+                   "autoscaling.rs": "autoscaling", "ecs.rs": "ecs"}
+# Second SDK clients a file holds beside its own (`self.ec2.describe_network_interfaces()`
+# in ecs.rs), by the field's name and its service's IAM prefix.
+OTHER_CLIENTS_OF_FILE = {"ecs.rs": {"ec2": "ec2"}}
 # The receivers crates/core calls the ports through (`self.registry.save(...)`).
-PORT_RECEIVERS = ("registry", "dns", "ec2", "instances", "hooks")
-PORT_TRAITS = ("Instances", "Dns", "Registry", "Guards", "LifecycleHooks")
+PORT_RECEIVERS = ("registry", "dns", "ec2", "instances", "hooks", "tasks")
+PORT_TRAITS = ("Instances", "Dns", "Registry", "Guards", "LifecycleHooks", "Tasks")
 # Keywords and macros that look like calls.
 NOT_CALLS = {"if", "while", "for", "match", "return", "loop", "fn", "let", "in", "as", "move",
              "async", "await", "Some", "Ok", "Err", "None", "Box", "Vec", "String", "format",
@@ -178,6 +181,9 @@ def adapter_calls() -> tuple[dict[str, set[str]], dict[str, set[str]], list[Fn]]
                 ops |= {f"dynamodb:{a}" for a in transact_items(fn.body)}
             else:
                 ops.add(f"{service}:{op}")
+        for field_name, other in OTHER_CLIENTS_OF_FILE.get(rel, {}).items():
+            for m in re.finditer(r"\." + field_name + r"\s*\.\s*([a-z_]+)\s*\(", fn.body):
+                ops.add(f"{other}:{snake_to_pascal(m.group(1))}")
         direct[i] = ops
         # The crate's own helpers: `self.helper(...)`, `Self::helper(...)` and free functions
         # (`helper(...)`, not `x.helper(...)`, which may be any type's method of that name).
