@@ -519,6 +519,55 @@ pub struct WorldTask {
     pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl WorldTask {
+    /// The task as a world file holds it, from what ECS and EC2 describe
+    /// (a snapshot's view): its cluster and id from its ARN, its service
+    /// from its group, `awsvpc` when it has a network interface and
+    /// `bridge` when not (ECS's description does not tell bridge from
+    /// host). `None` for a status or launch type a world does not know.
+    pub fn from_facts(facts: &TaskFacts) -> Option<WorldTask> {
+        let quoted = |s: &str| serde_json::Value::String(s.to_string());
+        let status: TaskStatus = serde_json::from_value(quoted(&facts.last_status)).ok()?;
+        let launch_type: LaunchType = match facts.launch_type.as_deref() {
+            Some(l) => serde_json::from_value(quoted(l)).ok()?,
+            None => LaunchType::Fargate,
+        };
+        let service = facts
+            .group
+            .as_deref()
+            .and_then(|g| g.strip_prefix("service:"))
+            .map(str::to_string);
+        let family = facts.family.clone().or_else(|| {
+            facts
+                .group
+                .as_deref()
+                .and_then(|g| g.strip_prefix("family:"))
+                .map(str::to_string)
+        })?;
+        let eni = facts.eni.as_ref();
+        Some(WorldTask {
+            id: facts.task_id().to_string(),
+            name: None,
+            cluster: facts.cluster_name().to_string(),
+            family,
+            service,
+            launch_type,
+            network_mode: if eni.is_some() {
+                NetworkMode::Awsvpc
+            } else {
+                NetworkMode::Bridge
+            },
+            subnet: eni.and_then(|e| e.subnet_id.clone()),
+            private_ip: eni.and_then(|e| e.private_ip),
+            ipv6: eni.and_then(|e| e.ipv6),
+            public_ip: eni.and_then(|e| e.public_ip),
+            status,
+            tags: facts.tags.clone(),
+            started_at: facts.started_at,
+        })
+    }
+}
+
 /// Whether `id` is a task id a world may use: 32 hex digits as ECS writes
 /// them, or a short readable id of 1 to 36 letters, digits and hyphens
 /// (either fits in a task ARN).
@@ -1731,6 +1780,31 @@ mod tests {
             written.get("status").is_none() && written.get("network_mode").is_none(),
             "defaults are left out: {written}"
         );
+    }
+
+    /// A task described by ECS becomes a world task that describes the
+    /// same (its ENI's made-up id aside); unknown statuses are not guessed.
+    #[test]
+    fn tasks_from_facts_describe_the_same_task() {
+        let world = load(&base()).unwrap();
+        let mut bridged = world.tasks[0].clone();
+        bridged.id = "job1".into();
+        bridged.service = None;
+        bridged.launch_type = LaunchType::Ec2;
+        bridged.network_mode = NetworkMode::Bridge;
+        bridged.subnet = None;
+        bridged.private_ip = None;
+        bridged.public_ip = None;
+        bridged.status = TaskStatus::Pending;
+        for task in [world.tasks[0].clone(), bridged] {
+            let facts = world.task_facts(&task);
+            let back = WorldTask::from_facts(&facts).expect("a world task");
+            assert_eq!(back, WorldTask { name: None, ..task });
+            assert_eq!(world.task_facts(&back), facts);
+        }
+        let mut odd = world.task_facts(&world.tasks[0]);
+        odd.last_status = "HIBERNATING".into();
+        assert_eq!(WorldTask::from_facts(&odd), None);
     }
 
     #[test]
