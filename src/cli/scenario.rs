@@ -52,15 +52,10 @@ pub(crate) async fn run(args: ScenarioArgs) -> ExitCode {
                 .handle(&change)
                 .await
                 .unwrap_or_else(|e| Summary::failed(Some(&change), &e)),
-            // TODO(tasks): hand the task event to the registrar once it
-            // converges ECS tasks; until then the step fails, saying so.
-            Ok(Performed::Task(event)) => Summary::failed(
-                None,
-                &crate::Error::BadEvent(format!(
-                    "ECS task events are not handled yet (task {} now {})",
-                    event.task_arn, event.last_status
-                )),
-            ),
+            Ok(Performed::Task(event)) => registrar
+                .handle_task(&account, &event)
+                .await
+                .unwrap_or_else(|e| Summary::failed(None, &e)),
             Ok(Performed::Reconcile) => {
                 let event_id = format!("scenario-{:04}", n + 1);
                 all_ok &= super::reconcile::reconcile(&registrar, &event_id, json).await;
