@@ -193,3 +193,39 @@ async fn a_task_never_takes_a_name_someone_holds() {
         "nothing written, the foreign A untouched"
     );
 }
+
+/// `ec2-ddns scenario fixtures/scenarios/fargate.json`: the service's
+/// tasks join their group name in both views, the stopped one leaves it,
+/// its replacement joins, and db's A (someone else's) is never touched.
+#[test]
+fn the_fargate_scenario_runs() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+        .current_dir(common::repo(""))
+        .args(["scenario", "fixtures/scenarios/fargate.json"])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let table = text
+        .split("zone corp.example. (private")
+        .nth(1)
+        .and_then(|rest| rest.split("zone ").next())
+        .unwrap_or_else(|| panic!("no private zone table: {text}"));
+    for ip in ["10.20.1.11", "10.20.1.13", "10.20.1.14"] {
+        assert!(table.contains(ip), "{ip} joined: {table}");
+    }
+    assert!(!table.contains("10.20.1.12"), "web-2 left: {table}");
+    assert!(
+        table.contains("api.corp.example.  A         60  10.20.2.21"),
+        "{table}"
+    );
+    assert!(
+        table.contains("   db.corp.example.   A        300  10.20.2.9"),
+        "untouched: {table}"
+    );
+    assert_eq!(
+        text.matches("DELETE").count(),
+        2,
+        "only web-2's two sets: {text}"
+    );
+}

@@ -15,6 +15,9 @@ use std::process::ExitCode;
 terminate NAME, tag NAME KEY=VALUE (an empty value removes the tag). Each step changes the world
 as EC2 would and sends the matching event through the real registrar.
 
+ECS tasks (the world's tasks): run-task NAME and stop-task NAME send a task state change;
+tag-task NAME KEY=VALUE sends nothing (ECS sends no event for a tag).
+
 Drift: lose STEP (the change without its event), delete-record NAME TYPE [ZONE] and
 set-record NAME TYPE TTL VALUE[,VALUE] [ZONE] (a person's edit; ZONE is a zone id, needed when
 the name falls in several zones), and reconcile (the full pass the schedule runs)."
