@@ -590,26 +590,7 @@ fn lifecycle_control(method: &str, body: &str) -> Value {
 /// One request to one of the strict launcher's control endpoints; the JSON
 /// of a 200 answer.
 fn launcher(path: &str, method: &str, body: &str) -> Value {
-    use std::io::{Read, Write};
-    let endpoint = common::moto_endpoint();
-    let host = endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut stream = std::net::TcpStream::connect(&host).expect("connect to moto");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    let (head, rest) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    assert!(
-        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
-        "{head}: {rest}"
-    );
-    serde_json::from_str(rest).expect("JSON")
+    serde_json::from_str(&common::faults::launcher_control(method, path, body)).expect("JSON")
 }
 
 /// The records Route 53 held when the `n`-th completion was made.
@@ -946,12 +927,14 @@ async fn on_moto_a_throttled_get_change_is_retried_and_a_short_deadline_complete
     );
     assert_eq!(statuses_at_completion(0), vec!["INSYNC"; 3]);
 
-    // Never INSYNC, and 1.5 s left: completed by the deadline, with the note.
+    // Never INSYNC: the wait ends by the deadline, and the hook is
+    // completed with the note. (An answer at all says it ended in time: past
+    // the deadline the invocation fails. No clock is asserted on: a loaded
+    // machine makes moto slow, and 10 s leaves the convergence its time.)
     moto.deliver(Transition::Terminating, None).await;
-    pending_reads(1_000);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1_500);
+    pending_reads(1_000_000);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let (answer, tally, calls) = moto.deliver(Transition::Launching, Some(deadline)).await;
-    assert!(tokio::time::Instant::now() < deadline, "completed in time");
     assert_eq!(answer["outcome"], "applied", "{answer}");
     assert_eq!(tally.hooks, [("CONTINUE", 1)].into());
     assert!(notes(&answer).contains("not yet INSYNC after"), "{answer}");

@@ -19,26 +19,8 @@ const REGION: &str = "us-east-1";
 /// One request to one of the strict launcher's control endpoints; the JSON
 /// of a 200 answer.
 fn launcher(path: &str, method: &str, body: &str) -> Value {
-    use std::io::{Read, Write};
-    let endpoint = common::moto_endpoint();
-    let host = endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut stream = std::net::TcpStream::connect(&host).expect("connect to moto");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    let (head, rest) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    assert!(
-        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
-        "{head}: {rest}"
-    );
-    serde_json::from_str(rest).unwrap_or(Value::Null)
+    serde_json::from_str(&common::faults::launcher_control(method, path, body))
+        .unwrap_or(Value::Null)
 }
 
 /// A fresh moto with one VPC (DNS hostnames off, as a new VPC's are), its

@@ -144,10 +144,17 @@ pub fn launcher_queues() -> serde_json::Value {
     serde_json::from_str(&fault_control("GET", "")).expect("the launcher answers JSON")
 }
 
-/// One request to the launcher's fault control endpoint, over a plain
+/// One request to the launcher's fault control endpoint; the body of a 200
+/// answer, or a panic.
+fn fault_control(method: &str, body: &str) -> String {
+    launcher_control(method, "/_ec2ddns/faults", body)
+}
+
+/// One request to one of the strict launcher's control endpoints
+/// (`/_ec2ddns/...`: faults, lifecycle actions, ECS tasks), over a plain
 /// HTTP/1.1 connection that the server closes after its answer; the body of
 /// a 200 answer, or a panic.
-fn fault_control(method: &str, body: &str) -> String {
+pub fn launcher_control(method: &str, path: &str, body: &str) -> String {
     let endpoint = moto_endpoint();
     let host = endpoint
         .strip_prefix("http://")
@@ -159,23 +166,23 @@ fn fault_control(method: &str, body: &str) -> String {
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("read timeout");
     let request = format!(
-        "{method} /_ec2ddns/faults HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream
         .write_all(request.as_bytes())
-        .expect("send the fault request");
+        .expect("send the control request");
     let mut answer = String::new();
     stream
         .read_to_string(&mut answer)
-        .expect("read the fault answer");
+        .expect("read the control answer");
     let (head, rest) = answer
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
     let status = head.lines().next().unwrap_or_default();
     assert!(
         status.split_whitespace().nth(1) == Some("200"),
-        "{method} /_ec2ddns/faults {body}: {status}: {rest}"
+        "{method} {path} {body}: {status}: {rest}"
     );
     rest.to_string()
 }
