@@ -367,21 +367,11 @@ impl Tasks for Ecs {
 pub fn attempt_error_code(
     err: &aws_smithy_runtime_api::client::interceptors::context::Error,
 ) -> Option<&str> {
+    use crate::attempt_code as code;
     use aws_sdk_ecs::operation::{
         describe_tasks::DescribeTasksError, list_clusters::ListClustersError,
         list_tasks::ListTasksError,
     };
-    fn code<E>(err: &aws_smithy_runtime_api::client::interceptors::context::Error) -> Option<&str>
-    where
-        E: aws_sdk_ecs::error::ProvideErrorMetadata
-            + std::error::Error
-            + Send
-            + Sync
-            + std::fmt::Debug
-            + 'static,
-    {
-        err.downcast_ref::<E>()?.code()
-    }
     code::<DescribeTasksError>(err)
         .or_else(|| code::<ListTasksError>(err))
         .or_else(|| code::<ListClustersError>(err))

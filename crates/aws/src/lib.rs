@@ -189,6 +189,20 @@ pub fn error_code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
     err.code()
 }
 
+/// The code of one failed attempt, seen type-erased by the call counter's
+/// interceptor, if it is an error of operation type `E`: each adapter's
+/// `attempt_error_code` tries its operations' error types in turn.
+/// (`ProvideErrorMetadata` is the one trait of aws-smithy-types that every
+/// SDK crate re-exports.)
+pub(crate) fn attempt_code<E>(
+    err: &aws_smithy_runtime_api::client::interceptors::context::Error,
+) -> Option<&str>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + std::fmt::Debug + 'static,
+{
+    err.downcast_ref::<E>()?.code()
+}
+
 /// The real ports, the region they were built for and their call log.
 pub struct AwsAccount {
     pub ec2: ec2::Ec2,

@@ -130,23 +130,13 @@ fn to_record(rr: &r53::ResourceRecordSet) -> RecordSet {
 pub fn attempt_error_code(
     err: &aws_smithy_runtime_api::client::interceptors::context::Error,
 ) -> Option<&str> {
+    use crate::attempt_code as code;
     use aws_sdk_route53::operation::{
         change_resource_record_sets::ChangeResourceRecordSetsError, get_change::GetChangeError,
         list_hosted_zones::ListHostedZonesError,
         list_hosted_zones_by_vpc::ListHostedZonesByVPCError,
         list_resource_record_sets::ListResourceRecordSetsError,
     };
-    fn code<E>(err: &aws_smithy_runtime_api::client::interceptors::context::Error) -> Option<&str>
-    where
-        E: aws_sdk_route53::error::ProvideErrorMetadata
-            + std::error::Error
-            + Send
-            + Sync
-            + std::fmt::Debug
-            + 'static,
-    {
-        err.downcast_ref::<E>()?.code()
-    }
     code::<ChangeResourceRecordSetsError>(err)
         .or_else(|| code::<ListResourceRecordSetsError>(err))
         .or_else(|| code::<ListHostedZonesError>(err))
