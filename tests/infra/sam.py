@@ -32,7 +32,10 @@ MODES: dict[str, dict[str, str]] = {
     "ddns-endpoint": dict(DDNS),
     "alarms-email": {"AlarmEmail": "ops@example.com"},
     "alarms-topic": {"AlarmTopicArn": f"arn:aws:sns:{REGION}:123456789012:existing-alarms"},
-    "lifecycle-hooks": {"LifecycleHooks": "true", "HookOnConflict": "abandon", "WaitInsync": "true"},
+    # Direct mode with the two optional event sources: Auto Scaling's lifecycle actions
+    # and ECS tasks (EcsTasks=true in buffered mode: "all").
+    "hooks-and-tasks": {"LifecycleHooks": "true", "HookOnConflict": "abandon", "WaitInsync": "true",
+                        "EcsTasks": "true"},
     "all": {
         **DDNS,
         "BufferedMode": "true",
@@ -43,6 +46,7 @@ MODES: dict[str, dict[str, str]] = {
         "MetricsNamespace": "ec2-ddns/all",
         "OnStop": "keep",
         "LifecycleHooks": "true",
+        "EcsTasks": "true",
     },
 }
 

@@ -17,6 +17,14 @@ registrar's from the registrar's methods the handler calls (`registrar.handle(..
 `registrar.reconcile_until(...)`, ...), the DDNS endpoint's from the endpoint function
 it calls (`ddns::endpoint::serve_counted`), through crates/core/src by name.
 
+The statements under a condition (`!If [HasEcsTasks, STATEMENT, !Ref AWS::NoValue]`)
+count as granted above, the code may make those calls in some stack. Then, per
+parameter that adds statements (CONDITIONAL: EcsTasks, LifecycleHooks), the role is
+resolved as CloudFormation would with that parameter false and true (the template's
+Conditions evaluated, `!If` chosen, AWS::NoValue dropped): what true adds is exactly
+the actions of the port its code needs (the Tasks port's ECS and EC2 calls; the
+LifecycleHooks port's CompleteLifecycleAction), and false grants none of them.
+
 Also checked: ChangeResourceRecordSets carries Route 53's condition keys, with the
 record types the code writes (the RecordType variants of crates/core/src/model.rs for
 the registrar; those crates/core/src/ddns uses for the endpoint) and the actions
@@ -81,6 +89,101 @@ def role_statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]
     for s in statements:
         check(f"{role}: {s.get('Sid')}: Allow only", s.get("Effect"), "Allow")
     return statements
+
+
+# The parameters whose value adds statements to FunctionRole, and the port whose calls they
+# are: with the parameter false the role grants none of the port's actions, with it true all.
+CONDITIONAL = {"EcsTasks": "Tasks", "LifecycleHooks": "LifecycleHooks"}
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def conditions(template: dict[str, Any], params: dict[str, str]) -> dict[str, bool]:
+    """The template's Conditions for these parameter values (the rest at their defaults)."""
+    values = {name: params.get(name, str(p.get("Default", "")))
+              for name, p in template["Parameters"].items()}
+    types = {name: p["Type"] for name, p in template["Parameters"].items()}
+    done: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, str):
+            return node
+        if isinstance(node, list):
+            return [value(n) for n in node]
+        (fn, arg), = node.items()
+        if fn == "Ref":
+            v = values[arg]
+            return v.split(",") if types[arg] == "CommaDelimitedList" else v
+        if fn == "Fn::Join":
+            return value(arg[0]).join(value(arg[1]))
+        if fn == "Fn::Equals":
+            return value(arg[0]) == value(arg[1])
+        if fn == "Fn::Not":
+            return not value(arg[0])
+        if fn == "Fn::And":
+            return all(value(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(value(a) for a in arg)
+        if fn == "Condition":
+            return condition(arg)
+        raise SystemExit(f"test_iam: cannot evaluate {fn} in the template's Conditions")
+
+    def condition(name: str) -> bool:
+        if name not in done:
+            done[name] = bool(value(template["Conditions"][name]))
+        return done[name]
+
+    return {name: condition(name) for name in template["Conditions"]}
+
+
+def resolved(node: Any, conds: dict[str, bool]) -> Any:
+    """`node` as CloudFormation deploys it: each Fn::If chosen, AWS::NoValue dropped."""
+    if isinstance(node, list):
+        items = [resolved(n, conds) for n in node]
+        return [n for n in items if n != NO_VALUE]
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            name, yes, no = node["Fn::If"]
+            return resolved(yes if conds[name] else no, conds)
+        items = {k: resolved(v, conds) for k, v in node.items()}
+        return {k: v for k, v in items.items() if v != NO_VALUE}
+    return node
+
+
+def deployed_actions(template: dict[str, Any], role: str, params: dict[str, str]) -> set[str]:
+    """The actions (lowercase) a role grants in a stack of these parameters: its inline
+    Policies and the policies attached to it whose Condition holds."""
+    conds = conditions(template, params)
+    resources = {lid: r for lid, r in template["Resources"].items()
+                 if conds.get(r.get("Condition", ""), True)}
+    docs = [p["PolicyDocument"] for p in resolved(resources[role]["Properties"].get("Policies", []), conds)]
+    for resource in resources.values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::RolePolicy" and props.get("RoleName") == {"Ref": role}:
+            docs.append(resolved(props["PolicyDocument"], conds))
+    return {a.lower() for d in docs for s in as_list(d["Statement"]) for a in as_list(s["Action"])}
+
+
+def conditional_grants(template: dict[str, Any], ports: dict[str, set[str]], reached: set[str],
+                       report: list[str]) -> None:
+    """Each CONDITIONAL parameter adds to FunctionRole exactly its port's actions, in both
+    modes (direct, buffered)."""
+    for param, trait in CONDITIONAL.items():
+        shown = {op.lower(): op for q, ops in ports.items() if q.split("::")[0] == trait
+                 and q.split("::")[1] in reached for op in ops}
+        others = {op.lower() for q, ops in ports.items() if q.split("::")[0] != trait for op in ops}
+        # Only what no other port needs: an action shared with an unconditional call stays.
+        own = set(shown) - others
+        check(f"FunctionRole: the {trait} port makes calls of its own", bool(own), True)
+        for buffered in ("false", "true"):
+            off = deployed_actions(template, "FunctionRole", {param: "false", "BufferedMode": buffered})
+            on = deployed_actions(template, "FunctionRole", {param: "true", "BufferedMode": buffered})
+            mode = "buffered" if buffered == "true" else "direct"
+            check(f"FunctionRole ({mode}, {param}=false): none of the {trait} port's actions",
+                  sorted(off & own), [])
+            check(f"FunctionRole ({mode}, {param}=true): adds exactly the {trait} port's actions",
+                  sorted(on - off), sorted(own))
+        report.append(f"  FunctionRole: {param}=true adds {', '.join(sorted(shown[a] for a in own))} ({trait} port); "
+                      f"{param}=false grants none of them (direct and buffered)")
 
 
 def granted(statements: list[dict[str, Any]]) -> dict[str, str]:
@@ -182,6 +285,7 @@ def main() -> int:
     endpoint_statements = role_statements(template, "DdnsEndpointRole")
     compare("DdnsEndpointRole (DDNS endpoint)", endpoint_statements, required(endpoint_ports, ports),
             ENDPOINT_SERVICE, report)
+    conditional_grants(template, ports, registrar_ports, report)
     report.append(f"  (the endpoint's code, followed from {', '.join(endpoint_entries)}: "
                   f"{len(through)} functions of crates/core; port methods {', '.join(sorted(endpoint_ports))})")
     report.append(f"  (the registrar's, from registrar.{', registrar.'.join(registrar_entries)}: "

@@ -17,9 +17,10 @@ resources of each mode, and exits 1 if any check failed:
 3. Each stack's EventBridge rules, read back from moto, are tested with
    TestEventPattern against fixtures/events/*.json and the events in the SQS
    fixture's messages: each event the function handles matches exactly the
-   rule meant for it, and the others (an instance `pending`, a tag change of
-   a key no rule reads, a volume's tag change, another service's event, the
-   schedule's own event) match none.
+   rule meant for it where the stack has that rule (LifecycleRule and
+   TaskStateRule are optional), and the others (an instance `pending`, an ECS
+   task `PROVISIONING`, a tag change of a key no rule reads, a volume's tag
+   change, another service's event, the schedule's own event) match none.
 4. The stacks delete (DELETE_COMPLETE), and their alarms go with them.
 """
 
@@ -50,6 +51,10 @@ BASE = {"Table", "DeadLetterQueue", "DeadLetterQueuePolicy", "LogGroup", "Functi
 DIRECT = {"StateChangeRulePermission", "TagChangeRulePermission"}
 # LifecycleHooks=true: the lifecycle actions' rule, always to the function.
 LIFECYCLE = {"LifecycleRule", "LifecycleRulePermission"}
+# EcsTasks=true: the task state changes' rule, to the queue (buffered) or the function,
+# which then needs its permission.
+TASKS = {"TaskStateRule"}
+TASKS_DIRECT = {"TaskStateRulePermission"}
 BUFFERED = {"EventQueue", "EventDeadLetterQueue", "EventQueuePolicy", "EventQueuePolling",
             "EventSourceMapping"}
 DDNS = {"DdnsEndpointLogGroup", "DdnsEndpointRole", "DdnsEndpointFunction", "DdnsEndpointUrl",
@@ -73,6 +78,10 @@ FIXTURE_RULE = {
     "web-1-shutting-down.json": "StateChangeRule",
     "web-1-terminated.json": "StateChangeRule",
     "web-1-pending.json": None,
+    # Only where EcsTasks=true made the rule; a task on its way up (PROVISIONING) never.
+    "ecs-task-running.json": "TaskStateRule",
+    "ecs-task-stopped.json": "TaskStateRule",
+    "ecs-task-provisioning.json": None,
     "web-1-tag-cname-added.json": "TagChangeRule",
     "web-1-tag-owner-changed.json": None,
     "tag-change-volume.json": None,
@@ -107,9 +116,22 @@ def expected(params: dict[str, str]) -> set[str]:
         want.add("MetricsDashboard")
     if params.get("LifecycleHooks") == "true":
         want |= LIFECYCLE
+    if params.get("EcsTasks") == "true":
+        want |= TASKS | (set() if buffered else TASKS_DIRECT)
     if params.get("ReconcileSchedule") == "0":
         want -= {"ReconcileRule", "ReconcileRulePermission"}
     return want
+
+
+def source_arns(policy: str) -> list[str]:
+    """The aws:SourceArn values of a queue policy's statements (ArnEquals), sorted. moto's
+    CloudFormation leaves a false `!If`'s `!Ref AWS::NoValue` in a list as null (MOTO GAP,
+    not patched): dropped here, as CloudFormation drops it."""
+    found = []
+    for statement in json.loads(policy or "{}").get("Statement", []):
+        arns = statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", [])
+        found += [a for a in (arns if isinstance(arns, list) else [arns]) if a is not None]
+    return sorted(found)
 
 
 def cargo_version() -> str:
@@ -200,6 +222,9 @@ def settings(aws: Account, stack: str, params: dict[str, str],
           params.get("HookOnConflict", "continue"))
     check(f"{stack}: function waits for INSYNC", env.get("DDNS_WAIT_INSYNC"),
           params.get("WaitInsync", "false"))
+    tasks = params.get("EcsTasks") == "true"
+    check(f"{stack}: function converges ECS tasks (DDNS_TASKS)", env.get("DDNS_TASKS"),
+          "true" if tasks else "false")
     check(f"{stack}: function logging", fn.get("LoggingConfig"),
           {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "LogGroup": phys("LogGroup")})
     check(f"{stack}: function architecture", fn.get("Architectures"), ["arm64"])
@@ -236,15 +261,29 @@ def settings(aws: Account, stack: str, params: dict[str, str],
           [(s["Action"], s["Resource"]) for s in read_changes],
           [("route53:GetChange", "arn:aws:route53:::change/*")]
           if hooks and params.get("WaitInsync") == "true" else [])
+    ecs = [s for s in role_policy["Statement"]
+           if s.get("Sid") in ("DescribeTasks", "ListTasks", "ListClustersAndTaskInterfaces")]
+    check(f"{stack}: the function may describe and list ECS tasks and clusters, and read network "
+          "interfaces, only with EcsTasks=true",
+          [(s["Sid"], s["Action"], s["Resource"], s.get("Condition")) for s in ecs],
+          [("DescribeTasks", "ecs:DescribeTasks", f"arn:aws:ecs:{sam.REGION}:123456789012:task/*", None),
+           ("ListTasks", "ecs:ListTasks", "*",
+            {"ArnLike": {"ecs:cluster": f"arn:aws:ecs:{sam.REGION}:123456789012:cluster/*"}}),
+           ("ListClustersAndTaskInterfaces", ["ecs:ListClusters", "ec2:DescribeNetworkInterfaces"], "*", None)]
+          if tasks else [])
     dlq_policy = aws.sqs.get_queue_attributes(QueueUrl=phys("DeadLetterQueue"),
                                               AttributeNames=["Policy"])["Attributes"].get("Policy", "")
     check(f"{stack}: dead-letter queue policy lets EventBridge in",
           "events.amazonaws.com" in dlq_policy, True)
+    rule_arns = {lid: aws.events.describe_rule(Name=physical)["Arn"]
+                 for lid, (rtype, physical) in resources.items() if rtype == "AWS::Events::Rule"}
+    check(f"{stack}: dead-letter queue policy: every rule of the stack may send",
+          source_arns(dlq_policy), sorted(rule_arns.values()))
 
     # The instance rules target the queue (buffered) or the function; the schedule the function.
     target = (aws.sqs.get_queue_attributes(QueueUrl=phys("EventQueue"), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
               if buffered else fn["FunctionArn"])
-    for rule in ("StateChangeRule", "TagChangeRule", "ReconcileRule", "LifecycleRule"):
+    for rule in ("StateChangeRule", "TagChangeRule", "TaskStateRule", "ReconcileRule", "LifecycleRule"):
         if rule not in resources:
             continue
         targets = aws.events.list_targets_by_rule(Rule=phys(rule))["Targets"]
@@ -258,7 +297,8 @@ def settings(aws: Account, stack: str, params: dict[str, str],
     policy = json.loads(aws.lambda_.get_policy(FunctionName=phys("Function"))["Policy"])
     check(f"{stack}: function invoked by EventBridge rules",
           sum(1 for s in policy["Statement"] if s.get("Principal", {}).get("Service") == "events.amazonaws.com"),
-          (1 if "ReconcileRule" in resources else 0) + (0 if buffered else 2) + (1 if hooks else 0))
+          (1 if "ReconcileRule" in resources else 0) + (0 if buffered else 2) + (1 if hooks else 0)
+          + (1 if tasks and not buffered else 0))
 
     if buffered:
         maps = aws.lambda_.list_event_source_mappings(EventSourceArn=target)["EventSourceMappings"]
@@ -267,6 +307,9 @@ def settings(aws: Account, stack: str, params: dict[str, str],
               [(fn["FunctionArn"], int(params.get("BatchSize", "1000")), ["ReportBatchItemFailures"])])
         qpolicy = aws.sqs.get_queue_attributes(QueueUrl=phys("EventQueue"), AttributeNames=["Policy"])["Attributes"].get("Policy", "")
         check(f"{stack}: event queue policy lets EventBridge in", "events.amazonaws.com" in qpolicy, True)
+        check(f"{stack}: event queue policy: the instance rules (and the task rule with EcsTasks=true) may send",
+              source_arns(qpolicy), sorted(rule_arns[r] for r in ("StateChangeRule", "TagChangeRule", "TaskStateRule")
+                                           if r in rule_arns))
         polling = aws.iam.get_role_policy(RoleName=phys("FunctionRole"), PolicyName="ec2-ddns-event-queue")["PolicyDocument"]
         check(f"{stack}: the role may poll the queue", sorted(polling["Statement"][0]["Action"]),
               ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
@@ -341,7 +384,8 @@ def rules_match_the_right_events(aws: Account, stack: str, resources: dict[str, 
         else:
             check(f"{stack}: {lid} is the schedule", lid, "ReconcileRule")
     check(f"{stack}: pattern rules", sorted(patterns),
-          sorted(["StateChangeRule", "TagChangeRule"] + (["LifecycleRule"] if "LifecycleRule" in resources else [])))
+          sorted(["StateChangeRule", "TagChangeRule"] + [r for r in ("LifecycleRule", "TaskStateRule")
+                                                           if r in resources]))
 
     events: list[tuple[str, dict[str, Any], str | None]] = []
     directory = os.path.join(sam.ROOT, "fixtures", "events")
@@ -421,12 +465,13 @@ def main() -> int:
                    for o in aws.cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
         try:
             settings(aws, stack, params, resources, outputs)
-            rules_match_the_right_events(aws, stack, resources, matrix if mode == "default" else None)
+            rules_match_the_right_events(aws, stack, resources, matrix if mode == "all" else None)
         except Exception as err:  # noqa: BLE001 - reported
             check(f"{stack}: settings and rules read back", repr(err), "no error")
 
     if matrix:
-        print("== EventBridge rules (TestEventPattern), the same in every mode:")
+        print("== EventBridge rules (TestEventPattern) of the stack with every rule (all); a stack "
+              "without a rule matches its events with none:")
         print("\n".join(matrix))
 
     for stack in stacks:
