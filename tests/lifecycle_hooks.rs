@@ -652,7 +652,7 @@ async fn on_moto_the_hooks_are_completed_after_the_records_are_written_and_after
         let mut tally = Tally::default();
         let answer = ec2_ddns_lambda::handle_hooked(
             &env.registrar,
-            &hooks.hooks,
+            &ports(&hooks),
             payload(action, id),
             None,
             &mut tally,
@@ -841,7 +841,7 @@ impl MotoHooks {
         let mut tally = Tally::default();
         let answer = ec2_ddns_lambda::handle_hooked(
             &self.env.registrar,
-            &self.hooks.hooks,
+            &ports(&self.hooks),
             payload(&action, &token),
             deadline,
             &mut tally,
@@ -940,4 +940,18 @@ async fn on_moto_a_throttled_get_change_is_retried_and_a_short_deadline_complete
     assert!(notes(&answer).contains("not yet INSYNC after"), "{answer}");
     assert!(calls_of(&calls, GET_CHANGE) >= 1, "{calls:?}");
     assert!(statuses_at_completion(2).contains(&"PENDING".to_string()));
+}
+
+/// Auto Scaling's hooks and ECS's tasks of the emulator, as the function
+/// lends them.
+fn ports(
+    account: &ec2_ddns::adapters::aws::AwsAccount,
+) -> ec2_ddns::ports::HooksAndTasks<
+    ec2_ddns::adapters::aws::autoscaling::AutoScaling,
+    ec2_ddns::adapters::aws::ecs::Ecs,
+> {
+    ec2_ddns::ports::HooksAndTasks {
+        hooks: account.hooks.clone(),
+        tasks: account.tasks.clone(),
+    }
 }

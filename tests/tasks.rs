@@ -229,3 +229,293 @@ fn the_fargate_scenario_runs() {
         "only web-2's two sets: {text}"
     );
 }
+
+/// `n` more tasks of the service web, running in the public subnet
+/// (10.20.1.100 and up): a service scaling out.
+fn scale_out(account: &MemoryAccount, n: usize) -> Vec<String> {
+    account.edit(|w| {
+        let template = w.find_task("web-1").expect("web-1").clone();
+        for k in 0..n {
+            let mut task = template.clone();
+            task.id = format!("{:032x}", 0xbeef_0000 + k);
+            task.name = Some(format!("web-x{k}"));
+            task.private_ip = Some(std::net::Ipv4Addr::new(10, 20, 1, 100 + k as u8));
+            task.public_ip = Some(std::net::Ipv4Addr::new(34, 200, 2, 1 + k as u8));
+            w.tasks.push(task);
+        }
+    });
+    (0..n).map(|k| format!("web-x{k}")).collect()
+}
+
+/// The EventBridge event of task `name` as it is now, as JSON.
+fn event_json(account: &MemoryAccount, name: &str, n: usize) -> serde_json::Value {
+    let world = account.world();
+    let task = world.task_facts(world.find_task(name).expect("task"));
+    task_state_change_json(&format!("evt-{name}-{n}"), &task, None, &world.region)
+}
+
+/// A service scaling from 0 to 100 tasks in buffered mode: the batch of
+/// their 100 events is converged in one pass, one change call per zone,
+/// one DescribeTasks and one DescribeNetworkInterfaces for them all.
+#[tokio::test]
+async fn a_batch_of_100_task_launches_makes_one_change_call_per_zone() {
+    let (env, account) = memory_env_with(WORLD, config(None));
+    let names = scale_out(&account, 100);
+    let events: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .map(|(n, name)| event_json(&account, name, n))
+        .collect();
+    account.calls.take();
+    let mut tally = ec2_ddns_lambda::tally::Tally::default();
+    let answer = ec2_ddns_lambda::buffered::handle_batch(
+        &env.registrar,
+        &account,
+        &common::sqs_batch(&events),
+        None,
+        &mut tally,
+    )
+    .await;
+    assert_eq!(
+        answer,
+        serde_json::json!({"batchItemFailures": []}),
+        "nothing to redeliver"
+    );
+    let calls = account.calls.take();
+    for (call, want) in [
+        ("route53:ChangeResourceRecordSets", 2),
+        ("ecs:DescribeTasks", 1),
+        ("ec2:DescribeNetworkInterfaces", 1),
+        ("dynamodb:BatchGetItem", 1),
+    ] {
+        assert_eq!(calls.get(call), Some(&want), "{call}: {calls:?}");
+    }
+    let web = |zone| {
+        lines(&account, zone)
+            .iter()
+            .filter(|l| l.starts_with("web.corp.example. A 60"))
+            .count()
+    };
+    assert_eq!((web(PRIVATE), web(PUBLIC)), (100, 100));
+}
+
+/// The Lambda function takes a task's event in direct mode, converging it
+/// through the ECS port it is lent; without one, it says so and changes
+/// nothing.
+#[tokio::test]
+async fn the_function_converges_a_task_event_through_its_ecs_port() {
+    let (env, account) = memory_env_with(WORLD, config(None));
+    let payload = event_json(&account, "api-1", 1);
+    let mut tally = ec2_ddns_lambda::tally::Tally::default();
+    let without = ec2_ddns_lambda::handle(&env.registrar, payload.clone())
+        .await
+        .expect("an answer");
+    assert_eq!(without["outcome"], "nothing-to-do", "{without}");
+    assert!(without.to_string().contains("no ECS client"), "{without}");
+    assert!(lines(&account, PRIVATE).len() == 1, "nothing written");
+
+    let answer =
+        ec2_ddns_lambda::handle_hooked(&env.registrar, &account, payload, None, &mut tally)
+            .await
+            .expect("an answer");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    let arn = {
+        let world = account.world();
+        world.task_arn(world.find_task("api-1").unwrap())
+    };
+    assert_eq!(answer["instance_id"], format!("task#{arn}"), "{answer}");
+    assert!(lines(&account, PRIVATE).contains(&"api.corp.example. A 60 10.20.2.21".to_string()));
+}
+
+/// The reconcile covers tasks: it registers a task whose event was lost,
+/// deletes what a task stopped (or forgotten by ECS) without an event
+/// still owns, and then finds nothing to do. Without an ECS port, or with
+/// `DDNS_TASKS=false`, it leaves the items of tasks alone.
+#[tokio::test]
+async fn the_reconcile_repairs_lost_task_events() {
+    let (env, account) = memory_env_with(WORLD, config(None));
+    let registrar = &env.registrar;
+    for (n, name) in ["web-1", "web-2", "web-3"].into_iter().enumerate() {
+        registrar
+            .handle_task(&account, &event(&account, name, TaskStatus::Running, n))
+            .await
+            .unwrap();
+    }
+    // Lost: web-2's stop, web-3's stop (and ECS has forgotten web-3), and
+    // api-1's start.
+    account.edit(|w| {
+        w.find_task_mut("web-2").unwrap().status = TaskStatus::Stopped;
+        w.tasks.retain(|t| t.name.as_deref() != Some("web-3"));
+    });
+
+    // Not covered: the items of tasks are left alone.
+    let alone = registrar.reconcile("r0").await.unwrap();
+    assert_eq!(alone.totals.records_deleted, 0, "{:?}", alone.totals);
+    let off = Config {
+        tasks: false,
+        ..config(None)
+    };
+    let off = account.registrar(off);
+    let alone = off.reconcile_with(&account, "r0", None).await.unwrap();
+    assert_eq!(alone.totals.records_deleted, 0, "{:?}", alone.totals);
+    assert_eq!(alone.totals.tasks_seen, 0);
+    let ignored = off
+        .handle_task(&account, &event(&account, "api-1", TaskStatus::Running, 7))
+        .await
+        .unwrap();
+    assert!(
+        ignored.notes.iter().any(|n| n.contains("DDNS_TASKS=false")),
+        "{ignored:?}"
+    );
+
+    let done = registrar
+        .reconcile_with(&account, "r1", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.totals.tasks_seen, 3,
+        "web-1 and api-1 run, web-4 starts: {:?}",
+        done.totals
+    );
+    assert_eq!(
+        (done.totals.records_created, done.totals.records_deleted),
+        (1, 4),
+        "api-1's A; web-2's and web-3's sets in both views: {:?}",
+        done.totals
+    );
+    let private = lines(&account, PRIVATE);
+    assert!(private.contains(&"api.corp.example. A 60 10.20.2.21".to_string()));
+    assert!(
+        private.iter().any(|l| l.contains("10.20.1.11")),
+        "{private:?}"
+    );
+    assert!(
+        !private
+            .iter()
+            .any(|l| l.contains("10.20.1.12") || l.contains("10.20.1.13")),
+        "{private:?}"
+    );
+    let again = registrar
+        .reconcile_with(&account, "r2", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.totals.changed, again.totals.conflicts),
+        (0, 0),
+        "{:?}",
+        again.totals
+    );
+}
+
+/// A task and an instance that want one name: first come, first served,
+/// whichever is which; the other is told it is held (a conflict), and gets
+/// the name once its holder lets it go.
+#[tokio::test]
+async fn a_task_and_an_instance_wanting_one_name_first_come_first_served() {
+    let (env, account) = memory_env_with(WORLD, config(None));
+    let registrar = &env.registrar;
+    account.edit(|w| {
+        w.tasks.retain(|t| t.name.as_deref() == Some("api-1"));
+        w.instances.push(
+            serde_json::from_value(serde_json::json!({
+                "id": "i-0api",
+                "subnet": "subnet-0private",
+                "private_ip": "10.20.2.50",
+                "tags": {"HOSTNAME": "api.corp.example"},
+                "launch_time": "2026-11-21T09:00:00Z"
+            }))
+            .expect("an instance"),
+        )
+    });
+    let first = registrar
+        .handle(&common::state_change(
+            "i-0api",
+            ec2_ddns::model::InstanceState::Running,
+            "2026-11-21T10:00:00Z",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Applied, "{first:?}");
+    let second = registrar
+        .handle_task(&account, &event(&account, "api-1", TaskStatus::Running, 1))
+        .await
+        .unwrap();
+    assert_eq!(second.outcome, Outcome::Conflict, "{second:?}");
+    let done = registrar
+        .reconcile_with(&account, "r1", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.totals.changed, 0,
+        "still the instance's: {:?}",
+        done.totals
+    );
+    assert!(done.totals.conflicts >= 1, "{:?}", done.totals);
+    assert!(lines(&account, PRIVATE).contains(&"api.corp.example. A 60 10.20.2.50".to_string()));
+
+    // The instance goes; the reconcile hands the name to the task.
+    account.edit(|w| {
+        w.instances.retain(|i| i.id != "i-0api");
+    });
+    let done = registrar
+        .reconcile_with(&account, "r2", None)
+        .await
+        .unwrap();
+    assert_eq!(done.totals.errors, 0, "{:?}", done.totals);
+    let private = lines(&account, PRIVATE);
+    assert!(
+        private.contains(&"api.corp.example. A 60 10.20.2.21".to_string()),
+        "{private:?}"
+    );
+    assert!(
+        !private.iter().any(|l| l.contains("10.20.2.50")),
+        "{private:?}"
+    );
+}
+
+/// `status` answers for a task by ARN or by id: what it should have (the
+/// dry run), then healthy once registered, and unknown when neither ECS
+/// nor the registry knows it.
+#[tokio::test]
+async fn status_answers_for_a_task_by_arn_or_id() {
+    use ec2_ddns::status::{status_with, Asked, SubjectKind, Verdict};
+    let (env, account) = memory_env_with(WORLD, config(None));
+    let arn = {
+        let world = account.world();
+        world.task_arn(world.find_task("web-1").unwrap())
+    };
+    let id = arn.rsplit('/').next().unwrap().to_string();
+    let ask = |text: &str| Asked::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let before = status_with(&env.registrar, &account, &ask(&id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (before.kind, before.verdict, before.subject.as_str()),
+        (SubjectKind::Task, Verdict::Drifted, arn.as_str())
+    );
+    assert_eq!(before.plan.changes.len(), 2, "{before:?}");
+    assert_eq!(
+        before.task.as_ref().map(|t| t.last_status.as_str()),
+        Some("RUNNING")
+    );
+    env.registrar
+        .handle_task(&account, &event(&account, "web-1", TaskStatus::Running, 1))
+        .await
+        .unwrap();
+    for asked in [arn.as_str(), id.as_str()] {
+        let now = status_with(&env.registrar, &account, &ask(asked))
+            .await
+            .unwrap();
+        assert_eq!(now.verdict, Verdict::Healthy, "{asked}: {now:?}");
+        assert_eq!(now.records.len(), 2, "{now:?}");
+    }
+    let unknown = status_with(
+        &env.registrar,
+        &account,
+        &ask("ffffffffffffffffffffffffffffffff"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.verdict, Verdict::UnknownSubject, "{unknown:?}");
+    assert!(Asked::parse("arn:aws:ecs:us-east-1:123456789012:service/prod/web").is_err());
+}

@@ -4,7 +4,7 @@
 use super::output::{print, println};
 use super::{render, status, usage_error, AwsArgs, OutputArgs};
 use crate::adapters::aws;
-use crate::ports::{Dns, Instances, Registry};
+use crate::ports::{Dns, Instances, Registry, Tasks};
 use crate::registrar::{Reconciled, Registrar};
 use crate::sim::memory::MemoryAccount;
 use crate::sim::world::World;
@@ -17,7 +17,8 @@ use std::process::ExitCode;
     after_help = "Lists every instance, every registry item and the zones they need; registers running instances
 that were missed, removes what gone or stopped instances still own, re-creates an owned record
 someone deleted, releases one someone changed, and hands a free name to the earliest-launched
-claimant. Output: one line per instance changed, in conflict or in error (the shape of replay),
+claimant. ECS tasks are converged in the same pass (DDNS_TASKS=false: left alone).
+Output: one line per instance or task changed, in conflict or in error (the shape of replay),
 then a line of totals. With --world, text and then the zones as tables; else JSON lines.
 Exit status: 0 when it completed (conflicts included), 1 when an instance or a read failed."
 )]
@@ -48,7 +49,7 @@ pub(crate) async fn run(args: ReconcileArgs) -> ExitCode {
             let registrar = account.registrar(config).with_dry_run(args.dry_run);
             let json = args.output.json_unless_text(false);
             // A rehearsal's output does not depend on the clock.
-            let ok = reconcile(&registrar, "reconcile", json).await;
+            let ok = reconcile(&registrar, &account, "reconcile", json).await;
             if !json {
                 println("");
                 print(&render::zone_tables(&world, &account.world()));
@@ -62,20 +63,23 @@ pub(crate) async fn run(args: ReconcileArgs) -> ExitCode {
                 "records WILL be written"
             });
             let account = aws::connect(&args.aws.options(), &config.table).await;
+            let tasks = account.tasks.clone();
             let registrar = account.registrar(config).with_dry_run(args.dry_run);
             let event_id = format!(
                 "reconcile-{}",
                 crate::model::format_time(&chrono::Utc::now())
             );
             let json = args.output.json_unless_text(true);
-            status(reconcile(&registrar, &event_id, json).await)
+            status(reconcile(&registrar, &tasks, &event_id, json).await)
         }
     }
 }
 
-/// Runs one reconcile and prints it; true when nothing failed.
-pub(crate) async fn reconcile<E, D, R>(
+/// Runs one reconcile (ECS tasks through `tasks`) and prints it; true
+/// when nothing failed.
+pub(crate) async fn reconcile<E, D, R, T>(
     registrar: &Registrar<E, D, R>,
+    tasks: &T,
     event_id: &str,
     json: bool,
 ) -> bool
@@ -83,8 +87,9 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
+    T: Tasks + Sync,
 {
-    match registrar.reconcile(event_id).await {
+    match registrar.reconcile_with(tasks, event_id, None).await {
         Ok(done) => {
             print_reconciled(&done, json);
             done.totals.errors == 0

@@ -5,7 +5,7 @@ use super::{render, status, usage_error, AwsArgs, OutputArgs};
 use crate::adapters::aws;
 use crate::calls::{self, CallLog};
 use crate::event::{self, Event};
-use crate::ports::{Dns, Instances, Registry};
+use crate::ports::{Dns, Instances, Registry, Tasks};
 use crate::registrar::Registrar;
 use crate::sim::memory::MemoryAccount;
 use crate::sim::world::{read_file, World};
@@ -53,7 +53,7 @@ pub(crate) async fn run(args: ReplayArgs) -> ExitCode {
             let account = MemoryAccount::new(world.clone());
             let registrar = account.registrar(config).with_dry_run(args.dry_run);
             let json = args.output.json_unless_text(false);
-            let ok = replay(&registrar, &args, json, &account.calls).await;
+            let ok = replay(&registrar, &account, &args, json, &account.calls).await;
             if !json {
                 println("");
                 print(&render::zone_tables(&world, &account.world()));
@@ -68,10 +68,12 @@ pub(crate) async fn run(args: ReplayArgs) -> ExitCode {
             });
             let account = aws::connect(&args.aws.options(), &config.table).await;
             let calls = account.calls.clone();
+            let tasks = account.tasks.clone();
             let registrar = account.registrar(config).with_dry_run(args.dry_run);
             status(
                 replay(
                     &registrar,
+                    &tasks,
                     &args,
                     args.output.json_unless_text(true),
                     &calls,
@@ -82,10 +84,11 @@ pub(crate) async fn run(args: ReplayArgs) -> ExitCode {
     }
 }
 
-/// Replays every event file through `registrar`, printing as asked; true
-/// when no event ended in error.
-async fn replay<E, D, R>(
+/// Replays every event file through `registrar` (ECS tasks through
+/// `tasks`), printing as asked; true when no event ended in error.
+async fn replay<E, D, R, T>(
     registrar: &Registrar<E, D, R>,
+    tasks: &T,
     args: &ReplayArgs,
     json: bool,
     calls: &CallLog,
@@ -94,6 +97,7 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
+    T: Tasks + Sync,
 {
     let mut all_ok = true;
     for file in &args.events {
@@ -108,13 +112,17 @@ where
             Ok(Event::Scheduled { event_id, .. }) => {
                 // A schedule's event: the full reconcile, printed as the
                 // reconcile command prints it.
-                all_ok &= super::reconcile::reconcile(registrar, &event_id, json).await;
+                all_ok &= super::reconcile::reconcile(registrar, tasks, &event_id, json).await;
                 continue;
             }
             Ok(Event::Ignored { event_id, reason }) => Summary::ignored(&event_id, reason),
             Ok(Event::Instance(change)) => match registrar.handle(&change).await {
                 Ok(s) => s,
                 Err(e) => Summary::failed(Some(&change), &e),
+            },
+            Ok(Event::Task(change)) => match registrar.handle_task(tasks, &change).await {
+                Ok(s) => s,
+                Err(e) => Summary::of_task(&change).with_error(&e),
             },
         };
         summary.source = Some(file.clone());

@@ -58,10 +58,10 @@ pub(crate) async fn run(args: ScenarioArgs) -> ExitCode {
             Ok(Performed::Task(event)) => registrar
                 .handle_task(&account, &event)
                 .await
-                .unwrap_or_else(|e| Summary::failed(None, &e)),
+                .unwrap_or_else(|e| Summary::of_task(&event).with_error(&e)),
             Ok(Performed::Reconcile) => {
                 let event_id = format!("scenario-{:04}", n + 1);
-                all_ok &= super::reconcile::reconcile(&registrar, &event_id, json).await;
+                all_ok &= super::reconcile::reconcile(&registrar, &account, &event_id, json).await;
                 continue;
             }
             Ok(Performed::Quiet(what)) => {

@@ -1,4 +1,4 @@
-//! `ec2-ddns status INSTANCE_ID | HOST_NAME`: one subject as it stands,
+//! `ec2-ddns status INSTANCE_ID | TASK | HOST_NAME`: one subject as it stands,
 //! read-only, against the backends every command uses. The report and its
 //! verdict are decided in `ec2_ddns_core::status`; this file picks the
 //! backend, renders the report and maps the verdict to the exit status.
@@ -14,7 +14,7 @@ use clap::Args;
 use std::fmt::Write;
 use std::process::ExitCode;
 
-/// Why a name may not resolve: one instance or DDNS host as it stands (read-only)
+/// Why a name may not resolve: one instance, ECS task or DDNS host as it stands (read-only)
 #[derive(Debug, Args)]
 #[command(
     after_help = "Shows the subject's registry item; each record the item owns or has pending, and whether
@@ -30,8 +30,8 @@ Exit status: 0 healthy, 1 any other verdict, 2 bad usage or input file, or an AW
 failed (no credentials, access denied). Troubleshooting: docs/troubleshooting.md."
 )]
 pub(crate) struct StatusArgs {
-    /// An instance id (i-...), or the name of a DDNS host (`hosts add`)
-    #[arg(value_name = "INSTANCE_ID|HOST_NAME", value_parser = Asked::parse)]
+    /// An instance id (i-...), an ECS task's ARN or id, or the name of a DDNS host (`hosts add`)
+    #[arg(value_name = "INSTANCE_ID|TASK|HOST_NAME", value_parser = Asked::parse)]
     subject: Asked,
     /// An account in memory, loaded from a world file: nothing leaves this machine
     #[arg(long, value_name = "FILE", conflicts_with_all = ["endpoint_url", "region"])]
@@ -53,14 +53,16 @@ pub(crate) async fn run(args: StatusArgs) -> ExitCode {
                 Ok(w) => w,
                 Err(e) => return usage_error("status", e),
             };
-            let registrar = MemoryAccount::new(world).registrar(config);
-            status::status(&registrar, &args.subject).await
+            let account = MemoryAccount::new(world);
+            let registrar = account.registrar(config);
+            status::status_with(&registrar, &account, &args.subject).await
         }
         None => {
             args.aws.announce("reading only");
             let account = aws::connect(&args.aws.options(), &config.table).await;
+            let tasks = account.tasks.clone();
             let registrar = account.registrar(config);
-            status::status(&registrar, &args.subject).await
+            status::status_with(&registrar, &tasks, &args.subject).await
         }
     };
     let report = match found {
@@ -131,7 +133,9 @@ fn text(s: &Status, backend: &str) -> String {
             let by = item.last_event_id.as_deref().unwrap_or("-");
             match s.kind {
                 SubjectKind::Host => facts.push(format!("last update {when} (request {by})")),
-                SubjectKind::Instance => facts.push(format!("last event {by} at {when}")),
+                SubjectKind::Instance | SubjectKind::Task => {
+                    facts.push(format!("last event {by} at {when}"))
+                }
             }
             if let Some(state) = item.last_state {
                 facts.push(format!("state {state}"));
@@ -209,9 +213,10 @@ fn text(s: &Status, backend: &str) -> String {
     out
 }
 
-/// The subject's first lines: EC2's view and its VPC, or the host.
+/// The subject's first lines: EC2's view and its VPC, ECS's, or the host.
 fn subject_lines(out: &mut String, s: &Status) {
     match (s.kind, &s.instance) {
+        (SubjectKind::Task, _) => task_lines(out, s),
         (SubjectKind::Instance, None) => {
             let _ = writeln!(
                 out,
@@ -353,10 +358,50 @@ fn plan_lines(out: &mut String, s: &Status) {
     }
 }
 
+/// A task's first lines: ECS's view of it (and its VPC's, with the rest).
+fn task_lines(out: &mut String, s: &Status) {
+    let Some(t) = &s.task else {
+        let _ = writeln!(
+            out,
+            "task {}: ECS does not know it in {}",
+            e(&s.subject),
+            e(&s.region)
+        );
+        return;
+    };
+    let mut facts = vec![format!(
+        "{} (desired {})",
+        e(&t.last_status),
+        e(&t.desired_status)
+    )];
+    if let Some(group) = &t.group {
+        facts.push(format!("group {}", e(group)));
+    }
+    if let Some(ip) = t.private_ip {
+        facts.push(format!("private {ip}"));
+    }
+    if let Some(ip) = t.public_ip {
+        facts.push(format!("public {ip}"));
+    }
+    if let Some(vpc) = &t.vpc_id {
+        facts.push(format!("VPC {}", e(vpc)));
+    }
+    let _ = writeln!(out, "task {}: {}", e(&t.task_arn), facts.join(", "));
+    if !t.tags.is_empty() {
+        let tags: Vec<String> = t
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{}={}", e(k), e(v)))
+            .collect();
+        let _ = writeln!(out, "  tags: {}", tags.join(" "));
+    }
+}
+
 /// One fix as an instruction, with the command to paste where there is one.
 fn fix_text(fix: &Fix, kind: SubjectKind, backend: &str) -> String {
     let whose = match kind {
         SubjectKind::Instance => "this instance's",
+        SubjectKind::Task => "this task's",
         SubjectKind::Host => "this host's",
     };
     match fix {

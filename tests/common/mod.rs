@@ -505,3 +505,20 @@ macro_rules! on_memory_and_moto {
         }
     };
 }
+
+/// An SQS batch (buffered mode) whose messages carry `events`, as Lambda's
+/// event source mapping hands it over: message ids `m0`, `m1`, ….
+pub fn sqs_batch(events: &[serde_json::Value]) -> serde_json::Value {
+    serde_json::json!({
+        "Records": events.iter().enumerate().map(|(k, body)| serde_json::json!({
+            "messageId": format!("m{k}"),
+            "receiptHandle": "r",
+            "body": body.to_string(),
+            "attributes": {},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ec2-ddns",
+            "awsRegion": "us-east-1"
+        })).collect::<Vec<_>>()
+    })
+}

@@ -295,6 +295,41 @@ impl Tasks for Ecs {
         Ok(Some(with_extras(facts, &extras)))
     }
 
+    /// DescribeTasks 100 at a time, then DescribeNetworkInterfaces of their
+    /// ENIs 200 at a time. A task ECS answers MISSING is left out, as are
+    /// all when the cluster is gone; any other failure ECS names for one
+    /// of them, or a task it describes that cannot be read, is an error
+    /// (its callers then leave those tasks' records alone).
+    async fn tasks_in(&self, cluster_arn: &str, task_arns: &[String]) -> Result<Vec<TaskFacts>> {
+        let mut found = Vec::new();
+        for chunk in task_arns.chunks(TASKS_PER_DESCRIBE) {
+            let (tasks, failures) = match self.describe(cluster_arn, chunk).await {
+                Ok(answer) => answer,
+                Err(Error::Aws {
+                    code: Some(code), ..
+                }) if code == "ClusterNotFoundException" => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            if let Some((arn, reason)) = failures.into_iter().find(|(_, r)| r != "MISSING") {
+                return Err(Error::Aws {
+                    operation: "ecs:DescribeTasks".into(),
+                    code: Some(reason.clone()),
+                    message: format!("ECS could not describe {arn}: {reason}"),
+                    kind: Failure::Final,
+                });
+            }
+            for task in &tasks {
+                found.push(task_facts(task)?);
+            }
+        }
+        let eni_ids: Vec<String> = found
+            .iter()
+            .filter_map(|t| t.eni.as_ref().map(|e| e.eni_id.clone()))
+            .collect();
+        let extras = self.eni_extras(&eni_ids).await?;
+        Ok(found.into_iter().map(|t| with_extras(t, &extras)).collect())
+    }
+
     /// ListClusters (every page), then per cluster ListTasks (every page,
     /// desired status RUNNING) and DescribeTasks 100 at a time, then
     /// DescribeNetworkInterfaces for all their ENIs, 200 a call. A cluster

@@ -95,6 +95,14 @@ impl<T: Tasks + Sync> Tasks for Cached<T> {
     async fn all_tasks(&self) -> Result<TaskListing> {
         self.inner.all_tasks().await
     }
+
+    async fn tasks_in(&self, cluster_arn: &str, task_arns: &[String]) -> Result<Vec<TaskFacts>> {
+        self.inner.tasks_in(cluster_arn, task_arns).await
+    }
+
+    fn covered(&self) -> bool {
+        self.inner.covered()
+    }
 }
 
 impl<T: Dns + Sync> Dns for Cached<T> {

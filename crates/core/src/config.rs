@@ -32,6 +32,11 @@ pub struct Config {
     /// (`DDNS_TASK_DEFAULT_NAME`, e.g. `{family}-{task-id-8}`); `None`: a
     /// task gets a host name only from its tag.
     pub task_default_name: Option<String>,
+    /// Whether ECS tasks are converged (`DDNS_TASKS`, default true): their
+    /// events handled and the reconcile listing ECS. The template sets it
+    /// from its `EnableTasks` parameter, with the ECS permissions, so that
+    /// a function without them never asks.
+    pub tasks: bool,
     /// Zone names (normalized) or ids the registrar may write to; empty: all.
     pub allowed_zones: Vec<ZoneRef>,
     /// Home domain when neither the ZONE tag nor DHCP gives one.
@@ -226,6 +231,17 @@ pub struct ConfigArgs {
         value_parser = Setting::new(task_template)
     )]
     pub task_default_name: Option<String>,
+    /// Whether ECS tasks get names (their events, and the reconcile listing ECS): true or false
+    #[arg(
+        long,
+        env = "DDNS_TASKS",
+        hide_env_values = true,
+        value_name = "BOOL",
+        default_value_t = true,
+        value_parser = Setting::new(switch),
+        action = clap::ArgAction::Set
+    )]
+    pub tasks: bool,
     /// Zones that may be written: names or ids, comma-separated; unset: every zone
     #[arg(
         long,
@@ -332,6 +348,7 @@ impl From<ConfigArgs> for Config {
             hostname_tag: args.hostname_tag,
             group_tag: args.group_tag,
             task_default_name: args.task_default_name,
+            tasks: args.tasks,
             allowed_zones: args.allowed_zones.unwrap_or_default().0,
             default_zone: args.default_zone,
             on_stop: args.on_stop,
@@ -714,6 +731,8 @@ mod tests {
             !c.wait_insync,
             "a launch hook completes once Route 53 took the changes"
         );
+        assert!(c.tasks, "tasks are covered unless switched off");
+        assert!(!config(&[("DDNS_TASKS", "false")]).unwrap().tasks);
     }
 
     #[test]
@@ -904,7 +923,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 14);
+        assert_eq!(variables().len(), 15);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

@@ -468,8 +468,36 @@ pub fn is_task_arn(arn: &str) -> bool {
         && !arn.chars().any(char::is_control)
 }
 
+/// The ARN of the cluster of the task `task_arn` names, from the ARN
+/// itself (`…:task/CLUSTER/ID` → `…:cluster/CLUSTER`): a task's registry
+/// key carries its cluster so. `None` for a task ARN of the old form
+/// (`…:task/ID`), which does not name it.
+pub fn cluster_arn_of_task(task_arn: &str) -> Option<String> {
+    let (head, resource) = task_arn.rsplit_once(":task/")?;
+    let (cluster, _id) = resource.split_once('/')?;
+    (!cluster.is_empty() && is_task_arn(task_arn)).then(|| format!("{head}:cluster/{cluster}"))
+}
+
 #[cfg(test)]
 mod tests {
+
+    /// The cluster is read from a task's ARN; the old form names none.
+    #[test]
+    fn a_tasks_cluster_is_read_from_its_arn() {
+        use super::cluster_arn_of_task;
+        assert_eq!(
+            cluster_arn_of_task(
+                "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef"
+            )
+            .as_deref(),
+            Some("arn:aws:ecs:eu-west-1:123456789012:cluster/prod")
+        );
+        assert_eq!(
+            cluster_arn_of_task("arn:aws:ecs:eu-west-1:123456789012:task/0123456789abcdef"),
+            None
+        );
+        assert_eq!(cluster_arn_of_task("i-0123456789abcdef0"), None);
+    }
 
     /// A task's key is `task#` and its ARN, and reads back as the same
     /// key; text that only looks like one stays an instance's key (which

@@ -70,6 +70,109 @@ pub trait Tasks {
     /// Every task of every cluster of the region, all pages (ListClusters,
     /// ListTasks, DescribeTasks 100 at a time): the reconcile.
     fn all_tasks(&self) -> impl Future<Output = Result<TaskListing>> + Send;
+    /// The tasks among `task_arns` (all of the cluster `cluster_arn`) that
+    /// ECS knows, as they are now: a batch of task events, and the
+    /// reconcile's items of tasks it did not list. The real client makes
+    /// one DescribeTasks per 100 and one DescribeNetworkInterfaces per 200
+    /// of their ENIs. A task ECS does not know (or whose cluster is gone)
+    /// is left out, never an error.
+    fn tasks_in(
+        &self,
+        cluster_arn: &str,
+        task_arns: &[String],
+    ) -> impl Future<Output = Result<Vec<TaskFacts>>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let mut found = Vec::new();
+            for arn in task_arns {
+                found.extend(self.task(cluster_arn, arn).await?);
+            }
+            Ok(found)
+        }
+    }
+    /// Whether this port reaches ECS at all. [`NoTasks`] does not: a
+    /// caller without an ECS client ignores task events (with a note), and
+    /// its reconcile leaves the items of tasks alone rather than taking
+    /// them for tasks that are gone.
+    fn covered(&self) -> bool {
+        true
+    }
+}
+
+/// No ECS client: tasks are not covered ([`Tasks::covered`]). Asked
+/// anyway, it says so rather than answering "no such task", which would
+/// delete the task's records.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTasks;
+
+impl Tasks for NoTasks {
+    async fn task(&self, _cluster_arn: &str, task_arn: &str) -> Result<Option<TaskFacts>> {
+        Err(not_covered(&format!("ECS task {task_arn}")))
+    }
+
+    async fn all_tasks(&self) -> Result<TaskListing> {
+        Err(not_covered("ECS tasks"))
+    }
+
+    fn covered(&self) -> bool {
+        false
+    }
+}
+
+fn not_covered(what: &str) -> crate::error::Error {
+    crate::error::Error::Config {
+        variable: "DDNS_TASKS".into(),
+        message: format!(
+            "{what}: this caller has no ECS client, so tasks are not covered; run it where tasks are (the Lambda function, or the CLI against an account or a world)"
+        ),
+    }
+}
+
+/// The ports an invocation may need beside the registrar's own: Auto
+/// Scaling's lifecycle hooks and ECS's tasks. The Lambda function lends
+/// both to every invocation.
+#[derive(Debug, Clone, Default)]
+pub struct HooksAndTasks<H, T> {
+    pub hooks: H,
+    pub tasks: T,
+}
+
+impl<H: LifecycleHooks + Sync, T: Sync> LifecycleHooks for HooksAndTasks<H, T> {
+    fn complete(
+        &self,
+        action: &LifecycleAction,
+        result: HookResult,
+    ) -> impl Future<Output = Result<Completion>> + Send {
+        self.hooks.complete(action, result)
+    }
+}
+
+impl<H: Sync, T: Tasks + Sync> Tasks for HooksAndTasks<H, T> {
+    fn task(
+        &self,
+        cluster_arn: &str,
+        task_arn: &str,
+    ) -> impl Future<Output = Result<Option<TaskFacts>>> + Send {
+        self.tasks.task(cluster_arn, task_arn)
+    }
+
+    fn all_tasks(&self) -> impl Future<Output = Result<TaskListing>> + Send {
+        self.tasks.all_tasks()
+    }
+
+    fn tasks_in(
+        &self,
+        cluster_arn: &str,
+        task_arns: &[String],
+    ) -> impl Future<Output = Result<Vec<TaskFacts>>> + Send {
+        self.tasks.tasks_in(cluster_arn, task_arns)
+    }
+
+    fn covered(&self) -> bool {
+        self.tasks.covered()
+    }
 }
 
 /// Route 53: zones, the records at given names, and atomic change batches.

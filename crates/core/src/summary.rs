@@ -133,6 +133,17 @@ impl Summary {
         }
     }
 
+    /// A summary of an ECS task's `event` with nothing in it yet: its
+    /// subject is the task's registry key (`task#ARN`), so that it is
+    /// never read as an instance's.
+    pub fn of_task(event: &crate::event::TaskEvent) -> Summary {
+        Summary {
+            event_id: event.event_id.clone(),
+            instance_id: crate::model::RegistryKey::task(&event.task_arn).to_string(),
+            ..Summary::empty()
+        }
+    }
+
     /// A summary of what a reconcile (event `event_id`) did to one instance.
     pub fn reconciled(event_id: &str, instance_id: &str) -> Summary {
         Summary {
@@ -178,7 +189,7 @@ impl Summary {
     }
 
     /// The outcome `error`, why, and whether a retry may help.
-    fn with_error(mut self, error: &crate::Error) -> Summary {
+    pub fn with_error(mut self, error: &crate::Error) -> Summary {
         self.outcome = Outcome::Error;
         self.error = Some(error.to_string());
         self.retryable = Some(error.is_retryable());

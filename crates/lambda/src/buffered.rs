@@ -8,17 +8,19 @@
 //! event, or a permanent error) is logged and not redelivered, as a bad
 //! event is in direct mode.
 //!
-//! The instances are converged together (`Registrar::handle_many`): one
-//! DescribeInstances per 200 of them, registry items read and written 100
-//! at a time, and every record change of the batch merged per zone into as
-//! few Route 53 calls as its limits allow.
+//! The instances and ECS tasks are converged together
+//! (`Registrar::handle_batch`): one DescribeInstances per 200 instances,
+//! one DescribeTasks per cluster and 100 tasks, registry items read and
+//! written 100 at a time, and every record change of the batch merged per
+//! zone into as few Route 53 calls as its limits allow (a service scaling
+//! from 0 to 100 tasks: one change call per zone).
 
 use crate::tally::{Kind, Tally};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsMessage};
 use ec2_ddns_core::error::Error;
-use ec2_ddns_core::event::{self, Event, InstanceEvent};
+use ec2_ddns_core::event::{self, Event, InstanceEvent, TaskEvent};
 use ec2_ddns_core::model::InstanceState;
-use ec2_ddns_core::ports::{Dns, Instances, Registry};
+use ec2_ddns_core::ports::{Dns, Instances, Registry, Tasks};
 use ec2_ddns_core::registrar::Registrar;
 use ec2_ddns_core::summary::Outcome;
 use serde::Deserialize;
@@ -100,13 +102,59 @@ fn representative<'a>(events: &[&'a InstanceEvent]) -> &'a InstanceEvent {
         .expect("a group has at least one event")
 }
 
+/// The event that speaks for a task's events in a batch: one that says it
+/// stops (a task never runs again), else the latest by time, the later in
+/// the batch on a tie.
+fn task_representative<'a>(events: &[&'a TaskEvent]) -> &'a TaskEvent {
+    events
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, e)| (e.is_final(), e.time, *i))
+        .map(|(_, e)| *e)
+        .expect("a group has at least one event")
+}
+
+/// What became of one subject's events in a batch: logged, counted, and
+/// their messages named for redelivery when the failure is retryable.
+fn answer_group<'m>(
+    summary: &ec2_ddns_core::summary::Summary,
+    group: impl Iterator<Item = (&'m str, Kind)> + Clone,
+    tally: &mut Tally,
+    failed: &mut Vec<&'m str>,
+) {
+    let subject = &summary.instance_id;
+    for w in &summary.warnings {
+        warn!(instance = %subject, "{w}");
+    }
+    crate::summarized(tally, summary);
+    // Each message by the kind of event it carries, as if it had come
+    // alone: the alarms and the dashboard read the same kinds in both
+    // modes.
+    for (_, kind) in group.clone() {
+        tally.event(kind, summary.outcome);
+    }
+    match (summary.outcome, summary.retryable) {
+        (Outcome::Error, Some(true)) => {
+            warn!(instance = %subject, error = summary.error.as_deref().unwrap_or_default(), "batch: retryable failure; its messages are delivered again");
+            failed.extend(group.map(|(id, _)| id));
+        }
+        (Outcome::Error, _) => {
+            error!(instance = %subject, error = summary.error.as_deref().unwrap_or_default(), "batch: failed; not retried");
+        }
+        (outcome, _) => {
+            info!(instance = %subject, events = group.count(), outcome = outcome.as_str(), changes = summary.changes.len(), "batch: converged");
+        }
+    }
+}
+
 /// Handles a batch; the answer is an [`SqsBatchResponse`] as JSON,
 /// `{"batchItemFailures": [{"itemIdentifier": …}]}`, naming only the
 /// messages of retryable failures. Each message is one event in `tally`
 /// (kind `sqs`), with the outcome of the work that answered it: its
 /// instance's, the reconcile's, or its own when it was not an event.
-pub async fn handle_batch<E, D, R>(
+pub async fn handle_batch<E, D, R, T>(
     registrar: &Registrar<E, D, R>,
+    tasks: &T,
     payload: &Value,
     deadline: Option<Instant>,
     tally: &mut Tally,
@@ -115,14 +163,20 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
+    T: Tasks + Sync,
 {
     let messages = messages(payload);
     let mut by_instance: BTreeMap<&str, Vec<(&str, &InstanceEvent)>> = BTreeMap::new();
+    let mut by_task: BTreeMap<&str, Vec<(&str, &TaskEvent)>> = BTreeMap::new();
     let mut scheduled: Vec<(&str, &str)> = Vec::new();
     for m in &messages {
         match &m.event {
             Ok(Event::Instance(change)) => by_instance
                 .entry(change.instance_id.as_str())
+                .or_default()
+                .push((m.id.as_str(), change)),
+            Ok(Event::Task(change)) => by_task
+                .entry(change.task_arn.as_str())
                 .or_default()
                 .push((m.id.as_str(), change)),
             Ok(Event::Scheduled { event_id, .. }) => scheduled.push((m.id.as_str(), event_id)),
@@ -145,34 +199,29 @@ where
             representative(&events)
         })
         .collect();
-    let summaries = registrar.handle_many(&speakers, deadline).await;
+    let task_groups: Vec<&Vec<(&str, &TaskEvent)>> = by_task.values().collect();
+    let task_speakers: Vec<&TaskEvent> = task_groups
+        .iter()
+        .map(|group| {
+            let events: Vec<&TaskEvent> = group.iter().map(|(_, e)| *e).collect();
+            task_representative(&events)
+        })
+        .collect();
+    let (summaries, task_summaries) = registrar
+        .handle_batch(&speakers, tasks, &task_speakers, deadline)
+        .await;
     for (group, summary) in groups.iter().zip(&summaries) {
-        let instance_id = &summary.instance_id;
-        for w in &summary.warnings {
-            warn!(instance = %instance_id, "{w}");
-        }
-        crate::summarized(tally, summary);
-        // Each message by the kind of event it carries, as if it had come
-        // alone: the alarms and the dashboard read the same kinds in both
-        // modes.
-        for (_, event) in group.iter() {
-            tally.event(Kind::of(event), summary.outcome);
-        }
-        match (summary.outcome, summary.retryable) {
-            (Outcome::Error, Some(true)) => {
-                warn!(instance = %instance_id, error = summary.error.as_deref().unwrap_or_default(), "batch: retryable failure; its messages are delivered again");
-                failed.extend(group.iter().map(|(id, _)| *id));
-            }
-            (Outcome::Error, _) => {
-                error!(instance = %instance_id, error = summary.error.as_deref().unwrap_or_default(), "batch: instance failed; not retried");
-            }
-            (outcome, _) => {
-                info!(instance = %instance_id, events = group.len(), outcome = outcome.as_str(), changes = summary.changes.len(), "batch: instance converged");
-            }
-        }
+        let kinds = group.iter().map(|(id, event)| (*id, Kind::of(event)));
+        answer_group(summary, kinds, tally, &mut failed);
+    }
+    for (group, summary) in task_groups.iter().zip(&task_summaries) {
+        let kinds = group.iter().map(|(id, _)| (*id, Kind::Task));
+        answer_group(summary, kinds, tally, &mut failed);
     }
     if let Some((_, event_id)) = scheduled.last() {
-        let outcome = match crate::reconcile_counted(registrar, event_id, deadline, tally).await {
+        let outcome = match crate::reconcile_counted(registrar, tasks, event_id, deadline, tally)
+            .await
+        {
             Ok(done) => {
                 info!(totals = %serde_json::to_string(&done.totals).unwrap_or_default(), "batch: reconcile done");
                 crate::reconcile_outcome(&done)
@@ -265,7 +314,7 @@ mod tests {
         ]);
         assert!(is_sqs_batch(&batch));
         account.calls.take();
-        let answer = handle_batch(&registrar, &batch, None, &mut Tally::default()).await;
+        let answer = handle_batch(&registrar, &account, &batch, None, &mut Tally::default()).await;
         assert_eq!(failures(&answer), Vec::<String>::new(), "{answer}");
         let calls = account.calls.take();
         assert_eq!(
@@ -288,7 +337,7 @@ mod tests {
             ),
             ("t2", "{}".to_string()),
         ]);
-        let answer = handle_batch(&registrar, &batch, None, &mut Tally::default()).await;
+        let answer = handle_batch(&registrar, &account, &batch, None, &mut Tally::default()).await;
         assert_eq!(failures(&answer), ["t1"], "{answer}");
         assert_eq!(
             answer,
@@ -318,7 +367,7 @@ mod tests {
         ]);
         // Damaged: attributes must be a map of strings.
         batch["Records"][0]["attributes"] = json!(7);
-        let answer = handle_batch(&registrar, &batch, None, &mut Tally::default()).await;
+        let answer = handle_batch(&registrar, &account, &batch, None, &mut Tally::default()).await;
         assert_eq!(answer, json!({"batchItemFailures": []}), "not redelivered");
         assert_eq!(messages(&batch)[0].id, "d1", "named by its messageId still");
         assert!(messages(&batch)[0].event.is_err());
@@ -327,6 +376,7 @@ mod tests {
         // No Records at all, or a record without messageId or body.
         let answer = handle_batch(
             &registrar,
+            &account,
             &json!({"Records": [{}]}),
             None,
             &mut Tally::default(),

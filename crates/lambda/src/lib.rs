@@ -17,9 +17,11 @@ mod telemetry_tests;
 use ec2_ddns_core::ddns;
 use ec2_ddns_core::ddns::endpoint::{Answer, Served};
 use ec2_ddns_core::error::Error;
-use ec2_ddns_core::event::{self, Event, InstanceEvent};
+use ec2_ddns_core::event::{self, Event, TaskEvent};
 use ec2_ddns_core::lifecycle::{self, HookOutcome, NoHooks};
-use ec2_ddns_core::ports::{Dns, Guards, Instances, LifecycleHooks, Registry};
+use ec2_ddns_core::ports::{
+    Dns, Guards, HooksAndTasks, Instances, LifecycleHooks, NoTasks, Registry, Tasks,
+};
 use ec2_ddns_core::registrar::{Reconciled, Registrar};
 use ec2_ddns_core::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -78,8 +80,9 @@ where
 }
 
 /// [`handle_until`], counting into `tally` what the invocation did. A
-/// lifecycle action is converged, and its hook left to its timeout (no
-/// Auto Scaling client here: [`handle_hooked`] has one).
+/// lifecycle action is converged, and its hook left to its timeout, and a
+/// task event is answered "not covered" (no Auto Scaling or ECS client
+/// here: [`handle_hooked`] has them).
 pub async fn handle_counted<E, D, R>(
     registrar: &Registrar<E, D, R>,
     payload: Value,
@@ -91,11 +94,20 @@ where
     D: Dns + Sync,
     R: Registry + Guards + Sync,
 {
-    handle_hooked(registrar, &NoHooks, payload, deadline, tally).await
+    handle_hooked(registrar, &no_ports(), payload, deadline, tally).await
 }
 
-/// [`handle_counted`], completing the lifecycle actions of Auto Scaling
-/// events through `hooks` once their instance is converged
+/// No Auto Scaling client and no ECS client.
+fn no_ports() -> HooksAndTasks<NoHooks, NoTasks> {
+    HooksAndTasks {
+        hooks: NoHooks,
+        tasks: NoTasks,
+    }
+}
+
+/// [`handle_counted`], converging ECS tasks through `ports` (their events,
+/// and the reconcile's listing) and completing the lifecycle actions of
+/// Auto Scaling events through `ports` once their instance is converged
 /// (`ec2_ddns_core::lifecycle`): a failure a retry may fix fails the
 /// invocation, so Lambda delivers the event again, and the hook's
 /// heartbeat timeout bounds the wait. Under `DDNS_WAIT_INSYNC=true` a
@@ -112,7 +124,7 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Guards + Sync,
-    H: LifecycleHooks + Sync,
+    H: LifecycleHooks + Tasks + Sync,
 {
     ec2_ddns_core::registrar::within(
         deadline,
@@ -132,18 +144,21 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Guards + Sync,
-    H: LifecycleHooks + Sync,
+    H: LifecycleHooks + Tasks + Sync,
 {
     if ddns::request::is_function_url(&payload) {
         return Ok(ddns_request(registrar, payload, tally).await);
     }
     if crate::buffered::is_sqs_batch(&payload) {
-        return Ok(crate::buffered::handle_batch(registrar, &payload, deadline, tally).await);
+        return Ok(
+            crate::buffered::handle_batch(registrar, hooks, &payload, deadline, tally).await,
+        );
     }
     let change = match event::parse(payload) {
         Ok(Event::Instance(change)) => change,
+        Ok(Event::Task(task)) => return task_event(registrar, hooks, &task, tally).await,
         Ok(Event::Scheduled { event_id, .. }) => {
-            return reconcile(registrar, &event_id, deadline, tally).await
+            return reconcile(registrar, hooks, &event_id, deadline, tally).await
         }
         Ok(Event::Ignored { event_id, reason }) => {
             info!(event = %event_id, "{reason}");
@@ -172,35 +187,54 @@ where
         }
         None => registrar.handle(&change).await,
     };
-    answered(&change, kind, converged, tally)
+    answered(&Summary::of(&change), kind, converged, tally)
 }
 
-/// The invocation's answer for one instance event: its summary, or a
+/// An ECS task state change, converged through `tasks`.
+async fn task_event<E, D, R, T>(
+    registrar: &Registrar<E, D, R>,
+    tasks: &T,
+    event: &TaskEvent,
+    tally: &mut Tally,
+) -> Result<Value, Error>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+    T: Tasks + Sync,
+{
+    let converged = registrar.handle_task(tasks, event).await;
+    answered(&Summary::of_task(event), Kind::Task, converged, tally)
+}
+
+/// The invocation's answer for one event about one subject (an instance, a
+/// task), whose summary before any work is `before`: its summary, or a
 /// retryable failure that fails the invocation.
 fn answered(
-    change: &InstanceEvent,
+    before: &Summary,
     kind: Kind,
     converged: Result<Summary, Error>,
     tally: &mut Tally,
 ) -> Result<Value, Error> {
+    let subject = before.instance_id.as_str();
     match converged {
         Ok(summary) => {
             for w in &summary.warnings {
-                warn!(instance = %change.instance_id, "{w}");
+                warn!(instance = %subject, "{w}");
             }
             summarized(tally, &summary);
             tally.event(kind, summary.outcome);
             Ok(to_json(&summary))
         }
         Err(e) if e.is_retryable() => {
-            warn!(error = %e, instance = %change.instance_id, "retryable failure; the invocation fails so the event is delivered again");
+            warn!(error = %e, instance = %subject, "retryable failure; the invocation fails so the event is delivered again");
             tally.failure(&e);
             tally.event(kind, Outcome::Error);
             Err(e)
         }
         Err(e) => {
-            error!(error = %e, instance = %change.instance_id, "event failed; not retried");
-            let summary = Summary::failed(Some(change), &e);
+            error!(error = %e, instance = %subject, "event failed; not retried");
+            let summary = before.clone().with_error(&e);
             summarized(tally, &summary);
             tally.event(kind, summary.outcome);
             Ok(to_json(&summary))
@@ -261,8 +295,9 @@ where
 /// The full reconcile. Each instance reported is logged as one line; the
 /// answer holds the totals. A listing that fails retryably fails the
 /// invocation; an instance that fails is counted and left to the next run.
-async fn reconcile<E, D, R>(
+async fn reconcile<E, D, R, T>(
     registrar: &Registrar<E, D, R>,
+    tasks: &T,
     event_id: &str,
     deadline: Option<Instant>,
     tally: &mut Tally,
@@ -271,8 +306,9 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
+    T: Tasks + Sync,
 {
-    match reconcile_counted(registrar, event_id, deadline, tally).await {
+    match reconcile_counted(registrar, tasks, event_id, deadline, tally).await {
         Ok(done) => {
             for w in &done.warnings {
                 warn!("{w}");
@@ -300,8 +336,9 @@ where
 /// Runs the reconcile and counts what it did: each instance's summary, the
 /// records it repaired, its calls. The reconcile reports its own calls and
 /// starts by clearing the log, so the calls made before it are taken first.
-pub(crate) async fn reconcile_counted<E, D, R>(
+pub(crate) async fn reconcile_counted<E, D, R, T>(
     registrar: &Registrar<E, D, R>,
+    tasks: &T,
     event_id: &str,
     deadline: Option<Instant>,
     tally: &mut Tally,
@@ -310,11 +347,12 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
+    T: Tasks + Sync,
 {
     if let Some(calls) = &registrar.calls {
         tally.calls(calls.take());
     }
-    let done = registrar.reconcile_until(event_id, deadline).await;
+    let done = registrar.reconcile_with(tasks, event_id, deadline).await;
     match &done {
         Ok(done) => {
             for summary in &done.summaries {
@@ -372,10 +410,11 @@ impl Function {
         D: Dns + Sync,
         R: Registry + Guards + Sync,
     {
-        self.invoke_hooked(registrar, &NoHooks, event).await
+        self.invoke_hooked(registrar, &no_ports(), event).await
     }
 
-    /// [`Function::invoke`], completing lifecycle actions through `hooks`.
+    /// [`Function::invoke`], completing lifecycle actions and converging
+    /// tasks through `hooks` (`HooksAndTasks`).
     pub async fn invoke_hooked<E, D, R, H>(
         &self,
         registrar: &Registrar<E, D, R>,
@@ -386,7 +425,7 @@ impl Function {
         E: Instances + Sync,
         D: Dns + Sync,
         R: Registry + Guards + Sync,
-        H: LifecycleHooks + Sync,
+        H: LifecycleHooks + Tasks + Sync,
     {
         let cold_start = self.invocations.fetch_add(1, Ordering::Relaxed) == 0;
         let span = logs::invocation_span(&event.context, cold_start);
@@ -406,7 +445,7 @@ impl Function {
         E: Instances + Sync,
         D: Dns + Sync,
         R: Registry + Guards + Sync,
-        H: LifecycleHooks + Sync,
+        H: LifecycleHooks + Tasks + Sync,
     {
         let deadline = send_deadline(event.context.deadline, SystemTime::now());
         let mut tally = Tally {
@@ -441,7 +480,7 @@ impl Function {
 
 /// Serves invocations until the runtime stops, with one registrar (and so
 /// one set of clients) for all of them, and `hooks` to complete Auto
-/// Scaling's lifecycle actions.
+/// Scaling's lifecycle actions and converge ECS tasks.
 pub async fn run<E, D, R, H>(
     registrar: Registrar<E, D, R>,
     hooks: H,
@@ -450,7 +489,7 @@ where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Guards + Sync,
-    H: LifecycleHooks + Sync,
+    H: LifecycleHooks + Tasks + Sync,
 {
     let function = Function::from_env();
     let (registrar, hooks, function) = (&registrar, &hooks, &function);

@@ -25,6 +25,8 @@ pub enum Kind {
     TagChange,
     /// An Auto Scaling lifecycle action (launch or terminate).
     Lifecycle,
+    /// An ECS task state change.
+    Task,
     /// The schedule's event: the full reconcile.
     Scheduled,
     /// A request to the DDNS endpoint.
@@ -40,6 +42,7 @@ impl Kind {
             Kind::StateChange => "state-change",
             Kind::TagChange => "tag-change",
             Kind::Lifecycle => "lifecycle",
+            Kind::Task => "task",
             Kind::Scheduled => "scheduled",
             Kind::Ddns => "ddns",
             Kind::Other => "other",

@@ -99,6 +99,15 @@ impl<T: Tasks + Sync, G: Gate + Sync> Tasks for Gated<T, G> {
         let pass = self.gate.before("ecs:ListTasks").await?;
         pass.answer(self.inner.all_tasks().await)
     }
+
+    async fn tasks_in(&self, cluster_arn: &str, task_arns: &[String]) -> Result<Vec<TaskFacts>> {
+        let pass = self.gate.before("ecs:DescribeTasks").await?;
+        pass.answer(self.inner.tasks_in(cluster_arn, task_arns).await)
+    }
+
+    fn covered(&self) -> bool {
+        self.inner.covered()
+    }
 }
 
 impl<T: Dns + Sync, G: Gate + Sync> Dns for Gated<T, G> {

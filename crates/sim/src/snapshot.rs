@@ -2,13 +2,17 @@
 //! emulator), so a user can rehearse events on a copy of their own account
 //! with `replay --world`. Every call here is a read (Describe*, List*, Get*,
 //! Scan), through the SDK's paginators; nothing in the account changes.
+//! ECS clusters and the tasks ECS means to run are read too (a task's ARN
+//! is made from the world's account, taken from the clusters' ARNs).
 
-use crate::world::{World, WorldInstance, WorldSubnet, WorldVpc, WorldZone};
+use crate::world::{
+    World, WorldCluster, WorldInstance, WorldSubnet, WorldTask, WorldVpc, WorldZone,
+};
 use ec2_ddns_aws::{aws_error, ec2, AwsAccount};
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::error::Result;
 use ec2_ddns_core::model::{ForeignItem, OwnedRecord, RegistryItem, ZoneId};
-use ec2_ddns_core::ports::Registry;
+use ec2_ddns_core::ports::{Registry, Tasks};
 use std::collections::BTreeSet;
 
 /// A world read from an account, and what could not be carried into it.
@@ -30,22 +34,95 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
     let zones = zones(account, &vpc_ids, &mut warnings).await?;
     let zone_ids: BTreeSet<ZoneId> = zones.iter().map(|z| z.info().id).collect();
     let (registry, foreign_registry) = registry(account, table, &zone_ids, &mut warnings).await?;
+    let ecs = tasks(account, &mut warnings).await;
     Ok(Snapshot {
         world: World {
             region: account.region.clone(),
-            account: None,
+            account: ecs.account,
             vpcs,
             subnets,
             zones,
             instances,
-            // ECS is not read into snapshots yet.
-            clusters: Vec::new(),
-            tasks: Vec::new(),
+            clusters: ecs.clusters,
+            tasks: ecs.tasks,
             registry,
             foreign_registry,
         },
         warnings,
     })
+}
+
+/// What a snapshot holds of ECS.
+#[derive(Default)]
+struct EcsPart {
+    /// The account in the clusters' ARNs: the world makes its task ARNs
+    /// with it, so the registry's `task#ARN` items match its tasks.
+    account: Option<String>,
+    clusters: Vec<WorldCluster>,
+    tasks: Vec<WorldTask>,
+}
+
+/// Every cluster (ListClusters) and every task ECS means to run
+/// (`Tasks::all_tasks`: its ENI's public address included). ECS that
+/// cannot be read (no permission, say) is a warning, not a failure: the
+/// snapshot then has no clusters, and its registry's items of tasks have no
+/// task (a rehearsed reconcile would delete their records, and the warning
+/// says so).
+async fn tasks(a: &AwsAccount, warnings: &mut Vec<String>) -> EcsPart {
+    let mut arns = Vec::new();
+    let mut pages = a.tasks.client.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => arns.extend(page.cluster_arns().iter().cloned()),
+            Err(e) => {
+                warnings.push(format!(
+                    "ECS left out ({}): the world has no clusters or tasks, so a rehearsed reconcile would take the registry's tasks for gone",
+                    aws_error("ecs:ListClusters", e)
+                ));
+                return EcsPart::default();
+            }
+        }
+    }
+    let listing = match a.tasks.all_tasks().await {
+        Ok(listing) => listing,
+        Err(e) => {
+            warnings.push(format!("ECS tasks left out: {e}"));
+            return EcsPart::default();
+        }
+    };
+    for why in &listing.unreadable {
+        warnings.push(format!("ECS task left out: {why}"));
+    }
+    let account = arns
+        .first()
+        .and_then(|arn| arn.split(':').nth(4))
+        .map(str::to_string);
+    let mut clusters: Vec<WorldCluster> = arns
+        .iter()
+        .filter_map(|arn| arn.rsplit_once(":cluster/").map(|(_, name)| name))
+        .map(|name| WorldCluster {
+            name: name.to_string(),
+        })
+        .collect();
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut tasks = Vec::new();
+    for facts in &listing.tasks {
+        match WorldTask::from_facts(facts) {
+            Some(task) => tasks.push(task),
+            None => warnings.push(format!(
+                "task {} ({}, launch type {}) left out: a world file cannot hold it",
+                facts.task_arn,
+                facts.last_status,
+                facts.launch_type.as_deref().unwrap_or("-")
+            )),
+        }
+    }
+    tasks.sort_by(|a, b| (&a.cluster, &a.id).cmp(&(&b.cluster, &b.id)));
+    EcsPart {
+        account,
+        clusters,
+        tasks,
+    }
 }
 
 async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc>> {
@@ -252,9 +329,9 @@ async fn registry(
                 ));
                 continue;
             }
-            if !ec2_ddns_core::event::is_instance_id(&id) {
+            if !ec2_ddns_core::event::is_instance_id(&id) && item.key.task_arn().is_none() {
                 warnings.push(format!(
-                    "registry item '{}' left out: not an instance id",
+                    "registry item '{}' left out: neither an instance id nor task# and a task's ARN",
                     ec2_ddns_core::names::clip(&id)
                 ));
                 continue;

@@ -1,11 +1,12 @@
 //! Parses and classifies incoming events. Pure: no AWS call is made for an
 //! event that ends here, and every refusal names the field at fault.
 //!
-//! Four kinds of EventBridge event reach the registrar, and each is only a
+//! Five kinds of EventBridge event reach the registrar, and each is only a
 //! hint (`docs/convergence.md`): an EC2 state change, a tag change and an
 //! Auto Scaling lifecycle action all mean "converge this instance now"
 //! (a lifecycle action also waits for its hook to be completed,
-//! `crate::lifecycle`); a scheduled event means "converge every instance"
+//! `crate::lifecycle`); an ECS task state change means "converge this
+//! task now" (`task`); a scheduled event means "converge everything"
 //! (the full reconcile).
 
 pub mod task;
@@ -228,6 +229,8 @@ impl InstanceEvent {
 pub enum Event {
     /// Converge one instance.
     Instance(InstanceEvent),
+    /// Converge one ECS task (`registrar::tasks`).
+    Task(TaskEvent),
     /// Converge every instance: the full reconcile.
     Scheduled {
         event_id: String,
@@ -365,6 +368,10 @@ pub fn parse_instance(value: Value) -> Result<InstanceEvent> {
         Event::Scheduled { .. } => Err(Error::BadEvent(
             "a scheduled event is not about one instance".into(),
         )),
+        Event::Task(e) => Err(Error::BadEvent(format!(
+            "an ECS task state change ({}) is not about an instance",
+            clip(&e.task_arn)
+        ))),
         Event::Ignored { reason, .. } => Err(Error::BadEvent(reason)),
     }
 }
@@ -405,9 +412,8 @@ fn envelope_of(value: Value) -> Result<EventBridgeEvent<Value>> {
 }
 
 /// Parses an EventBridge event: an EC2 state change, a tag change, a
-/// lifecycle action or a schedule; anything else is a `BadEvent` that
-/// names the field at fault. (ECS task state changes are read by
-/// [`task::parse_task_event`] until the engine converges tasks.)
+/// lifecycle action, an ECS task state change or a schedule; anything
+/// else is a `BadEvent` that names the field at fault.
 pub fn parse(mut value: Value) -> Result<Event> {
     let time = take_time(&mut value)?;
     let event = envelope_of(value)?;
@@ -419,8 +425,11 @@ pub fn parse(mut value: Value) -> Result<Event> {
         ("aws.autoscaling", LAUNCH_ACTION_DETAIL_TYPE | TERMINATE_ACTION_DETAIL_TYPE) => {
             lifecycle_action(event, time).map(Event::Instance)
         }
+        ("aws.ecs", TASK_STATE_CHANGE_DETAIL_TYPE) => {
+            task::task_state_change(event, time).map(Event::Task)
+        }
         (source, detail_type) => Err(Error::BadEvent(format!(
-            "unsupported event: source '{}', detail-type '{}'; expected an EC2 state change (aws.ec2, '{STATE_CHANGE_DETAIL_TYPE}'), a tag change (aws.tag, '{TAG_CHANGE_DETAIL_TYPE}'), a lifecycle action (aws.autoscaling, '{LAUNCH_ACTION_DETAIL_TYPE}' or '{TERMINATE_ACTION_DETAIL_TYPE}') or a schedule (aws.events, '{SCHEDULED_DETAIL_TYPE}')",
+            "unsupported event: source '{}', detail-type '{}'; expected an EC2 state change (aws.ec2, '{STATE_CHANGE_DETAIL_TYPE}'), a tag change (aws.tag, '{TAG_CHANGE_DETAIL_TYPE}'), a lifecycle action (aws.autoscaling, '{LAUNCH_ACTION_DETAIL_TYPE}' or '{TERMINATE_ACTION_DETAIL_TYPE}'), an ECS task state change (aws.ecs, '{TASK_STATE_CHANGE_DETAIL_TYPE}') or a schedule (aws.events, '{SCHEDULED_DETAIL_TYPE}')",
             clip(source),
             clip(detail_type)
         ))),

@@ -69,7 +69,7 @@ pub fn parse_task_event(mut value: Value) -> Result<TaskEvent> {
 }
 
 /// Reads an ECS task state change.
-fn task_state_change(
+pub(super) fn task_state_change(
     event: EventBridgeEvent<Value>,
     time: Option<DateTime<Utc>>,
 ) -> Result<TaskEvent> {

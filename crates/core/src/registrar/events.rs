@@ -19,10 +19,10 @@ use super::subject::{Subject, Wants};
 use super::together::Converged;
 use super::{not_ready, Registrar, DESCRIBE_ATTEMPTS};
 use crate::error::{Error, Result};
-use crate::event::InstanceEvent;
+use crate::event::{InstanceEvent, TaskEvent};
 use crate::model::{InstanceFacts, InstanceState, RegistryItem, RegistryKey};
 use crate::plan::{self, Intent};
-use crate::ports::{Dns, Instances, Registry};
+use crate::ports::{Dns, Instances, Registry, Tasks};
 use crate::summary::Summary;
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,7 +35,9 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// failures; conflicts and rejections are part of a successful
     /// summary.
     pub async fn handle(&self, event: &InstanceEvent) -> Result<Summary> {
-        let converged = self.converge_events(&[event], None).await;
+        let (converged, _) = self
+            .converge_batch(&[event], &super::tasks::NO_TASKS, &[], None)
+            .await;
         let summary = converged.into_iter().next().map_or_else(
             || Ok(Summary::of(event)),
             |c| c.into_result().map(|s| self.finished(s)),
@@ -67,25 +69,51 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         events: &[&InstanceEvent],
         deadline: Option<Instant>,
     ) -> Vec<Summary> {
-        self.converge_events(events, deadline)
+        self.handle_batch(events, &super::tasks::NO_TASKS, &[], deadline)
             .await
-            .into_iter()
-            .map(|c| self.finished(c.into_summary()))
-            .collect()
+            .0
     }
 
-    fn finished(&self, mut summary: Summary) -> Summary {
+    /// [`Registrar::handle_many`] with the batch's ECS task events beside
+    /// its instance events (`tasks.rs`), all converged in one pass: their
+    /// changes merged per zone, so a batch of any mix makes at most one
+    /// change call per zone (within Route 53's limits). One summary per
+    /// event, in order, for each kind.
+    pub async fn handle_batch<T: Tasks + Sync>(
+        &self,
+        events: &[&InstanceEvent],
+        tasks: &T,
+        task_events: &[&TaskEvent],
+        deadline: Option<Instant>,
+    ) -> (Vec<Summary>, Vec<Summary>) {
+        let (instances, tasks) = self
+            .converge_batch(events, tasks, task_events, deadline)
+            .await;
+        let finish = |done: Vec<Converged>| -> Vec<Summary> {
+            done.into_iter()
+                .map(|c| self.finished(c.into_summary()))
+                .collect()
+        };
+        (finish(instances), finish(tasks))
+    }
+
+    pub(super) fn finished(&self, mut summary: Summary) -> Summary {
         summary.dry_run = self.dry_run;
         summary
     }
 
-    /// One result per event, in order.
-    async fn converge_events(
+    /// One result per event, in order: the instance events', then the task
+    /// events'. Task event `j` is tagged `events.len() + j` in the engine.
+    pub(super) async fn converge_batch<T: Tasks + Sync>(
         &self,
         events: &[&InstanceEvent],
+        tasks: &T,
+        task_events: &[&TaskEvent],
         deadline: Option<Instant>,
-    ) -> Vec<Converged> {
-        let mut results: Vec<Option<Converged>> = (0..events.len()).map(|_| None).collect();
+    ) -> (Vec<Converged>, Vec<Converged>) {
+        let n = events.len();
+        let mut results: Vec<Option<Converged>> =
+            (0..n + task_events.len()).map(|_| None).collect();
         let mut work: Vec<usize> = Vec::new();
         let mut named: BTreeSet<&str> = BTreeSet::new();
         for (k, event) in events.iter().enumerate() {
@@ -102,7 +130,14 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             };
             results[k] = Some(done_with(k, done));
         }
-        let subjects = self.gather(events, &work, &mut results).await;
+        let (mut subjects, task_subjects) = {
+            let (instance_results, task_results) = results.split_at_mut(n);
+            tokio::join!(
+                self.gather(events, &work, instance_results),
+                self.gather_tasks(tasks, task_events, n, task_results)
+            )
+        };
+        subjects.extend(task_subjects);
         let done = self
             .converge_subjects(subjects, Reads::Names, deadline)
             .await;
@@ -110,12 +145,20 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let k = c.tag;
             results[k] = Some(c);
         }
-        results
-            .into_iter()
+        let mut results = results.into_iter();
+        let instances = results
+            .by_ref()
+            .take(n)
             .zip(events)
             .enumerate()
             .map(|(k, (r, e))| r.unwrap_or_else(|| done_with(k, Summary::of(e))))
-            .collect()
+            .collect();
+        let tasks = results
+            .zip(task_events)
+            .enumerate()
+            .map(|(j, (r, e))| r.unwrap_or_else(|| done_with(n + j, Summary::of_task(e))))
+            .collect();
+        (instances, tasks)
     }
 
     /// Why an event needs no work at all, when it needs none: a tag change
@@ -445,7 +488,7 @@ fn released_item(before: &RegistryItem, event_id: &str) -> RegistryItem {
 }
 
 /// An event decided without converging anything.
-fn done_with(tag: usize, summary: Summary) -> Converged {
+pub(super) fn done_with(tag: usize, summary: Summary) -> Converged {
     Converged {
         tag,
         summary,
@@ -453,8 +496,8 @@ fn done_with(tag: usize, summary: Summary) -> Converged {
     }
 }
 
-/// An event whose instance could not be converged.
-fn failure(tag: usize, summary: Summary, error: Error) -> Converged {
+/// An event whose subject could not be converged.
+pub(super) fn failure(tag: usize, summary: Summary, error: Error) -> Converged {
     Converged {
         tag,
         summary,

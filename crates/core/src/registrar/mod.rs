@@ -9,6 +9,8 @@
 //! |---------------|--------------------------------------------------------|
 //! | `events.rs`   | source: one event or an SQS batch                      |
 //! | `reconcile.rs`| source: every instance and every item                  |
+//! | `tasks.rs`    | source: ECS task events, alone or in a batch           |
+//! | `tasks_reconcile.rs` | the reconcile's ECS tasks                       |
 //! | `host.rs`     | source: a DDNS host's update or removal                |
 //! | `subject.rs`  | a subject and what it wants (instance, host, nothing)  |
 //! | `read.rs`     | zones, VPC facts and records, read at once             |
@@ -56,6 +58,7 @@ mod reconcile;
 mod retry;
 mod subject;
 mod tasks;
+mod tasks_reconcile;
 mod together;
 
 pub use retry::within;

@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::event::is_instance_id;
 use crate::model::{InstanceFacts, InstanceState, RegistryItem, RegistryKey, ZoneId};
 use crate::plan::{self, ChangeAction, Intent};
-use crate::ports::{Dns, Instances, Registry};
+use crate::ports::{Dns, Instances, NoTasks, Registry, Tasks};
 use crate::summary::{Outcome, Summary};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +38,9 @@ pub struct Totals {
     pub instances_seen: usize,
     /// Registry items of instances (those of other keys are left alone).
     pub items_seen: usize,
+    /// ECS tasks listed running (none when tasks are not covered).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tasks_seen: usize,
     /// Instances with at least one record created or deleted.
     pub changed: usize,
     /// Wanted records held by someone else, over all instances.
@@ -53,6 +56,10 @@ pub struct Totals {
     pub aws_calls: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_calls_by_operation: Option<BTreeMap<String, usize>>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The outcome of a reconcile: a summary per instance it looked at, the
@@ -83,6 +90,16 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         self.reconcile_until(event_id, None).await
     }
 
+    /// [`Registrar::reconcile`] without ECS: the items of tasks are left
+    /// alone (a caller with no ECS client cannot tell a task gone).
+    pub async fn reconcile_until(
+        &self,
+        event_id: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Reconciled> {
+        self.reconcile_with(&NoTasks, event_id, deadline).await
+    }
+
     /// [`Registrar::reconcile`], sending no change after `deadline`: the
     /// instances left are reported failed (retryable) and nothing is left
     /// half-done.
@@ -93,31 +110,39 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// instances with equal records: one gives its PTR up after the other
     /// reads it held), so that one reconcile leaves what the live state
     /// wants (found by the concurrent property test, seed 0x10).
-    pub async fn reconcile_until(
+    ///
+    /// ECS tasks are converged in the same pass when `tasks` covers them
+    /// and `DDNS_TASKS` is on (`reconcile_tasks`): a listing ECS refuses
+    /// is a warning, and the items of tasks are then left alone.
+    pub async fn reconcile_with<T: Tasks + Sync>(
         &self,
+        tasks: &T,
         event_id: &str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Reconciled> {
         if let Some(calls) = &self.calls {
             calls.take();
         }
-        let mut pass = self.reconcile_pass(event_id, deadline).await?;
+        let mut pass = self.reconcile_pass(tasks, event_id, deadline).await?;
         if !self.dry_run && another_pass_helps(&pass.summaries) {
-            let again = self.reconcile_pass(event_id, deadline).await?;
+            let again = self.reconcile_pass(tasks, event_id, deadline).await?;
             pass = pass.then(again);
         }
-        Ok(self.reconciled(
+        let mut done = self.reconciled(
             pass.summaries,
             pass.batches_sent,
             pass.instances_seen,
             pass.items_seen,
             pass.warnings,
-        ))
+        );
+        done.totals.tasks_seen = pass.tasks_seen;
+        Ok(done)
     }
 
     /// One pass of the reconcile: every instance listed and every item.
-    async fn reconcile_pass(
+    async fn reconcile_pass<T: Tasks + Sync>(
         &self,
+        tasks: &T,
         event_id: &str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Pass> {
@@ -126,6 +151,9 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         // an instance launched before the listing, so the listing shows it
         // unless it is gone (and each one missing is described to be sure).
         let items = self.registry.all().await?;
+        let (task_items, items): (Vec<RegistryItem>, Vec<RegistryItem>) =
+            items.into_iter().partition(|i| i.key.task_arn().is_some());
+        let tasks_found = self.reconcile_tasks(tasks, task_items, &mut warnings).await;
         let mut listing = self.ec2.all_instances().await?;
         let listed_ids: BTreeSet<String> = listing
             .instances
@@ -223,10 +251,23 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 instance_id: instance.instance_id,
             });
         }
-        let surroundings =
-            Surroundings::of_registrations(self, intents.iter().map(|one| &one.intent)).await;
+        let surroundings = Surroundings::of_registrations(
+            self,
+            intents
+                .iter()
+                .map(|one| &one.intent)
+                .chain(tasks_found.intents.iter().map(|one| &one.intent)),
+        )
+        .await;
         let mut subjects: Vec<Subject> = Vec::new();
         let mut unreachable: Vec<Summary> = Vec::new();
+        self.task_subjects(
+            tasks_found.intents,
+            &surroundings,
+            event_id,
+            &mut subjects,
+            &mut unreachable,
+        );
         for one in intents {
             let id = one.instance_id;
             let cause = Cause {
@@ -278,6 +319,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             batches_sent: done.batches_sent,
             instances_seen,
             items_seen,
+            tasks_seen: tasks_found.seen,
             warnings,
         })
     }
@@ -337,6 +379,7 @@ struct Pass {
     batches_sent: usize,
     instances_seen: usize,
     items_seen: usize,
+    tasks_seen: usize,
     warnings: Vec<String>,
 }
 
@@ -382,6 +425,7 @@ impl Pass {
             batches_sent: self.batches_sent + again.batches_sent,
             instances_seen: self.instances_seen,
             items_seen: self.items_seen,
+            tasks_seen: self.tasks_seen,
             warnings,
         }
     }

@@ -184,7 +184,9 @@ pub fn fixes(e: &Evidence) -> Vec<Fix> {
         .iter()
         .any(|f| matches!(f, Fix::RemoveForeign { .. } | Fix::DeleteUnsettled { .. }));
     match e.kind {
-        SubjectKind::Instance if e.drifted() || person_acts => push(&mut out, Fix::Reconcile),
+        SubjectKind::Instance | SubjectKind::Task if e.drifted() || person_acts => {
+            push(&mut out, Fix::Reconcile)
+        }
         SubjectKind::Host if e.drifted() => push(&mut out, Fix::HostUpdate),
         _ => {}
     }
@@ -200,6 +202,9 @@ pub fn explain(e: &Evidence, verdict: Verdict) -> String {
                 "EC2 does not know this instance (in this region), and the registry has no item for it".into()
             }
             SubjectKind::Host => "the registry has no DDNS host of this name".into(),
+            SubjectKind::Task => {
+                "ECS does not know this task (in this region), and the registry has no item for it".into()
+            }
         },
         Verdict::Conflict => format!(
             "{} held by someone else, never overwritten: {}",
@@ -254,10 +259,10 @@ pub fn explain(e: &Evidence, verdict: Verdict) -> String {
             (SubjectKind::Host, _) => {
                 "the host has no record: no update has been accepted yet".into()
             }
-            (SubjectKind::Instance, true) => {
+            (SubjectKind::Instance | SubjectKind::Task, true) => {
                 "its item lists no records, and the live state wants none".into()
             }
-            (SubjectKind::Instance, false) => {
+            (SubjectKind::Instance | SubjectKind::Task, false) => {
                 "no registry item, and the live state wants no records (see the notes)".into()
             }
         },

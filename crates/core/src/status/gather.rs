@@ -10,14 +10,14 @@ use super::decide::{self, Evidence, Foreign};
 use super::read_only::ReadOnly;
 use super::{
     Asked, HostView, InstanceView, ItemView, Listed, Planned, RecordStatus, Status, SubjectKind,
-    VpcView, ZoneView,
+    TaskView, VpcView, ZoneView,
 };
 use crate::config::Config;
 use crate::error::Result;
-use crate::event::{EventKind, InstanceEvent};
-use crate::ids::{DnsName, NamesByZone, RegistryKey, ZoneId};
-use crate::model::{format_time, InstanceFacts, RecordSet, RecordType, RegistryItem};
-use crate::ports::{Dns, Instances, Registry};
+use crate::event::{EventKind, InstanceEvent, TaskEvent};
+use crate::ids::{cluster_arn_of_task, is_task_arn, DnsName, NamesByZone, RegistryKey, ZoneId};
+use crate::model::{format_time, InstanceFacts, RecordSet, RecordType, RegistryItem, TaskFacts};
+use crate::ports::{Dns, Instances, NoTasks, Registry, Tasks};
 use crate::registrar::Registrar;
 use futures_util::future::join_all;
 use std::collections::BTreeMap;
@@ -28,12 +28,28 @@ const STATUS_EVENT: &str = "status";
 
 /// The status of `asked`, read through `registrar`'s ports and settings.
 /// Nothing is written, whatever `registrar` is (its dry-run flag is not
-/// needed): the engine runs on read-only ports. `Err` when a read fails.
+/// needed): the engine runs on read-only ports. `Err` when a read fails
+/// (or when asked about a task: [`status_with`] takes the ECS port).
 pub async fn status<E, D, R>(registrar: &Registrar<E, D, R>, asked: &Asked) -> Result<Status>
 where
     E: Instances + Sync,
     D: Dns + Sync,
     R: Registry + Sync,
+{
+    status_with(registrar, &NoTasks, asked).await
+}
+
+/// [`status`], ECS tasks read through `tasks`.
+pub async fn status_with<E, D, R, T>(
+    registrar: &Registrar<E, D, R>,
+    tasks: &T,
+    asked: &Asked,
+) -> Result<Status>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+    T: Tasks + Sync,
 {
     let dry = Registrar::new(
         ReadOnly(&registrar.ec2),
@@ -47,7 +63,122 @@ where
     .with_clock(registrar.clock.clone());
     match asked {
         Asked::Instance(id) => instance(&dry, id).await,
+        Asked::Task(arn_or_id) => task(&dry, &ReadOnly(tasks), arn_or_id).await,
         Asked::Host(name) => host(&dry, name).await,
+    }
+}
+
+/// A task: its ARN (found from its id in the registry, else among the
+/// running tasks), its item and ECS's view, its VPC, the dry run of an
+/// event about it (a hint that it runs: the live state decides), then its
+/// records.
+async fn task<E, D, R, T>(dry: &Registrar<E, D, R>, tasks: &T, asked: &str) -> Result<Status>
+where
+    E: Instances + Sync,
+    D: Dns + Sync,
+    R: Registry + Sync,
+    T: Tasks + Sync,
+{
+    let arn = match is_task_arn(asked) {
+        true => asked.to_string(),
+        false => task_arn_of_id(dry, tasks, asked)
+            .await?
+            .unwrap_or_else(|| asked.to_string()),
+    };
+    let key = RegistryKey::task(&arn);
+    let cluster = cluster_arn_of_task(&arn);
+    let live = async {
+        match &cluster {
+            Some(cluster) if tasks.covered() => tasks.task(cluster, &arn).await,
+            _ => Ok(None),
+        }
+    };
+    let (item, live) = tokio::try_join!(dry.registry.load(&key), live)?;
+    let vpc_id = live
+        .as_ref()
+        .and_then(|t| t.eni.as_ref())
+        .and_then(|e| e.vpc_id.clone());
+    let vpc = match vpc_id {
+        Some(vpc_id) => Some(vpc_view(dry, &vpc_id).await?),
+        None => None,
+    };
+    let mut plan = Planned::default();
+    if let (Some(cluster), true) = (cluster, live.is_some() || item.is_some()) {
+        let hint = TaskEvent {
+            event_id: STATUS_EVENT.into(),
+            task_arn: arn.clone(),
+            cluster_arn: cluster,
+            last_status: "RUNNING".into(),
+            desired_status: "RUNNING".into(),
+            time: None,
+            region: Some(dry.region.clone()),
+        };
+        plan.add(&dry.handle_task(tasks, &hint).await?);
+    }
+    let judged = Judged {
+        kind: SubjectKind::Task,
+        known: live.is_some(),
+        item: item.as_ref(),
+        plan: &plan,
+    };
+    let (records, foreign) = judged.read(&dry.dns, NamesByZone::new()).await?;
+    let mut status = judged.report(&arn, &dry.region, records, &foreign, None, vpc);
+    status.task = live.as_ref().map(|t| task_view(t, &dry.config));
+    Ok(status)
+}
+
+/// The ARN of the task whose id is `id`: from the registry's items of
+/// tasks, else from the running tasks; `None` when neither knows it.
+async fn task_arn_of_id<E, D, R, T>(
+    dry: &Registrar<E, D, R>,
+    tasks: &T,
+    id: &str,
+) -> Result<Option<String>>
+where
+    R: Registry + Sync,
+    T: Tasks + Sync,
+{
+    let ends = |arn: &str| arn.rsplit('/').next() == Some(id);
+    let items = dry.registry.all().await?;
+    if let Some(arn) = items
+        .iter()
+        .filter_map(|i| i.key.task_arn())
+        .find(|arn| ends(arn))
+    {
+        return Ok(Some(arn.to_string()));
+    }
+    if !tasks.covered() {
+        return Ok(None);
+    }
+    Ok(tasks
+        .all_tasks()
+        .await?
+        .tasks
+        .into_iter()
+        .map(|t| t.task_arn)
+        .find(|arn| ends(arn)))
+}
+
+/// ECS's view, with only the tags the registrar reads.
+fn task_view(t: &TaskFacts, config: &Config) -> TaskView {
+    let read = config.tag_keys();
+    let eni = t.eni.as_ref();
+    TaskView {
+        task_arn: t.task_arn.clone(),
+        cluster_arn: t.cluster_arn.clone(),
+        last_status: t.last_status.clone(),
+        desired_status: t.desired_status.clone(),
+        group: t.group.clone(),
+        family: t.family.clone(),
+        private_ip: eni.and_then(|e| e.private_ip),
+        public_ip: eni.and_then(|e| e.public_ip),
+        vpc_id: eni.and_then(|e| e.vpc_id.clone()),
+        tags: t
+            .tags
+            .iter()
+            .filter(|(k, _)| read.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -354,6 +485,7 @@ impl Judged<'_> {
             reason: decide::explain(&evidence, verdict),
             fixes: decide::fixes(&evidence),
             instance,
+            task: None,
             vpc,
             item: self.item.map(item_view),
             records,

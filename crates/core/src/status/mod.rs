@@ -1,4 +1,4 @@
-//! `ec2-ddns status`: one subject (an instance, a DDNS host) as it stands,
+//! `ec2-ddns status`: one subject (an instance, an ECS task, a DDNS host) as it stands,
 //! for the operator whose name does not resolve: its registry item, each
 //! record the item lists and whether Route 53 still holds it as written,
 //! what the live state wants now (the engine's own dry run, not a second
@@ -19,7 +19,7 @@ mod gather;
 mod read_only;
 
 pub use decide::{explain, fixes, foreign_at, standing, verdict, Evidence};
-pub use gather::status;
+pub use gather::{status, status_with};
 pub use read_only::ReadOnly;
 
 use crate::event::is_instance_id;
@@ -32,10 +32,14 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-/// What `status` is asked about: an instance by id, or a DDNS host by name.
+/// What `status` is asked about: an instance by id, an ECS task by ARN or
+/// id, or a DDNS host by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asked {
     Instance(String),
+    /// A task's ARN (`arn:aws:ecs:…:task/CLUSTER/ID`), or its id alone (32
+    /// hex digits), found in the registry or among the running tasks.
+    Task(String),
     Host(DnsName),
 }
 
@@ -47,6 +51,15 @@ impl Asked {
         let text = text.trim();
         if is_instance_id(text) {
             return Ok(Asked::Instance(text.to_string()));
+        }
+        if crate::ids::is_task_arn(text) || is_task_id(text) {
+            return Ok(Asked::Task(text.to_string()));
+        }
+        if text.starts_with("arn:") {
+            return Err(format!(
+                "'{}' is not an ECS task ARN; expected arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID",
+                names::clip(text)
+            ));
         }
         if text.starts_with("i-") {
             return Err(format!(
@@ -67,10 +80,15 @@ impl Asked {
     /// As printed: the id, or the normalized name.
     pub fn as_str(&self) -> &str {
         match self {
-            Asked::Instance(id) => id,
+            Asked::Instance(id) | Asked::Task(id) => id,
             Asked::Host(name) => name,
         }
     }
+}
+
+/// Whether `text` is an ECS task id as ECS writes them: 32 hex digits.
+fn is_task_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The kind of subject a report is about.
@@ -79,6 +97,7 @@ impl Asked {
 pub enum SubjectKind {
     Instance,
     Host,
+    Task,
 }
 
 /// One subject's status: the whole report, printed as text or as one JSON
@@ -99,6 +118,9 @@ pub struct Status {
     /// not know the instance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<InstanceView>,
+    /// ECS's view of the task; absent but for a task ECS knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskView>,
     /// The instance's VPC: its DNS attributes and the private zones
     /// associated with it (absent when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,6 +221,25 @@ pub struct InstanceView {
     pub vpc_id: Option<String>,
     /// The tags the registrar reads (`ZONE`, `CNAME`, `HOSTNAME` or as
     /// configured), those set.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// ECS's view of a task (and EC2's of its network interface), as the plan
+/// read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskView {
+    pub task_arn: String,
+    pub cluster_arn: String,
+    pub last_status: String,
+    pub desired_status: String,
+    /// `service:NAME` or `family:NAME`.
+    pub group: Option<String>,
+    pub family: Option<String>,
+    pub private_ip: Option<Ipv4Addr>,
+    pub public_ip: Option<Ipv4Addr>,
+    pub vpc_id: Option<String>,
+    /// The tags the registrar reads, those set (ECS propagates them from
+    /// the service or task definition when told to).
     pub tags: BTreeMap<String, String>,
 }
 

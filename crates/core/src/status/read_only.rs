@@ -64,6 +64,18 @@ impl<P: Tasks + Sync> Tasks for ReadOnly<'_, P> {
     fn all_tasks(&self) -> impl Future<Output = Result<TaskListing>> + Send {
         self.0.all_tasks()
     }
+
+    fn tasks_in(
+        &self,
+        cluster_arn: &str,
+        task_arns: &[String],
+    ) -> impl Future<Output = Result<Vec<TaskFacts>>> + Send {
+        self.0.tasks_in(cluster_arn, task_arns)
+    }
+
+    fn covered(&self) -> bool {
+        self.0.covered()
+    }
 }
 
 impl<P: Dns + Sync> Dns for ReadOnly<'_, P> {

@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 use ec2_ddns_aws::{self as aws, ConnectOptions};
+use ec2_ddns_core::ports::HooksAndTasks;
 use ec2_ddns_core::Config;
 
 fn main() -> Result<(), lambda_runtime::Error> {
@@ -19,7 +20,11 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .block_on(async {
             let config = Config::from_env()?;
             let account = aws::connect(&ConnectOptions::default(), &config.table).await;
-            let hooks = account.hooks.clone();
-            ec2_ddns_lambda::run(account.cached_registrar(config), hooks).await
+            // Auto Scaling's hooks and ECS's tasks, lent to every invocation.
+            let ports = HooksAndTasks {
+                hooks: account.hooks.clone(),
+                tasks: account.tasks.clone(),
+            };
+            ec2_ddns_lambda::run(account.cached_registrar(config), ports).await
         })
 }

@@ -46,6 +46,32 @@ impl Tasks for MemoryAccount {
         Ok(Some(facts))
     }
 
+    /// One DescribeTasks per 100 of them; one DescribeNetworkInterfaces
+    /// per 200 of their network interfaces (none when they have none).
+    async fn tasks_in(&self, cluster_arn: &str, task_arns: &[String]) -> Result<Vec<TaskFacts>> {
+        let mut found = Vec::new();
+        for chunk in task_arns.chunks(TASKS_PER_DESCRIBE) {
+            self.read_call("ecs:DescribeTasks", None)?;
+            let state = self.lock();
+            let world = &state.world;
+            found.extend(
+                world
+                    .tasks
+                    .iter()
+                    .filter(|t| {
+                        world.cluster_arn(&t.cluster) == cluster_arn
+                            && chunk.iter().any(|arn| *arn == world.task_arn(t))
+                    })
+                    .map(|t| world.task_facts(t)),
+            );
+        }
+        let enis = found.iter().filter(|t| t.eni.is_some()).count();
+        for _ in 0..enis.div_ceil(ENIS_PER_DESCRIBE) {
+            self.read_call("ec2:DescribeNetworkInterfaces", None)?;
+        }
+        Ok(found)
+    }
+
     /// ListClusters (a page per 100 clusters), then for each cluster
     /// ListTasks of the tasks ECS means to run (desired status RUNNING, a
     /// page per 100) and one DescribeTasks per 100 of them; then one
