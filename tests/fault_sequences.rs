@@ -1,5 +1,6 @@
 //! The promise under faults: random sequences of launches, tag changes,
-//! stops, starts, terminations (each event delivered, or lost), duplicate
+//! stops, starts, terminations, and ECS tasks started and stopped (each
+//! event delivered, or lost), duplicate
 //! and reordered deliveries, Lambda-style retries and full reconciles, over
 //! instances in two VPCs with the same CIDR that share zones, with a
 //! foreign writer taking the names they want, a person deleting or changing
@@ -17,11 +18,11 @@
 //! And after the sequence, one reconcile without faults converges
 //! (`docs/convergence.md`):
 //!
-//! 5. every record an item owns is one its instance's live state wants (its
-//!    name, type and zone; for A and PTR, its value), and instances that are
-//!    not running own nothing;
-//! 6. every record a running instance wants is in its zone and owned by it,
-//!    or reported as a conflict, or rejected;
+//! 5. every record an item owns is one its instance's (or task's) live state
+//!    wants (its name, type and zone; for A and PTR, its value), and
+//!    instances and tasks that are not running own nothing;
+//! 6. every record a running instance or task wants is in its zone and
+//!    owned by it, or reported as a conflict, or rejected;
 //! 7. a second reconcile changes nothing.
 //!
 //! `FAULT_SEQUENCES` sets how many sequences run (default 10,000) and
@@ -31,7 +32,7 @@
 
 mod common;
 
-use ec2_ddns::event::InstanceEvent;
+use ec2_ddns::event::{InstanceEvent, TaskEvent};
 use ec2_ddns::model::{DnsName, OwnedRecord, ZoneInfo};
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
 use ec2_ddns::plan::{self, Change, ChangeAction, Observed, PlanInput, ZoneChanges};
@@ -52,6 +53,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 const INSTANCES: [&str; 5] = ["i-0a1", "i-0b1", "i-0a2", "i-0a3", "i-0a4"];
+/// ECS tasks (Fargate, in subnet-a): t-web of the service web, in the group
+/// `web` (the name HOSTNAME web and GROUP web of the instances want too),
+/// public; t-api with HOSTNAME api.corp.example (an instance's CNAME).
+const TASKS: [&str; 2] = ["t-web", "t-api"];
 const DEFAULT_SEED: u64 = 0x00ec_2dd5;
 
 /// Two VPCs with the same CIDR and DHCP domain share the private zone and
@@ -82,6 +87,15 @@ fn world() -> World {
             {"id": "i-0a2", "subnet": "subnet-a", "private_ip": "10.1.2.5", "state": "stopped"},
             {"id": "i-0a3", "subnet": "subnet-a", "private_ip": "10.1.2.6", "public_ip": "54.0.0.3", "ipv6": "2600:1f18:abcd:102::6", "state": "stopped"},
             {"id": "i-0a4", "subnet": "subnet-a6", "ipv6": "2600:1f18:abcd:103::7", "state": "stopped"}
+        ],
+        "clusters": [{"name": "prod"}],
+        "tasks": [
+            {"id": "t-web", "name": "t-web", "cluster": "prod", "family": "web", "service": "web",
+             "subnet": "subnet-a", "private_ip": "10.1.2.40", "public_ip": "54.0.0.40",
+             "status": "STOPPED", "tags": {"GROUP": "web"}},
+            {"id": "t-api", "name": "t-api", "cluster": "prod", "family": "api",
+             "subnet": "subnet-a", "private_ip": "10.1.2.41",
+             "status": "STOPPED", "tags": {"HOSTNAME": "api.corp.example"}}
         ]
     });
     World::parse("fault world", &world.to_string()).expect("the fault world is valid")
@@ -172,6 +186,9 @@ enum Op {
     PersonDelete(usize),
     /// A person repoints the k-th record an instance wrote: it is theirs now.
     PersonChange(usize),
+    /// ECS starts (`true`) or stops the task; then its state-change event
+    /// (or none: lost).
+    Task(usize, bool, bool),
     /// An earlier event delivered again (duplicate, or out of order).
     Redeliver(usize),
     /// Lambda retries the oldest failed invocation.
@@ -209,6 +226,7 @@ fn op() -> impl Strategy<Value = (Op, FaultAt)> {
         1 => (who.clone(), lost()).prop_map(|(i, l)| Op::Terminate(i, l)),
         3 => (who.clone(), 0u8..3, 0u8..3, lost()).prop_map(|(i, h, c, l)| Op::Tag(i, h, c, l)),
         2 => (who, 0u8..4, lost()).prop_map(|(i, g, l)| Op::Group(i, g, l)),
+        3 => (0..TASKS.len(), any::<bool>(), lost()).prop_map(|(t, run, l)| Op::Task(t, run, l)),
         1 => Just(Op::Reconcile),
         1 => (0usize..16).prop_map(Op::PersonDelete),
         1 => (0usize..16).prop_map(Op::PersonChange),
@@ -255,9 +273,10 @@ fn steps_together() -> impl Strategy<Value = Vec<Step>> {
 /// change to a zone.
 #[derive(Debug, Clone)]
 enum Job {
-    Event(InstanceEvent),
-    /// Buffered mode's SQS batch: the latest event of each instance.
-    Batch(Vec<InstanceEvent>),
+    Event(Delivery),
+    /// Buffered mode's SQS batch: the latest event of each instance and
+    /// of each task.
+    Batch(Vec<InstanceEvent>, Vec<TaskEvent>),
     /// The full reconcile, as the schedule runs it.
     Reconcile,
     /// A person deletes (`theirs: None`) or repoints a record an instance
@@ -281,15 +300,45 @@ impl Job {
     /// Who the job's records are credited to.
     fn writer(&self) -> String {
         match self {
-            Job::Event(change) => change.instance_id.clone(),
-            Job::Batch(_) | Job::Reconcile => "reconcile".into(),
+            Job::Event(Delivery::Instance(change)) => change.instance_id.clone(),
+            Job::Event(Delivery::Task(change)) => task_key(&change.task_arn),
+            Job::Batch(..) | Job::Reconcile => "reconcile".into(),
             Job::Person { .. } | Job::Foreign { .. } => "foreign".into(),
         }
     }
 
     fn is_registrar(&self) -> bool {
-        matches!(self, Job::Event(_) | Job::Batch(_) | Job::Reconcile)
+        matches!(self, Job::Event(_) | Job::Batch(..) | Job::Reconcile)
     }
+}
+
+/// An event the registrar is sent: about an instance, or about a task.
+#[derive(Debug, Clone)]
+enum Delivery {
+    Instance(InstanceEvent),
+    Task(TaskEvent),
+}
+
+impl Delivery {
+    /// Whose event: the instance id, or the task's registry key.
+    fn subject(&self) -> String {
+        match self {
+            Delivery::Instance(e) => e.instance_id.clone(),
+            Delivery::Task(e) => task_key(&e.task_arn),
+        }
+    }
+}
+
+/// A task's registry key as the table stores it (`task#ARN`): its items'
+/// key and its records' writer.
+fn task_key(arn: &str) -> String {
+    ec2_ddns::model::RegistryKey::task(arn).stored()
+}
+
+/// Whether `author` is one of the registrar's writers: an instance, a
+/// task, or a merged batch.
+fn ours(author: &str) -> bool {
+    author.starts_with("i-") || author.starts_with("task#") || author == "reconcile"
 }
 
 /// How a job ended.
@@ -318,12 +367,24 @@ fn invocation(job: Job, ports: Ports) -> Invocation<'static, Outcome> {
     .with_backoff(Duration::ZERO);
     Box::pin(async move {
         match job {
-            Job::Event(change) => Outcome::Event(registrar.handle(&change).await),
-            Job::Batch(events) => {
-                let refs: Vec<&InstanceEvent> = events.iter().collect();
-                Outcome::Batch(registrar.handle_many(&refs, None).await)
+            Job::Event(Delivery::Instance(change)) => {
+                Outcome::Event(registrar.handle(&change).await)
             }
-            Job::Reconcile => Outcome::Reconcile(registrar.reconcile("reconcile").await),
+            Job::Event(Delivery::Task(change)) => {
+                Outcome::Event(registrar.handle_task(&ports, &change).await)
+            }
+            Job::Batch(events, task_events) => {
+                let refs: Vec<&InstanceEvent> = events.iter().collect();
+                let task_refs: Vec<&TaskEvent> = task_events.iter().collect();
+                let (mut summaries, tasks) = registrar
+                    .handle_batch(&refs, &ports, &task_refs, None)
+                    .await;
+                summaries.extend(tasks);
+                Outcome::Batch(summaries)
+            }
+            Job::Reconcile => {
+                Outcome::Reconcile(registrar.reconcile_with(&ports, "reconcile", None).await)
+            }
             Job::Person {
                 slot,
                 record,
@@ -375,8 +436,8 @@ async fn someone_changes(ports: &Ports, slot: &Slot, change: Change) -> bool {
 struct Play {
     account: MemoryAccount,
     runtime: tokio::runtime::Runtime,
-    sent: Vec<InstanceEvent>,
-    failed: Vec<InstanceEvent>,
+    sent: Vec<Delivery>,
+    failed: Vec<Delivery>,
     foreign: BTreeMap<Slot, RecordSet>,
     /// Records a person deleted from under an instance. The foreign writer
     /// never re-creates one identical: no one can tell that record from the
@@ -464,6 +525,32 @@ impl Play {
         .expect("a tag-change event")
     }
 
+    /// ECS starts or stops task `t`: its state-change event as ECS sends it.
+    fn task_event(&mut self, t: usize, run: bool) -> TaskEvent {
+        let time = ec2_ddns::model::parse_time(&self.tick()).ok();
+        let status = if run {
+            ec2_ddns::sim::world::TaskStatus::Running
+        } else {
+            ec2_ddns::sim::world::TaskStatus::Stopped
+        };
+        self.account.edit(|w| {
+            let task = w.find_task_mut(TASKS[t]).expect("task");
+            task.status = status;
+            if run {
+                task.started_at = time;
+            }
+        });
+        let world = self.account.world();
+        let facts = world.task_facts(world.find_task(TASKS[t]).expect("task"));
+        ec2_ddns::event::parse_task_event(ec2_ddns::event::task_state_change_json(
+            &format!("task-{}", self.clock),
+            &facts,
+            time,
+            "us-east-1",
+        ))
+        .expect("a task event")
+    }
+
     fn set_state(&self, i: usize, state: InstanceState) -> bool {
         self.account.edit(|w| {
             let instance = w.find_instance_mut(INSTANCES[i]).expect("instance");
@@ -539,13 +626,17 @@ impl Play {
                 );
                 self.failed.push(change);
             }
-            (Job::Batch(events), Outcome::Batch(summaries)) => {
-                for (s, e) in summaries.iter().zip(events) {
+            (Job::Batch(events, task_events), Outcome::Batch(summaries)) => {
+                let deliveries = events
+                    .into_iter()
+                    .map(Delivery::Instance)
+                    .chain(task_events.into_iter().map(Delivery::Task));
+                for (s, e) in summaries.iter().zip(deliveries) {
                     if s.outcome == ec2_ddns::summary::Outcome::Error {
                         prop_assert!(
                             s.retryable == Some(true),
                             "batch: {} ended in a non-retryable error: {s:?}",
-                            e.instance_id
+                            e.subject()
                         );
                         self.failed.push(e);
                     }
@@ -620,7 +711,7 @@ impl Play {
             .account
             .authors()
             .into_iter()
-            .filter(|(_, author)| author.starts_with("i-") || author == "reconcile")
+            .filter(|(_, author)| ours(author))
             .filter_map(|(slot, _)| {
                 let record = zones
                     .get(&slot.zone_id)?
@@ -664,7 +755,11 @@ impl Play {
                     return None;
                 }
                 let change = self.event(*i, state);
-                (!lost).then(|| self.send(change))
+                (!lost).then(|| self.send(Delivery::Instance(change)))
+            }
+            Op::Task(t, run, lost) => {
+                let change = self.task_event(*t, *run);
+                (!lost).then(|| self.send(Delivery::Task(change)))
             }
             Op::Tag(i, hostname, cname, lost) => {
                 let tags = self.account.edit(|w| {
@@ -687,7 +782,7 @@ impl Play {
                     return None;
                 }
                 let change = self.tag_event(*i, &tags);
-                Some(self.send(change))
+                Some(self.send(Delivery::Instance(change)))
             }
             Op::Group(i, group, lost) => {
                 let tags = self.account.edit(|w| {
@@ -704,7 +799,7 @@ impl Play {
                     return None;
                 }
                 let change = self.tag_event_of(*i, &["GROUP"], &tags);
-                Some(self.send(change))
+                Some(self.send(Delivery::Instance(change)))
             }
             Op::Reconcile => Some(Job::Reconcile),
             Op::PersonDelete(k) => {
@@ -729,11 +824,19 @@ impl Play {
             }
             Op::Batch(n) => {
                 let start = self.sent.len().saturating_sub(*n);
-                let mut latest: BTreeMap<String, InstanceEvent> = BTreeMap::new();
+                let mut latest: BTreeMap<String, Delivery> = BTreeMap::new();
                 for e in &self.sent[start..] {
-                    latest.insert(e.instance_id.clone(), e.clone());
+                    latest.insert(e.subject(), e.clone());
                 }
-                (!latest.is_empty()).then(|| Job::Batch(latest.into_values().collect()))
+                let (mut events, mut task_events) = (Vec::new(), Vec::new());
+                for e in latest.into_values() {
+                    match e {
+                        Delivery::Instance(e) => events.push(e),
+                        Delivery::Task(e) => task_events.push(e),
+                    }
+                }
+                (!events.is_empty() || !task_events.is_empty())
+                    .then_some(Job::Batch(events, task_events))
             }
             Op::Retry => {
                 if self.failed.is_empty() {
@@ -776,7 +879,7 @@ impl Play {
     }
 
     /// An event delivered: the job, and the books of what was sent.
-    fn send(&mut self, change: InstanceEvent) -> Job {
+    fn send(&mut self, change: Delivery) -> Job {
         self.sent.push(change.clone());
         Job::Event(change)
     }
@@ -859,7 +962,7 @@ impl Play {
         // batch) the one item that lists the record.
         let mut writer_of: BTreeMap<Slot, String> = BTreeMap::new();
         for (slot, author) in &authors {
-            if !(author.starts_with("i-") || author == "reconcile") {
+            if !ours(author) {
                 continue;
             }
             let record = holds(slot).expect("authored slots hold a record");
@@ -959,20 +1062,33 @@ impl Play {
         let zones = self.account.zone_records();
         let items = self.account.registry_items();
         let config = Config::default();
+        let mut subjects: Vec<(String, String, Option<Vec<OwnedRecord>>)> = Vec::new();
         for inst in &world.instances {
             let facts = world.instance_facts(inst);
-            let item = items.get(&inst.id);
+            let wanted = (facts.state == InstanceState::Running)
+                .then(|| wanted(&world, &facts, &config, plan::DefaultName::FromPrivateDns));
+            subjects.push((inst.id.clone(), facts.state.to_string(), wanted));
+        }
+        for task in &world.tasks {
+            let facts = world.task_facts(task);
+            let wanted = facts.is_running().then(|| {
+                let as_planned = plan::task::task_facts(&facts);
+                wanted(&world, &as_planned, &config, plan::DefaultName::Nothing)
+            });
+            subjects.push((task_key(&facts.task_arn), facts.last_status.clone(), wanted));
+        }
+        for (id, state, wanted) in subjects {
+            let item = items.get(&id);
             let owned = item.map(|i| i.records.clone()).unwrap_or_default();
-            if facts.state != InstanceState::Running {
+            let Some(wanted) = wanted else {
                 prop_assert!(
                     owned.is_empty(),
                     "{} is {} but still owns {owned:?}",
-                    inst.id,
-                    facts.state
+                    id,
+                    state
                 );
                 continue;
-            }
-            let wanted = wanted(&world, &facts, &config);
+            };
             for o in &owned {
                 let fits = wanted.iter().any(|w| {
                     w.zone_id == o.zone_id
@@ -982,12 +1098,12 @@ impl Play {
                 prop_assert!(
                     fits,
                     "{} owns {} in {}, which its live state does not want: {wanted:?}",
-                    inst.id,
+                    id,
                     o.record,
                     o.zone_id
                 );
             }
-            let summary = done.summaries.iter().find(|s| s.instance_id == inst.id);
+            let summary = done.summaries.iter().find(|s| s.instance_id == id);
             for w in &wanted {
                 let in_zone = zones
                     .get(&w.zone_id)
@@ -1017,7 +1133,7 @@ impl Play {
                 prop_assert!(
                     ours || reported,
                     "{} wants {} in {}: the zone holds {in_zone:?}, and the reconcile reported no conflict ({summary:?})",
-                    inst.id,
+                    id,
                     w.record,
                     w.zone_id
                 );
@@ -1033,12 +1149,13 @@ impl Play {
     }
 }
 
-/// The records a running instance's live state wants, by the planner's
-/// rules, as if every zone were empty.
+/// The records a running instance's (or task's) live state wants, by the
+/// planner's rules, as if every zone were empty.
 fn wanted(
     world: &World,
     facts: &ec2_ddns::model::InstanceFacts,
     config: &Config,
+    default_name: plan::DefaultName,
 ) -> Vec<OwnedRecord> {
     let zones: Vec<ZoneInfo> = world
         .zones
@@ -1048,7 +1165,7 @@ fn wanted(
         .collect();
     let vpc = facts.vpc_id.as_ref().and_then(|v| world.vpc_facts(v));
     let targets = plan::targets(&PlanInput {
-        default_name: plan::DefaultName::FromPrivateDns,
+        default_name,
         config,
         instance: facts,
         vpc: vpc.as_ref(),
@@ -1254,6 +1371,24 @@ fn recorded_concurrent_sequences_converge() {
     let together = |ops: Vec<(Op, FaultAt)>, schedule: u64| Step { ops, schedule };
     let alone = |op: Op| Step::alone(op, None);
     let recorded: Vec<(&str, Vec<Step>)> = vec![
+        (
+            "tasks 1, seed 0xec2dd5: a stale stop of a task beside its start",
+            vec![
+                together(vec![(Op::Task(1, false, false), None), (Op::Redeliver(0), None)], 0),
+                together(
+                    vec![
+                        (Op::Redeliver(0), None),
+                        (Op::Task(1, true, false), Some((0, Fault::Throttling))),
+                    ],
+                    0,
+                ),
+                together(vec![(Op::Retry, None), (Op::Group(0, 0, false), None)], 0),
+                together(
+                    vec![(Op::Redeliver(6), None), (Op::Task(1, true, false), None)],
+                    13056991731564577097,
+                ),
+            ],
+        ),
         (
             "bug 3, seed 0xec2dd5: a pending record settled away while its change was in flight, and its writer died",
             vec![

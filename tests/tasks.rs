@@ -196,7 +196,9 @@ async fn a_task_never_takes_a_name_someone_holds() {
 
 /// `ec2-ddns scenario fixtures/scenarios/fargate.json`: the service's
 /// tasks join their group name in both views, the stopped one leaves it,
-/// its replacement joins, and db's A (someone else's) is never touched.
+/// its replacement joins with the alias the service was tagged with, the
+/// one whose stop was lost is removed by the reconcile, and db's A
+/// (someone else's) is never touched.
 #[test]
 fn the_fargate_scenario_runs() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
@@ -211,13 +213,19 @@ fn the_fargate_scenario_runs() {
         .nth(1)
         .and_then(|rest| rest.split("zone ").next())
         .unwrap_or_else(|| panic!("no private zone table: {text}"));
-    for ip in ["10.20.1.11", "10.20.1.13", "10.20.1.14"] {
+    for ip in ["10.20.1.11", "10.20.1.14"] {
         assert!(table.contains(ip), "{ip} joined: {table}");
     }
-    assert!(!table.contains("10.20.1.12"), "web-2 left: {table}");
+    for ip in ["10.20.1.12", "10.20.1.13"] {
+        assert!(!table.contains(ip), "{ip} left: {table}");
+    }
     assert!(
         table.contains("api.corp.example.  A         60  10.20.2.21"),
         "{table}"
+    );
+    assert!(
+        table.contains("www.corp.example.  CNAME     60  ip-10-20-1-14.ec2.internal."),
+        "the replacement carries the service's new tag: {table}"
     );
     assert!(
         table.contains("   db.corp.example.   A        300  10.20.2.9"),
@@ -225,8 +233,12 @@ fn the_fargate_scenario_runs() {
     );
     assert_eq!(
         text.matches("DELETE").count(),
-        2,
-        "only web-2's two sets: {text}"
+        4,
+        "only web-2's and web-3's two sets each: {text}"
+    );
+    assert!(
+        text.contains("3 ECS tasks seen"),
+        "web-1, web-4, api-1: {text}"
     );
 }
 

@@ -119,8 +119,12 @@ pub fn totals_text(t: &crate::registrar::Totals) -> String {
         .aws_calls
         .map(|n| format!(", {}", plural(n, "AWS call")))
         .unwrap_or_default();
+    let tasks = match t.tasks_seen {
+        0 => String::new(),
+        n => format!(", {}", plural(n, "ECS task")),
+    };
     format!(
-        "reconcile{}: {} seen, {}, {} changed, {}, {} created, {} deleted, {}, {}{calls}",
+        "reconcile{}: {}{tasks} seen, {}, {} changed, {}, {} created, {} deleted, {}, {}{calls}",
         if t.dry_run {
             " (dry run: nothing written)"
         } else {

@@ -16,7 +16,8 @@ terminate NAME, tag NAME KEY=VALUE (an empty value removes the tag). Each step c
 as EC2 would and sends the matching event through the real registrar.
 
 ECS tasks (the world's tasks): run-task NAME and stop-task NAME send a task state change;
-tag-task NAME KEY=VALUE sends nothing (ECS sends no event for a tag).
+tag-task NAME KEY=VALUE sends nothing (ECS sends no event for a tag); tag-service SERVICE
+KEY=VALUE tags the service's tasks not started yet (ECS copies a service's tags at launch).
 
 Drift: lose STEP (the change without its event), delete-record NAME TYPE [ZONE] and
 set-record NAME TYPE TTL VALUE[,VALUE] [ZONE] (a person's edit; ZONE is a zone id, needed when

@@ -12,6 +12,7 @@
 //! | `run-task NAME` | the ECS task runs (`status` RUNNING, started now) | task state change `RUNNING` |
 //! | `stop-task NAME` | the task stops (STOPPED) | task state change `STOPPED` |
 //! | `tag-task NAME KEY=VALUE` | the task's tag (an empty value removes it) | none: ECS sends no event for a tag, the reconcile sees it |
+//! | `tag-service SERVICE KEY=VALUE` | the tag of the service's tasks not started yet: ECS copies a service's tags to a task when it launches it (`propagateTags` SERVICE), so running tasks keep theirs | none |
 //! | `lose STEP` | what STEP changes | none: the event is lost |
 //! | `delete-record NAME TYPE [ZONE]` | a person deletes a record set | none |
 //! | `set-record NAME TYPE TTL VALUE[,VALUE…] [ZONE]` | a person creates or replaces a record set | none |
@@ -61,6 +62,13 @@ pub enum Step {
         key: String,
         value: String,
     },
+    /// Tag a service: its tasks not started yet get the tag when they
+    /// launch (ECS's `propagateTags`); those running keep theirs.
+    TagService {
+        service: String,
+        key: String,
+        value: String,
+    },
     /// The step's change to EC2 or ECS, without its event.
     Lose(Box<Step>),
     /// A person deletes a record set.
@@ -78,7 +86,7 @@ pub enum Step {
     Reconcile,
 }
 
-const EXPECTED: &str = "expected one of: launch NAME, start NAME, stop NAME, terminate NAME, tag NAME KEY=VALUE, run-task NAME, stop-task NAME, tag-task NAME KEY=VALUE, lose STEP, delete-record NAME TYPE [ZONE], set-record NAME TYPE TTL VALUE[,VALUE] [ZONE], reconcile";
+const EXPECTED: &str = "expected one of: launch NAME, start NAME, stop NAME, terminate NAME, tag NAME KEY=VALUE, run-task NAME, stop-task NAME, tag-task NAME KEY=VALUE, tag-service SERVICE KEY=VALUE, lose STEP, delete-record NAME TYPE [ZONE], set-record NAME TYPE TTL VALUE[,VALUE] [ZONE], reconcile";
 
 /// Parses one step (see the module docs for the forms).
 pub fn parse_step(file: &str, index: usize, text: &str) -> Result<Step> {
@@ -126,6 +134,14 @@ fn parse_words(words: &[&str]) -> std::result::Result<Step, String> {
                 value: value.to_string(),
             }),
             _ => Err("expected tag-task NAME KEY=VALUE".into()),
+        },
+        (None, ["tag-service", service, assignment]) => match assignment.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok(Step::TagService {
+                service: service.to_string(),
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err("expected tag-service SERVICE KEY=VALUE".into()),
         },
         (None, ["lose", rest @ ..]) => match parse_words(rest)? {
             step @ (Step::State { .. } | Step::Tag { .. } | Step::TaskState { .. } | Step::TagTask { .. }) => Ok(Step::Lose(Box::new(step))),
@@ -354,6 +370,39 @@ pub fn perform(world: &mut World, step: &Step, second: u32) -> Result<Performed>
                 &region,
             ))
             .map(Performed::Task)
+        }
+        Step::TagService {
+            service,
+            key,
+            value,
+        } => {
+            let mut waiting = 0;
+            let mut running = 0;
+            for task in world
+                .tasks
+                .iter_mut()
+                .filter(|t| t.service.as_deref() == Some(service.as_str()))
+            {
+                if task.status.is_starting() {
+                    if value.is_empty() {
+                        task.tags.remove(key);
+                    } else {
+                        task.tags.insert(key.clone(), value.clone());
+                    }
+                    waiting += 1;
+                } else {
+                    running += 1;
+                }
+            }
+            if waiting + running == 0 {
+                return Err(Error::BadEvent(format!(
+                    "no task of a service '{}' in the world",
+                    clip(service)
+                )));
+            }
+            Ok(Performed::Quiet(format!(
+                "tag {key} on service {service}: {waiting} task(s) not started yet carry it when they launch (ECS copies a service's tags then, with propagateTags SERVICE); {running} started keep theirs"
+            )))
         }
         Step::TagTask { who, key, value } => {
             let task = world

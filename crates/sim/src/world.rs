@@ -384,6 +384,15 @@ impl TaskStatus {
         }
     }
 
+    /// Whether the task has not started running yet (a scenario's
+    /// `tag-service` reaches it: ECS copies a service's tags at launch).
+    pub fn is_starting(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Provisioning | TaskStatus::Pending | TaskStatus::Activating
+        )
+    }
+
     /// ECS's `desiredStatus` for a task at this status: RUNNING on the way
     /// up and while it runs, STOPPED from the moment ECS means to stop it.
     pub fn desired(&self) -> &'static str {

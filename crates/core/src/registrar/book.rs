@@ -165,7 +165,7 @@ impl Book {
 
     /// The item another invocation wrote since this one read it (`newer`;
     /// `None`: it removed it), with what this invocation proved on top:
-    /// its creates owned, its deletes gone. So a record this invocation
+    /// its creates owned, its deletes gone (unless written again since). So a record this invocation
     /// wrote stays listed even when the other settled it away while its
     /// change was still in flight. `None` when there is nothing to add, or
     /// the newer item is not one of ours.
@@ -184,9 +184,23 @@ impl Book {
                 ..self.meta.clone()
             },
         };
-        let gone = |r: &OwnedRecord| self.deleted_here.contains(r) || self.created_here.contains(r);
-        item.records.retain(|r| !gone(r));
-        item.pending.retain(|r| !gone(r));
+        // A record this invocation deleted that the newer item lists as
+        // owned was written again since, and proven, by its writer (a
+        // record this invocation was deleting was pending in every item
+        // after its write-ahead, and only a writer's own applied CREATE
+        // makes a pending record owned): it stays. One it lists pending
+        // goes, unless the newer item gained pending records since this
+        // invocation's write-ahead (`pending_since` moved): then it may be
+        // another writer's create in flight, and it stays listed, to be
+        // settled by a later read (found by the property test with tasks:
+        // a stale stop beside a start of the same task).
+        let ours_since = self.stored.as_ref().and_then(|s| s.pending_since);
+        let pending_gained = item.pending_since.is_some() && item.pending_since != ours_since;
+        let created = |r: &OwnedRecord| self.created_here.contains(r);
+        let deleted = |r: &OwnedRecord| self.deleted_here.contains(r);
+        item.records.retain(|r| !created(r));
+        item.pending
+            .retain(|r| !created(r) && (pending_gained || !deleted(r)));
         item.records.extend(self.created_here.iter().cloned());
         item.records.sort();
         item.pending.sort();
@@ -372,6 +386,52 @@ mod tests {
         assert_eq!(vanished, [owned]);
         assert!(book.owned.is_empty());
         assert_eq!(book.pending.contains(&x), kept, "{:?}", book.pending);
+    }
+
+    /// This invocation deleted X and lost the race to finish its item: the
+    /// newer item keeps X when its writer wrote X again (owned), or may be
+    /// writing it (pending added since this one's write-ahead); a pending
+    /// X that is only this invocation's own release goes.
+    #[rstest::rstest]
+    #[case::written_again_and_owned(true, false, false, true)]
+    #[case::our_release_still_pending(false, true, false, false)]
+    #[case::pending_again_since(false, true, true, true)]
+    fn a_merge_keeps_what_was_written_again_after_our_delete(
+        #[case] newer_owns: bool,
+        #[case] newer_pending: bool,
+        #[case] pending_gained: bool,
+        #[case] kept: bool,
+    ) {
+        let x = record("x.corp.example.");
+        let ours_since = Utc::now() - chrono::TimeDelta::minutes(2);
+        let stored = RegistryItem {
+            key: "i-1".into(),
+            pending: vec![x.clone()],
+            pending_since: Some(ours_since),
+            version: 3,
+            ..RegistryItem::default()
+        };
+        let mut book = Book::open(cause(), Some(stored));
+        book.deleted_here.push(x.clone());
+        let newer = RegistryItem {
+            key: "i-1".into(),
+            records: if newer_owns { vec![x.clone()] } else { vec![] },
+            pending: if newer_pending {
+                vec![x.clone()]
+            } else {
+                vec![]
+            },
+            pending_since: match (newer_pending, pending_gained) {
+                (false, _) => None,
+                (true, false) => Some(ours_since),
+                (true, true) => Some(Utc::now()),
+            },
+            version: 4,
+            ..RegistryItem::default()
+        };
+        let merged = book.merged_into(Some(&newer)).expect("a merge");
+        assert_eq!(merged.version, 5);
+        assert_eq!(merged.listed().any(|r| *r == x), kept, "{merged:?}");
     }
 
     /// A batch that creates dates the pending records; a save with none
