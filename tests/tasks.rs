@@ -531,3 +531,37 @@ async fn status_answers_for_a_task_by_arn_or_id() {
     assert_eq!(unknown.verdict, Verdict::UnknownSubject, "{unknown:?}");
     assert!(Asked::parse("arn:aws:ecs:us-east-1:123456789012:service/prod/web").is_err());
 }
+
+/// `ec2-ddns reconcile --dry-run` shows what the reconcile would do to
+/// tasks, and writes nothing.
+#[test]
+fn the_reconcile_dry_run_shows_tasks() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+        .current_dir(common::repo(""))
+        .args([
+            "reconcile",
+            "--world",
+            "fixtures/worlds/fargate.json",
+            "--dry-run",
+            "--default-zone",
+            "corp.example",
+        ])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.matches("event reconcile task#arn:aws:ecs:").count(),
+        4,
+        "{text}"
+    );
+    assert!(text.contains("5 ECS tasks seen"), "{text}");
+    assert!(
+        text.contains("7 records created, 0 deleted, 0 change batches"),
+        "{text}"
+    );
+    assert!(
+        text.contains("zone corp.example. (public, Z0FARGATEPUBLIC)\n   (no records)"),
+        "nothing written: {text}"
+    );
+}
