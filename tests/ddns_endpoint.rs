@@ -2,9 +2,10 @@
 //! in `fixtures/ddns/` (their secret is `test-secret-not-for-production`)
 //! through the handler, each answer and each zone checked.
 
+use ec2_ddns::ddns::decide::WINDOW_SECONDS;
 use ec2_ddns::ddns::{endpoint, manage, request::HttpRequest};
 use ec2_ddns::model::{self, HostSettings, RecordType, RegistryItem};
-use ec2_ddns::ports::Registry;
+use ec2_ddns::ports::{Guards, Registry};
 use ec2_ddns::sim::memory::MemoryAccount;
 use ec2_ddns::sim::world::World;
 use ec2_ddns::Config;
@@ -136,11 +137,13 @@ async fn legacy_set_then_unchanged_makes_no_second_call() {
     assert_eq!(item.records.len(), 1, "the host owns its record: {item:?}");
     assert_eq!(item.last_event_time, Some(now(0)), "its last update");
     assert!(item.pending.is_empty());
-    // Read the host and its name, write ahead, change, settle.
+    // Read the host (and, at once, the failures counted from this
+    // address and from it about this host) and its name, write ahead,
+    // change, settle.
     assert_eq!(
         calls(&account),
         [
-            "dynamodb:GetItem=1",
+            "dynamodb:GetItem=3",
             "dynamodb:PutItem=2",
             "route53:ChangeResourceRecordSets=1",
             "route53:ListResourceRecordSets=1"
@@ -155,8 +158,8 @@ async fn legacy_set_then_unchanged_makes_no_second_call() {
     );
     assert_eq!(
         calls(&account),
-        ["dynamodb:GetItem=1"],
-        "unchanged: one read, no Route 53 call"
+        ["dynamodb:GetItem=3"],
+        "unchanged: one round trip of reads (the host, its address's failures), no Route 53 call"
     );
 }
 
@@ -196,7 +199,7 @@ async fn bad_proofs_unknown_hosts_and_bad_json_are_4xx_and_change_nothing() {
             "validation_hash does not match",
         ),
         ("set-unknown-host", 403, "not a host this endpoint serves"),
-        ("bad-json", 400, "not the JSON expected"),
+        ("bad-json", 400, "the body is not JSON; expected"),
         ("set-signed-expired", 401, "timestamp"),
     ] {
         let (got, body) = serve(&account, fixture, 0).await;
@@ -237,34 +240,63 @@ async fn too_many_failures_block_the_host_until_the_window_passes() {
     assert_eq!(status, 201, "the window passed: {body}");
 }
 
+/// A failed proof is counted against the address it came from, never in
+/// the host's item (whose version does not move: an update in flight
+/// keeps its race); a name given several times in one dyndns2 request
+/// counts once.
 #[tokio::test]
-async fn a_failure_is_counted_and_moves_the_items_version() {
+async fn a_failure_is_counted_against_its_address_not_the_host() {
     let account = account().await;
     let key = format!("host#{HOST}");
     let before = account.registry_items()[&key].clone();
     assert_eq!(serve(&account, "set-legacy-wrong-hash", 0).await.0, 401);
     let after = account.registry_items()[&key].clone();
-    assert_eq!(
-        after.version,
-        before.version + 1,
-        "an update in flight loses its race rather than write the old count back"
-    );
-    assert_eq!(after.host.as_ref().unwrap().counters.failures, 1);
-    // A name given many times in one dyndns2 request counts once.
+    assert_eq!(after, before, "the host's item is not touched");
+    let request = fixture("set-legacy-wrong-hash");
+    let source: std::net::IpAddr = request["requestContext"]["http"]["sourceIp"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let counted = |at: i64| {
+        let account = account.clone();
+        async move {
+            account
+                .failures(HOST, source, now(at).timestamp(), WINDOW_SECONDS)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(counted(0).await.host_from_source, 1);
     let mut many = fixture("dyndns2-badauth");
     many["rawQueryString"] =
         "hostname=home.corp.example,HOME.corp.example.,home.corp.example".into();
+    many["requestContext"]["http"]["sourceIp"] = source.to_string().into();
     let (_, body) = serve_value(&account, many, 1).await;
     assert_eq!(body, "badauth\nbadauth\nbadauth\n");
-    assert_eq!(
-        account.registry_items()[&key]
-            .host
-            .as_ref()
-            .unwrap()
-            .counters
-            .failures,
-        2
-    );
+    assert_eq!(counted(1).await.host_from_source, 2);
+}
+
+/// A stranger who knows the host's name fails ten times: its address is
+/// answered `abuse` in every protocol, even with the right proof, and the
+/// owner's update from its own address is checked and made.
+#[tokio::test]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let account = account().await;
+    let from = |mut request: Value, source: &str| {
+        request["requestContext"]["http"]["sourceIp"] = source.into();
+        request
+    };
+    for i in 0..10 {
+        let guess = from(fixture("dyndns2-badauth"), "192.0.2.66");
+        assert_eq!(serve_value(&account, guess, i).await.1, "badauth\n");
+    }
+    let blocked = from(fixture("dyndns2-good"), "192.0.2.66");
+    assert_eq!(serve_value(&account, blocked, 11).await.1, "abuse\n");
+    assert!(values(&account, HOST, RecordType::A).is_empty());
+    let (status, body) = serve(&account, "set-legacy", 12).await;
+    assert_eq!(status, 201, "the owner, from its own address: {body}");
+    assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
 }
 
 #[tokio::test]
@@ -389,7 +421,9 @@ async fn a_name_an_instance_holds_is_refused_and_left_alone() {
     let (status, body) = serve_value(&account, v6, 1).await;
     assert_eq!(status, 403, "{body}");
     assert!(
-        message(&body).1.contains("holds A this host did not write"),
+        message(&body)
+            .1
+            .contains("A holds a record this host does not own"),
         "{body}"
     );
     assert!(values(&account, name, RecordType::Aaaa).is_empty());
@@ -470,7 +504,7 @@ async fn dyndns2_hostile_queries() {
         (
             "hostname=home.corp.example&myip=198.51.100.20%2B",
             400,
-            "dnserr (myip '198.51.100.20+' is not an IP address)\n",
+            "badagent (myip '198.51.100.20+' is not an IP address)\n",
         ),
         ("hostname=home+corp.example", 200, "notfqdn\n"),
         (&format!("hostname={long}"), 200, "notfqdn\n"),

@@ -203,12 +203,16 @@ pub enum RegistryKey {
     },
     /// An ECS task, by its ARN (`arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID`).
     Task(String),
+    /// A DDNS endpoint's failure counter (`guard#SOURCE#WINDOW` or
+    /// `guard#HOST#SOURCE#WINDOW`): never a subject's item.
+    Guard(String),
 }
 
 impl RegistryKey {
     pub const HOST_PREFIX: &'static str = "host#";
     pub const NONCE_PREFIX: &'static str = "nonce#";
     pub const TASK_PREFIX: &'static str = "task#";
+    pub const GUARD_PREFIX: &'static str = "guard#";
 
     /// The key stored as `text`, exactly: it reads back as the same text.
     /// Text without a known prefix, or with a name not in the form this
@@ -235,6 +239,9 @@ impl RegistryKey {
             .filter(|arn| is_task_arn(arn))
         {
             return RegistryKey::Task(arn.to_string());
+        }
+        if let Some(counter) = text.strip_prefix(Self::GUARD_PREFIX) {
+            return RegistryKey::Guard(counter.to_string());
         }
         RegistryKey::Instance(text.to_string())
     }
@@ -264,14 +271,26 @@ impl RegistryKey {
     pub fn instance_id(&self) -> Option<&str> {
         match self {
             RegistryKey::Instance(id) => Some(id),
-            RegistryKey::Host(_) | RegistryKey::Nonce { .. } | RegistryKey::Task(_) => None,
+            RegistryKey::Host(_)
+            | RegistryKey::Nonce { .. }
+            | RegistryKey::Task(_)
+            | RegistryKey::Guard(_) => None,
         }
+    }
+
+    /// Whether the key is a guard's (a nonce or a failure counter), never
+    /// a subject's item: scans leave them out.
+    pub fn is_guard(&self) -> bool {
+        matches!(self, RegistryKey::Nonce { .. } | RegistryKey::Guard(_))
     }
 
     pub fn host_name(&self) -> Option<&DnsName> {
         match self {
             RegistryKey::Host(name) => Some(name),
-            RegistryKey::Instance(_) | RegistryKey::Nonce { .. } | RegistryKey::Task(_) => None,
+            RegistryKey::Instance(_)
+            | RegistryKey::Nonce { .. }
+            | RegistryKey::Task(_)
+            | RegistryKey::Guard(_) => None,
         }
     }
 }
@@ -297,6 +316,7 @@ impl fmt::Display for RegistryKey {
                 write!(f, "{}{host}#{nonce}", Self::NONCE_PREFIX)
             }
             RegistryKey::Task(arn) => write!(f, "{}{arn}", Self::TASK_PREFIX),
+            RegistryKey::Guard(counter) => write!(f, "{}{counter}", Self::GUARD_PREFIX),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::model::{
 };
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::net::IpAddr;
 use tokio::time::Instant;
 
 /// EC2: the instance and its VPC.
@@ -324,7 +325,7 @@ impl Write<'_> {
 
 /// DynamoDB again: the DDNS endpoint's guards, written apart from the
 /// hosts' items so they never race an update: nonces accepted once, and
-/// per-host failure counts.
+/// failed proofs counted per source address.
 pub trait Guards {
     /// Records that `host` used `nonce`, kept until `expires_at` (Unix
     /// seconds; the table's TTL deletes it later). `false` when it was used
@@ -336,21 +337,59 @@ pub trait Guards {
         now: i64,
         expires_at: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Counts one failed proof of a host in its item, at once with any
-    /// other (an increment, never a value read earlier and written back, so
-    /// parallel requests lose no count). It moves the item's version: a
-    /// good update in flight, which read the item before and saves it whole,
-    /// loses its race (the client is told to try again) rather than write
-    /// the old count back.
-    /// The window is the one that began less than `window_seconds` before
-    /// `now`, else a new one begins now with this failure. A host that is
-    /// gone is fine.
+    /// Counts one failed proof from `source` about `host` (a normalized
+    /// name), in the fixed window of `window_seconds` that holds `now`:
+    /// against the source, and against the host from that source
+    /// ([`failure_keys`]). Each an increment (`ADD`), never a value read
+    /// and written back, so parallel requests lose no count; the counters
+    /// expire with their window. The host's own item is not touched: a
+    /// stranger's failures never lock its owner out, nor race its update.
     fn count_failure(
         &self,
-        host_key: &str,
+        host: &str,
+        source: IpAddr,
         now: i64,
         window_seconds: i64,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// The failed proofs counted in that window: from `source`, and about
+    /// `host` from it.
+    fn failures(
+        &self,
+        host: &str,
+        source: IpAddr,
+        now: i64,
+        window_seconds: i64,
+    ) -> impl Future<Output = Result<Failures>> + Send;
+}
+
+/// Failed proofs counted in the current window ([`Guards::failures`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// From the source address, about any host.
+    pub from_source: u32,
+    /// From the source address, about this host.
+    pub host_from_source: u32,
+}
+
+/// The keys of the counters a failure from `source` about `host` at `now`
+/// adds to, and when they expire: `guard#SOURCE#W` and
+/// `guard#HOST#SOURCE#W`, `W` the start of the fixed window that holds
+/// `now`; expiring when the window after it ends.
+pub fn failure_keys(
+    host: &str,
+    source: IpAddr,
+    now: i64,
+    window_seconds: i64,
+) -> ([RegistryKey; 2], i64) {
+    let window = window_seconds.max(1);
+    let start = now - now.rem_euclid(window);
+    (
+        [
+            RegistryKey::Guard(format!("{source}#{start}")),
+            RegistryKey::Guard(format!("{host}#{source}#{start}")),
+        ],
+        start + 2 * window,
+    )
 }
 
 /// Auto Scaling: the lifecycle hooks an instance waits on.

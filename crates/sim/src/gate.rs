@@ -193,12 +193,29 @@ impl<T: Guards + Sync, G: Gate + Sync> Guards for Gated<T, G> {
         pass.answer(self.inner.first_use(host, nonce, now, expires_at).await)
     }
 
-    async fn count_failure(&self, host_key: &str, now: i64, window_seconds: i64) -> Result<()> {
+    async fn count_failure(
+        &self,
+        host: &str,
+        source: std::net::IpAddr,
+        now: i64,
+        window_seconds: i64,
+    ) -> Result<()> {
         let pass = self.gate.before("dynamodb:UpdateItem").await?;
         pass.answer(
             self.inner
-                .count_failure(host_key, now, window_seconds)
+                .count_failure(host, source, now, window_seconds)
                 .await,
         )
+    }
+
+    async fn failures(
+        &self,
+        host: &str,
+        source: std::net::IpAddr,
+        now: i64,
+        window_seconds: i64,
+    ) -> Result<ec2_ddns_core::ports::Failures> {
+        let pass = self.gate.before("dynamodb:GetItem").await?;
+        pass.answer(self.inner.failures(host, source, now, window_seconds).await)
     }
 }

@@ -15,10 +15,11 @@ use aws_sdk_dynamodb::types::AttributeValue as AV;
 use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, TransactWriteItem};
 use ec2_ddns_core::error::{Error, Failure, Result};
 use ec2_ddns_core::model::{DnsName, ForeignItem, InstanceState, RegistryItem, RegistryKey};
-use ec2_ddns_core::ports::{Guards, Registry, Write};
+use ec2_ddns_core::ports::{failure_keys, Failures, Guards, Registry, Write};
 use item::s;
 use std::collections::HashMap;
 use std::fmt::Display;
+use std::net::IpAddr;
 
 pub struct DynamoRegistry {
     pub client: aws_sdk_dynamodb::Client,
@@ -154,7 +155,7 @@ impl Registry for DynamoRegistry {
                     .map(String::as_str)
                     .unwrap_or_default();
                 let key = RegistryKey::parse(id);
-                if !matches!(key, RegistryKey::Nonce { .. }) {
+                if !key.is_guard() {
                     items.push(from_item(&key, map));
                 }
             }
@@ -483,52 +484,69 @@ impl Guards for DynamoRegistry {
         }
     }
 
-    /// An UpdateItem of the three counters only, while the host exists.
-    /// An `ADD` to the window that is still open, else a new window with
-    /// this failure: each a conditional UpdateItem, so two requests at once
-    /// never both open a window, and none overwrites another's count. A
-    /// window opened by another request between the two is added to.
-    async fn count_failure(&self, host_key: &str, now: i64, window_seconds: i64) -> Result<()> {
-        let operation = "dynamodb:UpdateItem";
-        let cutoff = AV::N((now - window_seconds).to_string());
-        for _ in 0..3 {
-            let add = self
-                .client
+    /// Two UpdateItems, at once: `ADD Failures :one` to each counter of
+    /// the window (an increment, so parallel requests lose no count), its
+    /// expiry set for the table's TTL.
+    async fn count_failure(
+        &self,
+        host: &str,
+        source: IpAddr,
+        now: i64,
+        window_seconds: i64,
+    ) -> Result<()> {
+        let (keys, expires_at) = failure_keys(host, source, now, window_seconds);
+        let adds = keys.iter().map(|key| {
+            self.client
                 .update_item()
                 .table_name(&self.table)
-                .key("InstanceId", s(host_key))
-                .update_expression("ADD Failures :one, Version :one")
-                .condition_expression("attribute_exists(Secret) AND WindowStart > :cutoff")
+                .key("InstanceId", s(&key.stored()))
+                .update_expression("ADD Failures :one SET #e = :expires")
+                .expression_attribute_names("#e", EXPIRES_AT)
                 .expression_attribute_values(":one", AV::N("1".into()))
-                .expression_attribute_values(":cutoff", cutoff.clone());
-            match add.send().await {
-                Ok(_) => return Ok(()),
-                Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {}
-                Err(e) => return Err(aws_error(operation, e)),
-            }
-            let open = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("InstanceId", s(host_key))
-                .update_expression(
-                    "SET WindowStart = :now, Failures = :one, Changes = :zero ADD Version :one",
-                )
-                .condition_expression(
-                    "attribute_exists(Secret) AND (attribute_not_exists(WindowStart) OR WindowStart <= :cutoff)",
-                )
-                .expression_attribute_values(":now", AV::N(now.to_string()))
-                .expression_attribute_values(":one", AV::N("1".into()))
-                .expression_attribute_values(":zero", AV::N("0".into()))
-                .expression_attribute_values(":cutoff", cutoff.clone());
-            match open.send().await {
-                Ok(_) => return Ok(()),
-                // Another request opened the window meanwhile (add to it),
-                // or the host is gone (nothing to count).
-                Err(e) if super::error_code(&e) == Some("ConditionalCheckFailedException") => {}
-                Err(e) => return Err(aws_error(operation, e)),
-            }
+                .expression_attribute_values(":expires", AV::N(expires_at.to_string()))
+                .send()
+        });
+        for added in futures_util::future::join_all(adds).await {
+            added.map_err(|e| aws_error("dynamodb:UpdateItem", e))?;
         }
         Ok(())
+    }
+
+    /// Two GetItems, at once (consistent reads): the counters of the
+    /// window; an expired one DynamoDB's TTL has not deleted yet is 0.
+    async fn failures(
+        &self,
+        host: &str,
+        source: IpAddr,
+        now: i64,
+        window_seconds: i64,
+    ) -> Result<Failures> {
+        let (keys, _) = failure_keys(host, source, now, window_seconds);
+        let gets = keys.iter().map(|key| {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("InstanceId", s(&key.stored()))
+                .consistent_read(true)
+                .send()
+        });
+        let mut counts = [0u32; 2];
+        for (count, got) in counts
+            .iter_mut()
+            .zip(futures_util::future::join_all(gets).await)
+        {
+            let got = got.map_err(|e| aws_error("dynamodb:GetItem", e))?;
+            let number =
+                |name: &str| -> Option<i64> { got.item()?.get(name)?.as_n().ok()?.parse().ok() };
+            if number(EXPIRES_AT).is_none_or(|expires| expires > now) {
+                *count = number("Failures")
+                    .unwrap_or(0)
+                    .clamp(0, i64::from(u32::MAX)) as u32;
+            }
+        }
+        Ok(Failures {
+            from_source: counts[0],
+            host_from_source: counts[1],
+        })
     }
 }

@@ -9,18 +9,28 @@
 //! | signed `set` | HMAC-SHA256 over host, IP, timestamp, nonce; timestamp within ±300 s (the nonce's single use is checked by the caller, with a conditional write) | `ip`, else the source IP |
 //! | dyndns2 | Basic auth: the host's login (default: its name without the trailing dot) and secret | `myip`, else the source IP |
 //!
-//! Per host, failed proofs and changes are counted in a window
-//! ([`WINDOW_SECONDS`]); past [`MAX_FAILURES`] or [`MAX_CHANGES`] the host
-//! answers `abuse` until the window passes.
+//! Failed proofs are counted per source address, and per host and source
+//! address, in a window ([`WINDOW_SECONDS`]; `Guards::count_failure`):
+//! past [`MAX_SOURCE_FAILURES`] or [`MAX_FAILURES`], requests from that
+//! address answer `abuse`, unchecked, until the window passes, and a valid
+//! proof from any other address is still checked and honoured: a stranger
+//! who knows a host's name cannot lock its owner out. Changes are counted
+//! per host (only a key holder can make them): past [`MAX_CHANGES`] the
+//! host answers `abuse` to further changes in the window.
 
 use super::auth;
+pub use crate::ports::Failures;
 use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 
 /// The window the counters run over.
 pub const WINDOW_SECONDS: i64 = 3600;
-/// Failed proofs a host may see in a window before it is blocked.
+/// Failed proofs about one host from one address in a window before that
+/// address is answered `abuse` for it.
 pub const MAX_FAILURES: u32 = 10;
+/// Failed proofs from one address, about any hosts, in a window before
+/// that address is answered `abuse` for every host.
+pub const MAX_SOURCE_FAILURES: u32 = 30;
 /// Address changes a host may make in a window before it is blocked.
 pub const MAX_CHANGES: u32 = 30;
 
@@ -60,9 +70,9 @@ impl Counters {
         }
     }
 
-    /// Whether the host is blocked in this window.
-    pub fn blocked(self) -> bool {
-        self.failures >= MAX_FAILURES || self.changes >= MAX_CHANGES
+    /// Whether the host has made all the changes a window allows.
+    pub fn changes_exhausted(self) -> bool {
+        self.changes >= MAX_CHANGES
     }
 }
 
@@ -111,24 +121,34 @@ pub struct Decided {
     pub counters: Counters,
 }
 
-/// Decides an ask for `host` from `source` at `now` (Unix seconds), with
-/// the host's counters to store. A failed proof counts a failure;
-/// a change counts a change; a blocked host is answered `abuse` without its
-/// proof being checked, so it cannot be probed meanwhile.
-pub fn decide(host: &HostState, proof: &Proof, source: IpAddr, now: i64) -> Decided {
+/// Whether `failures` (counted from the asking address) block it: it is
+/// answered `abuse` without its proof being checked, so it cannot go on
+/// probing; other addresses are not affected.
+pub fn source_blocked(failures: Failures) -> bool {
+    failures.from_source >= MAX_SOURCE_FAILURES || failures.host_from_source >= MAX_FAILURES
+}
+
+/// Decides an ask for `host` from `source` at `now` (Unix seconds), given
+/// the failed proofs already counted from that address, with the host's
+/// counters to store. A failed proof is for the caller to count
+/// (`Guards::count_failure`); a change counts a change, and a host that
+/// has made all a window allows answers `abuse` to another.
+pub fn decide(
+    host: &HostState,
+    proof: &Proof,
+    source: IpAddr,
+    failures: Failures,
+    now: i64,
+) -> Decided {
     let mut counters = host.counters.at(now);
-    if counters.blocked() {
+    if source_blocked(failures) {
         return Decided {
             decision: Decision::Abuse,
             counters,
         };
     }
-    let checked = check(host, proof, source, now);
-    let decision = match checked {
-        Err(why) => {
-            counters.failures += 1;
-            Decision::BadAuth(why)
-        }
+    let decision = match check(host, proof, source, now) {
+        Err(why) => Decision::BadAuth(why),
         Ok(ip) => {
             let last = match ip {
                 IpAddr::V4(_) => host.last_ipv4,
@@ -136,6 +156,8 @@ pub fn decide(host: &HostState, proof: &Proof, source: IpAddr, now: i64) -> Deci
             };
             if last == Some(ip) {
                 Decision::Unchanged(ip)
+            } else if counters.changes_exhausted() {
+                Decision::Abuse
             } else {
                 counters.changes += 1;
                 Decision::Set(ip)
@@ -205,6 +227,10 @@ mod tests {
 
     const NOW: i64 = 1_795_255_200;
     const SOURCE: &str = "203.0.113.7";
+    const NONE: Failures = Failures {
+        from_source: 0,
+        host_from_source: 0,
+    };
 
     fn host() -> HostState {
         HostState {
@@ -229,7 +255,7 @@ mod tests {
             hash: &hash,
         };
         assert_eq!(
-            decide(&host(), &legacy, src(), NOW).decision,
+            decide(&host(), &legacy, src(), NONE, NOW).decision,
             Decision::Set(src())
         );
 
@@ -249,7 +275,7 @@ mod tests {
             signature: &sig,
         };
         assert_eq!(
-            decide(&host(), &signed, src(), NOW).decision,
+            decide(&host(), &signed, src(), NONE, NOW).decision,
             Decision::Set(v6)
         );
 
@@ -260,7 +286,7 @@ mod tests {
             myip: Some(myip),
         };
         assert_eq!(
-            decide(&host(), &basic, src(), NOW).decision,
+            decide(&host(), &basic, src(), NONE, NOW).decision,
             Decision::Set(myip)
         );
         let custom = HostState {
@@ -273,7 +299,7 @@ mod tests {
             myip: None,
         };
         assert_eq!(
-            decide(&custom, &basic, src(), NOW).decision,
+            decide(&custom, &basic, src(), NONE, NOW).decision,
             Decision::Set(src())
         );
     }
@@ -319,12 +345,12 @@ mod tests {
             },
         ];
         for proof in &cases {
-            let Decided { decision, counters } = decide(&host(), proof, src(), NOW);
+            let Decided { decision, counters } = decide(&host(), proof, src(), NONE, NOW);
             assert!(
                 matches!(decision, Decision::BadAuth(_)),
                 "{proof:?}: {decision:?}"
             );
-            assert_eq!(counters.failures, 1, "{proof:?}");
+            assert_eq!(counters.changes, 0, "{proof:?}");
         }
     }
 
@@ -339,7 +365,7 @@ mod tests {
             password: &"s3cret".into(),
             myip: None,
         };
-        let Decided { decision, counters } = decide(&known, &basic, src(), NOW);
+        let Decided { decision, counters } = decide(&known, &basic, src(), NONE, NOW);
         assert_eq!(decision, Decision::Unchanged(src()));
         assert_eq!(counters.changes, 0);
         // The other family is separate: an IPv6 is a change.
@@ -349,41 +375,53 @@ mod tests {
             myip: Some("2001:db8::1".parse().unwrap()),
         };
         assert!(matches!(
-            decide(&known, &v6, src(), NOW).decision,
+            decide(&known, &v6, src(), NONE, NOW).decision,
             Decision::Set(_)
         ));
     }
 
-    #[test]
-    fn too_many_failures_or_changes_block_the_host_until_the_window_passes() {
-        let basic_bad = Proof::Basic {
-            login: "home.dyn.example",
-            password: &"guess".into(),
-            myip: None,
-        };
-        let basic_good = Proof::Basic {
+    /// Failures block the address they came from, for the host (10) or
+    /// for every host (30), without checking its proof; another address
+    /// with the right secret is honoured all the same.
+    #[rstest::rstest]
+    #[case::fresh(0, 0, true)]
+    #[case::nine_at_this_host(9, 9, true)]
+    #[case::ten_at_this_host(10, 10, false)]
+    #[case::twenty_nine_elsewhere(29, 0, true)]
+    #[case::thirty_elsewhere(30, 0, false)]
+    fn failures_block_only_their_address(
+        #[case] from_source: u32,
+        #[case] host_from_source: u32,
+        #[case] honoured: bool,
+    ) {
+        let good = Proof::Basic {
             login: "home.dyn.example",
             password: &"s3cret".into(),
             myip: None,
         };
-        let mut state = host();
-        for n in 0..MAX_FAILURES {
-            let Decided { decision, counters } =
-                decide(&state, &basic_bad, src(), NOW + i64::from(n));
-            assert!(matches!(decision, Decision::BadAuth(_)));
-            state.counters = counters;
-        }
-        // Blocked: even the right secret answers abuse, and is not checked.
-        assert_eq!(
-            decide(&state, &basic_good, src(), NOW + 100).decision,
-            Decision::Abuse
-        );
-        // The window passes.
-        assert_eq!(
-            decide(&state, &basic_good, src(), NOW + WINDOW_SECONDS).decision,
+        let failures = Failures {
+            from_source,
+            host_from_source,
+        };
+        let want = if honoured {
             Decision::Set(src())
+        } else {
+            Decision::Abuse
+        };
+        assert_eq!(decide(&host(), &good, src(), failures, NOW).decision, want);
+        // The owner, from another address, has none counted.
+        let elsewhere: IpAddr = "198.51.100.9".parse().unwrap();
+        assert_eq!(
+            decide(&host(), &good, elsewhere, NONE, NOW).decision,
+            Decision::Set(elsewhere)
         );
+    }
 
+    /// A host that made all the changes a window allows answers `abuse`
+    /// to another change, not to an unchanged address, until the window
+    /// passes.
+    #[test]
+    fn too_many_changes_block_further_changes_until_the_window_passes() {
         let mut state = host();
         for n in 0..MAX_CHANGES {
             let ip: IpAddr = format!("198.51.100.{}", n + 1).parse().unwrap();
@@ -392,15 +430,34 @@ mod tests {
                 password: &"s3cret".into(),
                 myip: Some(ip),
             };
-            let Decided { decision, counters } = decide(&state, &proof, src(), NOW + i64::from(n));
+            let Decided { decision, counters } =
+                decide(&state, &proof, src(), NONE, NOW + i64::from(n));
             assert_eq!(decision, Decision::Set(ip));
             state.counters = counters;
             state.last_ipv4 = Some(ip);
         }
+        let again = Proof::Basic {
+            login: "home.dyn.example",
+            password: &"s3cret".into(),
+            myip: state.last_ipv4,
+        };
+        assert!(matches!(
+            decide(&state, &again, src(), NONE, NOW + 60).decision,
+            Decision::Unchanged(_)
+        ));
+        let another = Proof::Basic {
+            login: "home.dyn.example",
+            password: &"s3cret".into(),
+            myip: Some("192.0.2.200".parse().unwrap()),
+        };
         assert_eq!(
-            decide(&state, &basic_good, src(), NOW + 60).decision,
+            decide(&state, &another, src(), NONE, NOW + 60).decision,
             Decision::Abuse
         );
+        assert!(matches!(
+            decide(&state, &another, src(), NONE, NOW + WINDOW_SECONDS).decision,
+            Decision::Set(_)
+        ));
     }
 
     #[test]

@@ -75,8 +75,10 @@ impl Outcome {
         }
     }
 
-    /// The JSON protocols' answer: status, success, message.
-    fn json(&self, host: &str) -> (u16, bool, String) {
+    /// The JSON protocols' answer: status, success, message. What failed
+    /// on our side or at Route 53 is a short stable reason and the request
+    /// id; the detail (AWS's codes and text, zone ids) stays in the log.
+    fn json(&self, host: &str, request_id: &str) -> (u16, bool, String) {
         match self {
             Outcome::Set(ip) => (201, true, format!("{host} has been updated to {ip}")),
             Outcome::Unchanged(_) => (
@@ -98,12 +100,20 @@ impl Outcome {
                 429,
                 false,
                 format!(
-                    "{host} is blocked for too many failed or changing updates; try again within {} minutes",
+                    "too many failed updates from this address, or changes of {host}; try again within {} minutes",
                     decide::WINDOW_SECONDS / 60
                 ),
             ),
-            Outcome::Refused(why) => (403, false, format!("refused: {why}")),
-            Outcome::DnsError(why) => (502, false, format!("Route 53 refused the change: {why}")),
+            Outcome::Refused(what) => (
+                403,
+                false,
+                format!("refused: {what} holds a record this host does not own, which is never overwritten"),
+            ),
+            Outcome::DnsError(_) => (
+                502,
+                false,
+                format!("Route 53 refused the change (request {request_id})"),
+            ),
             Outcome::Busy => (
                 409,
                 false,
@@ -112,7 +122,7 @@ impl Outcome {
             Outcome::Failed(_) => (
                 503,
                 false,
-                "the update could not be made now; try again later".to_string(),
+                format!("the update could not be made now; try again later (request {request_id})"),
             ),
         }
     }
@@ -313,7 +323,7 @@ where
     };
     let (outcome, summary) = one(registrar, host, &proof, source, request_id, now).await;
     report(host, source, &outcome);
-    let (status, success, message) = outcome.json(host);
+    let (status, success, message) = outcome.json(host, request_id);
     Served {
         response: json_answer(status, success, &message),
         answers: vec![Answer::Host(outcome)],
@@ -327,6 +337,9 @@ fn report(host: &str, source: IpAddr, outcome: &Outcome) {
     match outcome {
         Outcome::Failed(why) => {
             warn!(host = %name, error = %why, "update failed; the client is told to try again later")
+        }
+        Outcome::DnsError(why) => {
+            warn!(host = %name, error = %why, "update refused by Route 53; the client is told so, without the detail")
         }
         Outcome::BadAuth(why) => {
             warn!(host = %name, source = %source, reason = why, "update refused: bad proof")
@@ -355,7 +368,21 @@ where
         return (Outcome::NotAName, None);
     }
     let key = host_key(&name);
-    let item = match registrar.registry.load(&key).await {
+    let unix = now.timestamp();
+    // The failures counted from this address are read with the host: one
+    // round trip. One that cannot be read blocks nothing: the proof is
+    // checked, and a failure still counted.
+    let (item, failures) = tokio::join!(
+        registrar.registry.load(&key),
+        registrar
+            .registry
+            .failures(&name, source, unix, decide::WINDOW_SECONDS)
+    );
+    let failures = failures.unwrap_or_else(|e| {
+        warn!(host = %name, error = %e, "could not read the failure counts");
+        decide::Failures::default()
+    });
+    let item = match item {
         Ok(Some(item)) => item,
         Ok(None) => return (Outcome::UnknownHost, None),
         Err(e) => return (Outcome::Failed(e.to_string()), None),
@@ -370,12 +397,12 @@ where
         return (Outcome::UnknownHost, None);
     };
     let state = host_state(&name, &item, &settings);
-    let unix = now.timestamp();
-    let decide::Decided { decision, counters } = decide::decide(&state, proof, source, unix);
+    let decide::Decided { decision, counters } =
+        decide::decide(&state, proof, source, failures, unix);
     let ip = match decision {
         Decision::Abuse => return (Outcome::Abuse, None),
         Decision::BadAuth(why) => {
-            count_failure(registrar, &item, unix).await;
+            count_failure(registrar, &name, source, unix).await;
             let outcome = if why == NOT_THIS_LOGIN {
                 Outcome::NotThisLogin
             } else {
@@ -396,7 +423,7 @@ where
             Ok(false) => {
                 // A replay is a failed proof (the change it counted is
                 // not made, and the item is not written).
-                count_failure(registrar, &item, unix).await;
+                count_failure(registrar, &name, source, unix).await;
                 return (Outcome::Replay, None);
             }
             Err(e) => return (Outcome::Failed(e.to_string()), None),
@@ -419,7 +446,10 @@ where
                 Some(c) if c.reason.starts_with("Route 53 refused") => {
                     Outcome::DnsError(c.reason.clone())
                 }
-                Some(c) => Outcome::Refused(format!("{} {}: {}", c.name, c.rtype, c.reason)),
+                Some(c) => {
+                    info!(host = %name, conflict = %c.reason, "update refused: the name is held");
+                    Outcome::Refused(format!("{} {}", c.name, c.rtype))
+                }
             };
             (outcome, Some(summary))
         }
@@ -457,21 +487,23 @@ pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> H
     }
 }
 
-/// Counts a failed proof apart from the item's version
-/// (`Guards::count_failure`), so a bad proof never makes an update in
-/// flight lose its race, and parallel ones lose no count. An AWS error
+/// Counts a failed proof from `source` about `host`, apart from the
+/// host's item (`Guards::count_failure`): against that address, never
+/// the host, so a stranger's failures lock out only the stranger, and a
+/// bad proof never makes an update in flight lose its race. An AWS error
 /// loses one count at worst: logged, never the answer's concern.
 async fn count_failure<E, D, R: Guards>(
     registrar: &Registrar<E, D, R>,
-    item: &RegistryItem,
+    host: &str,
+    source: IpAddr,
     now: i64,
 ) {
     let saved = registrar
         .registry
-        .count_failure(&item.key.stored(), now, decide::WINDOW_SECONDS)
+        .count_failure(host, source, now, decide::WINDOW_SECONDS)
         .await;
     if let Err(e) = saved {
-        warn!(host = %item.key, error = %e, "could not save the host's failure count");
+        warn!(host = %names::clip(host), source = %source, error = %e, "could not count the failure");
     }
 }
 

@@ -199,22 +199,62 @@ impl HttpRequest {
     }
 }
 
-/// `detail` of the JSON protocols, as sent.
-#[derive(Debug, serde::Deserialize)]
+/// The body of the JSON protocols, as sent. Read field by field rather
+/// than by serde's derive, so that a refusal names the field and what the
+/// protocol expects of it, never a Rust type.
+#[derive(Debug)]
 struct JsonAsk {
     execution_mode: String,
-    #[serde(default)]
     ddns_hostname: Option<String>,
-    #[serde(default)]
     validation_hash: Option<String>,
-    #[serde(default)]
     timestamp: Option<i64>,
-    #[serde(default)]
     nonce: Option<String>,
-    #[serde(default)]
     signature: Option<String>,
-    #[serde(default)]
     ip: Option<String>,
+}
+
+/// What the JSON protocols take, for the refusals.
+const JSON_FORMS: &str = "{\"execution_mode\":\"get\"} or {\"execution_mode\":\"set\",\"ddns_hostname\":…,\"validation_hash\":…}";
+
+impl JsonAsk {
+    fn read(body: &[u8]) -> Result<JsonAsk, Refusal> {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+            Refusal::json(400, format!("the body is not JSON; expected {JSON_FORMS}"))
+        })?;
+        let serde_json::Value::Object(fields) = value else {
+            return Err(Refusal::json(
+                400,
+                format!("the body is not a JSON object; expected {JSON_FORMS}"),
+            ));
+        };
+        let text = |name: &str| -> Result<Option<String>, Refusal> {
+            match fields.get(name) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+                Some(_) => Err(Refusal::json(400, format!("{name}: expected a string"))),
+            }
+        };
+        let timestamp = match fields.get("timestamp") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(n) => Some(n.as_i64().ok_or_else(|| {
+                Refusal::json(400, "timestamp: expected Unix seconds, a whole number")
+            })?),
+        };
+        Ok(JsonAsk {
+            execution_mode: text("execution_mode")?.ok_or_else(|| {
+                Refusal::json(
+                    400,
+                    format!("execution_mode is missing; expected {JSON_FORMS}"),
+                )
+            })?,
+            ddns_hostname: text("ddns_hostname")?,
+            validation_hash: text("validation_hash")?,
+            timestamp,
+            nonce: text("nonce")?,
+            signature: text("signature")?,
+            ip: text("ip")?,
+        })
+    }
 }
 
 /// An address a client asks to set: an IP address a host can have. `Err`
@@ -264,15 +304,7 @@ pub fn parse(request: &HttpRequest) -> Result<Ask, Refusal> {
 }
 
 fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
-    let ask: JsonAsk = serde_json::from_slice(&request.body).map_err(|e| {
-        Refusal::json(
-            400,
-            format!(
-                "the body is not the JSON expected ({}): {{\"execution_mode\":\"get\"}} or {{\"execution_mode\":\"set\",\"ddns_hostname\":…,\"validation_hash\":…}}",
-                clip(&e.to_string())
-            ),
-        )
-    })?;
+    let ask = JsonAsk::read(&request.body)?;
     match ask.execution_mode.as_str() {
         "get" => Ok(Ask::Get),
         "set" => {
@@ -380,7 +412,7 @@ fn dyndns2(request: &HttpRequest) -> Result<Ask, Refusal> {
         None => None,
         Some(ip) => Some(
             address_to_set(&ip)
-                .map_err(|why| Refusal::dyndns2(400, format!("dnserr (myip {why})")))?,
+                .map_err(|why| Refusal::dyndns2(400, format!("badagent (myip {why})")))?,
         ),
     };
     Ok(Ask::Dyndns2 {
@@ -554,10 +586,26 @@ mod tests {
 
     #[rstest]
     #[case::not_json(
-        url_request("POST", "/", "", Some("{not json")),
+        url_request("POST", "/", "", Some("{nope")),
         400,
-        "not the JSON expected"
+        "the body is not JSON; expected {\"execution_mode\":\"get\"}"
     )]
+    #[case::not_an_object(
+        url_request("POST", "/", "", Some("7")),
+        400,
+        "the body is not a JSON object"
+    )]
+    #[case::no_mode(
+        url_request("POST", "/", "", Some("{}")),
+        400,
+        "execution_mode is missing"
+    )]
+    #[case::mode_a_number(
+        url_request("POST", "/", "", Some(r#"{"execution_mode":7}"#)),
+        400,
+        "execution_mode: expected a string"
+    )]
+    #[case::timestamp_text(url_request("POST", "/", "", Some(r#"{"execution_mode":"set","ddns_hostname":"h","timestamp":"now","nonce":"n","signature":"00"}"#)), 400, "timestamp: expected Unix seconds")]
     #[case::unknown_mode(
         url_request("POST", "/", "", Some(r#"{"execution_mode":"delete"}"#)),
         400,

@@ -85,6 +85,9 @@ struct State {
     registry: BTreeMap<String, Stored>,
     /// The endpoint's nonces (`host#nonce`) and when each expires.
     nonces: BTreeMap<String, i64>,
+    /// The endpoint's failure counters (`guard#…` keys): the count, and
+    /// when the counter expires.
+    guards: BTreeMap<String, (u32, i64)>,
     faults: BTreeMap<String, VecDeque<Fault>>,
     /// Faults by call number (all operations counted).
     planned: BTreeMap<u64, Fault>,
@@ -139,6 +142,7 @@ impl MemoryAccount {
                 world,
                 registry,
                 nonces: BTreeMap::new(),
+                guards: BTreeMap::new(),
                 faults: BTreeMap::new(),
                 planned: BTreeMap::new(),
                 calls_made: 0,
