@@ -642,3 +642,39 @@ async fn the_reconcile_leaves_hosts_alone() {
     assert_eq!(values(&account, HOST, RecordType::A), ["203.0.113.7"]);
     assert_eq!(values(&account, HOST, RecordType::Aaaa), ["2001:db8::7"]);
 }
+
+/// Route 53 refusing the change, or AWS failing: the answer is a short
+/// stable reason and the request id, never AWS's code, text or a zone id
+/// (the log has them).
+#[tokio::test]
+async fn aws_trouble_reaches_the_client_as_a_short_reason_and_the_request_id() {
+    use ec2_ddns::sim::memory::Fault;
+    let account = account().await;
+    // Refused on every try (the engine tries a refused change again alone).
+    for _ in 0..10 {
+        account.inject(
+            "route53:ChangeResourceRecordSets",
+            Fault::Refused("InvalidChangeBatch", "RRSet with DNS name home.corp.example. is not permitted in zone corp.example. (Z0CORPPUBLIC)"),
+        );
+    }
+    let (status, refused) = serve(&account, "set-legacy", 0).await;
+    let (_, text) = message(&refused);
+    assert_eq!(status, 502, "{refused}");
+    assert_eq!(text, "Route 53 refused the change (request test)");
+    account.revive();
+    for _ in 0..20 {
+        account.inject("route53:ChangeResourceRecordSets", Fault::Throttling);
+    }
+    let (status, body) = serve(&account, "set-legacy", 1).await;
+    let (_, text) = message(&body);
+    assert_eq!(
+        (status, text.as_str()),
+        (503, "the update could not be made now; try again later (request test)"),
+        "{body}"
+    );
+    for body in [&refused, &body] {
+        for leak in ["Z0CORP", "InvalidChangeBatch", "Throttling", "Rate exceeded", "event"] {
+            assert!(!body.contains(leak), "{leak} in {body}");
+        }
+    }
+}
