@@ -669,12 +669,78 @@ async fn aws_trouble_reaches_the_client_as_a_short_reason_and_the_request_id() {
     let (_, text) = message(&body);
     assert_eq!(
         (status, text.as_str()),
-        (503, "the update could not be made now; try again later (request test)"),
+        (
+            503,
+            "the update could not be made now; try again later (request test)"
+        ),
         "{body}"
     );
     for body in [&refused, &body] {
-        for leak in ["Z0CORP", "InvalidChangeBatch", "Throttling", "Rate exceeded", "event"] {
+        for leak in [
+            "Z0CORP",
+            "InvalidChangeBatch",
+            "Throttling",
+            "Rate exceeded",
+            "event",
+        ] {
             assert!(!body.contains(leak), "{leak} in {body}");
         }
     }
+}
+
+/// A set answers with its change's id, and a `status` ask with the same
+/// proof answers `PENDING` until Route 53's name servers have it, then
+/// `INSYNC`; an unknown change is 404, a bad proof 401 (and counted), a
+/// status without a change id 400. Nothing is written by a status.
+#[tokio::test]
+async fn a_set_answers_its_change_id_and_status_says_when_it_is_in_sync() {
+    let account = account().await;
+    account.set_propagation_polls(2);
+    let (status, body) = serve(&account, "set-legacy", 0).await;
+    assert_eq!(status, 201, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    let change_id = answer["change_id"]
+        .as_str()
+        .expect("a change id")
+        .to_string();
+    assert!(change_id.starts_with('C'), "{change_id}");
+    let hash =
+        ec2_ddns::ddns::auth::legacy_hash("203.0.113.7", "home.corp.example", &SECRET.into());
+    let ask = |change_id: &str, hash: &str| {
+        let mut request = fixture("set-legacy");
+        request["body"] = serde_json::json!({
+            "execution_mode": "status",
+            "ddns_hostname": "home.corp.example",
+            "validation_hash": hash,
+            "change_id": change_id,
+        })
+        .to_string()
+        .into();
+        request
+    };
+    let before = account.registry_items();
+    let mut seen = Vec::new();
+    for at in 1..=3 {
+        let (status, body) = serve_value(&account, ask(&change_id, &hash), at).await;
+        assert_eq!(status, 200, "{body}");
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer["change_id"], change_id.as_str());
+        seen.push(answer["change_status"].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen, ["PENDING", "PENDING", "INSYNC"]);
+    assert_eq!(account.registry_items(), before, "a status writes nothing");
+    let (status, body) = serve_value(&account, ask("C0000000000999", &hash), 4).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = serve_value(&account, ask(&change_id, &"0".repeat(64)), 5).await;
+    assert_eq!(status, 401, "{body}");
+    let mut no_id = fixture("set-legacy");
+    no_id["body"] =
+        r#"{"execution_mode":"status","ddns_hostname":"home.corp.example","validation_hash":"00"}"#
+            .into();
+    let (status, body) = serve_value(&account, no_id, 6).await;
+    assert_eq!(
+        (status, message(&body).1.contains("needs change_id")),
+        (400, true),
+        "{body}"
+    );
 }

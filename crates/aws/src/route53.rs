@@ -478,6 +478,27 @@ impl Dns for Route53 {
     /// while an older one is still pending (each call spends the account's
     /// Route 53 request rate). The SDK retries a throttled GetChange
     /// itself, as any read.
+    fn applied_since(&self, since: Instant) -> Vec<String> {
+        self.applied()
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    /// One GetChange; `NoSuchChange` is `None`.
+    async fn change_in_sync(&self, id: &str) -> Result<Option<bool>> {
+        match self.client.get_change().id(id).send().await {
+            Ok(answer) => {
+                Ok(Some(answer.change_info().is_some_and(|info| {
+                    *info.status() == ChangeStatus::Insync
+                })))
+            }
+            Err(e) if super::error_code(&e) == Some("NoSuchChange") => Ok(None),
+            Err(e) => Err(aws_error("route53:GetChange", e)),
+        }
+    }
+
     async fn applied_in_sync(&self, since: Instant) -> Result<bool> {
         let pending: Vec<String> = {
             let mut applied = self.applied();

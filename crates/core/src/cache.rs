@@ -158,6 +158,15 @@ impl<T: Dns + Sync> Dns for Cached<T> {
     async fn applied_in_sync(&self, since: tokio::time::Instant) -> Result<bool> {
         self.inner.applied_in_sync(since).await
     }
+
+    fn applied_since(&self, since: tokio::time::Instant) -> Vec<String> {
+        self.inner.applied_since(since)
+    }
+
+    /// Never cached: it is what changes.
+    async fn change_in_sync(&self, id: &str) -> Result<Option<bool>> {
+        self.inner.change_in_sync(id).await
+    }
 }
 
 #[cfg(test)]

@@ -211,6 +211,19 @@ pub trait Dns {
     /// with no call, when there is none. A batch whose answer was lost has
     /// no known change id and is not waited for.
     fn applied_in_sync(&self, since: Instant) -> impl Future<Output = Result<bool>> + Send;
+    /// The change ids (Route 53's `ChangeInfo.Id`) of the batches this
+    /// client applied at or after `since`, oldest first: a DDNS update
+    /// answers with its batch's, for the client to ask about. A batch
+    /// whose answer was lost has none.
+    fn applied_since(&self, _since: Instant) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether change `id` has reached all of Route 53's name servers
+    /// (GetChange: `Some(true)` INSYNC, `Some(false)` PENDING); `None` when
+    /// Route 53 knows no such change.
+    fn change_in_sync(&self, _id: &str) -> impl Future<Output = Result<Option<bool>>> + Send {
+        async { Ok(None) }
+    }
 }
 
 /// DynamoDB: what each instance owns.

@@ -143,6 +143,15 @@ impl<T: Dns + Sync, G: Gate + Sync> Dns for Gated<T, G> {
         let pass = self.gate.before("route53:GetChange").await?;
         pass.answer(self.inner.applied_in_sync(since).await)
     }
+
+    fn applied_since(&self, since: tokio::time::Instant) -> Vec<String> {
+        self.inner.applied_since(since)
+    }
+
+    async fn change_in_sync(&self, id: &str) -> Result<Option<bool>> {
+        let pass = self.gate.before("route53:GetChange").await?;
+        pass.answer(self.inner.change_in_sync(id).await)
+    }
 }
 
 impl<T: Registry + Sync, G: Gate + Sync> Registry for Gated<T, G> {

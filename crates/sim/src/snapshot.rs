@@ -47,6 +47,7 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
             tasks: ecs.tasks,
             registry,
             foreign_registry,
+            route53_pending_polls: 0,
         },
         warnings,
     })

@@ -224,6 +224,15 @@ pub struct World {
     /// `Version`), with their attributes in DynamoDB JSON.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign_registry: Vec<ForeignItem>,
+    /// How long a change batch takes to reach Route 53's name servers, in
+    /// GetChange answers: each batch answers `PENDING` to this many of its
+    /// id, then `INSYNC` (0, the default: in sync at once).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub route53_pending_polls: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -676,6 +685,7 @@ impl World {
             tasks: Vec::new(),
             registry: Vec::new(),
             foreign_registry: Vec::new(),
+            route53_pending_polls: 0,
         }
     }
 

@@ -11,10 +11,25 @@ use serde_json::{json, Value};
 
 /// One answer of the JSON protocols.
 pub fn json_answer(status: u16, success: bool, message: &str) -> LambdaFunctionUrlResponse {
-    let body = json!({
+    json_answer_with(status, success, message, &[])
+}
+
+/// [`json_answer`] with more fields (a set's `change_id`, a status's
+/// `change_status`): clients of the Python protocol read only the two
+/// they know.
+pub fn json_answer_with(
+    status: u16,
+    success: bool,
+    message: &str,
+    extra: &[(&str, &str)],
+) -> LambdaFunctionUrlResponse {
+    let mut body = json!({
         "return_status": if success { "success" } else { "fail" },
         "return_message": message,
     });
+    for (key, value) in extra {
+        body[*key] = json!(value);
+    }
     response(status, "application/json", body.to_string())
 }
 

@@ -167,6 +167,17 @@ pub fn decide(
     Decided { decision, counters }
 }
 
+/// The address a valid proof asks for, or why the proof fails (a status
+/// ask's proof is checked so, without deciding a change).
+pub fn verify(
+    host: &HostState,
+    proof: &Proof,
+    source: IpAddr,
+    now: i64,
+) -> Result<IpAddr, &'static str> {
+    check(host, proof, source, now)
+}
+
 /// The address a valid proof asks for, or why the proof fails.
 fn check(
     host: &HostState,

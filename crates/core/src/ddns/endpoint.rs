@@ -8,7 +8,7 @@
 //! the caller with the response ([`Served`]): the function counts them
 //! (its metrics) and logs the changes, as it does an event's.
 
-use super::answer::{dyndns2_answer, json_answer, json_get, refusal};
+use super::answer::{dyndns2_answer, json_answer, json_answer_with, json_get, refusal};
 use super::decide::{self, Decision, HostState, Proof, NOT_THIS_LOGIN};
 use super::host::host_key;
 use super::request::{self, Ask, HttpRequest};
@@ -135,6 +135,9 @@ impl Outcome {
 pub enum Answer {
     /// The `get` ask: the caller's address, nothing decided.
     Get,
+    /// A `status` ask answered with its change's status (or "no such
+    /// change"): nothing decided, nothing written.
+    Status,
     /// A request refused before any host was looked at: not a request of
     /// any protocol, or one missing what its protocol needs (a 4xx).
     Unreadable,
@@ -149,6 +152,7 @@ impl Answer {
     pub fn word(&self) -> &'static str {
         match self {
             Answer::Get => "get",
+            Answer::Status => "status",
             Answer::Unreadable => "refused",
             Answer::Host(outcome) => outcome.word(),
         }
@@ -164,7 +168,7 @@ impl Answer {
     pub fn is_refusal(&self) -> bool {
         match self {
             Answer::Unreadable => true,
-            Answer::Get => false,
+            Answer::Get | Answer::Status => false,
             Answer::Host(outcome) => matches!(
                 outcome,
                 Outcome::NotAName
@@ -184,7 +188,9 @@ impl Answer {
     /// registrar's summary says), a refusal `rejected`, our failure `error`.
     pub fn outcome(&self) -> summary::Outcome {
         match self {
-            Answer::Get | Answer::Host(Outcome::Unchanged(_)) => summary::Outcome::NothingToDo,
+            Answer::Get | Answer::Status | Answer::Host(Outcome::Unchanged(_)) => {
+                summary::Outcome::NothingToDo
+            }
             Answer::Host(Outcome::Set(_)) => summary::Outcome::Applied,
             Answer::Host(Outcome::Refused(_) | Outcome::DnsError(_)) => summary::Outcome::Conflict,
             Answer::Host(Outcome::Busy | Outcome::Failed(_)) => summary::Outcome::Error,
@@ -262,29 +268,45 @@ where
         Ask::Get => {
             return Served::answered(json_get(&source.to_string()), Answer::Get);
         }
-        Ask::LegacySet { host, hash } => (
-            host,
-            Proof::Legacy {
-                host_as_sent: host,
-                hash,
-            },
-        ),
-        Ask::SignedSet {
-            host,
-            ip,
-            timestamp,
-            nonce,
-            signature,
-        } => (
-            host,
-            Proof::Signed {
-                host_as_sent: host,
-                ip: *ip,
-                timestamp: *timestamp,
-                nonce,
-                signature,
-            },
-        ),
+        Ask::LegacySet { .. } | Ask::SignedSet { .. } => match proof_of(&ask) {
+            Some(found) => found,
+            None => unreachable!("a set has a proof"),
+        },
+        Ask::Status { change_id, proof } => {
+            let Some((host, proof)) = proof_of(proof) else {
+                unreachable!("a status is parsed with a set's proof")
+            };
+            let asked = status_of(registrar, host, &proof, source, change_id, now).await;
+            report(host, source, &asked);
+            let (response, answer) = match asked {
+                Ok(in_sync) => {
+                    let word = if in_sync { "INSYNC" } else { "PENDING" };
+                    let response = json_answer_with(
+                        200,
+                        true,
+                        word,
+                        &[("change_id", change_id.as_str()), ("change_status", word)],
+                    );
+                    (response, Answer::Status)
+                }
+                Err(StatusRefused::NoSuchChange) => (
+                    json_answer(
+                        404,
+                        false,
+                        "no such change: ask with the change_id a set answered",
+                    ),
+                    Answer::Status,
+                ),
+                Err(StatusRefused::Host(outcome)) => {
+                    let (status, success, message) = outcome.json(host, request_id);
+                    (
+                        json_answer(status, success, &message),
+                        Answer::Host(outcome),
+                    )
+                }
+            };
+            return Served::answered(response, answer);
+        }
         Ask::Dyndns2 {
             hosts,
             myip,
@@ -307,8 +329,9 @@ where
                     password,
                     myip: *myip,
                 };
-                let (outcome, summary) =
-                    one(registrar, host, &proof, source, request_id, now).await;
+                let One {
+                    outcome, summary, ..
+                } = one(registrar, host, &proof, source, request_id, now).await;
                 report(host, source, &outcome);
                 lines.push(outcome.line());
                 summaries.extend(summary);
@@ -321,18 +344,182 @@ where
             };
         }
     };
-    let (outcome, summary) = one(registrar, host, &proof, source, request_id, now).await;
+    let One {
+        outcome,
+        summary,
+        change_id,
+    } = one(registrar, host, &proof, source, request_id, now).await;
     report(host, source, &outcome);
     let (status, success, message) = outcome.json(host, request_id);
+    let extra: Vec<(&str, &str)> = change_id
+        .as_deref()
+        .map(|id| ("change_id", id))
+        .into_iter()
+        .collect();
     Served {
-        response: json_answer(status, success, &message),
+        response: json_answer_with(status, success, &message, &extra),
         answers: vec![Answer::Host(outcome)],
         summaries: summary.into_iter().collect(),
     }
 }
 
+/// The host and proof of a set (or of the set a status is asked with).
+fn proof_of(ask: &Ask) -> Option<(&String, Proof<'_>)> {
+    match ask {
+        Ask::LegacySet { host, hash } => Some((
+            host,
+            Proof::Legacy {
+                host_as_sent: host,
+                hash,
+            },
+        )),
+        Ask::SignedSet {
+            host,
+            ip,
+            timestamp,
+            nonce,
+            signature,
+        } => Some((
+            host,
+            Proof::Signed {
+                host_as_sent: host,
+                ip: *ip,
+                timestamp: *timestamp,
+                nonce,
+                signature,
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// Why a status ask is not answered with the change's status.
+enum StatusRefused {
+    /// Route 53 knows no such change.
+    NoSuchChange,
+    /// The host's answer, as a set would get it (unknown host, bad proof,
+    /// abuse, our side failed).
+    Host(Outcome),
+}
+
+/// A status ask: the proof is checked as a set's (a failure counted, a
+/// signed ask's nonce used once, an address blocked for failures answered
+/// `abuse`), then GetChange answers for the change. Nothing is written to
+/// the host's item, and no change counted.
+async fn status_of<E, D, R>(
+    registrar: &Registrar<E, D, R>,
+    host: &str,
+    proof: &Proof<'_>,
+    source: IpAddr,
+    change_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StatusRefused>
+where
+    E: Sync,
+    D: Dns + Sync,
+    R: Registry + Guards + Sync,
+{
+    let refused = |outcome| Err(StatusRefused::Host(outcome));
+    let name = names::normalize(host);
+    if names::check_wanted_name(&name).is_err() {
+        return refused(Outcome::NotAName);
+    }
+    let unix = now.timestamp();
+    let key = host_key(&name);
+    let (item, failures) = tokio::join!(
+        registrar.registry.load(&key),
+        registrar
+            .registry
+            .failures(&name, source, unix, decide::WINDOW_SECONDS)
+    );
+    let item = match item {
+        Ok(Some(item)) => item,
+        Ok(None) => return refused(Outcome::UnknownHost),
+        Err(e) => return refused(Outcome::Failed(e.to_string())),
+    };
+    let Some(settings) = item.host.clone() else {
+        return refused(Outcome::UnknownHost);
+    };
+    if decide::source_blocked(failures.unwrap_or_default()) {
+        return refused(Outcome::Abuse);
+    }
+    let state = host_state(&name, &item, &settings);
+    if let Err(why) = decide::verify(&state, proof, source, unix) {
+        count_failure(registrar, &name, source, unix).await;
+        return refused(Outcome::BadAuth(why));
+    }
+    if let Proof::Signed { nonce, .. } = proof {
+        let expires = unix + 2 * super::auth::MAX_SKEW_SECONDS + 60;
+        match registrar
+            .registry
+            .first_use(&name, nonce, unix, expires)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                count_failure(registrar, &name, source, unix).await;
+                return refused(Outcome::Replay);
+            }
+            Err(e) => return refused(Outcome::Failed(e.to_string())),
+        }
+    }
+    match registrar.dns.change_in_sync(change_id).await {
+        Ok(Some(in_sync)) => Ok(in_sync),
+        Ok(None) => Err(StatusRefused::NoSuchChange),
+        Err(e) => refused(Outcome::Failed(e.to_string())),
+    }
+}
+
+/// What one ask about one host came to: how it ended, the registrar's
+/// summary when it set the record, and the change id of its batch.
+struct One {
+    outcome: Outcome,
+    summary: Option<Summary>,
+    change_id: Option<String>,
+}
+
+impl From<Outcome> for One {
+    fn from(outcome: Outcome) -> One {
+        One {
+            outcome,
+            summary: None,
+            change_id: None,
+        }
+    }
+}
+
 /// Logs how one ask ended.
-fn report(host: &str, source: IpAddr, outcome: &Outcome) {
+fn report(host: &str, source: IpAddr, outcome: &impl Reported) {
+    outcome.report(host, source);
+}
+
+/// An ask's end, as the log says it.
+trait Reported {
+    fn report(&self, host: &str, source: IpAddr);
+}
+
+impl Reported for Result<bool, StatusRefused> {
+    fn report(&self, host: &str, source: IpAddr) {
+        match self {
+            Ok(in_sync) => {
+                info!(host = %names::clip(host), source = %source, in_sync, "status answered")
+            }
+            Err(StatusRefused::NoSuchChange) => {
+                info!(host = %names::clip(host), source = %source, "status: no such change")
+            }
+            Err(StatusRefused::Host(outcome)) => outcome.report(host, source),
+        }
+    }
+}
+
+impl Reported for Outcome {
+    fn report(&self, host: &str, source: IpAddr) {
+        report_outcome(host, source, self)
+    }
+}
+
+/// Logs how one ask ended.
+fn report_outcome(host: &str, source: IpAddr, outcome: &Outcome) {
     let name = names::clip(host);
     match outcome {
         Outcome::Failed(why) => {
@@ -357,7 +544,7 @@ async fn one<E, D, R>(
     source: IpAddr,
     request_id: &str,
     now: DateTime<Utc>,
-) -> (Outcome, Option<Summary>)
+) -> One
 where
     E: Sync,
     D: Dns + Sync,
@@ -365,7 +552,7 @@ where
 {
     let name = names::normalize(host);
     if names::check_wanted_name(&name).is_err() {
-        return (Outcome::NotAName, None);
+        return Outcome::NotAName.into();
     }
     let key = host_key(&name);
     let unix = now.timestamp();
@@ -384,8 +571,8 @@ where
     });
     let item = match item {
         Ok(Some(item)) => item,
-        Ok(None) => return (Outcome::UnknownHost, None),
-        Err(e) => return (Outcome::Failed(e.to_string()), None),
+        Ok(None) => return Outcome::UnknownHost.into(),
+        Err(e) => return Outcome::Failed(e.to_string()).into(),
     };
     let Some(settings) = item.host.clone() else {
         let why = item
@@ -394,13 +581,13 @@ where
             .map(|f| f.note())
             .unwrap_or_else(|| "it has no host settings".into());
         warn!(host = %name, "the host's registry item cannot be read: {why}");
-        return (Outcome::UnknownHost, None);
+        return Outcome::UnknownHost.into();
     };
     let state = host_state(&name, &item, &settings);
     let decide::Decided { decision, counters } =
         decide::decide(&state, proof, source, failures, unix);
     let ip = match decision {
-        Decision::Abuse => return (Outcome::Abuse, None),
+        Decision::Abuse => return Outcome::Abuse.into(),
         Decision::BadAuth(why) => {
             count_failure(registrar, &name, source, unix).await;
             let outcome = if why == NOT_THIS_LOGIN {
@@ -408,7 +595,7 @@ where
             } else {
                 Outcome::BadAuth(why)
             };
-            return (outcome, None);
+            return outcome.into();
         }
         Decision::Set(ip) | Decision::Unchanged(ip) => ip,
     };
@@ -424,18 +611,19 @@ where
                 // A replay is a failed proof (the change it counted is
                 // not made, and the item is not written).
                 count_failure(registrar, &name, source, unix).await;
-                return (Outcome::Replay, None);
+                return Outcome::Replay.into();
             }
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return Outcome::Failed(e.to_string()).into(),
         }
     }
     if let Decision::Unchanged(ip) = decision {
-        return (Outcome::Unchanged(ip), None);
+        return Outcome::Unchanged(ip).into();
     }
     let settings = HostSettings {
         counters,
         ..settings
     };
+    let started = tokio::time::Instant::now();
     match registrar
         .set_host_address(item, settings, ip, request_id, now)
         .await
@@ -451,10 +639,14 @@ where
                     Outcome::Refused(format!("{} {}", c.name, c.rtype))
                 }
             };
-            (outcome, Some(summary))
+            One {
+                outcome,
+                summary: Some(summary),
+                change_id: registrar.dns.applied_since(started).into_iter().last(),
+            }
         }
-        Err(crate::Error::RegistryRace { .. }) => (Outcome::Busy, None),
-        Err(e) => (Outcome::Failed(e.to_string()), None),
+        Err(crate::Error::RegistryRace { .. }) => Outcome::Busy.into(),
+        Err(e) => Outcome::Failed(e.to_string()).into(),
     }
 }
 

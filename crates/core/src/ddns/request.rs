@@ -79,6 +79,11 @@ pub enum Ask {
         nonce: String,
         signature: String,
     },
+    /// Our `status`: whether the change `change_id` (a set's answer gave
+    /// it) has reached all of Route 53's name servers, asked with the same
+    /// proof as a set (`proof` is the `LegacySet` or `SignedSet` it would
+    /// be).
+    Status { change_id: String, proof: Box<Ask> },
     /// dyndns2 `/nic/update`.
     Dyndns2 {
         hosts: Vec<String>,
@@ -211,6 +216,7 @@ struct JsonAsk {
     nonce: Option<String>,
     signature: Option<String>,
     ip: Option<String>,
+    change_id: Option<String>,
 }
 
 /// What the JSON protocols take, for the refusals.
@@ -253,6 +259,7 @@ impl JsonAsk {
             nonce: text("nonce")?,
             signature: text("signature")?,
             ip: text("ip")?,
+            change_id: text("change_id")?,
         })
     }
 }
@@ -304,9 +311,48 @@ pub fn parse(request: &HttpRequest) -> Result<Ask, Refusal> {
 }
 
 fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
-    let ask = JsonAsk::read(&request.body)?;
+    let mut ask = JsonAsk::read(&request.body)?;
     match ask.execution_mode.as_str() {
         "get" => Ok(Ask::Get),
+        "status" => {
+            let change_id = ask.change_id.take().ok_or_else(|| {
+                Refusal::json(400, "status needs change_id (a set's answer gives it)")
+            })?;
+            if !is_change_id(&change_id) {
+                return Err(Refusal::json(
+                    400,
+                    "change_id: expected a Route 53 change id such as /change/C2682N5HXP0BZ4",
+                ));
+            }
+            ask.execution_mode = "set".into();
+            let proof = Box::new(set_ask(ask)?);
+            Ok(Ask::Status { change_id, proof })
+        }
+        "set" => set_ask(ask),
+        other => Err(Refusal::json(
+            400,
+            format!(
+                "execution_mode '{}': expected get, set or status",
+                clip(other)
+            ),
+        )),
+    }
+}
+
+/// Whether `text` is a Route 53 change id: `/change/` (optional) and 1 to
+/// 32 capital letters and digits.
+fn is_change_id(text: &str) -> bool {
+    let id = text.strip_prefix("/change/").unwrap_or(text);
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// A set's host and proof, as a `LegacySet` or a `SignedSet`.
+fn set_ask(ask: JsonAsk) -> Result<Ask, Refusal> {
+    match ask.execution_mode.as_str() {
         "set" => {
             let host = ask
                 .ddns_hostname
@@ -347,7 +393,10 @@ fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
         }
         other => Err(Refusal::json(
             400,
-            format!("execution_mode '{}': expected get or set", clip(other)),
+            format!(
+                "execution_mode '{}': expected get, set or status",
+                clip(other)
+            ),
         )),
     }
 }

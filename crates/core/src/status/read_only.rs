@@ -110,6 +110,14 @@ impl<P: Dns + Sync> Dns for ReadOnly<'_, P> {
     ) -> impl Future<Output = Result<bool>> + Send {
         self.0.applied_in_sync(since)
     }
+
+    fn applied_since(&self, since: tokio::time::Instant) -> Vec<String> {
+        self.0.applied_since(since)
+    }
+
+    fn change_in_sync(&self, id: &str) -> impl Future<Output = Result<Option<bool>>> + Send {
+        self.0.change_in_sync(id)
+    }
 }
 
 impl<P: Registry + Sync> Registry for ReadOnly<'_, P> {

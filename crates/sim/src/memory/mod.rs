@@ -127,6 +127,7 @@ impl MemoryAccount {
         for found in std::mem::take(&mut world.foreign_registry) {
             registry.insert(found.key.stored(), Stored::Foreign(found));
         }
+        let world_polls = world.route53_pending_polls;
         let authors = world
             .zones
             .iter()
@@ -152,7 +153,7 @@ impl MemoryAccount {
                 releasing: BTreeMap::new(),
                 journal: Vec::new(),
                 hooks: autoscaling::Hooks::default(),
-                changes: route53::Changes::default(),
+                changes: route53::Changes::pending_for(world_polls),
             })),
             calls: CallLog::default(),
         }

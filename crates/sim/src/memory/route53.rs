@@ -23,6 +23,19 @@ pub(super) struct Changes {
     /// Change ids given so far.
     made: u64,
     propagating: Vec<Propagating>,
+    /// Every batch answered, with when: `Dns::applied_since`, and
+    /// GetChange of an id no longer propagating (`INSYNC`).
+    answered: Vec<(Instant, String)>,
+}
+
+impl Changes {
+    /// No batch yet; each new one `PENDING` for `polls` GetChange calls.
+    pub(super) fn pending_for(polls: u32) -> Changes {
+        Changes {
+            polls,
+            ..Changes::default()
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -148,8 +161,43 @@ impl Dns for MemoryAccount {
             applied_at: Instant::now(),
             pending_polls: changes.polls,
         };
+        changes
+            .answered
+            .push((change.applied_at, change.id.clone()));
         changes.propagating.push(change);
         Ok(())
+    }
+
+    fn applied_since(&self, since: Instant) -> Vec<String> {
+        self.lock()
+            .changes
+            .answered
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    /// One GetChange: `PENDING` while the batch still has polls to
+    /// answer so, then `INSYNC`; `None` for an id never given.
+    async fn change_in_sync(&self, id: &str) -> Result<Option<bool>> {
+        self.read_call("route53:GetChange", None)?;
+        let id = id.trim_start_matches("/change/");
+        let mut state = self.lock();
+        let changes = &mut state.changes;
+        if let Some(at) = changes.propagating.iter().position(|c| c.id == id) {
+            if changes.propagating[at].pending_polls > 0 {
+                changes.propagating[at].pending_polls -= 1;
+                return Ok(Some(false));
+            }
+            changes.propagating.remove(at);
+            return Ok(Some(true));
+        }
+        Ok(changes
+            .answered
+            .iter()
+            .any(|(_, known)| known == id)
+            .then_some(true))
     }
 
     /// One GetChange per batch still propagating, oldest first, until one
