@@ -152,6 +152,32 @@ curl -sS -w ' %{http_code}\n' -X DELETE "$URL"
         "{}",
         text(&out.stderr)
     );
+    // --wait: the change reads PENDING twice (the launcher's MOTO GAP 8),
+    // then INSYNC; the client says how long it took.
+    common::faults::launcher_control(
+        "POST",
+        "/_ec2ddns/route53-changes",
+        r#"{"pending_reads": 2}"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+        .args(["update", "--url", &url, "--host", HOST, "--secret-file"])
+        .arg(&secret_file)
+        .args(["--ip", "198.51.100.32", "--wait", "--wait-interval", "1"])
+        .output()
+        .unwrap();
+    common::faults::launcher_control(
+        "POST",
+        "/_ec2ddns/route53-changes",
+        r#"{"pending_reads": 0}"#,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with(
+            "home.corp.example updated: 198.51.100.32\nhome.corp.example in sync after "
+        ),
+        "{said}"
+    );
     // Without --ip it asks `get` first.
     let out = Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
         .args(["update", "--url", &url, "--host", HOST, "--secret-file"])

@@ -28,6 +28,10 @@ pub struct Answer {
     /// `return_status` is `success`.
     pub success: bool,
     pub message: String,
+    /// A set's change id, when it changed the record.
+    pub change_id: Option<String>,
+    /// A status's answer: `PENDING` or `INSYNC`.
+    pub change_status: Option<String>,
 }
 
 fn failed(url: &str, message: impl Into<String>) -> Error {
@@ -104,6 +108,8 @@ impl Endpoint {
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
+            change_id: value["change_id"].as_str().map(str::to_string),
+            change_status: value["change_status"].as_str().map(str::to_string),
         })
     }
 
@@ -146,6 +152,22 @@ pub fn signed_set(
         "nonce": nonce,
         "signature": auth::signature(secret, host, &ip, timestamp, nonce),
     })
+}
+
+/// The signed `status` body: whether `change_id` (a set's answer gave
+/// it) is in sync, asked with the same proof as a set of `ip`.
+pub fn signed_status(
+    secret: &SecretString,
+    host: &str,
+    ip: IpAddr,
+    timestamp: i64,
+    nonce: &str,
+    change_id: &str,
+) -> Value {
+    let mut body = signed_set(secret, host, ip, timestamp, nonce);
+    body["execution_mode"] = json!("status");
+    body["change_id"] = json!(change_id);
+    body
 }
 
 /// A nonce no one has used: 16 bytes from the OS, URL-safe base64.

@@ -14,7 +14,9 @@ use std::process::ExitCode;
     after_help = "Asks the endpoint for this machine's address (unless --ip), then sends an update signed with
 the host's secret over the host, the address, the time and a fresh nonce. Prints what happened;
 exit status 0 when the record holds the address, 1 when the endpoint refused or could not be
-reached, 2 for bad usage. For cron:
+reached, 2 for bad usage. With --wait, after a change it asks the endpoint (signed, every 2 s)
+until Route 53's name servers all answer with the new record (INSYNC) and prints the seconds it
+took; exit status 1 when --wait-timeout passes first. For cron:
 
   */5 * * * * ec2-ddns update --url https://abc.lambda-url.us-east-1.on.aws/ --host home.example.com --secret-file ~/.ddns-secret"
 )]
@@ -31,6 +33,21 @@ pub(crate) struct UpdateArgs {
     /// The address to set [default: this machine's, as the endpoint sees it]
     #[arg(long, value_name = "IP")]
     ip: Option<IpAddr>,
+    /// After a change, wait until Route 53's name servers all have it (INSYNC), and say how long it took
+    #[arg(long)]
+    wait: bool,
+    /// The longest --wait waits, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, requires = "wait")]
+    wait_timeout: u64,
+    /// Seconds between two status asks of --wait
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2,
+        requires = "wait",
+        hide = true
+    )]
+    wait_interval: u64,
 }
 
 pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
@@ -74,6 +91,7 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
         }
     };
     let body = client::signed_set(&secret, host, ip, chrono::Utc::now().timestamp(), &nonce);
+    let started = std::time::Instant::now();
     match endpoint.post(&body).await {
         Ok(answer) if answer.success => {
             let what = if answer.status == 201 {
@@ -82,7 +100,25 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
                 "unchanged"
             };
             println(&format!("{host} {what}: {ip}"));
-            ExitCode::SUCCESS
+            match (&answer.change_id, args.wait) {
+                (Some(change_id), true) => {
+                    let wait = Wait {
+                        endpoint: &endpoint,
+                        secret: &secret,
+                        host,
+                        ip,
+                        change_id,
+                        timeout: std::time::Duration::from_secs(args.wait_timeout),
+                        interval: std::time::Duration::from_secs(args.wait_interval.max(1)),
+                    };
+                    wait.until_in_sync(started).await
+                }
+                (None, true) => {
+                    println(&format!("{host}: nothing changed, so nothing to wait for"));
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Ok(answer) => {
             eprintln!(
@@ -95,6 +131,75 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
         Err(e) => {
             eprintln!("ec2-ddns: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// `--wait`: status asks (each signed, with a fresh nonce) until the
+/// change is INSYNC or the time is up.
+struct Wait<'a> {
+    endpoint: &'a client::Endpoint,
+    secret: &'a SecretString,
+    host: &'a str,
+    ip: IpAddr,
+    change_id: &'a str,
+    timeout: std::time::Duration,
+    interval: std::time::Duration,
+}
+
+impl Wait<'_> {
+    /// Exit 0 with the seconds since `started` once INSYNC; 1 when the
+    /// time is up, or the endpoint refuses or cannot be reached.
+    async fn until_in_sync(&self, started: std::time::Instant) -> ExitCode {
+        let host = self.host;
+        loop {
+            tokio::time::sleep(self.interval).await;
+            let nonce = match client::new_nonce() {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("ec2-ddns: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let body = client::signed_status(
+                self.secret,
+                host,
+                self.ip,
+                chrono::Utc::now().timestamp(),
+                &nonce,
+                self.change_id,
+            );
+            match self.endpoint.post(&body).await {
+                Ok(answer) if answer.change_status.as_deref() == Some("INSYNC") => {
+                    println(&format!(
+                        "{host} in sync after {:.0} s (change {})",
+                        started.elapsed().as_secs_f64(),
+                        self.change_id
+                    ));
+                    return ExitCode::SUCCESS;
+                }
+                Ok(answer) if answer.success => {}
+                Ok(answer) => {
+                    eprintln!(
+                        "ec2-ddns: {host}: the endpoint refused the status ask (HTTP {}): {}",
+                        answer.status,
+                        crate::names::escape_controls(&answer.message)
+                    );
+                    return ExitCode::from(1);
+                }
+                Err(e) => {
+                    eprintln!("ec2-ddns: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            if started.elapsed() >= self.timeout {
+                eprintln!(
+                    "ec2-ddns: {host}: not in sync after {} s (change {} still PENDING); Route 53 usually takes under a minute",
+                    self.timeout.as_secs(),
+                    self.change_id
+                );
+                return ExitCode::from(1);
+            }
         }
     }
 }
