@@ -119,6 +119,25 @@ async fn with_wait_insync_a_launch_is_completed_after_route53_reports_its_change
         "{answer}"
     );
     assert_eq!(account.lifecycle_completions().len(), 1);
+    // The wait's time is the TimeToInsync metric (milliseconds).
+    assert_eq!(tally.insync_waits.len(), 1, "{:?}", tally.insync_waits);
+    let settings = ec2_ddns_lambda::metrics::Settings {
+        namespace: "ec2-ddns".into(),
+        function: "f".into(),
+    };
+    let lines = ec2_ddns_lambda::metrics::lines(&tally, &settings, 0);
+    let time = lines
+        .iter()
+        .find(|l| l.get("TimeToInsync").is_some())
+        .expect("a TimeToInsync line");
+    assert_eq!(
+        time["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
+        "Milliseconds"
+    );
+    assert_eq!(
+        time["TimeToInsync"].as_u64(),
+        Some(tally.insync_waits[0].as_millis() as u64)
+    );
 }
 
 #[tokio::test]

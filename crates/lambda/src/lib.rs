@@ -178,6 +178,7 @@ where
             // deadline, so that the hook is completed in this invocation.
             let hooked = lifecycle::handle_until(registrar, hooks, &change, action, deadline).await;
             tally.hook(&hooked.hook);
+            tally.propagation(hooked.propagation.as_ref());
             match hooked.hook {
                 // The convergence's own failure, or the completion's: the
                 // event comes again, and the hook waits.

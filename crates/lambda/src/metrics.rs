@@ -79,6 +79,17 @@ fn document(
     dimensions: &[(&str, &str)],
     metrics: &[(&str, usize)],
 ) -> Value {
+    document_in(settings, timestamp_ms, dimensions, metrics, "Count")
+}
+
+/// [`document`], its metrics in `unit` (`Count`, `Milliseconds`).
+fn document_in(
+    settings: &Settings,
+    timestamp_ms: i64,
+    dimensions: &[(&str, &str)],
+    metrics: &[(&str, usize)],
+    unit: &str,
+) -> Value {
     let mut root = Map::new();
     let mut set = vec!["Function"];
     root.insert("Function".into(), json!(settings.function));
@@ -88,7 +99,7 @@ fn document(
     }
     let mut names = Vec::new();
     for (name, value) in metrics {
-        names.push(json!({"Name": name, "Unit": "Count"}));
+        names.push(json!({"Name": name, "Unit": unit}));
         root.insert((*name).into(), json!(value));
     }
     root.insert(
@@ -144,6 +155,15 @@ pub fn lines(tally: &Tally, settings: &Settings, timestamp_ms: i64) -> Vec<Value
             timestamp_ms,
             &[("Result", result)],
             &[("LifecycleHooks", *n)],
+        ));
+    }
+    for waited in &tally.insync_waits {
+        lines.push(document_in(
+            settings,
+            timestamp_ms,
+            &[],
+            &[("TimeToInsync", waited.as_millis() as usize)],
+            "Milliseconds",
         ));
     }
     lines

@@ -11,7 +11,7 @@ use ec2_ddns_core::changes::ChangeAction;
 use ec2_ddns_core::ddns::endpoint::Answer;
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::event::InstanceEvent;
-use ec2_ddns_core::lifecycle::HookOutcome;
+use ec2_ddns_core::lifecycle::{HookOutcome, Propagation};
 use ec2_ddns_core::registrar::Totals;
 use ec2_ddns_core::summary::{Outcome, Summary};
 use std::collections::BTreeMap;
@@ -94,6 +94,9 @@ pub struct Tally {
     /// Lifecycle actions by what became of them (`CONTINUE`, `ABANDON`,
     /// `NotWaiting`, `Retry`, `Error`): the `LifecycleHooks` metric.
     pub hooks: BTreeMap<&'static str, usize>,
+    /// How long each wait for Route 53's `INSYNC` took, when it got there
+    /// (`DDNS_WAIT_INSYNC`): the `TimeToInsync` metric.
+    pub insync_waits: Vec<std::time::Duration>,
     /// AWS calls by operation (every attempt), and the throttled ones.
     pub aws_calls: BTreeMap<String, usize>,
     pub throttled: BTreeMap<String, usize>,
@@ -145,6 +148,14 @@ impl Tally {
     /// good is its own `Result`, `Error`: the hook's timeout decides then).
     pub fn hook(&mut self, outcome: &HookOutcome) {
         *self.hooks.entry(outcome.as_str()).or_default() += 1;
+    }
+
+    /// How a wait for Route 53's `INSYNC` ended: its time, when it got
+    /// there (a wait cut short says nothing of Route 53's time).
+    pub fn propagation(&mut self, propagation: Option<&Propagation>) {
+        if let Some(Propagation::InSync { waited, .. }) = propagation {
+            self.insync_waits.push(*waited);
+        }
     }
 
     /// One answer of the DDNS endpoint.
