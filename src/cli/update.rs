@@ -37,7 +37,13 @@ pub(crate) struct UpdateArgs {
     #[arg(long)]
     wait: bool,
     /// The longest --wait waits, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 120, requires = "wait")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        requires = "wait",
+        allow_negative_numbers = true
+    )]
     wait_timeout: u64,
     /// Seconds between two status asks of --wait
     #[arg(
@@ -45,7 +51,8 @@ pub(crate) struct UpdateArgs {
         value_name = "SECONDS",
         default_value_t = 2,
         requires = "wait",
-        hide = true
+        hide = true,
+        allow_negative_numbers = true
     )]
     wait_interval: u64,
 }

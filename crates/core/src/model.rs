@@ -803,6 +803,31 @@ pub struct HostSettings {
     pub counters: Counters,
     /// When the host was added.
     pub created: Option<DateTime<Utc>>,
+    /// The last updates whose proof held, newest first, at most
+    /// [`HOST_HISTORY`]: the host owners' page shows them.
+    pub history: Vec<HostUpdate>,
+}
+
+/// How many updates a host's history keeps.
+pub const HOST_HISTORY: usize = 20;
+
+/// One update of a DDNS host whose proof held: when, the address it asked
+/// for, and the address it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostUpdate {
+    pub at: DateTime<Utc>,
+    pub ip: std::net::IpAddr,
+    pub source: std::net::IpAddr,
+}
+
+impl HostSettings {
+    /// The settings with `update` first in the history, the oldest
+    /// beyond [`HOST_HISTORY`] dropped.
+    pub fn remembering(mut self, update: HostUpdate) -> HostSettings {
+        self.history.insert(0, update);
+        self.history.truncate(HOST_HISTORY);
+        self
+    }
 }
 
 /// By hand because `SecretString` has no `PartialEq` (secrecy leaves
@@ -822,6 +847,7 @@ impl PartialEq for HostSettings {
             login,
             counters,
             created,
+            history,
         } = self;
         *zone_id == other.zone_id
             && *zone_name == other.zone_name
@@ -830,6 +856,7 @@ impl PartialEq for HostSettings {
             && *login == other.login
             && *counters == other.counters
             && *created == other.created
+            && *history == other.history
     }
 }
 

@@ -50,6 +50,7 @@ const HOST_ATTRIBUTES: &[&str] = &[
     "Failures",
     "Changes",
     "Created",
+    "History",
 ];
 
 /// Whether `key` is a host's (the DDNS endpoint's) item.
@@ -130,8 +131,43 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
             "Created",
             host.created.as_ref().map(model::format_time),
         );
+        if !host.history.is_empty() {
+            let updates = host
+                .history
+                .iter()
+                .map(|u| {
+                    AV::M(HashMap::from([
+                        ("At".to_string(), s(&model::format_time(&u.at))),
+                        ("Ip".to_string(), s(&u.ip.to_string())),
+                        ("Source".to_string(), s(&u.source.to_string())),
+                    ]))
+                })
+                .collect();
+            map.insert("History".into(), AV::L(updates));
+        }
     }
     map
+}
+
+/// A host's history as stored: the updates that read back whole (one
+/// that does not is left out; the history is for people, not proofs).
+fn host_history(map: &HashMap<String, AV>) -> Vec<model::HostUpdate> {
+    let Some(AV::L(updates)) = map.get("History") else {
+        return Vec::new();
+    };
+    updates
+        .iter()
+        .filter_map(|u| {
+            let u = u.as_m().ok()?;
+            let text = |k: &str| u.get(k)?.as_s().ok().cloned();
+            Some(model::HostUpdate {
+                at: model::parse_time(&text("At")?).ok()?,
+                ip: text("Ip")?.parse().ok()?,
+                source: text("Source")?.parse().ok()?,
+            })
+        })
+        .take(model::HOST_HISTORY)
+        .collect()
 }
 
 /// Reads an item back. One that ec2-ddns did not write (no `Version`,
@@ -324,6 +360,7 @@ fn host_settings(map: &HashMap<String, AV>) -> Result<HostSettings, String> {
             .get("Created")
             .map(|_| text("Created").and_then(|t| model::parse_time(&t)))
             .transpose()?,
+        history: host_history(map),
     })
 }
 
@@ -417,6 +454,11 @@ mod tests {
                     changes: 5,
                 },
                 created: model::parse_time("2026-11-20T10:00:00Z").ok(),
+                history: vec![model::HostUpdate {
+                    at: model::parse_time("2026-11-21T10:00:00Z").unwrap(),
+                    ip: "2001:db8::7".parse().unwrap(),
+                    source: "203.0.113.7".parse().unwrap(),
+                }],
             }),
             ..RegistryItem::default()
         };

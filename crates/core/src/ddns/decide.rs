@@ -98,6 +98,10 @@ pub enum Proof<'a> {
         password: &'a SecretString,
         myip: Option<IpAddr>,
     },
+    /// The host owners' page: a session its cookie proved (sealed with the
+    /// host's secret, checked by `page` before this is made), and the
+    /// address asked for (`None`: the request's).
+    Session { ip: Option<IpAddr> },
 }
 
 /// What the endpoint does.
@@ -213,6 +217,7 @@ fn check(
             );
             ok.then_some(ip).ok_or("signature does not match")
         }
+        Proof::Session { ip } => Ok(ip.unwrap_or(source)),
         Proof::Basic {
             login,
             password,

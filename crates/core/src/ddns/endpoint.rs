@@ -12,7 +12,7 @@ use super::answer::{dyndns2_answer, json_answer, json_answer_with, json_get, ref
 use super::decide::{self, Decision, HostState, Proof, NOT_THIS_LOGIN};
 use super::host::host_key;
 use super::request::{self, Ask, HttpRequest};
-use crate::model::{HostSettings, RecordType, RegistryItem};
+use crate::model::{HostSettings, HostUpdate, RecordType, RegistryItem};
 use crate::names;
 use crate::ports::{Dns, Guards, Registry};
 use crate::registrar::Registrar;
@@ -73,6 +73,11 @@ impl Outcome {
             Outcome::Set(ip) | Outcome::Unchanged(ip) => format!("{} {ip}", self.word()),
             _ => self.word().to_string(),
         }
+    }
+
+    /// In words, for the host owners' page.
+    pub fn words(&self, host: &str) -> String {
+        self.json(host, "-").2
     }
 
     /// The JSON protocols' answer: status, success, message. What failed
@@ -138,6 +143,9 @@ pub enum Answer {
     /// A `status` ask answered with its change's status (or "no such
     /// change"): nothing decided, nothing written.
     Status,
+    /// The host owners' page (`page`): a page shown, a sign-in or out;
+    /// its updates are counted as `Host`.
+    Page,
     /// A request refused before any host was looked at: not a request of
     /// any protocol, or one missing what its protocol needs (a 4xx).
     Unreadable,
@@ -153,6 +161,7 @@ impl Answer {
         match self {
             Answer::Get => "get",
             Answer::Status => "status",
+            Answer::Page => "page",
             Answer::Unreadable => "refused",
             Answer::Host(outcome) => outcome.word(),
         }
@@ -168,7 +177,7 @@ impl Answer {
     pub fn is_refusal(&self) -> bool {
         match self {
             Answer::Unreadable => true,
-            Answer::Get | Answer::Status => false,
+            Answer::Get | Answer::Status | Answer::Page => false,
             Answer::Host(outcome) => matches!(
                 outcome,
                 Outcome::NotAName
@@ -188,7 +197,7 @@ impl Answer {
     /// registrar's summary says), a refusal `rejected`, our failure `error`.
     pub fn outcome(&self) -> summary::Outcome {
         match self {
-            Answer::Get | Answer::Status | Answer::Host(Outcome::Unchanged(_)) => {
+            Answer::Get | Answer::Status | Answer::Page | Answer::Host(Outcome::Unchanged(_)) => {
                 summary::Outcome::NothingToDo
             }
             Answer::Host(Outcome::Set(_)) => summary::Outcome::Applied,
@@ -257,6 +266,9 @@ where
     R: Registry + Guards + Sync,
 {
     let source = request.source_ip;
+    if super::page::is_page(request) {
+        return super::page::serve(registrar, request, request_id, now).await;
+    }
     let ask = match request::parse(request) {
         Ok(ask) => ask,
         Err(refused) => {
@@ -472,10 +484,10 @@ where
 
 /// What one ask about one host came to: how it ended, the registrar's
 /// summary when it set the record, and the change id of its batch.
-struct One {
-    outcome: Outcome,
-    summary: Option<Summary>,
-    change_id: Option<String>,
+pub(super) struct One {
+    pub outcome: Outcome,
+    pub summary: Option<Summary>,
+    pub change_id: Option<String>,
 }
 
 impl From<Outcome> for One {
@@ -537,7 +549,7 @@ fn report_outcome(host: &str, source: IpAddr, outcome: &Outcome) {
 
 /// One ask about one host, and the registrar's summary when it set the
 /// record (what changed).
-async fn one<E, D, R>(
+pub(super) async fn one<E, D, R>(
     registrar: &Registrar<E, D, R>,
     host: &str,
     proof: &Proof<'_>,
@@ -622,7 +634,12 @@ where
     let settings = HostSettings {
         counters,
         ..settings
-    };
+    }
+    .remembering(HostUpdate {
+        at: now,
+        ip,
+        source,
+    });
     let started = tokio::time::Instant::now();
     match registrar
         .set_host_address(item, settings, ip, request_id, now)
@@ -684,7 +701,7 @@ pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> H
 /// the host, so a stranger's failures lock out only the stranger, and a
 /// bad proof never makes an update in flight lose its race. An AWS error
 /// loses one count at worst: logged, never the answer's concern.
-async fn count_failure<E, D, R: Guards>(
+pub(super) async fn count_failure<E, D, R: Guards>(
     registrar: &Registrar<E, D, R>,
     host: &str,
     source: IpAddr,

@@ -13,7 +13,9 @@
 //!   address to set, unchanged means no call);
 //! - [`endpoint`]: a request served: hosts loaded, decided, nonces checked
 //!   once, records set through the registrar, answers in each protocol;
-//! - [`manage`]: the `hosts` commands' operations (add, list, remove, rotate).
+//! - [`manage`]: the `hosts` commands' operations (add, list, remove, rotate);
+//! - [`page`]: the host owners' page (sign in, see and update a host, see
+//!   its change reach Route 53's name servers).
 //!
 //! `ec2-ddns update`, the signed protocol's client, is the command line's
 //! (`cli::client` in the root package): the function needs no HTTP client.
@@ -29,4 +31,5 @@ pub mod decide;
 pub mod endpoint;
 pub mod host;
 pub mod manage;
+pub mod page;
 pub mod request;

@@ -106,6 +106,9 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
     /// `requestContext.http.sourceIp`: whom the answer is about.
     pub source_ip: IpAddr,
+    /// The request's cookies (`name=value`), as the function URL passes
+    /// them: the host owners' page's session.
+    pub cookies: Vec<String>,
 }
 
 impl std::fmt::Debug for HttpRequest {
@@ -125,6 +128,7 @@ impl std::fmt::Debug for HttpRequest {
             .field("headers", &headers)
             .field("body", &self.body)
             .field("source_ip", &self.source_ip)
+            .field("cookies", &self.cookies.len())
             .finish()
     }
 }
@@ -193,7 +197,9 @@ impl HttpRequest {
                     .or_insert_with(|| value.to_string());
             }
         }
+        let cookies = request.cookies.clone().unwrap_or_default();
         Ok(HttpRequest {
+            cookies,
             method: http.method.clone().unwrap_or_default().to_ascii_uppercase(),
             path: request.raw_path.unwrap_or_default(),
             query: request.raw_query_string.unwrap_or_default(),
@@ -341,7 +347,7 @@ fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
 
 /// Whether `text` is a Route 53 change id: `/change/` (optional) and 1 to
 /// 32 capital letters and digits.
-fn is_change_id(text: &str) -> bool {
+pub(super) fn is_change_id(text: &str) -> bool {
     let id = text.strip_prefix("/change/").unwrap_or(text);
     !id.is_empty()
         && id.len() <= 32
@@ -407,7 +413,7 @@ fn set_ask(ask: JsonAsk) -> Result<Ask, Refusal> {
 /// not UTF-8 into U+FFFD. So the query is refused (`None`) for either: an
 /// escape is checked before decoding, and a decoded U+FFFD is taken for
 /// bytes that were not UTF-8 (no host name or address holds one).
-fn query_pairs(query: &str) -> Option<Vec<(String, String)>> {
+pub(super) fn query_pairs(query: &str) -> Option<Vec<(String, String)>> {
     let bytes = query.as_bytes();
     let escapes_ok = bytes.iter().enumerate().all(|(i, &b)| {
         b != b'%'
