@@ -58,12 +58,20 @@ pub const SESSION_SECONDS: i64 = 15 * 60;
 const SIGN_IN: &str = "sign-in";
 
 /// Whether `request` is the page's (rather than the API's): `GET /`,
-/// `POST /signin`, `POST /set`, `POST /signout`, `GET /change`.
+/// `POST /signin`, `POST /set`, `POST /signout`, `GET /change`. Matched
+/// by the path's last segment, and the page's links are relative, so a
+/// prefix before it (a proxy's, cargo lambda's `/lambda-url/NAME/`) is
+/// fine.
 pub fn is_page(request: &HttpRequest) -> bool {
     matches!(
-        (request.method.as_str(), request.path.as_str()),
-        ("GET", "/" | "" | "/change") | ("POST", "/signin" | "/set" | "/signout")
+        (request.method.as_str(), route(&request.path)),
+        ("GET", "" | "change") | ("POST", "signin" | "set" | "signout")
     )
+}
+
+/// The path's last segment (`` for `/`).
+fn route(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or_default()
 }
 
 /// A signed-in owner: the login, when the session ends, its CSRF token.
@@ -215,9 +223,9 @@ where
         answers: vec![Answer::Page],
         summaries: Vec::new(),
     };
-    match (request.method.as_str(), request.path.as_str()) {
-        ("POST", "/signin") => sign_in(registrar, request, &nonce, now).await,
-        ("POST", "/signout") => {
+    match (request.method.as_str(), route(&request.path)) {
+        ("POST", "signin") => sign_in(registrar, request, &nonce, now).await,
+        ("POST", "signout") => {
             let fields = form(request);
             let csrf_ok = match signed_in(registrar, request, unix).await {
                 Some((session, _)) => csrf_matches(&fields, &session),
@@ -232,7 +240,7 @@ where
             ));
             answered(response)
         }
-        ("POST", "/set") => {
+        ("POST", "set") => {
             let Some((session, hosts)) = signed_in(registrar, request, unix).await else {
                 return answered(sign_in_page(
                     &nonce,
@@ -250,7 +258,7 @@ where
             )
             .await
         }
-        ("GET", "/change") => {
+        ("GET", "change") => {
             let Some((_, hosts)) = signed_in(registrar, request, unix).await else {
                 return answered(json_answer_with(401, false, "not signed in", &[]));
             };
@@ -513,7 +521,7 @@ async fn hosts_page<E, D: Dns + Sync, R>(
     let mut body = String::new();
     body.push_str(&format!(
         "<header><h1>Your hosts</h1><p>Signed in as <b>{}</b>. Your address: <b id=\"source\">{}</b></p>\
-         <form method=\"post\" action=\"/signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <form method=\"post\" action=\"signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\">Sign out</button></form></header>",
         esc(&session.login),
         esc(&source.to_string()),
@@ -559,10 +567,10 @@ async fn hosts_page<E, D: Dns + Sync, R>(
         }
         body.push_str("</dl>");
         body.push_str(&format!(
-            "<form method=\"post\" action=\"/set\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+            "<form method=\"post\" action=\"set\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <input type=\"hidden\" name=\"host\" value=\"{host}\">\
              <button type=\"submit\" id=\"set-here-{id}\">Set to this address ({source})</button></form>\
-             <form method=\"post\" action=\"/set\" class=\"other\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <form method=\"post\" action=\"set\" class=\"other\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <input type=\"hidden\" name=\"host\" value=\"{host}\">\
              <label for=\"ip-{id}\">Another address</label>\
              <input id=\"ip-{id}\" name=\"ip\" inputmode=\"text\" autocomplete=\"off\" placeholder=\"203.0.113.7 or 2001:db8::7\" required>\
@@ -620,7 +628,7 @@ fn sign_in_page(nonce: &str, status: u16, message: Option<&str>) -> LambdaFuncti
         .unwrap_or_default();
     let body = format!(
         "<header><h1>Sign in</h1><p>With your host's login (its name, or the login it was given) and its secret.</p></header>{notice}\
-         <form method=\"post\" action=\"/signin\" class=\"signin\">\
+         <form method=\"post\" action=\"signin\" class=\"signin\">\
          <label for=\"login\">Login</label><input id=\"login\" name=\"login\" autocomplete=\"username\" required>\
          <label for=\"secret\">Secret</label><input id=\"secret\" name=\"secret\" type=\"password\" autocomplete=\"current-password\" required>\
          <button type=\"submit\">Sign in</button></form>"
@@ -632,7 +640,7 @@ fn forbidden(nonce: &str) -> LambdaFunctionUrlResponse {
     html(
         403,
         "Refused",
-        "<h1>Refused</h1><p class=\"notice bad\" role=\"alert\">This form is not from your page (its security token is missing or wrong). Go back to <a href=\"/\">your hosts</a> and try again.</p>",
+        "<h1>Refused</h1><p class=\"notice bad\" role=\"alert\">This form is not from your page (its security token is missing or wrong). Go back to <a href=\"./\">your hosts</a> and try again.</p>",
         nonce,
     )
 }
@@ -642,7 +650,7 @@ fn redirect_home() -> LambdaFunctionUrlResponse {
     response.status_code = 303;
     response
         .headers
-        .insert(http::header::LOCATION, HeaderValue::from_static("/"));
+        .insert(http::header::LOCATION, HeaderValue::from_static("./"));
     response.body = Some(String::new());
     response.cookies = Vec::new();
     with_security_headers(response, "-")
@@ -664,7 +672,7 @@ header form{display:inline}*{max-width:100%}";
 /// INSYNC (at most 60 asks, 2 s apart), then says how long it took.
 const SCRIPT: &str = "(function(){var p=document.getElementById('propagation');if(!p)return;\
 var start=Date.now(),asks=0;function ask(){asks++;\
-fetch('/change?host='+encodeURIComponent(p.dataset.host)+'&id='+encodeURIComponent(p.dataset.change),{credentials:'same-origin'})\
+fetch('change?host='+encodeURIComponent(p.dataset.host)+'&id='+encodeURIComponent(p.dataset.change),{credentials:'same-origin'})\
 .then(function(r){return r.json()}).then(function(a){var s=Math.round((Date.now()-start)/1000);\
 if(a.change_status==='INSYNC'){p.textContent='In sync after '+s+' s: every Route 53 name server answers with it.';p.className='notice ok';return}\
 p.textContent='Propagating to Route 53\\u2019s name servers\\u2026 ('+s+' s)';if(asks<60)setTimeout(ask,2000);\
