@@ -309,6 +309,7 @@ async fn hosts_of_one_router_can_share_a_given_secret() {
         ttl: 60,
         login: Some("router".into()),
         secret: Some(secret.into()),
+        iam_principals: Vec::new(),
     };
     let err = manage::add(&registrar, &new("a.corp.example", "short"), now(0))
         .await
@@ -568,6 +569,7 @@ async fn hosts_are_added_listed_rotated_and_removed() {
         ttl: 60,
         login: None,
         secret: None,
+        iam_principals: Vec::new(),
     };
     for bad in [
         "corp.example",
@@ -741,6 +743,69 @@ async fn a_set_answers_its_change_id_and_status_says_when_it_is_in_sync() {
     assert_eq!(
         (status, message(&body).1.contains("needs change_id")),
         (400, true),
+        "{body}"
+    );
+}
+
+/// A set signed with AWS credentials, as Lambda hands it over from an
+/// `AWS_IAM` function URL (it verified the SigV4 signature and put the
+/// signer in `requestContext.authorizer.iam`; the emulator verifies no
+/// signature, so the context is built here as Lambda builds it): no
+/// secret needed for a listed principal, refused for another, and the
+/// same proofless body on the public URL (no authorizer) is refused.
+#[tokio::test]
+async fn a_set_signed_by_a_listed_aws_principal_needs_no_secret() {
+    let account = account().await;
+    let key = ec2_ddns::model::RegistryKey::host(HOST);
+    let mut item = account.load(&key).await.unwrap().expect("the host");
+    item.host.as_mut().unwrap().iam_principals =
+        vec!["arn:aws:iam::111122223333:role/home-router".into()];
+    item.version += 1;
+    account.save(&item).await.expect("principal listed");
+    let signed = |user_arn: Option<&str>| {
+        let mut request = fixture("set-legacy");
+        request["body"] = serde_json::json!({
+            "execution_mode": "set", "ddns_hostname": "home.corp.example", "ip": "198.51.100.44",
+        })
+        .to_string()
+        .into();
+        if let Some(arn) = user_arn {
+            request["requestContext"]["authorizer"] = serde_json::json!({"iam": {
+                "accessKey": "ASIAEXAMPLE", "accountId": "111122223333",
+                "callerId": "AROAEXAMPLE:router", "userArn": arn, "userId": "AROAEXAMPLE:router",
+            }});
+        }
+        request
+    };
+    let (status, body) = serve_value(
+        &account,
+        signed(Some(
+            "arn:aws:sts::111122223333:assumed-role/home-router/router",
+        )),
+        0,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(values(&account, HOST, RecordType::A), ["198.51.100.44"]);
+    let (status, body) = serve_value(
+        &account,
+        signed(Some(
+            "arn:aws:sts::111122223333:assumed-role/someone-else/x",
+        )),
+        1,
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        message(&body)
+            .1
+            .contains("this AWS principal may not update this host"),
+        "{body}"
+    );
+    let (status, body) = serve_value(&account, signed(None), 2).await;
+    assert_eq!(status, 400, "the public URL: {body}");
+    assert!(
+        message(&body).1.contains("set needs validation_hash"),
         "{body}"
     );
 }

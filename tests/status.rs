@@ -328,6 +328,7 @@ where
         ttl: 60,
         login: None,
         secret: None,
+        iam_principals: Vec::new(),
     };
     manage::add(&env.registrar, &new, now)
         .await

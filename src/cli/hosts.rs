@@ -63,6 +63,9 @@ struct AddArgs {
     /// The dyndns2 login [default: the host name]
     #[arg(long, value_name = "NAME")]
     login: Option<String>,
+    /// An AWS principal that may update the host without its secret, by a request signed with its credentials (SigV4) to the endpoint's AWS_IAM function URL: an account's root, a role or a user ARN (repeat for several; no wildcards)
+    #[arg(long = "iam-principal", value_name = "ARN")]
+    iam_principals: Vec<String>,
     #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
@@ -151,6 +154,7 @@ pub(crate) async fn run(args: HostsArgs) -> ExitCode {
                 ttl: a.ttl,
                 login: a.login,
                 secret: given,
+                iam_principals: a.iam_principals,
             };
             manage::add(&registrar, &new, now).await.map(|secret| {
                 let name = crate::names::normalize(&new.host);

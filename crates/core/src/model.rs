@@ -806,6 +806,11 @@ pub struct HostSettings {
     /// The last updates whose proof held, newest first, at most
     /// [`HOST_HISTORY`]: the host owners' page shows them.
     pub history: Vec<HostUpdate>,
+    /// The AWS principals whose SigV4-signed requests (the endpoint's
+    /// `AWS_IAM` function URL) may update the host without its secret:
+    /// an account's root (any principal of that account), a role (its
+    /// sessions), or a user, by ARN (`hosts add --iam-principal`).
+    pub iam_principals: Vec<String>,
 }
 
 /// How many updates a host's history keeps.
@@ -848,6 +853,7 @@ impl PartialEq for HostSettings {
             counters,
             created,
             history,
+            iam_principals,
         } = self;
         *zone_id == other.zone_id
             && *zone_name == other.zone_name
@@ -857,6 +863,7 @@ impl PartialEq for HostSettings {
             && *counters == other.counters
             && *created == other.created
             && *history == other.history
+            && *iam_principals == other.iam_principals
     }
 }
 

@@ -51,6 +51,7 @@ const HOST_ATTRIBUTES: &[&str] = &[
     "Changes",
     "Created",
     "History",
+    "IamPrincipals",
 ];
 
 /// Whether `key` is a host's (the DDNS endpoint's) item.
@@ -131,6 +132,10 @@ pub fn to_item(item: &RegistryItem) -> HashMap<String, AV> {
             "Created",
             host.created.as_ref().map(model::format_time),
         );
+        if !host.iam_principals.is_empty() {
+            let principals = host.iam_principals.iter().map(|p| s(p)).collect();
+            map.insert("IamPrincipals".into(), AV::L(principals));
+        }
         if !host.history.is_empty() {
             let updates = host
                 .history
@@ -361,6 +366,18 @@ fn host_settings(map: &HashMap<String, AV>) -> Result<HostSettings, String> {
             .map(|_| text("Created").and_then(|t| model::parse_time(&t)))
             .transpose()?,
         history: host_history(map),
+        iam_principals: match map.get("IamPrincipals") {
+            None => Vec::new(),
+            Some(AV::L(list)) => list
+                .iter()
+                .map(|p| {
+                    p.as_s()
+                        .cloned()
+                        .map_err(|_| "IamPrincipals holds a non-string".to_string())
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("IamPrincipals is not a list".into()),
+        },
     })
 }
 
@@ -459,6 +476,7 @@ mod tests {
                     ip: "2001:db8::7".parse().unwrap(),
                     source: "203.0.113.7".parse().unwrap(),
                 }],
+                iam_principals: vec!["arn:aws:iam::111122223333:role/router".into()],
             }),
             ..RegistryItem::default()
         };

@@ -52,6 +52,8 @@ pub struct HostState {
     pub last_ipv4: Option<IpAddr>,
     pub last_ipv6: Option<IpAddr>,
     pub counters: Counters,
+    /// The AWS principals allowed to update it by SigV4 (`Proof::Iam`).
+    pub iam_principals: Vec<String>,
 }
 
 pub use crate::model::Counters;
@@ -97,6 +99,13 @@ pub enum Proof<'a> {
         login: &'a str,
         password: &'a SecretString,
         myip: Option<IpAddr>,
+    },
+    /// A request Lambda verified as signed (SigV4) by `principal` (the
+    /// `AWS_IAM` function URL): allowed when the host lists it.
+    Iam {
+        principal: &'a str,
+        account: &'a str,
+        ip: Option<IpAddr>,
     },
     /// The host owners' page: a session its cookie proved (sealed with the
     /// host's secret, checked by `page` before this is made), and the
@@ -171,6 +180,45 @@ pub fn decide(
     Decided { decision, counters }
 }
 
+/// Whether the signer `caller` (its ARN, and its account as Lambda gives
+/// it) is the principal `listed` (`hosts add --iam-principal`): an
+/// account's root is any principal of that account; a role is its
+/// sessions (`arn:…:sts::ACCOUNT:assumed-role/NAME/SESSION`; a role's path
+/// is not in them); anything else the same ARN. No wildcard is ever
+/// read as one.
+pub fn principal_allowed(listed: &str, caller: &str, caller_account: &str) -> bool {
+    let parts = |arn: &str| -> Option<(String, String, String, String)> {
+        let p: Vec<&str> = arn.splitn(6, ':').collect();
+        match p.as_slice() {
+            ["arn", partition, service, "", account, resource] => Some((
+                partition.to_string(),
+                service.to_string(),
+                account.to_string(),
+                resource.to_string(),
+            )),
+            _ => None,
+        }
+    };
+    let (Some((lp, ls, la, lr)), Some((cp, cs, ca, cr))) = (parts(listed), parts(caller)) else {
+        return false;
+    };
+    if lp != cp || la != ca || (!caller_account.is_empty() && caller_account != ca) || ls != "iam" {
+        return false;
+    }
+    if lr == "root" {
+        return true;
+    }
+    if let Some(role) = lr.strip_prefix("role/") {
+        let name = role.rsplit('/').next().unwrap_or(role);
+        return cs == "sts"
+            && cr
+                .strip_prefix("assumed-role/")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(assumed, _)| assumed == name);
+    }
+    cs == "iam" && lr == cr
+}
+
 /// The address a valid proof asks for, or why the proof fails (a status
 /// ask's proof is checked so, without deciding a change).
 pub fn verify(
@@ -218,6 +266,19 @@ fn check(
             ok.then_some(ip).ok_or("signature does not match")
         }
         Proof::Session { ip } => Ok(ip.unwrap_or(source)),
+        Proof::Iam {
+            principal,
+            account,
+            ip,
+        } => {
+            let allowed = host
+                .iam_principals
+                .iter()
+                .any(|listed| principal_allowed(listed, principal, account));
+            allowed
+                .then_some(ip.unwrap_or(source))
+                .ok_or("this AWS principal may not update this host")
+        }
         Proof::Basic {
             login,
             password,
@@ -256,7 +317,88 @@ mod tests {
             last_ipv4: None,
             last_ipv6: None,
             counters: Counters::default(),
+            iam_principals: Vec::new(),
         }
+    }
+
+    /// Who may sign for a host: an account's root is any of its
+    /// principals, a role its sessions (whatever its path), a user the
+    /// user; never another account, partition, or a look-alike.
+    #[rstest::rstest]
+    #[case::root_any_user(
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::111122223333:user/alice",
+        true
+    )]
+    #[case::root_any_session(
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:sts::111122223333:assumed-role/router/i-0abc",
+        true
+    )]
+    #[case::root_other_account(
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::444455556666:user/alice",
+        false
+    )]
+    #[case::role_its_session(
+        "arn:aws:iam::111122223333:role/router",
+        "arn:aws:sts::111122223333:assumed-role/router/i-0abc",
+        true
+    )]
+    #[case::role_with_a_path(
+        "arn:aws:iam::111122223333:role/ddns/router",
+        "arn:aws:sts::111122223333:assumed-role/router/s",
+        true
+    )]
+    #[case::role_another_role(
+        "arn:aws:iam::111122223333:role/router",
+        "arn:aws:sts::111122223333:assumed-role/routers/s",
+        false
+    )]
+    #[case::role_not_a_user(
+        "arn:aws:iam::111122223333:role/router",
+        "arn:aws:iam::111122223333:user/router",
+        false
+    )]
+    #[case::user_itself(
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:iam::111122223333:user/alice",
+        true
+    )]
+    #[case::user_another(
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:iam::111122223333:user/alicex",
+        false
+    )]
+    #[case::no_wildcards(
+        "arn:aws:iam::111122223333:user/*",
+        "arn:aws:iam::111122223333:user/alice",
+        false
+    )]
+    #[case::other_partition(
+        "arn:aws:iam::111122223333:root",
+        "arn:aws-cn:iam::111122223333:user/alice",
+        false
+    )]
+    #[case::garbage("root", "arn:aws:iam::111122223333:user/alice", false)]
+    fn who_may_sign_for_a_host(#[case] listed: &str, #[case] caller: &str, #[case] allowed: bool) {
+        let account = caller.split(':').nth(4).unwrap_or_default();
+        assert_eq!(principal_allowed(listed, caller, account), allowed);
+        let host = HostState {
+            iam_principals: vec![listed.to_string()],
+            ..host()
+        };
+        let proof = Proof::Iam {
+            principal: caller,
+            account,
+            ip: None,
+        };
+        let decision = decide(&host, &proof, src(), NONE, NOW).decision;
+        assert_eq!(
+            matches!(decision, Decision::Set(_)),
+            allowed,
+            "{decision:?}"
+        );
     }
 
     fn src() -> IpAddr {

@@ -280,6 +280,14 @@ where
         Ask::Get => {
             return Served::answered(json_get(&source.to_string()), Answer::Get);
         }
+        Ask::IamSet { host, ip, caller } => (
+            host,
+            Proof::Iam {
+                principal: &caller.user_arn,
+                account: &caller.account_id,
+                ip: *ip,
+            },
+        ),
         Ask::LegacySet { .. } | Ask::SignedSet { .. } => match proof_of(&ask) {
             Some(found) => found,
             None => unreachable!("a set has a proof"),
@@ -693,6 +701,7 @@ pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> H
         last_ipv4: last(RecordType::A),
         last_ipv6: last(RecordType::Aaaa),
         counters: settings.counters,
+        iam_principals: settings.iam_principals.clone(),
     }
 }
 

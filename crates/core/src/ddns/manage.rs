@@ -27,6 +27,46 @@ pub struct NewHost {
     pub login: Option<String>,
     /// A secret to use instead of a new one (see [`check_given_secret`]).
     pub secret: Option<SecretString>,
+    /// AWS principals that may update the host by SigV4, without the
+    /// secret (see [`check_iam_principal`]).
+    pub iam_principals: Vec<String>,
+}
+
+/// Checks an `--iam-principal`: an account's root
+/// (`arn:aws:iam::123456789012:root`), a role
+/// (`arn:aws:iam::123456789012:role/NAME`, any path) or a user, by its
+/// full ARN, with no wildcard. `Err` says what is expected.
+pub fn check_iam_principal(arn: &str) -> Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => {
+            partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && (*resource == "root"
+                    || resource
+                        .strip_prefix("role/")
+                        .or_else(|| resource.strip_prefix("user/"))
+                        .is_some_and(|name| {
+                            !name.is_empty()
+                                && name
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+                        }))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Config {
+            variable: "--iam-principal".into(),
+            message: format!(
+                "'{}' is not a principal a host can list: expected an account's root (arn:aws:iam::123456789012:root), a role (arn:aws:iam::123456789012:role/NAME) or a user (…:user/NAME), with no wildcard",
+                names::clip(arn)
+            ),
+        })
+    }
 }
 
 /// Characters a given secret needs at least: about 120 bits even if it
@@ -147,6 +187,9 @@ where
             });
         }
     }
+    for principal in &new.iam_principals {
+        check_iam_principal(principal)?;
+    }
     let zone = find_zone(&registrar.dns, &new.zone, &registrar.region).await?;
     let name = check_host_name(&new.host, &zone.name)?;
     let key = host_key(&name);
@@ -175,6 +218,7 @@ where
             secret: secret.clone(),
             login: new.login.clone(),
             created: Some(now),
+            iam_principals: new.iam_principals.clone(),
             ..HostSettings::default()
         }),
         ..RegistryItem::default()

@@ -79,6 +79,13 @@ pub enum Ask {
         nonce: String,
         signature: String,
     },
+    /// A `set` signed with AWS credentials (SigV4) on the `AWS_IAM`
+    /// function URL: no secret; the caller's principal is the proof.
+    IamSet {
+        host: String,
+        ip: Option<IpAddr>,
+        caller: IamCaller,
+    },
     /// Our `status`: whether the change `change_id` (a set's answer gave
     /// it) has reached all of Route 53's name servers, asked with the same
     /// proof as a set (`proof` is the `LegacySet` or `SignedSet` it would
@@ -109,6 +116,18 @@ pub struct HttpRequest {
     /// The request's cookies (`name=value`), as the function URL passes
     /// them: the host owners' page's session.
     pub cookies: Vec<String>,
+    /// The AWS principal that signed the request (SigV4), as Lambda puts
+    /// it in `requestContext.authorizer.iam` after verifying the
+    /// signature: only on a function URL whose `AuthType` is `AWS_IAM`.
+    pub iam_caller: Option<IamCaller>,
+}
+
+/// Who signed a request to an `AWS_IAM` function URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamCaller {
+    /// `arn:aws:iam::ACCOUNT:user/NAME`, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, …
+    pub user_arn: String,
+    pub account_id: String,
 }
 
 impl std::fmt::Debug for HttpRequest {
@@ -198,8 +217,20 @@ impl HttpRequest {
             }
         }
         let cookies = request.cookies.clone().unwrap_or_default();
+        let iam_caller = request
+            .request_context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.iam.as_ref())
+            .and_then(|iam| {
+                Some(IamCaller {
+                    user_arn: iam.user_arn.clone().filter(|a| !a.is_empty())?,
+                    account_id: iam.account_id.clone().unwrap_or_default(),
+                })
+            });
         Ok(HttpRequest {
             cookies,
+            iam_caller,
             method: http.method.clone().unwrap_or_default().to_ascii_uppercase(),
             path: request.raw_path.unwrap_or_default(),
             query: request.raw_query_string.unwrap_or_default(),
@@ -297,7 +328,14 @@ pub fn parse(request: &HttpRequest) -> Result<Ask, Refusal> {
     let path = request.path.trim_end_matches('/');
     match request.method.as_str() {
         "GET" if path.ends_with("/nic/update") => dyndns2(request),
-        "POST" if !path.ends_with("/nic/update") => json(request),
+        "POST" if !path.ends_with("/nic/update") => match json(request) {
+            // Signed by AWS (the AWS_IAM function URL): the principal is
+            // the proof, and a set needs no other.
+            Err(refused) if refused.reason.starts_with(NEEDS_A_PROOF) => {
+                iam_set(request).ok_or(refused)
+            }
+            other => other,
+        },
         "GET" | "POST" => Err(Refusal::json(
             405,
             format!(
@@ -345,6 +383,26 @@ fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
     }
 }
 
+/// A set's refusal when it brings no proof: on the `AWS_IAM` function
+/// URL the signer's principal is one ([`iam_set`]).
+const NEEDS_A_PROOF: &str = "set needs validation_hash (or a signature)";
+
+/// A proofless `set` from a request Lambda verified as signed by an AWS
+/// principal (`AWS_IAM` function URL): its host and `ip`.
+fn iam_set(request: &HttpRequest) -> Option<Ask> {
+    let caller = request.iam_caller.clone()?;
+    let ask = JsonAsk::read(&request.body).ok()?;
+    if ask.execution_mode != "set" || ask.signature.is_some() || ask.validation_hash.is_some() {
+        return None;
+    }
+    let host = ask.ddns_hostname.filter(|h| !h.is_empty())?;
+    let ip = match ask.ip {
+        None => None,
+        Some(ip) => Some(address_to_set(&ip).ok()?),
+    };
+    Some(Ask::IamSet { host, ip, caller })
+}
+
 /// Whether `text` is a Route 53 change id: `/change/` (optional) and 1 to
 /// 32 capital letters and digits.
 pub(super) fn is_change_id(text: &str) -> bool {
@@ -388,7 +446,7 @@ fn set_ask(ask: JsonAsk) -> Result<Ask, Refusal> {
             }
             let hash = ask
                 .validation_hash
-                .ok_or_else(|| Refusal::json(400, "set needs validation_hash (or a signature)"))?;
+                .ok_or_else(|| Refusal::json(400, NEEDS_A_PROOF))?;
             if !auth::is_sha256_hex(&hash) {
                 return Err(Refusal::json(
                     400,
