@@ -16,9 +16,12 @@ the host's secret over the host, the address, the time and a fresh nonce. Prints
 exit status 0 when the record holds the address, 1 when the endpoint refused or could not be
 reached, 2 for bad usage. With --wait, after a change it asks the endpoint (signed, every 2 s)
 until Route 53's name servers all answer with the new record (INSYNC) and prints the seconds it
-took; exit status 1 when --wait-timeout passes first. For cron:
+took; exit status 1 when --wait-timeout passes first. With --iam there is no secret: the request
+is signed with this machine's AWS credentials (SigV4, service lambda) for the endpoint's AWS_IAM
+function URL, which allows the principals the host lists (hosts add --iam-principal). For cron:
 
-  */5 * * * * ec2-ddns update --url https://abc.lambda-url.us-east-1.on.aws/ --host home.example.com --secret-file ~/.ddns-secret"
+  */5 * * * * ec2-ddns update --url https://abc.lambda-url.us-east-1.on.aws/ --host home.example.com --secret-file ~/.ddns-secret
+  */5 * * * * ec2-ddns update --url https://xyz.lambda-url.us-east-1.on.aws/ --host home.example.com --iam"
 )]
 pub(crate) struct UpdateArgs {
     /// The endpoint's function URL
@@ -28,8 +31,14 @@ pub(crate) struct UpdateArgs {
     #[arg(long, value_name = "HOST")]
     host: String,
     /// A file holding the host's secret (as `hosts add` printed it)
-    #[arg(long, value_name = "FILE")]
-    secret_file: String,
+    #[arg(long, value_name = "FILE", required_unless_present = "iam")]
+    secret_file: Option<String>,
+    /// Sign with this machine's AWS credentials instead of a secret, for the endpoint's AWS_IAM function URL
+    #[arg(long, conflicts_with_all = ["secret_file", "wait"])]
+    iam: bool,
+    /// The region to sign for with --iam [default: the function URL's, else AWS_REGION]
+    #[arg(long, value_name = "REGION", requires = "iam")]
+    region: Option<String>,
     /// The address to set [default: this machine's, as the endpoint sees it]
     #[arg(long, value_name = "IP")]
     ip: Option<IpAddr>,
@@ -58,20 +67,6 @@ pub(crate) struct UpdateArgs {
 }
 
 pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
-    let secret = match std::fs::read_to_string(&args.secret_file) {
-        Ok(text) => SecretString::from(text.trim()),
-        Err(e) => return usage_error("update", format!("{}: {e}", args.secret_file)),
-    };
-    if secret.expose_secret().is_empty() {
-        return usage_error(
-            "update",
-            format!(
-                "{}: the file is empty; it should hold the host's secret",
-                args.secret_file
-            ),
-        );
-    }
-    warn_if_readable_by_others(&args.secret_file);
     let host = args.host.trim_end_matches('.');
     let endpoint = match client::Endpoint::new(&args.url) {
         Ok(endpoint) => endpoint,
@@ -80,6 +75,30 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if args.iam {
+        return iam_update(
+            args.url.as_str(),
+            args.region.as_deref(),
+            endpoint,
+            host,
+            args.ip,
+        )
+        .await;
+    }
+    let Some(secret_file) = args.secret_file.as_deref() else {
+        return usage_error("update", "give --secret-file, or --iam");
+    };
+    let secret = match std::fs::read_to_string(secret_file) {
+        Ok(text) => SecretString::from(text.trim()),
+        Err(e) => return usage_error("update", format!("{secret_file}: {e}")),
+    };
+    if secret.expose_secret().is_empty() {
+        return usage_error(
+            "update",
+            format!("{secret_file}: the file is empty; it should hold the host's secret"),
+        );
+    }
+    warn_if_readable_by_others(secret_file);
     let ip = match args.ip {
         Some(ip) => ip,
         None => match endpoint.my_address().await {
@@ -126,6 +145,58 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
                 }
                 _ => ExitCode::SUCCESS,
             }
+        }
+        Ok(answer) => {
+            eprintln!(
+                "ec2-ddns: {host}: the endpoint refused (HTTP {}): {}",
+                answer.status,
+                crate::names::escape_controls(&answer.message)
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("ec2-ddns: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--iam`: the address (asked, signed, unless given), then a proofless
+/// set, both signed with the environment's AWS credentials.
+async fn iam_update(
+    url: &str,
+    region: Option<&str>,
+    endpoint: client::Endpoint,
+    host: &str,
+    ip: Option<IpAddr>,
+) -> ExitCode {
+    let signer = match client::Signer::from_environment(url, region).await {
+        Ok(signer) => signer,
+        Err(e) => {
+            eprintln!("ec2-ddns: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let endpoint = endpoint.signed_by(signer);
+    let ip = match ip {
+        Some(ip) => ip,
+        None => match endpoint.my_address().await {
+            Ok(ip) => ip,
+            Err(e) => {
+                eprintln!("ec2-ddns: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    match endpoint.post(&client::iam_set(host, ip)).await {
+        Ok(answer) if answer.success => {
+            let what = if answer.status == 201 {
+                "updated"
+            } else {
+                "unchanged"
+            };
+            println(&format!("{host} {what}: {ip}"));
+            ExitCode::SUCCESS
         }
         Ok(answer) => {
             eprintln!(
