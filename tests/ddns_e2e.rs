@@ -101,6 +101,8 @@ done
 curl -sS -w ' %{http_code}\n' -X POST -d "{\"execution_mode\":\"set\",\"ddns_hostname\":\"$HOST\",\"validation_hash\":\"$(printf '%064d' 0)\"}" "$URL"
 curl -sS -w ' %{http_code}\n' -X POST -d 'not json' "$URL"
 curl -sS -w ' %{http_code}\n' -X DELETE "$URL"
+curl -sS -w ' %{http_code}\n' -u "$HOST:$SECRET" "${URL}nic/update?hostname=$HOST&myip=1.2.3"
+curl -sS -o /dev/null -D - "$URL" | tr -d '\r' | grep -i -E '^(content-security-policy|x-frame-options|referrer-policy):' | sort
 "#,
         &vars,
     );
@@ -119,7 +121,34 @@ curl -sS -w ' %{http_code}\n' -X DELETE "$URL"
     );
     assert!(lines[3].ends_with(" 401"), "{stdout}");
     assert!(lines[4].ends_with(" 400"), "{stdout}");
+    assert!(
+        lines[4].contains("the body is not JSON") && !lines[4].contains("struct"),
+        "the protocol's words, never serde's types: {stdout}"
+    );
     assert!(lines[5].ends_with(" 405"), "{stdout}");
+    // dyndns2's answer is a line of its own; curl's code follows it.
+    assert_eq!(
+        (lines[6], lines[7]),
+        ("badagent (myip '1.2.3' is not an IP address)", " 400"),
+        "a bad myip: {stdout}"
+    );
+    // The host owners' page, through the function URL: its headers.
+    assert!(
+        lines[8]
+            .to_ascii_lowercase()
+            .starts_with("content-security-policy: default-src 'none'"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[9].to_ascii_lowercase(),
+        "referrer-policy: no-referrer",
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[10].to_ascii_lowercase(),
+        "x-frame-options: deny",
+        "{stdout}"
+    );
 
     // The signed client.
     let secret_file = dir.join("secret");
