@@ -28,7 +28,8 @@ DDNS = {"DdnsEndpoint": "true", "DdnsZoneIds": ZONE_ID, "DdnsZoneNames": ZONE_NA
 # Each mode the stack tests create: its parameter overrides.
 MODES: dict[str, dict[str, str]] = {
     "default": {},
-    "buffered": {"BufferedMode": "true"},
+    # DdnsIamEndpoint=true without DdnsEndpoint: no AWS_IAM URL (it needs the endpoint).
+    "buffered": {"BufferedMode": "true", "DdnsIamEndpoint": "true"},
     "ddns-endpoint": dict(DDNS),
     "alarms-email": {"AlarmEmail": "ops@example.com"},
     "alarms-topic": {"AlarmTopicArn": f"arn:aws:sns:{REGION}:123456789012:existing-alarms"},
@@ -38,6 +39,7 @@ MODES: dict[str, dict[str, str]] = {
                         "EcsTasks": "true"},
     "all": {
         **DDNS,
+        "DdnsIamEndpoint": "true",
         "BufferedMode": "true",
         "AlarmEmail": "ops@example.com",
         "Dashboard": "true",

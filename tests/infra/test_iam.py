@@ -25,7 +25,9 @@ Conditions evaluated, `!If` chosen, AWS::NoValue dropped): what true adds is exa
 the actions of the port its code needs (the Tasks port's ECS and EC2 calls; the
 LifecycleHooks port's CompleteLifecycleAction), and false grants none of them.
 
-Also checked: ChangeResourceRecordSets carries Route 53's condition keys, with the
+Also checked: each function runs with one of these roles (both endpoint functions, the
+public URL's and DdnsIamEndpoint's AWS_IAM URL's, with DdnsEndpointRole);
+ChangeResourceRecordSets carries Route 53's condition keys, with the
 record types the code writes (the RecordType variants of crates/core/src/model.rs for
 the registrar; those crates/core/src/ddns uses for the endpoint) and the actions
 CREATE and DELETE only, and no code outside tests builds an UPSERT.
@@ -285,6 +287,15 @@ def main() -> int:
     endpoint_statements = role_statements(template, "DdnsEndpointRole")
     compare("DdnsEndpointRole (DDNS endpoint)", endpoint_statements, required(endpoint_ports, ports),
             ENDPOINT_SERVICE, report)
+    # Each function runs with one of the two roles checked here: the registrar's, or the
+    # endpoint's for both endpoint functions (the public URL's and, DdnsIamEndpoint, the
+    # AWS_IAM URL's twin, the same code).
+    roles = {name: r["Properties"].get("Role") for name, r in template["Resources"].items()
+             if r["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")}
+    check("each function's role", roles, {
+        "Function": {"Fn::GetAtt": ["FunctionRole", "Arn"]},
+        "DdnsEndpointFunction": {"Fn::GetAtt": ["DdnsEndpointRole", "Arn"]},
+        "DdnsIamEndpointFunction": {"Fn::GetAtt": ["DdnsEndpointRole", "Arn"]}})
     conditional_grants(template, ports, registrar_ports, report)
     report.append(f"  (the endpoint's code, followed from {', '.join(endpoint_entries)}: "
                   f"{len(through)} functions of crates/core; port methods {', '.join(sorted(endpoint_ports))})")

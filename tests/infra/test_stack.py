@@ -59,6 +59,9 @@ BUFFERED = {"EventQueue", "EventDeadLetterQueue", "EventQueuePolicy", "EventQueu
             "EventSourceMapping"}
 DDNS = {"DdnsEndpointLogGroup", "DdnsEndpointRole", "DdnsEndpointFunction", "DdnsEndpointUrl",
         "DdnsEndpointUrlPermission", "DdnsEndpointInvokePermission"}
+# DdnsIamEndpoint=true, with DdnsEndpoint=true: the endpoint's twin and its AWS_IAM URL (no
+# permission: callers of the account bring their own identity policy).
+DDNS_IAM = {"DdnsIamEndpointFunction", "DdnsIamEndpointUrl"}
 ALARMS = {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "DeadLetterQueueAlarm",
           "ConflictsAlarm", "RetryableFailuresAlarm", "ReconcileRepairsAlarm"}
 BUFFERED_ALARMS = {"EventDeadLetterQueueAlarm", "EventQueueAgeAlarm"}
@@ -108,6 +111,8 @@ def expected(params: dict[str, str]) -> set[str]:
     want = BASE | (BUFFERED if buffered else DIRECT)
     if ddns:
         want |= DDNS
+        if params.get("DdnsIamEndpoint") == "true":
+            want |= DDNS_IAM
     if alarms:
         want |= ALARMS | (BUFFERED_ALARMS if buffered else set()) | (DDNS_ALARMS if ddns else set())
         if params.get("AlarmEmail") and not params.get("AlarmTopicArn"):
@@ -333,6 +338,39 @@ def settings(aws: Account, stack: str, params: dict[str, str],
         statements = json.loads(aws.lambda_.get_policy(FunctionName=phys("DdnsEndpointFunction"))["Policy"])["Statement"]
         check(f"{stack}: endpoint URL permissions (InvokeFunctionUrl, InvokeFunction)",
               sorted(s["Action"] for s in statements), ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"])
+
+    # DdnsIamEndpoint=true (with DdnsEndpoint): the endpoint's twin behind an AWS_IAM URL.
+    iam_url = params.get("DdnsEndpoint") == "true" and params.get("DdnsIamEndpoint") == "true"
+    check(f"{stack}: the AWS_IAM URL's outputs only with DdnsEndpoint=true and DdnsIamEndpoint=true",
+          sorted(k for k in outputs if k.startswith("DdnsIamEndpoint")),
+          ["DdnsIamEndpointFunctionArn", "DdnsIamEndpointUrl"] if iam_url else [])
+    if iam_url:
+        twin = aws.lambda_.get_function_configuration(FunctionName=phys("DdnsIamEndpointFunction"))
+        check(f"{stack}: the AWS_IAM URL's function has the endpoint's role", twin["Role"], ep["Role"])
+        check(f"{stack}: the AWS_IAM URL's function has the endpoint's environment",
+              twin.get("Environment"), ep.get("Environment"))
+        same = ("Runtime", "Handler", "Architectures", "MemorySize", "Timeout", "LoggingConfig")
+        check(f"{stack}: the AWS_IAM URL's function runs as the endpoint does ({', '.join(same)})",
+              {k: twin.get(k) for k in same}, {k: ep.get(k) for k in same})
+        check(f"{stack}: the AWS_IAM URL's function logs to the endpoint's log group",
+              twin.get("LoggingConfig", {}).get("LogGroup"), phys("DdnsEndpointLogGroup"))
+        check(f"{stack}: the AWS_IAM URL's function has the endpoint's reserved concurrency",
+              aws.lambda_.get_function_concurrency(FunctionName=phys("DdnsIamEndpointFunction")).get(
+                  "ReservedConcurrentExecutions"),
+              aws.lambda_.get_function_concurrency(FunctionName=phys("DdnsEndpointFunction")).get(
+                  "ReservedConcurrentExecutions"))
+        iam = aws.lambda_.get_function_url_config(FunctionName=phys("DdnsIamEndpointFunction"))
+        check(f"{stack}: the second URL's auth", iam["AuthType"], "AWS_IAM")
+        check(f"{stack}: the second URL is its own", iam["FunctionUrl"] != url["FunctionUrl"], True)
+        check(f"{stack}: AWS_IAM URL output (Fn::GetAtt of the second AWS::Lambda::Url)",
+              outputs.get("DdnsIamEndpointUrl"), iam["FunctionUrl"])
+        check(f"{stack}: AWS_IAM URL's function output", outputs.get("DdnsIamEndpointFunctionArn"),
+              twin["FunctionArn"])
+        try:
+            granted = json.loads(aws.lambda_.get_policy(FunctionName=phys("DdnsIamEndpointFunction"))["Policy"])
+        except aws.lambda_.exceptions.ResourceNotFoundException:
+            granted = None
+        check(f"{stack}: the AWS_IAM URL's function grants no one (no resource-based policy)", granted, None)
 
     if "AlarmTopic" in resources:
         subs = aws.sns.list_subscriptions_by_topic(TopicArn=phys("AlarmTopic"))["Subscriptions"]
