@@ -560,7 +560,7 @@ async fn hosts_page<E, D: Dns + Sync, R>(
         match host.settings.history.first() {
             Some(last) => body.push_str(&format!(
                 "<dt>Last update</dt><dd>{} from {}</dd>",
-                esc(&crate::model::format_time(&last.at)),
+                esc(&shown_time(&last.at)),
                 esc(&last.source.to_string())
             )),
             None => body.push_str("<dt>Last update</dt><dd>never</dd>"),
@@ -585,7 +585,7 @@ async fn hosts_page<E, D: Dns + Sync, R>(
             for u in &host.settings.history {
                 body.push_str(&format!(
                     "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&crate::model::format_time(&u.at)),
+                    esc(&shown_time(&u.at)),
                     esc(&u.ip.to_string()),
                     esc(&u.source.to_string())
                 ));
@@ -595,6 +595,11 @@ async fn hosts_page<E, D: Dns + Sync, R>(
         body.push_str("</section>");
     }
     html(200, "Your hosts", &body, nonce)
+}
+
+/// A time as people read it, to the second.
+fn shown_time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// The A and AAAA records at the host's name, as Route 53 holds them now.
@@ -662,11 +667,11 @@ h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;overflow-wrap:anywhere}\
 section{border-top:1px solid #ccc;padding:.5rem 0 1rem}\
 label{display:block;margin-top:.6rem;font-weight:600}\
 input{font:inherit;padding:.4rem;width:100%;box-sizing:border-box;max-width:24rem}\
-button{font:inherit;padding:.45rem .9rem;margin-top:.6rem;cursor:pointer}\
+button{font:inherit;padding:.45rem .9rem;margin:.6rem .4rem 0 0;cursor:pointer}\
 code{overflow-wrap:anywhere}dd{margin-left:0}dt{font-weight:600;margin-top:.4rem}\
-table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.2rem .4rem;border-bottom:1px solid #eee;overflow-wrap:anywhere}\
+table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.2rem .4rem;border-bottom:1px solid #eee;overflow-wrap:break-word}\
 .notice{padding:.5rem;border-radius:.3rem}.ok{background:#e7f6e7}.bad{background:#fde8e8}\
-header form{display:inline}*{max-width:100%}";
+header form{display:inline}input+button{margin-left:.4rem}*{max-width:100%}";
 
 /// The page's one script: follows a change until Route 53 reports it
 /// INSYNC (at most 60 asks, 2 s apart), then says how long it took.
