@@ -146,19 +146,25 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
                 _ => ExitCode::SUCCESS,
             }
         }
-        Ok(answer) => {
-            eprintln!(
-                "ec2-ddns: {host}: the endpoint refused (HTTP {}): {}",
-                answer.status,
-                crate::names::escape_controls(&answer.message)
-            );
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            ExitCode::from(1)
-        }
+        Ok(answer) => refused(host, &answer),
+        Err(e) => failed(&e),
     }
+}
+
+/// The endpoint refused: exit status 1, and why on stderr.
+fn refused(host: &str, answer: &client::Answer) -> ExitCode {
+    eprintln!(
+        "ec2-ddns: {host}: the endpoint refused (HTTP {}): {}",
+        answer.status,
+        crate::names::escape_controls(&answer.message)
+    );
+    ExitCode::from(1)
+}
+
+/// The endpoint could not be reached or read: exit status 1.
+fn failed(e: &crate::Error) -> ExitCode {
+    eprintln!("ec2-ddns: {e}");
+    ExitCode::from(1)
 }
 
 /// `--iam`: the address (asked, signed, unless given), then a proofless
@@ -198,18 +204,8 @@ async fn iam_update(
             println(&format!("{host} {what}: {ip}"));
             ExitCode::SUCCESS
         }
-        Ok(answer) => {
-            eprintln!(
-                "ec2-ddns: {host}: the endpoint refused (HTTP {}): {}",
-                answer.status,
-                crate::names::escape_controls(&answer.message)
-            );
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            ExitCode::from(1)
-        }
+        Ok(answer) => refused(host, &answer),
+        Err(e) => failed(&e),
     }
 }
 

@@ -468,20 +468,8 @@ where
         count_failure(registrar, &name, source, unix).await;
         return refused(Outcome::BadAuth(why));
     }
-    if let Proof::Signed { nonce, .. } = proof {
-        let expires = unix + 2 * super::auth::MAX_SKEW_SECONDS + 60;
-        match registrar
-            .registry
-            .first_use(&name, nonce, unix, expires)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                count_failure(registrar, &name, source, unix).await;
-                return refused(Outcome::Replay);
-            }
-            Err(e) => return refused(Outcome::Failed(e.to_string())),
-        }
+    if let Err(outcome) = nonce_used_once(registrar, &name, proof, source, unix).await {
+        return refused(outcome);
     }
     match registrar.dns.change_in_sync(change_id).await {
         Ok(Some(in_sync)) => Ok(in_sync),
@@ -619,22 +607,8 @@ where
         }
         Decision::Set(ip) | Decision::Unchanged(ip) => ip,
     };
-    if let Proof::Signed { nonce, .. } = proof {
-        let expires = unix + 2 * super::auth::MAX_SKEW_SECONDS + 60;
-        match registrar
-            .registry
-            .first_use(&name, nonce, unix, expires)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                // A replay is a failed proof (the change it counted is
-                // not made, and the item is not written).
-                count_failure(registrar, &name, source, unix).await;
-                return Outcome::Replay.into();
-            }
-            Err(e) => return Outcome::Failed(e.to_string()).into(),
-        }
+    if let Err(outcome) = nonce_used_once(registrar, &name, proof, source, unix).await {
+        return outcome.into();
     }
     if let Decision::Unchanged(ip) = decision {
         return Outcome::Unchanged(ip).into();
@@ -702,6 +676,35 @@ pub fn host_state(name: &str, item: &RegistryItem, settings: &HostSettings) -> H
         last_ipv6: last(RecordType::Aaaa),
         counters: settings.counters,
         iam_principals: settings.iam_principals.clone(),
+    }
+}
+
+/// A signed proof's nonce, used once: `Err(Replay)` when it was used
+/// before (a failed proof, counted: the change it asked for is not made,
+/// and the item is not written), `Err(Failed)` when the table could not
+/// say. Other proofs have none.
+async fn nonce_used_once<E, D, R: Guards>(
+    registrar: &Registrar<E, D, R>,
+    name: &str,
+    proof: &Proof<'_>,
+    source: IpAddr,
+    unix: i64,
+) -> Result<(), Outcome> {
+    let Proof::Signed { nonce, .. } = proof else {
+        return Ok(());
+    };
+    let expires = unix + 2 * super::auth::MAX_SKEW_SECONDS + 60;
+    match registrar
+        .registry
+        .first_use(name, nonce, unix, expires)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            count_failure(registrar, name, source, unix).await;
+            Err(Outcome::Replay)
+        }
+        Err(e) => Err(Outcome::Failed(e.to_string())),
     }
 }
 
