@@ -787,6 +787,38 @@ async fn a_set_signed_by_a_listed_aws_principal_needs_no_secret() {
     .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(values(&account, HOST, RecordType::A), ["198.51.100.44"]);
+    // The change's status, asked the same way: no secret either.
+    let change_id = serde_json::from_str::<Value>(&body).unwrap()["change_id"]
+        .as_str()
+        .expect("a change id")
+        .to_string();
+    let status_of = |arn: &str| {
+        let mut request = signed(Some(arn));
+        request["body"] = serde_json::json!({
+            "execution_mode": "status", "ddns_hostname": "home.corp.example", "change_id": change_id,
+        })
+        .to_string()
+        .into();
+        request
+    };
+    let (status, body) = serve_value(
+        &account,
+        status_of("arn:aws:sts::111122223333:assumed-role/home-router/router"),
+        1,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["change_status"],
+        "INSYNC"
+    );
+    let (status, body) = serve_value(
+        &account,
+        status_of("arn:aws:sts::111122223333:assumed-role/someone-else/x"),
+        1,
+    )
+    .await;
+    assert_eq!(status, 401, "another principal's status ask: {body}");
     let (status, body) = serve_value(
         &account,
         signed(Some(

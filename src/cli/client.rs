@@ -259,6 +259,14 @@ pub fn iam_set(host: &str, ip: IpAddr) -> Value {
     })
 }
 
+/// The `status` body of a request signed with AWS credentials.
+pub fn iam_status(host: &str, ip: IpAddr, change_id: &str) -> Value {
+    let mut body = iam_set(host, ip);
+    body["execution_mode"] = json!("status");
+    body["change_id"] = json!(change_id);
+    body
+}
+
 /// The signed `status` body: whether `change_id` (a set's answer gave
 /// it) is in sync, asked with the same proof as a set of `ip`.
 pub fn signed_status(

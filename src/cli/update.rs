@@ -34,7 +34,7 @@ pub(crate) struct UpdateArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "iam")]
     secret_file: Option<String>,
     /// Sign with this machine's AWS credentials instead of a secret, for the endpoint's AWS_IAM function URL
-    #[arg(long, conflicts_with_all = ["secret_file", "wait"])]
+    #[arg(long, conflicts_with = "secret_file")]
     iam: bool,
     /// The region to sign for with --iam [default: the function URL's, else AWS_REGION]
     #[arg(long, value_name = "REGION", requires = "iam")]
@@ -76,14 +76,7 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
         }
     };
     if args.iam {
-        return iam_update(
-            args.url.as_str(),
-            args.region.as_deref(),
-            endpoint,
-            host,
-            args.ip,
-        )
-        .await;
+        return iam_update(&args, endpoint, host).await;
     }
     let Some(secret_file) = args.secret_file.as_deref() else {
         return usage_error("update", "give --secret-file, or --iam");
@@ -130,7 +123,7 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
                 (Some(change_id), true) => {
                     let wait = Wait {
                         endpoint: &endpoint,
-                        secret: &secret,
+                        proof: StatusProof::Secret(&secret),
                         host,
                         ip,
                         change_id,
@@ -169,14 +162,8 @@ fn failed(e: &crate::Error) -> ExitCode {
 
 /// `--iam`: the address (asked, signed, unless given), then a proofless
 /// set, both signed with the environment's AWS credentials.
-async fn iam_update(
-    url: &str,
-    region: Option<&str>,
-    endpoint: client::Endpoint,
-    host: &str,
-    ip: Option<IpAddr>,
-) -> ExitCode {
-    let signer = match client::Signer::from_environment(url, region).await {
+async fn iam_update(args: &UpdateArgs, endpoint: client::Endpoint, host: &str) -> ExitCode {
+    let signer = match client::Signer::from_environment(&args.url, args.region.as_deref()).await {
         Ok(signer) => signer,
         Err(e) => {
             eprintln!("ec2-ddns: {e}");
@@ -184,7 +171,7 @@ async fn iam_update(
         }
     };
     let endpoint = endpoint.signed_by(signer);
-    let ip = match ip {
+    let ip = match args.ip {
         Some(ip) => ip,
         None => match endpoint.my_address().await {
             Ok(ip) => ip,
@@ -194,6 +181,7 @@ async fn iam_update(
             }
         },
     };
+    let started = std::time::Instant::now();
     match endpoint.post(&client::iam_set(host, ip)).await {
         Ok(answer) if answer.success => {
             let what = if answer.status == 201 {
@@ -202,18 +190,43 @@ async fn iam_update(
                 "unchanged"
             };
             println(&format!("{host} {what}: {ip}"));
-            ExitCode::SUCCESS
+            match (&answer.change_id, args.wait) {
+                (Some(change_id), true) => {
+                    let wait = Wait {
+                        endpoint: &endpoint,
+                        proof: StatusProof::Iam,
+                        host,
+                        ip,
+                        change_id,
+                        timeout: std::time::Duration::from_secs(args.wait_timeout),
+                        interval: std::time::Duration::from_secs(args.wait_interval.max(1)),
+                    };
+                    wait.until_in_sync(started).await
+                }
+                (None, true) => {
+                    println(&format!("{host}: nothing changed, so nothing to wait for"));
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Ok(answer) => refused(host, &answer),
         Err(e) => failed(&e),
     }
 }
 
+/// How a status ask is proven: signed with the host's secret (a fresh
+/// nonce each), or by the request's AWS signature (`--iam`).
+enum StatusProof<'a> {
+    Secret(&'a SecretString),
+    Iam,
+}
+
 /// `--wait`: status asks (each signed, with a fresh nonce) until the
 /// change is INSYNC or the time is up.
 struct Wait<'a> {
     endpoint: &'a client::Endpoint,
-    secret: &'a SecretString,
+    proof: StatusProof<'a>,
     host: &'a str,
     ip: IpAddr,
     change_id: &'a str,
@@ -228,21 +241,23 @@ impl Wait<'_> {
         let host = self.host;
         loop {
             tokio::time::sleep(self.interval).await;
-            let nonce = match client::new_nonce() {
-                Ok(n) => n,
-                Err(e) => {
-                    eprintln!("ec2-ddns: {e}");
-                    return ExitCode::from(1);
+            let body = match self.proof {
+                StatusProof::Iam => client::iam_status(host, self.ip, self.change_id),
+                StatusProof::Secret(secret) => {
+                    let nonce = match client::new_nonce() {
+                        Ok(n) => n,
+                        Err(e) => return failed(&e),
+                    };
+                    client::signed_status(
+                        secret,
+                        host,
+                        self.ip,
+                        chrono::Utc::now().timestamp(),
+                        &nonce,
+                        self.change_id,
+                    )
                 }
             };
-            let body = client::signed_status(
-                self.secret,
-                host,
-                self.ip,
-                chrono::Utc::now().timestamp(),
-                &nonce,
-                self.change_id,
-            );
             match self.endpoint.post(&body).await {
                 Ok(answer) if answer.change_status.as_deref() == Some("INSYNC") => {
                     println(&format!(

@@ -280,18 +280,12 @@ where
         Ask::Get => {
             return Served::answered(json_get(&source.to_string()), Answer::Get);
         }
-        Ask::IamSet { host, ip, caller } => (
-            host,
-            Proof::Iam {
-                principal: &caller.user_arn,
-                account: &caller.account_id,
-                ip: *ip,
-            },
-        ),
-        Ask::LegacySet { .. } | Ask::SignedSet { .. } => match proof_of(&ask) {
-            Some(found) => found,
-            None => unreachable!("a set has a proof"),
-        },
+        Ask::IamSet { .. } | Ask::LegacySet { .. } | Ask::SignedSet { .. } => {
+            match proof_of(&ask) {
+                Some(found) => found,
+                None => unreachable!("a set has a proof"),
+            }
+        }
         Ask::Status { change_id, proof } => {
             let Some((host, proof)) = proof_of(proof) else {
                 unreachable!("a status is parsed with a set's proof")
@@ -386,6 +380,14 @@ where
 /// The host and proof of a set (or of the set a status is asked with).
 fn proof_of(ask: &Ask) -> Option<(&String, Proof<'_>)> {
     match ask {
+        Ask::IamSet { host, ip, caller } => Some((
+            host,
+            Proof::Iam {
+                principal: &caller.user_arn,
+                account: &caller.account_id,
+                ip: *ip,
+            },
+        )),
         Ask::LegacySet { host, hash } => Some((
             host,
             Proof::Legacy {

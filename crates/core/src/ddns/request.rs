@@ -387,12 +387,13 @@ fn json(request: &HttpRequest) -> Result<Ask, Refusal> {
 /// URL the signer's principal is one ([`iam_set`]).
 const NEEDS_A_PROOF: &str = "set needs validation_hash (or a signature)";
 
-/// A proofless `set` from a request Lambda verified as signed by an AWS
-/// principal (`AWS_IAM` function URL): its host and `ip`.
+/// A proofless `set` (or `status`) from a request Lambda verified as
+/// signed by an AWS principal (`AWS_IAM` function URL): its host and
+/// `ip` (and the change asked about).
 fn iam_set(request: &HttpRequest) -> Option<Ask> {
     let caller = request.iam_caller.clone()?;
     let ask = JsonAsk::read(&request.body).ok()?;
-    if ask.execution_mode != "set" || ask.signature.is_some() || ask.validation_hash.is_some() {
+    if ask.signature.is_some() || ask.validation_hash.is_some() {
         return None;
     }
     let host = ask.ddns_hostname.filter(|h| !h.is_empty())?;
@@ -400,7 +401,15 @@ fn iam_set(request: &HttpRequest) -> Option<Ask> {
         None => None,
         Some(ip) => Some(address_to_set(&ip).ok()?),
     };
-    Some(Ask::IamSet { host, ip, caller })
+    let set = Ask::IamSet { host, ip, caller };
+    match (ask.execution_mode.as_str(), ask.change_id) {
+        ("set", _) => Some(set),
+        ("status", Some(change_id)) if is_change_id(&change_id) => Some(Ask::Status {
+            change_id,
+            proof: Box::new(set),
+        }),
+        _ => None,
+    }
 }
 
 /// Whether `text` is a Route 53 change id: `/change/` (optional) and 1 to
