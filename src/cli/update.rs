@@ -70,46 +70,40 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
     let host = args.host.trim_end_matches('.');
     let endpoint = match client::Endpoint::new(&args.url) {
         Ok(endpoint) => endpoint,
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            return ExitCode::from(1);
+        Err(e) => return failed(&e),
+    };
+    // The proof: the host's secret, or the request's AWS signature.
+    let (endpoint, secret) = if args.iam {
+        match client::Signer::from_environment(&args.url, args.region.as_deref()).await {
+            Ok(signer) => (endpoint.signed_by(signer), None),
+            Err(e) => return failed(&e),
+        }
+    } else {
+        match read_secret(args.secret_file.as_deref()) {
+            Ok(secret) => (endpoint, Some(secret)),
+            Err(code) => return code,
         }
     };
-    if args.iam {
-        return iam_update(&args, endpoint, host).await;
-    }
-    let Some(secret_file) = args.secret_file.as_deref() else {
-        return usage_error("update", "give --secret-file, or --iam");
+    let proof = match &secret {
+        Some(secret) => StatusProof::Secret(secret),
+        None => StatusProof::Iam,
     };
-    let secret = match std::fs::read_to_string(secret_file) {
-        Ok(text) => SecretString::from(text.trim()),
-        Err(e) => return usage_error("update", format!("{secret_file}: {e}")),
-    };
-    if secret.expose_secret().is_empty() {
-        return usage_error(
-            "update",
-            format!("{secret_file}: the file is empty; it should hold the host's secret"),
-        );
-    }
-    warn_if_readable_by_others(secret_file);
     let ip = match args.ip {
         Some(ip) => ip,
         None => match endpoint.my_address().await {
             Ok(ip) => ip,
-            Err(e) => {
-                eprintln!("ec2-ddns: {e}");
-                return ExitCode::from(1);
-            }
+            Err(e) => return failed(&e),
         },
     };
-    let nonce = match client::new_nonce() {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            return ExitCode::from(1);
-        }
+    let body = match &proof {
+        StatusProof::Iam => client::iam_set(host, ip),
+        StatusProof::Secret(secret) => match client::new_nonce() {
+            Ok(nonce) => {
+                client::signed_set(secret, host, ip, chrono::Utc::now().timestamp(), &nonce)
+            }
+            Err(e) => return failed(&e),
+        },
     };
-    let body = client::signed_set(&secret, host, ip, chrono::Utc::now().timestamp(), &nonce);
     let started = std::time::Instant::now();
     match endpoint.post(&body).await {
         Ok(answer) if answer.success => {
@@ -123,7 +117,7 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
                 (Some(change_id), true) => {
                     let wait = Wait {
                         endpoint: &endpoint,
-                        proof: StatusProof::Secret(&secret),
+                        proof,
                         host,
                         ip,
                         change_id,
@@ -142,6 +136,26 @@ pub(crate) async fn run(args: UpdateArgs) -> ExitCode {
         Ok(answer) => refused(host, &answer),
         Err(e) => failed(&e),
     }
+}
+
+/// The host's secret from `--secret-file`; a usage error (exit status 2)
+/// when there is none, it cannot be read, or it is empty.
+fn read_secret(file: Option<&str>) -> Result<SecretString, ExitCode> {
+    let Some(file) = file else {
+        return Err(usage_error("update", "give --secret-file, or --iam"));
+    };
+    let secret = match std::fs::read_to_string(file) {
+        Ok(text) => SecretString::from(text.trim()),
+        Err(e) => return Err(usage_error("update", format!("{file}: {e}"))),
+    };
+    if secret.expose_secret().is_empty() {
+        return Err(usage_error(
+            "update",
+            format!("{file}: the file is empty; it should hold the host's secret"),
+        ));
+    }
+    warn_if_readable_by_others(file);
+    Ok(secret)
 }
 
 /// The endpoint refused: exit status 1, and why on stderr.
@@ -158,61 +172,6 @@ fn refused(host: &str, answer: &client::Answer) -> ExitCode {
 fn failed(e: &crate::Error) -> ExitCode {
     eprintln!("ec2-ddns: {e}");
     ExitCode::from(1)
-}
-
-/// `--iam`: the address (asked, signed, unless given), then a proofless
-/// set, both signed with the environment's AWS credentials.
-async fn iam_update(args: &UpdateArgs, endpoint: client::Endpoint, host: &str) -> ExitCode {
-    let signer = match client::Signer::from_environment(&args.url, args.region.as_deref()).await {
-        Ok(signer) => signer,
-        Err(e) => {
-            eprintln!("ec2-ddns: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let endpoint = endpoint.signed_by(signer);
-    let ip = match args.ip {
-        Some(ip) => ip,
-        None => match endpoint.my_address().await {
-            Ok(ip) => ip,
-            Err(e) => {
-                eprintln!("ec2-ddns: {e}");
-                return ExitCode::from(1);
-            }
-        },
-    };
-    let started = std::time::Instant::now();
-    match endpoint.post(&client::iam_set(host, ip)).await {
-        Ok(answer) if answer.success => {
-            let what = if answer.status == 201 {
-                "updated"
-            } else {
-                "unchanged"
-            };
-            println(&format!("{host} {what}: {ip}"));
-            match (&answer.change_id, args.wait) {
-                (Some(change_id), true) => {
-                    let wait = Wait {
-                        endpoint: &endpoint,
-                        proof: StatusProof::Iam,
-                        host,
-                        ip,
-                        change_id,
-                        timeout: std::time::Duration::from_secs(args.wait_timeout),
-                        interval: std::time::Duration::from_secs(args.wait_interval.max(1)),
-                    };
-                    wait.until_in_sync(started).await
-                }
-                (None, true) => {
-                    println(&format!("{host}: nothing changed, so nothing to wait for"));
-                    ExitCode::SUCCESS
-                }
-                _ => ExitCode::SUCCESS,
-            }
-        }
-        Ok(answer) => refused(host, &answer),
-        Err(e) => failed(&e),
-    }
 }
 
 /// How a status ask is proven: signed with the host's secret (a fresh
