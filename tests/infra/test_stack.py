@@ -66,6 +66,8 @@ ALARMS = {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "DeadLetterQueueAlarm
           "ConflictsAlarm", "RetryableFailuresAlarm", "ReconcileRepairsAlarm"}
 BUFFERED_ALARMS = {"EventDeadLetterQueueAlarm", "EventQueueAgeAlarm"}
 DDNS_ALARMS = {"DdnsEndpointErrorsAlarm", "DdnsEndpointThrottlesAlarm", "DdnsRefusalsAlarm"}
+# ...and the same three for the AWS_IAM URL's function, with DdnsIamEndpoint=true too.
+DDNS_IAM_ALARMS = {"DdnsIamEndpointErrorsAlarm", "DdnsIamEndpointThrottlesAlarm", "DdnsIamRefusalsAlarm"}
 
 # The instance states the function acts on (crates/core/src/event.rs); `pending` is not one.
 HANDLED_STATES = {"running", "stopping", "stopped", "shutting-down", "terminated"}
@@ -107,14 +109,16 @@ def check(what: str, got: Any, want: Any) -> bool:
 def expected(params: dict[str, str]) -> set[str]:
     buffered = params.get("BufferedMode") == "true"
     ddns = params.get("DdnsEndpoint") == "true"
+    ddns_iam = ddns and params.get("DdnsIamEndpoint") == "true"
     alarms = bool(params.get("AlarmEmail") or params.get("AlarmTopicArn"))
     want = BASE | (BUFFERED if buffered else DIRECT)
     if ddns:
         want |= DDNS
-        if params.get("DdnsIamEndpoint") == "true":
+        if ddns_iam:
             want |= DDNS_IAM
     if alarms:
         want |= ALARMS | (BUFFERED_ALARMS if buffered else set()) | (DDNS_ALARMS if ddns else set())
+        want |= DDNS_IAM_ALARMS if ddns_iam else set()
         if params.get("AlarmEmail") and not params.get("AlarmTopicArn"):
             want.add("AlarmTopic")
     if params.get("Dashboard") == "true":
@@ -383,6 +387,8 @@ def settings(aws: Account, stack: str, params: dict[str, str],
         functions = {phys("Function"): "Function"}
         if "DdnsEndpointFunction" in resources:
             functions[phys("DdnsEndpointFunction")] = "DdnsEndpointFunction"
+        if "DdnsIamEndpointFunction" in resources:
+            functions[phys("DdnsIamEndpointFunction")] = "DdnsIamEndpointFunction"
         for lid in alarm_ids:
             alarm = aws.cloudwatch.describe_alarms(AlarmNames=[phys(lid)])["MetricAlarms"][0]
             check(f"{stack}: {lid} notifies", (alarm.get("AlarmActions"), alarm.get("OKActions")), ([topic], [topic]))
@@ -393,6 +399,26 @@ def settings(aws: Account, stack: str, params: dict[str, str],
                 check(f"{stack}: {lid} counts: no data is no trouble", alarm.get("TreatMissingData"), "notBreaching")
             elif alarm["Namespace"] == "AWS/Lambda":
                 check(f"{stack}: {lid} reads a function", dims.get("FunctionName") in functions, True)
+        # Each endpoint alarm watches its own function: the public one's, or (DdnsIam...) the
+        # AWS_IAM URL's, under the same metric, statistic, threshold and missing-data rule.
+        twins = {"DdnsEndpointErrorsAlarm": "DdnsIamEndpointErrorsAlarm",
+                 "DdnsEndpointThrottlesAlarm": "DdnsIamEndpointThrottlesAlarm",
+                 "DdnsRefusalsAlarm": "DdnsIamRefusalsAlarm"}
+        for public, twin in twins.items():
+            if twin not in resources:
+                continue
+            a, b = (aws.cloudwatch.describe_alarms(AlarmNames=[phys(lid)])["MetricAlarms"][0]
+                    for lid in (public, twin))
+            key = "FunctionName" if a["Namespace"] == "AWS/Lambda" else "Function"
+            check(f"{stack}: {public} watches the endpoint function",
+                  [(d["Name"], d["Value"]) for d in a.get("Dimensions", [])], [(key, phys("DdnsEndpointFunction"))])
+            check(f"{stack}: {twin} watches the AWS_IAM URL's function",
+                  [(d["Name"], d["Value"]) for d in b.get("Dimensions", [])], [(key, phys("DdnsIamEndpointFunction"))])
+            check(f"{stack}: {twin} is named after it", b["AlarmName"],
+                  a["AlarmName"].replace("-ddns-endpoint-", "-ddns-iam-endpoint-").replace("-ddns-refusals", "-ddns-iam-refusals"))
+            fields = ("Namespace", "MetricName", "Statistic", "Period", "EvaluationPeriods", "ComparisonOperator",
+                      "Threshold", "TreatMissingData", "AlarmActions", "OKActions")
+            check(f"{stack}: {twin} is {public}'s twin", [b.get(f) for f in fields], [a.get(f) for f in fields])
         retry = aws.cloudwatch.describe_alarms(AlarmNames=[phys("RetryableFailuresAlarm")])["MetricAlarms"][0]
         check(f"{stack}: retryable failures: in 3 consecutive 5-minute periods",
               (retry["Period"], retry["EvaluationPeriods"], retry.get("DatapointsToAlarm"), retry["Threshold"],
@@ -408,6 +434,14 @@ def settings(aws: Account, stack: str, params: dict[str, str],
                        "RetryableFailures", "ReconcileRepairs", "Route53Throttles", "ColdStarts",
                        "AwsCalls", "DdnsRequests", "DdnsRefusals"):
             check(f"{stack}: dashboard shows {metric}", f'"{metric}"' in text or f'\\"{metric}\\"' in text, True)
+        if "DdnsEndpointFunction" in resources:
+            # The three DDNS widgets: the AWS_IAM URL's function beside the public one, when there.
+            ddns_widgets = [w for w in body["widgets"] if w["properties"]["title"].startswith("DDNS")]
+            twin = phys("DdnsIamEndpointFunction") if "DdnsIamEndpointFunction" in resources else None
+            check(f"{stack}: the DDNS widgets show the AWS_IAM URL's function iff it exists",
+                  [bool(twin) and twin in json.dumps(w) for w in ddns_widgets], [bool(twin)] * 3)
+            check(f"{stack}: the DDNS widgets' series", [len(w["properties"]["metrics"]) for w in ddns_widgets],
+                  [2, 4, 6] if twin else [1, 2, 3])
 
 
 def rules_match_the_right_events(aws: Account, stack: str, resources: dict[str, tuple[str, str]],
