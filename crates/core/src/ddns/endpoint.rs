@@ -226,7 +226,8 @@ pub struct Served {
 }
 
 impl Served {
-    fn answered(response: LambdaFunctionUrlResponse, answer: Answer) -> Served {
+    /// One answer, and no record changed.
+    pub(super) fn answered(response: LambdaFunctionUrlResponse, answer: Answer) -> Served {
         Served {
             response,
             answers: vec![answer],
@@ -291,7 +292,7 @@ where
                 unreachable!("a status is parsed with a set's proof")
             };
             let asked = status_of(registrar, host, &proof, source, change_id, now).await;
-            report(host, source, &asked);
+            report_status(host, source, &asked);
             let (response, answer) = match asked {
                 Ok(in_sync) => {
                     let word = if in_sync { "INSYNC" } else { "PENDING" };
@@ -498,38 +499,21 @@ impl From<Outcome> for One {
     }
 }
 
-/// Logs how one ask ended.
-fn report(host: &str, source: IpAddr, outcome: &impl Reported) {
-    outcome.report(host, source);
-}
-
-/// An ask's end, as the log says it.
-trait Reported {
-    fn report(&self, host: &str, source: IpAddr);
-}
-
-impl Reported for Result<bool, StatusRefused> {
-    fn report(&self, host: &str, source: IpAddr) {
-        match self {
-            Ok(in_sync) => {
-                info!(host = %names::clip(host), source = %source, in_sync, "status answered")
-            }
-            Err(StatusRefused::NoSuchChange) => {
-                info!(host = %names::clip(host), source = %source, "status: no such change")
-            }
-            Err(StatusRefused::Host(outcome)) => outcome.report(host, source),
+/// Logs how a status ask ended.
+fn report_status(host: &str, source: IpAddr, asked: &Result<bool, StatusRefused>) {
+    match asked {
+        Ok(in_sync) => {
+            info!(host = %names::clip(host), source = %source, in_sync, "status answered")
         }
-    }
-}
-
-impl Reported for Outcome {
-    fn report(&self, host: &str, source: IpAddr) {
-        report_outcome(host, source, self)
+        Err(StatusRefused::NoSuchChange) => {
+            info!(host = %names::clip(host), source = %source, "status: no such change")
+        }
+        Err(StatusRefused::Host(outcome)) => report(host, source, outcome),
     }
 }
 
 /// Logs how one ask ended.
-fn report_outcome(host: &str, source: IpAddr, outcome: &Outcome) {
+fn report(host: &str, source: IpAddr, outcome: &Outcome) {
     let name = names::clip(host);
     match outcome {
         Outcome::Failed(why) => {

@@ -218,11 +218,7 @@ where
 {
     let unix = now.timestamp();
     let nonce = random_token::<16>("CSP nonce").unwrap_or_else(|_| "n".into());
-    let answered = |response| Served {
-        response,
-        answers: vec![Answer::Page],
-        summaries: Vec::new(),
-    };
+    let answered = |response| Served::answered(response, Answer::Page);
     match (request.method.as_str(), route(&request.path)) {
         ("POST", "signin") => sign_in(registrar, request, &nonce, now).await,
         ("POST", "signout") => {
@@ -321,11 +317,7 @@ where
 {
     let unix = now.timestamp();
     let source = request.source_ip;
-    let page = |response| Served {
-        response,
-        answers: vec![Answer::Page],
-        summaries: Vec::new(),
-    };
+    let page = |response| Served::answered(response, Answer::Page);
     let failures = registrar
         .registry
         .failures(SIGN_IN, source, unix, decide::WINDOW_SECONDS)
@@ -419,7 +411,7 @@ where
             Some(Notice::error("That host is not one of yours.")),
         )
         .await;
-        return served(page, vec![], vec![]);
+        return Served::answered(page, Answer::Page);
     }
     let ip = match fields.get("ip").map(|i| i.trim()).filter(|i| !i.is_empty()) {
         None => None,
@@ -429,7 +421,7 @@ where
                 let notice = Notice::error(format!("Not set: {why}."));
                 let page =
                     hosts_page(registrar, request, nonce, &session, &hosts, Some(notice)).await;
-                return served(page, vec![], vec![]);
+                return Served::answered(page, Answer::Page);
             }
         },
     };
@@ -455,37 +447,24 @@ where
         text: outcome.words(host.trim_end_matches('.')),
         change: change_id.map(|id| (host.to_string(), id)),
     };
-    // Read again: the records and the history now.
-    let hosts = hosts_of(registrar, &session.login)
+    // The updated host read again (its history now); the others are as
+    // the session read them.
+    let mut hosts = hosts;
+    if let Ok(Some(settings)) = registrar
+        .registry
+        .load(&super::host::host_key(&host))
         .await
-        .map(|all| {
-            all.into_iter()
-                .filter(|h| hosts.iter().any(|s| s.name == h.name))
-                .collect()
-        })
-        .unwrap_or(hosts);
+        .map(|item| item.and_then(|i| i.host))
+    {
+        if let Some(updated) = hosts.iter_mut().find(|h| h.name == *host) {
+            updated.settings = settings;
+        }
+    }
     let page = hosts_page(registrar, request, nonce, &session, &hosts, Some(notice)).await;
-    served(
-        page,
-        vec![Answer::Host(outcome)],
-        summary.into_iter().collect(),
-    )
-}
-
-fn served(
-    response: LambdaFunctionUrlResponse,
-    answers: Vec<Answer>,
-    summaries: Vec<crate::summary::Summary>,
-) -> Served {
-    let answers = if answers.is_empty() {
-        vec![Answer::Page]
-    } else {
-        answers
-    };
     Served {
-        response,
-        answers,
-        summaries,
+        response: page,
+        answers: vec![Answer::Host(outcome)],
+        summaries: summary.into_iter().collect(),
     }
 }
 
@@ -580,7 +559,7 @@ async fn hosts_page<E, D: Dns + Sync, R>(
             id = esc(&shown.replace('.', "-")),
             source = esc(&source.to_string()),
         ));
-        if host.settings.history.len() > 1 || !host.settings.history.is_empty() {
+        if !host.settings.history.is_empty() {
             body.push_str("<details><summary>Last updates</summary><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Address</th><th scope=\"col\">From</th></tr></thead><tbody>");
             for u in &host.settings.history {
                 body.push_str(&format!(

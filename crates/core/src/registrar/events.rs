@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::event::{InstanceEvent, TaskEvent};
 use crate::model::{InstanceFacts, InstanceState, RegistryItem, RegistryKey};
 use crate::plan::{self, Intent};
-use crate::ports::{Dns, Instances, Registry, Tasks};
+use crate::ports::{Dns, Instances, NoTasks, Registry, Tasks};
 use crate::summary::Summary;
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,9 +35,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     /// failures; conflicts and rejections are part of a successful
     /// summary.
     pub async fn handle(&self, event: &InstanceEvent) -> Result<Summary> {
-        let (converged, _) = self
-            .converge_batch(&[event], &super::tasks::NO_TASKS, &[], None)
-            .await;
+        let (converged, _) = self.converge_batch(&[event], &NoTasks, &[], None).await;
         let summary = converged.into_iter().next().map_or_else(
             || Ok(Summary::of(event)),
             |c| c.into_result().map(|s| self.finished(s)),
@@ -69,9 +67,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         events: &[&InstanceEvent],
         deadline: Option<Instant>,
     ) -> Vec<Summary> {
-        self.handle_batch(events, &super::tasks::NO_TASKS, &[], deadline)
-            .await
-            .0
+        self.handle_batch(events, &NoTasks, &[], deadline).await.0
     }
 
     /// [`Registrar::handle_many`] with the batch's ECS task events beside

@@ -19,7 +19,7 @@ use crate::event::TaskEvent;
 use crate::model::{InstanceFacts, RegistryItem, RegistryKey, TaskFacts};
 use crate::plan::task::{default_label, task_intent};
 use crate::plan::{DefaultName, Intent};
-use crate::ports::{Dns, Instances, NoTasks, Registry, Tasks};
+use crate::ports::{Dns, Instances, Registry, Tasks};
 use crate::summary::Summary;
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, BTreeSet};
@@ -257,7 +257,3 @@ pub(super) struct Registering<'a> {
     /// Its source's index for it (`Subject::tag`).
     pub tag: usize,
 }
-
-/// The port of a caller that converges no tasks, for the paths that take
-/// one.
-pub(super) const NO_TASKS: NoTasks = NoTasks;
