@@ -48,7 +48,8 @@ pub(super) struct TaskIntent {
 }
 
 impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> {
-    /// Lists the tasks and pairs them with `items` (the items of tasks);
+    /// Lists the tasks and pairs them with `items` (the items of tasks, as
+    /// the reconcile's scan partitioned them);
     /// nothing when tasks are not covered (`DDNS_TASKS=false`, or no ECS
     /// client), and then the items are left alone.
     pub(super) async fn reconcile_tasks<T: Tasks + Sync>(
@@ -81,7 +82,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .collect();
         // Items ec2-ddns did not write under a task's key are not touched.
         let mut ours: BTreeMap<String, RegistryItem> = BTreeMap::new();
-        for item in items_of_tasks(items) {
+        for item in items {
             match &item.replaces {
                 Some(foreign) => warnings.push(format!(
                     "{} left alone by the reconcile: {}",
@@ -191,9 +192,4 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
         }
     }
-}
-
-/// The items whose key is a task's.
-fn items_of_tasks(items: Vec<RegistryItem>) -> impl Iterator<Item = RegistryItem> {
-    items.into_iter().filter(|i| i.key.task_arn().is_some())
 }
