@@ -88,6 +88,9 @@ every service and `/moto-api/reset` work as usual), with these changes.
    4f. An AWS::IAM::Role's inline Policies reach moto as dicts, which it keeps,
        so GetRolePolicy answers Python's repr of the document instead of JSON;
        they are kept as JSON.
+   4g. AWS::Events::EventBusPolicy (the organization mode's central bus): an
+       unknown type, skipped as in 4b. A model puts its Statement on the bus
+       through moto's PutPermission (Policy), so DescribeEventBus shows it.
 
 5. Auto Scaling lifecycle actions (MOTO GAP 5). moto keeps lifecycle hooks
    (PutLifecycleHook, DescribeLifecycleHooks) but no action ever waits on
@@ -1071,6 +1074,32 @@ class AlarmModel(_Made, CloudFormationModel):
             treat_missing_data=p.get("TreatMissingData"),
         )
         return cls(name, {"Arn": alarm.alarm_arn}, lambda: backend.delete_alarms([name]))
+
+
+# --- MOTO GAP 4g: AWS::Events::EventBusPolicy ------------------------------------
+from moto.events.models import events_backends  # noqa: E402
+
+
+class EventBusPolicyModel(_Made, CloudFormationModel):
+    """MOTO GAP 4g: AWS::Events::EventBusPolicy (its Statement form), through moto's
+    PutPermission with a Policy of that one statement (Sid: the StatementId)."""
+
+    __module__ = "moto.events.models"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Events::EventBusPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        props = cloudformation_json["Properties"]
+        backend = events_backends[account_id][region_name]
+        bus, sid = props.get("EventBusName", "default"), props["StatementId"]
+        policy = {"Version": "2012-10-17", "Statement": [{"Sid": sid, **props["Statement"]}]}
+        backend.put_permission(bus, None, None, sid, None, json.dumps(policy))  # type: ignore[arg-type]
+        return cls(sid, None, lambda: backend.remove_permission(bus, sid, False))
+# --- end of MOTO GAP 4g ---------------------------------------------------------------
 
 
 # The list is cached on first use; a stack made before this import (none is) would

@@ -29,8 +29,11 @@ CORE_SRC = os.path.join(ROOT, "crates", "core", "src")
 SERVICE_OF_FILE = {"ec2.rs": "ec2", "route53.rs": "route53", "dynamodb": "dynamodb",
                    "autoscaling.rs": "autoscaling", "ecs.rs": "ecs"}
 # Second SDK clients a file holds beside its own (`self.ec2.describe_network_interfaces()`
-# in ecs.rs), by the field's name and its service's IAM prefix.
-OTHER_CLIENTS_OF_FILE = {"ecs.rs": {"ec2": "ec2"}}
+# in ecs.rs), by the field's (or variable's) name and its service's IAM prefix. members.rs
+# (the organization mode) holds only such clients: `sts.assume_role()`,
+# `organizations.list_accounts()`, made with the central account's own role.
+OTHER_CLIENTS_OF_FILE = {"ecs.rs": {"ec2": "ec2"},
+                         "members.rs": {"sts": "sts", "organizations": "organizations"}}
 # The receivers crates/core calls the ports through (`self.registry.save(...)`).
 PORT_RECEIVERS = ("registry", "dns", "ec2", "instances", "hooks", "tasks")
 PORT_TRAITS = ("Instances", "Dns", "Registry", "Guards", "LifecycleHooks", "Tasks")
@@ -182,7 +185,7 @@ def adapter_calls() -> tuple[dict[str, set[str]], dict[str, set[str]], list[Fn]]
             else:
                 ops.add(f"{service}:{op}")
         for field_name, other in OTHER_CLIENTS_OF_FILE.get(rel, {}).items():
-            for m in re.finditer(r"\." + field_name + r"\s*\.\s*([a-z_]+)\s*\(", fn.body):
+            for m in re.finditer(r"(?<!\w)" + field_name + r"\s*\.\s*([a-z_]+)\s*\(", fn.body):
                 ops.add(f"{other}:{snake_to_pascal(m.group(1))}")
         direct[i] = ops
         # The crate's own helpers: `self.helper(...)`, `Self::helper(...)` and free functions

@@ -25,6 +25,17 @@ Conditions evaluated, `!If` chosen, AWS::NoValue dropped): what true adds is exa
 the actions of the port its code needs (the Tasks port's ECS and EC2 calls; the
 LifecycleHooks port's CompleteLifecycleAction), and false grants none of them.
 
+The organization mode (MemberAccounts): the registrar's role also grants the calls
+crates/aws/src/members.rs makes with the central account's own role (`sts.assume_role()`,
+`organizations.list_accounts()`; sts:GetCallerIdentity needs no permission), under
+conditions: MemberAccounts set adds exactly the sts calls, MemberAccounts=organization the
+organizations calls too, and empty none of them. Until members.rs exists, the calls it is
+to make (ANNOUNCED_MEMBER_CALLS) stand in for it (TODO: remove once it lands). And the
+member accounts' template, infra/member.yaml: its reader role grants exactly the calls the
+registrar's Instances and Tasks ports make (those the function makes in a member account,
+through that role; their sts and organizations calls are the central account's), EcsTasks
+adding exactly the Tasks port's own, and its forwarding role only events:PutEvents.
+
 Also checked: each function runs with one of these roles (both endpoint functions, the
 public URL's and DdnsIamEndpoint's AWS_IAM URL's, with DdnsEndpointRole);
 ChangeResourceRecordSets carries Route 53's condition keys, with the
@@ -39,6 +50,8 @@ import os
 import re
 import sys
 from typing import Any
+
+from samtranslator.yaml_helper import yaml_parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rust_calls  # noqa: E402
@@ -59,6 +72,21 @@ REGISTRAR_SERVICE = {
     "sqs:ChangeMessageVisibility": "the event source mapping polls EventQueue (buffered mode)",
 }
 ENDPOINT_SERVICE = dict(LOGS)
+
+# The organization mode: the member accounts' template, and the file of the calls the
+# registrar makes with its own role to reach them.
+MEMBER_TEMPLATE = os.path.join(rust_calls.ROOT, "infra", "member.yaml")
+MEMBERS_RS = os.path.join(rust_calls.AWS_SRC, "members.rs")
+# Services whose calls the organization mode makes in the central account (the role to
+# assume, the organization's accounts), never through a member's reader role.
+CENTRAL_SERVICES = ("sts:", "organizations:")
+# Answered for any caller, whatever its policies say: granted by no statement.
+NO_PERMISSION = {"sts:getcalleridentity": "sts:GetCallerIdentity (needs no permission)"}
+# TODO(members.rs): the calls crates/aws/src/members.rs is to make, announced before it is
+# written; stand-ins only while the file does not exist (then its own calls are read).
+ANNOUNCED_MEMBER_CALLS = {"sts:AssumeRole", "sts:GetCallerIdentity", "organizations:ListAccounts"}
+# What EventBridge does with infra/member.yaml's forwarding role: not calls of the code.
+FORWARD_SERVICE = {"events:PutEvents": "EventBridge puts the forwarded events on the central bus"}
 
 
 def check(what: str, got: Any, want: Any) -> bool:
@@ -104,6 +132,9 @@ def conditions(template: dict[str, Any], params: dict[str, str]) -> dict[str, bo
     values = {name: params.get(name, str(p.get("Default", "")))
               for name, p in template["Parameters"].items()}
     types = {name: p["Type"] for name, p in template["Parameters"].items()}
+    # The pseudo parameters a condition may compare with (infra/member.yaml's region).
+    values.update({"AWS::Region": sam.REGION, "AWS::Partition": "aws", "AWS::AccountId": "123456789012"})
+    types.update({name: "String" for name in ("AWS::Region", "AWS::Partition", "AWS::AccountId")})
     done: dict[str, bool] = {}
 
     def value(node: Any) -> Any:
@@ -229,6 +260,10 @@ def required(reached: set[str], ports: dict[str, set[str]]) -> dict[str, list[st
 
 def compare(role: str, statements: list[dict[str, Any]], need: dict[str, list[str]],
             service: dict[str, str], report: list[str]) -> None:
+    # A call no policy needs to allow is granted by none. (The reader follows `Type::new(...)`
+    # to every `new` of crates/aws, members.rs's among them, which asks GetCallerIdentity:
+    # other ports may seem to call it too.)
+    need = {a: w for a, w in need.items() if a not in NO_PERMISSION}
     have = granted(statements)
     allowed = dict(need)
     for action, why in service.items():
@@ -261,15 +296,110 @@ def record_types_of(text: str) -> set[str]:
     return {names[v] for v in re.findall(r"RecordType::(\w+)", text) if v in names}
 
 
+def member_calls(adapters: dict[str, set[str]]) -> tuple[dict[str, list[str]], bool]:
+    """The calls crates/aws/src/members.rs makes with the registrar's own role (its sts and
+    organizations calls): action (lowercase) -> the functions that make them; and whether the
+    file exists. TODO(members.rs): until it does, the announced calls stand in."""
+    if not os.path.exists(MEMBERS_RS):
+        return {op.lower(): ["crates/aws/src/members.rs (TODO: not written yet; announced)"]
+                for op in ANNOUNCED_MEMBER_CALLS}, False
+    found: dict[str, list[str]] = {}
+    prefix = os.path.relpath(MEMBERS_RS, rust_calls.ROOT) + ":"
+    for name, ops in sorted(adapters.items()):
+        if name.startswith(prefix):
+            for op in ops:
+                if op.lower().startswith(CENTRAL_SERVICES):
+                    found.setdefault(op.lower(), []).append(name)
+    return found, True
+
+
+def member_grants(template: dict[str, Any], members: dict[str, list[str]], shown: dict[str, str],
+                  report: list[str]) -> None:
+    """MemberAccounts adds to FunctionRole exactly the organization mode's sts calls (a list of
+    accounts) and its organizations calls too (organization); empty, none of them. In both
+    modes (direct, buffered)."""
+    needing = set(members) - set(NO_PERMISSION)
+    sts = {a for a in needing if a.startswith("sts:")}
+    org = {a for a in needing if a.startswith("organizations:")}
+    check("the organization mode assumes the member role (sts:AssumeRole)", "sts:assumerole" in sts, True)
+    check("the organization mode lists the organization's accounts (organizations:ListAccounts)",
+          "organizations:listaccounts" in org, True)
+    for buffered in ("false", "true"):
+        mode = "buffered" if buffered == "true" else "direct"
+        off = deployed_actions(template, "FunctionRole", {"BufferedMode": buffered})
+        listed = deployed_actions(template, "FunctionRole", {"BufferedMode": buffered,
+                                                             "MemberAccounts": "111111111111,222222222222"})
+        every = deployed_actions(template, "FunctionRole", {"BufferedMode": buffered, "MemberAccounts": "organization",
+                                                            "OrganizationId": "o-abc123defg"})
+        check(f"FunctionRole ({mode}, MemberAccounts empty): none of the organization mode's actions",
+              sorted(off & needing), [])
+        check(f"FunctionRole ({mode}, MemberAccounts listed): adds exactly its sts actions", sorted(listed - off), sorted(sts))
+        check(f"FunctionRole ({mode}, MemberAccounts=organization): adds its sts and organizations actions",
+              sorted(every - off), sorted(sts | org))
+    report.append(f"  FunctionRole: MemberAccounts (listed) adds {', '.join(sorted(shown[a] for a in sts))}; "
+                  f"=organization also {', '.join(sorted(shown[a] for a in org))}; empty grants none of them "
+                  "(direct and buffered)")
+    assume = [s for s in role_statements(template, "FunctionRole")
+              if "sts:assumerole" in {a.lower() for a in as_list(s["Action"])}]
+    check("FunctionRole: sts:AssumeRole only on roles named MemberRole",
+          [(s["Action"], s["Resource"]) for s in assume],
+          [("sts:AssumeRole", {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRole}"})])
+
+
+def member_template(ports: dict[str, set[str]], reached: set[str], shown: dict[str, str],
+                    report: list[str]) -> None:
+    """infra/member.yaml's roles: the reader role grants exactly what the registrar's Instances
+    and Tasks ports call (their calls in a member account, made through it), EcsTasks adding
+    exactly the Tasks port's own; the forwarding role only what EventBridge does with it."""
+    with open(MEMBER_TEMPLATE, encoding="utf-8") as f:
+        template = yaml_parse(f.read())
+    roles = sorted(lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role")
+    check("infra/member.yaml's roles, each checked here", roles, ["ForwardRole", "ReaderRole"])
+    reading = {q: {op for op in ops if not op.lower().startswith(CENTRAL_SERVICES)}
+               for q, ops in ports.items() if q.split("::")[0] in ("Instances", "Tasks")}
+    need = {a: w for a, w in required(reached, reading).items() if a not in NO_PERMISSION}
+    check("the Instances and Tasks ports make calls in a member account", bool(need), True)
+    compare("ReaderRole (infra/member.yaml)", role_statements(template, "ReaderRole"), need, {}, report)
+    compare("ForwardRole (infra/member.yaml)", role_statements(template, "ForwardRole"), {}, FORWARD_SERVICE, report)
+
+    tasks = {op.lower() for q, ops in reading.items() if q.startswith("Tasks::") and q.split("::")[1] in reached
+             for op in ops}
+    instances = {op.lower() for q, ops in reading.items() if q.startswith("Instances::")
+                 and q.split("::")[1] in reached for op in ops}
+    own = tasks - instances
+    off = deployed_actions(template, "ReaderRole", {"EcsTasks": "false"})
+    on = deployed_actions(template, "ReaderRole", {"EcsTasks": "true"})
+    check("ReaderRole (EcsTasks=false): exactly the Instances port's calls", sorted(off), sorted(instances))
+    check("ReaderRole (EcsTasks=true): adds exactly the Tasks port's own calls", sorted(on - off), sorted(own))
+    report.append(f"  ReaderRole: EcsTasks=true adds {', '.join(sorted(shown[a] for a in own))} (Tasks port); "
+                  f"the Instances port's {', '.join(sorted(shown[a] for a in instances))} always")
+    trust = template["Resources"]["ReaderRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    check("ReaderRole: assumed by the central function's role only, with the external id", trust, [{
+        "Effect": "Allow",
+        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:role/${CentralRoleName}"}},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}}])
+
+
 def main() -> int:
     template = sam.load()
     report: list[str] = []
 
     ports, adapters, _ = rust_calls.adapter_calls()
-    called_by_adapters = {op.lower() for ops in adapters.values() for op in ops}
+    # The organization mode's own calls (the central account's sts and organizations) may be
+    # made outside the ports (setting up a member's clients): checked on their own below.
+    called_by_adapters = {op.lower() for ops in adapters.values() for op in ops
+                          if not op.lower().startswith(CENTRAL_SERVICES)}
     called_by_ports = {op.lower() for ops in ports.values() for op in ops}
-    check("every SDK call in crates/aws is made by a port method",
-          sorted(called_by_adapters - called_by_ports), [])
+    check("every SDK call in crates/aws is made by a port method (but the organization mode's sts "
+          "and organizations calls)", sorted(called_by_adapters - called_by_ports), [])
+    members, members_written = member_calls(adapters)
+    if members_written:
+        check("crates/aws/src/members.rs makes sts and organizations calls this reader finds "
+              "(receivers named sts, organizations)", bool(members), True)
+    else:
+        report.append("  TODO: crates/aws/src/members.rs does not exist yet: its announced calls "
+                      f"({', '.join(sorted(ANNOUNCED_MEMBER_CALLS))}) stand in for it")
 
     registrar_entries, endpoint_entries = entries()
     check("crates/lambda calls the DDNS endpoint", endpoint_entries, ["serve_counted"])
@@ -282,7 +412,10 @@ def main() -> int:
 
     # The registrar's role: FunctionRole (and EventQueuePolling, attached to it).
     registrar_statements = role_statements(template, "FunctionRole")
-    compare("FunctionRole (registrar)", registrar_statements, required(registrar_ports, ports),
+    registrar_need = required(registrar_ports, ports)
+    for action, where in members.items():
+        registrar_need.setdefault(action, []).extend(w for w in where if w not in registrar_need[action])
+    compare("FunctionRole (registrar)", registrar_statements, registrar_need,
             REGISTRAR_SERVICE, report)
     endpoint_statements = role_statements(template, "DdnsEndpointRole")
     compare("DdnsEndpointRole (DDNS endpoint)", endpoint_statements, required(endpoint_ports, ports),
@@ -297,6 +430,9 @@ def main() -> int:
         "DdnsEndpointFunction": {"Fn::GetAtt": ["DdnsEndpointRole", "Arn"]},
         "DdnsIamEndpointFunction": {"Fn::GetAtt": ["DdnsEndpointRole", "Arn"]}})
     conditional_grants(template, ports, registrar_ports, report)
+    shown = {op.lower(): op for ops in [*ports.values(), *adapters.values(), ANNOUNCED_MEMBER_CALLS] for op in ops}
+    member_grants(template, members, shown, report)
+    member_template(ports, registrar_ports, shown, report)
     report.append(f"  (the endpoint's code, followed from {', '.join(endpoint_entries)}: "
                   f"{len(through)} functions of crates/core; port methods {', '.join(sorted(endpoint_ports))})")
     report.append(f"  (the registrar's, from registrar.{', registrar.'.join(registrar_entries)}: "
