@@ -62,7 +62,10 @@ pub(crate) async fn run(args: ReconcileArgs) -> ExitCode {
             } else {
                 "records WILL be written"
             });
-            let account = aws::connect(&args.aws.options(), &config.table).await;
+            let account = match aws::connect_for(&args.aws.options(), &config).await {
+                Ok(account) => account,
+                Err(e) => return usage_error("reconcile", e),
+            };
             let tasks = account.tasks.clone();
             let registrar = account.registrar(config).with_dry_run(args.dry_run);
             let event_id = format!(
@@ -89,7 +92,7 @@ where
     R: Registry + Sync,
     T: Tasks + Sync,
 {
-    match registrar.reconcile_with(tasks, event_id, None).await {
+    match registrar.reconcile_everywhere(tasks, event_id, None).await {
         Ok(done) => {
             print_reconciled(&done, json);
             done.totals.errors == 0

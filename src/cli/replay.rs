@@ -66,7 +66,10 @@ pub(crate) async fn run(args: ReplayArgs) -> ExitCode {
             } else {
                 "records WILL be written"
             });
-            let account = aws::connect(&args.aws.options(), &config.table).await;
+            let account = match aws::connect_for(&args.aws.options(), &config).await {
+                Ok(account) => account,
+                Err(e) => return usage_error("replay", e),
+            };
             let calls = account.calls.clone();
             let tasks = account.tasks.clone();
             let registrar = account.registrar(config).with_dry_run(args.dry_run);
@@ -116,11 +119,11 @@ where
                 continue;
             }
             Ok(Event::Ignored { event_id, reason }) => Summary::ignored(&event_id, reason),
-            Ok(Event::Instance(change)) => match registrar.handle(&change).await {
+            Ok(Event::Instance(change)) => match registrar.handle_anywhere(&change).await {
                 Ok(s) => s,
                 Err(e) => Summary::failed(Some(&change), &e),
             },
-            Ok(Event::Task(change)) => match registrar.handle_task(tasks, &change).await {
+            Ok(Event::Task(change)) => match registrar.handle_task_anywhere(tasks, &change).await {
                 Ok(s) => s,
                 Err(e) => Summary::of_task(&change).with_error(&e),
             },

@@ -4,7 +4,9 @@
 use super::{aws_error, error_code};
 use aws_sdk_ec2::types::{Instance, VpcAttributeName};
 use ec2_ddns_core::error::{Error, Failure, Result};
-use ec2_ddns_core::model::{InstanceFacts, InstanceListing, InstanceState, Unreadable, VpcFacts};
+use ec2_ddns_core::model::{
+    InstanceFacts, InstanceListing, InstanceState, Place, Unreadable, VpcFacts,
+};
 use ec2_ddns_core::ports::Instances;
 
 /// Instance ids per DescribeInstances in buffered mode: EC2 takes at most
@@ -14,6 +16,9 @@ pub const IDS_PER_DESCRIBE: usize = 200;
 
 pub struct Ec2 {
     pub client: aws_sdk_ec2::Client,
+    /// The organization mode's member accounts (`members.rs`); `None`:
+    /// this account only.
+    pub members: Option<std::sync::Arc<crate::members::Members>>,
 }
 
 /// An SDK instance in the registrar's form; empty strings count as absent.
@@ -234,6 +239,28 @@ impl Instances for Ec2 {
     /// Every instance of the region, pages of 1,000. One EC2 cannot read
     /// (a state this version does not know) is listed as unreadable, so
     /// the reconcile leaves its item alone.
+    /// The member role assumed in `place`'s account (kept while its
+    /// credentials last: `members.rs`).
+    async fn at(&self, place: &Place) -> Result<Ec2> {
+        let Some(members) = &self.members else {
+            return Err(ec2_ddns_core::ports::one_account_only(place));
+        };
+        Ok(Ec2 {
+            client: members.clients(place).await?.ec2,
+            members: Some(members.clone()),
+        })
+    }
+
+    async fn organization_accounts(&self) -> Result<Vec<String>> {
+        match &self.members {
+            Some(members) => members.organization_accounts().await,
+            None => Err(Error::Config {
+                variable: "DDNS_MEMBER_ACCOUNTS".into(),
+                message: "organization: the member accounts are not set up in this process".into(),
+            }),
+        }
+    }
+
     async fn all_instances(&self) -> Result<InstanceListing> {
         let mut listing = InstanceListing::default();
         self.describe_into(None, &mut listing).await?;

@@ -27,6 +27,8 @@ pub struct Ecs {
     pub client: aws_sdk_ecs::Client,
     /// DescribeNetworkInterfaces only.
     pub ec2: aws_sdk_ec2::Client,
+    /// The organization mode's member accounts (`members.rs`).
+    pub members: Option<std::sync::Arc<crate::members::Members>>,
 }
 
 /// What DescribeNetworkInterfaces adds to a task's ENI.
@@ -133,7 +135,11 @@ fn with_extras(mut task: TaskFacts, extras: &BTreeMap<String, EniExtras>) -> Tas
 
 impl Ecs {
     pub fn new(client: aws_sdk_ecs::Client, ec2: aws_sdk_ec2::Client) -> Ecs {
-        Ecs { client, ec2 }
+        Ecs {
+            client,
+            ec2,
+            members: None,
+        }
     }
 
     /// DescribeTasks of up to 100 tasks of one cluster, with their tags:
@@ -264,6 +270,19 @@ impl Ecs {
 }
 
 impl Tasks for Ecs {
+    /// The member role assumed in `place`'s account, as [`crate::ec2::Ec2`].
+    async fn at(&self, place: &ec2_ddns_core::model::Place) -> Result<Ecs> {
+        let Some(members) = &self.members else {
+            return Err(ec2_ddns_core::ports::one_account_only(place));
+        };
+        let clients = members.clients(place).await?;
+        Ok(Ecs {
+            client: clients.ecs,
+            ec2: clients.ec2,
+            members: Some(members.clone()),
+        })
+    }
+
     /// `None` when ECS answers it MISSING (or describes no such task), or
     /// its cluster no longer exists (ECS deletes a cluster only without
     /// tasks). Any other failure ECS names for it is an error.

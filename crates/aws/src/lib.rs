@@ -6,6 +6,7 @@ pub mod autoscaling;
 pub mod dynamodb;
 pub mod ec2;
 pub mod ecs;
+pub mod members;
 pub mod route53;
 
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
@@ -216,16 +217,46 @@ pub struct AwsAccount {
     pub tasks: ecs::Ecs,
     pub region: String,
     pub calls: CallLog,
+    /// The organization mode's member accounts, once [`AwsAccount::organize`]d.
+    pub members: Option<std::sync::Arc<members::Members>>,
+    /// What the clients were built from, for the member accounts' clients.
+    shared: aws_config::SdkConfig,
+    counter: CallCounter,
 }
 
 impl AwsAccount {
+    /// The organization mode (`settings`, from `DDNS_MEMBER_*`): asks STS
+    /// for this account's id (GetCallerIdentity), and lends the EC2 and
+    /// ECS ports the member accounts' clients (an AssumeRole per account,
+    /// kept while its credentials last). Fails when STS cannot say.
+    pub async fn organize(
+        &mut self,
+        settings: &ec2_ddns_core::config::Members,
+    ) -> ec2_ddns_core::error::Result<()> {
+        let members = std::sync::Arc::new(
+            members::Members::new(&self.shared, settings, self.counter.clone()).await?,
+        );
+        self.ec2.members = Some(members.clone());
+        self.tasks.members = Some(members.clone());
+        self.members = Some(members);
+        Ok(())
+    }
+
+    /// The central account's id, in the organization mode.
+    fn home_account(&self) -> Option<String> {
+        self.members.as_ref().map(|m| m.home_account.clone())
+    }
+
     /// The registrar over these clients, for the region they were built for.
     pub fn registrar(
         self,
         config: Config,
     ) -> Registrar<ec2::Ec2, route53::Route53, dynamodb::DynamoRegistry> {
-        Registrar::new(self.ec2, self.dns, self.registry, config, self.region)
-            .with_calls(self.calls)
+        let home_account = self.home_account();
+        let mut registrar = Registrar::new(self.ec2, self.dns, self.registry, config, self.region)
+            .with_calls(self.calls);
+        registrar.home_account = home_account;
+        registrar
     }
 
     /// The registrar of a Lambda process: zones and VPC facts remembered
@@ -235,14 +266,17 @@ impl AwsAccount {
         config: Config,
     ) -> Registrar<Cached<ec2::Ec2>, Cached<route53::Route53>, dynamodb::DynamoRegistry> {
         let ttl = std::time::Duration::from_secs(config.cache_seconds);
-        Registrar::new(
+        let home_account = self.home_account();
+        let mut registrar = Registrar::new(
             Cached::new(self.ec2, ttl),
             Cached::new(self.dns, ttl),
             self.registry,
             config,
             self.region,
         )
-        .with_calls(self.calls)
+        .with_calls(self.calls);
+        registrar.home_account = home_account;
+        registrar
     }
 }
 
@@ -254,6 +288,19 @@ pub struct ConnectOptions {
     /// is honoured without it.
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
+}
+
+/// [`connect`], then the organization mode when `config` sets it up
+/// (`DDNS_MEMBER_ACCOUNTS`: [`AwsAccount::organize`]).
+pub async fn connect_for(
+    options: &ConnectOptions,
+    config: &Config,
+) -> ec2_ddns_core::error::Result<AwsAccount> {
+    let mut account = connect(options, &config.table).await;
+    if let Some(members) = &config.members {
+        account.organize(members).await?;
+    }
+    Ok(account)
 }
 
 /// Builds the SDK clients once, each with the call counter.
@@ -298,7 +345,7 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         .interceptor(counter.clone().with_throttles(ecs::attempt_error_code))
         .build();
     let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared)
-        .interceptor(counter)
+        .interceptor(counter.clone())
         .build();
     AwsAccount {
         // Its own EC2 client (DescribeNetworkInterfaces), of the same
@@ -309,6 +356,7 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         ),
         ec2: ec2::Ec2 {
             client: aws_sdk_ec2::Client::from_conf(ec2),
+            members: None,
         },
         dns: route53::Route53::new(aws_sdk_route53::Client::from_conf(route53)),
         registry: dynamodb::DynamoRegistry {
@@ -320,6 +368,9 @@ pub async fn connect(options: &ConnectOptions, table: &str) -> AwsAccount {
         },
         region,
         calls,
+        members: None,
+        shared,
+        counter,
     }
 }
 

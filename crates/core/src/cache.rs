@@ -13,24 +13,31 @@
 use crate::changes::ZoneChanges;
 use crate::error::Result;
 use crate::model::{
-    DnsName, InstanceFacts, InstanceListing, RecordSet, TaskFacts, TaskListing, VpcFacts, ZoneId,
-    ZoneInfo,
+    DnsName, InstanceFacts, InstanceListing, Place, RecordSet, TaskFacts, TaskListing, VpcFacts,
+    ZoneId, ZoneInfo,
 };
 use crate::ports::{Dns, Instances, Tasks};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Zones visible from a VPC (or none: public only) in a region, and when
 /// they were read.
 type ZoneEntries = HashMap<(Option<String>, String), (Instant, Vec<ZoneInfo>)>;
 
-/// A port with the cache in front of it.
+/// VPC facts by the place whose EC2 answered (`None`: the deployment's
+/// own; a VPC id is unique only within its account) and VPC id.
+type VpcEntries = HashMap<(Option<Place>, String), (Instant, VpcFacts)>;
+
+/// A port with the cache in front of it. The same port at another place
+/// ([`Instances::at`], the organization mode) shares the entries, so a
+/// member account's VPCs stay remembered across invocations too.
 pub struct Cached<T> {
     pub inner: T,
     ttl: Duration,
-    zones: Mutex<ZoneEntries>,
-    vpcs: Mutex<HashMap<String, (Instant, VpcFacts)>>,
+    place: Option<Place>,
+    zones: Arc<Mutex<ZoneEntries>>,
+    vpcs: Arc<Mutex<VpcEntries>>,
 }
 
 impl<T> Cached<T> {
@@ -39,8 +46,9 @@ impl<T> Cached<T> {
         Cached {
             inner,
             ttl,
-            zones: Mutex::new(HashMap::new()),
-            vpcs: Mutex::new(HashMap::new()),
+            place: None,
+            zones: Arc::default(),
+            vpcs: Arc::default(),
         }
     }
 
@@ -62,8 +70,9 @@ impl<T: Instances + Sync> Instances for Cached<T> {
 
     /// A VPC EC2 does not know is not remembered: it may appear.
     async fn vpc(&self, vpc_id: &str) -> Result<Option<VpcFacts>> {
+        let key = (self.place.clone(), vpc_id.to_string());
         let hit = Self::lock(&self.vpcs)
-            .get(vpc_id)
+            .get(&key)
             .filter(|(at, _)| self.fresh(*at))
             .map(|(_, facts)| facts.clone());
         if let Some(facts) = hit {
@@ -71,7 +80,7 @@ impl<T: Instances + Sync> Instances for Cached<T> {
         }
         let found = self.inner.vpc(vpc_id).await?;
         if let (Some(facts), false) = (&found, self.ttl.is_zero()) {
-            Self::lock(&self.vpcs).insert(vpc_id.to_string(), (Instant::now(), facts.clone()));
+            Self::lock(&self.vpcs).insert(key, (Instant::now(), facts.clone()));
         }
         Ok(found)
     }
@@ -82,6 +91,27 @@ impl<T: Instances + Sync> Instances for Cached<T> {
 
     async fn instances(&self, instance_ids: &[String]) -> Result<InstanceListing> {
         self.inner.instances(instance_ids).await
+    }
+
+    async fn at(&self, place: &Place) -> Result<Self> {
+        Ok(self.elsewhere(self.inner.at(place).await?, place))
+    }
+
+    async fn organization_accounts(&self) -> Result<Vec<String>> {
+        self.inner.organization_accounts().await
+    }
+}
+
+impl<T> Cached<T> {
+    /// `inner`, reading `place`, behind this cache's entries.
+    fn elsewhere(&self, inner: T, place: &Place) -> Cached<T> {
+        Cached {
+            inner,
+            ttl: self.ttl,
+            place: Some(place.clone()),
+            zones: self.zones.clone(),
+            vpcs: self.vpcs.clone(),
+        }
     }
 }
 
@@ -102,6 +132,10 @@ impl<T: Tasks + Sync> Tasks for Cached<T> {
 
     fn covered(&self) -> bool {
         self.inner.covered()
+    }
+
+    async fn at(&self, place: &Place) -> Result<Self> {
+        Ok(self.elsewhere(self.inner.at(place).await?, place))
     }
 }
 

@@ -58,6 +58,52 @@ pub struct Config {
     /// (`DDNS_WAIT_INSYNC`, default false: once Route 53 accepted them),
     /// within the invocation's time (`crate::lifecycle`).
     pub wait_insync: bool,
+    /// The organization mode: the member accounts whose instances and
+    /// tasks get names in this account's zones, and how they are read
+    /// (`DDNS_MEMBER_*`); `None`: this account only.
+    pub members: Option<Members>,
+}
+
+/// The organization mode's settings: which accounts, which role to assume
+/// in each (with which external id), and which regions the reconcile
+/// covers (`registrar/organization.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Members {
+    pub accounts: MemberAccounts,
+    /// The role's name in each member account (`DDNS_MEMBER_ROLE`).
+    pub role: String,
+    /// The external id its trust policy asks for (`DDNS_MEMBER_EXTERNAL_ID`).
+    pub external_id: Option<String>,
+    /// The regions the reconcile covers in every account, the central
+    /// one's included (`DDNS_MEMBER_REGIONS`); empty: the deployment's own.
+    pub regions: Vec<String>,
+}
+
+/// `DDNS_MEMBER_ACCOUNTS`: a list of account ids, or every account of the
+/// organization (`organization`: `organizations:ListAccounts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberAccounts {
+    Listed(Vec<String>),
+    Organization,
+}
+
+impl Members {
+    /// Whether events from `account` are this deployment's to converge.
+    pub fn includes(&self, account: &str) -> bool {
+        match &self.accounts {
+            MemberAccounts::Listed(ids) => ids.iter().any(|a| a == account),
+            MemberAccounts::Organization => true,
+        }
+    }
+
+    /// The regions the reconcile covers: those listed, else `home`.
+    pub fn regions_or(&self, home: &str) -> Vec<String> {
+        if self.regions.is_empty() {
+            vec![home.to_string()]
+        } else {
+            self.regions.clone()
+        }
+    }
 }
 
 /// How a launch lifecycle action is completed when its instance cannot be
@@ -315,7 +361,48 @@ pub struct ConfigArgs {
         action = clap::ArgAction::Set
     )]
     pub wait_insync: bool,
+    /// Member accounts whose instances and tasks get names here: ids, comma-separated, or organization (every account, organizations:ListAccounts); unset: this account only
+    #[arg(
+        long,
+        env = "DDNS_MEMBER_ACCOUNTS",
+        hide_env_values = true,
+        value_name = "LIST",
+        value_parser = Setting::new(member_accounts)
+    )]
+    pub member_accounts: Option<MemberAccounts>,
+    /// Role assumed in each member account to read its instances and tasks
+    #[arg(
+        long,
+        env = "DDNS_MEMBER_ROLE",
+        hide_env_values = true,
+        value_name = "NAME",
+        default_value = "ec2-ddns-reader",
+        value_parser = Setting::new(role_name)
+    )]
+    pub member_role: String,
+    /// External id the member role's trust policy asks for; unset: none
+    #[arg(
+        long,
+        env = "DDNS_MEMBER_EXTERNAL_ID",
+        hide_env_values = true,
+        value_name = "ID",
+        value_parser = Setting::new(external_id)
+    )]
+    pub member_external_id: Option<String>,
+    /// Regions the reconcile covers in every account, comma-separated; unset: this deployment's region
+    #[arg(
+        long,
+        env = "DDNS_MEMBER_REGIONS",
+        hide_env_values = true,
+        value_name = "LIST",
+        value_parser = Setting::new(region_list)
+    )]
+    pub member_regions: Option<RegionList>,
 }
+
+/// `DDNS_MEMBER_REGIONS` as checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegionList(pub Vec<String>);
 
 /// The registry table alone, apart so that a command that needs no other
 /// setting (`snapshot`) takes it from the same definition.
@@ -356,6 +443,12 @@ impl From<ConfigArgs> for Config {
             public_ipv6: args.public_ipv6,
             hook_on_conflict: args.hook_on_conflict,
             wait_insync: args.wait_insync,
+            members: args.member_accounts.map(|accounts| Members {
+                accounts,
+                role: args.member_role,
+                external_id: args.member_external_id,
+                regions: args.member_regions.unwrap_or_default().0,
+            }),
         }
     }
 }
@@ -651,6 +744,73 @@ fn switch(text: &str) -> std::result::Result<bool, Refusal> {
     }
 }
 
+fn member_accounts(text: &str) -> std::result::Result<MemberAccounts, Refusal> {
+    let wanted = "12-digit account ids, comma-separated, or organization";
+    if text.trim().eq_ignore_ascii_case("organization") {
+        return Ok(MemberAccounts::Organization);
+    }
+    let ids: Vec<String> = text
+        .split([',', ' '])
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = ids.iter().find(|id| !crate::ids::Place::is_account_id(id)) {
+        return Err(Refusal::new(
+            format!("'{}' is not an account id", names::clip(bad)),
+            wanted,
+        ));
+    }
+    if ids.is_empty() {
+        return Err(Refusal::new("no account", wanted));
+    }
+    Ok(MemberAccounts::Listed(ids))
+}
+
+fn role_name(text: &str) -> std::result::Result<String, Refusal> {
+    let ok = (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(Refusal::new(
+            "not an IAM role name",
+            "1 to 64 letters, digits and +=,.@_- (the name, not the ARN)",
+        ))
+    }
+}
+
+fn external_id(text: &str) -> std::result::Result<String, Refusal> {
+    let ok = (2..=1224).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/_-".contains(&b));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(Refusal::new(
+            "not an external id",
+            "2 to 1224 letters, digits and +=,.@:/_-",
+        ))
+    }
+}
+
+fn region_list(text: &str) -> std::result::Result<RegionList, Refusal> {
+    let regions: Vec<String> = text
+        .split([',', ' '])
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = regions.iter().find(|r| !crate::ids::Place::is_region(r)) {
+        return Err(Refusal::new(
+            format!("'{}' is not a region", names::clip(bad)),
+            "region names, comma-separated, e.g. us-east-1,eu-west-1",
+        ));
+    }
+    Ok(RegionList(regions))
+}
+
 fn zone_list(text: &str) -> std::result::Result<ZoneList, Refusal> {
     text.split([',', ' '])
         .filter(|item| !item.is_empty())
@@ -923,7 +1083,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(variables().len(), 15);
+        assert_eq!(variables().len(), 19);
     }
 
     /// docs/configuration.md shows the table [`reference_table`] writes.

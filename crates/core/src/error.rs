@@ -107,6 +107,15 @@ pub enum Error {
     #[error("{operation} refused: this command only reads, so nothing was written; please report this as a bug")]
     ReadOnly { operation: String },
 
+    /// A member account's role could not be assumed (the organization
+    /// mode): only that account's subjects wait; the rest go on.
+    #[error("account {account} in {region} cannot be read: {cause}; its instances and tasks are left as they are until it can (is infra/member.yaml deployed there, and does its role trust this function's role with DDNS_MEMBER_EXTERNAL_ID?)")]
+    MemberUnreachable {
+        account: String,
+        region: String,
+        cause: Box<Error>,
+    },
+
     /// Reading a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -187,6 +196,7 @@ impl Error {
             Error::BadFile { .. } => "BadFile",
             Error::Io { .. } => "Io",
             Error::ReadOnly { .. } => "ReadOnly",
+            Error::MemberUnreachable { .. } => "MemberUnreachable",
         }
     }
 
@@ -205,6 +215,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Aws { kind, .. } => kind.is_retryable(),
+            Error::MemberUnreachable { cause, .. } => cause.is_retryable(),
             Error::ZoneChanged { .. }
             | Error::RegistryRace { .. }
             | Error::NotReady { .. }

@@ -186,16 +186,68 @@ impl fmt::Display for ZoneRef {
     }
 }
 
+/// Where a subject lives: an AWS account and a region. Instance ids (and
+/// VPC ids) are unique in practice, but AWS promises only that they are
+/// unique within an account, so a subject of the organization mode is
+/// named by its place as well as its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Place {
+    pub account: String,
+    pub region: String,
+}
+
+impl Place {
+    pub fn new(account: &str, region: &str) -> Place {
+        Place {
+            account: account.to_string(),
+            region: region.to_string(),
+        }
+    }
+
+    /// Whether `text` is an AWS account id: twelve digits.
+    pub fn is_account_id(text: &str) -> bool {
+        text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    /// Whether `text` looks like a region name (`eu-west-1`,
+    /// `us-gov-west-1`): lowercase letters and digits between dashes, a
+    /// digit last. Keeps a hostile event's text out of keys and clients.
+    pub fn is_region(text: &str) -> bool {
+        (4..=32).contains(&text.len())
+            && text.contains('-')
+            && text.ends_with(|c: char| c.is_ascii_digit())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.account, self.region)
+    }
+}
+
 /// A registry item's key: whose item it is. Stored as the table's
 /// partition key (`InstanceId`), as text: an instance's id as it is
 /// (`i-…`), a host outside EC2 (the DDNS endpoint's) as `host#NAME.`, a
 /// nonce the endpoint has seen as `nonce#NAME.#NONCE`, an ECS task as
 /// `task#` and its ARN (which names its account, region and cluster: a
-/// task id is unique only within them). A new kind of subject gets a prefix
-/// of its own, so no key can be mistaken for another kind's.
+/// task id is unique only within them). An instance of another account
+/// or region than the deployment's own (the organization mode) is
+/// `instance#ACCOUNT#REGION#ID`; an instance id alone is the deployment's
+/// own account and region (every item written before the organization
+/// mode). A new kind of subject gets a prefix of its own, so no key can be
+/// mistaken for another kind's.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RegistryKey {
     Instance(String),
+    /// An instance of another account, or of another region, than the
+    /// deployment's own (`instance#ACCOUNT#REGION#ID`).
+    Placed {
+        place: Place,
+        instance_id: String,
+    },
     Host(DnsName),
     Nonce {
         host: DnsName,
@@ -213,6 +265,7 @@ impl RegistryKey {
     pub const NONCE_PREFIX: &'static str = "nonce#";
     pub const TASK_PREFIX: &'static str = "task#";
     pub const GUARD_PREFIX: &'static str = "guard#";
+    pub const PLACED_PREFIX: &'static str = "instance#";
 
     /// The key stored as `text`, exactly: it reads back as the same text.
     /// Text without a known prefix, or with a name not in the form this
@@ -243,7 +296,49 @@ impl RegistryKey {
         if let Some(counter) = text.strip_prefix(Self::GUARD_PREFIX) {
             return RegistryKey::Guard(counter.to_string());
         }
+        if let Some([account, region, id]) = text
+            .strip_prefix(Self::PLACED_PREFIX)
+            .map(|rest| rest.splitn(3, '#').collect::<Vec<_>>())
+            .and_then(|parts| <[&str; 3]>::try_from(parts).ok())
+            .filter(|[a, r, id]| {
+                Place::is_account_id(a) && Place::is_region(r) && crate::event::is_instance_id(id)
+            })
+        {
+            return RegistryKey::Placed {
+                place: Place::new(account, region),
+                instance_id: id.to_string(),
+            };
+        }
         RegistryKey::Instance(text.to_string())
+    }
+
+    /// An instance's key at `place`: its id alone when `place` is `None`
+    /// (the deployment's own account and region).
+    pub fn instance_at(place: Option<&Place>, instance_id: &str) -> RegistryKey {
+        match place {
+            None => RegistryKey::Instance(instance_id.to_string()),
+            Some(place) => RegistryKey::Placed {
+                place: place.clone(),
+                instance_id: instance_id.to_string(),
+            },
+        }
+    }
+
+    /// The instance id of an instance's key at `place` (`None`: the
+    /// deployment's own); `None` for any other key, an instance's
+    /// elsewhere included.
+    pub fn instance_id_at(&self, place: Option<&Place>) -> Option<&str> {
+        match (self, place) {
+            (RegistryKey::Instance(id), None) => Some(id),
+            (
+                RegistryKey::Placed {
+                    place: here,
+                    instance_id,
+                },
+                Some(place),
+            ) if here == place => Some(instance_id),
+            _ => None,
+        }
     }
 
     /// A task's key: `task#` and its ARN.
@@ -268,10 +363,12 @@ impl RegistryKey {
         self.to_string()
     }
 
+    /// The id of an instance of the deployment's own account and region.
     pub fn instance_id(&self) -> Option<&str> {
         match self {
             RegistryKey::Instance(id) => Some(id),
-            RegistryKey::Host(_)
+            RegistryKey::Placed { .. }
+            | RegistryKey::Host(_)
             | RegistryKey::Nonce { .. }
             | RegistryKey::Task(_)
             | RegistryKey::Guard(_) => None,
@@ -288,6 +385,7 @@ impl RegistryKey {
         match self {
             RegistryKey::Host(name) => Some(name),
             RegistryKey::Instance(_)
+            | RegistryKey::Placed { .. }
             | RegistryKey::Nonce { .. }
             | RegistryKey::Task(_)
             | RegistryKey::Guard(_) => None,
@@ -311,6 +409,13 @@ impl fmt::Display for RegistryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RegistryKey::Instance(id) => f.write_str(id),
+            RegistryKey::Placed { place, instance_id } => write!(
+                f,
+                "{}{}#{}#{instance_id}",
+                Self::PLACED_PREFIX,
+                place.account,
+                place.region
+            ),
             RegistryKey::Host(name) => write!(f, "{}{name}", Self::HOST_PREFIX),
             RegistryKey::Nonce { host, nonce } => {
                 write!(f, "{}{host}#{nonce}", Self::NONCE_PREFIX)
@@ -604,6 +709,35 @@ mod tests {
             assert_eq!(key.host_name(), None, "{odd}");
         }
         assert_eq!(RegistryKey::parse("host#h.example.").instance_id(), None);
+    }
+
+    #[test]
+    fn an_instance_elsewhere_is_keyed_by_its_account_and_region() {
+        let place = Place::new("111111111111", "eu-west-1");
+        let key = RegistryKey::instance_at(Some(&place), "i-0abc");
+        assert_eq!(key.stored(), "instance#111111111111#eu-west-1#i-0abc");
+        assert_eq!(RegistryKey::parse(&key.stored()), key);
+        assert_eq!(key.instance_id_at(Some(&place)), Some("i-0abc"));
+        assert_eq!(key.instance_id(), None, "not the deployment's own");
+        let other = Place::new("222222222222", "eu-west-1");
+        assert_eq!(key.instance_id_at(Some(&other)), None);
+        assert_eq!(key.instance_id_at(None), None);
+        // The migration rule: an id alone is the deployment's own.
+        let own = RegistryKey::parse("i-0abc");
+        assert_eq!(own, RegistryKey::instance_at(None, "i-0abc"));
+        assert_eq!(own.instance_id_at(None), Some("i-0abc"));
+        assert_eq!(own.instance_id_at(Some(&place)), None);
+        // Not as this tool writes it: kept as it is, an id no instance has.
+        for odd in [
+            "instance#1111#eu-west-1#i-0abc",
+            "instance#111111111111#EU#i-0abc",
+            "instance#111111111111#eu-west-1#x",
+            "instance#111111111111#eu-west-1",
+        ] {
+            let key = RegistryKey::parse(odd);
+            assert_eq!(key.stored(), odd);
+            assert!(matches!(key, RegistryKey::Instance(_)), "{odd}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! No SDK types cross this line, so planning stays pure and testable, and
 //! no field holds a placeholder: what was not read is not here.
 
-pub use crate::ids::{DnsName, NamesByZone, RegistryKey, ZoneId};
+pub use crate::ids::{DnsName, NamesByZone, Place, RegistryKey, ZoneId};
 use crate::names;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

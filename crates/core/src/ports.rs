@@ -7,7 +7,7 @@ use crate::changes::ZoneChanges;
 use crate::error::Result;
 use crate::event::LifecycleAction;
 use crate::lifecycle::{Completion, HookResult};
-use crate::model::{DnsName, RegistryKey, ZoneId};
+use crate::model::{DnsName, Place, RegistryKey, ZoneId};
 use crate::model::{
     InstanceFacts, InstanceListing, InstanceState, OwnedRecord, RecordSet, RegistryItem, TaskFacts,
     TaskListing, Unreadable, VpcFacts, ZoneInfo,
@@ -53,6 +53,39 @@ pub trait Instances {
             }
             Ok(found)
         }
+    }
+    /// The same port, reading `place`'s account and region instead (the
+    /// organization mode): the real client assumes the member role there
+    /// (its credentials cached until shortly before they expire). A port
+    /// that reads one account only says so.
+    fn at(&self, place: &Place) -> impl Future<Output = Result<Self>> + Send
+    where
+        Self: Sized,
+    {
+        let refused = one_account_only(place);
+        async move { Err(refused) }
+    }
+    /// Every active account of the organization but this one
+    /// (`DDNS_MEMBER_ACCOUNTS=organization`: organizations:ListAccounts).
+    /// A port that cannot list them says so.
+    fn organization_accounts(&self) -> impl Future<Output = Result<Vec<String>>> + Send {
+        async {
+            Err(crate::error::Error::Config {
+                variable: "DDNS_MEMBER_ACCOUNTS".into(),
+                message: "organization: this caller cannot list the organization's accounts; list the member accounts instead".into(),
+            })
+        }
+    }
+}
+
+/// What a port that reads one account only answers when asked for another.
+pub fn one_account_only(place: &Place) -> crate::error::Error {
+    crate::error::Error::Config {
+        variable: "DDNS_MEMBER_ACCOUNTS".into(),
+        message: format!(
+            "account {} in {} was asked for, but this caller reads one account only; run the organization mode where it is set up (the Lambda function, or the CLI against an account or a world with members)",
+            place.account, place.region
+        ),
     }
 }
 
@@ -100,6 +133,15 @@ pub trait Tasks {
     fn covered(&self) -> bool {
         true
     }
+    /// The same port, reading `place`'s account and region instead
+    /// ([`Instances::at`]).
+    fn at(&self, place: &Place) -> impl Future<Output = Result<Self>> + Send
+    where
+        Self: Sized,
+    {
+        let refused = one_account_only(place);
+        async move { Err(refused) }
+    }
 }
 
 /// No ECS client: tasks are not covered ([`Tasks::covered`]). Asked
@@ -119,6 +161,10 @@ impl Tasks for NoTasks {
 
     fn covered(&self) -> bool {
         false
+    }
+
+    async fn at(&self, _place: &Place) -> Result<NoTasks> {
+        Ok(NoTasks)
     }
 }
 
@@ -150,7 +196,7 @@ impl<H: LifecycleHooks + Sync, T: Sync> LifecycleHooks for HooksAndTasks<H, T> {
     }
 }
 
-impl<H: Sync, T: Tasks + Sync> Tasks for HooksAndTasks<H, T> {
+impl<H: Clone + Send + Sync, T: Tasks + Send + Sync> Tasks for HooksAndTasks<H, T> {
     fn task(
         &self,
         cluster_arn: &str,
@@ -173,6 +219,14 @@ impl<H: Sync, T: Tasks + Sync> Tasks for HooksAndTasks<H, T> {
 
     fn covered(&self) -> bool {
         self.tasks.covered()
+    }
+
+    /// The tasks of `place`; the hooks stay the deployment's own.
+    async fn at(&self, place: &Place) -> Result<Self> {
+        Ok(HooksAndTasks {
+            hooks: self.hooks.clone(),
+            tasks: self.tasks.at(place).await?,
+        })
     }
 }
 
@@ -417,4 +471,74 @@ pub trait LifecycleHooks {
         action: &LifecycleAction,
         result: HookResult,
     ) -> impl Future<Output = Result<Completion>> + Send;
+}
+
+/// A lent Route 53 port: the organization mode's registrar of a member
+/// account writes through the central one's (`Registrar::at`). Every
+/// method forwards, the defaulted ones too, so nothing the lender
+/// overrides is lost.
+impl<T: Dns + Sync> Dns for &T {
+    fn zones_visible_from(
+        &self,
+        vpc_id: Option<&str>,
+        region: &str,
+    ) -> impl Future<Output = Result<Vec<ZoneInfo>>> + Send {
+        (**self).zones_visible_from(vpc_id, region)
+    }
+    fn records_at(
+        &self,
+        zone_id: &ZoneId,
+        names: &BTreeSet<DnsName>,
+    ) -> impl Future<Output = Result<Vec<RecordSet>>> + Send {
+        (**self).records_at(zone_id, names)
+    }
+    fn records_in(&self, zone_id: &ZoneId) -> impl Future<Output = Result<Vec<RecordSet>>> + Send {
+        (**self).records_in(zone_id)
+    }
+    fn apply(&self, changes: &ZoneChanges) -> impl Future<Output = Result<()>> + Send {
+        (**self).apply(changes)
+    }
+    fn applied_in_sync(&self, since: Instant) -> impl Future<Output = Result<bool>> + Send {
+        (**self).applied_in_sync(since)
+    }
+    fn applied_since(&self, since: Instant) -> Vec<String> {
+        (**self).applied_since(since)
+    }
+    fn change_in_sync(&self, id: &str) -> impl Future<Output = Result<Option<bool>>> + Send {
+        (**self).change_in_sync(id)
+    }
+}
+
+/// A lent registry: the member account's registrar keeps its items in the
+/// central table ([`Dns` for `&T`](#impl-Dns-for-%26T)).
+impl<T: Registry + Sync> Registry for &T {
+    fn load(&self, key: &RegistryKey) -> impl Future<Output = Result<Option<RegistryItem>>> + Send {
+        (**self).load(key)
+    }
+    fn save(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send {
+        (**self).save(item)
+    }
+    fn remove(&self, item: &RegistryItem) -> impl Future<Output = Result<()>> + Send {
+        (**self).remove(item)
+    }
+    fn load_many(
+        &self,
+        keys: &[RegistryKey],
+    ) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send {
+        (**self).load_many(keys)
+    }
+    fn write_all(&self, writes: &[Write<'_>]) -> impl Future<Output = Result<()>> + Send {
+        (**self).write_all(writes)
+    }
+    fn release(
+        &self,
+        key: &RegistryKey,
+        event_id: &str,
+        state: InstanceState,
+    ) -> impl Future<Output = Result<Option<RegistryItem>>> + Send {
+        (**self).release(key, event_id, state)
+    }
+    fn all(&self) -> impl Future<Output = Result<Vec<RegistryItem>>> + Send {
+        (**self).all()
+    }
 }

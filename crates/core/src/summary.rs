@@ -63,6 +63,15 @@ pub struct Summary {
     /// event that could not be read, a reconcile that failed.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub instance_id: String,
+    /// The account and region the instance lives in, when it is not the
+    /// deployment's own (the organization mode): ids are unique only
+    /// within an account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<crate::model::Place>,
+    /// Whether its error is a member account that could not be read (the
+    /// organization mode): counted apart (`MemberAccountsUnreachable`).
+    #[serde(skip)]
+    pub member_unreachable: bool,
     /// The state the event named; absent for a tag change, a reconcile, or
     /// an event that could not be read.
     pub state: Option<InstanceState>,
@@ -105,6 +114,8 @@ impl Summary {
             source: None,
             event_id: String::new(),
             instance_id: String::new(),
+            place: None,
+            member_unreachable: false,
             state: None,
             changed_tags: Vec::new(),
             lifecycle: None,
@@ -193,6 +204,7 @@ impl Summary {
         self.outcome = Outcome::Error;
         self.error = Some(error.to_string());
         self.retryable = Some(error.is_retryable());
+        self.member_unreachable = matches!(error, crate::Error::MemberUnreachable { .. });
         self
     }
 

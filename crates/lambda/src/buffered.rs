@@ -208,7 +208,7 @@ where
         })
         .collect();
     let (summaries, task_summaries) = registrar
-        .handle_batch(&speakers, tasks, &task_speakers, deadline)
+        .handle_batch_anywhere(&speakers, tasks, &task_speakers, deadline)
         .await;
     for (group, summary) in groups.iter().zip(&summaries) {
         let kinds = group.iter().map(|(id, event)| (*id, Kind::of(event)));

@@ -22,7 +22,7 @@ use ec2_ddns_core::lifecycle::{self, HookOutcome, NoHooks};
 use ec2_ddns_core::ports::{
     Dns, Guards, HooksAndTasks, Instances, LifecycleHooks, NoTasks, Registry, Tasks,
 };
-use ec2_ddns_core::registrar::{Reconciled, Registrar};
+use ec2_ddns_core::registrar::{Reconciled, Registrar, Whereabouts};
 use ec2_ddns_core::summary::{Outcome, Summary};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use metrics::Emitter;
@@ -172,7 +172,16 @@ where
         }
     };
     let kind = Kind::of(&change);
+    let home = registrar.whereabouts(change.account.as_deref(), change.region.as_deref())
+        == Whereabouts::Home;
     let converged = match change.lifecycle() {
+        // A member account's lifecycle action is converged like any other
+        // event of its instance; its hook is the member's to complete (the
+        // central function holds no Auto Scaling role there), so it ends
+        // by its heartbeat timeout's default result.
+        Some(_) if !home => registrar.handle_anywhere(&change).await.map(|s| {
+            s.note("a member account's lifecycle action is not completed by the central function: its hook ends by its heartbeat timeout")
+        }),
         Some(action) => {
             // A wait for Route 53's INSYNC (DDNS_WAIT_INSYNC) ends by the
             // deadline, so that the hook is completed in this invocation.
@@ -186,7 +195,7 @@ where
                 _ => hooked.converged,
             }
         }
-        None => registrar.handle(&change).await,
+        None => registrar.handle_anywhere(&change).await,
     };
     answered(&Summary::of(&change), kind, converged, tally)
 }
@@ -204,7 +213,7 @@ where
     R: Registry + Sync,
     T: Tasks + Sync,
 {
-    let converged = registrar.handle_task(tasks, event).await;
+    let converged = registrar.handle_task_anywhere(tasks, event).await;
     answered(&Summary::of_task(event), Kind::Task, converged, tally)
 }
 
@@ -353,7 +362,9 @@ where
     if let Some(calls) = &registrar.calls {
         tally.calls(calls.take());
     }
-    let done = registrar.reconcile_with(tasks, event_id, deadline).await;
+    let done = registrar
+        .reconcile_everywhere(tasks, event_id, deadline)
+        .await;
     match &done {
         Ok(done) => {
             for summary in &done.summaries {

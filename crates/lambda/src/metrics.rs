@@ -10,7 +10,9 @@
 //!   `[["Function"]]`: `Events`, `RecordsCreated`, `RecordsDeleted`,
 //!   `Conflicts`, `Rejections`, `RetryableFailures`, `Route53Throttles`,
 //!   `ReconcileRepairs`, `ColdStarts`, `AwsCalls`, `DdnsRequests`,
-//!   `DdnsRefusals`, zeros included (an alarm then always has data);
+//!   `DdnsRefusals`, `MemberAccountsUnreachable` (the organization mode:
+//!   member accounts whose role could not be assumed), zeros included (an
+//!   alarm then always has data);
 //! - one per kind and outcome of the events handled, `Events` by
 //!   `[["Function", "Kind", "Outcome"]]`;
 //! - one per DDNS answer word, `DdnsRequests` by `[["Function", "Outcome"]]`;
@@ -131,6 +133,7 @@ pub fn lines(tally: &Tally, settings: &Settings, timestamp_ms: i64) -> Vec<Value
         ("AwsCalls", tally.aws_calls_total()),
         ("DdnsRequests", tally.ddns_requests_total()),
         ("DdnsRefusals", tally.ddns_refusals),
+        ("MemberAccountsUnreachable", tally.members_unreachable),
     ];
     let mut lines = vec![document(settings, timestamp_ms, &[], &totals)];
     for ((kind, outcome), n) in &tally.events {
@@ -330,8 +333,9 @@ pub(crate) mod tests {
         let totals = &lines[0];
         assert_eq!(totals.dimension_sets, [["Function"]]);
         assert_eq!(totals.dimensions["Function"], "ddns");
-        assert_eq!(totals.metrics.len(), 12, "every count, zeros too");
+        assert_eq!(totals.metrics.len(), 13, "every count, zeros too");
         assert_eq!(totals.metrics["Events"], 3.0);
+        assert_eq!(totals.metrics["MemberAccountsUnreachable"], 0.0);
         assert_eq!(totals.metrics["RecordsCreated"], 5.0);
         assert_eq!(totals.metrics["ColdStarts"], 1.0);
         assert_eq!(totals.metrics["DdnsRequests"], 1.0);

@@ -87,6 +87,9 @@ pub struct Tally {
     /// Records a scheduled reconcile created or deleted: each one an event
     /// lost, or a record changed behind the function's back.
     pub reconcile_repairs: usize,
+    /// Member accounts that could not be read (the organization mode): an
+    /// event's whose role could not be assumed, or a reconcile's places.
+    pub members_unreachable: usize,
     /// DDNS answers by word (`good`, `badauth`, …), and how many refused
     /// the caller ([`Answer::is_refusal`]).
     pub ddns_requests: BTreeMap<&'static str, usize>,
@@ -125,6 +128,7 @@ impl Tally {
         if summary.outcome == Outcome::Error && summary.retryable == Some(true) {
             self.retryable_failures += 1;
         }
+        self.members_unreachable += usize::from(summary.member_unreachable);
     }
 
     /// A failure with no summary (the invocation fails, or a reconcile's
@@ -133,12 +137,14 @@ impl Tally {
         if error.is_retryable() {
             self.retryable_failures += 1;
         }
+        self.members_unreachable += usize::from(matches!(error, Error::MemberUnreachable { .. }));
     }
 
     /// A reconcile's totals (its summaries are counted one by one): what it
     /// repaired, and the calls it took from the log for its own report.
     pub fn reconciled(&mut self, totals: &Totals) {
         self.reconcile_repairs += totals.records_created + totals.records_deleted;
+        self.members_unreachable += totals.unreachable_places;
         if let Some(calls) = &totals.aws_calls_by_operation {
             self.calls(calls.clone());
         }

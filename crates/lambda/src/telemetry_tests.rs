@@ -24,6 +24,8 @@ struct Process {
     metrics: Capture,
     logs: Capture,
     invoked: usize,
+    /// The registrar's settings for every invocation.
+    config: Config,
 }
 
 impl Process {
@@ -38,6 +40,7 @@ impl Process {
             metrics,
             logs: Capture::default(),
             invoked: 0,
+            config: Config::default(),
         }
     }
 
@@ -58,7 +61,7 @@ impl Process {
         let answer = self
             .function
             .invoke(
-                &account.registrar(Config::default()),
+                &account.registrar(self.config.clone()),
                 LambdaEvent::new(payload, context),
             )
             .await
@@ -317,4 +320,45 @@ async fn an_sqs_batch_counts_one_event_per_message() {
         Some(messages as f64)
     );
     assert_eq!(metrics.total("RecordsCreated"), 5.0);
+}
+
+/// The organization mode: a member account whose role cannot be assumed
+/// is counted (`MemberAccountsUnreachable`), for its event and in the
+/// reconcile, while the other member's event and places go on.
+#[tokio::test]
+async fn a_member_account_that_cannot_be_read_is_counted_apart() {
+    let account = MemoryAccount::fixture("organization");
+    let mut process = Process::new();
+    process.config = Config::from_lookup(|k| {
+        (k == "DDNS_MEMBER_ACCOUNTS").then(|| "111111111111,333333333333".to_string())
+    })
+    .unwrap();
+    let from = |account_id: &str, instance_id: &str| {
+        let mut json = event::state_change_json(
+            &format!("evt-{account_id}"),
+            instance_id,
+            ec2_ddns_core::model::InstanceState::Running,
+            None,
+            "us-east-1",
+        );
+        json["account"] = account_id.into();
+        json
+    };
+    let (answer, metrics) = process
+        .invoke(&account, from("333333333333", "i-0cccc00000000001"))
+        .await;
+    assert_eq!(answer["outcome"], "error", "{answer}");
+    assert_eq!(metrics.total("MemberAccountsUnreachable"), 1.0);
+    let (answer, metrics) = process
+        .invoke(&account, from("111111111111", "i-0aaaa00000000001"))
+        .await;
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(answer["place"]["account"], "111111111111", "{answer}");
+    assert_eq!(metrics.total("MemberAccountsUnreachable"), 0.0);
+    let (answer, metrics) = process
+        .invoke(&account, event::scheduled_json("s-1", None, "us-east-1"))
+        .await;
+    assert_eq!(answer["totals"]["places"], 2, "{answer}");
+    assert_eq!(answer["totals"]["unreachable_places"], 1, "{answer}");
+    assert_eq!(metrics.total("MemberAccountsUnreachable"), 1.0);
 }

@@ -48,6 +48,8 @@ pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
             registry,
             foreign_registry,
             route53_pending_polls: 0,
+            members: Vec::new(),
+            role_refused: false,
         },
         warnings,
     })

@@ -229,6 +229,17 @@ pub struct World {
     /// id, then `INSYNC` (0, the default: in sync at once).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub route53_pending_polls: u32,
+    /// Other accounts' (or other regions') EC2 and ECS, read through the
+    /// member role (the organization mode): each a world of its own, with
+    /// its `account` and `region`, and no zones or registry (those are
+    /// this, the central, account's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<World>,
+    /// A member account whose role cannot be assumed (its stack is
+    /// missing, or its role does not trust the central one): every read
+    /// of it is refused with AccessDenied.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub role_refused: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -686,7 +697,23 @@ impl World {
             registry: Vec::new(),
             foreign_registry: Vec::new(),
             route53_pending_polls: 0,
+            members: Vec::new(),
+            role_refused: false,
         }
+    }
+
+    /// The member world of `account` in `region`, if the world has one.
+    pub fn member(&self, account: &str, region: &str) -> Option<&World> {
+        self.members
+            .iter()
+            .find(|m| m.account_id() == account && m.region == region)
+    }
+
+    /// [`World::member`], to change it.
+    pub fn member_mut(&mut self, account: &str, region: &str) -> Option<&mut World> {
+        self.members
+            .iter_mut()
+            .find(|m| m.account_id() == account && m.region == region)
     }
 
     /// Loads and checks a world file.
@@ -729,7 +756,56 @@ impl World {
         // One table: no two items, ours or others', share a key.
         let mut owners = Seen::new();
         self.check_registry(&mut owners)?;
-        self.check_foreign_registry(&mut owners)
+        self.check_foreign_registry(&mut owners)?;
+        self.check_members()
+    }
+
+    /// Members: each a place of its own (an account id, a region, once),
+    /// holding EC2 and ECS only, and sound by the same checks.
+    fn check_members(&self) -> Result<(), (String, String)> {
+        let mut places = Seen::new();
+        places
+            .first(
+                format!("{}/{}", self.account_id(), self.region),
+                "the world".into(),
+            )
+            .ok();
+        for (i, m) in self.members.iter().enumerate() {
+            let at = |field: &str| format!("members[{i}].{field}");
+            let Some(account) = m.account.as_deref() else {
+                return Err((
+                    at("account"),
+                    "a member names its account: 12 digits".into(),
+                ));
+            };
+            if !ec2_ddns_core::model::Place::is_account_id(account) {
+                return Err((
+                    at("account"),
+                    format!("'{}' is not 12 digits", clip(account)),
+                ));
+            }
+            if !m.zones.is_empty() || !m.registry.is_empty() || !m.foreign_registry.is_empty() {
+                return Err((
+                    at("zones"),
+                    "zones and the registry are the central account's: a member holds vpcs, subnets, instances, clusters and tasks only".into(),
+                ));
+            }
+            if !m.members.is_empty() {
+                return Err((at("members"), "a member has no members of its own".into()));
+            }
+            if let Err(first) = places.first(format!("{account}/{}", m.region), at("")) {
+                return Err((
+                    at("region"),
+                    format!(
+                        "{account} in {} is described twice (first at {first})",
+                        m.region
+                    ),
+                ));
+            }
+            m.check_inner()
+                .map_err(|(path, message)| (format!("members[{i}].{path}"), message))?;
+        }
+        Ok(())
     }
 
     /// VPCs: each id once.
@@ -1242,9 +1318,16 @@ impl World {
             _ => {}
         }
         let mut associated = BTreeSet::new();
+        // A private zone may be associated with member accounts' VPCs
+        // too (by authorization, across accounts).
+        let all_vpcs = || {
+            self.vpcs
+                .iter()
+                .chain(self.members.iter().flat_map(|m| m.vpcs.iter()))
+        };
         for (j, v) in z.vpcs.iter().enumerate() {
-            if !self.vpcs.iter().any(|known| known.id == *v) {
-                let vpc_ids: Vec<&str> = self.vpcs.iter().map(|v| v.id.as_str()).collect();
+            if !all_vpcs().any(|known| known.id == *v) {
+                let vpc_ids: Vec<&str> = all_vpcs().map(|v| v.id.as_str()).collect();
                 return Err((
                     format!("zones[{i}].vpcs[{j}]"),
                     format!("unknown VPC '{}'; expected one of {vpc_ids:?}", clip(v)),

@@ -12,7 +12,8 @@
 pub mod task;
 
 pub use task::{
-    parse_task_event, task_state_change_json, TaskEvent, TASK_STATE_CHANGE_DETAIL_TYPE,
+    parse_task_event, task_arn_place, task_state_change_json, TaskEvent,
+    TASK_STATE_CHANGE_DETAIL_TYPE,
 };
 
 use crate::error::{Error, Result};
@@ -154,6 +155,10 @@ pub struct InstanceEvent {
     /// When AWS says the change happened; absent in some hand-made events.
     pub time: Option<DateTime<Utc>>,
     pub region: Option<String>,
+    /// The account the event came from (EventBridge's `account`): where
+    /// the instance lives, when a member account forwards its events to
+    /// the central bus (the organization mode).
+    pub account: Option<String>,
 }
 
 /// What an instance event says happened.
@@ -474,6 +479,7 @@ fn state_change(
         kind: EventKind::StateChange(state),
         time,
         region: event.region,
+        account: event.account,
     })
 }
 
@@ -524,6 +530,7 @@ fn tag_change(event: EventBridgeEvent<Value>, time: Option<DateTime<Utc>>) -> Re
         kind: EventKind::TagChange(d.changed_tag_keys),
         time,
         region: event.region,
+        account: event.account,
     }))
 }
 
@@ -582,6 +589,7 @@ fn lifecycle_action(
         }),
         time,
         region: event.region,
+        account: event.account,
     })
 }
 

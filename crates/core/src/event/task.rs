@@ -30,6 +30,8 @@ pub struct TaskEvent {
     pub desired_status: String,
     pub time: Option<DateTime<Utc>>,
     pub region: Option<String>,
+    /// The account the event came from (EventBridge's `account`).
+    pub account: Option<String>,
 }
 
 impl TaskEvent {
@@ -111,7 +113,22 @@ pub(super) fn task_state_change(
         desired_status: d.desired_status,
         time,
         region: event.region,
+        account: event.account,
     })
+}
+
+/// The region and account an ECS ARN (a task's, a cluster's) names:
+/// where the task lives. `None` for text that is not such an ARN.
+pub fn task_arn_place(arn: &str) -> Option<(&str, &str)> {
+    match arn.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "ecs", region, account, _]
+            if crate::ids::Place::is_region(region)
+                && crate::ids::Place::is_account_id(account) =>
+        {
+            Some((region, account))
+        }
+        _ => None,
+    }
 }
 
 /// Whether `arn` is an ECS cluster's ARN.

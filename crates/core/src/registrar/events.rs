@@ -95,6 +95,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
 
     pub(super) fn finished(&self, mut summary: Summary) -> Summary {
         summary.dry_run = self.dry_run;
+        summary.place = self.place.clone();
         summary
     }
 
@@ -197,7 +198,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         };
         let release_keys: Vec<RegistryKey> = to_release
             .iter()
-            .map(|k| RegistryKey::Instance(events[*k].instance_id.clone()))
+            .map(|k| self.instance_key(&events[*k].instance_id))
             .collect();
         let releases = join_all(to_release.iter().zip(&release_keys).map(|(k, key)| {
             self.registry
@@ -300,7 +301,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let event = events[k];
             let item = items.remove(&event.instance_id);
             let cause = Cause {
-                key: RegistryKey::Instance(event.instance_id.clone()),
+                key: self.instance_key(&event.instance_id),
                 event_id: &event.event_id,
                 time: event.time,
                 state: summary.live_state.or(event.state()),
@@ -343,14 +344,20 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         subjects
     }
 
-    /// The items of `ids` that exist, by key; no call for none.
+    /// The items of `ids` that exist, by instance id; no call for none.
     async fn load_items(&self, ids: &[String]) -> Result<BTreeMap<String, RegistryItem>> {
         if ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let keys: Vec<RegistryKey> = ids.iter().cloned().map(RegistryKey::Instance).collect();
+        let keys: Vec<RegistryKey> = ids.iter().map(|id| self.instance_key(id)).collect();
         let found = self.registry.load_many(&keys).await?;
-        Ok(found.into_iter().map(|i| (i.key.to_string(), i)).collect())
+        Ok(found
+            .into_iter()
+            .filter_map(|i| {
+                let id = i.key.instance_id_at(self.place.as_ref())?.to_string();
+                Some((id, i))
+            })
+            .collect())
     }
 
     /// The summary of an instance to deregister that has no item: nothing

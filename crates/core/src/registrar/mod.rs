@@ -12,6 +12,7 @@
 //! | `tasks.rs`    | source: ECS task events, alone or in a batch           |
 //! | `tasks_reconcile.rs` | the reconcile's ECS tasks                       |
 //! | `host.rs`     | source: a DDNS host's update or removal                |
+//! | `organization.rs` | places: member accounts and regions (their registrars, their reconciles) |
 //! | `subject.rs`  | a subject and what it wants (instance, host, nothing)  |
 //! | `read.rs`     | zones, VPC facts and records, read at once             |
 //! | `together.rs` | the engine                                             |
@@ -53,6 +54,7 @@ mod book;
 mod events;
 mod host;
 mod items;
+mod organization;
 mod read;
 mod reconcile;
 mod retry;
@@ -63,6 +65,7 @@ mod together;
 
 pub use retry::within;
 
+pub use organization::Whereabouts;
 pub use reconcile::{Reconciled, Totals};
 
 use crate::event::InstanceEvent;
@@ -89,6 +92,14 @@ pub struct Registrar<E, D, R> {
     pub config: Config,
     /// Region of the VPCs, for private-zone associations.
     pub region: String,
+    /// Where the instances `ec2` reads live, when that is not the
+    /// deployment's own account and region (the organization mode,
+    /// `organization.rs`): their items are keyed by it.
+    pub place: Option<crate::model::Place>,
+    /// The deployment's own account, when known (the organization mode):
+    /// the reconcile then takes as its own only the items of tasks of
+    /// this account and region, and leaves the other places' to them.
+    pub home_account: Option<String>,
     /// Read everything, plan, write nothing.
     pub dry_run: bool,
     /// First wait after a throttled change; doubled each time.
@@ -113,6 +124,8 @@ impl<E, D, R> Registrar<E, D, R> {
             registry,
             config,
             region: region.into(),
+            place: None,
+            home_account: None,
             dry_run: false,
             backoff: Duration::from_millis(200),
             calls: None,
@@ -124,6 +137,12 @@ impl<E, D, R> Registrar<E, D, R> {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// An instance's registry key: its id, and this registrar's place
+    /// when it is not the deployment's own.
+    pub(crate) fn instance_key(&self, instance_id: &str) -> crate::model::RegistryKey {
+        crate::model::RegistryKey::instance_at(self.place.as_ref(), instance_id)
     }
 
     /// The same registrar, reporting the calls `calls` counts.

@@ -49,8 +49,16 @@ pub struct Totals {
     pub records_deleted: usize,
     /// ChangeResourceRecordSets calls that changed records.
     pub change_batches: usize,
-    /// Instances whose convergence failed (the next reconcile tries again).
+    /// Instances whose convergence failed (the next reconcile tries again),
+    /// and places that could not be reconciled (the organization mode).
     pub errors: usize,
+    /// Places reconciled besides the deployment's own (the organization
+    /// mode).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub places: usize,
+    /// Places whose role could not be assumed or whose listing failed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreachable_places: usize,
     /// AWS calls per operation, when the clients count them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_calls: Option<usize>,
@@ -153,6 +161,11 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let items = self.registry.all().await?;
         let (task_items, items): (Vec<RegistryItem>, Vec<RegistryItem>) =
             items.into_iter().partition(|i| i.key.task_arn().is_some());
+        // Another place's items of tasks are its own reconcile's.
+        let task_items = task_items
+            .into_iter()
+            .filter(|i| i.key.task_arn().is_some_and(|arn| self.holds_task(arn)))
+            .collect();
         let tasks_found = self.reconcile_tasks(tasks, task_items, &mut warnings).await;
         let mut listing = self.ec2.all_instances().await?;
         let listed_ids: BTreeSet<String> = listing
@@ -161,7 +174,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .map(|i| i.instance_id.clone())
             .collect();
         for item in &items {
-            let Some(id) = item.key.instance_id().filter(|id| is_instance_id(id)) else {
+            let Some(id) = self.own_instance(&item.key) else {
                 continue;
             };
             if !listed_ids.contains(id) {
@@ -189,7 +202,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let mut items: BTreeMap<String, RegistryItem> = items
             .into_iter()
             .filter_map(|i| {
-                let id = i.key.instance_id().filter(|id| is_instance_id(id))?;
+                let id = self.own_instance(&i.key)?;
                 Some((id.to_string(), i))
             })
             .collect();
@@ -271,7 +284,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         for one in intents {
             let id = one.instance_id;
             let cause = Cause {
-                key: RegistryKey::Instance(id.clone()),
+                key: self.instance_key(&id),
                 event_id,
                 time: None,
                 state: one.live_state,
@@ -324,6 +337,27 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         })
     }
 
+    /// The instance id of an item of this registrar's place; `None` for
+    /// any other item (a host's, a task's, another place's instance's).
+    fn own_instance<'k>(&self, key: &'k RegistryKey) -> Option<&'k str> {
+        key.instance_id_at(self.place.as_ref())
+            .filter(|id| is_instance_id(id))
+    }
+
+    /// Whether the task `arn` names is of this registrar's place: its
+    /// account and region, from the ARN. Without a known home account
+    /// (one account, no organization mode) every task is the home's.
+    fn holds_task(&self, arn: &str) -> bool {
+        let Some((region, account)) = crate::event::task_arn_place(arn) else {
+            return self.place.is_none();
+        };
+        match (&self.place, &self.home_account) {
+            (Some(place), _) => place.account == account && place.region == region,
+            (None, Some(home)) => home == account && self.region == region,
+            (None, None) => true,
+        }
+    }
+
     fn reconciled(
         &self,
         summaries: Vec<Summary>,
@@ -340,6 +374,13 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             change_batches,
             ..Totals::default()
         };
+        let summaries: Vec<Summary> = summaries
+            .into_iter()
+            .map(|mut s| {
+                s.place = self.place.clone();
+                s
+            })
+            .collect();
         for s in &summaries {
             let created = s
                 .changes

@@ -112,6 +112,7 @@ where
             desired_status: "RUNNING".into(),
             time: None,
             region: Some(dry.region.clone()),
+            account: None,
         };
         plan.add(&dry.handle_task(tasks, &hint).await?);
     }
@@ -270,6 +271,7 @@ fn converge_now(id: &str, config: &Config, region: &str) -> InstanceEvent {
         kind: EventKind::TagChange(vec![config.zone_tag.clone()]),
         time: None,
         region: Some(region.into()),
+        account: None,
     }
 }
 

@@ -19,7 +19,9 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .build()?
         .block_on(async {
             let config = Config::from_env()?;
-            let account = aws::connect(&ConnectOptions::default(), &config.table).await;
+            // With DDNS_MEMBER_ACCOUNTS (the organization mode), the central
+            // account's id too; member roles are assumed when first read.
+            let account = aws::connect_for(&ConnectOptions::default(), &config).await?;
             // Auto Scaling's hooks and ECS's tasks, lent to every invocation.
             let ports = HooksAndTasks {
                 hooks: account.hooks.clone(),

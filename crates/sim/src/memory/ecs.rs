@@ -13,7 +13,7 @@
 use super::MemoryAccount;
 use ec2_ddns_aws::ecs::{ENIS_PER_DESCRIBE, TASKS_PER_DESCRIBE};
 use ec2_ddns_core::error::Result;
-use ec2_ddns_core::model::{TaskFacts, TaskListing};
+use ec2_ddns_core::model::{Place, TaskFacts, TaskListing};
 use ec2_ddns_core::ports::Tasks;
 
 /// The largest page of ListClusters and ListTasks (the real client asks
@@ -28,7 +28,7 @@ impl Tasks for MemoryAccount {
         self.read_call("ecs:DescribeTasks", None)?;
         let found = {
             let state = self.lock();
-            let world = &state.world;
+            let world = state.seen_from(self.place.as_ref());
             world
                 .tasks
                 .iter()
@@ -53,7 +53,7 @@ impl Tasks for MemoryAccount {
         for chunk in task_arns.chunks(TASKS_PER_DESCRIBE) {
             self.read_call("ecs:DescribeTasks", None)?;
             let state = self.lock();
-            let world = &state.world;
+            let world = state.seen_from(self.place.as_ref());
             found.extend(
                 world
                     .tasks
@@ -80,7 +80,7 @@ impl Tasks for MemoryAccount {
     async fn all_tasks(&self) -> Result<TaskListing> {
         let clusters: Vec<String> = self
             .lock()
-            .world
+            .seen_from(self.place.as_ref())
             .clusters
             .iter()
             .map(|c| c.name.clone())
@@ -90,7 +90,7 @@ impl Tasks for MemoryAccount {
         for cluster in clusters {
             let listed: Vec<TaskFacts> = {
                 let state = self.lock();
-                let world = &state.world;
+                let world = state.seen_from(self.place.as_ref());
                 world
                     .tasks
                     .iter()
@@ -109,6 +109,11 @@ impl Tasks for MemoryAccount {
             self.read_call("ec2:DescribeNetworkInterfaces", None)?;
         }
         Ok(listing)
+    }
+
+    /// The member role assumed once per account (`members.rs`).
+    async fn at(&self, place: &Place) -> Result<MemoryAccount> {
+        self.reading(place)
     }
 }
 

@@ -24,6 +24,7 @@ mod ec2;
 pub mod ecs;
 pub(crate) mod faults;
 mod guards;
+mod members;
 mod registry;
 mod route53;
 
@@ -102,6 +103,9 @@ struct State {
     releasing: BTreeMap<String, (String, RegistryItem)>,
     /// Every call made, in order (`faults::enter`).
     journal: Vec<String>,
+    /// Member accounts whose role was assumed: credentials kept, as a
+    /// warm process keeps them (`members`).
+    assumed: std::collections::BTreeSet<String>,
     /// Auto Scaling's lifecycle hooks (`autoscaling`).
     hooks: autoscaling::Hooks,
     /// Route 53's propagation of the change batches applied (`route53`).
@@ -112,6 +116,9 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct MemoryAccount {
     state: Arc<Mutex<State>>,
+    /// Where the EC2 and ECS this handle reads are: `None`, the world's
+    /// own; else a member's (`World::members`), through `at`.
+    place: Option<ec2_ddns_core::model::Place>,
     /// Calls per AWS operation this account stood in for.
     pub calls: CallLog,
 }
@@ -152,9 +159,11 @@ impl MemoryAccount {
                 authors,
                 releasing: BTreeMap::new(),
                 journal: Vec::new(),
+                assumed: Default::default(),
                 hooks: autoscaling::Hooks::default(),
                 changes: route53::Changes::pending_for(world_polls),
             })),
+            place: None,
             calls: CallLog::default(),
         }
     }
@@ -169,12 +178,26 @@ impl MemoryAccount {
         MemoryAccount::new(World::load(&path).expect("fixture world"))
     }
 
-    /// The registrar with this account behind all three ports.
+    /// The registrar with this account behind all three ports. With
+    /// members configured (the organization mode) it knows the world's
+    /// account as its own.
     pub fn registrar(&self, config: Config) -> Registrar<Self, Self, Self> {
-        let region = self.lock().world.region.clone();
-        Registrar::new(self.clone(), self.clone(), self.clone(), config, region)
-            .with_backoff(std::time::Duration::ZERO)
-            .with_calls(self.calls.clone())
+        let (region, account) = {
+            let state = self.lock();
+            (
+                state.world.region.clone(),
+                state.world.account_id().to_string(),
+            )
+        };
+        let organized = config.members.is_some();
+        let mut registrar =
+            Registrar::new(self.clone(), self.clone(), self.clone(), config, region)
+                .with_backoff(std::time::Duration::ZERO)
+                .with_calls(self.calls.clone());
+        if organized {
+            registrar.home_account = Some(account);
+        }
+        registrar
     }
 
     /// A poisoned lock only means a test thread panicked; the account is
