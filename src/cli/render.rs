@@ -163,7 +163,12 @@ pub fn summary_text(s: &Summary) -> String {
     if let Some(live) = s.live_state.filter(|live| Some(*live) != s.state) {
         state = format!("{state} (now {live})").trim_start().to_string();
     }
-    let known: Vec<&str> = [s.event_id.as_str(), s.instance_id.as_str(), state.as_str()]
+    // A member account's instance: its account and region before its id.
+    let subject = match &s.place {
+        Some(place) if !s.instance_id.is_empty() => format!("{place}/{}", s.instance_id),
+        _ => s.instance_id.clone(),
+    };
+    let known: Vec<&str> = [s.event_id.as_str(), subject.as_str(), state.as_str()]
         .into_iter()
         .filter(|part| !part.is_empty())
         .collect();

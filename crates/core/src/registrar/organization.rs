@@ -353,8 +353,8 @@ fn failed_all(
 
 /// A place's reconcile that failed: one warning, one error counted.
 fn place_failed(place: Option<&Place>, e: &Error) -> Reconciled {
+    // The caller logs the warning (the Lambda function, the CLI).
     let where_ = place.map_or_else(|| "this account".to_string(), ToString::to_string);
-    warn!(place = %where_, error = %e, "place not reconciled");
     Reconciled {
         summaries: Vec::new(),
         totals: Totals {
