@@ -3,7 +3,8 @@
 
 Usage:
     python tests/emulator/seed.py --endpoint-url http://127.0.0.1:PORT [--reset]
-        [--table DDNS] WORLD.json
+        [--table DDNS] [--member-role ec2-ddns-reader]
+        [--member-external-id ec2-ddns-test] WORLD.json
 
 Creates the world's VPCs (DNS attributes, DHCP options), subnets, hosted
 zones, instances (stopped or terminated as the world says), ECS clusters and
@@ -21,6 +22,30 @@ stdout mapping world ids to those ids:
      "tasks": {world_id: task_arn},
      "task_names": {name: task_arn},
      "table": "DDNS"}
+
+and, only for a world with `members` (the organization mode), one more key:
+
+     "members": {"ACCOUNT/REGION": {"account": "ACCOUNT", "region": "REGION",
+                                    "vpcs": {...}, "subnets": {...},
+                                    "instances": {...}, "names": {...},
+                                    "clusters": {...}, "tasks": {...},
+                                    "task_names": {...}}}
+
+Members: each member world (its own account and region; VPCs, subnets,
+instances, clusters and tasks, seeded as the central world's are) is seeded
+in its account, with the credentials of sts:AssumeRole of
+arn:aws:iam::ACCOUNT:role/OrganizationAccountAccessRole (session
+ec2-ddns-seed), the role AWS Organizations makes in each member account and
+strict_moto.py (change 10) takes to exist in every account. Members are
+seeded after the central world's VPCs and subnets and before its zones: a
+central private zone may name member VPCs, and is associated with each in its
+region. Then, unless the member has `"role_refused": true`, the seeder makes
+there (once per account) the role the central function assumes: --member-role
+(default ec2-ddns-reader), trusting arn:aws:iam::CENTRAL_ACCOUNT:root with
+StringEquals sts:ExternalId --member-external-id (default ec2-ddns-test; ''
+for no condition). A registry key `instance#ACCOUNT#REGION#ID` naming a
+member's world instance, and `task#` with a member task's world ARN, are
+translated to moto's ids too.
 
 ECS: each cluster is created (CreateCluster); each task definition family is
 registered once per network mode (RegisterTaskDefinition, one container;
@@ -94,6 +119,14 @@ TASK_STATUSES = TASK_STOPPED | TASK_STARTING | {"RUNNING"}
 TASK_CONTAINER = {"name": "app", "image": "public.ecr.aws/docker/library/busybox:latest",
                   "essential": True, "cpu": 256, "memory": 512}
 DEFAULT_ACCOUNT = "123456789012"
+# The organization mode: the role AWS Organizations makes in each member
+# account, which the seeder assumes to act there; its session name; and the
+# defaults of the member role it makes (infra/member.yaml's ReaderRoleName and
+# ExternalId as the tests use them).
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+SEED_SESSION = "ec2-ddns-seed"
+DEFAULT_MEMBER_ROLE = "ec2-ddns-reader"
+DEFAULT_MEMBER_EXTERNAL_ID = "ec2-ddns-test"
 # Alias targets are seeded as ELB targets: the hosted zone id of us-east-1
 # load balancers (what Route 53 expects in AliasTarget.HostedZoneId).
 ALIAS_HOSTED_ZONE_ID = "Z35SXDOTRQ7X7K"
@@ -140,16 +173,17 @@ def _zone_key(zone_id: str) -> str:
     return zone_id.removeprefix("/hostedzone/")
 
 
-def read_world(world: Any, trail: Trail) -> dict:
+def read_world(world: Any, trail: Trail, at: str = "") -> dict:
     """The world with the Rust loader's defaults filled in. No checks: a key
     that is missing or of the wrong type simply raises (KeyError, TypeError,
-    AttributeError, ValueError...), before anything is sent to moto."""
-    trail.at = ""
+    AttributeError, ValueError...), before anything is sent to moto. `at`
+    prefixes every path (a member's: `members[I].`)."""
+    trail.at = at
     plan: dict[str, Any] = {"region": _opt(world, "region", DEFAULT_REGION)}
 
     plan["vpcs"] = []
     for i, v in enumerate(_opt(world, "vpcs", [])):
-        trail.at = p = f"vpcs[{i}]"
+        trail.at = p = f"{at}vpcs[{i}]"
         plan["vpcs"].append({
             "path": p, "id": v["id"], "cidr": v["cidr"], "ipv6_cidr": _opt(v, "ipv6_cidr"),
             "dns_support": _opt(v, "dns_support", True),
@@ -159,7 +193,7 @@ def read_world(world: Any, trail: Trail) -> dict:
 
     plan["subnets"] = []
     for i, s in enumerate(_opt(world, "subnets", [])):
-        trail.at = p = f"subnets[{i}]"
+        trail.at = p = f"{at}subnets[{i}]"
         plan["subnets"].append({"path": p, "id": s["id"], "vpc": s["vpc"],
                                 "cidr": _opt(s, "cidr"), "ipv6_cidr": _opt(s, "ipv6_cidr"),
                                 "ipv6_native": _opt(s, "ipv6_native", False),
@@ -167,7 +201,7 @@ def read_world(world: Any, trail: Trail) -> dict:
 
     plan["zones"] = []
     for i, z in enumerate(_opt(world, "zones", [])):
-        trail.at = p = f"zones[{i}]"
+        trail.at = p = f"{at}zones[{i}]"
         zone = {"path": p, "id": z["id"], "name": z["name"], "private": z["private"],
                 "vpcs": list(_opt(z, "vpcs", [])), "records": []}
         for j, r in enumerate(_opt(z, "records", [])):
@@ -194,7 +228,7 @@ def read_world(world: Any, trail: Trail) -> dict:
 
     plan["instances"] = []
     for i, inst in enumerate(_opt(world, "instances", [])):
-        trail.at = p = f"instances[{i}]"
+        trail.at = p = f"{at}instances[{i}]"
         tags = dict(_opt(inst, "tags", {}))
         name = _opt(inst, "name")
         if name is not None:
@@ -213,12 +247,12 @@ def read_world(world: Any, trail: Trail) -> dict:
     plan["account"] = _opt(world, "account", DEFAULT_ACCOUNT)
     plan["clusters"] = []
     for i, c in enumerate(_opt(world, "clusters", [])):
-        trail.at = p = f"clusters[{i}]"
+        trail.at = p = f"{at}clusters[{i}]"
         plan["clusters"].append({"path": p, "name": c["name"]})
 
     plan["tasks"] = []
     for i, t in enumerate(_opt(world, "tasks", [])):
-        trail.at = p = f"tasks[{i}]"
+        trail.at = p = f"{at}tasks[{i}]"
         status = _opt(t, "status", "RUNNING")
         if status not in TASK_STATUSES:
             trail.at = f"{p}.status"
@@ -241,7 +275,7 @@ def read_world(world: Any, trail: Trail) -> dict:
 
     plan["registry"] = []
     for i, item in enumerate(_opt(world, "registry", [])):
-        trail.at = p = f"registry[{i}]"
+        trail.at = p = f"{at}registry[{i}]"
         records = []
         for j, owned in enumerate(_opt(item, "records", [])):
             trail.at = f"{p}.records[{j}]"
@@ -262,6 +296,19 @@ def read_world(world: Any, trail: Trail) -> dict:
                 "last_event_time", "last_event_id", "last_state",
                 "private_ip", "public_ip", "vpc_id")},
         })
+
+    # The organization mode's member worlds: EC2 and ECS of other accounts (or
+    # regions), each read as a world of its own (the Rust loader refuses zones,
+    # a registry or members in one).
+    plan["members"] = []
+    for i, m in enumerate(_opt(world, "members", [])):
+        trail.at = p = f"{at}members[{i}]"
+        account = m["account"]
+        if not isinstance(account, str):
+            raise TypeError(f"account {account!r} is not a string")
+        member = read_world(m, trail, f"{p}.")
+        member.update(path=p, role_refused=_opt(m, "role_refused", False) is True)
+        plan["members"].append(member)
     trail.at = ""
     return plan
 
@@ -287,22 +334,35 @@ def describe(exc: BaseException) -> str:
 
 
 class Seeder:
-    def __init__(self, endpoint_url: str, region: str, trail: Trail):
+    """Seeds one account: the central one (moto's default credentials), or a
+    member's (`credentials` from sts:AssumeRole, which moto acts on in the
+    role's account)."""
+
+    def __init__(self, endpoint_url: str, region: str, trail: Trail,
+                 credentials: dict[str, str] | None = None):
         import boto3
         from botocore.config import Config
 
         cfg = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60)
+        self.endpoint_url = endpoint_url
         self.region = region
         self.trail = trail
-        self.ec2 = boto3.client("ec2", endpoint_url=endpoint_url, region_name=region,
-                                config=cfg)
-        # Route 53 is global; its API lives in us-east-1.
-        self.r53 = boto3.client("route53", endpoint_url=endpoint_url,
-                                region_name="us-east-1", config=cfg)
-        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region,
-                                config=cfg)
-        self.ecs = boto3.client("ecs", endpoint_url=endpoint_url, region_name=region,
-                                config=cfg)
+        keys = {} if credentials is None else {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"]}
+
+        def client(service: str, in_region: str = region) -> Any:
+            return boto3.client(service, endpoint_url=endpoint_url, region_name=in_region,
+                                config=cfg, **keys)
+
+        self.ec2 = client("ec2")
+        # Route 53 and IAM are global; their APIs live in us-east-1.
+        self.r53 = client("route53", "us-east-1")
+        self.ddb = client("dynamodb")
+        self.ecs = client("ecs")
+        self.iam = client("iam", "us-east-1")
+        self.sts = client("sts")
         # A world task's ARN (as the Rust loader makes it) -> moto's.
         self.task_arns: dict[str, str] = {}
         # World zone id as the Rust loader compares it -> moto's zone id.
@@ -355,12 +415,48 @@ class Seeder:
                   AttributeDefinitions=[{"AttributeName": "InstanceId", "AttributeType": "S"}],
                   KeySchema=[{"AttributeName": "InstanceId", "KeyType": "HASH"}])
 
-    def seed(self, plan: dict) -> dict:
-        ec2, r53, call, ref = self.ec2, self.r53, self.call, self.ref
+    def seed(self, plan: dict, members: Members | None = None) -> dict:
+        """The central world: its network, then its members' worlds (whose
+        VPCs its private zones may name), its zones, instances, tasks and
+        records. `members` seeds the members (none when the world has none)."""
+        call = self.call
         out: dict[str, Any] = {"region": self.region, "vpcs": {}, "subnets": {},
                                "zones": {}, "instances": {}, "names": {},
                                "clusters": {}, "tasks": {}, "task_names": {}}
+        self.seed_network(plan, out)
+        # Where each world VPC id became a moto VPC: (moto id, region), the
+        # central world's first. Ids are unique within a world only; a zone
+        # naming an id that several worlds use is associated with each.
+        vpc_places: dict[str, list[tuple[str, str]]] = {}
+        for world_id, vpc_id in out["vpcs"].items():
+            vpc_places.setdefault(world_id, []).append((vpc_id, self.region))
+        if plan["members"]:
+            assert members is not None, "a world with members needs Members"
+            out["members"] = {}
+            for m in plan["members"]:
+                mapped = members.seed(m, self.task_arns)
+                out["members"][f"{m['account']}/{m['region']}"] = mapped
+                for world_id, vpc_id in mapped["vpcs"].items():
+                    vpc_places.setdefault(world_id, []).append((vpc_id, m["region"]))
+        self.seed_zones(plan, out, vpc_places)
+        self.seed_instances(plan, out)
+        self.seed_tasks(plan, out)
 
+        # The records last: a set identifier may name an instance or a task
+        # (a group member's record set), and moto's id for it is known only now.
+        for z in plan["zones"]:
+            if z["records"]:
+                changes = [{"Action": "CREATE",
+                            "ResourceRecordSet": self.with_instance_ids(rrset, out)}
+                           for rrset in z["records"]]
+                call(f"{z['path']}.records", self.r53, "change_resource_record_sets",
+                     HostedZoneId=out["zones"][z["id"]],
+                     ChangeBatch={"Comment": "seed", "Changes": changes})
+        return out
+
+    def seed_network(self, plan: dict, out: dict) -> None:
+        """The world's VPCs (DNS attributes, DHCP options) and subnets."""
+        ec2, call, ref = self.ec2, self.call, self.ref
         for v in plan["vpcs"]:
             p = v["path"]
             vpc_args: dict[str, Any] = {"CidrBlock": v["cidr"]}
@@ -401,12 +497,18 @@ class Seeder:
                 call(f"{p}.public", ec2, "modify_subnet_attribute", SubnetId=subnet_id,
                      MapPublicIpOnLaunch={"Value": True})
 
+    def seed_zones(self, plan: dict, out: dict,
+                   vpc_places: dict[str, list[tuple[str, str]]]) -> None:
+        """The world's hosted zones, each private one associated with the VPCs
+        it names: the central world's or its members' (`vpc_places`)."""
+        r53, call, ref = self.r53, self.call, self.ref
         zone_ids = self.zone_ids
         for z in plan["zones"]:
             p = self.trail.at = z["path"]
             # Route 53 associates VPCs with private zones only (the Rust
             # loader refuses `vpcs` on a public zone).
-            vpcs = [ref(out["vpcs"], vpc, "vpc") for vpc in z["vpcs"]] if z["private"] else []
+            vpcs = [place for vpc in z["vpcs"] for place in ref(vpc_places, vpc, "vpc")] \
+                if z["private"] else []
             kwargs: dict[str, Any] = {
                 "Name": z["name"],
                 "CallerReference": f"seed-{z['id']}-{uuid.uuid4()}",
@@ -414,15 +516,23 @@ class Seeder:
                                      "PrivateZone": z["private"]},
             }
             if vpcs:
-                kwargs["VPC"] = {"VPCRegion": self.region, "VPCId": vpcs[0]}
+                kwargs["VPC"] = {"VPCRegion": vpcs[0][1], "VPCId": vpcs[0][0]}
             zone_id = call(p, r53, "create_hosted_zone", **kwargs)["HostedZone"]["Id"]
             zone_id = zone_id.removeprefix("/hostedzone/")
             out["zones"][z["id"]] = zone_id
             zone_ids[_zone_key(z["id"])] = zone_id
-            for j, vpc_id in enumerate(vpcs[1:], start=1):
+            # A member account's VPC is associated from the central account.
+            # Route 53 needs the zone's owner to call
+            # CreateVPCAssociationAuthorization first and the VPC's owner to
+            # associate it; moto checks neither, so the central account
+            # associates it directly, as it does its own VPCs.
+            for j, (vpc_id, vpc_region) in enumerate(vpcs[1:], start=1):
                 call(f"{p}.vpcs[{j}]", r53, "associate_vpc_with_hosted_zone",
-                     HostedZoneId=zone_id, VPC={"VPCRegion": self.region, "VPCId": vpc_id})
+                     HostedZoneId=zone_id, VPC={"VPCRegion": vpc_region, "VPCId": vpc_id})
 
+    def seed_instances(self, plan: dict, out: dict) -> None:
+        """The world's instances, with their addresses, tags and state."""
+        ec2, call, ref = self.ec2, self.call, self.ref
         ami = self.pick_ami() if plan["instances"] else None
         for inst in plan["instances"]:
             p = self.trail.at = inst["path"]
@@ -459,20 +569,6 @@ class Seeder:
             action = STATE_ACTIONS[inst["state"]]
             if action is not None:
                 call(f"{p}.state", ec2, action, InstanceIds=[instance_id])
-
-        self.seed_tasks(plan, out)
-
-        # The records last: a set identifier may name an instance or a task
-        # (a group member's record set), and moto's id for it is known only now.
-        for z in plan["zones"]:
-            if z["records"]:
-                changes = [{"Action": "CREATE",
-                            "ResourceRecordSet": self.with_instance_ids(rrset, out)}
-                           for rrset in z["records"]]
-                call(f"{z['path']}.records", r53, "change_resource_record_sets",
-                     HostedZoneId=out["zones"][z["id"]],
-                     ChangeBatch={"Comment": "seed", "Changes": changes})
-        return out
 
     def seed_tasks(self, plan: dict, out: dict) -> None:
         """The world's clusters, a task definition per family and network
@@ -558,8 +654,15 @@ class Seeder:
                     entry["Routing"] = {"S": r["routing"]}
                 records.append({"M": entry})
             key = item["instance_id"]
+            vpcs = out["vpcs"]
             if key.startswith("task#") and key[len("task#"):] in self.task_arns:
                 key = "task#" + self.task_arns[key[len("task#"):]]
+            placed = key.split("#")
+            member = out.get("members", {}).get("/".join(placed[1:3]))
+            if placed[0] == "instance" and len(placed) == 4 and member is not None:
+                # A member's instance: instance#ACCOUNT#REGION#ID.
+                key = "#".join([*placed[:3], member["instances"].get(placed[3], placed[3])])
+                vpcs = member["vpcs"]
             attrs: dict[str, Any] = {
                 "InstanceId": {"S": out["instances"].get(key, key)},
                 "Version": {"N": str(item["version"])},
@@ -571,10 +674,62 @@ class Seeder:
                                 ("LastState", item["last_state"]),
                                 ("PrivateIp", item["private_ip"]),
                                 ("PublicIp", item["public_ip"]),
-                                ("VpcId", out["vpcs"].get(vpc_id, vpc_id))):
+                                ("VpcId", vpcs.get(vpc_id, vpc_id))):
                 if value is not None:
                     attrs[attr] = {"S": value}
             self.call(p, self.ddb, "put_item", TableName=table, Item=attrs)
+
+
+class Members:
+    """Seeds the organization mode's member worlds, each in its account and
+    region, as that account: with credentials of sts:AssumeRole of the role AWS
+    Organizations makes in each member account (strict_moto.py's change 10
+    takes it to exist everywhere), then makes there the role the central
+    function assumes, unless the member's `role_refused` says it has none."""
+
+    def __init__(self, central: Seeder, central_account: str, role: str,
+                 external_id: str):
+        self.central = central
+        self.central_account = central_account
+        self.role = role
+        self.external_id = external_id
+        self.roles_made: set[str] = set()
+
+    def trust_policy(self) -> str:
+        """The member role's trust: the central account, with the external id
+        (StringEquals sts:ExternalId) unless it is ''."""
+        statement: dict[str, Any] = {
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": f"arn:aws:iam::{self.central_account}:root"}}
+        if self.external_id:
+            statement["Condition"] = {"StringEquals": {"sts:ExternalId": self.external_id}}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    def seed(self, plan: dict, task_arns: dict[str, str]) -> dict:
+        """One member world; its mapping (see the module docstring)."""
+        p, account, region = plan["path"], plan["account"], plan["region"]
+        central = self.central
+        credentials = central.call(
+            f"{p}.account", central.sts, "assume_role",
+            RoleArn=f"arn:aws:iam::{account}:role/{ORGANIZATION_ROLE}",
+            RoleSessionName=SEED_SESSION)["Credentials"]
+        seeder = Seeder(central.endpoint_url, region, central.trail, credentials)
+        # Registry keys name member tasks by their world ARN too.
+        seeder.task_arns = task_arns
+        out: dict[str, Any] = {"account": account, "region": region, "vpcs": {},
+                               "subnets": {}, "instances": {}, "names": {},
+                               "clusters": {}, "tasks": {}, "task_names": {}}
+        seeder.seed_network(plan, out)
+        seeder.seed_instances(plan, out)
+        seeder.seed_tasks(plan, out)
+        # A role is the account's, whatever the region: made once.
+        if not plan["role_refused"] and account not in self.roles_made:
+            seeder.call(p, seeder.iam, "create_role",
+                        RoleName=self.role, AssumeRolePolicyDocument=self.trust_policy(),
+                        Description="ec2-ddns member role (seeded): the central "
+                                    "function reads this account through it")
+            self.roles_made.add(account)
+        return out
 
 
 def check_endpoint(url: str) -> None:
@@ -603,6 +758,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="DynamoDB registry table to create (partition key InstanceId, S) "
                          "and write the world's registry items into; "
                          "'' to create none (default: DDNS)")
+    ap.add_argument("--member-role", default=DEFAULT_MEMBER_ROLE,
+                    help="the role made in each member account (unless the member says "
+                         f"role_refused), which the central function assumes "
+                         f"(default: {DEFAULT_MEMBER_ROLE})")
+    ap.add_argument("--member-external-id", default=DEFAULT_MEMBER_EXTERNAL_ID,
+                    help="the external id the member role's trust asks for "
+                         "(StringEquals sts:ExternalId); '' for a trust without one "
+                         f"(default: {DEFAULT_MEMBER_EXTERNAL_ID})")
     ap.add_argument("world", help="path to the world JSON file")
     args = ap.parse_args(argv)
 
@@ -660,7 +823,8 @@ def main(argv: list[str] | None = None) -> int:
             fail(f"--reset: POST /moto-api/reset failed: {exc}")
     try:
         seeder = Seeder(args.endpoint_url, plan["region"], trail)
-        mapping = seeder.seed(plan)
+        members = Members(seeder, plan["account"], args.member_role, args.member_external_id)
+        mapping = seeder.seed(plan, members)
         if args.table:
             seeder.create_table(args.table)
             seeder.write_registry(args.table, plan, mapping)

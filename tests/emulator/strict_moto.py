@@ -250,6 +250,33 @@ every service and `/moto-api/reset` work as usual), with these changes.
    Not done: awsvpc tasks on the EC2 launch type (moto places them on
    container instances like bridge ones), a task's IPv6 address, and the
    statuses between RUNNING and STOPPED.
+
+10. STS AssumeRole as AWS decides it (STRICTNESS/MOTO GAP 10). moto 5.2.5
+    answered AssumeRole of any role ARN with credentials, whether the role
+    existed or not, and ignored ExternalId; so code that assumes a member
+    account's role passed here with a role name, account or external id that
+    AWS refuses. Here `STSBackend.assume_role` refuses AssumeRole of
+    arn:aws:iam::ACCOUNT:role/[PATH/]NAME with AccessDenied (HTTP 403, STS's
+    XML error: ErrorResponse, Error with Type Sender, Code, Message; and
+    RequestId) and AWS's message "User: CALLER is not authorized to perform:
+    sts:AssumeRole on resource: ROLE_ARN" (CALLER: what GetCallerIdentity
+    answers the same credentials) unless
+    - the role exists in that account's IAM (moto's IAM backend of the ARN's
+      account and partition, matched by ARN, path included), and
+    - its trust policy (AssumeRolePolicyDocument) has an Allow statement whose
+      Action covers sts:AssumeRole (wildcards as IAM reads them) and that
+      either has no StringEquals on sts:ExternalId or names the request's
+      ExternalId there (a missing or different one is refused).
+    As in AWS Organizations, which creates it in each account it creates or
+    invites, arn:aws:iam::ACCOUNT:role/OrganizationAccountAccessRole is taken
+    to exist in every account (trusting the caller, no external id) unless a
+    role of that name was made there, which is then checked as any other;
+    seeders and tests act in a member account by assuming it. The
+    credentials granted act in the role's account, as moto's did. Not
+    checked: principals (moto knows a caller only by its access key), Deny
+    statements, NotAction, other condition operators (StringLike ...) and
+    keys, the caller's own permission to call sts:AssumeRole, and session
+    policies. AssumeRoleWithWebIdentity and AssumeRoleWithSAML are moto's.
 """
 
 from __future__ import annotations
@@ -1520,6 +1547,136 @@ def ecs_tasks_control(environ: dict[str, Any], start_response: Any) -> list[byte
     data = json.dumps(answer).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
+
+
+# --- STRICTNESS/MOTO GAP 10: STS AssumeRole as AWS decides it ---------------------
+# What is refused, and what is not checked, is in the module docstring (change 10).
+from moto.core import serialize as _moto_serialize  # noqa: E402
+from moto.core.errors import ErrorShape  # noqa: E402
+from moto.core.exceptions import ServiceException  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.sts.models import STSBackend  # noqa: E402
+from moto.sts.responses import TokenResponse  # noqa: E402
+
+# The role AWS Organizations makes in each member account (its default name).
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+_ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[^/]+/)*([^/]+)")
+
+
+class AssumeRoleAccessDenied(ServiceException):
+    """STS's AccessDenied; `_error_model` gives it its HTTP status, 403."""
+
+    code = "AccessDenied"
+
+
+# STS's service model has no AccessDenied shape, and moto answers a code it does not
+# know with HTTP 400; STS answers this one with 403, as a sender fault.
+_ACCESS_DENIED_SHAPE = ErrorShape("AccessDenied", {
+    "exception": True, "type": "structure", "members": {},
+    "error": {"code": "AccessDenied", "httpStatusCode": 403, "senderFault": True}})
+_moto_error_model = _moto_serialize.get_error_model
+
+
+def _error_model(exception: Exception, default_service_model: Any) -> Any:
+    if isinstance(exception, AssumeRoleAccessDenied):
+        return _ACCESS_DENIED_SHAPE
+    return _moto_error_model(exception, default_service_model)
+
+
+_moto_serialize.get_error_model = _error_model  # type: ignore[assignment]
+
+
+def _action_covers(pattern: Any, action: str = "sts:AssumeRole") -> bool:
+    """An IAM Action pattern (case-insensitive, * and ? wildcards) covers `action`."""
+    if not isinstance(pattern, str):
+        return False
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, action, re.IGNORECASE) is not None
+
+
+def _external_ids(condition: Any) -> set[str] | None:
+    """The external ids a statement's Condition asks for (StringEquals on
+    sts:ExternalId; condition keys are case-insensitive), or None if it asks for none."""
+    block = condition.get("StringEquals") if isinstance(condition, dict) else None
+    if not isinstance(block, dict):
+        return None
+    wanted: set[str] | None = None
+    for key, values in block.items():
+        if key.lower() == "sts:externalid":
+            wanted = (wanted or set()) | set([values] if isinstance(values, str) else values)
+    return wanted
+
+
+def trust_allows(document: Any, external_id: str | None) -> bool:
+    """A trust policy lets the caller assume the role with this external id."""
+    policy = document
+    if isinstance(document, str):  # JSON, or JSON URL-encoded as IAM hands it back
+        try:
+            policy = json.loads(document)
+        except ValueError:
+            try:
+                policy = json.loads(urllib.parse.unquote(document))
+            except ValueError:
+                return False
+    statements = policy.get("Statement", []) if isinstance(policy, dict) else []
+    for statement in [statements] if isinstance(statements, dict) else statements:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        if not any(_action_covers(a) for a in ([actions] if isinstance(actions, str) else actions)):
+            continue
+        wanted = _external_ids(statement.get("Condition"))
+        if wanted is None or external_id in wanted:
+            return True
+    return False
+
+
+def assume_role_allowed(role_arn: Any, external_id: str | None) -> bool:
+    """AWS would grant AssumeRole of `role_arn` with this external id (change 10)."""
+    match = _ROLE_ARN.fullmatch(role_arn) if isinstance(role_arn, str) else None
+    if match is None:
+        return False
+    partition, account, _name = match.groups()
+    try:
+        role = iam_backends[account][partition].get_role_by_arn(role_arn)
+    except Exception:  # NotFoundException; or a partition moto does not know
+        return role_arn == f"arn:{partition}:iam::{account}:role/{ORGANIZATION_ROLE}"
+    return trust_allows(role.assume_role_policy_document, external_id)
+
+
+# The caller's access key, for the refusal's "User: ..." (the backend is not told it).
+_ASSUMING = threading.local()
+_moto_assume_role = STSBackend.assume_role
+_moto_assume_role_response = TokenResponse.assume_role
+
+
+def strict_assume_role(self: STSBackend, region_name: str, role_session_name: str, role_arn: str,
+                       policy: str, duration: int, external_id: str) -> Any:
+    """STRICTNESS/MOTO GAP 10: moto's AssumeRole, once AWS would grant it."""
+    if not assume_role_allowed(role_arn, external_id):
+        caller = self.get_caller_identity(getattr(_ASSUMING, "access_key", None), region_name)[1]
+        raise AssumeRoleAccessDenied(f"User: {caller} is not authorized to perform: "
+                                     f"sts:AssumeRole on resource: {role_arn}")
+    return _moto_assume_role(self, region_name=region_name, role_session_name=role_session_name,
+                             role_arn=role_arn, policy=policy, duration=duration,
+                             external_id=external_id)
+
+
+def _assume_role_response(self: TokenResponse) -> ActionResult:
+    _ASSUMING.access_key = self.get_access_key()
+    try:
+        return _moto_assume_role_response(self)
+    finally:
+        _ASSUMING.access_key = None
+
+
+STSBackend.assume_role = strict_assume_role  # type: ignore[method-assign]
+# moto's AssumeRoleWithWebIdentity goes through assume_role; it stays moto's.
+STSBackend.assume_role_with_web_identity = (  # type: ignore[method-assign]
+    lambda self, **kwargs: _moto_assume_role(self, **kwargs))
+TokenResponse.assume_role = _assume_role_response  # type: ignore[method-assign]
+# --- end of STRICTNESS/MOTO GAP 10 ------------------------------------------------
+
 
 _DomainDispatcherApplication = moto.server.DomainDispatcherApplication
 moto.server.DomainDispatcherApplication = (  # moto's main builds its app with this name

@@ -16,10 +16,17 @@
 # (an ECS cluster and Fargate tasks: run, tagged, grouped, addresses in their
 # subnets and a public one where the world has it, the provisioning one not
 # run), a copy with a stopped task, and one with an EC2 task in bridge mode,
-# which the seeder cannot make (exit 2). Exits non-zero on any mismatch.
+# which the seeder cannot make (exit 2); then fixtures/worlds/organization.json
+# (the organization mode: three member accounts seeded through
+# OrganizationAccountAccessRole; each member's instance seen with its
+# credentials and not the central ones, the member role ec2-ddns-reader made
+# where the world does not refuse it and assumable only with the external id,
+# the central private zones associated with the member VPCs). Exits non-zero
+# on any mismatch.
 # Talks to loopback only. The ECS checks need tests/emulator/strict_moto.py's
 # MOTO GAP 9 (moto 5.2.5 alone fails RunTask without securityGroups, puts the
-# task's address outside its subnet and gives no public address).
+# task's address outside its subnet and gives no public address); the
+# organization checks need its change 10 (strict sts:AssumeRole).
 set -euo pipefail
 
 usage() { echo "usage: $0 --endpoint-url http://127.0.0.1:PORT" >&2; exit 64; }
@@ -40,6 +47,7 @@ world="$root/fixtures/worlds/split-horizon.json"
 extras="$root/fixtures/worlds/seeded-extras.json"
 group="$root/fixtures/worlds/group.json"
 fargate="$root/fixtures/worlds/fargate.json"
+organization="$root/fixtures/worlds/organization.json"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -314,6 +322,96 @@ for t in world["tasks"]:
     check(f"{name}: ENI's VPC", eni.get("VpcId"), m["vpcs"]["vpc-0fargate"])
     check(f"{name}: a public address as the world says",
           bool(eni.get("Association", {}).get("PublicIp")), "public_ip" in t)
+EOF
+
+# The organization mode: fixtures/worlds/organization.json, whose members are
+# seeded in their own accounts (through OrganizationAccountAccessRole), two of
+# them with one world instance id, the third without the member role.
+python3 "$here/seed.py" --endpoint-url "$endpoint" --reset "$organization" >"$tmp/org-map.json"
+echo "seeded (--reset): $(cat "$tmp/org-map.json")"
+python3 - "$endpoint" "$tmp/org-map.json" "$tmp" <<'EOF'
+import json, sys
+import boto3
+from botocore.exceptions import ClientError
+
+ep, m = sys.argv[1], json.load(open(sys.argv[2]))
+sys.path.insert(0, sys.argv[3])
+from smoke import check
+members = m.get("members", {})
+check("organization: three member entries, by ACCOUNT/REGION", sorted(members),
+      ["111111111111/us-east-1", "222222222222/us-east-1", "333333333333/us-east-1"])
+check("organization: each names its account and region",
+      sorted((k, v.get("account"), v.get("region")) for k, v in members.items()),
+      [(f"{a}/us-east-1", a, "us-east-1") for a in ("111111111111", "222222222222", "333333333333")])
+sts = boto3.client("sts", endpoint_url=ep, region_name="us-east-1")
+
+def code(call):
+    try:
+        call()
+    except ClientError as err:
+        return err.response["Error"]["Code"]
+    return None
+
+def assumed(account, role="OrganizationAccountAccessRole", **more):
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
+                            RoleSessionName="smoke", **more)["Credentials"]
+    return dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"])
+
+central_ec2 = boto3.client("ec2", endpoint_url=ep, region_name="us-east-1")
+for account, ip, host in (("111111111111", "10.1.2.4", "web"), ("222222222222", "10.1.2.5", "api")):
+    mine = members.get(f"{account}/us-east-1", {"instances": {}, "vpcs": {}})
+    iid = mine["instances"].get("i-0aaaa00000000001")
+    ec2 = boto3.client("ec2", **assumed(account))
+    seen = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+    check(f"{account}: its instance, seen with its credentials",
+          [(i["InstanceId"], i.get("PrivateIpAddress"), {t["Key"]: t["Value"] for t in i.get("Tags", [])})
+           for i in seen], [(iid, ip, {"HOSTNAME": host})])
+    check(f"{account}: not seen with the central credentials",
+          code(lambda: central_ec2.describe_instances(InstanceIds=[iid])), "InvalidInstanceID.NotFound")
+    vpc = mine["vpcs"].get(f"vpc-0member{account[0]}")
+    dopt = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["DhcpOptionsId"]
+    conf = ec2.describe_dhcp_options(DhcpOptionsIds=[dopt])["DhcpOptions"][0]["DhcpConfigurations"]
+    check(f"{account}: its VPC's DHCP domain-name",
+          [v["Value"] for c in conf if c["Key"] == "domain-name" for v in c["Values"]], ["corp.example"])
+ids = [members.get(f"{a}/us-east-1", {}).get("instances", {}).get("i-0aaaa00000000001")
+       for a in ("111111111111", "222222222222")]
+check("one world instance id, two moto ids", len(set(ids)) == 2 and None not in ids, True)
+check("the central instance stays central", sorted(
+    i["InstanceId"] for r in central_ec2.describe_instances()["Reservations"] for i in r["Instances"]),
+    [m["instances"]["i-0central0000001"]])
+
+for account, made in (("111111111111", True), ("222222222222", True), ("333333333333", False)):
+    iam = boto3.client("iam", **assumed(account))
+    check(f"{account}: role ec2-ddns-reader {'made' if made else 'not made'}",
+          code(lambda: iam.get_role(RoleName="ec2-ddns-reader")), None if made else "NoSuchEntity")
+    check(f"{account}: the member role assumed with the external id",
+          code(lambda: assumed(account, "ec2-ddns-reader", ExternalId="ec2-ddns-test")),
+          None if made else "AccessDenied")
+    check(f"{account}: the member role refused without it",
+          code(lambda: assumed(account, "ec2-ddns-reader")), "AccessDenied")
+    if made:
+        trust = iam.get_role(RoleName="ec2-ddns-reader")["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        check(f"{account}: the role trusts the central account with the external id",
+              trust["Statement"], [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                    "Condition": {"StringEquals": {"sts:ExternalId": "ec2-ddns-test"}}}])
+
+r53 = boto3.client("route53", endpoint_url=ep, region_name="us-east-1")
+for n in "123":
+    vpc = members.get(f"{n * 12}/us-east-1", {}).get("vpcs", {}).get(f"vpc-0member{n}")
+    by_vpc = r53.list_hosted_zones_by_vpc(VPCId=vpc, VPCRegion="us-east-1")["HostedZoneSummaries"]
+    check(f"vpc-0member{n}: corp.example. and 10.in-addr.arpa. by its VPC",
+          sorted((z["Name"], z["HostedZoneId"]) for z in by_vpc),
+          sorted([("corp.example.", m["zones"]["Z0CORPPRIVATE"]),
+                  ("10.in-addr.arpa.", m["zones"]["Z0REVERSE10"])]))
+zone = r53.get_hosted_zone(Id=m["zones"]["Z0CORPPRIVATE"])
+check("corp.example.: associated with the central and the three member VPCs",
+      sorted(v["VPCId"] for v in zone["VPCs"]),
+      sorted([m["vpcs"]["vpc-0central"]] + [members[f"{n * 12}/us-east-1"]["vpcs"][f"vpc-0member{n}"]
+                                             for n in "123"]))
 EOF
 
 # Routing policies: the group world as it is, then one with a record set of

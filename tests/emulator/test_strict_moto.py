@@ -2,8 +2,8 @@
 """Checks strict_moto.py: its Route 53 rules, the re-create fix, fault injection, and
 the CloudFormation, EventBridge and IAM patches (4a-4f) the SAM template's stack tests need,
 Auto Scaling's lifecycle actions (5), IPv6 in EC2 (6), record sets with a SetIdentifier:
-their routing rules and their listing (7a-7e), a change batch's status (8), and ECS
-tasks in awsvpc mode (9a-9g).
+their routing rules and their listing (7a-7e), a change batch's status (8), ECS
+tasks in awsvpc mode (9a-9g), and STS AssumeRole as AWS decides it (10).
 
     .venv/bin/python tests/emulator/test_strict_moto.py
 
@@ -886,6 +886,99 @@ def run_ecs(ep: str) -> None:
     http(ep, "POST", "/moto-api/reset")
 
 
+def run_assume_role(ep: str) -> None:
+    """STRICTNESS/MOTO GAP 10: sts:AssumeRole only of a role that exists, with the external
+    id its trust asks for; OrganizationAccountAccessRole in every account."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    kw: dict[str, Any] = dict(endpoint_url=ep, region_name="us-east-1", config=cfg)
+    central = dict(kw, aws_access_key_id="testing", aws_secret_access_key="testing")
+    sts, ec2 = boto3.client("sts", **central), boto3.client("ec2", **central)
+
+    def assume(arn: str, via: Any = None, **more: Any) -> Callable[[], Any]:
+        return lambda: (via or sts).assume_role(RoleArn=arn, RoleSessionName="s10", **more)
+
+    def acting(arn: str, via: Any = None, **more: Any) -> dict[str, Any]:
+        creds = assume(arn, via, **more)()["Credentials"]
+        return dict(kw, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                    aws_session_token=creds["SessionToken"])
+
+    def denied(arn: str, caller: str = "arn:aws:sts::123456789012:user/moto") -> tuple[Any, ...]:
+        return (403, "AccessDenied", f"User: {caller} is not authorized to perform: sts:AssumeRole "
+                                     f"on resource: {arn}", None)
+
+    def trust(*statements: dict[str, Any]) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+    allow = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Action": "sts:AssumeRole"}
+    with_id = dict(allow, Condition={"StringEquals": {"sts:ExternalId": "ext-1"}})
+    reader = "arn:aws:iam::111111111111:role/reader"
+
+    check("10: a role that does not exist", outcome(assume(reader)), denied(reader))
+    try:
+        sts.assume_role(RoleArn=reader, RoleSessionName="s10")
+    except ClientError as err:
+        check("10: STS's XML error: a sender fault", err.response["Error"].get("Type"), "Sender")
+    org = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"
+    check("10: OrganizationAccountAccessRole exists in every account", outcome(assume(org))[:2], (200, None))
+    check("10: ... with any external id", outcome(assume(
+        "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole", ExternalId="whatever"))[:2], (200, None))
+    member = acting(org)
+    iam1, ec2_1 = boto3.client("iam", **member), boto3.client("ec2", **member)
+    check("10: its credentials act in its account", boto3.client("sts", **member).get_caller_identity()["Arn"],
+          "arn:aws:sts::111111111111:assumed-role/OrganizationAccountAccessRole/s10")
+    vpc = ec2_1.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    check("10: a VPC made there is not the central account's",
+          vpc in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}, False)
+
+    iam1.create_role(RoleName="reader", AssumeRolePolicyDocument=trust(with_id))
+    check("10: no external id, where the trust asks for one", outcome(assume(reader)), denied(reader))
+    check("10: another external id", outcome(assume(reader, ExternalId="ext-2")), denied(reader))
+    check("10: the external id asked for", outcome(assume(reader, ExternalId="ext-1"))[:2], (200, None))
+    granted = acting(reader, ExternalId="ext-1")
+    identity = boto3.client("sts", **granted).get_caller_identity()
+    check("10: GetCallerIdentity answers the role's account",
+          (identity["Account"], identity["Arn"]), ("111111111111", "arn:aws:sts::111111111111:assumed-role/reader/s10"))
+    check("10: DescribeVpcs with them shows that account's VPC",
+          vpc in {v["VpcId"] for v in boto3.client("ec2", **granted).describe_vpcs()["Vpcs"]}, True)
+    other = "arn:aws:iam::222222222222:role/reader"
+    check("10: a role of that name in another account", outcome(assume(other, ExternalId="ext-1")), denied(other))
+    check("10: refused to an assumed role, named as GetCallerIdentity names it",
+          outcome(assume(other, boto3.client("sts", **granted), ExternalId="ext-1")),
+          denied(other, "arn:aws:sts::111111111111:assumed-role/reader/s10"))
+
+    iam1.create_role(RoleName="open", AssumeRolePolicyDocument=trust(allow))
+    check("10: a trust without an external id: none needed",
+          outcome(assume("arn:aws:iam::111111111111:role/open"))[:2], (200, None))
+    iam1.create_role(RoleName="star", AssumeRolePolicyDocument=trust(dict(allow, Action=["sts:Tag*", "STS:*"])))
+    check("10: an Action wildcard covers sts:AssumeRole",
+          outcome(assume("arn:aws:iam::111111111111:role/star"))[:2], (200, None))
+    web = "arn:aws:iam::111111111111:role/web"
+    iam1.create_role(RoleName="web", AssumeRolePolicyDocument=trust(dict(allow, Action="sts:AssumeRoleWithWebIdentity")))
+    check("10: a trust that allows another action", outcome(assume(web)), denied(web))
+    iam1.create_role(RoleName="either", AssumeRolePolicyDocument=trust(
+        with_id, dict(allow, Condition={"StringEquals": {"STS:externalid": ["ext-2", "ext-3"]}})))
+    check("10: any statement's external id (keys case-insensitive)", [
+        outcome(assume("arn:aws:iam::111111111111:role/either", ExternalId=e))[:2] for e in ("ext-1", "ext-3", "ext-4")],
+        [(200, None), (200, None), (403, "AccessDenied")])
+    iam1.create_role(RoleName="pathed", Path="/ddns/", AssumeRolePolicyDocument=trust(allow))
+    check("10: a role with a path, by its ARN", [outcome(assume(f"arn:aws:iam::111111111111:role/{p}"))[:2]
+                                                  for p in ("ddns/pathed", "pathed")],
+          [(200, None), (403, "AccessDenied")])
+    user = "arn:aws:iam::111111111111:user/reader"
+    check("10: not a role's ARN", outcome(assume(user)), denied(user))
+    iam1.create_role(RoleName="OrganizationAccountAccessRole", AssumeRolePolicyDocument=trust(with_id))
+    check("10: an OrganizationAccountAccessRole made there is checked as any role",
+          (outcome(assume(org))[:2], outcome(assume(org, ExternalId="ext-1"))[:2]),
+          ((403, "AccessDenied"), (200, None)))
+    web_identity = outcome(lambda: sts.assume_role_with_web_identity(
+        RoleArn="arn:aws:iam::111111111111:role/missing", RoleSessionName="s10", WebIdentityToken="t" * 8))
+    check("10: AssumeRoleWithWebIdentity stays moto's", web_identity[:2], (200, None))
+
+    http(ep, "POST", "/moto-api/reset")
+    check("10: a reset forgets the roles", outcome(assume(reader, ExternalId="ext-1")), denied(reader))
+
+
 def main() -> None:
     proc, ep = start_server()
     try:
@@ -896,6 +989,7 @@ def main() -> None:
         run_change_status(ep)
         run_ipv6(ep)
         run_ecs(ep)
+        run_assume_role(ep)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
