@@ -409,3 +409,37 @@ fn a_legacy_item_without_an_account_is_the_central_accounts() {
         None
     );
 }
+
+#[tokio::test]
+async fn status_reads_a_member_instance_where_it_lives() {
+    use ec2_ddns::status::{self, Asked, Verdict};
+    let account = MemoryAccount::fixture(WORLD);
+    let registrar = account.registrar(members());
+    registrar
+        .handle_anywhere(&from("111111111111", SAME_ID, InstanceState::Running, 1))
+        .await
+        .expect("handled");
+    let asked = Asked::parse("111111111111/us-east-1/i-0aaaa00000000001").expect("asked");
+    let report = status::status(&registrar, &asked).await.expect("status");
+    assert_eq!(report.subject, "111111111111/us-east-1/i-0aaaa00000000001");
+    assert_eq!(report.verdict, Verdict::Healthy, "{report:#?}");
+    assert_eq!(report.records.len(), 2, "{report:#?}");
+    // 222's instance of the same id has registered nothing.
+    let other = Asked::parse("222222222222/us-east-1/i-0aaaa00000000001").expect("asked");
+    let report = status::status(&registrar, &other).await.expect("status");
+    assert_ne!(report.verdict, Verdict::Healthy, "{report:#?}");
+    assert!(report.records.is_empty(), "{report:#?}");
+    // The unreachable member: the read fails, with the reason.
+    let lost = Asked::parse("333333333333/us-east-1/i-0cccc00000000001").expect("asked");
+    let e = status::status(&registrar, &lost)
+        .await
+        .expect_err("refused");
+    assert!(e.to_string().contains("cannot be read"), "{e}");
+    for bad in [
+        "1111/us-east-1/i-0abc",
+        "111111111111/EU/i-0abc",
+        "111111111111/us-east-1/x",
+    ] {
+        assert!(Asked::parse(bad).is_err(), "{bad}");
+    }
+}

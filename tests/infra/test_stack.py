@@ -239,10 +239,12 @@ class Account:
         self.clients: dict[str, Any] = {}
 
     def of(self, account: str, region: str = sam.REGION) -> "Account":
-        """Clients acting in another account: moto takes the account from the credentials,
-        and answers sts:AssumeRole of any role ARN with credentials of its account."""
-        credentials = self.sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/ec2-ddns-test",
-                                           RoleSessionName="test-stack")["Credentials"]
+        """Clients acting in another account: moto takes the account from the credentials of
+        an AssumeRole into it. The strict launcher grants only roles that exist (MOTO GAP 10),
+        and OrganizationAccountAccessRole, which AWS Organizations makes in every member."""
+        credentials = self.sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+            RoleSessionName="test-stack")["Credentials"]
         return Account(self.kw["endpoint_url"], region, credentials)
 
     def __getattr__(self, service: str) -> Any:

@@ -63,6 +63,30 @@ where
     .with_clock(registrar.clock.clone());
     match asked {
         Asked::Instance(id) => instance(&dry, id).await,
+        // A member account's instance (the organization mode): read there,
+        // through the member role, as the function reads it.
+        Asked::Placed {
+            place,
+            instance_id,
+            shown,
+        } => {
+            let there = registrar.at(place).await?;
+            let mut dry = Registrar::new(
+                ReadOnly(&there.ec2),
+                ReadOnly(there.dns),
+                ReadOnly(there.registry),
+                there.config.clone(),
+                there.region.clone(),
+            )
+            .with_dry_run(true)
+            .with_backoff(there.backoff)
+            .with_clock(there.clock.clone());
+            dry.place = there.place.clone();
+            dry.home_account = there.home_account.clone();
+            let mut report = instance(&dry, instance_id).await?;
+            report.subject = shown.clone();
+            Ok(report)
+        }
         Asked::Task(arn_or_id) => task(&dry, &ReadOnly(tasks), arn_or_id).await,
         Asked::Host(name) => host(&dry, name).await,
     }
@@ -191,7 +215,7 @@ where
     D: Dns + Sync,
     R: Registry + Sync,
 {
-    let key = RegistryKey::Instance(id.to_string());
+    let key = dry.instance_key(id);
     let (item, live) = tokio::try_join!(dry.registry.load(&key), dry.ec2.instance(id))?;
     let vpc = match live.as_ref().and_then(|i| i.vpc_id.as_deref()) {
         Some(vpc_id) => Some(vpc_view(dry, vpc_id).await?),

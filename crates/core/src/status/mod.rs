@@ -37,6 +37,14 @@ use std::net::Ipv4Addr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asked {
     Instance(String),
+    /// An instance of a member account or another region (the
+    /// organization mode), asked as `ACCOUNT/REGION/ID`, as the CLI prints
+    /// it (`shown` is that text).
+    Placed {
+        place: crate::model::Place,
+        instance_id: String,
+        shown: String,
+    },
     /// A task's ARN (`arn:aws:ecs:…:task/CLUSTER/ID`), or its id alone (32
     /// hex digits), found in the registry or among the running tasks.
     Task(String),
@@ -51,6 +59,24 @@ impl Asked {
         let text = text.trim();
         if is_instance_id(text) {
             return Ok(Asked::Instance(text.to_string()));
+        }
+        if let [account, region, id] = text.splitn(3, '/').collect::<Vec<_>>()[..] {
+            if crate::model::Place::is_account_id(account)
+                && crate::model::Place::is_region(region)
+                && is_instance_id(id)
+            {
+                return Ok(Asked::Placed {
+                    place: crate::model::Place::new(account, region),
+                    instance_id: id.to_string(),
+                    shown: text.to_string(),
+                });
+            }
+            if !text.contains('.') {
+                return Err(format!(
+                    "'{}' is not an instance of another account; expected ACCOUNT/REGION/ID, e.g. 111111111111/eu-west-1/i-0123456789abcdef0",
+                    names::clip(text)
+                ));
+            }
         }
         if crate::ids::is_task_arn(text) || is_task_id(text) {
             return Ok(Asked::Task(text.to_string()));
@@ -81,6 +107,7 @@ impl Asked {
     pub fn as_str(&self) -> &str {
         match self {
             Asked::Instance(id) | Asked::Task(id) => id,
+            Asked::Placed { shown, .. } => shown,
             Asked::Host(name) => name,
         }
     }
