@@ -266,3 +266,81 @@ async fn three_accounts_share_the_central_zone_and_one_unreachable_fails_alone()
         ]
     );
 }
+
+/// `ec2-ddns snapshot` with the member settings: the member accounts'
+/// EC2 as the world's `members` (the unreachable one marked
+/// `role_refused`), the zone's associations with their VPCs kept, and a
+/// rehearsal on the copy names a member's instance as the function would.
+#[tokio::test]
+#[ignore = "needs the emulator: run through scripts/test"]
+async fn a_snapshot_of_the_organization_rehearses_its_members_offline() {
+    let _serial = common::MOTO_LOCK.lock().await;
+    let endpoint = common::moto_endpoint();
+    let ids = common::seed_moto(&endpoint, &common::repo(WORLD));
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_ec2-ddns"))
+        .args(["snapshot", "--endpoint-url", &endpoint, "--region", REGION])
+        .args([
+            "--member-accounts",
+            "111111111111,222222222222,333333333333",
+        ])
+        .args(["--member-external-id", "ec2-ddns-test"])
+        .output()
+        .expect("run snapshot");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    println!("{stderr}");
+    let world =
+        ec2_ddns::sim::world::World::parse("snapshot", &String::from_utf8_lossy(&out.stdout))
+            .expect("the snapshot is a valid world");
+    let members: Vec<(String, bool, usize)> = world
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.account_id().to_string(),
+                m.role_refused,
+                m.instances.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("111111111111".to_string(), false, 1),
+            ("222222222222".to_string(), false, 1),
+            ("333333333333".to_string(), true, 0),
+        ]
+    );
+    assert!(
+        stderr.contains("333333333333/us-east-1 left out, marked role_refused"),
+        "{stderr}"
+    );
+    let zone = world
+        .zones
+        .iter()
+        .find(|z| z.name == "corp.example." && z.private)
+        .expect("the private zone");
+    for (account, vpc) in [
+        ("111111111111", "vpc-0member1"),
+        ("222222222222", "vpc-0member2"),
+    ] {
+        let id = ids["members"][format!("{account}/{REGION}")]["vpcs"][vpc]
+            .as_str()
+            .expect("a member VPC");
+        assert!(zone.vpcs.iter().any(|v| v == id), "{id}: {:?}", zone.vpcs);
+    }
+    let account = ec2_ddns::sim::memory::MemoryAccount::new(world);
+    let registrar = account.registrar(config());
+    let web = moto_id(&ids, Some("111111111111"), SAME_ID);
+    let s = registrar
+        .handle_anywhere(&from("111111111111", &web, InstanceState::Running, 1))
+        .await
+        .expect("handled");
+    assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+    assert!(
+        s.changes
+            .iter()
+            .any(|c| c.record.to_string() == "web.corp.example. A 60 10.1.2.4"),
+        "{s:?}"
+    );
+}

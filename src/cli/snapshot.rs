@@ -21,6 +21,9 @@ pub(crate) struct SnapshotArgs {
     // The table read into the world's registry.
     #[command(flatten)]
     registry: crate::config::TableArgs,
+    // The organization mode: member accounts' EC2 and ECS as `members`.
+    #[command(flatten)]
+    members: crate::config::MemberArgs,
     /// Print the AWS calls made to stderr
     #[arg(long)]
     stats: bool,
@@ -29,8 +32,15 @@ pub(crate) struct SnapshotArgs {
 pub(crate) async fn run(args: SnapshotArgs) -> ExitCode {
     let table = &args.registry.table;
     args.aws.announce("reading only");
-    let account = aws::connect(&args.aws.options(), table).await;
-    let snapshot = match snapshot::snapshot(&account, table).await {
+    let mut account = aws::connect(&args.aws.options(), table).await;
+    let places = match member_places(&mut account, args.members.clone().into()).await {
+        Ok(places) => places,
+        Err(e) => {
+            eprintln!("ec2-ddns: snapshot failed: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let snapshot = match snapshot::snapshot_places(&account, table, &places).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("ec2-ddns: snapshot failed: {e}");
@@ -44,6 +54,20 @@ pub(crate) async fn run(args: SnapshotArgs) -> ExitCode {
         );
     }
     let world = &snapshot.world;
+    for m in &world.members {
+        eprintln!(
+            "ec2-ddns: member {}/{}: {}, {}{}",
+            m.account_id(),
+            m.region,
+            plural(m.vpcs.len(), "VPC"),
+            plural(m.instances.len(), "instance"),
+            if m.role_refused {
+                " (its role could not be assumed)"
+            } else {
+                ""
+            }
+        );
+    }
     match serde_json::to_string_pretty(world) {
         Ok(text) => println(&text),
         Err(e) => {
@@ -69,4 +93,24 @@ pub(crate) async fn run(args: SnapshotArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The places of the organization mode, `account` organized for them;
+/// none without `members`.
+async fn member_places(
+    account: &mut aws::AwsAccount,
+    members: Option<crate::config::Members>,
+) -> crate::Result<Vec<crate::model::Place>> {
+    let Some(members) = members else {
+        return Ok(Vec::new());
+    };
+    account.organize(&members).await?;
+    let Some(reach) = account.members.clone() else {
+        return Ok(Vec::new());
+    };
+    let accounts = match &members.accounts {
+        crate::config::MemberAccounts::Listed(ids) => ids.clone(),
+        crate::config::MemberAccounts::Organization => reach.organization_accounts().await?,
+    };
+    Ok(members.places(Some(&reach.home_account), &account.region, &accounts))
 }

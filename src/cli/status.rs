@@ -30,7 +30,7 @@ Exit status: 0 healthy, 1 any other verdict, 2 bad usage or input file, or an AW
 failed (no credentials, access denied). Troubleshooting: docs/troubleshooting.md."
 )]
 pub(crate) struct StatusArgs {
-    /// An instance id (i-...), an ECS task's ARN or id, or the name of a DDNS host (`hosts add`)
+    /// An instance id (i-...), a member account's instance as ACCOUNT/REGION/i-... (with --member-accounts), an ECS task's ARN or id, or the name of a DDNS host (`hosts add`)
     #[arg(value_name = "INSTANCE_ID|TASK|HOST_NAME", value_parser = Asked::parse)]
     subject: Asked,
     /// An account in memory, loaded from a world file: nothing leaves this machine

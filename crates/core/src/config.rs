@@ -96,6 +96,31 @@ impl Members {
         }
     }
 
+    /// Every place the reconcile covers besides the deployment's own
+    /// (`home_account` in `home_region`): each configured region of the
+    /// central account but its own, then each of `accounts` in each
+    /// configured region.
+    pub fn places(
+        &self,
+        home_account: Option<&str>,
+        home_region: &str,
+        accounts: &[String],
+    ) -> Vec<crate::ids::Place> {
+        let regions = self.regions_or(home_region);
+        let mut places = Vec::new();
+        if let Some(home) = home_account {
+            for region in regions.iter().filter(|r| *r != home_region) {
+                places.push(crate::ids::Place::new(home, region));
+            }
+        }
+        for account in accounts.iter().filter(|a| Some(a.as_str()) != home_account) {
+            for region in &regions {
+                places.push(crate::ids::Place::new(account, region));
+            }
+        }
+        places
+    }
+
     /// The regions the reconcile covers: those listed, else `home`.
     pub fn regions_or(&self, home: &str) -> Vec<String> {
         if self.regions.is_empty() {
@@ -361,6 +386,15 @@ pub struct ConfigArgs {
         action = clap::ArgAction::Set
     )]
     pub wait_insync: bool,
+    #[command(flatten)]
+    pub members: MemberArgs,
+}
+
+/// The organization mode's settings alone, apart so that a command that
+/// needs no other setting (`snapshot`) takes them from the same
+/// definition.
+#[derive(Debug, Clone, Args)]
+pub struct MemberArgs {
     /// Member accounts whose instances and tasks get names here: ids, comma-separated, or organization (every account, organizations:ListAccounts); unset: this account only
     #[arg(
         long,
@@ -398,6 +432,17 @@ pub struct ConfigArgs {
         value_parser = Setting::new(region_list)
     )]
     pub member_regions: Option<RegionList>,
+}
+
+impl From<MemberArgs> for Option<Members> {
+    fn from(args: MemberArgs) -> Option<Members> {
+        args.member_accounts.map(|accounts| Members {
+            accounts,
+            role: args.member_role,
+            external_id: args.member_external_id,
+            regions: args.member_regions.unwrap_or_default().0,
+        })
+    }
 }
 
 /// `DDNS_MEMBER_REGIONS` as checked.
@@ -443,12 +488,7 @@ impl From<ConfigArgs> for Config {
             public_ipv6: args.public_ipv6,
             hook_on_conflict: args.hook_on_conflict,
             wait_insync: args.wait_insync,
-            members: args.member_accounts.map(|accounts| Members {
-                accounts,
-                role: args.member_role,
-                external_id: args.member_external_id,
-                regions: args.member_regions.unwrap_or_default().0,
-            }),
+            members: args.members.into(),
         }
     }
 }

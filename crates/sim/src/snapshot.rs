@@ -8,10 +8,11 @@
 use crate::world::{
     World, WorldCluster, WorldInstance, WorldSubnet, WorldTask, WorldVpc, WorldZone,
 };
+use ec2_ddns_aws::ecs::Ecs;
 use ec2_ddns_aws::{aws_error, ec2, AwsAccount};
 use ec2_ddns_core::error::Error;
 use ec2_ddns_core::error::Result;
-use ec2_ddns_core::model::{ForeignItem, OwnedRecord, RegistryItem, ZoneId};
+use ec2_ddns_core::model::{ForeignItem, OwnedRecord, Place, RegistryItem, ZoneId};
 use ec2_ddns_core::ports::{Registry, Tasks};
 use std::collections::BTreeSet;
 
@@ -26,33 +27,76 @@ pub struct Snapshot {
 /// Reads the account behind `account` into a world. `table` is the
 /// registrar's DynamoDB table; a missing table means an empty registry.
 pub async fn snapshot(account: &AwsAccount, table: &str) -> Result<Snapshot> {
+    snapshot_places(account, table, &[]).await
+}
+
+/// [`snapshot`], with the EC2 and ECS of each of `places` (the
+/// organization mode: `account` organized, each read through its member
+/// role) as the world's `members`. A place that cannot be read is a
+/// warning and a member marked `role_refused`, so a rehearsal fails its
+/// events as the function would.
+pub async fn snapshot_places(
+    account: &AwsAccount,
+    table: &str,
+    places: &[Place],
+) -> Result<Snapshot> {
     let mut warnings = Vec::new();
-    let vpcs = vpcs(account, &mut warnings).await?;
-    let vpc_ids: BTreeSet<String> = vpcs.iter().map(|v| v.id.clone()).collect();
-    let subnets = subnets(account, &mut warnings).await?;
-    let instances = instances(account, &mut warnings).await?;
-    let zones = zones(account, &vpc_ids, &mut warnings).await?;
-    let zone_ids: BTreeSet<ZoneId> = zones.iter().map(|z| z.info().id).collect();
+    let mut world =
+        read_place(&account.ec2, &account.tasks, &account.region, &mut warnings).await?;
+    for place in places {
+        let reached = match &account.members {
+            Some(members) => members.clients(place).await,
+            None => Err(ec2_ddns_core::ports::one_account_only(place)),
+        };
+        let member = match reached {
+            Ok(clients) => {
+                let ec2 = ec2::Ec2 {
+                    client: clients.ec2.clone(),
+                    members: None,
+                };
+                let ecs = Ecs::new(clients.ecs, clients.ec2);
+                let mut member = read_place(&ec2, &ecs, &place.region, &mut warnings).await?;
+                member.account = Some(place.account.clone());
+                member
+            }
+            Err(e) => {
+                warnings.push(format!("{place} left out, marked role_refused: {e}"));
+                let mut member = World::empty(&place.region);
+                member.account = Some(place.account.clone());
+                member.role_refused = true;
+                member
+            }
+        };
+        world.members.push(member);
+    }
+    let vpc_ids: BTreeSet<(String, String)> = std::iter::once(&world)
+        .chain(&world.members)
+        .flat_map(|w| w.vpcs.iter().map(|v| (v.id.clone(), w.region.clone())))
+        .collect();
+    world.zones = zones(account, &vpc_ids, &mut warnings).await?;
+    let zone_ids: BTreeSet<ZoneId> = world.zones.iter().map(|z| z.info().id).collect();
     let (registry, foreign_registry) = registry(account, table, &zone_ids, &mut warnings).await?;
-    let ecs = tasks(account, &mut warnings).await;
-    Ok(Snapshot {
-        world: World {
-            region: account.region.clone(),
-            account: ecs.account,
-            vpcs,
-            subnets,
-            zones,
-            instances,
-            clusters: ecs.clusters,
-            tasks: ecs.tasks,
-            registry,
-            foreign_registry,
-            route53_pending_polls: 0,
-            members: Vec::new(),
-            role_refused: false,
-        },
-        warnings,
-    })
+    world.registry = registry;
+    world.foreign_registry = foreign_registry;
+    Ok(Snapshot { world, warnings })
+}
+
+/// One place's EC2 and ECS as a world (no zones, no registry).
+async fn read_place(
+    ec2: &ec2::Ec2,
+    ecs: &Ecs,
+    region: &str,
+    warnings: &mut Vec<String>,
+) -> Result<World> {
+    let mut world = World::empty(region);
+    world.vpcs = vpcs(ec2, warnings).await?;
+    world.subnets = subnets(ec2, warnings).await?;
+    world.instances = instances(ec2, warnings).await?;
+    let found = tasks(ecs, warnings).await;
+    world.account = found.account;
+    world.clusters = found.clusters;
+    world.tasks = found.tasks;
+    Ok(world)
 }
 
 /// What a snapshot holds of ECS.
@@ -71,9 +115,9 @@ struct EcsPart {
 /// snapshot then has no clusters, and its registry's items of tasks have no
 /// task (a rehearsed reconcile would delete their records, and the warning
 /// says so).
-async fn tasks(a: &AwsAccount, warnings: &mut Vec<String>) -> EcsPart {
+async fn tasks(ecs: &Ecs, warnings: &mut Vec<String>) -> EcsPart {
     let mut arns = Vec::new();
-    let mut pages = a.tasks.client.list_clusters().into_paginator().send();
+    let mut pages = ecs.client.list_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
         match page {
             Ok(page) => arns.extend(page.cluster_arns().iter().cloned()),
@@ -86,7 +130,7 @@ async fn tasks(a: &AwsAccount, warnings: &mut Vec<String>) -> EcsPart {
             }
         }
     }
-    let listing = match a.tasks.all_tasks().await {
+    let listing = match ecs.all_tasks().await {
         Ok(listing) => listing,
         Err(e) => {
             warnings.push(format!("ECS tasks left out: {e}"));
@@ -128,9 +172,9 @@ async fn tasks(a: &AwsAccount, warnings: &mut Vec<String>) -> EcsPart {
     }
 }
 
-async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc>> {
+async fn vpcs(ec2: &ec2::Ec2, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc>> {
     let mut found = Vec::new();
-    let mut pages = a.ec2.client.describe_vpcs().into_paginator().send();
+    let mut pages = ec2.client.describe_vpcs().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("ec2:DescribeVpcs", e))?;
         for v in page.vpcs() {
@@ -158,7 +202,7 @@ async fn vpcs(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldVpc
     for (id, cidr, options, ipv6_cidr) in found {
         // The same reads the registrar makes, so the snapshot sees the VPC
         // exactly as an event would.
-        let facts = a.ec2.vpc_facts(&id, options.as_deref()).await?;
+        let facts = ec2.vpc_facts(&id, options.as_deref()).await?;
         vpcs.push(WorldVpc {
             id,
             cidr,
@@ -182,9 +226,9 @@ fn first_ipv6_block<'a>(
         .find_map(|(block, _)| block?.parse().ok())
 }
 
-async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldSubnet>> {
+async fn subnets(ec2: &ec2::Ec2, warnings: &mut Vec<String>) -> Result<Vec<WorldSubnet>> {
     let mut subnets = Vec::new();
-    let mut pages = a.ec2.client.describe_subnets().into_paginator().send();
+    let mut pages = ec2.client.describe_subnets().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("ec2:DescribeSubnets", e))?;
         for s in page.subnets() {
@@ -222,9 +266,9 @@ async fn subnets(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<World
     Ok(subnets)
 }
 
-async fn instances(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<WorldInstance>> {
+async fn instances(ec2: &ec2::Ec2, warnings: &mut Vec<String>) -> Result<Vec<WorldInstance>> {
     let mut instances = Vec::new();
-    let mut pages = a.ec2.client.describe_instances().into_paginator().send();
+    let mut pages = ec2.client.describe_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("ec2:DescribeInstances", e))?;
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
@@ -250,7 +294,7 @@ async fn instances(a: &AwsAccount, warnings: &mut Vec<String>) -> Result<Vec<Wor
 
 async fn zones(
     a: &AwsAccount,
-    vpc_ids: &BTreeSet<String>,
+    vpc_ids: &BTreeSet<(String, String)>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<WorldZone>> {
     let mut zones = Vec::new();
@@ -269,13 +313,14 @@ async fn zones(
                 let (Some(id), region) = (v.vpc_id(), v.vpc_region().map(|r| r.as_str())) else {
                     continue;
                 };
-                if vpc_ids.contains(id) && region.is_none_or(|r| r == a.region) {
+                let region = region.unwrap_or(&a.region).to_string();
+                if vpc_ids.contains(&(id.to_string(), region)) {
                     vpcs.push(id.to_string());
                 }
             }
             if vpcs.is_empty() {
                 warnings.push(format!(
-                    "private zone {} ({}) left out: none of its VPCs is in {}",
+                    "private zone {} ({}) left out: none of its VPCs is in {} (or a member place read)",
                     info.name, info.id, a.region
                 ));
                 continue;

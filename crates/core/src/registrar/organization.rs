@@ -93,25 +93,10 @@ impl<E, D, R> Registrar<E, D, R> {
     /// each member account in each configured region. `accounts` are the
     /// member accounts (listed, or the organization's).
     pub fn places(&self, accounts: &[String]) -> Vec<Place> {
-        let Some(members) = &self.config.members else {
-            return Vec::new();
-        };
-        let regions = members.regions_or(&self.region);
-        let mut places = Vec::new();
-        if let Some(home) = &self.home_account {
-            for region in regions.iter().filter(|r| **r != self.region) {
-                places.push(Place::new(home, region));
-            }
+        match &self.config.members {
+            Some(members) => members.places(self.home_account.as_deref(), &self.region, accounts),
+            None => Vec::new(),
         }
-        for account in accounts {
-            if Some(account) == self.home_account.as_ref() {
-                continue;
-            }
-            for region in &regions {
-                places.push(Place::new(account, region));
-            }
-        }
-        places
     }
 }
 
