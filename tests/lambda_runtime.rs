@@ -179,3 +179,112 @@ fn bootstrap_serves_several_invocations_through_the_runtime_api() {
     assert_eq!(after["totals"]["records_created"], 0, "{after}");
     assert_eq!(after["totals"]["errors"], 0, "{after}");
 }
+
+/// The organization mode through the real binary: three member accounts'
+/// events forwarded as the central bus delivers them (`account` set), the
+/// central account's id from STS at the cold start, each member role
+/// assumed once by the warm process, and 333333333333 (no role) failing
+/// its event alone, counted as `MemberAccountsUnreachable`. Run with
+/// `--nocapture` to see each invocation's calls.
+#[test]
+#[ignore = "needs the emulator and cargo-lambda: run through scripts/test"]
+fn bootstrap_converges_member_accounts_with_one_assume_role_each() {
+    let _serial = common::MOTO_LOCK.blocking_lock();
+    let endpoint = common::moto_endpoint();
+    let ids = common::seed_moto(
+        &endpoint,
+        &common::repo("fixtures/worlds/organization.json"),
+    );
+    let member = |account: &str, world_id: &str| {
+        ids["members"][format!("{account}/us-east-1")]["instances"][world_id]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let function = Function::start(
+        &endpoint,
+        dir,
+        &[
+            (
+                "DDNS_MEMBER_ACCOUNTS",
+                "111111111111,222222222222,333333333333",
+            ),
+            ("DDNS_MEMBER_EXTERNAL_ID", "ec2-ddns-test"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ],
+    );
+    let event = |n: &str, account: &str, world_id: &str, real: &str| {
+        let file = format!("fixtures/events/organization/{n}-{account}-running.json");
+        let path = event_for(&file, world_id, real, dir);
+        function.invoke(&path)
+    };
+    let web = member("111111111111", "i-0aaaa00000000001");
+    let api = member("222222222222", "i-0aaaa00000000001");
+    let lost = member("333333333333", "i-0cccc00000000001");
+    let answers = [
+        event("1", "111111111111", "i-0aaaa00000000001", &web),
+        event("1", "111111111111", "i-0aaaa00000000001", &web),
+        event("2", "222222222222", "i-0aaaa00000000001", &api),
+        event("3", "333333333333", "i-0cccc00000000001", &lost),
+    ];
+    for answer in &answers {
+        println!("answer: {answer}");
+    }
+    assert_eq!(answers[0]["outcome"], "applied", "{}", answers[0]);
+    assert_eq!(answers[0]["place"]["account"], "111111111111");
+    assert_eq!(answers[1]["outcome"], "nothing-to-do", "{}", answers[1]);
+    assert_eq!(answers[2]["outcome"], "applied", "{}", answers[2]);
+    assert_eq!(answers[3]["outcome"], "error", "{}", answers[3]);
+    assert!(
+        answers[3]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("AccessDenied"),
+        "{}",
+        answers[3]
+    );
+
+    let log = std::fs::read_to_string(&function.log_file).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let calls: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "invocation done")
+        .map(|l| serde_json::from_str(l["by_operation"].as_str().unwrap_or("{}")).unwrap())
+        .collect();
+    for (n, c) in calls.iter().enumerate() {
+        println!("invocation {}: {c}", n + 1);
+    }
+    assert_eq!(calls.len(), 4, "{log}");
+    assert_eq!(
+        calls[0]["sts:AssumeRole"], 1,
+        "the first event of 111111111111: {}",
+        calls[0]
+    );
+    assert_eq!(
+        calls[0]["sts:GetCallerIdentity"],
+        serde_json::Value::Null,
+        "at the cold start, before any invocation"
+    );
+    assert_eq!(
+        calls[1]["sts:AssumeRole"],
+        serde_json::Value::Null,
+        "warm: {}",
+        calls[1]
+    );
+    assert_eq!(
+        calls[2]["sts:AssumeRole"], 1,
+        "222222222222's own role: {}",
+        calls[2]
+    );
+    let unreachable: f64 = lines
+        .iter()
+        .filter(|l| l.get("_aws").is_some())
+        .filter_map(|l| l["MemberAccountsUnreachable"].as_f64())
+        .sum();
+    assert_eq!(unreachable, 1.0, "{log}");
+}
