@@ -350,6 +350,16 @@ async fn the_reconcile_repairs_a_lost_member_event_and_leaves_an_unreachable_mem
         .expect("reconciled");
     assert_eq!(done.totals.places, 3);
     assert_eq!(done.totals.unreachable_places, 1);
+    let by_operation = done
+        .totals
+        .aws_calls_by_operation
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        by_operation.get("dynamodb:Scan"),
+        Some(&1),
+        "one scan for all places: {by_operation:?}"
+    );
     assert_eq!(done.totals.errors, 1, "{:?}", done.totals);
     assert!(
         done.warnings

@@ -246,6 +246,16 @@ async fn three_accounts_share_the_central_zone_and_one_unreachable_fails_alone()
     assert_eq!(done.totals.places, 3, "{:?}", done.totals);
     assert_eq!(done.totals.unreachable_places, 1, "{:?}", done.totals);
     assert_eq!(done.totals.records_deleted, 2, "{:?}", done.totals);
+    let by_operation = done
+        .totals
+        .aws_calls_by_operation
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        by_operation.get("dynamodb:Scan"),
+        Some(&1),
+        "one scan for all places"
+    );
     assert!(done
         .warnings
         .iter()

@@ -128,12 +128,29 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         event_id: &str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Reconciled> {
+        self.reconcile_scanned(tasks, event_id, deadline, None)
+            .await
+    }
+
+    /// [`Registrar::reconcile_with`], its first pass taking `scanned` (the
+    /// table as one scan read it, for every place of an organization's
+    /// reconcile: `organization.rs`) instead of a scan of its own; a second
+    /// pass scans afresh, to see what the first wrote.
+    pub(super) async fn reconcile_scanned<T: Tasks + Sync>(
+        &self,
+        tasks: &T,
+        event_id: &str,
+        deadline: Option<tokio::time::Instant>,
+        scanned: Option<Vec<RegistryItem>>,
+    ) -> Result<Reconciled> {
         if let Some(calls) = &self.calls {
             calls.take();
         }
-        let mut pass = self.reconcile_pass(tasks, event_id, deadline).await?;
+        let mut pass = self
+            .reconcile_pass(tasks, event_id, deadline, scanned)
+            .await?;
         if !self.dry_run && another_pass_helps(&pass.summaries) {
-            let again = self.reconcile_pass(tasks, event_id, deadline).await?;
+            let again = self.reconcile_pass(tasks, event_id, deadline, None).await?;
             pass = pass.then(again);
         }
         let mut done = self.reconciled(
@@ -153,12 +170,16 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         tasks: &T,
         event_id: &str,
         deadline: Option<tokio::time::Instant>,
+        scanned: Option<Vec<RegistryItem>>,
     ) -> Result<Pass> {
         let mut warnings = Vec::new();
         // Items first, instances second: an item the scan sees belongs to
         // an instance launched before the listing, so the listing shows it
         // unless it is gone (and each one missing is described to be sure).
-        let items = self.registry.all().await?;
+        let items = match scanned {
+            Some(items) => items,
+            None => self.registry.all().await?,
+        };
         let (task_items, items): (Vec<RegistryItem>, Vec<RegistryItem>) =
             items.into_iter().partition(|i| i.key.task_arn().is_some());
         // Another place's items of tasks are its own reconcile's.
