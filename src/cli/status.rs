@@ -100,6 +100,24 @@ fn backend_flags(args: &StatusArgs) -> String {
     if let Some(region) = &args.aws.region {
         let _ = write!(flags, " --region {region}");
     }
+    // The organization mode: the reconcile needs the same members.
+    let members: Option<crate::config::Members> = args.config.members.clone().into();
+    if let Some(m) = members {
+        let accounts = match &m.accounts {
+            crate::config::MemberAccounts::Listed(ids) => ids.join(","),
+            crate::config::MemberAccounts::Organization => "organization".into(),
+        };
+        let _ = write!(flags, " --member-accounts {accounts}");
+        if m.role != "ec2-ddns-reader" {
+            let _ = write!(flags, " --member-role {}", m.role);
+        }
+        if let Some(id) = &m.external_id {
+            let _ = write!(flags, " --member-external-id {id}");
+        }
+        if !m.regions.is_empty() {
+            let _ = write!(flags, " --member-regions {}", m.regions.join(","));
+        }
+    }
     flags
 }
 

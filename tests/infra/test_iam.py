@@ -29,8 +29,7 @@ The organization mode (MemberAccounts): the registrar's role also grants the cal
 crates/aws/src/members.rs makes with the central account's own role (`sts.assume_role()`,
 `organizations.list_accounts()`; sts:GetCallerIdentity needs no permission), under
 conditions: MemberAccounts set adds exactly the sts calls, MemberAccounts=organization the
-organizations calls too, and empty none of them. Until members.rs exists, the calls it is
-to make (ANNOUNCED_MEMBER_CALLS) stand in for it (TODO: remove once it lands). And the
+organizations calls too, and empty none of them. And the
 member accounts' template, infra/member.yaml: its reader role grants exactly the calls the
 registrar's Instances and Tasks ports make (those the function makes in a member account,
 through that role; their sts and organizations calls are the central account's), EcsTasks
@@ -82,9 +81,6 @@ MEMBERS_RS = os.path.join(rust_calls.AWS_SRC, "members.rs")
 CENTRAL_SERVICES = ("sts:", "organizations:")
 # Answered for any caller, whatever its policies say: granted by no statement.
 NO_PERMISSION = {"sts:getcalleridentity": "sts:GetCallerIdentity (needs no permission)"}
-# TODO(members.rs): the calls crates/aws/src/members.rs is to make, announced before it is
-# written; stand-ins only while the file does not exist (then its own calls are read).
-ANNOUNCED_MEMBER_CALLS = {"sts:AssumeRole", "sts:GetCallerIdentity", "organizations:ListAccounts"}
 # What EventBridge does with infra/member.yaml's forwarding role: not calls of the code.
 FORWARD_SERVICE = {"events:PutEvents": "EventBridge puts the forwarded events on the central bus"}
 
@@ -296,13 +292,9 @@ def record_types_of(text: str) -> set[str]:
     return {names[v] for v in re.findall(r"RecordType::(\w+)", text) if v in names}
 
 
-def member_calls(adapters: dict[str, set[str]]) -> tuple[dict[str, list[str]], bool]:
+def member_calls(adapters: dict[str, set[str]]) -> dict[str, list[str]]:
     """The calls crates/aws/src/members.rs makes with the registrar's own role (its sts and
-    organizations calls): action (lowercase) -> the functions that make them; and whether the
-    file exists. TODO(members.rs): until it does, the announced calls stand in."""
-    if not os.path.exists(MEMBERS_RS):
-        return {op.lower(): ["crates/aws/src/members.rs (TODO: not written yet; announced)"]
-                for op in ANNOUNCED_MEMBER_CALLS}, False
+    organizations calls): action (lowercase) -> the functions that make them."""
     found: dict[str, list[str]] = {}
     prefix = os.path.relpath(MEMBERS_RS, rust_calls.ROOT) + ":"
     for name, ops in sorted(adapters.items()):
@@ -310,7 +302,7 @@ def member_calls(adapters: dict[str, set[str]]) -> tuple[dict[str, list[str]], b
             for op in ops:
                 if op.lower().startswith(CENTRAL_SERVICES):
                     found.setdefault(op.lower(), []).append(name)
-    return found, True
+    return found
 
 
 def member_grants(template: dict[str, Any], members: dict[str, list[str]], shown: dict[str, str],
@@ -393,13 +385,9 @@ def main() -> int:
     called_by_ports = {op.lower() for ops in ports.values() for op in ops}
     check("every SDK call in crates/aws is made by a port method (but the organization mode's sts "
           "and organizations calls)", sorted(called_by_adapters - called_by_ports), [])
-    members, members_written = member_calls(adapters)
-    if members_written:
-        check("crates/aws/src/members.rs makes sts and organizations calls this reader finds "
-              "(receivers named sts, organizations)", bool(members), True)
-    else:
-        report.append("  TODO: crates/aws/src/members.rs does not exist yet: its announced calls "
-                      f"({', '.join(sorted(ANNOUNCED_MEMBER_CALLS))}) stand in for it")
+    members = member_calls(adapters)
+    check("crates/aws/src/members.rs makes sts and organizations calls this reader finds "
+          "(receivers named sts, organizations)", bool(members), True)
 
     registrar_entries, endpoint_entries = entries()
     check("crates/lambda calls the DDNS endpoint", endpoint_entries, ["serve_counted"])
@@ -430,7 +418,7 @@ def main() -> int:
         "DdnsEndpointFunction": {"Fn::GetAtt": ["DdnsEndpointRole", "Arn"]},
         "DdnsIamEndpointFunction": {"Fn::GetAtt": ["DdnsEndpointRole", "Arn"]}})
     conditional_grants(template, ports, registrar_ports, report)
-    shown = {op.lower(): op for ops in [*ports.values(), *adapters.values(), ANNOUNCED_MEMBER_CALLS] for op in ops}
+    shown = {op.lower(): op for ops in [*ports.values(), *adapters.values()] for op in ops}
     member_grants(template, members, shown, report)
     member_template(ports, registrar_ports, shown, report)
     report.append(f"  (the endpoint's code, followed from {', '.join(endpoint_entries)}: "
