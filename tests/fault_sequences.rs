@@ -2,15 +2,19 @@
 //! stops, starts, terminations, and ECS tasks started and stopped (each
 //! event delivered, or lost), duplicate
 //! and reordered deliveries, Lambda-style retries and full reconciles, over
-//! instances in two VPCs with the same CIDR that share zones, with a
+//! instances in two VPCs with the same CIDR that share zones, and one in a
+//! member account's VPC of that CIDR too (the organization mode: its events
+//! name its account, a registrar of its place handles them, and every
+//! reconcile goes there after the central account), with a
 //! foreign writer taking the names they want, a person deleting or changing
 //! the instances' records, and random faults (throttling, 500 before or
 //! after the commit, a crash before or after any call). After every step:
 //!
 //! 1. no foreign record was changed or deleted;
 //! 2. every record in a zone that an instance wrote is listed in its
-//!    registry item (owned or pending); one a reconcile wrote is listed by
-//!    exactly one item;
+//!    registry item (owned or pending; the member's instance's item is
+//!    keyed by its place, `instance#ACCOUNT#REGION#ID`); one a reconcile
+//!    wrote is listed by exactly one item;
 //! 3. no item claims as owned a record someone else wrote, and no two
 //!    items own the same record;
 //! 4. no event ended in a panic or a non-retryable error.
@@ -19,7 +23,8 @@
 //! (`docs/convergence.md`):
 //!
 //! 5. every record an item owns is one its instance's (or task's) live state
-//!    wants (its name, type and zone; for A and PTR, its value), and
+//!    wants (its name, type and zone; for A and PTR, its value; the
+//!    member's instance read in the member account), and
 //!    instances and tasks that are not running own nothing;
 //! 6. every record a running instance or task wants is in its zone and
 //!    owned by it, or reported as a conflict, or rejected;
@@ -30,10 +35,8 @@
 //! shrunk sequence that reproduces it. A longer run:
 //! `FAULT_SEQUENCES=200000 cargo test --test fault_sequences -- --nocapture`.
 
-mod common;
-
 use ec2_ddns::event::{InstanceEvent, TaskEvent};
-use ec2_ddns::model::{DnsName, OwnedRecord, ZoneInfo};
+use ec2_ddns::model::{DnsName, OwnedRecord, Place, RegistryKey, ZoneInfo};
 use ec2_ddns::model::{InstanceState, RecordSet, RecordType};
 use ec2_ddns::plan::{self, Change, ChangeAction, Observed, PlanInput, ZoneChanges};
 use ec2_ddns::ports::Dns;
@@ -50,9 +53,15 @@ use proptest::test_runner::{
     Config as RunConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner,
 };
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-const INSTANCES: [&str; 5] = ["i-0a1", "i-0b1", "i-0a2", "i-0a3", "i-0a4"];
+/// The instances; the last, i-0m1, is the member account's.
+const INSTANCES: [&str; 6] = ["i-0a1", "i-0b1", "i-0a2", "i-0a3", "i-0a4", "i-0m1"];
+/// The member account (the central one is the world's default,
+/// 123456789012), in the central account's region.
+const MEMBER: &str = "111111111111";
+const REGION: &str = "us-east-1";
 /// ECS tasks (Fargate, in subnet-a): t-web of the service web, in the group
 /// `web` (the name HOSTNAME web and GROUP web of the instances want too),
 /// public; t-api with HOSTNAME api.corp.example (an instance's CNAME).
@@ -62,7 +71,10 @@ const DEFAULT_SEED: u64 = 0x00ec_2dd5;
 /// Two VPCs with the same CIDR and DHCP domain share the private zone and
 /// the reverse zone; i-0a1 and i-0b1 get the same private IP. i-0a3 is
 /// dual-stack (an IPv6 address too) and i-0a4 IPv6-only (no private IPv4),
-/// so AAAA records and ip6.arpa PTRs go through every fault as well.
+/// so AAAA records and ip6.arpa PTRs go through every fault as well. The
+/// member account 111111111111 has a third VPC of that CIDR and domain,
+/// associated with both private zones, and i-0m1 with the same private IP
+/// again (and a public one of its own): its names and PTR are the twins'.
 fn world() -> World {
     let world = serde_json::json!({
         "vpcs": [
@@ -75,10 +87,10 @@ fn world() -> World {
             {"id": "subnet-b", "vpc": "vpc-b", "cidr": "10.1.2.0/24"}
         ],
         "zones": [
-            {"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-a", "vpc-b"],
+            {"id": "ZPRIV", "name": "corp.example.", "private": true, "vpcs": ["vpc-a", "vpc-b", "vpc-m"],
              "records": [{"name": "db.corp.example.", "type": "A", "ttl": 300, "values": ["10.1.9.9"]}]},
             {"id": "ZPUB", "name": "corp.example.", "private": false},
-            {"id": "ZREV", "name": "10.in-addr.arpa.", "private": true, "vpcs": ["vpc-a", "vpc-b"]},
+            {"id": "ZREV", "name": "10.in-addr.arpa.", "private": true, "vpcs": ["vpc-a", "vpc-b", "vpc-m"]},
             {"id": "ZREV6", "name": "1.0.d.c.b.a.8.1.f.1.0.0.6.2.ip6.arpa.", "private": true, "vpcs": ["vpc-a"]}
         ],
         "instances": [
@@ -96,7 +108,16 @@ fn world() -> World {
             {"id": "t-api", "name": "t-api", "cluster": "prod", "family": "api",
              "subnet": "subnet-a", "private_ip": "10.1.2.41",
              "status": "STOPPED", "tags": {"HOSTNAME": "api.corp.example"}}
-        ]
+        ],
+        "members": [{
+            "account": MEMBER,
+            "region": REGION,
+            "vpcs": [{"id": "vpc-m", "cidr": "10.1.0.0/16", "dhcp_domain": "corp.example"}],
+            "subnets": [{"id": "subnet-m", "vpc": "vpc-m", "cidr": "10.1.2.0/24"}],
+            "instances": [
+                {"id": "i-0m1", "subnet": "subnet-m", "private_ip": "10.1.2.4", "public_ip": "54.0.0.9", "state": "stopped"}
+            ]
+        }]
     });
     World::parse("fault world", &world.to_string()).expect("the fault world is valid")
 }
@@ -300,7 +321,7 @@ impl Job {
     /// Who the job's records are credited to.
     fn writer(&self) -> String {
         match self {
-            Job::Event(Delivery::Instance(change)) => change.instance_id.clone(),
+            Job::Event(Delivery::Instance(change)) => instance_key(change),
             Job::Event(Delivery::Task(change)) => task_key(&change.task_arn),
             Job::Batch(..) | Job::Reconcile => "reconcile".into(),
             Job::Person { .. } | Job::Foreign { .. } => "foreign".into(),
@@ -320,10 +341,11 @@ enum Delivery {
 }
 
 impl Delivery {
-    /// Whose event: the instance id, or the task's registry key.
+    /// Whose event: the instance's registry key (its id, in the central
+    /// account), or the task's.
     fn subject(&self) -> String {
         match self {
-            Delivery::Instance(e) => e.instance_id.clone(),
+            Delivery::Instance(e) => instance_key(e),
             Delivery::Task(e) => task_key(&e.task_arn),
         }
     }
@@ -335,11 +357,57 @@ fn task_key(arn: &str) -> String {
     ec2_ddns::model::RegistryKey::task(arn).stored()
 }
 
-/// Whether `author` is one of the registrar's writers: an instance, a
-/// task, or a merged batch.
-fn ours(author: &str) -> bool {
-    author.starts_with("i-") || author.starts_with("task#") || author == "reconcile"
+/// The member account's place.
+fn member_place() -> Place {
+    Place::new(MEMBER, REGION)
 }
+
+/// Whether instance `i` is the member account's.
+fn in_member(i: usize) -> bool {
+    i == INSTANCES.len() - 1
+}
+
+/// The world instance `i` lives in: the central account's, or the member's.
+fn world_of(w: &mut World, i: usize) -> &mut World {
+    if in_member(i) {
+        w.member_mut(MEMBER, REGION).expect("the member account")
+    } else {
+        w
+    }
+}
+
+/// The registry key of the instance an event is about, as the table
+/// stores it: its id in the central account, `instance#ACCOUNT#REGION#ID`
+/// in the member (its item's key and its records' writer).
+fn instance_key(event: &InstanceEvent) -> String {
+    let place = (event.account.as_deref() == Some(MEMBER)).then(member_place);
+    RegistryKey::instance_at(place.as_ref(), &event.instance_id).stored()
+}
+
+/// Instance `i`'s event, from `json`: as the central bus delivers it,
+/// naming the member account for the member's instance.
+fn placed(i: usize, mut json: serde_json::Value) -> InstanceEvent {
+    if in_member(i) {
+        json["account"] = MEMBER.into();
+    }
+    ec2_ddns::event::parse_instance(json).expect("an instance event")
+}
+
+/// Whether `author` is one of the registrar's writers: an instance (of
+/// the central account, or placed), a task, or a merged batch.
+fn ours(author: &str) -> bool {
+    author.starts_with("i-")
+        || author.starts_with(RegistryKey::PLACED_PREFIX)
+        || author.starts_with("task#")
+        || author == "reconcile"
+}
+
+/// The registrar's configuration: the organization mode, with the member
+/// account listed (parsed once).
+static CONFIG: LazyLock<Config> = LazyLock::new(|| {
+    Config::from_lookup(|k| (k == "DDNS_MEMBER_ACCOUNTS").then(|| MEMBER.to_string()))
+        .expect("the organization's config")
+});
 
 /// How a job ended.
 #[derive(Debug)]
@@ -355,36 +423,41 @@ enum Outcome {
 type Ports = Gated<MemoryAccount, (Turn, FaultPlan)>;
 
 /// The job as a future over its own ports (a registrar of its own, as each
-/// Lambda invocation has).
+/// Lambda invocation has), in the organization mode: the member's events
+/// go to a registrar of its place, whose reading ports keep the job's
+/// gate (its turns and its faults), and a reconcile goes there too.
 fn invocation(job: Job, ports: Ports) -> Invocation<'static, Outcome> {
-    let registrar = Registrar::new(
+    let mut registrar = Registrar::new(
         ports.clone(),
         ports.clone(),
         ports.clone(),
-        Config::default(),
-        "us-east-1",
+        CONFIG.clone(),
+        REGION,
     )
     .with_backoff(Duration::ZERO);
+    registrar.home_account = Some(ec2_ddns::sim::world::DEFAULT_ACCOUNT.to_string());
     Box::pin(async move {
         match job {
             Job::Event(Delivery::Instance(change)) => {
-                Outcome::Event(registrar.handle(&change).await)
+                Outcome::Event(registrar.handle_anywhere(&change).await)
             }
             Job::Event(Delivery::Task(change)) => {
-                Outcome::Event(registrar.handle_task(&ports, &change).await)
+                Outcome::Event(registrar.handle_task_anywhere(&ports, &change).await)
             }
             Job::Batch(events, task_events) => {
                 let refs: Vec<&InstanceEvent> = events.iter().collect();
                 let task_refs: Vec<&TaskEvent> = task_events.iter().collect();
                 let (mut summaries, tasks) = registrar
-                    .handle_batch(&refs, &ports, &task_refs, None)
+                    .handle_batch_anywhere(&refs, &ports, &task_refs, None)
                     .await;
                 summaries.extend(tasks);
                 Outcome::Batch(summaries)
             }
-            Job::Reconcile => {
-                Outcome::Reconcile(registrar.reconcile_with(&ports, "reconcile", None).await)
-            }
+            Job::Reconcile => Outcome::Reconcile(
+                registrar
+                    .reconcile_everywhere(&ports, "reconcile", None)
+                    .await,
+            ),
             Job::Person {
                 slot,
                 record,
@@ -497,9 +570,15 @@ impl Play {
         )
     }
 
+    /// Instance `i`'s state change as EC2 sends it.
     fn event(&mut self, i: usize, state: InstanceState) -> InstanceEvent {
-        let time = self.tick();
-        common::state_change(INSTANCES[i], state, &time)
+        let tick = self.tick();
+        let time = ec2_ddns::model::parse_time(&tick).ok();
+        let id = format!("evt-{}-{state}-{tick}", INSTANCES[i]);
+        placed(
+            i,
+            ec2_ddns::event::state_change_json(&id, INSTANCES[i], state, time, REGION),
+        )
     }
 
     fn tag_event(&mut self, i: usize, tags: &BTreeMap<String, String>) -> InstanceEvent {
@@ -514,15 +593,10 @@ impl Play {
     ) -> InstanceEvent {
         let time = ec2_ddns::model::parse_time(&self.tick()).ok();
         let id = format!("tag-{}", self.clock);
-        ec2_ddns::event::parse_instance(ec2_ddns::event::tag_change_json(
-            &id,
-            INSTANCES[i],
-            keys,
-            tags,
-            time,
-            "us-east-1",
-        ))
-        .expect("a tag-change event")
+        placed(
+            i,
+            ec2_ddns::event::tag_change_json(&id, INSTANCES[i], keys, tags, time, REGION),
+        )
     }
 
     /// ECS starts or stops task `t`: its state-change event as ECS sends it.
@@ -553,7 +627,9 @@ impl Play {
 
     fn set_state(&self, i: usize, state: InstanceState) -> bool {
         self.account.edit(|w| {
-            let instance = w.find_instance_mut(INSTANCES[i]).expect("instance");
+            let instance = world_of(w, i)
+                .find_instance_mut(INSTANCES[i])
+                .expect("instance");
             if instance.state == InstanceState::Terminated {
                 return false;
             }
@@ -763,7 +839,10 @@ impl Play {
             }
             Op::Tag(i, hostname, cname, lost) => {
                 let tags = self.account.edit(|w| {
-                    let tags = &mut w.find_instance_mut(INSTANCES[*i]).expect("instance").tags;
+                    let tags = &mut world_of(w, *i)
+                        .find_instance_mut(INSTANCES[*i])
+                        .expect("instance")
+                        .tags;
                     match hostname {
                         1 => tags.insert("HOSTNAME".into(), "web".into()),
                         2 => tags.insert("HOSTNAME".into(), "db".into()),
@@ -786,7 +865,10 @@ impl Play {
             }
             Op::Group(i, group, lost) => {
                 let tags = self.account.edit(|w| {
-                    let tags = &mut w.find_instance_mut(INSTANCES[*i]).expect("instance").tags;
+                    let tags = &mut world_of(w, *i)
+                        .find_instance_mut(INSTANCES[*i])
+                        .expect("instance")
+                        .tags;
                     match group {
                         1 => tags.insert("GROUP".into(), "web".into()),
                         2 => tags.insert("GROUP".into(), "pool.corp.example".into()),
@@ -1059,25 +1141,70 @@ impl Play {
         self.converged = true;
         self.check()?;
         let world = self.account.world();
+        let member = world.member(MEMBER, REGION).expect("the member account");
         let zones = self.account.zone_records();
         let items = self.account.registry_items();
-        let config = Config::default();
-        let mut subjects: Vec<(String, String, Option<Vec<OwnedRecord>>)> = Vec::new();
-        for inst in &world.instances {
-            let facts = world.instance_facts(inst);
-            let wanted = (facts.state == InstanceState::Running)
-                .then(|| wanted(&world, &facts, &config, plan::DefaultName::FromPrivateDns));
-            subjects.push((inst.id.clone(), facts.state.to_string(), wanted));
+        let config = &*CONFIG;
+        // Each subject: its item's key, its id and place in the summaries,
+        // its state, and what its live state wants (running).
+        let mut subjects: Vec<Subject> = Vec::new();
+        let instances = world
+            .instances
+            .iter()
+            .map(|inst| (&world, None, inst))
+            .chain(
+                member
+                    .instances
+                    .iter()
+                    .map(|inst| (member, Some(member_place()), inst)),
+            );
+        for (home, place, inst) in instances {
+            let facts = home.instance_facts(inst);
+            let wanted = (facts.state == InstanceState::Running).then(|| {
+                wanted(
+                    &world,
+                    home,
+                    &facts,
+                    config,
+                    plan::DefaultName::FromPrivateDns,
+                )
+            });
+            subjects.push(Subject {
+                key: RegistryKey::instance_at(place.as_ref(), &inst.id).stored(),
+                summarized: inst.id.clone(),
+                place,
+                state: facts.state.to_string(),
+                wanted,
+            });
         }
         for task in &world.tasks {
             let facts = world.task_facts(task);
             let wanted = facts.is_running().then(|| {
                 let as_planned = plan::task::task_facts(&facts);
-                wanted(&world, &as_planned, &config, plan::DefaultName::Nothing)
+                wanted(
+                    &world,
+                    &world,
+                    &as_planned,
+                    config,
+                    plan::DefaultName::Nothing,
+                )
             });
-            subjects.push((task_key(&facts.task_arn), facts.last_status.clone(), wanted));
+            subjects.push(Subject {
+                key: task_key(&facts.task_arn),
+                summarized: task_key(&facts.task_arn),
+                place: None,
+                state: facts.last_status.clone(),
+                wanted,
+            });
         }
-        for (id, state, wanted) in subjects {
+        for Subject {
+            key: id,
+            summarized,
+            place,
+            state,
+            wanted,
+        } in subjects
+        {
             let item = items.get(&id);
             let owned = item.map(|i| i.records.clone()).unwrap_or_default();
             let Some(wanted) = wanted else {
@@ -1103,7 +1230,10 @@ impl Play {
                     o.zone_id
                 );
             }
-            let summary = done.summaries.iter().find(|s| s.instance_id == id);
+            let summary = done
+                .summaries
+                .iter()
+                .find(|s| s.instance_id == summarized && s.place == place);
             for w in &wanted {
                 let in_zone = zones
                     .get(&w.zone_id)
@@ -1149,10 +1279,26 @@ impl Play {
     }
 }
 
+/// One instance or task the convergence checks look at.
+struct Subject {
+    /// Its registry item's key.
+    key: String,
+    /// Its id in the reconcile's summaries, with its place (`None`: the
+    /// central account's own).
+    summarized: String,
+    place: Option<Place>,
+    state: String,
+    /// What its live state wants; `None` when it is not running.
+    wanted: Option<Vec<OwnedRecord>>,
+}
+
 /// The records a running instance's (or task's) live state wants, by the
-/// planner's rules, as if every zone were empty.
+/// planner's rules, as if every zone were empty: the zones are `world`'s
+/// (the central account's), its VPC is `home`'s (the world it lives in:
+/// the central one, or a member's).
 fn wanted(
     world: &World,
+    home: &World,
     facts: &ec2_ddns::model::InstanceFacts,
     config: &Config,
     default_name: plan::DefaultName,
@@ -1163,7 +1309,7 @@ fn wanted(
         .filter(|z| !z.private || facts.vpc_id.as_ref().is_some_and(|v| z.vpcs.contains(v)))
         .map(|z| z.info())
         .collect();
-    let vpc = facts.vpc_id.as_ref().and_then(|v| world.vpc_facts(v));
+    let vpc = facts.vpc_id.as_ref().and_then(|v| home.vpc_facts(v));
     let targets = plan::targets(&PlanInput {
         default_name,
         config,
@@ -1340,17 +1486,49 @@ fn recorded_sequences_converge() {
     // seed 0xb, 30,000 sequences: two instances with one address (two VPCs
     // of one CIDR) both tagged HOSTNAME=db, CNAME=api; the second's tag
     // change throttled at its first call.
-    let sequences: Vec<Vec<(Op, FaultAt)>> = vec![vec![
-        (Op::Tag(0, 0, 0, false), None),
-        (Op::Start(1, false), None),
-        (Op::ForeignDelete(0), None),
-        (Op::Tag(1, 2, 1, false), None),
-        (Op::Start(2, true), None),
-        (Op::Redeliver(0), None),
-        (Op::Start(0, false), None),
-        (Op::PersonDelete(1), None),
-        (Op::Tag(0, 2, 1, false), throttled_first),
-    ]];
+    let member = INSTANCES.len() - 1;
+    let sequences: Vec<Vec<(Op, FaultAt)>> = vec![
+        vec![
+            (Op::Tag(0, 0, 0, false), None),
+            (Op::Start(1, false), None),
+            (Op::ForeignDelete(0), None),
+            (Op::Tag(1, 2, 1, false), None),
+            (Op::Start(2, true), None),
+            (Op::Redeliver(0), None),
+            (Op::Start(0, false), None),
+            (Op::PersonDelete(1), None),
+            (Op::Tag(0, 2, 1, false), throttled_first.clone()),
+        ],
+        // seed 0xec2dd5, 10,000 sequences, with the member account: the
+        // member's i-0m1 and i-0a1 (one address, two accounts) both own
+        // ip-10-1-2-4's A after a person deleted it and i-0a1 wrote it
+        // again; the reconcile disowns double claims place by place, so it
+        // never sees this one, and both still own it after it.
+        vec![
+            (Op::Start(member, false), None),
+            (Op::PersonDelete(3), None),
+            (Op::Start(0, false), None),
+        ],
+        // seed 0xec2dd5, 10,000 sequences (with the double claim above let
+        // through): i-0m1's tag change (HOSTNAME web) is lost, so only the
+        // reconcile lets ip-10-1-2-4 go; it reaches the member after the
+        // central account, and i-0a1 gets the names at the second reconcile.
+        vec![
+            (Op::Start(member, false), None),
+            (Op::Start(0, false), None),
+            (Op::Tag(member, 1, 0, false), throttled_first.clone()),
+        ],
+        // seed 0xec2dd5, 3,000 concurrent sequences (both above let
+        // through): the double claim, then i-0m1's stop is lost; the
+        // reconcile deletes what the stopped i-0m1 owns, i-0a1's live A
+        // among them, which i-0a1 wants and is not told of.
+        vec![
+            (Op::Start(member, false), None),
+            (Op::PersonDelete(3), None),
+            (Op::Start(0, false), None),
+            (Op::Stop(member, false), throttled_first),
+        ],
+    ];
     for ops in sequences {
         let mut play = Play::new();
         for (op, fault) in &ops {

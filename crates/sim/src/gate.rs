@@ -2,13 +2,16 @@
 //! critical path, `latency`), a turn given by a scheduler (invocations
 //! interleaved, `schedule`), or one invocation's own faults (`fault_plan`).
 //! One wrapper forwards every port; a [`Gate`] says what happens before
-//! each call, and whether the call's answer is lost after it commits.
+//! each call, and whether the call's answer is lost after it commits. The
+//! ports of another place (`Instances::at`, `Tasks::at`: the organization
+//! mode) keep the same gate, so a member's registrar takes the same turns
+//! and meets the same faults as the invocation that made it.
 
 use ec2_ddns_core::changes::ZoneChanges;
 use ec2_ddns_core::error::{Error, Result};
 use ec2_ddns_core::model::{
-    DnsName, InstanceFacts, InstanceListing, InstanceState, RecordSet, RegistryItem, RegistryKey,
-    TaskFacts, TaskListing, VpcFacts, ZoneId, ZoneInfo,
+    DnsName, InstanceFacts, InstanceListing, InstanceState, Place, RecordSet, RegistryItem,
+    RegistryKey, TaskFacts, TaskListing, VpcFacts, ZoneId, ZoneInfo,
 };
 use ec2_ddns_core::ports::{Dns, Guards, Instances, Registry, Tasks, Write};
 use std::collections::BTreeSet;
@@ -65,7 +68,23 @@ pub struct Gated<T, G> {
     pub gate: G,
 }
 
-impl<T: Instances + Sync, G: Gate + Sync> Instances for Gated<T, G> {
+/// `place`'s ports behind the same gate (its clone: a turn and a fault
+/// plan share their state with the original). Reaching the place is the
+/// inner port's (the role assumed once, and kept): the gate sees the calls
+/// made there, not the reaching.
+impl<T: Instances + Send + Sync, G: Gate + Clone + Send + Sync> Instances for Gated<T, G> {
+    async fn at(&self, place: &Place) -> Result<Self> {
+        Ok(Gated {
+            inner: self.inner.at(place).await?,
+            gate: self.gate.clone(),
+        })
+    }
+
+    async fn organization_accounts(&self) -> Result<Vec<String>> {
+        let pass = self.gate.before("organizations:ListAccounts").await?;
+        pass.answer(self.inner.organization_accounts().await)
+    }
+
     async fn instance(&self, instance_id: &str) -> Result<Option<InstanceFacts>> {
         let pass = self.gate.before("ec2:DescribeInstances").await?;
         pass.answer(self.inner.instance(instance_id).await)
@@ -89,7 +108,14 @@ impl<T: Instances + Sync, G: Gate + Sync> Instances for Gated<T, G> {
 
 /// The gate sees a task's read as its first call (DescribeTasks) and the
 /// listing as ListTasks; the calls behind them are the inner port's.
-impl<T: Tasks + Sync, G: Gate + Sync> Tasks for Gated<T, G> {
+impl<T: Tasks + Send + Sync, G: Gate + Clone + Send + Sync> Tasks for Gated<T, G> {
+    async fn at(&self, place: &Place) -> Result<Self> {
+        Ok(Gated {
+            inner: self.inner.at(place).await?,
+            gate: self.gate.clone(),
+        })
+    }
+
     async fn task(&self, cluster_arn: &str, task_arn: &str) -> Result<Option<TaskFacts>> {
         let pass = self.gate.before("ecs:DescribeTasks").await?;
         pass.answer(self.inner.task(cluster_arn, task_arn).await)

@@ -10,12 +10,16 @@
 //! the registry stay the central ones, lent. Its items are keyed by the
 //! place (`instance#ACCOUNT#REGION#ID`), so two accounts never share one.
 //!
-//! The reconcile goes through every configured place in turn, the
-//! deployment's own first, until the deadline: a place whose role cannot
-//! be assumed, or whose listing fails, is a warning and an error counted
-//! for it alone, never a failure of the rest.
+//! The reconcile gathers every configured place in turn, the deployment's
+//! own first, until the deadline, and converges them all in one pass of
+//! the engine: zones are shared, so a name one account frees is taken by
+//! another in the same reconcile, and a record two accounts' items own is
+//! let go by both, exactly as within one account (both found by the
+//! property test with a member account). A place whose role cannot be
+//! assumed, or whose listing fails, is a warning and an error counted for
+//! it alone, never a failure of the rest.
 
-use super::reconcile::{Reconciled, Totals};
+use super::reconcile::{another_pass_helps, Gathered, Pass, Reconciled};
 use super::Registrar;
 use crate::config::MemberAccounts;
 use crate::error::{Error, Result};
@@ -250,12 +254,20 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         Ok(done)
     }
 
-    /// The reconcile of the deployment's own place, then of each of
-    /// `places` in turn (tasks through `tasks`, read at each place), until
-    /// `deadline`: a place that cannot be read, or whose listing fails, is
-    /// a warning and one error in the totals, and the rest go on; the
-    /// places the deadline leaves are a warning too. `Err` only when the
-    /// deployment's own listing fails (and there are no other places).
+    /// The reconcile of the deployment's own place and of each of
+    /// `places` (tasks through `tasks`, read at each place), converged
+    /// together: every place's instances, tasks and items are gathered
+    /// (one scan of the table for all of them, each place's listings
+    /// through its role), then converged in one pass of the engine, so a
+    /// name one account frees is taken by another in the same reconcile,
+    /// and a record two accounts' items both own is let go by both, as
+    /// within one account (`reconcile.rs`). A second pass follows when it
+    /// helps, as there. Places are gathered one at a time until
+    /// `deadline`; a place that cannot be read (its role, its listing) is
+    /// a warning and one error, and the rest go on; the places the
+    /// deadline leaves are a warning too. `Err` only when the scan fails,
+    /// or the deployment's own listing fails and there are no other
+    /// places.
     pub async fn reconcile_places<T: Tasks + Sync>(
         &self,
         tasks: &T,
@@ -266,63 +278,102 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         if places.is_empty() {
             return self.reconcile_with(tasks, event_id, deadline).await;
         }
-        // One scan of the table for every place (each takes its own items
-        // from it), rather than one per place: a hundred accounts in three
-        // regions would read the whole table three hundred times.
-        // As a reconcile's report does, count from here.
         if let Some(calls) = &self.calls {
             calls.take();
         }
+        let (mut pass, mut reach) = self.places_pass(tasks, places, event_id, deadline).await?;
+        if !self.dry_run && another_pass_helps(&pass.summaries) {
+            let (again, _) = self.places_pass(tasks, places, event_id, deadline).await?;
+            pass = pass.then(again);
+        }
+        let mut warnings = std::mem::take(&mut pass.warnings);
+        warnings.append(&mut reach.warnings);
+        let mut done = self.reconciled(
+            pass.summaries,
+            pass.batches_sent,
+            pass.instances_seen,
+            pass.items_seen,
+            warnings,
+        );
+        done.totals.tasks_seen = pass.tasks_seen;
+        done.totals.places = reach.places;
+        done.totals.unreachable_places = reach.unreachable;
+        done.totals.errors += reach.errors;
+        Ok(done)
+    }
+
+    /// One pass over every place: one scan, each place gathered, all
+    /// converged together.
+    async fn places_pass<T: Tasks + Sync>(
+        &self,
+        tasks: &T,
+        places: &[Place],
+        event_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<(Pass, Reach)> {
+        // One scan for every place (each takes its own items from it): a
+        // hundred accounts in three regions would otherwise read the whole
+        // table three hundred times.
         let scanned = self.registry.all().await?;
-        // The home reconcile starts its count afresh: the scan's call is
-        // kept here and added back at the end.
-        let scan_calls = self.calls.as_ref().map(|c| c.take()).unwrap_or_default();
-        let home = self
-            .reconcile_scanned(tasks, event_id, deadline, Some(scanned.clone()))
-            .await;
-        let mut done = match home {
-            Ok(done) => done,
-            Err(e) => place_failed(None, &e),
+        let mut reach = Reach::default();
+        let mut all = match self
+            .gather_pass(tasks, event_id, Some(scanned.clone()))
+            .await
+        {
+            Ok(gathered) => gathered,
+            Err(e) => {
+                reach.failed(None, &e);
+                Gathered::default()
+            }
         };
         for (k, place) in places.iter().enumerate() {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 let left: Vec<String> = places[k..].iter().map(ToString::to_string).collect();
-                done.warnings.push(format!(
+                reach.warnings.push(format!(
                     "the invocation's time ran out before {} was reconciled; the next reconcile goes on",
                     left.join(", ")
                 ));
-                done.totals.errors += left.len();
+                reach.errors += left.len();
                 break;
             }
-            let there = match self.at(place).await {
+            reach.places += 1;
+            let gathered = match self.at(place).await {
                 Ok(registrar) => match tasks.at(place).await {
                     Ok(tasks) => {
                         registrar
-                            .reconcile_scanned(&tasks, event_id, deadline, Some(scanned.clone()))
+                            .gather_pass(&tasks, event_id, Some(scanned.clone()))
                             .await
                     }
                     Err(e) => Err(unreachable(place, e)),
                 },
                 Err(e) => Err(e),
             };
-            let one = match there {
-                Ok(one) => one,
-                Err(e) => place_failed(Some(place), &e),
-            };
-            done = merged(done, one);
-        }
-        if let Some(calls) = &self.calls {
-            let mut counts = calls.take();
-            for (operation, n) in scan_calls {
-                *counts.entry(operation).or_default() += n;
+            match gathered {
+                Ok(gathered) => all.absorb(gathered),
+                Err(e) => reach.failed(Some(place), &e),
             }
-            let by_operation = done.totals.aws_calls_by_operation.get_or_insert_default();
-            for (operation, n) in counts {
-                *by_operation.entry(operation).or_default() += n;
-            }
-            done.totals.aws_calls = Some(by_operation.values().sum());
         }
-        Ok(done)
+        Ok((self.converge_gathered(all, deadline).await, reach))
+    }
+}
+
+/// Which places a reconcile reached: how many besides the deployment's
+/// own, those it could not read, and why.
+#[derive(Default)]
+struct Reach {
+    places: usize,
+    unreachable: usize,
+    errors: usize,
+    warnings: Vec<String>,
+}
+
+impl Reach {
+    /// A place (`None`: the deployment's own) that could not be read.
+    fn failed(&mut self, place: Option<&Place>, e: &Error) {
+        let where_ = place.map_or_else(|| "this account".to_string(), ToString::to_string);
+        self.warnings.push(format!("{where_} not reconciled: {e}"));
+        self.errors += 1;
+        self.unreachable += usize::from(place.is_some());
     }
 }
 
@@ -354,40 +405,4 @@ fn failed_all(
             .map(|ev| Summary::of_task(ev).with_error(e))
             .collect(),
     )
-}
-
-/// A place's reconcile that failed: one warning, one error counted.
-fn place_failed(place: Option<&Place>, e: &Error) -> Reconciled {
-    // The caller logs the warning (the Lambda function, the CLI).
-    let where_ = place.map_or_else(|| "this account".to_string(), ToString::to_string);
-    Reconciled {
-        summaries: Vec::new(),
-        totals: Totals {
-            totals: "reconcile",
-            errors: 1,
-            unreachable_places: usize::from(place.is_some()),
-            ..Totals::default()
-        },
-        warnings: vec![format!("{where_} not reconciled: {e}")],
-    }
-}
-
-/// Two reconciles' outcomes as one.
-fn merged(mut done: Reconciled, one: Reconciled) -> Reconciled {
-    let (a, b) = (&mut done.totals, one.totals);
-    a.dry_run |= b.dry_run;
-    a.instances_seen += b.instances_seen;
-    a.items_seen += b.items_seen;
-    a.tasks_seen += b.tasks_seen;
-    a.changed += b.changed;
-    a.conflicts += b.conflicts;
-    a.records_created += b.records_created;
-    a.records_deleted += b.records_deleted;
-    a.change_batches += b.change_batches;
-    a.errors += b.errors;
-    a.unreachable_places += b.unreachable_places;
-    a.places += b.places.max(1);
-    done.summaries.extend(one.summaries);
-    done.warnings.extend(one.warnings);
-    done
 }

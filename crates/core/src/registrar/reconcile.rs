@@ -19,7 +19,7 @@ use super::together::{failed, Converged};
 use super::Registrar;
 use crate::error::Result;
 use crate::event::is_instance_id;
-use crate::model::{InstanceFacts, InstanceState, RegistryItem, RegistryKey, ZoneId};
+use crate::model::{InstanceFacts, InstanceState, Place, RegistryItem, RegistryKey, ZoneId};
 use crate::plan::{self, ChangeAction, Intent};
 use crate::ports::{Dns, Instances, NoTasks, Registry, Tasks};
 use crate::summary::{Outcome, Summary};
@@ -172,6 +172,20 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         deadline: Option<tokio::time::Instant>,
         scanned: Option<Vec<RegistryItem>>,
     ) -> Result<Pass> {
+        let gathered = self.gather_pass(tasks, event_id, scanned).await?;
+        Ok(self.converge_gathered(gathered, deadline).await)
+    }
+
+    /// The first half of a pass: this registrar's place's instances,
+    /// tasks and items, listed, as subjects (the summaries of those that
+    /// could not be read apart). An organization's reconcile gathers every
+    /// place so, then converges them all together (`organization.rs`).
+    pub(super) async fn gather_pass<T: Tasks + Sync>(
+        &self,
+        tasks: &T,
+        event_id: &str,
+        scanned: Option<Vec<RegistryItem>>,
+    ) -> Result<Gathered> {
         let mut warnings = Vec::new();
         // Items first, instances second: an item the scan sees belongs to
         // an instance launched before the listing, so the listing shows it
@@ -336,9 +350,41 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             }
         }
 
-        disown_double_claims(&mut subjects);
+        // Each summary says where its subject lives (the organization
+        // mode converges several places' subjects together).
+        for s in subjects
+            .iter_mut()
+            .map(|s| &mut s.summary)
+            .chain(&mut unreachable)
+        {
+            s.place = self.place.clone();
+        }
+        Ok(Gathered {
+            subjects,
+            unreachable,
+            instances_seen,
+            items_seen,
+            tasks_seen: tasks_found.seen,
+            warnings,
+        })
+    }
 
-        // Every zone any of them needs, listed whole, once.
+    /// The second half of a pass: the subjects gathered converged
+    /// together, every zone any of them needs listed whole, once.
+    pub(super) async fn converge_gathered(
+        &self,
+        gathered: Gathered,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Pass {
+        let Gathered {
+            mut subjects,
+            unreachable,
+            instances_seen,
+            items_seen,
+            tasks_seen,
+            warnings,
+        } = gathered;
+        disown_double_claims(&mut subjects);
         let done = self
             .converge_subjects(subjects, Reads::WholeZones, deadline)
             .await;
@@ -348,14 +394,14 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             .map(Converged::into_summary)
             .chain(unreachable)
             .collect();
-        Ok(Pass {
+        Pass {
             summaries,
             batches_sent: done.batches_sent,
             instances_seen,
             items_seen,
-            tasks_seen: tasks_found.seen,
+            tasks_seen,
             warnings,
-        })
+        }
     }
 
     /// The instance id of an item of this registrar's place; `None` for
@@ -379,7 +425,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         }
     }
 
-    fn reconciled(
+    pub(super) fn reconciled(
         &self,
         summaries: Vec<Summary>,
         change_batches: usize,
@@ -395,13 +441,6 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             change_batches,
             ..Totals::default()
         };
-        let summaries: Vec<Summary> = summaries
-            .into_iter()
-            .map(|mut s| {
-                s.place = self.place.clone();
-                s
-            })
-            .collect();
         for s in &summaries {
             let created = s
                 .changes
@@ -435,28 +474,53 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
     }
 }
 
+/// What one place's part of a reconcile pass gathered: its subjects, the
+/// summaries of those that could not be read, its counts and warnings.
+#[derive(Default)]
+pub(super) struct Gathered {
+    pub subjects: Vec<Subject>,
+    pub unreachable: Vec<Summary>,
+    pub instances_seen: usize,
+    pub items_seen: usize,
+    pub tasks_seen: usize,
+    pub warnings: Vec<String>,
+}
+
+impl Gathered {
+    /// Another place's gathering beside this one's.
+    pub fn absorb(&mut self, other: Gathered) {
+        self.subjects.extend(other.subjects);
+        self.unreachable.extend(other.unreachable);
+        self.instances_seen += other.instances_seen;
+        self.items_seen += other.items_seen;
+        self.tasks_seen += other.tasks_seen;
+        self.warnings.extend(other.warnings);
+    }
+}
+
 /// What one pass of the reconcile did.
-struct Pass {
-    summaries: Vec<Summary>,
-    batches_sent: usize,
-    instances_seen: usize,
-    items_seen: usize,
-    tasks_seen: usize,
-    warnings: Vec<String>,
+pub(super) struct Pass {
+    pub summaries: Vec<Summary>,
+    pub batches_sent: usize,
+    pub instances_seen: usize,
+    pub items_seen: usize,
+    pub tasks_seen: usize,
+    pub warnings: Vec<String>,
 }
 
 impl Pass {
     /// This pass, then `again`: each instance's changes of both, and what
     /// the second found (conflicts, rejections, outcome).
-    fn then(self, again: Pass) -> Pass {
-        let mut first: BTreeMap<String, Summary> = self
+    pub(super) fn then(self, again: Pass) -> Pass {
+        let mut first: BTreeMap<(Option<Place>, String), Summary> = self
             .summaries
             .into_iter()
-            .map(|s| (s.instance_id.clone(), s))
+            .map(|s| ((s.place.clone(), s.instance_id.clone()), s))
             .collect();
         let mut summaries = Vec::new();
         for mut second in again.summaries {
-            if let Some(mut before) = first.remove(&second.instance_id) {
+            let key = (second.place.clone(), second.instance_id.clone());
+            if let Some(mut before) = first.remove(&key) {
                 before.changes.append(&mut second.changes);
                 second.changes = before.changes;
                 for note in before.notes.into_iter().rev() {
@@ -495,11 +559,11 @@ impl Pass {
 
 /// Whether an instance ended in conflict over a name that another
 /// instance's changes in the same pass touched: what it read may be gone.
-fn another_pass_helps(summaries: &[Summary]) -> bool {
+pub(super) fn another_pass_helps(summaries: &[Summary]) -> bool {
     summaries.iter().any(|s| {
         s.conflicts.iter().any(|c| {
             summaries.iter().any(|other| {
-                other.instance_id != s.instance_id
+                (&other.place, &other.instance_id) != (&s.place, &s.instance_id)
                     && other
                         .changes
                         .iter()
