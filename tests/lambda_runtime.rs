@@ -11,6 +11,8 @@ use common::runtime::{event_for, Function};
 #[test]
 #[ignore = "needs the emulator and cargo-lambda: run through scripts/test"]
 fn bootstrap_serves_several_invocations_through_the_runtime_api() {
+    // Each test here resets moto and seeds its own world.
+    let _serial = common::MOTO_LOCK.blocking_lock();
     let endpoint = common::moto_endpoint();
     let ids = common::seed_moto(
         &endpoint,

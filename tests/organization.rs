@@ -453,3 +453,59 @@ async fn status_reads_a_member_instance_where_it_lives() {
         assert!(Asked::parse(bad).is_err(), "{bad}");
     }
 }
+
+/// An ECS task of a member account: its event (its ARN names the account)
+/// converged through the member's ECS, keyed by that ARN, and its status
+/// read there too.
+#[tokio::test]
+async fn a_member_task_is_named_and_its_status_read_where_it_lives() {
+    use ec2_ddns::status::{self, Asked, Verdict};
+    let account = MemoryAccount::fixture(WORLD);
+    account.edit(|w| {
+        let m = w.member_mut("111111111111", "us-east-1").expect("member");
+        m.clusters.push(ec2_ddns::sim::world::WorldCluster {
+            name: "prod".into(),
+        });
+        m.tasks.push(
+            serde_json::from_value(serde_json::json!({
+                "id": "0123456789abcdef0123456789abcdef", "cluster": "prod", "family": "jobs",
+                "subnet": "subnet-0member1", "private_ip": "10.1.2.40",
+                "tags": {"HOSTNAME": "jobs"}
+            }))
+            .expect("a task"),
+        );
+    });
+    let member = account.world().members[0].clone();
+    let facts = member.task_facts(&member.tasks[0]);
+    assert!(
+        facts.task_arn.contains(":111111111111:"),
+        "{}",
+        facts.task_arn
+    );
+    let event = event::parse_task_event(event::task_state_change_json(
+        "evt-t",
+        &facts,
+        None,
+        "us-east-1",
+    ))
+    .expect("a task event");
+    let registrar = account.registrar(members());
+    let s = registrar
+        .handle_task_anywhere(&account, &event)
+        .await
+        .expect("handled");
+    assert_eq!(s.outcome, Outcome::Applied, "{s:?}");
+    assert!(records(&account, ZONE).contains(&"jobs.corp.example. A 60 10.1.2.40".to_string()));
+    assert_eq!(keys(&account), [format!("task#{}", facts.task_arn)]);
+    let asked = Asked::parse(&facts.task_arn).expect("asked");
+    let report = status::status_with(&registrar, &account, &asked)
+        .await
+        .expect("status");
+    assert_eq!(report.verdict, Verdict::Healthy, "{report:#?}");
+    // The central ECS does not know it: read there, it would be unknown.
+    let central = account.registrar(Config::default());
+    let report = status::status_with(&central, &account, &asked)
+        .await
+        .expect("status");
+    assert_ne!(report.verdict, Verdict::Healthy, "{report:#?}");
+}

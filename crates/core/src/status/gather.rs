@@ -18,7 +18,7 @@ use crate::event::{EventKind, InstanceEvent, TaskEvent};
 use crate::ids::{cluster_arn_of_task, is_task_arn, DnsName, NamesByZone, RegistryKey, ZoneId};
 use crate::model::{format_time, InstanceFacts, RecordSet, RecordType, RegistryItem, TaskFacts};
 use crate::ports::{Dns, Instances, NoTasks, Registry, Tasks};
-use crate::registrar::Registrar;
+use crate::registrar::{Registrar, Whereabouts};
 use futures_util::future::join_all;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -51,16 +51,12 @@ where
     R: Registry + Sync,
     T: Tasks + Sync,
 {
-    let dry = Registrar::new(
-        ReadOnly(&registrar.ec2),
-        ReadOnly(&registrar.dns),
-        ReadOnly(&registrar.registry),
-        registrar.config.clone(),
-        registrar.region.clone(),
-    )
-    .with_dry_run(true)
-    .with_backoff(registrar.backoff)
-    .with_clock(registrar.clock.clone());
+    let dry = read_only(
+        &registrar.ec2,
+        &registrar.dns,
+        &registrar.registry,
+        registrar,
+    );
     match asked {
         Asked::Instance(id) => instance(&dry, id).await,
         // A member account's instance (the organization mode): read there,
@@ -71,25 +67,50 @@ where
             shown,
         } => {
             let there = registrar.at(place).await?;
-            let mut dry = Registrar::new(
-                ReadOnly(&there.ec2),
-                ReadOnly(there.dns),
-                ReadOnly(there.registry),
-                there.config.clone(),
-                there.region.clone(),
-            )
-            .with_dry_run(true)
-            .with_backoff(there.backoff)
-            .with_clock(there.clock.clone());
-            dry.place = there.place.clone();
-            dry.home_account = there.home_account.clone();
+            let dry = read_only(&there.ec2, there.dns, there.registry, &there);
             let mut report = instance(&dry, instance_id).await?;
             report.subject = shown.clone();
             Ok(report)
         }
-        Asked::Task(arn_or_id) => task(&dry, &ReadOnly(tasks), arn_or_id).await,
+        Asked::Task(arn_or_id) => {
+            // A member account's task: its ARN says where.
+            let elsewhere = crate::event::task_arn_place(arn_or_id)
+                .map(|(region, account)| registrar.whereabouts(Some(account), Some(region)));
+            match elsewhere {
+                Some(Whereabouts::At(place)) => {
+                    let there = registrar.at(&place).await?;
+                    let tasks = tasks.at(&place).await?;
+                    let dry = read_only(&there.ec2, there.dns, there.registry, &there);
+                    task(&dry, &ReadOnly(&tasks), arn_or_id).await
+                }
+                _ => task(&dry, &ReadOnly(tasks), arn_or_id).await,
+            }
+        }
         Asked::Host(name) => host(&dry, name).await,
     }
+}
+
+/// The dry-run registrar over `ec2`, `dns` and `registry`, each behind
+/// [`ReadOnly`], with `like`'s settings and place.
+fn read_only<'a, E, D, R, X, Y, Z>(
+    ec2: &'a E,
+    dns: &'a D,
+    registry: &'a R,
+    like: &Registrar<X, Y, Z>,
+) -> Registrar<ReadOnly<'a, E>, ReadOnly<'a, D>, ReadOnly<'a, R>> {
+    let mut dry = Registrar::new(
+        ReadOnly(ec2),
+        ReadOnly(dns),
+        ReadOnly(registry),
+        like.config.clone(),
+        like.region.clone(),
+    )
+    .with_dry_run(true)
+    .with_backoff(like.backoff)
+    .with_clock(like.clock.clone());
+    dry.place = like.place.clone();
+    dry.home_account = like.home_account.clone();
+    dry
 }
 
 /// A task: its ARN (found from its id in the registry, else among the

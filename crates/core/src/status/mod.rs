@@ -60,7 +60,8 @@ impl Asked {
         if is_instance_id(text) {
             return Ok(Asked::Instance(text.to_string()));
         }
-        if let [account, region, id] = text.splitn(3, '/').collect::<Vec<_>>()[..] {
+        let arn = text.starts_with("arn:");
+        if let (false, [account, region, id]) = (arn, &text.splitn(3, '/').collect::<Vec<_>>()[..]) {
             if crate::model::Place::is_account_id(account)
                 && crate::model::Place::is_region(region)
                 && is_instance_id(id)
