@@ -61,7 +61,8 @@ impl Asked {
             return Ok(Asked::Instance(text.to_string()));
         }
         let arn = text.starts_with("arn:");
-        if let (false, [account, region, id]) = (arn, &text.splitn(3, '/').collect::<Vec<_>>()[..]) {
+        if let (false, [account, region, id]) = (arn, &text.splitn(3, '/').collect::<Vec<_>>()[..])
+        {
             if crate::model::Place::is_account_id(account)
                 && crate::model::Place::is_region(region)
                 && is_instance_id(id)
