@@ -128,29 +128,12 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         event_id: &str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Reconciled> {
-        self.reconcile_scanned(tasks, event_id, deadline, None)
-            .await
-    }
-
-    /// [`Registrar::reconcile_with`], its first pass taking `scanned` (the
-    /// table as one scan read it, for every place of an organization's
-    /// reconcile: `organization.rs`) instead of a scan of its own; a second
-    /// pass scans afresh, to see what the first wrote.
-    pub(super) async fn reconcile_scanned<T: Tasks + Sync>(
-        &self,
-        tasks: &T,
-        event_id: &str,
-        deadline: Option<tokio::time::Instant>,
-        scanned: Option<Vec<RegistryItem>>,
-    ) -> Result<Reconciled> {
         if let Some(calls) = &self.calls {
             calls.take();
         }
-        let mut pass = self
-            .reconcile_pass(tasks, event_id, deadline, scanned)
-            .await?;
+        let mut pass = self.reconcile_pass(tasks, event_id, deadline).await?;
         if !self.dry_run && another_pass_helps(&pass.summaries) {
-            let again = self.reconcile_pass(tasks, event_id, deadline, None).await?;
+            let again = self.reconcile_pass(tasks, event_id, deadline).await?;
             pass = pass.then(again);
         }
         let mut done = self.reconciled(
@@ -170,16 +153,16 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         tasks: &T,
         event_id: &str,
         deadline: Option<tokio::time::Instant>,
-        scanned: Option<Vec<RegistryItem>>,
     ) -> Result<Pass> {
-        let gathered = self.gather_pass(tasks, event_id, scanned).await?;
+        let gathered = self.gather_pass(tasks, event_id, None).await?;
         Ok(self.converge_gathered(gathered, deadline).await)
     }
 
     /// The first half of a pass: this registrar's place's instances,
     /// tasks and items, listed, as subjects (the summaries of those that
     /// could not be read apart). An organization's reconcile gathers every
-    /// place so, then converges them all together (`organization.rs`).
+    /// place so, then converges them all together (`organization.rs`),
+    /// each from the one scan it made (`scanned`; `None`: scan here).
     pub(super) async fn gather_pass<T: Tasks + Sync>(
         &self,
         tasks: &T,
