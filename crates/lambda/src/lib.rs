@@ -172,8 +172,7 @@ where
         }
     };
     let kind = Kind::of(&change);
-    let home = registrar.whereabouts(change.account.as_deref(), change.region.as_deref())
-        == Whereabouts::Home;
+    let home = registrar.event_whereabouts(&change) == Whereabouts::Home;
     let converged = match change.lifecycle() {
         // A member account's lifecycle action is converged like any other
         // event of its instance; its hook is the member's to complete (the

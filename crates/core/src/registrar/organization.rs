@@ -83,6 +83,11 @@ impl<E, D, R> Registrar<E, D, R> {
         Whereabouts::At(Place::new(account, region))
     }
 
+    /// Where the instance of `event` lives: its `account` and `region`.
+    pub fn event_whereabouts(&self, event: &InstanceEvent) -> Whereabouts {
+        self.whereabouts(event.account.as_deref(), event.region.as_deref())
+    }
+
     /// Where the task of `event` lives: the account and region its ARN
     /// names (the event's own, when the ARN names none).
     pub fn task_whereabouts(&self, event: &TaskEvent) -> Whereabouts {
@@ -130,12 +135,25 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         })
     }
 
+    /// [`Registrar::at`], with `tasks` read at `place` too: the two
+    /// reading ports of a member, either failing as the place's own
+    /// failure ([`Error::MemberUnreachable`]).
+    pub async fn at_with<T: Tasks + Sync>(
+        &self,
+        place: &Place,
+        tasks: &T,
+    ) -> Result<(Registrar<E, &D, &R>, T)> {
+        let there = self.at(place).await?;
+        let tasks = tasks.at(place).await.map_err(|e| unreachable(place, e))?;
+        Ok((there, tasks))
+    }
+
     /// [`Registrar::handle`] wherever the event's instance lives: the
     /// deployment's own place, a member's (through its registrar), or
     /// skipped with a note when it is not this deployment's. A member
     /// whose role cannot be assumed fails this event alone.
     pub async fn handle_anywhere(&self, event: &InstanceEvent) -> Result<Summary> {
-        match self.whereabouts(event.account.as_deref(), event.region.as_deref()) {
+        match self.event_whereabouts(event) {
             Whereabouts::Home => self.handle(event).await,
             Whereabouts::At(place) => self.at(&place).await?.handle(event).await,
             Whereabouts::Elsewhere(note) => Ok(Summary::of(event).note(note)),
@@ -152,8 +170,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         match self.task_whereabouts(event) {
             Whereabouts::Home => self.handle_task(tasks, event).await,
             Whereabouts::At(place) => {
-                let there = self.at(&place).await?;
-                let tasks = tasks.at(&place).await.map_err(|e| unreachable(&place, e))?;
+                let (there, tasks) = self.at_with(&place, tasks).await?;
                 there.handle_task(&tasks, event).await
             }
             Whereabouts::Elsewhere(note) => Ok(Summary::of_task(event).note(note)),
@@ -180,7 +197,7 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
         let mut instances: Vec<Option<Summary>> = vec![None; events.len()];
         let mut task_summaries: Vec<Option<Summary>> = vec![None; task_events.len()];
         for (k, event) in events.iter().enumerate() {
-            match self.whereabouts(event.account.as_deref(), event.region.as_deref()) {
+            match self.event_whereabouts(event) {
                 Whereabouts::Home => groups.entry(None).or_default().0.push(k),
                 Whereabouts::At(place) => groups.entry(Some(place)).or_default().0.push(k),
                 Whereabouts::Elsewhere(note) => instances[k] = Some(Summary::of(event).note(note)),
@@ -200,11 +217,10 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
             let my_tasks: Vec<&TaskEvent> = js.iter().map(|j| task_events[*j]).collect();
             let (done, done_tasks) = match &place {
                 None => self.handle_batch(&mine, tasks, &my_tasks, deadline).await,
-                Some(place) => match self.at(place).await {
-                    Ok(there) => match tasks.at(place).await {
-                        Ok(tasks) => there.handle_batch(&mine, &tasks, &my_tasks, deadline).await,
-                        Err(e) => failed_all(&mine, &my_tasks, &unreachable(place, e)),
-                    },
+                Some(place) => match self.at_with(place, tasks).await {
+                    Ok((there, tasks)) => {
+                        there.handle_batch(&mine, &tasks, &my_tasks, deadline).await
+                    }
                     Err(e) => failed_all(&mine, &my_tasks, &e),
                 },
             };
@@ -337,15 +353,12 @@ impl<E: Instances + Sync, D: Dns + Sync, R: Registry + Sync> Registrar<E, D, R> 
                 break;
             }
             reach.places += 1;
-            let gathered = match self.at(place).await {
-                Ok(registrar) => match tasks.at(place).await {
-                    Ok(tasks) => {
-                        registrar
-                            .gather_pass(&tasks, event_id, Some(scanned.clone()))
-                            .await
-                    }
-                    Err(e) => Err(unreachable(place, e)),
-                },
+            let gathered = match self.at_with(place, tasks).await {
+                Ok((registrar, tasks)) => {
+                    registrar
+                        .gather_pass(&tasks, event_id, Some(scanned.clone()))
+                        .await
+                }
                 Err(e) => Err(e),
             };
             match gathered {

@@ -78,8 +78,7 @@ where
                 .map(|(region, account)| registrar.whereabouts(Some(account), Some(region)));
             match elsewhere {
                 Some(Whereabouts::At(place)) => {
-                    let there = registrar.at(&place).await?;
-                    let tasks = tasks.at(&place).await?;
+                    let (there, tasks) = registrar.at_with(&place, tasks).await?;
                     let dry = read_only(&there.ec2, there.dns, there.registry, &there);
                     task(&dry, &ReadOnly(&tasks), arn_or_id).await
                 }
